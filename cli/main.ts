@@ -1,0 +1,87 @@
+/**
+ * cache-keeper: everything the Lambda functions do, from a terminal, against AWS or the sandbox
+ * (through the SDK's standard environment: AWS_REGION, AWS_ENDPOINT_URL, credentials).
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../lib/config/load.js';
+import { configPath } from '../lib/runtime/handler.js';
+import { redactText } from '../lib/runtime/redact.js';
+
+const USAGE = `usage: cache-keeper <command> [options]
+
+commands:
+  validate            check keeper.config.yaml and print the desired state it declares
+  cycle               boot the sandbox and run the nightly cycle end to end
+
+options:
+  --config FILE       desired-state file (default: $KEEPER_CONFIG or keeper.config.yaml)
+  --json              machine-readable output
+  -h, --help          this help`;
+
+export interface CliIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+const stdio: CliIo = {
+  out: (text) => process.stdout.write(`${text}\n`),
+  err: (text) => process.stderr.write(`${text}\n`),
+};
+
+export async function runCli(argv: string[], io: CliIo = stdio): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [command] = positionals;
+  if (values.help || !command) {
+    io.out(USAGE);
+    return command || values.help ? 0 : 2;
+  }
+  const path = values.config ?? configPath();
+  switch (command) {
+    case 'validate': {
+      const config = loadConfig(path);
+      if (values.json) {
+        io.out(JSON.stringify(config, null, 2));
+      } else {
+        io.out(`${path}: valid`);
+        for (const r of config.rules) {
+          io.out(
+            `  rule ${r.prefix} → ${r.upstreamUrl}${r.upstreamPrefix !== 'ROOT' ? `/${r.upstreamPrefix}` : ''}` +
+              (r.credentialSecretName ? ` (credential ${r.credentialSecretName})` : ''),
+          );
+          if (r.template?.lifecyclePolicy) io.out(`    template lifecycle ${r.template.lifecyclePolicy}`);
+        }
+        io.out(
+          `  pre-warm: ${config.prewarm.images.length} images on ${config.prewarm.platforms.join(', ')}`,
+        );
+      }
+      return 0;
+    }
+    default:
+      io.err(`cache-keeper: unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+// Run when executed as the command (bin/cache-keeper.mjs imports this module).
+if (process.argv[1] && /cache-keeper(\.mjs)?$|cli\/main\.ts$/.test(process.argv[1])) {
+  runCli(process.argv.slice(2))
+    .then((code) => {
+      process.exitCode = code;
+    })
+    .catch((error: unknown) => {
+      const message =
+        error instanceof ConfigError
+          ? error.message
+          : `${(error as Error).name}: ${(error as Error).message}`;
+      process.stderr.write(`cache-keeper: ${redactText(message)}\n`);
+      process.exitCode = 1;
+    });
+}

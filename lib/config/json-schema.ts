@@ -1,0 +1,12 @@
+/** JSON Schema of keeper.config.yaml for editors. Cross-field rules are only checked at load. */
+import { z } from 'zod';
+import { configSchema } from './schema.js';
+
+export function configJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' });
+  return {
+    ...schema,
+    $id: 'https://ecr-cache-keeper/keeper.config.schema.json',
+    title: 'ecr-cache-keeper desired state (keeper.config.yaml)',
+  };
+}

@@ -1,0 +1,199 @@
+/**
+ * The one config loader: reads keeper.config.yaml, validates it against the schema, reports every
+ * problem at once with its path, and resolves it into the typed desired state the rest of the
+ * keeper works from.
+ */
+import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { type ImageRef, parseImageRef } from './image-ref.js';
+import { type LifecyclePolicy, lifecyclePolicyFromPresets, lifecyclePolicyText } from './lifecycle.js';
+import { configSchema, type RawConfig, secretNameOf } from './schema.js';
+import { pullHostsFor, UPSTREAMS, type UpstreamKind } from './upstreams.js';
+
+export interface ConfigProblem {
+  /** Where in the file: `rules[1].prefix`, or `(file)` for the document as a whole. */
+  path: string;
+  message: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(
+    readonly source: string,
+    readonly problems: ConfigProblem[],
+  ) {
+    super(
+      `${source}: ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`,
+    );
+  }
+}
+
+export interface DesiredTemplate {
+  prefix: string;
+  description: string;
+  lifecyclePolicy?: string;
+  imageTagMutability: string;
+  imageTagMutabilityExclusionFilters?: string[];
+  encryption?: { type: 'AES256' } | { type: 'KMS'; kmsKey?: string };
+  resourceTags: Record<string, string>;
+  repositoryPolicy?: string;
+  customRoleArn?: string;
+}
+
+export interface DesiredRule {
+  prefix: string;
+  upstream: UpstreamKind;
+  /** `upstreamRegistry` enum value of the ECR API. */
+  upstreamRegistry: string;
+  upstreamUrl: string;
+  upstreamPrefix: string;
+  credentialSecret?: string;
+  /** Secret name even when the config gives an ARN. */
+  credentialSecretName?: string;
+  customRoleArn?: string;
+  template?: DesiredTemplate;
+  /** Hosts people write in `docker pull` for this upstream (docker.io for Docker Hub). */
+  pullHosts: string[];
+}
+
+export interface PrewarmImage extends ImageRef {
+  /** ECR prefix of the rule that caches it. */
+  rulePrefix: string;
+  platforms: string[];
+}
+
+export interface KeeperConfig {
+  source: string;
+  rules: DesiredRule[];
+  reconcile: RawConfig['reconcile'];
+  prewarm: Omit<RawConfig['prewarm'], 'images'> & { images: PrewarmImage[] };
+  credential: RawConfig['credential'];
+  metrics: RawConfig['metrics'];
+}
+
+/** `['rules', 1, 'prefix']` → `rules[1].prefix`. */
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  if (path.length === 0) return '(top level)';
+  return path.reduce<string>((out, part) => {
+    if (typeof part === 'number') return `${out}[${part}]`;
+    return out === '' ? String(part) : `${out}.${String(part)}`;
+  }, '');
+}
+
+function problemsFromZod(error: z.ZodError): ConfigProblem[] {
+  return error.issues.map((issue) => {
+    let message = issue.message;
+    if (issue.code === 'unrecognized_keys') {
+      message = `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    }
+    return { path: formatPath(issue.path), message };
+  });
+}
+
+export function parseConfig(text: string, source = 'keeper.config.yaml'): KeeperConfig {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      source,
+      doc.errors.map((e) => ({
+        path: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '(file)',
+        message: `YAML: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
+      })),
+    );
+  }
+  const data: unknown = doc.toJS();
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw new ConfigError(source, [
+      { path: '(top level)', message: 'the config must be a YAML mapping with a "rules" key' },
+    ]);
+  }
+  const result = configSchema.safeParse(data);
+  if (!result.success) throw new ConfigError(source, problemsFromZod(result.error));
+  return resolveConfig(result.data, source);
+}
+
+export function loadConfig(path: string): KeeperConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new ConfigError(path, [{ path: '(file)', message: `cannot read: ${(cause as Error).message}` }]);
+  }
+  return parseConfig(text, path);
+}
+
+function resolveConfig(raw: RawConfig, source: string): KeeperConfig {
+  const rules = raw.rules.map((r): DesiredRule => {
+    const info = UPSTREAMS[r.upstream];
+    const upstreamUrl = r.upstreamUrl ?? info.defaultUrl!;
+    const t = r.template;
+    let lifecycle: LifecyclePolicy | undefined;
+    if (t?.lifecycle)
+      lifecycle = t.lifecycle.policy
+        ? (t.lifecycle.policy as unknown as LifecyclePolicy)
+        : lifecyclePolicyFromPresets(t.lifecycle);
+    return {
+      prefix: r.prefix,
+      upstream: r.upstream,
+      upstreamRegistry: info.apiName,
+      upstreamUrl,
+      upstreamPrefix: r.upstreamPrefix ?? 'ROOT',
+      credentialSecret: r.credentialSecret,
+      credentialSecretName: r.credentialSecret ? secretNameOf(r.credentialSecret) : undefined,
+      customRoleArn: r.customRoleArn,
+      pullHosts: pullHostsFor(r.upstream, upstreamUrl),
+      template: t && {
+        prefix: r.prefix,
+        description: t.description ?? `Managed by ecr-cache-keeper for pull-through prefix ${r.prefix}`,
+        lifecyclePolicy: lifecycle && lifecyclePolicyText(lifecycle),
+        imageTagMutability: t.imageTagMutability,
+        imageTagMutabilityExclusionFilters: t.imageTagMutabilityExclusionFilters,
+        encryption: t.encryption,
+        resourceTags: t.resourceTags ?? {},
+        repositoryPolicy:
+          t.repositoryPolicy === undefined
+            ? undefined
+            : typeof t.repositoryPolicy === 'string'
+              ? t.repositoryPolicy
+              : JSON.stringify(t.repositoryPolicy),
+        customRoleArn: t.customRoleArn,
+      },
+    };
+  });
+  const images = raw.prewarm.images.map((entry): PrewarmImage => {
+    const text = typeof entry === 'string' ? entry : entry.image;
+    const ref = parseImageRef(text);
+    const rule = rules.find((r) => r.pullHosts.includes(ref.registry))!;
+    return {
+      ...ref,
+      rulePrefix: rule.prefix,
+      platforms: (typeof entry === 'string' ? undefined : entry.platforms) ?? raw.prewarm.platforms,
+    };
+  });
+  return {
+    source,
+    rules,
+    reconcile: raw.reconcile,
+    prewarm: { ...raw.prewarm, images },
+    credential: raw.credential,
+    metrics: raw.metrics,
+  };
+}
+
+/** Resolves an image as written for `docker pull` against the config's rules. */
+export function resolveImage(config: KeeperConfig, text: string): PrewarmImage {
+  const ref = parseImageRef(text);
+  const rule = config.rules.find((r) => r.pullHosts.includes(ref.registry));
+  if (!rule) {
+    throw new ConfigError(config.source, [
+      { path: 'image', message: `no rule caches registry "${ref.registry}" (for ${text})` },
+    ]);
+  }
+  return { ...ref, rulePrefix: rule.prefix, platforms: config.prewarm.platforms };
+}
+
+/** The repository name inside ECR for a cached image: `<prefix>/<upstream repository>`. */
+export function cacheRepositoryName(image: Pick<PrewarmImage, 'rulePrefix' | 'repository'>): string {
+  return image.rulePrefix === 'ROOT' ? image.repository : `${image.rulePrefix}/${image.repository}`;
+}

@@ -1,0 +1,369 @@
+/**
+ * The desired state, as a zod schema: types, defaults and the rules AWS enforces. Shape checks come
+ * from the schema; rules that span fields (which upstream needs a secret, tags need a role, …) are
+ * in `crossFieldProblems` so that every problem is reported in one pass.
+ */
+import { z } from 'zod';
+import { ImageRefError, parseImageRef } from './image-ref.js';
+import { lifecyclePolicyProblems } from './lifecycle.js';
+import { pullHostsFor, UPSTREAM_KINDS, UPSTREAMS } from './upstreams.js';
+
+/** ECR repository prefix syntax (facts-ecr.md): lowercase path segments, 2–30 chars, or ROOT. */
+export const ECR_PREFIX = /^(?:[a-z0-9]+(?:(?:[._-]|__)[a-z0-9]+)*\/)*[a-z0-9]+(?:(?:[._-]|__)[a-z0-9]+)*$/;
+export const CREDENTIAL_SECRET_PREFIX = 'ecr-pullthroughcache/';
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:(.+)$/;
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+
+/** The secret's name, whether the config gives a name or an ARN (ARNs end in a 6-char suffix). */
+export function secretNameOf(nameOrArn: string): string {
+  const m = SECRET_ARN.exec(nameOrArn);
+  return m ? m[1]!.replace(/-[A-Za-z0-9]{6}$/, '') : nameOrArn;
+}
+
+const prefix = z
+  .string()
+  .refine((p) => p === 'ROOT' || (p.length >= 2 && p.length <= 30), {
+    message: 'must be 2 to 30 characters, or ROOT',
+  })
+  .refine((p) => p === 'ROOT' || ECR_PREFIX.test(p), {
+    message: 'must be lowercase letters and digits in parts joined by . _ __ - and separated by / (or ROOT)',
+  });
+
+const roleArn = z.string().regex(ROLE_ARN, 'must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)');
+const positiveInt = (max: number) => z.number().int().min(1).max(max);
+
+const lifecyclePolicy = z
+  .object({ rules: z.array(z.any()) })
+  .loose()
+  .superRefine((policy, ctx) => {
+    for (const [path, message] of lifecyclePolicyProblems(policy))
+      ctx.addIssue({ code: 'custom', path, message });
+  });
+
+const lifecycle = z
+  .strictObject({
+    keepLast: positiveInt(10000).optional().describe('Keep only the newest N images per repository.'),
+    expireUntaggedAfterDays: positiveInt(3650)
+      .optional()
+      .describe('Expire untagged images N days after push.'),
+    archiveUnpulledAfterDays: positiveInt(3650)
+      .optional()
+      .describe('Move images nobody pulled for N days to the archive storage class.'),
+    policy: lifecyclePolicy.optional().describe('A raw ECR lifecycle policy, instead of the presets.'),
+  })
+  .superRefine((l, ctx) => {
+    const presets = l.keepLast ?? l.expireUntaggedAfterDays ?? l.archiveUnpulledAfterDays;
+    if (l.policy && presets !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'give either presets (keepLast, …) or a raw policy, not both',
+      });
+    }
+    if (!l.policy && presets === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'give at least one preset (keepLast, …) or a raw policy' });
+    }
+  });
+
+const template = z.strictObject({
+  description: z.string().max(256).optional(),
+  lifecycle: lifecycle.optional(),
+  imageTagMutability: z
+    .enum(['MUTABLE', 'IMMUTABLE', 'MUTABLE_WITH_EXCLUSION', 'IMMUTABLE_WITH_EXCLUSION'])
+    .default('MUTABLE')
+    .describe('MUTABLE lets ECR refresh cached tags; IMMUTABLE stops refreshes.'),
+  imageTagMutabilityExclusionFilters: z.array(z.string().min(1).max(128)).max(5).optional(),
+  encryption: z
+    .discriminatedUnion('type', [
+      z.strictObject({ type: z.literal('AES256') }),
+      z.strictObject({ type: z.literal('KMS'), kmsKey: z.string().min(1).optional() }),
+    ])
+    .optional(),
+  resourceTags: z.record(z.string().min(1).max(128), z.string().max(256)).optional(),
+  repositoryPolicy: z
+    .union([z.string(), z.record(z.string(), z.unknown())])
+    .optional()
+    .describe('Repository policy document (object or JSON text), at most 10,240 characters.'),
+  customRoleArn: roleArn.optional().describe('Needed by ECR when the template sets resource tags or KMS.'),
+});
+
+const rule = z.strictObject({
+  prefix: prefix.describe('ECR repository prefix, e.g. docker-hub; ROOT caches everything.'),
+  upstream: z.enum(UPSTREAM_KINDS).describe('Which upstream registry this rule caches.'),
+  upstreamUrl: z.string().optional().describe('Only for azure and ecr; the others have a fixed URL.'),
+  upstreamPrefix: z.string().min(1).max(30).optional().describe('Upstream repository prefix; default ROOT.'),
+  credentialSecret: z
+    .string()
+    .optional()
+    .describe(
+      'Secrets Manager secret (name or ARN) under ecr-pullthroughcache/ holding username and accessToken.',
+    ),
+  customRoleArn: roleArn
+    .optional()
+    .describe('For ECR-to-ECR rules: the role ECR assumes to read the upstream.'),
+  template: template
+    .optional()
+    .describe('Repository creation template applied to repositories this rule creates.'),
+});
+
+const platform = z
+  .string()
+  .regex(
+    /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/,
+    'must look like os/architecture[/variant], e.g. linux/arm64',
+  );
+
+const prewarmImage = z.union([
+  z.string(),
+  z.strictObject({ image: z.string(), platforms: z.array(platform).min(1).optional() }),
+]);
+
+const prewarm = z.strictObject({
+  platforms: z.array(platform).min(1).default(['linux/amd64']),
+  concurrency: positiveInt(64).default(8),
+  reserveUpstreamPulls: z
+    .number()
+    .int()
+    .min(0)
+    .max(100000)
+    .default(20)
+    .describe('Never spend the last N Docker Hub pulls.'),
+  maxUpstreamPullsPerRun: positiveInt(100000)
+    .default(100)
+    .describe('Upstream pulls one run may spend at most.'),
+  mode: z.enum(['full', 'manifest-only']).default('full').describe('full also pulls config and layer blobs.'),
+  safetyMarginSeconds: positiveInt(900)
+    .default(30)
+    .describe('No new image starts with less Lambda time left.'),
+  images: z.array(prewarmImage).max(1000).default([]),
+});
+
+const rotation = z.strictObject({
+  mode: z.enum(['off', 'managed', 'staged']).default('off'),
+  adminSecret: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Secret with a Docker Hub password credential (managed mode).'),
+  lifetimeDays: positiveInt(365).default(90),
+  scopes: z
+    .array(z.enum(['repo:admin', 'repo:write', 'repo:read', 'repo:public_read']))
+    .min(1)
+    .default(['repo:public_read']),
+  deleteOldAfterDays: z
+    .number()
+    .int()
+    .min(0)
+    .max(365)
+    .default(7)
+    .describe('Delete a deactivated PAT after N days.'),
+  scheduleDays: positiveInt(365).default(30).describe('Secrets Manager rotation schedule.'),
+});
+
+const credential = z.strictObject({
+  warnDays: positiveInt(365).default(14),
+  rotation: rotation.default({
+    mode: 'off',
+    lifetimeDays: 90,
+    scopes: ['repo:public_read'],
+    deleteOldAfterDays: 7,
+    scheduleDays: 30,
+  }),
+});
+
+const metrics = z.strictObject({
+  namespace: z.string().min(1).max(255).regex(/^[^:]/, 'must not start with ":"').default('EcrCacheKeeper'),
+  staleAfterDays: positiveInt(3650).default(30),
+  topRepositories: z
+    .number()
+    .int()
+    .min(0)
+    .max(500)
+    .default(20)
+    .describe('Per-repository metrics for the N largest.'),
+  pricePerGbMonth: z.number().min(0).max(100).default(0.1),
+  concurrency: positiveInt(64).default(8),
+  exactLayerBytes: z.boolean().default(false).describe('Also compute bytes with shared layers counted once.'),
+});
+
+const reconcile = z.strictObject({
+  prune: z.boolean().default(false).describe('Delete rules and templates that are not declared here.'),
+  backfillLifecycle: z
+    .boolean()
+    .default(true)
+    .describe('Apply template lifecycle policies to existing repositories.'),
+  pullTimeExclusionRoleArn: roleArn
+    .optional()
+    .describe("Role to register as pull-time update exclusion (the prewarm function's role)."),
+});
+
+export const configSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    rules: z.array(rule).min(1).max(50, 'ECR allows at most 50 pull-through cache rules per registry'),
+    reconcile: reconcile.default({ prune: false, backfillLifecycle: true }),
+    prewarm: prewarm.default({
+      platforms: ['linux/amd64'],
+      concurrency: 8,
+      reserveUpstreamPulls: 20,
+      maxUpstreamPullsPerRun: 100,
+      mode: 'full',
+      safetyMarginSeconds: 30,
+      images: [],
+    }),
+    credential: credential.default({
+      warnDays: 14,
+      rotation: {
+        mode: 'off',
+        lifetimeDays: 90,
+        scopes: ['repo:public_read'],
+        deleteOldAfterDays: 7,
+        scheduleDays: 30,
+      },
+    }),
+    metrics: metrics.default({
+      namespace: 'EcrCacheKeeper',
+      staleAfterDays: 30,
+      topRepositories: 20,
+      pricePerGbMonth: 0.1,
+      concurrency: 8,
+      exactLayerBytes: false,
+    }),
+  })
+  .superRefine((config, ctx) => {
+    for (const [path, message] of crossFieldProblems(config)) ctx.addIssue({ code: 'custom', path, message });
+  });
+
+export type RawConfig = z.infer<typeof configSchema>;
+type Problem = [Array<string | number>, string];
+
+function crossFieldProblems(config: RawConfig): Problem[] {
+  const problems: Problem[] = [];
+  const seen = new Map<string, number>();
+  config.rules.forEach((r, i) => {
+    const at = (...p: Array<string | number>) => ['rules', i, ...p];
+    const info = UPSTREAMS[r.upstream];
+    const previous = seen.get(r.prefix);
+    if (previous !== undefined)
+      problems.push([at('prefix'), `"${r.prefix}" is already used by rules[${previous}]`]);
+    seen.set(r.prefix, i);
+
+    if (r.upstreamUrl === undefined && !info.defaultUrl) {
+      problems.push([at('upstreamUrl'), `is required for upstream ${r.upstream} (e.g. ${info.example})`]);
+    } else if (r.upstreamUrl !== undefined && !info.urlPattern.test(r.upstreamUrl)) {
+      problems.push([
+        at('upstreamUrl'),
+        `"${r.upstreamUrl}" is not a ${r.upstream} registry (e.g. ${info.example})`,
+      ]);
+    }
+    if (r.upstreamPrefix !== undefined && r.prefix === 'ROOT') {
+      problems.push([at('upstreamPrefix'), 'can only be set when the ECR prefix is not ROOT']);
+    } else if (
+      r.upstreamPrefix !== undefined &&
+      r.upstreamPrefix !== 'ROOT' &&
+      !ECR_PREFIX.test(r.upstreamPrefix)
+    ) {
+      problems.push([at('upstreamPrefix'), 'must be lowercase path segments, or ROOT']);
+    }
+
+    if (info.auth === 'secret' && !r.credentialSecret) {
+      problems.push([
+        at('credentialSecret'),
+        `${r.upstream} needs a Secrets Manager secret with username and accessToken`,
+      ]);
+    }
+    if (info.auth !== 'secret' && r.credentialSecret) {
+      problems.push([at('credentialSecret'), `${r.upstream} takes no credential secret`]);
+    }
+    if (r.credentialSecret && !secretNameOf(r.credentialSecret).startsWith(CREDENTIAL_SECRET_PREFIX)) {
+      problems.push([
+        at('credentialSecret'),
+        `secret name must start with "${CREDENTIAL_SECRET_PREFIX}" (ECR reads only those)`,
+      ]);
+    }
+    if (info.auth === 'role' && !r.customRoleArn) {
+      problems.push([
+        at('customRoleArn'),
+        'an ECR-to-ECR rule needs customRoleArn (a role trusted by pullthroughcache.ecr.amazonaws.com)',
+      ]);
+    }
+    if (info.auth !== 'role' && r.customRoleArn) {
+      problems.push([at('customRoleArn'), `only ECR-to-ECR rules take customRoleArn, not ${r.upstream}`]);
+    }
+
+    const t = r.template;
+    if (t) {
+      const needsRole =
+        (t.resourceTags && Object.keys(t.resourceTags).length > 0) || t.encryption?.type === 'KMS';
+      if (needsRole && !t.customRoleArn) {
+        problems.push([
+          at('template', 'customRoleArn'),
+          'ECR needs a custom role when the template sets resource tags or KMS encryption',
+        ]);
+      }
+      const withExclusion = t.imageTagMutability.endsWith('_WITH_EXCLUSION');
+      if (withExclusion && !t.imageTagMutabilityExclusionFilters?.length) {
+        problems.push([
+          at('template', 'imageTagMutabilityExclusionFilters'),
+          `${t.imageTagMutability} needs at least one filter`,
+        ]);
+      }
+      if (!withExclusion && t.imageTagMutabilityExclusionFilters) {
+        problems.push([
+          at('template', 'imageTagMutabilityExclusionFilters'),
+          `only allowed with *_WITH_EXCLUSION mutability`,
+        ]);
+      }
+      if (t.repositoryPolicy !== undefined) {
+        const text =
+          typeof t.repositoryPolicy === 'string' ? t.repositoryPolicy : JSON.stringify(t.repositoryPolicy);
+        if (text.length > 10240)
+          problems.push([at('template', 'repositoryPolicy'), 'is longer than 10,240 characters']);
+        if (typeof t.repositoryPolicy === 'string') {
+          try {
+            JSON.parse(t.repositoryPolicy);
+          } catch {
+            problems.push([at('template', 'repositoryPolicy'), 'is not valid JSON']);
+          }
+        }
+      }
+    }
+  });
+
+  const hosts = new Map<string, string>();
+  for (const r of config.rules) {
+    for (const host of pullHostsFor(r.upstream, r.upstreamUrl ?? UPSTREAMS[r.upstream].defaultUrl ?? '')) {
+      hosts.set(host, r.prefix);
+    }
+  }
+  config.prewarm.images.forEach((entry, i) => {
+    const text = typeof entry === 'string' ? entry : entry.image;
+    const path = typeof entry === 'string' ? ['prewarm', 'images', i] : ['prewarm', 'images', i, 'image'];
+    try {
+      const ref = parseImageRef(text);
+      if (!hosts.has(ref.registry)) {
+        problems.push([
+          path,
+          `no rule caches registry "${ref.registry}" (declared: ${[...hosts.keys()].join(', ')})`,
+        ]);
+      }
+    } catch (error) {
+      if (error instanceof ImageRefError) problems.push([path, error.message]);
+      else throw error;
+    }
+  });
+
+  const rot = config.credential.rotation;
+  if (rot.mode === 'managed' && !rot.adminSecret) {
+    problems.push([
+      ['credential', 'rotation', 'adminSecret'],
+      'managed rotation needs an admin secret (Docker Hub username and password)',
+    ]);
+  }
+  if (rot.adminSecret && secretNameOf(rot.adminSecret).startsWith(CREDENTIAL_SECRET_PREFIX)) {
+    problems.push([
+      ['credential', 'rotation', 'adminSecret'],
+      `must not be under "${CREDENTIAL_SECRET_PREFIX}": ECR's service role can read every secret there`,
+    ]);
+  }
+  return problems;
+}

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { mapConcurrent, retry } from '../../../lib/runtime/retry.js';
+
+describe('retry', () => {
+  it('retries retryable errors with capped, jittered, growing delays', async () => {
+    const delays: number[] = [];
+    let calls = 0;
+    const result = await retry(
+      async () => {
+        calls++;
+        if (calls < 4) throw new Error('flaky');
+        return 'ok';
+      },
+      {
+        attempts: 5,
+        baseDelayMs: 100,
+        maxDelayMs: 250,
+        retryable: () => true,
+        random: () => 1,
+        sleep: async (ms) => void delays.push(ms),
+      },
+    );
+    expect(result).toBe('ok');
+    expect(delays).toEqual([100, 200, 250]);
+  });
+
+  it('does not retry what the caller marks as final', async () => {
+    let calls = 0;
+    await expect(
+      retry(
+        async () => {
+          calls++;
+          throw new Error('401');
+        },
+        { retryable: () => false, sleep: async () => {} },
+      ),
+    ).rejects.toThrow('401');
+    expect(calls).toBe(1);
+  });
+
+  it('gives up after the attempts are spent', async () => {
+    let calls = 0;
+    await expect(
+      retry(
+        async () => {
+          calls++;
+          throw new Error('500');
+        },
+        { attempts: 3, retryable: () => true, sleep: async () => {} },
+      ),
+    ).rejects.toThrow('500');
+    expect(calls).toBe(3);
+  });
+
+  it('starts no attempt past the deadline', async () => {
+    let calls = 0;
+    await expect(
+      retry(
+        async () => {
+          calls++;
+          throw new Error('slow');
+        },
+        {
+          attempts: 10,
+          baseDelayMs: 1000,
+          random: () => 1,
+          deadline: Date.now() + 10,
+          retryable: () => true,
+          sleep: async () => {},
+        },
+      ),
+    ).rejects.toThrow('slow');
+    expect(calls).toBe(1);
+  });
+});
+
+describe('mapConcurrent', () => {
+  it('keeps order and never exceeds the limit', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const out = await mapConcurrent([5, 1, 4, 2, 3], 2, async (n) => {
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      await new Promise((r) => setTimeout(r, n));
+      inFlight--;
+      return n * 10;
+    });
+    expect(out).toEqual([50, 10, 40, 20, 30]);
+    expect(peak).toBe(2);
+  });
+});

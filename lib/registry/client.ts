@@ -1,0 +1,340 @@
+/**
+ * The one HTTP client for registries (Docker Hub, the ECR registry endpoint, any distribution
+ * registry): token auth from the challenge, HEAD/GET manifests with the full Accept list,
+ * digests verified on the exact bytes, blobs streamed and hashed without buffering, quota headers
+ * read on every manifest answer, and bounded retries for 5xx and network errors only.
+ */
+import { createHash } from 'node:crypto';
+import { retry } from '../runtime/retry.js';
+import { basicValue, parseChallenge, type RegistryCredentials } from './auth.js';
+import { isRetryableRegistryError, RegistryError } from './errors.js';
+import { MANIFEST_ACCEPT } from './media-types.js';
+import { type RateLimit, readRateLimit } from './rate-limit.js';
+
+export interface RegistryClientOptions {
+  /** `https://registry-1.docker.io`, or the `proxyEndpoint` ECR returns. */
+  baseUrl: string;
+  credentials?: RegistryCredentials;
+  fetch?: typeof fetch;
+  attempts?: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** Absolute time (ms) after which no retry starts. */
+  deadline?: number;
+  /** Called with the quota headers of every manifest answer that carries them. */
+  onRateLimit?: (rateLimit: RateLimit) => void;
+  userAgent?: string;
+}
+
+export interface ManifestHead {
+  digest: string;
+  mediaType: string;
+  size: number;
+  rateLimit?: RateLimit;
+}
+
+export interface Manifest extends ManifestHead {
+  bytes: Buffer;
+  /** The parsed document (never re-serialised: the digest is of `bytes`). */
+  json: ManifestDocument;
+}
+
+export interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  platform?: { os: string; architecture: string; variant?: string };
+}
+
+export interface ManifestDocument {
+  schemaVersion: number;
+  mediaType?: string;
+  manifests?: Descriptor[];
+  config?: Descriptor;
+  layers?: Descriptor[];
+}
+
+interface CachedToken {
+  value: string;
+  expiresAt: number;
+}
+
+const DIGEST = /^sha256:[a-f0-9]{64}$/;
+
+export class RegistryClient {
+  private readonly baseUrl: string;
+  private readonly fetchImpl: typeof fetch;
+  private readonly tokens = new Map<string, CachedToken>();
+  private basicAccepted = false;
+
+  constructor(private readonly options: RegistryClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.fetchImpl = options.fetch ?? fetch;
+  }
+
+  /** HEAD a manifest: digest, type and quota for free on Docker Hub (HEAD is not counted as a pull). */
+  async headManifest(repository: string, reference: string): Promise<ManifestHead> {
+    const res = await this.send('HEAD', `/v2/${repository}/manifests/${reference}`, repository, {
+      accept: MANIFEST_ACCEPT,
+    });
+    const rateLimit = this.noteRateLimit(res);
+    const digest = res.headers.get('docker-content-digest');
+    if (!digest || !DIGEST.test(digest)) {
+      throw new RegistryError('protocol', `HEAD ${repository}:${reference} gave no Docker-Content-Digest`, {
+        url: res.url,
+      });
+    }
+    if (reference.startsWith('sha256:') && digest !== reference) {
+      throw new RegistryError('digest-mismatch', `HEAD ${repository}@${reference} answered digest ${digest}`);
+    }
+    return {
+      digest,
+      mediaType: (res.headers.get('content-type') ?? '').split(';')[0]!.trim(),
+      size: Number(res.headers.get('content-length') ?? 0),
+      rateLimit,
+    };
+  }
+
+  /** GET a manifest (a counted pull on Docker Hub) and verify its digest on the exact bytes. */
+  async getManifest(repository: string, reference: string): Promise<Manifest> {
+    return retry(async () => {
+      const res = await this.send(
+        'GET',
+        `/v2/${repository}/manifests/${reference}`,
+        repository,
+        { accept: MANIFEST_ACCEPT },
+        false,
+      );
+      const rateLimit = this.noteRateLimit(res);
+      const bytes = Buffer.from(await this.readBody(res));
+      const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+      const announced = res.headers.get('docker-content-digest');
+      if (announced && announced !== digest) {
+        throw new RegistryError(
+          'digest-mismatch',
+          `manifest ${repository}:${reference} hashes to ${digest}, registry announced ${announced}`,
+        );
+      }
+      if (reference.startsWith('sha256:') && reference !== digest) {
+        throw new RegistryError('digest-mismatch', `manifest ${repository}@${reference} hashes to ${digest}`);
+      }
+      let json: ManifestDocument;
+      try {
+        json = JSON.parse(bytes.toString('utf8'));
+      } catch (cause) {
+        throw new RegistryError('protocol', `manifest ${repository}:${reference} is not JSON`, {}, { cause });
+      }
+      const mediaType = (res.headers.get('content-type') ?? json.mediaType ?? '').split(';')[0]!.trim();
+      return { digest, mediaType, size: bytes.length, bytes, json, rateLimit };
+    }, this.retryOptions());
+  }
+
+  /**
+   * Streams a blob (following the registry's redirect to storage), hashing as it goes and keeping
+   * nothing: memory stays flat whatever the layer size. Returns the byte count.
+   */
+  async fetchBlob(repository: string, digest: string): Promise<{ bytes: number }> {
+    return retry(async () => {
+      const res = await this.send('GET', `/v2/${repository}/blobs/${digest}`, repository, {}, false);
+      const hash = createHash('sha256');
+      let bytes = 0;
+      try {
+        if (res.body) {
+          for await (const chunk of res.body) {
+            hash.update(chunk);
+            bytes += chunk.byteLength;
+          }
+        }
+      } catch (cause) {
+        throw new RegistryError(
+          'network',
+          `blob ${repository}@${digest}: connection lost after ${bytes} bytes`,
+          {},
+          { cause },
+        );
+      }
+      const actual = `sha256:${hash.digest('hex')}`;
+      if (actual !== digest)
+        throw new RegistryError('digest-mismatch', `blob ${repository}@${digest} hashes to ${actual}`);
+      return { bytes };
+    }, this.retryOptions());
+  }
+
+  /**
+   * Proves the credentials by obtaining a pull token for `repository` through the challenge's realm.
+   * One attempt: a 401 is never retried (Docker Hub throttles failed logins per user).
+   */
+  async login(repository: string): Promise<void> {
+    const res = await this.raw('GET', '/v2/', {});
+    await res.arrayBuffer().catch(() => undefined);
+    if (res.status !== 401) {
+      if (res.ok) return;
+      throw this.errorFor(res, 'GET /v2/', '');
+    }
+    const challenge = parseChallenge(res.headers.get('www-authenticate'));
+    if (challenge?.scheme === 'bearer') {
+      await this.fetchToken(
+        { ...challenge, scope: `repository:${repository}:pull` },
+        `repository:${repository}:pull`,
+      );
+      return;
+    }
+    const again = await this.raw('GET', '/v2/', { authorization: this.basicHeader() });
+    await again.arrayBuffer().catch(() => undefined);
+    if (!again.ok)
+      throw new RegistryError('auth', 'registry refused the credentials', { status: again.status });
+  }
+
+  private retryOptions() {
+    return {
+      attempts: this.options.attempts ?? 4,
+      baseDelayMs: this.options.baseDelayMs ?? 250,
+      maxDelayMs: this.options.maxDelayMs ?? 4000,
+      deadline: this.options.deadline,
+      retryable: isRetryableRegistryError,
+    };
+  }
+
+  private noteRateLimit(res: Response): RateLimit | undefined {
+    const rateLimit = readRateLimit(res.headers);
+    if (rateLimit) this.options.onRateLimit?.(rateLimit);
+    return rateLimit;
+  }
+
+  private async readBody(res: Response): Promise<ArrayBuffer> {
+    try {
+      return await res.arrayBuffer();
+    } catch (cause) {
+      throw new RegistryError('network', `connection lost while reading ${res.url}`, {}, { cause });
+    }
+  }
+
+  private basicHeader(): string {
+    if (!this.options.credentials)
+      throw new RegistryError('auth', 'registry asks for credentials and none are configured');
+    return `Basic ${basicValue(this.options.credentials)}`;
+  }
+
+  private async raw(method: string, path: string, headers: Record<string, string>): Promise<Response> {
+    const url = path.startsWith('http') ? path : `${this.baseUrl}${path}`;
+    try {
+      return await this.fetchImpl(url, {
+        method,
+        headers: { 'user-agent': this.options.userAgent ?? 'ecr-cache-keeper', ...headers },
+        redirect: 'follow',
+      });
+    } catch (cause) {
+      throw new RegistryError('network', `${method} ${url}: ${(cause as Error).message}`, { url }, { cause });
+    }
+  }
+
+  /**
+   * One request with auth: cached bearer token for the repository's scope, or Basic. On a 401 the
+   * challenge is answered once; a second 401 is final. With `withRetry`, 5xx and network errors are
+   * retried (callers that read the body retry around the whole read instead).
+   */
+  private async send(
+    method: string,
+    path: string,
+    repository: string,
+    extra: Record<string, string>,
+    withRetry = true,
+  ): Promise<Response> {
+    const attempt = async () => {
+      const scope = `repository:${repository}:pull`;
+      const headers: Record<string, string> = { ...extra };
+      const cached = this.tokens.get(scope);
+      if (cached && cached.expiresAt > Date.now()) headers.authorization = `Bearer ${cached.value}`;
+      else if (this.basicAccepted) headers.authorization = this.basicHeader();
+      let res = await this.raw(method, path, headers);
+      if (res.status === 401) {
+        await res.arrayBuffer().catch(() => undefined);
+        const challenge = parseChallenge(res.headers.get('www-authenticate'));
+        if (challenge?.scheme === 'bearer') {
+          const token = await this.fetchToken(challenge, scope);
+          res = await this.raw(method, path, { ...extra, authorization: `Bearer ${token}` });
+        } else if (challenge?.scheme === 'basic' && this.options.credentials && !headers.authorization) {
+          res = await this.raw(method, path, { ...extra, authorization: this.basicHeader() });
+          if (res.status !== 401) this.basicAccepted = true;
+        }
+      }
+      if (!res.ok) throw this.errorFor(res, `${method} ${path}`, await res.text().catch(() => ''));
+      return res;
+    };
+    return withRetry ? retry(attempt, this.retryOptions()) : attempt();
+  }
+
+  private async fetchToken(
+    challenge: { realm?: string; service?: string; scope?: string },
+    scope: string,
+  ): Promise<string> {
+    if (!challenge.realm) throw new RegistryError('protocol', 'bearer challenge without a realm');
+    const url = new URL(challenge.realm);
+    if (challenge.service) url.searchParams.set('service', challenge.service);
+    url.searchParams.set('scope', challenge.scope ?? scope);
+    const headers: Record<string, string> = {};
+    if (this.options.credentials) headers.authorization = this.basicHeader();
+    const res = await this.raw('GET', url.toString(), headers);
+    const text = await res.text().catch(() => '');
+    if (!res.ok) {
+      let detail = '';
+      try {
+        const body = JSON.parse(text);
+        detail = body.details ?? body.detail ?? body.errors?.[0]?.message ?? '';
+      } catch {
+        // not JSON: keep the status only
+      }
+      const kind = res.status === 429 ? 'rate-limited' : res.status >= 500 ? 'server' : 'auth';
+      throw new RegistryError(
+        kind,
+        `token endpoint refused the credentials (HTTP ${res.status}${detail ? `: ${detail}` : ''})`,
+        {
+          status: res.status,
+          code: detail || undefined,
+        },
+      );
+    }
+    let body: { token?: string; access_token?: string; expires_in?: number };
+    try {
+      body = JSON.parse(text);
+    } catch (cause) {
+      throw new RegistryError('protocol', 'token endpoint answered something other than JSON', {}, { cause });
+    }
+    const value = body.token ?? body.access_token;
+    if (!value) throw new RegistryError('protocol', 'token endpoint answered without a token');
+    // Renew a little early so a token never expires between check and use.
+    const ttl = Math.max(10, (body.expires_in ?? 60) - 10);
+    this.tokens.set(scope, { value, expiresAt: Date.now() + ttl * 1000 });
+    return value;
+  }
+
+  /** Maps an error answer to a kind; the registry's error code (TOOMANYREQUESTS…) is kept, its text is not trusted. */
+  private errorFor(res: Response, what: string, body: string): RegistryError {
+    const status = res.status;
+    const retryAfter = Number(res.headers.get('retry-after'));
+    let code: string | undefined;
+    try {
+      code = JSON.parse(body)?.errors?.[0]?.code;
+    } catch {
+      // not a registry error body
+    }
+    const details = {
+      status,
+      code,
+      url: res.url,
+      retryAfterSeconds: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
+    };
+    what = code ? `${what} [${code}]` : what;
+    if (status === 401 || status === 403)
+      return new RegistryError('auth', `${what}: access denied (HTTP ${status})`, details);
+    if (status === 404) return new RegistryError('not-found', `${what}: not found`, details);
+    if (status === 429)
+      return new RegistryError(
+        'rate-limited',
+        `${what}: upstream pull rate limit reached (HTTP 429)`,
+        details,
+      );
+    if (status >= 500) return new RegistryError('server', `${what}: server error (HTTP ${status})`, details);
+    return new RegistryError('protocol', `${what}: unexpected HTTP ${status}`, details);
+  }
+}

@@ -1,0 +1,98 @@
+/** Docker Hub accounts, passwords and personal access tokens, as the stand-in keeps them. */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { SandboxClock } from '../clock.js';
+
+export interface PersonalAccessToken {
+  uuid: string;
+  /** The secret value; only shown when created, like Docker Hub. */
+  token: string;
+  token_label: string;
+  scopes: string[];
+  is_active: boolean;
+  created_at: string;
+  last_used: string | null;
+  /** ISO time, or null for a token that never expires. */
+  expires_at: string | null;
+  deleted?: boolean;
+}
+
+export interface HubUser {
+  username: string;
+  uuid: string;
+  password: string;
+  /** Pulls per window for this account; undefined means unlimited (paid plans). */
+  pullLimit?: number;
+  pats: PersonalAccessToken[];
+}
+
+export type LoginResult =
+  | { ok: true; user: HubUser; via: 'password' | 'pat'; pat?: PersonalAccessToken }
+  | { ok: false; status: 401 | 429; details: string };
+
+const FAILED_LOGIN_LIMIT = 5;
+const FAILED_LOGIN_COOLDOWN_MS = 10 * 60_000;
+
+export class HubAccounts {
+  readonly users = new Map<string, HubUser>();
+  private failedLogins = new Map<string, number[]>();
+
+  constructor(private readonly clock: SandboxClock) {}
+
+  addUser(username: string, password: string, pullLimit: number | undefined = 200): HubUser {
+    const user: HubUser = { username, uuid: randomUUID(), password, pullLimit, pats: [] };
+    this.users.set(username, user);
+    return user;
+  }
+
+  createPat(user: HubUser, label: string, scopes: string[], expiresAt?: string | null): PersonalAccessToken {
+    const pat: PersonalAccessToken = {
+      uuid: randomUUID(),
+      token: `dckr_pat_${randomBytes(20).toString('base64url')}`,
+      token_label: label,
+      scopes,
+      is_active: true,
+      created_at: this.clock.date().toISOString(),
+      last_used: null,
+      expires_at: expiresAt ?? null,
+    };
+    user.pats.push(pat);
+    return pat;
+  }
+
+  findPat(uuid: string): { user: HubUser; pat: PersonalAccessToken } | undefined {
+    for (const user of this.users.values()) {
+      const pat = user.pats.find((p) => p.uuid === uuid && !p.deleted);
+      if (pat) return { user, pat };
+    }
+    return undefined;
+  }
+
+  /** Username + password or PAT, with Docker Hub's failure bodies and its per-user login throttle. */
+  login(username: string, secret: string): LoginResult {
+    const now = this.clock.now();
+    const failures = (this.failedLogins.get(username) ?? []).filter(
+      (t) => now - t < FAILED_LOGIN_COOLDOWN_MS,
+    );
+    if (failures.length >= FAILED_LOGIN_LIMIT) {
+      return {
+        ok: false,
+        status: 429,
+        details: 'too many failed login attempts for this username, try again later',
+      };
+    }
+    const fail = (details: string): LoginResult => {
+      failures.push(now);
+      this.failedLogins.set(username, failures);
+      return { ok: false, status: 401, details };
+    };
+    const user = this.users.get(username);
+    if (!user) return fail('incorrect username or password');
+    if (secret === user.password) return { ok: true, user, via: 'password' };
+    const pat = user.pats.find((p) => p.token === secret && !p.deleted);
+    if (!pat) return fail('incorrect username or password');
+    if (pat.expires_at && Date.parse(pat.expires_at) <= now) return fail('personal access token is expired');
+    if (!pat.is_active) return fail('personal access token is inactive');
+    pat.last_used = new Date(now).toISOString();
+    return { ok: true, user, via: 'pat', pat };
+  }
+}

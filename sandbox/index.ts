@@ -1,0 +1,176 @@
+/**
+ * The sandbox: one process standing in for ECR (API and registry endpoint), Secrets Manager,
+ * CloudWatch and Docker Hub (registry, token realm, Hub API), on loopback ports. The keeper reaches
+ * it exactly as it reaches AWS: AWS_ENDPOINT_URL for the SDK, the proxyEndpoint ECR returns for
+ * pulls, and KEEPER_UPSTREAM_REGISTRIES / KEEPER_DOCKERHUB_API_URL for Docker Hub.
+ */
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { CloudWatchSandbox } from './aws/cloudwatch.js';
+import { EcrState } from './aws/ecr.js';
+import { AwsError, dispatchAws, sendAwsError, targetOf } from './aws/protocol.js';
+import { SecretsManagerSandbox } from './aws/secrets.js';
+import { SandboxClock } from './clock.js';
+import { HubAccounts, type PersonalAccessToken } from './dockerhub/accounts.js';
+import { HubApi } from './dockerhub/hub-api.js';
+import { DockerHubRegistry } from './dockerhub/registry.js';
+import { FaultInjector } from './faults.js';
+import { type StartedServer, sendJson, startServer } from './http.js';
+import { registryError } from './registry/content.js';
+import { EcrRegistry } from './registry/ecr-registry.js';
+import { BlobStore } from './registry/store.js';
+import { ADMIN_SECRET, CREDENTIAL_SECRET, SEED_IMAGES, type SeedOptions } from './seed.js';
+
+export interface SandboxOptions {
+  /** Start with no account, secret or image. */
+  empty?: boolean;
+  seed?: SeedOptions;
+  region?: string;
+  account?: string;
+}
+
+export interface SeededAccount {
+  username: string;
+  password: string;
+  pat: PersonalAccessToken;
+  secretArn: string;
+  adminSecretArn?: string;
+}
+
+export interface Sandbox {
+  clock: SandboxClock;
+  faults: FaultInjector;
+  urls: { aws: string; registry: string; dockerHub: string; hubApi: string };
+  /** Environment that points the SDK, the CLI and the handlers at the sandbox. */
+  env: Record<string, string>;
+  ecr: EcrState;
+  ecrRegistry: EcrRegistry;
+  secrets: SecretsManagerSandbox;
+  cloudwatch: CloudWatchSandbox;
+  hub: DockerHubRegistry;
+  hubAccounts: HubAccounts;
+  seeded?: SeededAccount;
+  stop(): Promise<void>;
+}
+
+const DAY_MS = 86_400_000;
+
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const region = options.region ?? 'us-east-1';
+  const account = options.account ?? '123456789012';
+  const clock = new SandboxClock();
+  const faults = new FaultInjector();
+  const store = new BlobStore();
+  const secrets = new SecretsManagerSandbox(clock, region, account);
+  const cloudwatch = new CloudWatchSandbox(clock);
+  const ecr = new EcrState(clock, region, account, secrets);
+  const hubAccounts = new HubAccounts(clock);
+  const hub = new DockerHubRegistry(hubAccounts, clock, store);
+  const hubApi = new HubApi(hubAccounts, clock);
+  const upstreams = new Map<string, string>();
+  const ecrRegistry = new EcrRegistry(ecr, secrets, store, clock, upstreams);
+  const services = [ecr.service(), secrets.service(), cloudwatch.service()];
+
+  const registryRoute = (prefix: string) => (req: IncomingMessage) =>
+    `${prefix}:${req.method} ${new URL(req.url ?? '/', 'http://x').pathname}`;
+  const registryFault = (
+    req: IncomingMessage,
+    res: import('node:http').ServerResponse,
+    fault: { status?: number; body?: unknown },
+  ) => {
+    const status = fault.status ?? 500;
+    const code = status === 429 ? 'TOOMANYREQUESTS' : status >= 500 ? 'UNAVAILABLE' : 'DENIED';
+    sendJson(res, status, fault.body ?? registryError(code, `injected fault on ${req.method} ${req.url}`));
+  };
+
+  const servers: StartedServer[] = [];
+  servers.push(
+    await startServer(
+      (req, res, body) => dispatchAws(services, req, res, body),
+      faults,
+      (req) => {
+        const target = targetOf(req);
+        const service = services.find((s) => s.targetPrefix === target?.prefix);
+        return `${service?.name ?? 'aws'}:${target?.operation ?? ''}`;
+      },
+      (req, res, fault) => {
+        const target = targetOf(req);
+        const service = services.find((s) => s.targetPrefix === target?.prefix);
+        if (fault.awsError)
+          return sendAwsError(
+            res,
+            new AwsError(fault.awsError, `injected ${fault.awsError}`),
+            service?.queryCompatible,
+          );
+        sendJson(res, fault.status ?? 500, { message: 'injected fault' });
+      },
+    ),
+  );
+  servers.push(await startServer(ecrRegistry.handle, faults, registryRoute('registry'), registryFault));
+  servers.push(await startServer(hub.handle, faults, registryRoute('hub'), registryFault));
+  servers.push(
+    await startServer(hubApi.handle, faults, registryRoute('hubapi'), (_req, res, fault) =>
+      sendJson(res, fault.status ?? 500, fault.body ?? { detail: 'injected fault' }),
+    ),
+  );
+  const [aws, registry, dockerHub, hubApiServer] = servers as [
+    StartedServer,
+    StartedServer,
+    StartedServer,
+    StartedServer,
+  ];
+  ecr.registryUrl = registry.url;
+  ecrRegistry.url = registry.url;
+  hub.url = dockerHub.url;
+  hubApi.url = hubApiServer.url;
+  upstreams.set('registry-1.docker.io', dockerHub.url);
+
+  const sandbox: Sandbox = {
+    clock,
+    faults,
+    urls: { aws: aws.url, registry: registry.url, dockerHub: dockerHub.url, hubApi: hubApiServer.url },
+    env: {
+      AWS_ENDPOINT_URL: aws.url,
+      AWS_REGION: region,
+      AWS_ACCESS_KEY_ID: 'AKIASANDBOXKEEPER',
+      AWS_SECRET_ACCESS_KEY: 'sandbox-secret-key-not-a-real-one',
+      KEEPER_UPSTREAM_REGISTRIES: `registry-1.docker.io=${dockerHub.url}`,
+      KEEPER_DOCKERHUB_API_URL: hubApiServer.url,
+    },
+    ecr,
+    ecrRegistry,
+    secrets,
+    cloudwatch,
+    hub,
+    hubAccounts,
+    stop: async () => {
+      await Promise.all(servers.map((s) => s.close()));
+    },
+  };
+  if (!options.empty) sandbox.seeded = seedSandbox(sandbox, options.seed);
+  return sandbox;
+}
+
+/** Seeds a Docker Hub account with a PAT, the pull-through credential secret, and the base images. */
+export function seedSandbox(sandbox: Sandbox, seed: SeedOptions = {}): SeededAccount {
+  const username = seed.username ?? 'keeper-ci';
+  const password = `pw-${randomBytes(12).toString('base64url')}`;
+  const user = sandbox.hubAccounts.addUser(username, password, seed.pullLimit ?? 200);
+  const expiresAt = new Date(sandbox.clock.now() + (seed.patExpiresInDays ?? 60) * DAY_MS).toISOString();
+  const pat = sandbox.hubAccounts.createPat(user, 'ecr-pullthroughcache', ['repo:public_read'], expiresAt);
+  const tags: Record<string, string> =
+    seed.recordPatMetadata === false ? {} : { 'pat-uuid': pat.uuid, 'pat-expires-at': expiresAt };
+  const secret = sandbox.secrets.create(
+    CREDENTIAL_SECRET,
+    JSON.stringify({ username, accessToken: pat.token }),
+    { tags },
+  );
+  let adminSecretArn: string | undefined;
+  if (seed.adminSecret !== false) {
+    adminSecretArn = sandbox.secrets.create(ADMIN_SECRET, JSON.stringify({ username, password })).arn;
+  }
+  for (const image of seed.images ?? SEED_IMAGES) sandbox.hub.publish(image.repository, image.tag, image);
+  return { username, password, pat, secretArn: secret.arn, adminSecretArn };
+}
+
+export { DAY_MS };

@@ -1,0 +1,413 @@
+/**
+ * The ECR registry endpoint (`proxyEndpoint`) with pull-through cache behaviour:
+ * - Basic auth with the token from GetAuthorizationToken (12 hours).
+ * - A pull by tag under a rule's prefix checks upstream at most once per 24 hours per tag
+ *   (injectable clock). On a miss it fetches the manifest (and, for a list, every child manifest)
+ *   with the rule's secret (AWSCURRENT), creates the repository from the matching creation
+ *   template, and emits an `ECR Pull Through Cache Action` event.
+ * - Blobs are imported from upstream when first requested, then served through a redirect to
+ *   storage, as ECR redirects to S3.
+ * - A pull by digest of an uncached image fails (containers-roadmap #2837).
+ * - When upstream fails, a cached copy is still served; an uncached image fails with the
+ *   upstream's reason.
+ * The upstream is reached with the project's registry client, through `upstreams` (URL → base).
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { RegistryClient } from '../../lib/registry/client.js';
+import { RegistryError } from '../../lib/registry/errors.js';
+import { isIndex } from '../../lib/registry/media-types.js';
+import type { EcrState, Repository, Rule } from '../aws/ecr.js';
+import type { SecretsManagerSandbox } from '../aws/secrets.js';
+import type { SandboxClock } from '../clock.js';
+import { sendJson } from '../http.js';
+import { acceptable, blobStream, parseRegistryPath, registryError, type StoredManifest } from './content.js';
+import type { BlobStore } from './store.js';
+
+export const REVALIDATE_MS = 24 * 3_600_000;
+
+export interface PullThroughEvent {
+  version: '0';
+  id: string;
+  'detail-type': 'ECR Pull Through Cache Action';
+  source: 'aws.ecr';
+  account: string;
+  time: string;
+  region: string;
+  resources: string[];
+  detail: Record<string, string>;
+}
+
+class UpstreamFailure extends Error {
+  constructor(
+    readonly failureCode: string,
+    readonly status: number,
+    readonly registryCode: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class EcrRegistry {
+  readonly events: PullThroughEvent[] = [];
+  /** Upstream fetches ECR made, for tests: manifests GET by the cache on the user's behalf. */
+  readonly upstreamFetches: Array<{
+    repository: string;
+    reference: string;
+    kind: 'manifest' | 'blob' | 'check';
+  }> = [];
+  url = '';
+
+  constructor(
+    private readonly ecr: EcrState,
+    private readonly secrets: SecretsManagerSandbox,
+    private readonly store: BlobStore,
+    private readonly clock: SandboxClock,
+    private readonly upstreams: Map<string, string>,
+  ) {
+    ecr.validateUpstream = (rule) => this.validate(rule);
+  }
+
+  private emit(rule: Rule, repositoryName: string, tag: string, detail: Record<string, string>) {
+    this.events.push({
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'ECR Pull Through Cache Action',
+      source: 'aws.ecr',
+      account: this.ecr.account,
+      time: this.clock.date().toISOString(),
+      region: this.ecr.region,
+      resources: [],
+      detail: {
+        'rule-version': '1',
+        'ecr-repository-prefix': rule.ecrRepositoryPrefix,
+        'repository-name': repositoryName,
+        'upstream-registry-url': rule.upstreamRegistryUrl,
+        'image-tag': tag,
+        ...detail,
+      },
+    });
+  }
+
+  private upstreamPath(rule: Rule, repositoryName: string): string {
+    const rest =
+      rule.ecrRepositoryPrefix === 'ROOT'
+        ? repositoryName
+        : repositoryName.slice(rule.ecrRepositoryPrefix.length + 1);
+    return rule.upstreamRepositoryPrefix === 'ROOT' ? rest : `${rule.upstreamRepositoryPrefix}/${rest}`;
+  }
+
+  /** A registry client for the rule's upstream, with the secret's AWSCURRENT credentials. */
+  private upstreamClient(rule: Rule): RegistryClient {
+    const base = this.upstreams.get(rule.upstreamRegistryUrl);
+    if (!base)
+      throw new UpstreamFailure(
+        'UpstreamUnavailable',
+        503,
+        'UNAVAILABLE',
+        `the sandbox has no stand-in for ${rule.upstreamRegistryUrl}`,
+      );
+    let credentials: { username: string; password: string } | undefined;
+    if (rule.credentialArn) {
+      let value: string | undefined;
+      try {
+        value = this.secrets.currentValue(rule.credentialArn);
+      } catch {
+        throw new UpstreamFailure(
+          'UpstreamAccessDenied',
+          403,
+          'DENIED',
+          'the credential secret does not exist',
+        );
+      }
+      let parsed: { username?: unknown; accessToken?: unknown };
+      try {
+        parsed = JSON.parse(value ?? '');
+      } catch {
+        throw new UpstreamFailure(
+          'UpstreamAccessDenied',
+          403,
+          'DENIED',
+          'the credential secret is not valid JSON',
+        );
+      }
+      if (typeof parsed.username !== 'string' || typeof parsed.accessToken !== 'string') {
+        throw new UpstreamFailure(
+          'UpstreamAccessDenied',
+          403,
+          'DENIED',
+          'the credential secret lacks username or accessToken',
+        );
+      }
+      credentials = { username: parsed.username, password: parsed.accessToken };
+    }
+    return new RegistryClient({
+      baseUrl: base,
+      credentials,
+      attempts: 1,
+      userAgent: 'aws-ecr-pullthroughcache',
+    });
+  }
+
+  private asFailure(error: unknown): UpstreamFailure {
+    if (error instanceof UpstreamFailure) return error;
+    if (error instanceof RegistryError) {
+      switch (error.kind) {
+        case 'auth':
+          return new UpstreamFailure(
+            'UpstreamAccessDenied',
+            403,
+            'DENIED',
+            `upstream denied access: ${error.message}`,
+          );
+        case 'rate-limited':
+          return new UpstreamFailure(
+            'UpstreamTooManyRequests',
+            429,
+            'TOOMANYREQUESTS',
+            'upstream pull rate limit reached',
+          );
+        case 'not-found':
+          return new UpstreamFailure(
+            'UpstreamImageNotFound',
+            404,
+            'MANIFEST_UNKNOWN',
+            'the image does not exist upstream',
+          );
+        default:
+          return new UpstreamFailure(
+            'UpstreamUnavailable',
+            503,
+            'UNAVAILABLE',
+            `upstream unavailable: ${error.message}`,
+          );
+      }
+    }
+    return new UpstreamFailure('UpstreamUnavailable', 503, 'UNAVAILABLE', (error as Error).message);
+  }
+
+  async validate(rule: Rule): Promise<string | undefined> {
+    try {
+      const client = this.upstreamClient(rule);
+      await client.login(this.upstreamPath(rule, `${rule.ecrRepositoryPrefix}/library/alpine`));
+      return undefined;
+    } catch (error) {
+      return this.asFailure(error).message;
+    }
+  }
+
+  /** Checks upstream for `tag` (HEAD, free) and imports it when it is new or has moved. */
+  private async sync(rule: Rule, repositoryName: string, tag: string): Promise<void> {
+    const existing = this.ecr.repositories.get(repositoryName);
+    const cachedDigest = existing?.tagToDigest.get(tag);
+    const upstreamRepo = this.upstreamPath(rule, repositoryName);
+    try {
+      const client = this.upstreamClient(rule);
+      this.upstreamFetches.push({ repository: upstreamRepo, reference: tag, kind: 'check' });
+      const head = await client.headManifest(upstreamRepo, tag);
+      if (cachedDigest === head.digest) {
+        existing!.tagCheckedAt.set(tag, this.clock.now());
+        return;
+      }
+      this.upstreamFetches.push({ repository: upstreamRepo, reference: tag, kind: 'manifest' });
+      const top = await client.getManifest(upstreamRepo, tag);
+      const manifests: StoredManifest[] = [
+        { digest: top.digest, mediaType: top.mediaType, bytes: top.bytes },
+      ];
+      if (isIndex(top.mediaType)) {
+        for (const child of top.json.manifests ?? []) {
+          this.upstreamFetches.push({ repository: upstreamRepo, reference: child.digest, kind: 'manifest' });
+          const m = await client.getManifest(upstreamRepo, child.digest);
+          manifests.push({ digest: m.digest, mediaType: m.mediaType, bytes: m.bytes });
+        }
+      }
+      const repo =
+        existing ??
+        this.ecr.createRepository(repositoryName, {
+          createdByRule: rule.ecrRepositoryPrefix,
+          fromTemplate: this.ecr.templateFor(repositoryName, 'PULL_THROUGH_CACHE'),
+        });
+      const now = this.clock.now();
+      // Children first, so the list's size can be derived from them.
+      for (const m of [...manifests].reverse()) {
+        if (!repo.images.has(m.digest)) {
+          repo.images.set(m.digest, {
+            digest: m.digest,
+            manifest: m,
+            size: 0,
+            pushedAt: now,
+            storageClass: 'STANDARD',
+          });
+          repo.images.get(m.digest)!.size = this.ecr.imageSize(repo, m);
+        }
+      }
+      repo.tagToDigest.set(tag, top.digest);
+      repo.tagCheckedAt.set(tag, now);
+      this.emit(rule, repositoryName, tag, { 'sync-status': 'SUCCESS', 'image-digest': top.digest });
+    } catch (error) {
+      const failure = this.asFailure(error);
+      this.emit(rule, repositoryName, tag, {
+        'sync-status': 'FAILED',
+        'failure-code': failure.failureCode,
+        'failure-reason': failure.message,
+      });
+      throw failure;
+    }
+  }
+
+  private authorize(req: IncomingMessage): { principalArn: string } | undefined {
+    const auth = req.headers.authorization;
+    if (!auth?.startsWith('Basic ')) return undefined;
+    const decoded = Buffer.from(auth.slice(6), 'base64').toString('utf8');
+    if (!decoded.startsWith('AWS:')) return undefined;
+    const token = this.ecr.authTokens.get(decoded.slice(4));
+    if (!token || token.expiresAt <= this.clock.now()) return undefined;
+    return token;
+  }
+
+  handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', this.url);
+    if (url.pathname.startsWith('/_storage/')) return this.serveStorage(req, res, url);
+    const caller = this.authorize(req);
+    if (!caller) {
+      return sendJson(
+        res,
+        401,
+        registryError(
+          'DENIED',
+          'Your authorization token has expired or is not valid. Reauthenticate and try again.',
+        ),
+        {
+          'www-authenticate': `Basic realm="https://${this.ecr.registryHost}/",service="ecr.amazonaws.com"`,
+        },
+      );
+    }
+    if (url.pathname === '/v2/' || url.pathname === '/v2') return sendJson(res, 200, {});
+    const target = parseRegistryPath(url.pathname);
+    if (!target) return sendJson(res, 404, registryError('NOT_FOUND', 'no such route'));
+    if (target.kind === 'manifests')
+      return this.serveManifest(req, res, target.name, target.ref, caller.principalArn);
+    if (target.kind === 'blobs') return this.serveBlob(req, res, target.name, target.ref);
+    const repo = this.ecr.repositories.get(target.name);
+    if (!repo)
+      return sendJson(
+        res,
+        404,
+        registryError('NAME_UNKNOWN', `The repository with name '${target.name}' does not exist`),
+      );
+    return sendJson(res, 200, { name: repo.name, tags: [...repo.tagToDigest.keys()] });
+  };
+
+  private async serveManifest(
+    req: IncomingMessage,
+    res: ServerResponse,
+    name: string,
+    ref: string,
+    principalArn: string,
+  ) {
+    const rule = this.ecr.ruleFor(name);
+    const byDigest = ref.startsWith('sha256:');
+    if (!byDigest && rule) {
+      const repo = this.ecr.repositories.get(name);
+      const checkedAt = repo?.tagCheckedAt.get(ref);
+      if (
+        !repo?.tagToDigest.has(ref) ||
+        checkedAt === undefined ||
+        this.clock.now() - checkedAt >= REVALIDATE_MS
+      ) {
+        try {
+          await this.sync(rule, name, ref);
+        } catch (error) {
+          const failure = error as UpstreamFailure;
+          // Already-cached images are still served when upstream fails.
+          if (!repo?.tagToDigest.has(ref))
+            return sendJson(res, failure.status, registryError(failure.registryCode, failure.message));
+        }
+      }
+    }
+    const repo = this.ecr.repositories.get(name);
+    if (!repo)
+      return sendJson(
+        res,
+        404,
+        registryError('NAME_UNKNOWN', `The repository with name '${name}' does not exist in the registry`),
+      );
+    const digest = byDigest ? ref : repo.tagToDigest.get(ref);
+    const image = digest ? repo.images.get(digest) : undefined;
+    if (!image)
+      return sendJson(
+        res,
+        404,
+        registryError('MANIFEST_UNKNOWN', `Requested image not found: ${name}:${ref}`),
+      );
+    if (image.storageClass === 'ARCHIVE')
+      return sendJson(res, 404, registryError('MANIFEST_UNKNOWN', 'The image is archived'));
+    if (!acceptable(image.manifest.mediaType, req.headers.accept)) {
+      return sendJson(res, 404, registryError('MANIFEST_UNKNOWN', 'manifest media type not accepted'));
+    }
+    if (req.method === 'GET' && !this.ecr.exclusions.has(principalArn)) this.touch(repo, image.digest);
+    res.writeHead(200, {
+      'content-type': image.manifest.mediaType,
+      'content-length': String(image.manifest.bytes.length),
+      'docker-content-digest': image.digest,
+    });
+    res.end(req.method === 'HEAD' ? undefined : image.manifest.bytes);
+  }
+
+  private touch(repo: Repository, digest: string) {
+    const image = repo.images.get(digest);
+    if (image) image.lastRecordedPullTime = this.clock.now();
+  }
+
+  private async serveBlob(req: IncomingMessage, res: ServerResponse, name: string, digest: string) {
+    const repo = this.ecr.repositories.get(name);
+    if (!repo)
+      return sendJson(
+        res,
+        404,
+        registryError('NAME_UNKNOWN', `The repository with name '${name}' does not exist`),
+      );
+    if (!repo.blobs.has(digest)) {
+      const referenced = [...repo.images.values()].some((img) => img.manifest.bytes.includes(digest));
+      const rule = repo.createdByRule ? this.ecr.rules.get(repo.createdByRule) : undefined;
+      if (!referenced || !rule)
+        return sendJson(res, 404, registryError('BLOB_UNKNOWN', `blob unknown: ${digest}`));
+      try {
+        this.upstreamFetches.push({
+          repository: this.upstreamPath(rule, name),
+          reference: digest,
+          kind: 'blob',
+        });
+        await this.upstreamClient(rule).fetchBlob(this.upstreamPath(rule, name), digest);
+      } catch (error) {
+        const failure = this.asFailure(error);
+        return sendJson(
+          res,
+          failure.status === 404 ? 404 : failure.status,
+          registryError(failure.status === 404 ? 'BLOB_UNKNOWN' : failure.registryCode, failure.message),
+        );
+      }
+      repo.blobs.add(digest);
+    }
+    res.writeHead(307, {
+      location: `${this.url}/_storage/${digest}`,
+      'docker-content-digest': digest,
+      'content-length': '0',
+    });
+    res.end();
+  }
+
+  /** Stand-in for the S3 URL ECR redirects blob downloads to. */
+  private serveStorage(req: IncomingMessage, res: ServerResponse, url: URL) {
+    const digest = url.pathname.slice('/_storage/'.length);
+    const blob = this.store.get(digest);
+    if (!blob) return sendJson(res, 404, { message: 'NoSuchKey' });
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(blob.size) });
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    blobStream(blob).pipe(res);
+  }
+}

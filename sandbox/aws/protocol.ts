@@ -4,6 +4,7 @@
  * real exception classes. Timestamps travel as epoch seconds.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import { sendJson } from '../http.js';
 
 export class AwsError extends Error {
@@ -71,7 +72,9 @@ export async function dispatchAws(
   }
   let input: Record<string, unknown>;
   try {
-    input = body.length ? JSON.parse(body.toString('utf8')) : {};
+    // The SDK gzips large PutMetricData bodies (request compression), as AWS accepts.
+    const raw = req.headers['content-encoding'] === 'gzip' ? gunzipSync(body) : body;
+    input = raw.length ? JSON.parse(raw.toString('utf8')) : {};
   } catch {
     return sendAwsError(
       res,

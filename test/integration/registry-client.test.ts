@@ -1,0 +1,132 @@
+/**
+ * One registry-client suite, run against the sandbox's Docker Hub (token auth) and against the
+ * real CNCF distribution registry (Basic auth), so the sandbox cannot drift from a real registry.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RegistryClient } from '../../lib/registry/client.js';
+import { RegistryError } from '../../lib/registry/errors.js';
+import { buildImage } from '../../sandbox/dockerhub/images.js';
+import { type Sandbox, startSandbox } from '../../sandbox/index.js';
+import { pushImage } from './support/push.js';
+import { type RealRegistry, realRegistryAvailable, startRealRegistry } from './support/real-registry.js';
+
+interface Target {
+  baseUrl: string;
+  credentials: { username: string; password: string };
+  /** Publishes an image under repository:tag and returns the top digest. */
+  publish(repository: string, tag: string, platforms: string[], layerSizes?: number[]): Promise<string>;
+  stop(): Promise<void>;
+}
+
+async function sandboxTarget(): Promise<Target> {
+  const sandbox: Sandbox = await startSandbox({ seed: { images: [] } });
+  return {
+    baseUrl: sandbox.urls.dockerHub,
+    credentials: { username: sandbox.seeded!.username, password: sandbox.seeded!.pat.token },
+    publish: async (repository, tag, platforms, layerSizes) => sandbox.hub.publish(repository, tag, { platforms, layerSizes }),
+    stop: () => sandbox.stop(),
+  };
+}
+
+async function realTarget(): Promise<Target> {
+  const registry: RealRegistry = await startRealRegistry();
+  const authorization = `Basic ${Buffer.from(`${registry.username}:${registry.password}`).toString('base64')}`;
+  return {
+    baseUrl: registry.url,
+    credentials: { username: registry.username, password: registry.password },
+    publish: async (repository, tag, platforms, layerSizes) => {
+      const image = buildImage(repository, tag, 0, { platforms, layerSizes });
+      await pushImage(registry.url, authorization, repository, tag, image);
+      return image.top.digest;
+    },
+    stop: () => registry.stop(),
+  };
+}
+
+const targets: Array<[string, () => Promise<Target>, boolean]> = [
+  ['sandbox Docker Hub', sandboxTarget, true],
+  ['real distribution registry', realTarget, realRegistryAvailable()],
+];
+
+describe.each(targets)('registry client against the %s', (_name, start, available) => {
+  let target: Target;
+  let multiDigest: string;
+  let singleDigest: string;
+
+  beforeAll(async () => {
+    if (!available) return;
+    target = await start();
+    multiDigest = await target.publish('library/multi', '1.0', ['linux/amd64', 'linux/arm64']);
+    singleDigest = await target.publish('library/single', '2.0', ['linux/amd64'], [70_000, 3000]);
+  });
+  afterAll(async () => {
+    await target?.stop();
+  });
+
+  const client = () => new RegistryClient({ baseUrl: target.baseUrl, credentials: target.credentials, baseDelayMs: 1 });
+
+  it.runIf(available)('HEAD gives the same digest and media type as GET, for an index and for an image', async () => {
+    const c = client();
+    const headIndex = await c.headManifest('library/multi', '1.0');
+    const getIndex = await c.getManifest('library/multi', '1.0');
+    expect(headIndex.digest).toBe(multiDigest);
+    expect(getIndex.digest).toBe(multiDigest);
+    expect(headIndex.mediaType).toBe('application/vnd.oci.image.index.v1+json');
+    expect(getIndex.json.manifests?.map((m) => m.platform?.architecture)).toEqual(['amd64', 'arm64']);
+    const headSingle = await c.headManifest('library/single', '2.0');
+    expect(headSingle).toMatchObject({ digest: singleDigest, mediaType: 'application/vnd.docker.distribution.manifest.v2+json' });
+  });
+
+  it.runIf(available)('pulls a child manifest by digest and verifies it', async () => {
+    const c = client();
+    const index = await c.getManifest('library/multi', '1.0');
+    const childDigest = index.json.manifests![1]!.digest;
+    const child = await c.getManifest('library/multi', childDigest);
+    expect(child.digest).toBe(childDigest);
+    expect(child.json.layers).toHaveLength(2);
+  });
+
+  it.runIf(available)('streams every blob of an image, verifying its digest and size', async () => {
+    const c = client();
+    const manifest = await c.getManifest('library/single', '2.0');
+    const blobs = [manifest.json.config!, ...manifest.json.layers!];
+    for (const blob of blobs) {
+      await expect(c.fetchBlob('library/single', blob.digest)).resolves.toEqual({ bytes: blob.size });
+    }
+    expect(blobs.map((b) => b.size)).toContain(70_000);
+  });
+
+  it.runIf(available)('reports an unknown tag as not-found', async () => {
+    await expect(client().headManifest('library/single', 'nope')).rejects.toMatchObject({ kind: 'not-found' });
+    await expect(client().getManifest('library/single', 'nope')).rejects.toMatchObject({ kind: 'not-found' });
+  });
+
+  it.runIf(available)('reports an unknown blob as not-found', async () => {
+    const missing = `sha256:${'0'.repeat(64)}`;
+    await expect(client().fetchBlob('library/single', missing)).rejects.toMatchObject({ kind: 'not-found' });
+  });
+
+  it.runIf(available)('reports wrong credentials as an auth error after a single attempt', async () => {
+    let requests = 0;
+    const counting: typeof fetch = (input, init) => {
+      requests++;
+      return fetch(input, init);
+    };
+    const bad = new RegistryClient({
+      baseUrl: target.baseUrl,
+      credentials: { username: target.credentials.username, password: 'wrong-password' },
+      fetch: counting,
+      baseDelayMs: 1,
+    });
+    const error = await bad.headManifest('library/single', '2.0').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RegistryError);
+    expect((error as RegistryError).kind).toBe('auth');
+    expect(requests).toBeLessThanOrEqual(2);
+  });
+
+  it.runIf(available)('logs in with valid credentials and refuses invalid ones', async () => {
+    await expect(client().login('library/single')).resolves.toBeUndefined();
+    const bad = new RegistryClient({ baseUrl: target.baseUrl, credentials: { username: target.credentials.username, password: 'nope' } });
+    await expect(bad.login('library/single')).rejects.toMatchObject({ kind: 'auth' });
+  });
+});

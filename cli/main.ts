@@ -6,27 +6,21 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../lib/config/load.js';
 import { configPath } from '../lib/runtime/handler.js';
 import { redactText } from '../lib/runtime/redact.js';
+import { reconcileCommand } from './commands/reconcile.js';
+import { type CliIo, stdio } from './io.js';
 
 const USAGE = `usage: cache-keeper <command> [options]
 
 commands:
   validate            check keeper.config.yaml and print the desired state it declares
+  plan                show what reconcile would change (dry run; writes nothing)
+  apply               reconcile rules, templates and lifecycle policies to the desired state
   cycle               boot the sandbox and run the nightly cycle end to end
 
 options:
   --config FILE       desired-state file (default: $KEEPER_CONFIG or keeper.config.yaml)
   --json              machine-readable output
   -h, --help          this help`;
-
-export interface CliIo {
-  out: (text: string) => void;
-  err: (text: string) => void;
-}
-
-const stdio: CliIo = {
-  out: (text) => process.stdout.write(`${text}\n`),
-  err: (text) => process.stderr.write(`${text}\n`),
-};
 
 export async function runCli(argv: string[], io: CliIo = stdio): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -64,6 +58,9 @@ export async function runCli(argv: string[], io: CliIo = stdio): Promise<number>
       }
       return 0;
     }
+    case 'plan':
+    case 'apply':
+      return reconcileCommand(loadConfig(path), io, { dryRun: command === 'plan', json: values.json });
     default:
       io.err(`cache-keeper: unknown command "${command}"\n\n${USAGE}`);
       return 2;

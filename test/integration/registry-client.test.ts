@@ -23,7 +23,8 @@ async function sandboxTarget(): Promise<Target> {
   return {
     baseUrl: sandbox.urls.dockerHub,
     credentials: { username: sandbox.seeded!.username, password: sandbox.seeded!.pat.token },
-    publish: async (repository, tag, platforms, layerSizes) => sandbox.hub.publish(repository, tag, { platforms, layerSizes }),
+    publish: async (repository, tag, platforms, layerSizes) =>
+      sandbox.hub.publish(repository, tag, { platforms, layerSizes }),
     stop: () => sandbox.stop(),
   };
 }
@@ -63,19 +64,26 @@ describe.each(targets)('registry client against the %s', (_name, start, availabl
     await target?.stop();
   });
 
-  const client = () => new RegistryClient({ baseUrl: target.baseUrl, credentials: target.credentials, baseDelayMs: 1 });
+  const client = () =>
+    new RegistryClient({ baseUrl: target.baseUrl, credentials: target.credentials, baseDelayMs: 1 });
 
-  it.runIf(available)('HEAD gives the same digest and media type as GET, for an index and for an image', async () => {
-    const c = client();
-    const headIndex = await c.headManifest('library/multi', '1.0');
-    const getIndex = await c.getManifest('library/multi', '1.0');
-    expect(headIndex.digest).toBe(multiDigest);
-    expect(getIndex.digest).toBe(multiDigest);
-    expect(headIndex.mediaType).toBe('application/vnd.oci.image.index.v1+json');
-    expect(getIndex.json.manifests?.map((m) => m.platform?.architecture)).toEqual(['amd64', 'arm64']);
-    const headSingle = await c.headManifest('library/single', '2.0');
-    expect(headSingle).toMatchObject({ digest: singleDigest, mediaType: 'application/vnd.docker.distribution.manifest.v2+json' });
-  });
+  it.runIf(available)(
+    'HEAD gives the same digest and media type as GET, for an index and for an image',
+    async () => {
+      const c = client();
+      const headIndex = await c.headManifest('library/multi', '1.0');
+      const getIndex = await c.getManifest('library/multi', '1.0');
+      expect(headIndex.digest).toBe(multiDigest);
+      expect(getIndex.digest).toBe(multiDigest);
+      expect(headIndex.mediaType).toBe('application/vnd.oci.image.index.v1+json');
+      expect(getIndex.json.manifests?.map((m) => m.platform?.architecture)).toEqual(['amd64', 'arm64']);
+      const headSingle = await c.headManifest('library/single', '2.0');
+      expect(headSingle).toMatchObject({
+        digest: singleDigest,
+        mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+      });
+    },
+  );
 
   it.runIf(available)('pulls a child manifest by digest and verifies it', async () => {
     const c = client();
@@ -97,7 +105,9 @@ describe.each(targets)('registry client against the %s', (_name, start, availabl
   });
 
   it.runIf(available)('reports an unknown tag as not-found', async () => {
-    await expect(client().headManifest('library/single', 'nope')).rejects.toMatchObject({ kind: 'not-found' });
+    await expect(client().headManifest('library/single', 'nope')).rejects.toMatchObject({
+      kind: 'not-found',
+    });
     await expect(client().getManifest('library/single', 'nope')).rejects.toMatchObject({ kind: 'not-found' });
   });
 
@@ -126,7 +136,10 @@ describe.each(targets)('registry client against the %s', (_name, start, availabl
 
   it.runIf(available)('logs in with valid credentials and refuses invalid ones', async () => {
     await expect(client().login('library/single')).resolves.toBeUndefined();
-    const bad = new RegistryClient({ baseUrl: target.baseUrl, credentials: { username: target.credentials.username, password: 'nope' } });
+    const bad = new RegistryClient({
+      baseUrl: target.baseUrl,
+      credentials: { username: target.credentials.username, password: 'nope' },
+    });
     await expect(bad.login('library/single')).rejects.toMatchObject({ kind: 'auth' });
   });
 });

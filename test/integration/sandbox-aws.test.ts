@@ -29,6 +29,7 @@ import {
   PullThroughCacheRuleAlreadyExistsException,
   PullThroughCacheRuleNotFoundException,
   PutLifecyclePolicyCommand,
+  paginateDescribeRepositories,
   RegisterPullTimeUpdateExclusionCommand,
   RepositoryNotFoundException,
   SecretNotFoundException,
@@ -40,7 +41,6 @@ import {
   UpdateRepositoryCreationTemplateCommand,
   ValidatePullThroughCacheRuleCommand,
   ValidationException,
-  paginateDescribeRepositories,
 } from '@aws-sdk/client-ecr';
 import {
   DescribeSecretCommand,
@@ -57,7 +57,14 @@ import { RegistryClient } from '../../lib/registry/client.js';
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
 
 const KEEP_SIX = JSON.stringify({
-  rules: [{ rulePriority: 1, description: 'Keep only the last 6 images', selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 6 }, action: { type: 'expire' } }],
+  rules: [
+    {
+      rulePriority: 1,
+      description: 'Keep only the last 6 images',
+      selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 6 },
+      action: { type: 'expire' },
+    },
+  ],
 });
 
 let sandbox: Sandbox;
@@ -66,27 +73,46 @@ let aws: AwsClients;
 beforeAll(async () => {
   sandbox = await startSandbox();
   aws = createAwsClients({ endpoint: sandbox.urls.aws, region: 'us-east-1', maxAttempts: 1 });
-  for (const [k, v] of Object.entries({ AWS_ACCESS_KEY_ID: 'AKIATEST', AWS_SECRET_ACCESS_KEY: 'x' })) process.env[k] ??= v;
+  for (const [k, v] of Object.entries({ AWS_ACCESS_KEY_ID: 'AKIATEST', AWS_SECRET_ACCESS_KEY: 'x' }))
+    process.env[k] ??= v;
 });
 afterAll(() => sandbox.stop());
 
 describe('ECR pull-through cache rules', () => {
   it('creates, describes (paginated), validates, updates and deletes a rule', async () => {
     const created = await aws.ecr.send(
-      new CreatePullThroughCacheRuleCommand({ ecrRepositoryPrefix: 'docker-hub', upstreamRegistryUrl: 'registry-1.docker.io', credentialArn: sandbox.seeded!.secretArn }),
+      new CreatePullThroughCacheRuleCommand({
+        ecrRepositoryPrefix: 'docker-hub',
+        upstreamRegistryUrl: 'registry-1.docker.io',
+        credentialArn: sandbox.seeded!.secretArn,
+      }),
     );
     expect(created.upstreamRegistry).toBe('docker-hub');
-    await aws.ecr.send(new CreatePullThroughCacheRuleCommand({ ecrRepositoryPrefix: 'ecr-public', upstreamRegistryUrl: 'public.ecr.aws' }));
+    await aws.ecr.send(
+      new CreatePullThroughCacheRuleCommand({
+        ecrRepositoryPrefix: 'ecr-public',
+        upstreamRegistryUrl: 'public.ecr.aws',
+      }),
+    );
     const first = await aws.ecr.send(new DescribePullThroughCacheRulesCommand({ maxResults: 1 }));
     expect(first.pullThroughCacheRules).toHaveLength(1);
-    const second = await aws.ecr.send(new DescribePullThroughCacheRulesCommand({ maxResults: 1, nextToken: first.nextToken }));
+    const second = await aws.ecr.send(
+      new DescribePullThroughCacheRulesCommand({ maxResults: 1, nextToken: first.nextToken }),
+    );
     expect(second.pullThroughCacheRules?.[0]?.ecrRepositoryPrefix).toBe('ecr-public');
     expect(second.nextToken).toBeUndefined();
 
-    const valid = await aws.ecr.send(new ValidatePullThroughCacheRuleCommand({ ecrRepositoryPrefix: 'docker-hub' }));
+    const valid = await aws.ecr.send(
+      new ValidatePullThroughCacheRuleCommand({ ecrRepositoryPrefix: 'docker-hub' }),
+    );
     expect(valid.isValid).toBe(true);
 
-    const updated = await aws.ecr.send(new UpdatePullThroughCacheRuleCommand({ ecrRepositoryPrefix: 'docker-hub', credentialArn: sandbox.seeded!.secretArn }));
+    const updated = await aws.ecr.send(
+      new UpdatePullThroughCacheRuleCommand({
+        ecrRepositoryPrefix: 'docker-hub',
+        credentialArn: sandbox.seeded!.secretArn,
+      }),
+    );
     expect(updated.updatedAt).toBeInstanceOf(Date);
     await aws.ecr.send(new DeletePullThroughCacheRuleCommand({ ecrRepositoryPrefix: 'ecr-public' }));
     const after = await aws.ecr.send(new DescribePullThroughCacheRulesCommand({}));
@@ -96,7 +122,9 @@ describe('ECR pull-through cache rules', () => {
   it('validation fails once the PAT in the secret is deactivated', async () => {
     sandbox.seeded!.pat.is_active = false;
     try {
-      const result = await aws.ecr.send(new ValidatePullThroughCacheRuleCommand({ ecrRepositoryPrefix: 'docker-hub' }));
+      const result = await aws.ecr.send(
+        new ValidatePullThroughCacheRuleCommand({ ecrRepositoryPrefix: 'docker-hub' }),
+      );
       expect(result.isValid).toBe(false);
       expect(result.failure).toMatch(/inactive|denied/);
     } finally {
@@ -107,41 +135,87 @@ describe('ECR pull-through cache rules', () => {
 
 describe('repository creation templates and pulls through the cache', () => {
   it('creates the repository from the template on the first pull, with its lifecycle policy', async () => {
-    await aws.ecr.send(new CreateRepositoryCreationTemplateCommand({ prefix: 'docker-hub', appliedFor: ['PULL_THROUGH_CACHE'], lifecyclePolicy: KEEP_SIX }));
+    await aws.ecr.send(
+      new CreateRepositoryCreationTemplateCommand({
+        prefix: 'docker-hub',
+        appliedFor: ['PULL_THROUGH_CACHE'],
+        lifecyclePolicy: KEEP_SIX,
+      }),
+    );
     const templates = await aws.ecr.send(new DescribeRepositoryCreationTemplatesCommand({}));
-    expect(templates.repositoryCreationTemplates?.[0]).toMatchObject({ prefix: 'docker-hub', lifecyclePolicy: KEEP_SIX, imageTagMutability: 'MUTABLE' });
+    expect(templates.repositoryCreationTemplates?.[0]).toMatchObject({
+      prefix: 'docker-hub',
+      lifecyclePolicy: KEEP_SIX,
+      imageTagMutability: 'MUTABLE',
+    });
 
     const auth = (await aws.ecr.send(new GetAuthorizationTokenCommand({}))).authorizationData![0]!;
     expect(auth.proxyEndpoint).toBe(sandbox.urls.registry);
-    const registry = new RegistryClient({ baseUrl: auth.proxyEndpoint!, credentials: { basic: auth.authorizationToken! } });
+    const registry = new RegistryClient({
+      baseUrl: auth.proxyEndpoint!,
+      credentials: { basic: auth.authorizationToken! },
+    });
     const manifest = await registry.getManifest('docker-hub/library/node', '22-alpine');
     expect(manifest.mediaType).toBe('application/vnd.oci.image.index.v1+json');
 
-    const repos = await aws.ecr.send(new DescribeRepositoriesCommand({ repositoryNames: ['docker-hub/library/node'] }));
-    expect(repos.repositories?.[0]?.repositoryUri).toBe('123456789012.dkr.ecr.us-east-1.amazonaws.com/docker-hub/library/node');
-    const policy = await aws.ecr.send(new GetLifecyclePolicyCommand({ repositoryName: 'docker-hub/library/node' }));
+    const repos = await aws.ecr.send(
+      new DescribeRepositoriesCommand({ repositoryNames: ['docker-hub/library/node'] }),
+    );
+    expect(repos.repositories?.[0]?.repositoryUri).toBe(
+      '123456789012.dkr.ecr.us-east-1.amazonaws.com/docker-hub/library/node',
+    );
+    const policy = await aws.ecr.send(
+      new GetLifecyclePolicyCommand({ repositoryName: 'docker-hub/library/node' }),
+    );
     expect(policy.lifecyclePolicyText).toBe(KEEP_SIX);
 
-    const images = await aws.ecr.send(new DescribeImagesCommand({ repositoryName: 'docker-hub/library/node' }));
+    const images = await aws.ecr.send(
+      new DescribeImagesCommand({ repositoryName: 'docker-hub/library/node' }),
+    );
     const list = images.imageDetails!.find((i) => i.imageTags?.includes('22-alpine'))!;
     const children = images.imageDetails!.filter((i) => !i.imageTags);
     expect(children).toHaveLength(2);
     // A manifest list's size is its largest child's, never the sum.
     expect(list.imageSizeInBytes).toBe(Math.max(...children.map((c) => c.imageSizeInBytes!)));
 
-    const batch = await aws.ecr.send(new BatchGetImageCommand({ repositoryName: 'docker-hub/library/node', imageIds: [{ imageTag: '22-alpine' }, { imageTag: 'nope' }] }));
+    const batch = await aws.ecr.send(
+      new BatchGetImageCommand({
+        repositoryName: 'docker-hub/library/node',
+        imageIds: [{ imageTag: '22-alpine' }, { imageTag: 'nope' }],
+      }),
+    );
     expect(batch.images?.[0]?.imageId?.imageDigest).toBe(manifest.digest);
     expect(batch.failures?.[0]?.failureCode).toBeDefined();
-    expect(sandbox.ecrRegistry.events.at(-1)?.detail).toMatchObject({ 'sync-status': 'SUCCESS', 'repository-name': 'docker-hub/library/node', 'image-tag': '22-alpine' });
+    expect(sandbox.ecrRegistry.events.at(-1)?.detail).toMatchObject({
+      'sync-status': 'SUCCESS',
+      'repository-name': 'docker-hub/library/node',
+      'image-tag': '22-alpine',
+    });
   });
 
   it('updates a template and puts, reads and deletes lifecycle policies', async () => {
-    const updated = await aws.ecr.send(new UpdateRepositoryCreationTemplateCommand({ prefix: 'docker-hub', description: 'changed' }));
-    expect(updated.repositoryCreationTemplate).toMatchObject({ description: 'changed', lifecyclePolicy: KEEP_SIX });
+    const updated = await aws.ecr.send(
+      new UpdateRepositoryCreationTemplateCommand({ prefix: 'docker-hub', description: 'changed' }),
+    );
+    expect(updated.repositoryCreationTemplate).toMatchObject({
+      description: 'changed',
+      lifecyclePolicy: KEEP_SIX,
+    });
     await aws.ecr.send(new DeleteLifecyclePolicyCommand({ repositoryName: 'docker-hub/library/node' }));
-    await expect(aws.ecr.send(new GetLifecyclePolicyCommand({ repositoryName: 'docker-hub/library/node' }))).rejects.toBeInstanceOf(LifecyclePolicyNotFoundException);
-    await aws.ecr.send(new PutLifecyclePolicyCommand({ repositoryName: 'docker-hub/library/node', lifecyclePolicyText: KEEP_SIX }));
-    const tags = await aws.ecr.send(new ListTagsForResourceCommand({ resourceArn: 'arn:aws:ecr:us-east-1:123456789012:repository/docker-hub/library/node' }));
+    await expect(
+      aws.ecr.send(new GetLifecyclePolicyCommand({ repositoryName: 'docker-hub/library/node' })),
+    ).rejects.toBeInstanceOf(LifecyclePolicyNotFoundException);
+    await aws.ecr.send(
+      new PutLifecyclePolicyCommand({
+        repositoryName: 'docker-hub/library/node',
+        lifecyclePolicyText: KEEP_SIX,
+      }),
+    );
+    const tags = await aws.ecr.send(
+      new ListTagsForResourceCommand({
+        resourceArn: 'arn:aws:ecr:us-east-1:123456789012:repository/docker-hub/library/node',
+      }),
+    );
     expect(tags.tags).toEqual([]);
   });
 
@@ -157,56 +231,267 @@ describe('repository creation templates and pulls through the cache', () => {
   it('registers, lists and deregisters pull-time update exclusions', async () => {
     const arn = 'arn:aws:iam::123456789012:role/prewarm';
     await aws.ecr.send(new RegisterPullTimeUpdateExclusionCommand({ principalArn: arn }));
-    expect((await aws.ecr.send(new ListPullTimeUpdateExclusionsCommand({}))).pullTimeUpdateExclusions).toEqual([arn]);
-    await expect(aws.ecr.send(new RegisterPullTimeUpdateExclusionCommand({ principalArn: arn }))).rejects.toBeInstanceOf(ExclusionAlreadyExistsException);
+    expect(
+      (await aws.ecr.send(new ListPullTimeUpdateExclusionsCommand({}))).pullTimeUpdateExclusions,
+    ).toEqual([arn]);
+    await expect(
+      aws.ecr.send(new RegisterPullTimeUpdateExclusionCommand({ principalArn: arn })),
+    ).rejects.toBeInstanceOf(ExclusionAlreadyExistsException);
     await aws.ecr.send(new DeregisterPullTimeUpdateExclusionCommand({ principalArn: arn }));
-    await expect(aws.ecr.send(new DeregisterPullTimeUpdateExclusionCommand({ principalArn: arn }))).rejects.toBeInstanceOf(ExclusionNotFoundException);
+    await expect(
+      aws.ecr.send(new DeregisterPullTimeUpdateExclusionCommand({ principalArn: arn })),
+    ).rejects.toBeInstanceOf(ExclusionNotFoundException);
   });
 });
 
 describe('misuse gets the AWS error classes', () => {
   const cases: Array<[string, () => Promise<unknown>, new (...args: never[]) => Error]> = [
-    ['duplicate rule', () => aws.ecr.send(new CreatePullThroughCacheRuleCommand({ ecrRepositoryPrefix: 'docker-hub', upstreamRegistryUrl: 'registry-1.docker.io', credentialArn: sandbox.seeded!.secretArn })), PullThroughCacheRuleAlreadyExistsException],
-    ['Docker Hub rule without a secret', () => aws.ecr.send(new CreatePullThroughCacheRuleCommand({ ecrRepositoryPrefix: 'hub2', upstreamRegistryUrl: 'registry-1.docker.io' })), UnsupportedUpstreamRegistryException],
-    ['unsupported upstream', () => aws.ecr.send(new CreatePullThroughCacheRuleCommand({ ecrRepositoryPrefix: 'other', upstreamRegistryUrl: 'registry.example.com' })), UnsupportedUpstreamRegistryException],
-    ['missing secret', () => aws.ecr.send(new CreatePullThroughCacheRuleCommand({ ecrRepositoryPrefix: 'hub3', upstreamRegistryUrl: 'registry-1.docker.io', credentialArn: 'ecr-pullthroughcache/nope' })), SecretNotFoundException],
-    ['bad prefix', () => aws.ecr.send(new CreatePullThroughCacheRuleCommand({ ecrRepositoryPrefix: 'Bad_Prefix!', upstreamRegistryUrl: 'quay.io' })), ValidationException],
-    ['upstream prefix on ROOT', () => aws.ecr.send(new CreatePullThroughCacheRuleCommand({ ecrRepositoryPrefix: 'ROOT', upstreamRegistryUrl: 'quay.io', upstreamRepositoryPrefix: 'x' })), InvalidParameterException],
-    ['update a missing rule', () => aws.ecr.send(new UpdatePullThroughCacheRuleCommand({ ecrRepositoryPrefix: 'nope', credentialArn: sandbox.seeded!.secretArn })), PullThroughCacheRuleNotFoundException],
-    ['delete a missing rule', () => aws.ecr.send(new DeletePullThroughCacheRuleCommand({ ecrRepositoryPrefix: 'nope' })), PullThroughCacheRuleNotFoundException],
-    ['validate a missing rule', () => aws.ecr.send(new ValidatePullThroughCacheRuleCommand({ ecrRepositoryPrefix: 'nope' })), PullThroughCacheRuleNotFoundException],
-    ['duplicate template', () => aws.ecr.send(new CreateRepositoryCreationTemplateCommand({ prefix: 'docker-hub', appliedFor: ['PULL_THROUGH_CACHE'] })), TemplateAlreadyExistsException],
-    ['template tags without a role', () => aws.ecr.send(new CreateRepositoryCreationTemplateCommand({ prefix: 'tagged', appliedFor: ['PULL_THROUGH_CACHE'], resourceTags: [{ Key: 'a', Value: 'b' }] })), InvalidParameterException],
-    ['update a missing template', () => aws.ecr.send(new UpdateRepositoryCreationTemplateCommand({ prefix: 'nope', description: 'x' })), TemplateNotFoundException],
-    ['delete a missing template', () => aws.ecr.send(new DeleteRepositoryCreationTemplateCommand({ prefix: 'nope' })), TemplateNotFoundException],
-    ['describe a missing repository', () => aws.ecr.send(new DescribeRepositoriesCommand({ repositoryNames: ['nope/nope'] })), RepositoryNotFoundException],
-    ['images of a missing repository', () => aws.ecr.send(new DescribeImagesCommand({ repositoryName: 'nope/nope' })), RepositoryNotFoundException],
-    ['a missing image by tag', () => aws.ecr.send(new DescribeImagesCommand({ repositoryName: 'docker-hub/library/node', imageIds: [{ imageTag: 'nope' }] })), ImageNotFoundException],
-    ['imageIds with paging', () => aws.ecr.send(new DescribeImagesCommand({ repositoryName: 'docker-hub/library/node', imageIds: [{ imageTag: '22-alpine' }], maxResults: 5 })), InvalidParameterException],
-    ['maxResults over 1000', () => aws.ecr.send(new DescribeRepositoriesCommand({ maxResults: 1001 })), InvalidParameterException],
-    ['a lifecycle policy that is not JSON', () => aws.ecr.send(new PutLifecyclePolicyCommand({ repositoryName: 'docker-hub/library/node', lifecyclePolicyText: `{not json${' '.repeat(100)}` })), InvalidParameterException],
-    ['a bad exclusion principal', () => aws.ecr.send(new RegisterPullTimeUpdateExclusionCommand({ principalArn: 'not-an-arn' })), InvalidParameterException],
-    ['a secret nobody created', () => aws.secrets.send(new GetSecretValueCommand({ SecretId: 'ecr-pullthroughcache/nope' })), ResourceNotFoundException],
-    ['a metric in an AWS/ namespace', () => aws.cloudwatch.send(new PutMetricDataCommand({ Namespace: 'AWS/ECR', MetricData: [{ MetricName: 'x', Value: 1 }] })), InvalidParameterValueException],
-    ['1001 datums in one call', () => aws.cloudwatch.send(new PutMetricDataCommand({ Namespace: 'K', MetricData: Array.from({ length: 1001 }, () => ({ MetricName: 'x', Value: 1 })) })), InvalidParameterValueException],
-    ['a NaN metric value', () => aws.cloudwatch.send(new PutMetricDataCommand({ Namespace: 'K', MetricData: [{ MetricName: 'x', Value: Number.NaN }] })), InvalidParameterValueException],
+    [
+      'duplicate rule',
+      () =>
+        aws.ecr.send(
+          new CreatePullThroughCacheRuleCommand({
+            ecrRepositoryPrefix: 'docker-hub',
+            upstreamRegistryUrl: 'registry-1.docker.io',
+            credentialArn: sandbox.seeded!.secretArn,
+          }),
+        ),
+      PullThroughCacheRuleAlreadyExistsException,
+    ],
+    [
+      'Docker Hub rule without a secret',
+      () =>
+        aws.ecr.send(
+          new CreatePullThroughCacheRuleCommand({
+            ecrRepositoryPrefix: 'hub2',
+            upstreamRegistryUrl: 'registry-1.docker.io',
+          }),
+        ),
+      UnsupportedUpstreamRegistryException,
+    ],
+    [
+      'unsupported upstream',
+      () =>
+        aws.ecr.send(
+          new CreatePullThroughCacheRuleCommand({
+            ecrRepositoryPrefix: 'other',
+            upstreamRegistryUrl: 'registry.example.com',
+          }),
+        ),
+      UnsupportedUpstreamRegistryException,
+    ],
+    [
+      'missing secret',
+      () =>
+        aws.ecr.send(
+          new CreatePullThroughCacheRuleCommand({
+            ecrRepositoryPrefix: 'hub3',
+            upstreamRegistryUrl: 'registry-1.docker.io',
+            credentialArn: 'ecr-pullthroughcache/nope',
+          }),
+        ),
+      SecretNotFoundException,
+    ],
+    [
+      'bad prefix',
+      () =>
+        aws.ecr.send(
+          new CreatePullThroughCacheRuleCommand({
+            ecrRepositoryPrefix: 'Bad_Prefix!',
+            upstreamRegistryUrl: 'quay.io',
+          }),
+        ),
+      ValidationException,
+    ],
+    [
+      'upstream prefix on ROOT',
+      () =>
+        aws.ecr.send(
+          new CreatePullThroughCacheRuleCommand({
+            ecrRepositoryPrefix: 'ROOT',
+            upstreamRegistryUrl: 'quay.io',
+            upstreamRepositoryPrefix: 'x',
+          }),
+        ),
+      InvalidParameterException,
+    ],
+    [
+      'update a missing rule',
+      () =>
+        aws.ecr.send(
+          new UpdatePullThroughCacheRuleCommand({
+            ecrRepositoryPrefix: 'nope',
+            credentialArn: sandbox.seeded!.secretArn,
+          }),
+        ),
+      PullThroughCacheRuleNotFoundException,
+    ],
+    [
+      'delete a missing rule',
+      () => aws.ecr.send(new DeletePullThroughCacheRuleCommand({ ecrRepositoryPrefix: 'nope' })),
+      PullThroughCacheRuleNotFoundException,
+    ],
+    [
+      'validate a missing rule',
+      () => aws.ecr.send(new ValidatePullThroughCacheRuleCommand({ ecrRepositoryPrefix: 'nope' })),
+      PullThroughCacheRuleNotFoundException,
+    ],
+    [
+      'duplicate template',
+      () =>
+        aws.ecr.send(
+          new CreateRepositoryCreationTemplateCommand({
+            prefix: 'docker-hub',
+            appliedFor: ['PULL_THROUGH_CACHE'],
+          }),
+        ),
+      TemplateAlreadyExistsException,
+    ],
+    [
+      'template tags without a role',
+      () =>
+        aws.ecr.send(
+          new CreateRepositoryCreationTemplateCommand({
+            prefix: 'tagged',
+            appliedFor: ['PULL_THROUGH_CACHE'],
+            resourceTags: [{ Key: 'a', Value: 'b' }],
+          }),
+        ),
+      InvalidParameterException,
+    ],
+    [
+      'update a missing template',
+      () => aws.ecr.send(new UpdateRepositoryCreationTemplateCommand({ prefix: 'nope', description: 'x' })),
+      TemplateNotFoundException,
+    ],
+    [
+      'delete a missing template',
+      () => aws.ecr.send(new DeleteRepositoryCreationTemplateCommand({ prefix: 'nope' })),
+      TemplateNotFoundException,
+    ],
+    [
+      'describe a missing repository',
+      () => aws.ecr.send(new DescribeRepositoriesCommand({ repositoryNames: ['nope/nope'] })),
+      RepositoryNotFoundException,
+    ],
+    [
+      'images of a missing repository',
+      () => aws.ecr.send(new DescribeImagesCommand({ repositoryName: 'nope/nope' })),
+      RepositoryNotFoundException,
+    ],
+    [
+      'a missing image by tag',
+      () =>
+        aws.ecr.send(
+          new DescribeImagesCommand({
+            repositoryName: 'docker-hub/library/node',
+            imageIds: [{ imageTag: 'nope' }],
+          }),
+        ),
+      ImageNotFoundException,
+    ],
+    [
+      'imageIds with paging',
+      () =>
+        aws.ecr.send(
+          new DescribeImagesCommand({
+            repositoryName: 'docker-hub/library/node',
+            imageIds: [{ imageTag: '22-alpine' }],
+            maxResults: 5,
+          }),
+        ),
+      InvalidParameterException,
+    ],
+    [
+      'maxResults over 1000',
+      () => aws.ecr.send(new DescribeRepositoriesCommand({ maxResults: 1001 })),
+      InvalidParameterException,
+    ],
+    [
+      'a lifecycle policy that is not JSON',
+      () =>
+        aws.ecr.send(
+          new PutLifecyclePolicyCommand({
+            repositoryName: 'docker-hub/library/node',
+            lifecyclePolicyText: `{not json${' '.repeat(100)}`,
+          }),
+        ),
+      InvalidParameterException,
+    ],
+    [
+      'a bad exclusion principal',
+      () => aws.ecr.send(new RegisterPullTimeUpdateExclusionCommand({ principalArn: 'not-an-arn' })),
+      InvalidParameterException,
+    ],
+    [
+      'a secret nobody created',
+      () => aws.secrets.send(new GetSecretValueCommand({ SecretId: 'ecr-pullthroughcache/nope' })),
+      ResourceNotFoundException,
+    ],
+    [
+      'a metric in an AWS/ namespace',
+      () =>
+        aws.cloudwatch.send(
+          new PutMetricDataCommand({ Namespace: 'AWS/ECR', MetricData: [{ MetricName: 'x', Value: 1 }] }),
+        ),
+      InvalidParameterValueException,
+    ],
+    [
+      '1001 datums in one call',
+      () =>
+        aws.cloudwatch.send(
+          new PutMetricDataCommand({
+            Namespace: 'K',
+            MetricData: Array.from({ length: 1001 }, () => ({ MetricName: 'x', Value: 1 })),
+          }),
+        ),
+      InvalidParameterValueException,
+    ],
+    [
+      'a NaN metric value',
+      () =>
+        aws.cloudwatch.send(
+          new PutMetricDataCommand({ Namespace: 'K', MetricData: [{ MetricName: 'x', Value: Number.NaN }] }),
+        ),
+      InvalidParameterValueException,
+    ],
   ];
   it.each(cases)('%s', async (_name, call, errorClass) => {
     await expect(call()).rejects.toBeInstanceOf(errorClass);
   });
 
   it('a secret under a customer-managed KMS key cannot back a rule', async () => {
-    const secret = sandbox.secrets.create('ecr-pullthroughcache/cmk', '{"username":"a","accessToken":"b"}', { kmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/abc' });
+    const secret = sandbox.secrets.create('ecr-pullthroughcache/cmk', '{"username":"a","accessToken":"b"}', {
+      kmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/abc',
+    });
     await expect(
-      aws.ecr.send(new CreatePullThroughCacheRuleCommand({ ecrRepositoryPrefix: 'cmk', upstreamRegistryUrl: 'registry-1.docker.io', credentialArn: secret.arn })),
+      aws.ecr.send(
+        new CreatePullThroughCacheRuleCommand({
+          ecrRepositoryPrefix: 'cmk',
+          upstreamRegistryUrl: 'registry-1.docker.io',
+          credentialArn: secret.arn,
+        }),
+      ),
     ).rejects.toBeInstanceOf(UnableToDecryptSecretValueException);
   });
 
   it('a 51st rule exceeds the limit', async () => {
     for (let i = sandbox.ecr.rules.size; i < 50; i++) {
-      await aws.ecr.send(new CreatePullThroughCacheRuleCommand({ ecrRepositoryPrefix: `quay${i}`, upstreamRegistryUrl: 'quay.io' }));
+      await aws.ecr.send(
+        new CreatePullThroughCacheRuleCommand({
+          ecrRepositoryPrefix: `quay${i}`,
+          upstreamRegistryUrl: 'quay.io',
+        }),
+      );
     }
-    await expect(aws.ecr.send(new CreatePullThroughCacheRuleCommand({ ecrRepositoryPrefix: 'quay-extra', upstreamRegistryUrl: 'quay.io' }))).rejects.toBeInstanceOf(LimitExceededException);
+    await expect(
+      aws.ecr.send(
+        new CreatePullThroughCacheRuleCommand({
+          ecrRepositoryPrefix: 'quay-extra',
+          upstreamRegistryUrl: 'quay.io',
+        }),
+      ),
+    ).rejects.toBeInstanceOf(LimitExceededException);
     for (let i = 0; i < 50; i++) sandbox.ecr.rules.delete(`quay${i}`);
   });
 });
@@ -215,21 +500,56 @@ describe('Secrets Manager', () => {
   it('PutSecretValue is idempotent on ClientRequestToken and moves stages', async () => {
     const id = 'ecr-pullthroughcache/docker-hub';
     const token = '11111111-2222-3333-4444-555555555555';
-    await aws.secrets.send(new PutSecretValueCommand({ SecretId: id, ClientRequestToken: token, SecretString: '{"username":"u","accessToken":"new"}', VersionStages: ['AWSPENDING'] }));
-    await aws.secrets.send(new PutSecretValueCommand({ SecretId: id, ClientRequestToken: token, SecretString: '{"username":"u","accessToken":"new"}', VersionStages: ['AWSPENDING'] }));
+    await aws.secrets.send(
+      new PutSecretValueCommand({
+        SecretId: id,
+        ClientRequestToken: token,
+        SecretString: '{"username":"u","accessToken":"new"}',
+        VersionStages: ['AWSPENDING'],
+      }),
+    );
+    await aws.secrets.send(
+      new PutSecretValueCommand({
+        SecretId: id,
+        ClientRequestToken: token,
+        SecretString: '{"username":"u","accessToken":"new"}',
+        VersionStages: ['AWSPENDING'],
+      }),
+    );
     await expect(
-      aws.secrets.send(new PutSecretValueCommand({ SecretId: id, ClientRequestToken: token, SecretString: 'different', VersionStages: ['AWSPENDING'] })),
+      aws.secrets.send(
+        new PutSecretValueCommand({
+          SecretId: id,
+          ClientRequestToken: token,
+          SecretString: 'different',
+          VersionStages: ['AWSPENDING'],
+        }),
+      ),
     ).rejects.toBeInstanceOf(ResourceExistsException);
-    const pending = await aws.secrets.send(new GetSecretValueCommand({ SecretId: id, VersionStage: 'AWSPENDING' }));
+    const pending = await aws.secrets.send(
+      new GetSecretValueCommand({ SecretId: id, VersionStage: 'AWSPENDING' }),
+    );
     expect(pending.VersionId).toBe(token);
     const describe = await aws.secrets.send(new DescribeSecretCommand({ SecretId: id }));
-    const current = Object.entries(describe.VersionIdsToStages!).find(([, s]) => s.includes('AWSCURRENT'))![0];
-    await aws.secrets.send(new UpdateSecretVersionStageCommand({ SecretId: id, VersionStage: 'AWSCURRENT', MoveToVersionId: token, RemoveFromVersionId: current }));
+    const current = Object.entries(describe.VersionIdsToStages!).find(([, s]) =>
+      s.includes('AWSCURRENT'),
+    )![0];
+    await aws.secrets.send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: id,
+        VersionStage: 'AWSCURRENT',
+        MoveToVersionId: token,
+        RemoveFromVersionId: current,
+      }),
+    );
     const after = await aws.secrets.send(new DescribeSecretCommand({ SecretId: id }));
     expect(after.VersionIdsToStages![token]).toContain('AWSCURRENT');
     expect(after.VersionIdsToStages![current]).toEqual(['AWSPREVIOUS']);
     await aws.secrets.send(new TagResourceCommand({ SecretId: id, Tags: [{ Key: 'pat-uuid', Value: 'x' }] }));
-    expect((await aws.secrets.send(new DescribeSecretCommand({ SecretId: id }))).Tags).toContainEqual({ Key: 'pat-uuid', Value: 'x' });
+    expect((await aws.secrets.send(new DescribeSecretCommand({ SecretId: id }))).Tags).toContainEqual({
+      Key: 'pat-uuid',
+      Value: 'x',
+    });
   });
 });
 
@@ -237,14 +557,30 @@ describe('CloudWatch', () => {
   it('stores metric data and reads it back with GetMetricData', async () => {
     const now = new Date();
     await aws.cloudwatch.send(
-      new PutMetricDataCommand({ Namespace: 'EcrCacheKeeper', MetricData: [{ MetricName: 'CacheBytes', Value: 42, Dimensions: [{ Name: 'Prefix', Value: 'docker-hub' }] }] }),
+      new PutMetricDataCommand({
+        Namespace: 'EcrCacheKeeper',
+        MetricData: [
+          { MetricName: 'CacheBytes', Value: 42, Dimensions: [{ Name: 'Prefix', Value: 'docker-hub' }] },
+        ],
+      }),
     );
     const data = await aws.cloudwatch.send(
       new GetMetricDataCommand({
         StartTime: new Date(now.getTime() - 60_000),
         EndTime: new Date(now.getTime() + 60_000),
         MetricDataQueries: [
-          { Id: 'bytes', MetricStat: { Metric: { Namespace: 'EcrCacheKeeper', MetricName: 'CacheBytes', Dimensions: [{ Name: 'Prefix', Value: 'docker-hub' }] }, Period: 60, Stat: 'Maximum' } },
+          {
+            Id: 'bytes',
+            MetricStat: {
+              Metric: {
+                Namespace: 'EcrCacheKeeper',
+                MetricName: 'CacheBytes',
+                Dimensions: [{ Name: 'Prefix', Value: 'docker-hub' }],
+              },
+              Period: 60,
+              Stat: 'Maximum',
+            },
+          },
         ],
       }),
     );

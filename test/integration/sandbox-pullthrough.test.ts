@@ -1,5 +1,10 @@
 /** The sandbox's ECR registry endpoint: pull-through behaviour of facts-ecr.md. */
-import { CreatePullThroughCacheRuleCommand, CreateRepositoryCreationTemplateCommand, DescribeImagesCommand, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
+import {
+  CreatePullThroughCacheRuleCommand,
+  CreateRepositoryCreationTemplateCommand,
+  DescribeImagesCommand,
+  GetAuthorizationTokenCommand,
+} from '@aws-sdk/client-ecr';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAwsClients } from '../../lib/aws/clients.js';
 import { RegistryClient } from '../../lib/registry/client.js';
@@ -13,11 +18,28 @@ beforeAll(async () => {
   process.env.AWS_ACCESS_KEY_ID ??= 'AKIATEST';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'x';
   const aws = createAwsClients({ endpoint: sandbox.urls.aws, region: 'us-east-1' });
-  await aws.ecr.send(new CreatePullThroughCacheRuleCommand({ ecrRepositoryPrefix: 'docker-hub', upstreamRegistryUrl: 'registry-1.docker.io', credentialArn: sandbox.seeded!.secretArn }));
-  await aws.ecr.send(new CreateRepositoryCreationTemplateCommand({ prefix: 'docker-hub', appliedFor: ['PULL_THROUGH_CACHE'], imageTagMutability: 'MUTABLE' }));
+  await aws.ecr.send(
+    new CreatePullThroughCacheRuleCommand({
+      ecrRepositoryPrefix: 'docker-hub',
+      upstreamRegistryUrl: 'registry-1.docker.io',
+      credentialArn: sandbox.seeded!.secretArn,
+    }),
+  );
+  await aws.ecr.send(
+    new CreateRepositoryCreationTemplateCommand({
+      prefix: 'docker-hub',
+      appliedFor: ['PULL_THROUGH_CACHE'],
+      imageTagMutability: 'MUTABLE',
+    }),
+  );
   ecrClient = async () => {
     const auth = (await aws.ecr.send(new GetAuthorizationTokenCommand({}))).authorizationData![0]!;
-    return new RegistryClient({ baseUrl: auth.proxyEndpoint!, credentials: { basic: auth.authorizationToken! }, baseDelayMs: 1, attempts: 1 });
+    return new RegistryClient({
+      baseUrl: auth.proxyEndpoint!,
+      credentials: { basic: auth.authorizationToken! },
+      baseDelayMs: 1,
+      attempts: 1,
+    });
   };
   sandbox.ecr.principals.set('AKIAPREWARM', 'arn:aws:iam::123456789012:role/prewarm');
   (globalThis as { aws?: typeof aws }).aws = aws;
@@ -42,13 +64,17 @@ describe('pull-through cache', () => {
     expect((await client.headManifest('docker-hub/library/ubuntu', '24.04')).digest).toBe(old);
     sandbox.clock.advanceHours(24);
     // ECR auth tokens last 12 hours: a day later the caller needs a new one.
-    expect((await (await ecrClient()).getManifest('docker-hub/library/ubuntu', '24.04')).digest).toBe(released);
+    expect((await (await ecrClient()).getManifest('docker-hub/library/ubuntu', '24.04')).digest).toBe(
+      released,
+    );
   });
 
   it('a pull by digest of an uncached image fails', async () => {
     const client = await ecrClient();
     const digest = sandbox.hub.digestOf('library/postgres', '17')!;
-    await expect(client.getManifest('docker-hub/library/postgres', digest)).rejects.toMatchObject({ kind: 'not-found' });
+    await expect(client.getManifest('docker-hub/library/postgres', digest)).rejects.toMatchObject({
+      kind: 'not-found',
+    });
   });
 
   it('imports blobs only when they are first requested, through a redirect to storage', async () => {
@@ -56,14 +82,18 @@ describe('pull-through cache', () => {
     const manifest = await client.getManifest('docker-hub/library/redis', '7');
     const repo = sandbox.ecr.repositories.get('docker-hub/library/redis')!;
     expect(repo.blobs.size).toBe(0);
-    for (const layer of manifest.json.layers!) await client.fetchBlob('docker-hub/library/redis', layer.digest);
+    for (const layer of manifest.json.layers!)
+      await client.fetchBlob('docker-hub/library/redis', layer.digest);
     expect(repo.blobs.size).toBe(manifest.json.layers!.length);
   });
 
   it('an upstream failure on an uncached image surfaces as ECR reports it, with a FAILED event', async () => {
     sandbox.faults.add({ match: 'hub:HEAD /v2/library/nginx/manifests', status: 503 });
     const client = await ecrClient();
-    await expect(client.getManifest('docker-hub/library/nginx', '1.27')).rejects.toMatchObject({ kind: 'server', details: { status: 503 } });
+    await expect(client.getManifest('docker-hub/library/nginx', '1.27')).rejects.toMatchObject({
+      kind: 'server',
+      details: { status: 503 },
+    });
     expect(sandbox.ecrRegistry.events.at(-1)?.detail).toMatchObject({
       'sync-status': 'FAILED',
       'failure-code': 'UpstreamUnavailable',
@@ -74,8 +104,12 @@ describe('pull-through cache', () => {
 
   it('an unknown upstream repository is access denied (Docker Hub 401), an unknown tag not found', async () => {
     const client = await ecrClient();
-    await expect(client.getManifest('docker-hub/nginx', '1.27')).rejects.toMatchObject({ details: { status: 403 } });
-    await expect(client.getManifest('docker-hub/library/nginx', 'no-such-tag')).rejects.toMatchObject({ kind: 'not-found' });
+    await expect(client.getManifest('docker-hub/nginx', '1.27')).rejects.toMatchObject({
+      details: { status: 403 },
+    });
+    await expect(client.getManifest('docker-hub/library/nginx', 'no-such-tag')).rejects.toMatchObject({
+      kind: 'not-found',
+    });
   });
 
   it('already-cached images are still served when upstream is down', async () => {
@@ -83,7 +117,9 @@ describe('pull-through cache', () => {
     const cached = await client.getManifest('docker-hub/library/busybox', '1.36');
     sandbox.clock.advanceHours(25);
     sandbox.faults.add({ match: 'hub:', status: 503 });
-    expect((await (await ecrClient()).getManifest('docker-hub/library/busybox', '1.36')).digest).toBe(cached.digest);
+    expect((await (await ecrClient()).getManifest('docker-hub/library/busybox', '1.36')).digest).toBe(
+      cached.digest,
+    );
     expect(sandbox.ecrRegistry.events.at(-1)?.detail['sync-status']).toBe('FAILED');
   });
 
@@ -95,14 +131,21 @@ describe('pull-through cache', () => {
     process.env.AWS_ACCESS_KEY_ID = 'AKIAPREWARM';
     const auth = (await prewarmAws.ecr.send(new GetAuthorizationTokenCommand({}))).authorizationData![0]!;
     process.env.AWS_ACCESS_KEY_ID = saved;
-    const client = new RegistryClient({ baseUrl: auth.proxyEndpoint!, credentials: { basic: auth.authorizationToken! } });
+    const client = new RegistryClient({
+      baseUrl: auth.proxyEndpoint!,
+      credentials: { basic: auth.authorizationToken! },
+    });
     await client.getManifest('docker-hub/library/amazoncorretto', '21');
-    const details = await aws.ecr.send(new DescribeImagesCommand({ repositoryName: 'docker-hub/library/amazoncorretto' }));
+    const details = await aws.ecr.send(
+      new DescribeImagesCommand({ repositoryName: 'docker-hub/library/amazoncorretto' }),
+    );
     expect(details.imageDetails?.[0]?.lastRecordedPullTime).toBeUndefined();
   });
 
   it('refuses a request without the GetAuthorizationToken credential', async () => {
     const anonymous = new RegistryClient({ baseUrl: sandbox.urls.registry, attempts: 1 });
-    await expect(anonymous.headManifest('docker-hub/library/redis', '7')).rejects.toMatchObject({ kind: 'auth' });
+    await expect(anonymous.headManifest('docker-hub/library/redis', '7')).rejects.toMatchObject({
+      kind: 'auth',
+    });
   });
 });

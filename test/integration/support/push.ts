@@ -1,8 +1,14 @@
 /** Pushes a sandbox-built image to a distribution registry through the OCI push API (monolithic uploads). */
-import { type BuiltImage } from '../../../sandbox/dockerhub/images.js';
+import type { BuiltImage } from '../../../sandbox/dockerhub/images.js';
 import { blobStream } from '../../../sandbox/registry/content.js';
 
-export async function pushImage(baseUrl: string, authorization: string, repository: string, tag: string, image: BuiltImage): Promise<void> {
+export async function pushImage(
+  baseUrl: string,
+  authorization: string,
+  repository: string,
+  tag: string,
+  image: BuiltImage,
+): Promise<void> {
   const headers = { authorization };
   for (const blob of image.blobs) {
     const start = await fetch(`${baseUrl}/v2/${repository}/blobs/uploads/`, { method: 'POST', headers });

@@ -12,14 +12,16 @@ import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 
 export const REAL_REGISTRY_BINARY = 'docker-registry';
-export const INSTALL_HINT = 'install it with `apt-get install docker-registry` (Debian) to run the real-registry tests';
+export const INSTALL_HINT =
+  'install it with `apt-get install docker-registry` (Debian) to run the real-registry tests';
 
 export function realRegistryAvailable(): boolean {
   const found = spawnSync('sh', ['-c', `command -v ${REAL_REGISTRY_BINARY}`]).status === 0;
   if (!found && process.env.CI === 'true') {
     throw new Error(`${REAL_REGISTRY_BINARY} is required under CI: ${INSTALL_HINT}`);
   }
-  if (!found) console.warn(`skipping real-registry tests: ${REAL_REGISTRY_BINARY} not found; ${INSTALL_HINT}`);
+  if (!found)
+    console.warn(`skipping real-registry tests: ${REAL_REGISTRY_BINARY} not found; ${INSTALL_HINT}`);
   return found;
 }
 
@@ -28,7 +30,9 @@ async function freePort(): Promise<number> {
     const server = createServer();
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -57,7 +61,9 @@ export async function startRealRegistry(): Promise<RealRegistry> {
       '',
     ].join('\n'),
   );
-  const child = spawn(REAL_REGISTRY_BINARY, ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(REAL_REGISTRY_BINARY, ['serve', join(dir, 'config.yml')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (d) => {
     stderr += String(d);

@@ -1,0 +1,158 @@
+/**
+ * The pull-through credential secret as ECR requires it (facts-ecr.md): named under
+ * `ecr-pullthroughcache/`, encrypted with the default `aws/secretsmanager` key, holding JSON with
+ * string `username` and `accessToken`. The keeper's own metadata lives in secret tags, never in
+ * the value. Values read here are registered with the redactor at once.
+ */
+import {
+  DescribeSecretCommand,
+  type DescribeSecretCommandOutput,
+  GetSecretValueCommand,
+  type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { CREDENTIAL_SECRET_PREFIX } from '../config/schema.js';
+import { registerSecret } from '../runtime/redact.js';
+
+export type SecretProblem =
+  | 'missing'
+  | 'wrong-prefix'
+  | 'customer-kms'
+  | 'not-json'
+  | 'missing-fields'
+  | 'unreadable';
+
+export class CredentialSecretError extends Error {
+  override name = 'CredentialSecretError';
+  constructor(
+    readonly secretId: string,
+    readonly problem: SecretProblem,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`secret ${secretId}: ${message}`, options);
+  }
+}
+
+export interface DockerHubCredential {
+  username: string;
+  accessToken: string;
+}
+
+export interface CredentialSecret {
+  arn: string;
+  name: string;
+  tags: Record<string, string>;
+  versionIdsToStages: Record<string, string[]>;
+  rotationEnabled: boolean;
+  rotationLambdaArn?: string;
+}
+
+const awsName = (error: unknown) => (error as { name?: string })?.name;
+
+/** Metadata of the secret, checked for what ECR needs except the value. */
+export async function describeCredentialSecret(
+  client: SecretsManagerClient,
+  secretId: string,
+): Promise<CredentialSecret> {
+  let described: DescribeSecretCommandOutput;
+  try {
+    described = await client.send(new DescribeSecretCommand({ SecretId: secretId }));
+  } catch (error) {
+    if (awsName(error) === 'ResourceNotFoundException') {
+      throw new CredentialSecretError(
+        secretId,
+        'missing',
+        'does not exist: create it (see the runbook) before the rule can use it',
+        { cause: error },
+      );
+    }
+    throw new CredentialSecretError(secretId, 'unreadable', `cannot be described (${awsName(error)})`, {
+      cause: error,
+    });
+  }
+  const name = String(described.Name ?? secretId);
+  if (!name.startsWith(CREDENTIAL_SECRET_PREFIX)) {
+    throw new CredentialSecretError(
+      secretId,
+      'wrong-prefix',
+      `name must start with "${CREDENTIAL_SECRET_PREFIX}" for ECR to read it`,
+    );
+  }
+  const kms = described.KmsKeyId;
+  if (kms && !/alias\/aws\/secretsmanager$/.test(kms)) {
+    throw new CredentialSecretError(
+      secretId,
+      'customer-kms',
+      'is encrypted with a customer-managed KMS key; ECR can only read secrets under the default aws/secretsmanager key',
+    );
+  }
+  return {
+    arn: String(described.ARN),
+    name,
+    tags: Object.fromEntries((described.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
+    versionIdsToStages: described.VersionIdsToStages ?? {},
+    rotationEnabled: Boolean(described.RotationEnabled),
+    rotationLambdaArn: described.RotationLambdaARN,
+  };
+}
+
+/** Parses a credential secret value; the message never contains the value. */
+export function parseCredentialValue(secretId: string, text: string | undefined): DockerHubCredential {
+  let value: unknown;
+  try {
+    value = JSON.parse(text ?? '');
+  } catch (cause) {
+    throw new CredentialSecretError(
+      secretId,
+      'not-json',
+      'value is not JSON; ECR expects {"username": …, "accessToken": …}',
+      { cause },
+    );
+  }
+  const record = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
+  const missing = ['username', 'accessToken'].filter(
+    (k) => typeof record[k] !== 'string' || record[k] === '',
+  );
+  if (missing.length > 0) {
+    throw new CredentialSecretError(
+      secretId,
+      'missing-fields',
+      `value lacks string ${missing.map((k) => `"${k}"`).join(' and ')}`,
+    );
+  }
+  registerSecret(record.accessToken as string);
+  return { username: record.username as string, accessToken: record.accessToken as string };
+}
+
+/** Reads and checks one version (AWSCURRENT by default) of the credential. */
+export async function readCredentialValue(
+  client: SecretsManagerClient,
+  secretId: string,
+  version: { stage?: string; versionId?: string } = {},
+): Promise<DockerHubCredential> {
+  let text: string | undefined;
+  try {
+    const out = await client.send(
+      new GetSecretValueCommand({
+        SecretId: secretId,
+        VersionStage: version.stage ?? (version.versionId ? undefined : 'AWSCURRENT'),
+        VersionId: version.versionId,
+      }),
+    );
+    text = out.SecretString;
+  } catch (error) {
+    if (awsName(error) === 'ResourceNotFoundException') {
+      throw new CredentialSecretError(
+        secretId,
+        'missing',
+        `has no ${version.versionId ?? version.stage ?? 'AWSCURRENT'} value`,
+        { cause: error },
+      );
+    }
+    throw new CredentialSecretError(secretId, 'unreadable', `cannot be read (${awsName(error)})`, {
+      cause: error,
+    });
+  }
+  registerSecret(text);
+  return parseCredentialValue(secretId, text);
+}

@@ -1,0 +1,166 @@
+/**
+ * Applies a plan in order and stops at the first failing change: the report says what was
+ * applied, what failed and what was not attempted. Every step tolerates having already happened
+ * (a re-run after a crash repairs, never duplicates), and every rule created or given a new
+ * credential is checked with ValidatePullThroughCacheRule.
+ */
+import {
+  CreatePullThroughCacheRuleCommand,
+  CreateRepositoryCreationTemplateCommand,
+  DeletePullThroughCacheRuleCommand,
+  DeleteRepositoryCreationTemplateCommand,
+  type ECRClient,
+  PutLifecyclePolicyCommand,
+  RegisterPullTimeUpdateExclusionCommand,
+  UpdatePullThroughCacheRuleCommand,
+  UpdateRepositoryCreationTemplateCommand,
+  ValidatePullThroughCacheRuleCommand,
+} from '@aws-sdk/client-ecr';
+import { errorMessage } from '../runtime/errors.js';
+import type { Change, ChangeKind, Plan } from './plan.js';
+
+export interface RuleValidation {
+  prefix: string;
+  isValid: boolean;
+  failure?: string;
+}
+
+export interface ApplyReport {
+  dryRun: boolean;
+  applied: Array<{ target: string; kind: ChangeKind }>;
+  failed?: { target: string; kind: ChangeKind; error: string; errorName: string };
+  notAttempted: Array<{ target: string; kind: ChangeKind }>;
+  validations: RuleValidation[];
+  /** True when everything declared now holds: nothing failed, nothing blocked, every rule validated. */
+  ok: boolean;
+}
+
+const named = (error: unknown, ...names: string[]) =>
+  names.includes((error as { name?: string })?.name ?? '');
+
+async function ignoring<T>(call: Promise<T>, ...names: string[]): Promise<T | undefined> {
+  try {
+    return await call;
+  } catch (error) {
+    if (named(error, ...names)) return undefined;
+    throw error;
+  }
+}
+
+async function validateRule(ecr: ECRClient, prefix: string): Promise<RuleValidation> {
+  const out = await ecr.send(new ValidatePullThroughCacheRuleCommand({ ecrRepositoryPrefix: prefix }));
+  return { prefix, isValid: out.isValid === true, ...(out.failure ? { failure: out.failure } : {}) };
+}
+
+async function applyChange(ecr: ECRClient, change: Change): Promise<RuleValidation | undefined> {
+  switch (change.kind) {
+    case 'create-rule':
+      try {
+        await ecr.send(new CreatePullThroughCacheRuleCommand(change.input));
+      } catch (error) {
+        // Created by an earlier run that crashed before reporting: bring its credential in line.
+        if (!named(error, 'PullThroughCacheRuleAlreadyExistsException')) throw error;
+        if (change.input.credentialArn || change.input.customRoleArn) {
+          await ecr.send(
+            new UpdatePullThroughCacheRuleCommand({
+              ecrRepositoryPrefix: change.prefix,
+              credentialArn: change.input.credentialArn,
+              customRoleArn: change.input.customRoleArn,
+            }),
+          );
+        }
+      }
+      return validateRule(ecr, change.prefix);
+    case 'update-rule':
+      await ecr.send(new UpdatePullThroughCacheRuleCommand(change.input));
+      return validateRule(ecr, change.prefix);
+    case 'recreate-rule':
+      await ignoring(
+        ecr.send(new DeletePullThroughCacheRuleCommand({ ecrRepositoryPrefix: change.prefix })),
+        'PullThroughCacheRuleNotFoundException',
+      );
+      await ecr.send(new CreatePullThroughCacheRuleCommand(change.input));
+      return validateRule(ecr, change.prefix);
+    case 'delete-rule':
+      await ignoring(
+        ecr.send(new DeletePullThroughCacheRuleCommand({ ecrRepositoryPrefix: change.prefix })),
+        'PullThroughCacheRuleNotFoundException',
+      );
+      return undefined;
+    case 'create-template':
+      try {
+        await ecr.send(new CreateRepositoryCreationTemplateCommand(change.input));
+      } catch (error) {
+        if (!named(error, 'TemplateAlreadyExistsException')) throw error;
+        await ecr.send(new UpdateRepositoryCreationTemplateCommand(change.input));
+      }
+      return undefined;
+    case 'update-template':
+      await ecr.send(new UpdateRepositoryCreationTemplateCommand(change.input));
+      return undefined;
+    case 'recreate-template':
+      await ignoring(
+        ecr.send(new DeleteRepositoryCreationTemplateCommand({ prefix: change.prefix })),
+        'TemplateNotFoundException',
+      );
+      await ecr.send(new CreateRepositoryCreationTemplateCommand(change.input));
+      return undefined;
+    case 'delete-template':
+      await ignoring(
+        ecr.send(new DeleteRepositoryCreationTemplateCommand({ prefix: change.prefix })),
+        'TemplateNotFoundException',
+      );
+      return undefined;
+    case 'put-lifecycle-policy':
+      await ecr.send(
+        new PutLifecyclePolicyCommand({
+          repositoryName: change.repositoryName,
+          lifecyclePolicyText: change.lifecyclePolicyText,
+        }),
+      );
+      return undefined;
+    case 'register-exclusion':
+      await ignoring(
+        ecr.send(new RegisterPullTimeUpdateExclusionCommand({ principalArn: change.principalArn })),
+        'ExclusionAlreadyExistsException',
+      );
+      return undefined;
+  }
+}
+
+export async function applyPlan(
+  ecr: ECRClient,
+  plan: Plan,
+  options: { dryRun?: boolean } = {},
+): Promise<ApplyReport> {
+  const report: ApplyReport = {
+    dryRun: options.dryRun === true,
+    applied: [],
+    notAttempted: [],
+    validations: [],
+    ok: false,
+  };
+  if (options.dryRun) {
+    report.notAttempted = plan.changes.map((c) => ({ target: c.target, kind: c.kind }));
+    report.ok = plan.problems.length === 0 && plan.changes.length === 0;
+    return report;
+  }
+  for (const [i, change] of plan.changes.entries()) {
+    try {
+      const validation = await applyChange(ecr, change);
+      report.applied.push({ target: change.target, kind: change.kind });
+      if (validation) report.validations.push(validation);
+    } catch (error) {
+      report.failed = {
+        target: change.target,
+        kind: change.kind,
+        error: errorMessage(error),
+        errorName: (error as Error).name ?? 'Error',
+      };
+      report.notAttempted = plan.changes.slice(i + 1).map((c) => ({ target: c.target, kind: c.kind }));
+      break;
+    }
+  }
+  report.ok = !report.failed && plan.problems.length === 0 && report.validations.every((v) => v.isValid);
+  return report;
+}

@@ -1,0 +1,361 @@
+/**
+ * Compares the desired state (keeper.config.yaml) with what ECR holds and returns a plan: a plain
+ * list of changes, each saying what differs (field, actual, desired) and which call applies it.
+ * Minimal change: rules are updated in place where AWS allows it (credential, role) and re-created
+ * only when the upstream URL or upstream prefix changed; templates are updated in place unless a
+ * field must be removed.
+ */
+import type {
+  CreatePullThroughCacheRuleCommandInput,
+  CreateRepositoryCreationTemplateCommandInput,
+  PullThroughCacheRule,
+  RepositoryCreationTemplate,
+  UpdatePullThroughCacheRuleCommandInput,
+} from '@aws-sdk/client-ecr';
+import type { DesiredRule, DesiredTemplate, KeeperConfig } from '../config/load.js';
+import type { ActualState } from './state.js';
+
+export interface FieldDiff {
+  field: string;
+  actual: unknown;
+  desired: unknown;
+}
+
+interface ChangeBase {
+  /** What the change is about: `rule docker-hub`, `template docker-hub`, `repository docker-hub/library/node`. */
+  target: string;
+  /** How it will be applied, in words. */
+  action: string;
+  diffs: FieldDiff[];
+}
+
+export type Change =
+  | (ChangeBase & { kind: 'create-rule'; prefix: string; input: CreatePullThroughCacheRuleCommandInput })
+  | (ChangeBase & { kind: 'update-rule'; prefix: string; input: UpdatePullThroughCacheRuleCommandInput })
+  | (ChangeBase & { kind: 'recreate-rule'; prefix: string; input: CreatePullThroughCacheRuleCommandInput })
+  | (ChangeBase & { kind: 'delete-rule'; prefix: string })
+  | (ChangeBase & {
+      kind: 'create-template';
+      prefix: string;
+      input: CreateRepositoryCreationTemplateCommandInput;
+    })
+  | (ChangeBase & {
+      kind: 'update-template';
+      prefix: string;
+      input: CreateRepositoryCreationTemplateCommandInput;
+    })
+  | (ChangeBase & {
+      kind: 'recreate-template';
+      prefix: string;
+      input: CreateRepositoryCreationTemplateCommandInput;
+    })
+  | (ChangeBase & { kind: 'delete-template'; prefix: string })
+  | (ChangeBase & { kind: 'put-lifecycle-policy'; repositoryName: string; lifecyclePolicyText: string })
+  | (ChangeBase & { kind: 'register-exclusion'; principalArn: string });
+
+export type ChangeKind = Change['kind'];
+
+export interface PlanProblem {
+  target: string;
+  message: string;
+}
+
+export interface Plan {
+  changes: Change[];
+  /** What blocks part of the desired state (a bad credential secret): that rule is left unchanged. */
+  problems: PlanProblem[];
+  /** Rules and templates that exist but are not declared (deleted only with `reconcile.prune`). */
+  unmanaged: string[];
+  /** Counts of what was compared, for the report. */
+  checked: { rules: number; templates: number; repositories: number };
+}
+
+export interface PlanOptions {
+  /** Principal to register as a pull-time update exclusion (the prewarm function's role). */
+  exclusionPrincipalArn?: string;
+}
+
+/** JSON text compared by meaning: key order and whitespace do not count. */
+export function canonicalJson(value: unknown): string {
+  const sort = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(sort);
+    if (v && typeof v === 'object') {
+      return Object.fromEntries(
+        Object.entries(v as Record<string, unknown>)
+          .filter(([, x]) => x !== undefined)
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([k, x]) => [k, sort(x)]),
+      );
+    }
+    return v;
+  };
+  if (typeof value === 'string') {
+    try {
+      return JSON.stringify(sort(JSON.parse(value)));
+    } catch {
+      return value;
+    }
+  }
+  return JSON.stringify(sort(value));
+}
+
+const sameJson = (a: unknown, b: unknown) =>
+  a === undefined || b === undefined ? a === b : canonicalJson(a) === canonicalJson(b);
+
+export function templateInput(t: DesiredTemplate): CreateRepositoryCreationTemplateCommandInput {
+  return {
+    prefix: t.prefix,
+    description: t.description,
+    appliedFor: ['PULL_THROUGH_CACHE'],
+    imageTagMutability:
+      t.imageTagMutability as CreateRepositoryCreationTemplateCommandInput['imageTagMutability'],
+    imageTagMutabilityExclusionFilters: t.imageTagMutabilityExclusionFilters?.map((filter) => ({
+      filterType: 'WILDCARD',
+      filter,
+    })),
+    encryptionConfiguration: t.encryption && {
+      encryptionType: t.encryption.type,
+      ...(t.encryption.type === 'KMS' && t.encryption.kmsKey ? { kmsKey: t.encryption.kmsKey } : {}),
+    },
+    resourceTags: Object.keys(t.resourceTags).length
+      ? Object.entries(t.resourceTags).map(([Key, Value]) => ({ Key, Value }))
+      : undefined,
+    lifecyclePolicy: t.lifecyclePolicy,
+    repositoryPolicy: t.repositoryPolicy,
+    customRoleArn: t.customRoleArn,
+  };
+}
+
+/** Field-by-field differences between a template ECR holds and the desired one. */
+function templateDiffs(
+  actual: RepositoryCreationTemplate,
+  desired: CreateRepositoryCreationTemplateCommandInput,
+): FieldDiff[] {
+  const sortTags = (tags?: Array<{ Key?: string; Value?: string }>) =>
+    tags?.length ? [...tags].sort((a, b) => (a.Key ?? '').localeCompare(b.Key ?? '')) : undefined;
+  const sortFilters = (f?: Array<{ filter?: string }>) =>
+    f?.length ? f.map((x) => x.filter).sort() : undefined;
+  const aes = (e?: { encryptionType?: string; kmsKey?: string }) =>
+    e && e.encryptionType !== 'AES256' ? e : undefined;
+  const fields: Array<[string, unknown, unknown]> = [
+    ['description', actual.description, desired.description],
+    ['lifecyclePolicy', actual.lifecyclePolicy, desired.lifecyclePolicy],
+    ['imageTagMutability', actual.imageTagMutability ?? 'MUTABLE', desired.imageTagMutability ?? 'MUTABLE'],
+    [
+      'imageTagMutabilityExclusionFilters',
+      sortFilters(actual.imageTagMutabilityExclusionFilters),
+      sortFilters(desired.imageTagMutabilityExclusionFilters),
+    ],
+    ['encryptionConfiguration', aes(actual.encryptionConfiguration), aes(desired.encryptionConfiguration)],
+    ['resourceTags', sortTags(actual.resourceTags), sortTags(desired.resourceTags)],
+    ['repositoryPolicy', actual.repositoryPolicy, desired.repositoryPolicy],
+    ['customRoleArn', actual.customRoleArn, desired.customRoleArn],
+    ['appliedFor', [...(actual.appliedFor ?? [])].sort(), [...(desired.appliedFor ?? [])].sort()],
+  ];
+  return fields
+    .filter(([, a, d]) => !sameJson(a, d))
+    .map(([field, a, d]) => ({ field, actual: a, desired: d }));
+}
+
+function planRule(rule: DesiredRule, actual: ActualState, problems: PlanProblem[]): Change[] {
+  const target = `rule ${rule.prefix}`;
+  let credentialArn: string | undefined;
+  if (rule.credentialSecret) {
+    const state = actual.secrets.get(rule.credentialSecret);
+    if (!state?.ok) {
+      problems.push({
+        target,
+        message: `${state?.error.message ?? `secret ${rule.credentialSecret} was not checked`}; the rule is left unchanged`,
+      });
+      return [];
+    }
+    credentialArn = state.secret.arn;
+  }
+  const input: CreatePullThroughCacheRuleCommandInput = {
+    ecrRepositoryPrefix: rule.prefix,
+    upstreamRegistryUrl: rule.upstreamUrl,
+    upstreamRegistry: rule.upstreamRegistry as CreatePullThroughCacheRuleCommandInput['upstreamRegistry'],
+    ...(credentialArn ? { credentialArn } : {}),
+    ...(rule.customRoleArn ? { customRoleArn: rule.customRoleArn } : {}),
+    ...(rule.upstreamPrefix !== 'ROOT' ? { upstreamRepositoryPrefix: rule.upstreamPrefix } : {}),
+  };
+  const existing: PullThroughCacheRule | undefined = actual.rules.get(rule.prefix);
+  if (!existing) {
+    return [
+      {
+        kind: 'create-rule',
+        prefix: rule.prefix,
+        target,
+        action: `CreatePullThroughCacheRule ${rule.prefix} → ${rule.upstreamUrl}, then ValidatePullThroughCacheRule`,
+        diffs: [{ field: 'rule', actual: undefined, desired: `${rule.prefix} → ${rule.upstreamUrl}` }],
+        input,
+      },
+    ];
+  }
+  const structural: FieldDiff[] = [];
+  if (existing.upstreamRegistryUrl !== rule.upstreamUrl) {
+    structural.push({
+      field: 'upstreamRegistryUrl',
+      actual: existing.upstreamRegistryUrl,
+      desired: rule.upstreamUrl,
+    });
+  }
+  const actualUpstreamPrefix = existing.upstreamRepositoryPrefix ?? 'ROOT';
+  if (actualUpstreamPrefix !== rule.upstreamPrefix) {
+    structural.push({
+      field: 'upstreamRepositoryPrefix',
+      actual: actualUpstreamPrefix,
+      desired: rule.upstreamPrefix,
+    });
+  }
+  const inPlace: FieldDiff[] = [];
+  if ((existing.credentialArn ?? undefined) !== credentialArn)
+    inPlace.push({ field: 'credentialArn', actual: existing.credentialArn, desired: credentialArn });
+  if ((existing.customRoleArn ?? undefined) !== rule.customRoleArn)
+    inPlace.push({ field: 'customRoleArn', actual: existing.customRoleArn, desired: rule.customRoleArn });
+  if (structural.length > 0) {
+    return [
+      {
+        kind: 'recreate-rule',
+        prefix: rule.prefix,
+        target,
+        action: `DeletePullThroughCacheRule + CreatePullThroughCacheRule: ECR cannot update ${structural.map((d) => d.field).join(' or ')} in place (cached images stay)`,
+        diffs: [...structural, ...inPlace],
+        input,
+      },
+    ];
+  }
+  if (inPlace.length > 0) {
+    return [
+      {
+        kind: 'update-rule',
+        prefix: rule.prefix,
+        target,
+        action: 'UpdatePullThroughCacheRule in place, then ValidatePullThroughCacheRule',
+        diffs: inPlace,
+        input: { ecrRepositoryPrefix: rule.prefix, credentialArn, customRoleArn: rule.customRoleArn },
+      },
+    ];
+  }
+  return [];
+}
+
+function planTemplate(desired: DesiredTemplate, actual: ActualState): Change[] {
+  const input = templateInput(desired);
+  const target = `template ${desired.prefix}`;
+  const existing = actual.templates.get(desired.prefix);
+  if (!existing) {
+    return [
+      {
+        kind: 'create-template',
+        prefix: desired.prefix,
+        target,
+        action: 'CreateRepositoryCreationTemplate (applies to repositories the cache creates from now on)',
+        diffs: [{ field: 'template', actual: undefined, desired: desired.prefix }],
+        input,
+      },
+    ];
+  }
+  const diffs = templateDiffs(existing, input);
+  if (diffs.length === 0) return [];
+  const removes = diffs.some((d) => d.desired === undefined);
+  return [
+    removes
+      ? {
+          kind: 'recreate-template',
+          prefix: desired.prefix,
+          target,
+          action: `DeleteRepositoryCreationTemplate + CreateRepositoryCreationTemplate: ${diffs
+            .filter((d) => d.desired === undefined)
+            .map((d) => d.field)
+            .join(', ')} must be removed`,
+          diffs,
+          input,
+        }
+      : {
+          kind: 'update-template',
+          prefix: desired.prefix,
+          target,
+          action: 'UpdateRepositoryCreationTemplate in place',
+          diffs,
+          input,
+        },
+  ];
+}
+
+export function planReconcile(config: KeeperConfig, actual: ActualState, options: PlanOptions = {}): Plan {
+  const changes: Change[] = [];
+  const problems: PlanProblem[] = [];
+  const unmanaged: string[] = [];
+  let repositories = 0;
+
+  for (const rule of config.rules) changes.push(...planRule(rule, actual, problems));
+  for (const rule of config.rules) if (rule.template) changes.push(...planTemplate(rule.template, actual));
+
+  if (config.reconcile.backfillLifecycle) {
+    for (const rule of config.rules) {
+      const policy = rule.template?.lifecyclePolicy;
+      if (!policy) continue;
+      for (const repo of actual.repositories.get(rule.prefix) ?? []) {
+        repositories++;
+        if (sameJson(repo.lifecyclePolicy, policy)) continue;
+        changes.push({
+          kind: 'put-lifecycle-policy',
+          repositoryName: repo.name,
+          lifecyclePolicyText: policy,
+          target: `repository ${repo.name}`,
+          action: `PutLifecyclePolicy (creation templates only reach new repositories)`,
+          diffs: [{ field: 'lifecyclePolicy', actual: repo.lifecyclePolicy, desired: policy }],
+        });
+      }
+    }
+  }
+
+  const principal = config.reconcile.pullTimeExclusionRoleArn ?? options.exclusionPrincipalArn;
+  if (principal && !actual.exclusions.includes(principal)) {
+    changes.push({
+      kind: 'register-exclusion',
+      principalArn: principal,
+      target: `exclusion ${principal}`,
+      action:
+        'RegisterPullTimeUpdateExclusion: pre-warm pulls will not count as use for sinceImagePulled rules',
+      diffs: [{ field: 'pullTimeUpdateExclusion', actual: undefined, desired: principal }],
+    });
+  }
+
+  const declaredRules = new Set(config.rules.map((r) => r.prefix));
+  for (const [prefix, rule] of actual.rules) {
+    if (declaredRules.has(prefix)) continue;
+    unmanaged.push(`rule ${prefix} → ${rule.upstreamRegistryUrl}`);
+    if (config.reconcile.prune) {
+      changes.push({
+        kind: 'delete-rule',
+        prefix,
+        target: `rule ${prefix}`,
+        action: 'DeletePullThroughCacheRule (reconcile.prune is on; cached repositories stay)',
+        diffs: [{ field: 'rule', actual: `${prefix} → ${rule.upstreamRegistryUrl}`, desired: undefined }],
+      });
+    }
+  }
+  const declaredTemplates = new Set(config.rules.filter((r) => r.template).map((r) => r.prefix));
+  for (const [prefix, template] of actual.templates) {
+    if (declaredTemplates.has(prefix) || !template.appliedFor?.includes('PULL_THROUGH_CACHE')) continue;
+    unmanaged.push(`template ${prefix}`);
+    // Only templates used for pull-through alone are the keeper's to delete.
+    if (config.reconcile.prune && template.appliedFor.length === 1) {
+      changes.push({
+        kind: 'delete-template',
+        prefix,
+        target: `template ${prefix}`,
+        action: 'DeleteRepositoryCreationTemplate (reconcile.prune is on)',
+        diffs: [{ field: 'template', actual: prefix, desired: undefined }],
+      });
+    }
+  }
+  return {
+    changes,
+    problems,
+    unmanaged,
+    checked: { rules: config.rules.length, templates: declaredTemplates.size, repositories },
+  };
+}

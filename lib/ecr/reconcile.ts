@@ -1,0 +1,34 @@
+/** Reconcile end to end: read the actual state, plan, and (unless a dry run) apply. */
+import type { ECRClient } from '@aws-sdk/client-ecr';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { KeeperConfig } from '../config/load.js';
+import { type ApplyReport, applyPlan } from './apply.js';
+import { type Plan, planReconcile } from './plan.js';
+import { readActualState } from './state.js';
+
+export interface ReconcileOptions {
+  dryRun?: boolean;
+  exclusionPrincipalArn?: string;
+  concurrency?: number;
+}
+
+export interface ReconcileReport {
+  plan: Plan;
+  result: ApplyReport;
+}
+
+export async function reconcile(
+  clients: { ecr: ECRClient; secrets: SecretsManagerClient },
+  config: KeeperConfig,
+  options: ReconcileOptions = {},
+): Promise<ReconcileReport> {
+  const principal = config.reconcile.pullTimeExclusionRoleArn ?? options.exclusionPrincipalArn;
+  const actual = await readActualState(clients, config, {
+    concurrency: options.concurrency,
+    includeRepositories: config.reconcile.backfillLifecycle,
+    includeExclusions: principal !== undefined,
+  });
+  const plan = planReconcile(config, actual, { exclusionPrincipalArn: principal });
+  const result = await applyPlan(clients.ecr, plan, { dryRun: options.dryRun });
+  return { plan, result };
+}

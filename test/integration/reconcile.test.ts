@@ -1,0 +1,307 @@
+/** Reconcile against the sandbox: from empty, idempotence, in-place updates, re-creation, drift, dry runs, failures. */
+import { readFileSync } from 'node:fs';
+import {
+  CreateRepositoryCreationTemplateCommand,
+  DeleteLifecyclePolicyCommand,
+  DeletePullThroughCacheRuleCommand,
+  DescribePullThroughCacheRulesCommand,
+  DescribeRepositoryCreationTemplatesCommand,
+  GetAuthorizationTokenCommand,
+  GetLifecyclePolicyCommand,
+  UpdateRepositoryCreationTemplateCommand,
+} from '@aws-sdk/client-ecr';
+import type { Context } from 'aws-lambda';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { handler } from '../../handlers/reconcile.js';
+import { type AwsClients, createAwsClients } from '../../lib/aws/clients.js';
+import { type KeeperConfig, loadConfig, parseConfig } from '../../lib/config/load.js';
+import { formatReconcile } from '../../lib/ecr/format.js';
+import { reconcile } from '../../lib/ecr/reconcile.js';
+import { RegistryClient } from '../../lib/registry/client.js';
+import { type Sandbox, startSandbox } from '../../sandbox/index.js';
+import { useSandboxEnv } from './support/env.js';
+
+let sandbox: Sandbox;
+let aws: AwsClients;
+let restoreEnv: () => void;
+const seedConfig = () => loadConfig('keeper.config.yaml');
+const writes = () => sandbox.ecr.writeCalls.length;
+
+beforeAll(async () => {
+  sandbox = await startSandbox();
+  restoreEnv = useSandboxEnv(sandbox);
+  aws = createAwsClients();
+});
+afterAll(async () => {
+  restoreEnv();
+  await sandbox.stop();
+});
+beforeEach(() => sandbox.faults.clear());
+
+async function pullThroughCache(repository: string, tag: string) {
+  const auth = (await aws.ecr.send(new GetAuthorizationTokenCommand({}))).authorizationData![0]!;
+  await new RegistryClient({
+    baseUrl: auth.proxyEndpoint!,
+    credentials: { basic: auth.authorizationToken! },
+  }).getManifest(repository, tag);
+}
+
+describe('reconcile on the sandbox', () => {
+  it('a dry run from empty plans the seed setup and writes nothing', async () => {
+    const before = writes();
+    const report = await reconcile(aws, seedConfig(), { dryRun: true });
+    expect(report.plan.changes.map((c) => [c.kind, c.target])).toEqual([
+      ['create-rule', 'rule docker-hub'],
+      ['create-template', 'template docker-hub'],
+    ]);
+    expect(writes()).toBe(before);
+    expect(formatReconcile(report)).toContain('Dry run: 2 change(s) planned, nothing written.');
+  });
+
+  it('apply from empty creates the rule and the keep-last-6 template, and validates the rule', async () => {
+    const report = await reconcile(aws, seedConfig());
+    expect(report.result).toMatchObject({ ok: true, validations: [{ prefix: 'docker-hub', isValid: true }] });
+    const rules = await aws.ecr.send(new DescribePullThroughCacheRulesCommand({}));
+    expect(rules.pullThroughCacheRules).toEqual([
+      expect.objectContaining({
+        ecrRepositoryPrefix: 'docker-hub',
+        upstreamRegistryUrl: 'registry-1.docker.io',
+        credentialArn: sandbox.seeded!.secretArn,
+      }),
+    ]);
+    expect(rules.pullThroughCacheRules?.[0]?.upstreamRepositoryPrefix ?? 'ROOT').toBe('ROOT');
+    const template = (await aws.ecr.send(new DescribeRepositoryCreationTemplatesCommand({})))
+      .repositoryCreationTemplates![0]!;
+    expect(JSON.parse(template.lifecyclePolicy!).rules[0]).toMatchObject({
+      selection: { countType: 'imageCountMoreThan', countNumber: 6 },
+    });
+    expect(template.appliedFor).toEqual(['PULL_THROUGH_CACHE']);
+  });
+
+  it('a second apply makes no write call', async () => {
+    await pullThroughCache('docker-hub/library/node', '22-alpine');
+    const before = writes();
+    const report = await reconcile(aws, seedConfig());
+    expect(report.plan.changes).toEqual([]);
+    expect(report.result.ok).toBe(true);
+    expect(writes()).toBe(before);
+    expect(formatReconcile(report)).toMatch(/^No changes: 1 rule\(s\), 1 template\(s\), 1 repositories/);
+  });
+
+  it('detects and repairs drift made behind its back', async () => {
+    const policy = JSON.stringify({
+      rules: [
+        {
+          rulePriority: 1,
+          description: 'changed by hand in the console',
+          selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 99 },
+          action: { type: 'expire' },
+        },
+      ],
+    });
+    await aws.ecr.send(
+      new UpdateRepositoryCreationTemplateCommand({ prefix: 'docker-hub', lifecyclePolicy: policy }),
+    );
+    await aws.ecr.send(new DeleteLifecyclePolicyCommand({ repositoryName: 'docker-hub/library/node' }));
+    await aws.ecr.send(new DeletePullThroughCacheRuleCommand({ ecrRepositoryPrefix: 'docker-hub' }));
+
+    const plan = await reconcile(aws, seedConfig(), { dryRun: true });
+    expect(plan.plan.changes.map((c) => [c.kind, c.target])).toEqual([
+      ['create-rule', 'rule docker-hub'],
+      ['update-template', 'template docker-hub'],
+      ['put-lifecycle-policy', 'repository docker-hub/library/node'],
+    ]);
+    expect(plan.plan.changes[1]!.diffs.map((d) => d.field)).toEqual(['lifecyclePolicy']);
+
+    const applied = await reconcile(aws, seedConfig());
+    expect(applied.result.ok).toBe(true);
+    expect((await reconcile(aws, seedConfig(), { dryRun: true })).plan.changes).toEqual([]);
+    const repoPolicy = await aws.ecr.send(
+      new GetLifecyclePolicyCommand({ repositoryName: 'docker-hub/library/node' }),
+    );
+    expect(JSON.parse(repoPolicy.lifecyclePolicyText!).rules[0].selection.countNumber).toBe(6);
+  });
+
+  it('a new credential secret updates the rule in place', async () => {
+    const other = sandbox.secrets.create(
+      'ecr-pullthroughcache/docker-hub-2',
+      JSON.stringify({ username: sandbox.seeded!.username, accessToken: sandbox.seeded!.pat.token }),
+    );
+    const config = parseConfig(
+      readSeedWith((t) =>
+        t.replace(
+          'credentialSecret: ecr-pullthroughcache/docker-hub',
+          'credentialSecret: ecr-pullthroughcache/docker-hub-2',
+        ),
+      ),
+    );
+    const before = sandbox.ecr.writeCalls.length;
+    const report = await reconcile(aws, config);
+    expect(report.plan.changes).toEqual([
+      expect.objectContaining({
+        kind: 'update-rule',
+        diffs: [{ field: 'credentialArn', actual: sandbox.seeded!.secretArn, desired: other.arn }],
+      }),
+    ]);
+    expect(sandbox.ecr.writeCalls.slice(before)).toEqual(['UpdatePullThroughCacheRule']);
+    expect(report.result.validations).toEqual([{ prefix: 'docker-hub', isValid: true }]);
+    await reconcile(aws, seedConfig());
+  });
+
+  it('a changed upstream prefix re-creates the rule, and says why', async () => {
+    const config = parseConfig(
+      readSeedWith((t) =>
+        t.replace('    upstream: docker-hub\n', '    upstream: docker-hub\n    upstreamPrefix: library\n'),
+      ),
+    );
+    const before = sandbox.ecr.writeCalls.length;
+    const report = await reconcile(aws, config);
+    expect(report.plan.changes[0]).toMatchObject({
+      kind: 'recreate-rule',
+      diffs: [{ field: 'upstreamRepositoryPrefix', actual: 'ROOT', desired: 'library' }],
+    });
+    expect(report.plan.changes[0]!.action).toMatch(/cannot update upstreamRepositoryPrefix in place/);
+    expect(sandbox.ecr.writeCalls.slice(before)).toEqual([
+      'DeletePullThroughCacheRule',
+      'CreatePullThroughCacheRule',
+    ]);
+    await reconcile(aws, seedConfig());
+  });
+
+  it('a changed upstream URL re-creates the rule', async () => {
+    const base =
+      'rules:\n  - { prefix: mirror, upstream: ecr-public }\nreconcile: { backfillLifecycle: false }\n';
+    await reconcile(aws, parseConfig(base));
+    const report = await reconcile(aws, parseConfig(base.replace('ecr-public', 'quay')));
+    expect(report.plan.changes.filter((c) => c.target === 'rule mirror')).toEqual([
+      expect.objectContaining({
+        kind: 'recreate-rule',
+        diffs: [{ field: 'upstreamRegistryUrl', actual: 'public.ecr.aws', desired: 'quay.io' }],
+      }),
+    ]);
+    expect(
+      (await aws.ecr.send(new DescribePullThroughCacheRulesCommand({ ecrRepositoryPrefixes: ['mirror'] })))
+        .pullThroughCacheRules?.[0]?.upstreamRegistryUrl,
+    ).toBe('quay.io');
+  });
+
+  it('reports undeclared rules and templates, and deletes them only with prune', async () => {
+    await aws.ecr.send(
+      new CreateRepositoryCreationTemplateCommand({
+        prefix: 'old-cache',
+        appliedFor: ['PULL_THROUGH_CACHE'],
+      }),
+    );
+    const kept = await reconcile(aws, seedConfig());
+    expect(kept.plan.unmanaged).toEqual(
+      expect.arrayContaining(['rule mirror → quay.io', 'template old-cache']),
+    );
+    expect(kept.plan.changes).toEqual([]);
+    const pruning = parseConfig(readSeedWith((t) => t.replace('  prune: false', '  prune: true')));
+    const pruned = await reconcile(aws, pruning);
+    expect(pruned.plan.changes.map((c) => [c.kind, c.target])).toEqual([
+      ['delete-rule', 'rule mirror'],
+      ['delete-template', 'template old-cache'],
+    ]);
+    expect((await reconcile(aws, pruning, { dryRun: true })).plan.unmanaged).toEqual([]);
+  });
+
+  it('registers the pre-warm role as a pull-time update exclusion, once', async () => {
+    const role = 'arn:aws:iam::123456789012:role/ecr-cache-keeper-prewarm';
+    const first = await reconcile(aws, seedConfig(), { exclusionPrincipalArn: role });
+    expect(first.plan.changes.map((c) => c.kind)).toEqual(['register-exclusion']);
+    expect([...sandbox.ecr.exclusions]).toContain(role);
+    expect((await reconcile(aws, seedConfig(), { exclusionPrincipalArn: role })).plan.changes).toEqual([]);
+  });
+});
+
+describe('credential secret checks leave the rule unchanged', () => {
+  const configFor = (secret: string) =>
+    parseConfig(
+      readSeedWith((t) =>
+        t
+          .replaceAll('prefix: docker-hub', 'prefix: checked')
+          .replace('credentialSecret: ecr-pullthroughcache/docker-hub', `credentialSecret: ${secret}`),
+      ),
+    );
+
+  it.each([
+    ['a missing secret', 'ecr-pullthroughcache/absent', undefined, /does not exist/],
+    ['a value that is not JSON', 'ecr-pullthroughcache/not-json', 'dckr_pat_plain-text-token', /not JSON/],
+    [
+      'a value without accessToken',
+      'ecr-pullthroughcache/no-token',
+      '{"username":"keeper-ci"}',
+      /lacks string "accessToken"/,
+    ],
+    [
+      'a customer-managed KMS key',
+      'ecr-pullthroughcache/cmk',
+      '{"username":"u","accessToken":"t"}',
+      /customer-managed KMS key/,
+    ],
+  ])('%s', async (_name, secretName, value, message) => {
+    if (value !== undefined) {
+      sandbox.secrets.create(
+        secretName,
+        value,
+        secretName.endsWith('cmk') ? { kmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/1' } : {},
+      );
+    }
+    const before = writes();
+    const report = await reconcile(aws, configFor(secretName));
+    expect(report.plan.problems).toEqual([
+      { target: 'rule checked', message: expect.stringMatching(message) },
+    ]);
+    expect(report.plan.changes.some((c) => c.target === 'rule checked')).toBe(false);
+    expect(report.result.ok).toBe(false);
+    expect(JSON.stringify(report)).not.toContain('dckr_pat_plain-text-token');
+    // The template for the same prefix is independent of the secret and still applied.
+    expect(sandbox.ecr.writeCalls.slice(before)).toEqual(['CreateRepositoryCreationTemplate']);
+    await aws.ecr.send(
+      new (await import('@aws-sdk/client-ecr')).DeleteRepositoryCreationTemplateCommand({
+        prefix: 'checked',
+      }),
+    );
+  });
+});
+
+describe('partial failure', () => {
+  it('stops at the failing change, reports what was and was not applied, and the next run finishes', async () => {
+    const config = parseConfig(`
+rules:
+  - { prefix: team-a, upstream: ecr-public, template: { lifecycle: { keepLast: 3 } } }
+  - { prefix: team-b, upstream: quay, template: { lifecycle: { keepLast: 4 } } }
+`);
+    sandbox.faults.add({
+      match: 'ecr:CreateRepositoryCreationTemplate',
+      awsError: 'ServerException',
+      times: 5,
+    });
+    const first = await reconcile(createAwsClients({ maxAttempts: 1 }), config);
+    expect(first.result.applied.map((a) => a.target)).toEqual(['rule team-a', 'rule team-b']);
+    expect(first.result.failed).toMatchObject({ target: 'template team-a', errorName: 'ServerException' });
+    expect(first.result.notAttempted.map((a) => a.target)).toEqual(['template team-b']);
+    expect(formatReconcile(first)).toContain('FAILED at template team-a');
+    sandbox.faults.clear();
+    const second = await reconcile(aws, config);
+    expect(second.plan.changes.map((c) => c.target)).toEqual(['template team-a', 'template team-b']);
+    expect(second.result.ok).toBe(true);
+  });
+});
+
+describe('the reconcile handler', () => {
+  const context = { awsRequestId: 'r1', getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
+
+  it('returns the plan for {"dryRun": true} and rejects unknown keys', async () => {
+    process.env.KEEPER_CONFIG = 'keeper.config.yaml';
+    const report = await handler({ dryRun: true }, context);
+    expect(report.result.dryRun).toBe(true);
+    await expect(handler({ dryrun: true }, context)).rejects.toThrow(/unknown key "dryrun"/);
+    await expect(handler({ dryRun: 'yes' }, context)).rejects.toThrow(/event.dryRun must be a boolean/);
+  });
+});
+
+function readSeedWith(edit: (text: string) => string): string {
+  return edit(readFileSync('keeper.config.yaml', 'utf8'));
+}

@@ -50,6 +50,8 @@ export interface Sandbox {
   hub: DockerHubRegistry;
   hubAccounts: HubAccounts;
   seeded?: SeededAccount;
+  /** AWS API calls received, by `service:Operation` (benchmarks compare them with the minimum). */
+  awsCalls: Map<string, number>;
   stop(): Promise<void>;
 }
 
@@ -83,6 +85,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     sendJson(res, status, fault.body ?? registryError(code, `injected fault on ${req.method} ${req.url}`));
   };
 
+  const awsCalls = new Map<string, number>();
   const servers: StartedServer[] = [];
   servers.push(
     await startServer(
@@ -91,7 +94,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       (req) => {
         const target = targetOf(req);
         const service = services.find((s) => s.targetPrefix === target?.prefix);
-        return `${service?.name ?? 'aws'}:${target?.operation ?? ''}`;
+        const route = `${service?.name ?? 'aws'}:${target?.operation ?? ''}`;
+        awsCalls.set(route, (awsCalls.get(route) ?? 0) + 1);
+        return route;
       },
       (req, res, fault) => {
         const target = targetOf(req);
@@ -143,6 +148,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     cloudwatch,
     hub,
     hubAccounts,
+    awsCalls,
     stop: async () => {
       await Promise.all(servers.map((s) => s.close()));
     },

@@ -1,0 +1,252 @@
+import type { PullThroughCacheRule, RepositoryCreationTemplate } from '@aws-sdk/client-ecr';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../lib/config/load.js';
+import { CredentialSecretError } from '../../../lib/credential/secret.js';
+import { canonicalJson, planReconcile, templateInput } from '../../../lib/ecr/plan.js';
+import type { ActualState } from '../../../lib/ecr/state.js';
+
+const SECRET_ARN =
+  'arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/docker-hub-AbCdEf';
+const config = (extra = '') =>
+  parseConfig(`
+rules:
+  - prefix: docker-hub
+    upstream: docker-hub
+    credentialSecret: ecr-pullthroughcache/docker-hub
+    template:
+      lifecycle: { keepLast: 6 }
+${extra}`);
+
+function actual(overrides: Partial<ActualState> = {}): ActualState {
+  return {
+    rules: new Map(),
+    templates: new Map(),
+    repositories: new Map(),
+    secrets: new Map([
+      [
+        'ecr-pullthroughcache/docker-hub',
+        {
+          ok: true,
+          secret: {
+            arn: SECRET_ARN,
+            name: 'ecr-pullthroughcache/docker-hub',
+            tags: {},
+            versionIdsToStages: {},
+            rotationEnabled: false,
+          },
+        },
+      ],
+    ]),
+    exclusions: [],
+    ...overrides,
+  };
+}
+
+const ruleInEcr = (over: Partial<PullThroughCacheRule> = {}): PullThroughCacheRule => ({
+  ecrRepositoryPrefix: 'docker-hub',
+  upstreamRegistryUrl: 'registry-1.docker.io',
+  upstreamRegistry: 'docker-hub',
+  credentialArn: SECRET_ARN,
+  upstreamRepositoryPrefix: 'ROOT',
+  ...over,
+});
+
+const templateInEcr = (over: Partial<RepositoryCreationTemplate> = {}): RepositoryCreationTemplate => ({
+  ...(templateInput(config().rules[0]!.template!) as RepositoryCreationTemplate),
+  encryptionConfiguration: { encryptionType: 'AES256' },
+  ...over,
+});
+
+describe('planReconcile', () => {
+  it('plans nothing when ECR matches, whatever the JSON key order', () => {
+    const policy = JSON.parse(config().rules[0]!.template!.lifecyclePolicy!);
+    const reordered = JSON.stringify({
+      rules: policy.rules.map((r: Record<string, unknown>) =>
+        Object.fromEntries(Object.entries(r).reverse()),
+      ),
+    });
+    const plan = planReconcile(
+      config(),
+      actual({
+        rules: new Map([['docker-hub', ruleInEcr()]]),
+        templates: new Map([['docker-hub', templateInEcr({ lifecyclePolicy: reordered })]]),
+        repositories: new Map([
+          ['docker-hub', [{ name: 'docker-hub/library/node', arn: 'arn', lifecyclePolicy: reordered }]],
+        ]),
+      }),
+    );
+    expect(plan.changes).toEqual([]);
+    expect(plan.checked).toEqual({ rules: 1, templates: 1, repositories: 1 });
+  });
+
+  it('creates a missing rule with the secret ARN and no upstream prefix', () => {
+    const [change] = planReconcile(
+      config(),
+      actual({ templates: new Map([['docker-hub', templateInEcr()]]) }),
+    ).changes;
+    expect(change).toMatchObject({
+      kind: 'create-rule',
+      input: {
+        ecrRepositoryPrefix: 'docker-hub',
+        upstreamRegistryUrl: 'registry-1.docker.io',
+        upstreamRegistry: 'docker-hub',
+        credentialArn: SECRET_ARN,
+      },
+    });
+    expect(change && 'input' in change && 'upstreamRepositoryPrefix' in change.input).toBe(false);
+  });
+
+  it('updates a rule in place when only the credential differs', () => {
+    const plan = planReconcile(
+      config(),
+      actual({
+        rules: new Map([['docker-hub', ruleInEcr({ credentialArn: 'arn:old' })]]),
+        templates: new Map([['docker-hub', templateInEcr()]]),
+      }),
+    );
+    expect(plan.changes).toEqual([
+      expect.objectContaining({
+        kind: 'update-rule',
+        diffs: [{ field: 'credentialArn', actual: 'arn:old', desired: SECRET_ARN }],
+        input: { ecrRepositoryPrefix: 'docker-hub', credentialArn: SECRET_ARN, customRoleArn: undefined },
+      }),
+    ]);
+  });
+
+  it('re-creates a rule whose upstream URL or upstream prefix changed', () => {
+    const plan = planReconcile(
+      config(),
+      actual({
+        rules: new Map([
+          ['docker-hub', ruleInEcr({ upstreamRegistryUrl: 'quay.io', upstreamRepositoryPrefix: 'x' })],
+        ]),
+        templates: new Map([['docker-hub', templateInEcr()]]),
+      }),
+    );
+    expect(plan.changes[0]).toMatchObject({ kind: 'recreate-rule' });
+    expect(plan.changes[0]!.diffs.map((d) => d.field)).toEqual([
+      'upstreamRegistryUrl',
+      'upstreamRepositoryPrefix',
+    ]);
+  });
+
+  it('blocks the rule, not the template, when its secret is bad', () => {
+    const error = new CredentialSecretError(
+      'ecr-pullthroughcache/docker-hub',
+      'not-json',
+      'value is not JSON',
+    );
+    const plan = planReconcile(
+      config(),
+      actual({ secrets: new Map([['ecr-pullthroughcache/docker-hub', { ok: false, error }]]) }),
+    );
+    expect(plan.problems).toEqual([
+      {
+        target: 'rule docker-hub',
+        message: 'secret ecr-pullthroughcache/docker-hub: value is not JSON; the rule is left unchanged',
+      },
+    ]);
+    expect(plan.changes.map((c) => c.kind)).toEqual(['create-template']);
+  });
+
+  it('updates a template in place, and re-creates it when a field must be removed', () => {
+    const updated = planReconcile(
+      config(),
+      actual({
+        rules: new Map([['docker-hub', ruleInEcr()]]),
+        templates: new Map([['docker-hub', templateInEcr({ imageTagMutability: 'IMMUTABLE' })]]),
+      }),
+    );
+    expect(updated.changes).toEqual([
+      expect.objectContaining({
+        kind: 'update-template',
+        diffs: [{ field: 'imageTagMutability', actual: 'IMMUTABLE', desired: 'MUTABLE' }],
+      }),
+    ]);
+    const removed = planReconcile(
+      config(),
+      actual({
+        rules: new Map([['docker-hub', ruleInEcr()]]),
+        templates: new Map([
+          ['docker-hub', templateInEcr({ repositoryPolicy: '{"Version":"2012-10-17","Statement":[]}' })],
+        ]),
+      }),
+    );
+    expect(removed.changes).toEqual([
+      expect.objectContaining({
+        kind: 'recreate-template',
+        diffs: [expect.objectContaining({ field: 'repositoryPolicy', desired: undefined })],
+      }),
+    ]);
+  });
+
+  it('back-fills lifecycle policies on existing repositories unless turned off', () => {
+    const state = actual({
+      rules: new Map([['docker-hub', ruleInEcr()]]),
+      templates: new Map([['docker-hub', templateInEcr()]]),
+      repositories: new Map([
+        [
+          'docker-hub',
+          [
+            { name: 'docker-hub/library/node', arn: 'a' },
+            { name: 'docker-hub/library/redis', arn: 'b', lifecyclePolicy: '{"rules":[]}' },
+          ],
+        ],
+      ]),
+    });
+    expect(planReconcile(config(), state).changes.map((c) => [c.kind, c.target])).toEqual([
+      ['put-lifecycle-policy', 'repository docker-hub/library/node'],
+      ['put-lifecycle-policy', 'repository docker-hub/library/redis'],
+    ]);
+    expect(planReconcile(config('reconcile: { backfillLifecycle: false }'), state).changes).toEqual([]);
+  });
+
+  it('registers the exclusion principal when missing, from config or from the environment', () => {
+    const base = {
+      rules: new Map([['docker-hub', ruleInEcr()]]),
+      templates: new Map([['docker-hub', templateInEcr()]]),
+    };
+    expect(
+      planReconcile(config(), actual(base), { exclusionPrincipalArn: 'arn:aws:iam::1:role/p' }).changes,
+    ).toEqual([
+      expect.objectContaining({ kind: 'register-exclusion', principalArn: 'arn:aws:iam::1:role/p' }),
+    ]);
+    expect(
+      planReconcile(config(), actual({ ...base, exclusions: ['arn:aws:iam::1:role/p'] }), {
+        exclusionPrincipalArn: 'arn:aws:iam::1:role/p',
+      }).changes,
+    ).toEqual([]);
+  });
+
+  it('reports undeclared rules and pull-through templates; prunes only with prune, never shared templates', () => {
+    const state = actual({
+      rules: new Map([
+        ['docker-hub', ruleInEcr()],
+        ['old', ruleInEcr({ ecrRepositoryPrefix: 'old', upstreamRegistryUrl: 'quay.io' })],
+      ]),
+      templates: new Map([
+        ['docker-hub', templateInEcr()],
+        ['old', { prefix: 'old', appliedFor: ['PULL_THROUGH_CACHE'] }],
+        ['shared', { prefix: 'shared', appliedFor: ['PULL_THROUGH_CACHE', 'CREATE_ON_PUSH'] }],
+        ['push', { prefix: 'push', appliedFor: ['CREATE_ON_PUSH'] }],
+      ]),
+    });
+    const kept = planReconcile(config(), state);
+    expect(kept.unmanaged).toEqual(['rule old → quay.io', 'template old', 'template shared']);
+    expect(kept.changes).toEqual([]);
+    const pruned = planReconcile(config('reconcile: { prune: true }'), state);
+    expect(pruned.changes.map((c) => [c.kind, c.target])).toEqual([
+      ['delete-rule', 'rule old'],
+      ['delete-template', 'template old'],
+    ]);
+  });
+});
+
+describe('canonicalJson', () => {
+  it('ignores key order and whitespace but not values', () => {
+    expect(canonicalJson('{"b": 1, "a": [1, {"d": 2, "c": 3}]}')).toBe(
+      canonicalJson({ a: [1, { c: 3, d: 2 }], b: 1 }),
+    );
+    expect(canonicalJson('{"a": 1}')).not.toBe(canonicalJson('{"a": 2}'));
+  });
+});

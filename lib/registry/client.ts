@@ -254,11 +254,18 @@ export class RegistryClient {
           const token = await this.fetchToken(challenge, scope);
           res = await this.raw(method, path, { ...extra, authorization: `Bearer ${token}` });
         } else if (challenge?.scheme === 'basic' && this.options.credentials && !headers.authorization) {
-          res = await this.raw(method, path, { ...extra, authorization: this.basicHeader() });
+          headers.authorization = this.basicHeader();
+          res = await this.raw(method, path, { ...extra, authorization: headers.authorization });
           if (res.status !== 401) this.basicAccepted = true;
         }
       }
-      if (!res.ok) throw this.errorFor(res, `${method} ${path}`, await res.text().catch(() => ''));
+      if (!res.ok) {
+        const error = this.errorFor(res, `${method} ${path}`, await res.text().catch(() => ''));
+        // A 401 to Basic credentials is the credentials themselves being refused.
+        if (res.status === 401 && (this.basicAccepted || headers.authorization?.startsWith('Basic ')))
+          error.details.credentialsRejected = true;
+        throw error;
+      }
       return res;
     };
     return withRetry ? retry(attempt, this.retryOptions()) : attempt();
@@ -291,6 +298,7 @@ export class RegistryClient {
         {
           status: res.status,
           code: detail || undefined,
+          credentialsRejected: res.status === 401 || res.status === 403,
         },
       );
     }

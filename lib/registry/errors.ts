@@ -13,7 +13,14 @@ export class RegistryError extends Error {
   constructor(
     readonly kind: RegistryErrorKind,
     message: string,
-    readonly details: { status?: number; code?: string; url?: string; retryAfterSeconds?: number } = {},
+    readonly details: {
+      status?: number;
+      code?: string;
+      url?: string;
+      retryAfterSeconds?: number;
+      /** The token realm refused the credentials themselves (not access to one repository). */
+      credentialsRejected?: boolean;
+    } = {},
     options?: { cause?: unknown },
   ) {
     super(message, options);

@@ -668,6 +668,24 @@ export class EcrState {
           }
           return { images, failures };
         }),
+        ...op('BatchCheckLayerAvailability', false, (input) => {
+          const repo = this.repo(input.repositoryName);
+          const digests = (input.layerDigests as string[]) ?? [];
+          if (digests.length === 0 || digests.length > 100)
+            throw new AwsError('InvalidParameterException', 'layerDigests must hold 1 to 100 digests');
+          return {
+            layers: digests
+              .filter((d) => repo.blobs.has(d))
+              .map((d) => ({ layerDigest: d, layerAvailability: 'AVAILABLE' })),
+            failures: digests
+              .filter((d) => !repo.blobs.has(d))
+              .map((d) => ({
+                layerDigest: d,
+                failureCode: 'MissingLayerDigest',
+                failureReason: 'layer not imported',
+              })),
+          };
+        }),
         ...op('GetLifecyclePolicy', false, (input) => {
           const repo = this.repo(input.repositoryName);
           if (!repo.lifecyclePolicy) {

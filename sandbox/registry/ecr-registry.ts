@@ -207,7 +207,7 @@ export class EcrRegistry {
       this.upstreamFetches.push({ repository: upstreamRepo, reference: tag, kind: 'check' });
       const head = await client.headManifest(upstreamRepo, tag);
       if (cachedDigest === head.digest) {
-        existing!.tagCheckedAt.set(tag, this.clock.now());
+        existing?.tagCheckedAt.set(tag, this.clock.now());
         return;
       }
       this.upstreamFetches.push({ repository: upstreamRepo, reference: tag, kind: 'manifest' });
@@ -222,8 +222,9 @@ export class EcrRegistry {
           manifests.push({ digest: m.digest, mediaType: m.mediaType, bytes: m.bytes });
         }
       }
+      // Looked up again: another pull may have created the repository while this one waited upstream.
       const repo =
-        existing ??
+        this.ecr.repositories.get(repositoryName) ??
         this.ecr.createRepository(repositoryName, {
           createdByRule: rule.ecrRepositoryPrefix,
           fromTemplate: this.ecr.templateFor(repositoryName, 'PULL_THROUGH_CACHE'),

@@ -1,0 +1,58 @@
+/**
+ * The one way metrics reach CloudWatch: PutMetricData in as few calls as the limits allow
+ * (1000 datums a call), dropping non-finite values with a warning instead of failing the batch.
+ */
+import {
+  type CloudWatchClient,
+  type MetricDatum,
+  PutMetricDataCommand,
+  type StandardUnit,
+} from '@aws-sdk/client-cloudwatch';
+
+export const MAX_DATUMS_PER_CALL = 1000;
+
+export interface Metric {
+  name: string;
+  value: number;
+  unit?: StandardUnit;
+  dimensions?: Record<string, string>;
+}
+
+export function toDatum(metric: Metric, timestamp: Date): MetricDatum {
+  return {
+    MetricName: metric.name,
+    Value: metric.value,
+    Unit: metric.unit ?? 'Count',
+    Timestamp: timestamp,
+    ...(metric.dimensions && Object.keys(metric.dimensions).length
+      ? { Dimensions: Object.entries(metric.dimensions).map(([Name, Value]) => ({ Name, Value })) }
+      : {}),
+  };
+}
+
+/** Splits datums into PutMetricData-sized batches. */
+export function batchDatums<T>(datums: T[], size = MAX_DATUMS_PER_CALL): T[][] {
+  const batches: T[][] = [];
+  for (let i = 0; i < datums.length; i += size) batches.push(datums.slice(i, i + size));
+  return batches;
+}
+
+export interface PublishResult {
+  calls: number;
+  datums: number;
+  dropped: string[];
+}
+
+export async function publishMetrics(
+  cloudwatch: CloudWatchClient,
+  namespace: string,
+  metrics: Metric[],
+  timestamp = new Date(),
+): Promise<PublishResult> {
+  const dropped = metrics.filter((m) => !Number.isFinite(m.value)).map((m) => m.name);
+  const datums = metrics.filter((m) => Number.isFinite(m.value)).map((m) => toDatum(m, timestamp));
+  const batches = batchDatums(datums);
+  for (const batch of batches)
+    await cloudwatch.send(new PutMetricDataCommand({ Namespace: namespace, MetricData: batch }));
+  return { calls: batches.length, datums: datums.length, dropped };
+}

@@ -1,0 +1,17 @@
+/** The metrics a pre-warm run publishes (namespace from the config). */
+import type { Metric } from '../metrics/publish.js';
+import type { PrewarmReport } from './report.js';
+
+export function prewarmMetrics(report: PrewarmReport): Metric[] {
+  const metrics: Metric[] = [
+    { name: 'PrewarmImagesWarmed', value: report.counts.warmed },
+    { name: 'PrewarmImagesSkipped', value: report.counts.skipped },
+    { name: 'PrewarmImagesDeferred', value: report.counts.deferred },
+    { name: 'PrewarmImagesFailed', value: report.counts.failed },
+    { name: 'PrewarmImagesStalePending', value: report.counts['stale-pending'] },
+    { name: 'UpstreamPullsSpent', value: report.upstreamPulls.measured ?? report.upstreamPulls.estimated },
+    { name: 'PrewarmDuration', value: report.durationMs / 1000, unit: 'Seconds' },
+  ];
+  if (report.dockerHub) metrics.push({ name: 'DockerHubPullsRemaining', value: report.dockerHub.remaining });
+  return metrics;
+}

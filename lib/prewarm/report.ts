@@ -1,0 +1,93 @@
+/** What a pre-warm run returns: one line per image, counts, and the upstream pulls it spent. */
+import type { RateLimit } from '../registry/rate-limit.js';
+
+export type ImageStatus = 'warmed' | 'skipped' | 'deferred' | 'failed' | 'stale-pending';
+export type PrewarmStep = 'cache-lookup' | 'upstream-check' | 'pull-manifest' | 'pull-blobs';
+export type FailureCause =
+  | 'auth'
+  | 'not-found'
+  | 'upstream-429'
+  | 'upstream-5xx'
+  | 'ecr-error'
+  | 'network'
+  | 'digest-mismatch'
+  | 'other';
+
+export interface ImageResult {
+  /** As written in the config (`node:22-alpine`). */
+  image: string;
+  /** What CI pulls instead. */
+  cacheReference: string;
+  status: ImageStatus;
+  /** Why it was skipped, deferred, failed or is stale. */
+  reason?: string;
+  step?: PrewarmStep;
+  cause?: FailureCause;
+  upstreamDigest?: string;
+  cachedDigest?: string;
+  platforms: string[];
+  /** Upstream pulls this image was expected to cost (0 when nothing was pulled upstream). */
+  upstreamPulls: number;
+  blobs?: { count: number; bytes: number };
+  durationMs: number;
+}
+
+export interface PrewarmReport {
+  mode: 'full' | 'manifest-only';
+  startedAt: string;
+  durationMs: number;
+  images: ImageResult[];
+  counts: Record<ImageStatus, number>;
+  upstreamPulls: {
+    /** Estimated from the images pulled through (one per platform). */
+    estimated: number;
+    /** Measured from Docker Hub's ratelimit-remaining before and after, when it reports one. */
+    measured?: number;
+  };
+  /** Docker Hub quota as last seen (absent for unlimited accounts). */
+  dockerHub?: RateLimit;
+  /** Why upstream work stopped early, if it did. */
+  stoppedUpstream?: string;
+}
+
+export function countStatuses(images: ImageResult[]): Record<ImageStatus, number> {
+  const counts: Record<ImageStatus, number> = {
+    warmed: 0,
+    skipped: 0,
+    deferred: 0,
+    failed: 0,
+    'stale-pending': 0,
+  };
+  for (const i of images) counts[i.status]++;
+  return counts;
+}
+
+const ICON: Record<ImageStatus, string> = {
+  warmed: '✓',
+  skipped: '=',
+  deferred: '…',
+  failed: '✗',
+  'stale-pending': '~',
+};
+
+export function formatImageLine(r: ImageResult): string {
+  const detail = r.status === 'failed' ? `${r.step}: ${r.cause}: ${r.reason}` : r.reason;
+  return `${ICON[r.status]} ${r.image.padEnd(28)} ${r.status.padEnd(13)}${detail ? ` ${detail}` : ''}`;
+}
+
+export function formatPrewarm(report: PrewarmReport): string {
+  const c = report.counts;
+  const lines = report.images.map(formatImageLine);
+  lines.push(
+    `${report.images.length} images: ${c.warmed} warmed, ${c.skipped} unchanged, ${c['stale-pending']} stale-pending, ${c.deferred} deferred, ${c.failed} failed ` +
+      `in ${(report.durationMs / 1000).toFixed(1)} s (${report.mode}).`,
+  );
+  const measured =
+    report.upstreamPulls.measured !== undefined ? `, ${report.upstreamPulls.measured} measured` : '';
+  const quota = report.dockerHub
+    ? `; Docker Hub: ${report.dockerHub.remaining} of ${report.dockerHub.limit} pulls left in the window`
+    : '';
+  lines.push(`Upstream pulls: ${report.upstreamPulls.estimated} estimated${measured}${quota}.`);
+  if (report.stoppedUpstream) lines.push(`Upstream work stopped early: ${report.stoppedUpstream}.`);
+  return lines.join('\n');
+}

@@ -1,0 +1,217 @@
+/** Pre-warm against the sandbox: first and second nights, upstream releases, quota, faults, deadline, repair. */
+import type { Context } from 'aws-lambda';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { handler as prewarmHandler } from '../../handlers/prewarm.js';
+import { type AwsClients, createAwsClients } from '../../lib/aws/clients.js';
+import { type KeeperConfig, loadConfig, parseConfig } from '../../lib/config/load.js';
+import { reconcile } from '../../lib/ecr/reconcile.js';
+import type { PrewarmReport } from '../../lib/prewarm/report.js';
+import { runPrewarm } from '../../lib/prewarm/run.js';
+import { type Sandbox, startSandbox } from '../../sandbox/index.js';
+import { useSandboxEnv } from './support/env.js';
+
+let sandbox: Sandbox;
+let aws: AwsClients;
+let restore: () => void;
+
+beforeEach(async () => {
+  sandbox = await startSandbox();
+  restore = useSandboxEnv(sandbox);
+  aws = createAwsClients();
+  await reconcile(aws, loadConfig('keeper.config.yaml'));
+});
+afterEach(async () => {
+  restore();
+  await sandbox.stop();
+});
+
+const upstreamGets = () => sandbox.hub.manifestRequests.filter((r) => r.method === 'GET');
+const withPrewarm = (config: KeeperConfig, patch: Partial<KeeperConfig['prewarm']>): KeeperConfig => ({
+  ...config,
+  prewarm: { ...config.prewarm, ...patch },
+});
+const warm = (config: KeeperConfig = loadConfig('keeper.config.yaml'), deadline = Date.now() + 600_000) =>
+  runPrewarm(config.prewarm.images, { ecr: aws.ecr, secrets: aws.secrets, config, deadline });
+const statuses = (report: PrewarmReport) => Object.fromEntries(report.images.map((i) => [i.image, i.status]));
+
+describe('nightly pre-warm', () => {
+  it('the first night warms every image with its blobs; the second spends no upstream pull', async () => {
+    const first = await warm();
+    expect(first.counts).toMatchObject({ warmed: 12, failed: 0, deferred: 0 });
+    // 5 images for two platforms, 7 for one: what the sandbox's Docker Hub counted, and what the keeper measured.
+    expect(first.upstreamPulls.estimated).toBe(17);
+    expect(sandbox.hub.pulls).toHaveLength(17);
+    expect(first.upstreamPulls.measured).toBe(17);
+    expect(first.dockerHub).toMatchObject({ limit: 200, remaining: 183 });
+
+    const node = sandbox.ecr.repositories.get('docker-hub/library/node')!;
+    const expectedBlobs = [...node.images.values()]
+      .filter((i) => i.manifest.mediaType.includes('manifest'))
+      .flatMap((i) => {
+        const doc = JSON.parse(i.manifest.bytes.toString());
+        return [doc.config.digest, ...doc.layers.map((l: { digest: string }) => l.digest)];
+      });
+    expect(expectedBlobs.length).toBeGreaterThan(0);
+    for (const digest of expectedBlobs) expect(node.blobs.has(digest)).toBe(true);
+    expect(first.images[0]!.cacheReference).toBe(
+      `${new URL(sandbox.urls.registry).host}/docker-hub/library/node:22-alpine`,
+    );
+
+    const getsBefore = upstreamGets().length;
+    const second = await warm();
+    expect(second.counts).toMatchObject({ skipped: 12, warmed: 0 });
+    expect(upstreamGets().length).toBe(getsBefore);
+    expect(second.upstreamPulls).toEqual({ estimated: 0, measured: 0 });
+  });
+
+  it("after three upstream releases: stale-pending within ECR's 24 h, then exactly those three re-pulled", async () => {
+    await warm();
+    const released = ['library/nginx', 'library/redis', 'library/node'];
+    sandbox.hub.release('library/nginx', '1.27');
+    sandbox.hub.release('library/redis', '7');
+    sandbox.hub.release('library/node', '22-alpine');
+    const getsBefore = upstreamGets().length;
+
+    const early = await warm();
+    expect(early.counts).toMatchObject({ 'stale-pending': 3, skipped: 9 });
+    expect(statuses(early)['nginx:1.27']).toBe('stale-pending');
+    expect(upstreamGets().length).toBe(getsBefore);
+
+    sandbox.clock.advanceHours(25);
+    const late = await warm();
+    expect(late.counts).toMatchObject({ warmed: 3, skipped: 9 });
+    expect(
+      late.images
+        .filter((i) => i.status === 'warmed')
+        .map((i) => i.image)
+        .sort(),
+    ).toEqual(['nginx:1.27', 'node:22-alpine', 'redis:7']);
+    expect(
+      [
+        ...new Set(
+          upstreamGets()
+            .slice(getsBefore)
+            .map((g) => g.repository),
+        ),
+      ].sort(),
+    ).toEqual(released.sort());
+    expect(late.upstreamPulls.measured).toBe(4);
+  });
+
+  it('defers instead of spending the reserve when Docker Hub is near it', async () => {
+    sandbox.hub.setRemaining(sandbox.seeded!.username, 25);
+    const config = withPrewarm(loadConfig('keeper.config.yaml'), { concurrency: 1 });
+    const report = await warm(config);
+    expect(sandbox.hub.remaining(sandbox.seeded!.username)).toBeGreaterThanOrEqual(20);
+    expect(report.counts.deferred).toBeGreaterThan(0);
+    expect(report.counts.failed).toBe(0);
+    expect(report.images.find((i) => i.status === 'deferred')?.reason).toMatch(/kept in reserve for CI/);
+  });
+
+  it('honours the per-run pull budget', async () => {
+    const report = await warm(
+      withPrewarm(loadConfig('keeper.config.yaml'), { concurrency: 1, maxUpstreamPullsPerRun: 5 }),
+    );
+    expect(report.upstreamPulls.estimated).toBeLessThanOrEqual(5);
+    expect(
+      report.images
+        .filter((i) => i.status === 'deferred')
+        .every((i) => /run budget of 5/.test(i.reason ?? '')),
+    ).toBe(true);
+  });
+
+  it('an upstream 429 mid-run stops upstream work and defers the rest; nothing is retried in a loop', async () => {
+    const fault = sandbox.faults.add({ match: 'hub:GET /v2/library/golang/manifests', status: 429 });
+    const report = await warm(withPrewarm(loadConfig('keeper.config.yaml'), { concurrency: 1 }));
+    const s = statuses(report);
+    expect(['node:22-alpine', 'node:24-alpine', 'python:3.13-slim'].map((i) => s[i])).toEqual([
+      'warmed',
+      'warmed',
+      'warmed',
+    ]);
+    expect(s['golang:1.24']).toBe('deferred');
+    expect(report.images.slice(4).every((i) => i.status === 'deferred')).toBe(true);
+    expect(report.counts.failed).toBe(0);
+    expect(report.stoppedUpstream).toMatch(/429/);
+    expect(fault.hits).toBe(1);
+  });
+
+  it('persistent upstream 500s fail that image only, with the step and cause', async () => {
+    sandbox.faults.add({ match: 'hub:GET /v2/library/redis/manifests', status: 500 });
+    const report = await warm();
+    const redis = report.images.find((i) => i.image === 'redis:7')!;
+    expect(redis).toMatchObject({ status: 'failed', step: 'pull-manifest', cause: 'upstream-5xx' });
+    expect(report.counts).toMatchObject({ warmed: 11, failed: 1 });
+  });
+
+  it('an expired PAT fails every image with cause auth after a single login attempt', async () => {
+    sandbox.seeded!.pat.expires_at = new Date(sandbox.clock.now() - 1000).toISOString();
+    const logins = sandbox.faults.add({ match: 'hub:GET /token' });
+    const report = await warm();
+    expect(report.counts.failed).toBe(12);
+    expect(report.images.every((i) => i.cause === 'auth' && i.step === 'upstream-check')).toBe(true);
+    expect(report.images[0]!.reason).toMatch(/personal access token is expired/);
+    expect(logins.hits).toBe(1);
+    expect(sandbox.hub.pulls).toHaveLength(0);
+  });
+
+  it('an unknown image fails as not found, the others warm', async () => {
+    const config = parseConfig(
+      'rules:\n  - { prefix: docker-hub, upstream: docker-hub, credentialSecret: ecr-pullthroughcache/docker-hub }\nprewarm:\n  images: [alpine:3.20, does-not-exist:1, busybox:1.36, "busybox:no-such-tag"]\n',
+    );
+    const report = await warm(config);
+    expect(statuses(report)).toEqual({
+      'alpine:3.20': 'warmed',
+      'does-not-exist:1': 'failed',
+      'busybox:1.36': 'warmed',
+      'busybox:no-such-tag': 'failed',
+    });
+    expect(report.images[1]).toMatchObject({ cause: 'not-found', step: 'upstream-check' });
+    expect(report.images[3]).toMatchObject({ cause: 'not-found', step: 'upstream-check' });
+  });
+
+  it("an ECR throttling burst is absorbed by the SDK's adaptive retry", async () => {
+    const burst = sandbox.faults.add({
+      match: 'ecr:DescribeImages',
+      awsError: 'ThrottlingException',
+      times: 6,
+    });
+    const report = await warm();
+    expect(burst.hits).toBe(6);
+    expect(report.counts.warmed).toBe(12);
+  });
+
+  it('starts no image when the Lambda time left is below the safety margin', async () => {
+    const report = await warm(loadConfig('keeper.config.yaml'), Date.now() + 10_000);
+    expect(report.counts.deferred).toBe(12);
+    expect(report.images[0]!.reason).toMatch(/Lambda time left/);
+  });
+
+  it('manifest-only warms no blob; a later full run fills the layers in without any upstream pull', async () => {
+    const config = loadConfig('keeper.config.yaml');
+    await warm(withPrewarm(config, { mode: 'manifest-only' }));
+    expect(sandbox.ecr.repositories.get('docker-hub/library/debian')!.blobs.size).toBe(0);
+    const pullsBefore = sandbox.hub.pulls.length;
+    const full = await warm(config);
+    expect(full.counts.warmed).toBe(12);
+    expect(full.images.every((i) => /missing layer/.test(i.reason ?? ''))).toBe(true);
+    expect(sandbox.hub.pulls.length).toBe(pullsBefore);
+    expect(sandbox.ecr.repositories.get('docker-hub/library/debian')!.blobs.size).toBeGreaterThan(0);
+  });
+});
+
+describe('the prewarm handler', () => {
+  const context = { awsRequestId: 'p1', getRemainingTimeInMillis: () => 900_000 } as unknown as Context;
+
+  it('warms an override list and publishes the outcome metrics', async () => {
+    process.env.KEEPER_CONFIG = 'keeper.config.yaml';
+    const report = await prewarmHandler({ images: ['alpine:3.20', 'busybox:1.36'] }, context);
+    expect(report.counts.warmed).toBe(2);
+    expect(sandbox.cloudwatch.latest('EcrCacheKeeper', 'PrewarmImagesWarmed')).toBe(2);
+    expect(sandbox.cloudwatch.latest('EcrCacheKeeper', 'PrewarmImagesFailed')).toBe(0);
+    expect(sandbox.cloudwatch.latest('EcrCacheKeeper', 'UpstreamPullsSpent')).toBe(3);
+    expect(sandbox.cloudwatch.latest('EcrCacheKeeper', 'DockerHubPullsRemaining')).toBe(197);
+    await expect(prewarmHandler({ images: ['node@sha256:abc'] }, context)).rejects.toThrow(/pins a digest/);
+    await expect(prewarmHandler({ image: 'x' }, context)).rejects.toThrow(/unknown key "image"/);
+  });
+});

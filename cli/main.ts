@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../lib/config/load.js';
 import { configPath } from '../lib/runtime/handler.js';
 import { redactText } from '../lib/runtime/redact.js';
+import { prewarmCommand, uriCommand } from './commands/prewarm.js';
 import { reconcileCommand } from './commands/reconcile.js';
 import { type CliIo, stdio } from './io.js';
 
@@ -15,11 +16,14 @@ commands:
   validate            check keeper.config.yaml and print the desired state it declares
   plan                show what reconcile would change (dry run; writes nothing)
   apply               reconcile rules, templates and lifecycle policies to the desired state
+  prewarm [IMAGE...]  pull the configured (or the given) images through the cache
+  uri IMAGE...        print the cache reference CI should pull (node:22-alpine → <registry>/docker-hub/library/node:22-alpine)
   cycle               boot the sandbox and run the nightly cycle end to end
 
 options:
   --config FILE       desired-state file (default: $KEEPER_CONFIG or keeper.config.yaml)
   --json              machine-readable output
+  --registry HOST     (uri) the registry host, instead of asking ECR
   -h, --help          this help`;
 
 export async function runCli(argv: string[], io: CliIo = stdio): Promise<number> {
@@ -29,6 +33,7 @@ export async function runCli(argv: string[], io: CliIo = stdio): Promise<number>
     options: {
       config: { type: 'string' },
       json: { type: 'boolean', default: false },
+      registry: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -61,6 +66,10 @@ export async function runCli(argv: string[], io: CliIo = stdio): Promise<number>
     case 'plan':
     case 'apply':
       return reconcileCommand(loadConfig(path), io, { dryRun: command === 'plan', json: values.json });
+    case 'prewarm':
+      return prewarmCommand(loadConfig(path), io, { images: positionals.slice(1), json: values.json });
+    case 'uri':
+      return uriCommand(loadConfig(path), io, { images: positionals.slice(1), registry: values.registry });
     default:
       io.err(`cache-keeper: unknown command "${command}"\n\n${USAGE}`);
       return 2;

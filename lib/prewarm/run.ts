@@ -71,6 +71,7 @@ interface Upstream {
   unusable?: string;
 }
 
+const BLOBS_IN_FLIGHT_PER_IMAGE = 4;
 const short = (digest?: string) => (digest ? digest.slice(7, 19) : '(none)');
 
 function causeOf(error: RegistryError, via: 'upstream' | 'ecr'): FailureCause {
@@ -131,7 +132,7 @@ export async function runPrewarm(images: PrewarmImage[], deps: PrewarmDeps): Pro
    * token, Docker Hub sees a single failed login per run instead of one per image in flight.
    */
   const connecting = new Map<string, Promise<Upstream>>();
-  const upstreamFor = (rule: DesiredRule, probe: PrewarmImage): Promise<Upstream> => {
+  const upstreamFor = (rule: DesiredRule): Promise<Upstream> => {
     let pending = connecting.get(rule.prefix);
     if (!pending) {
       pending = (async () => {
@@ -152,7 +153,8 @@ export async function runPrewarm(images: PrewarmImage[], deps: PrewarmDeps): Pro
           return upstream;
         }
         try {
-          await upstream.client.login(upstreamRepository(rule, probe));
+          // One token for every repository of this rule in the run: no token round trip per image.
+          await upstream.client.login(images.filter((i) => i.rulePrefix === rule.prefix).map((i) => upstreamRepository(rule, i)));
         } catch (error) {
           if (error instanceof RegistryError && error.kind === 'auth' && error.details.credentialsRejected) {
             upstream.unusable = `upstream refused the credential (${error.message}); not retried, Docker Hub throttles failed logins`;
@@ -216,10 +218,12 @@ export async function runPrewarm(images: PrewarmImage[], deps: PrewarmDeps): Pro
         }
         wanted = digests.filter((d) => !available.has(d));
       }
-      for (const digest of wanted) {
-        bytes += (await cache.fetchBlob(repository, digest)).bytes;
+      // A few blobs at a time: each is a round trip to the cache (and, the first time, upstream).
+      await mapConcurrent(wanted, BLOBS_IN_FLIGHT_PER_IMAGE, async (digest) => {
+        const fetched = await cache.fetchBlob(repository, digest);
+        bytes += fetched.bytes;
         count++;
-      }
+      });
     }
     return { count, bytes, missingPlatforms };
   };
@@ -264,7 +268,7 @@ export async function runPrewarm(images: PrewarmImage[], deps: PrewarmDeps): Pro
         cause: 'other',
         reason: `no rule with prefix ${image.rulePrefix}`,
       });
-    const upstream = await upstreamFor(rule, image);
+    const upstream = await upstreamFor(rule);
     try {
       if (stoppedUpstream) return done({ status: 'deferred', reason: `not checked: ${stoppedUpstream}` });
       if (upstream.unusable) throw new ImageFailure('upstream-check', 'auth', upstream.unusable);

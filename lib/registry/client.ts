@@ -161,28 +161,32 @@ export class RegistryClient {
   }
 
   /**
-   * Proves the credentials by obtaining a pull token for `repository` through the challenge's realm.
-   * One attempt: a 401 is never retried (Docker Hub throttles failed logins per user).
+   * Proves the credentials by obtaining a pull token through the challenge's realm. Given several
+   * repositories, asks for all their scopes in as few token requests as possible (50 scopes each),
+   * so later requests need no token round trip. One attempt: a 401 is never retried (Docker Hub
+   * throttles failed logins per user).
    */
-  async login(repository: string): Promise<void> {
+  async login(repositories: string | string[]): Promise<void> {
+    const list = [...new Set(Array.isArray(repositories) ? repositories : [repositories])];
     const res = await this.raw('GET', '/v2/', {});
-    await res.arrayBuffer().catch(() => undefined);
+    const text = await res.text().catch(() => '');
     if (res.status !== 401) {
       if (res.ok) return;
-      throw this.errorFor(res, 'GET /v2/', '');
+      throw this.errorFor(res, 'GET /v2/', text);
     }
     const challenge = parseChallenge(res.headers.get('www-authenticate'));
     if (challenge?.scheme === 'bearer') {
-      await this.fetchToken(
-        { ...challenge, scope: `repository:${repository}:pull` },
-        `repository:${repository}:pull`,
-      );
+      for (let i = 0; i < list.length; i += 50) {
+        await this.fetchToken(challenge, list.slice(i, i + 50).map((r) => `repository:${r}:pull`));
+      }
       return;
     }
     const again = await this.raw('GET', '/v2/', { authorization: this.basicHeader() });
     await again.arrayBuffer().catch(() => undefined);
-    if (!again.ok)
-      throw new RegistryError('auth', 'registry refused the credentials', { status: again.status });
+    if (!again.ok) {
+      throw new RegistryError('auth', 'registry refused the credentials', { status: again.status, credentialsRejected: again.status === 401 });
+    }
+    this.basicAccepted = true;
   }
 
   private retryOptions() {
@@ -251,7 +255,7 @@ export class RegistryClient {
         await res.arrayBuffer().catch(() => undefined);
         const challenge = parseChallenge(res.headers.get('www-authenticate'));
         if (challenge?.scheme === 'bearer') {
-          const token = await this.fetchToken(challenge, scope);
+          const token = await this.fetchToken(challenge, [scope]);
           res = await this.raw(method, path, { ...extra, authorization: `Bearer ${token}` });
         } else if (challenge?.scheme === 'basic' && this.options.credentials && !headers.authorization) {
           headers.authorization = this.basicHeader();
@@ -271,14 +275,11 @@ export class RegistryClient {
     return withRetry ? retry(attempt, this.retryOptions()) : attempt();
   }
 
-  private async fetchToken(
-    challenge: { realm?: string; service?: string; scope?: string },
-    scope: string,
-  ): Promise<string> {
+  private async fetchToken(challenge: { realm?: string; service?: string }, scopes: string[]): Promise<string> {
     if (!challenge.realm) throw new RegistryError('protocol', 'bearer challenge without a realm');
     const url = new URL(challenge.realm);
     if (challenge.service) url.searchParams.set('service', challenge.service);
-    url.searchParams.set('scope', challenge.scope ?? scope);
+    for (const scope of scopes) url.searchParams.append('scope', scope);
     const headers: Record<string, string> = {};
     if (this.options.credentials) headers.authorization = this.basicHeader();
     const res = await this.raw('GET', url.toString(), headers);
@@ -312,7 +313,7 @@ export class RegistryClient {
     if (!value) throw new RegistryError('protocol', 'token endpoint answered without a token');
     // Renew a little early so a token never expires between check and use.
     const ttl = Math.max(10, (body.expires_in ?? 60) - 10);
-    this.tokens.set(scope, { value, expiresAt: Date.now() + ttl * 1000 });
+    for (const scope of scopes) this.tokens.set(scope, { value, expiresAt: Date.now() + ttl * 1000 });
     return value;
   }
 

@@ -58,6 +58,7 @@ export class EcrRegistry {
     kind: 'manifest' | 'blob' | 'check';
   }> = [];
   url = '';
+  private readonly clients = new Map<string, RegistryClient>();
 
   constructor(
     private readonly ecr: EcrState,
@@ -142,12 +143,14 @@ export class EcrRegistry {
       }
       credentials = { username: parsed.username, password: parsed.accessToken };
     }
-    return new RegistryClient({
-      baseUrl: base,
-      credentials,
-      attempts: 1,
-      userAgent: 'aws-ecr-pullthroughcache',
-    });
+    // ECR keeps its upstream session (and tokens) per rule and credential, as any registry client would.
+    const key = `${rule.ecrRepositoryPrefix}|${base}|${credentials?.username ?? ''}|${credentials?.password ?? ''}`;
+    let client = this.clients.get(key);
+    if (!client) {
+      client = new RegistryClient({ baseUrl: base, credentials, attempts: 1, userAgent: 'aws-ecr-pullthroughcache' });
+      this.clients.set(key, client);
+    }
+    return client;
   }
 
   private asFailure(error: unknown): UpstreamFailure {

@@ -7,9 +7,9 @@
 import { createAwsClients } from '../lib/aws/clients.js';
 import { type KeeperConfig, parseConfig } from '../lib/config/load.js';
 import { reconcile } from '../lib/ecr/reconcile.js';
+import { runPrewarm } from '../lib/prewarm/run.js';
 import { RegistryClient } from '../lib/registry/client.js';
 import { isIndex } from '../lib/registry/media-types.js';
-import { runPrewarm } from '../lib/prewarm/run.js';
 import { type Sandbox, startSandbox } from '../sandbox/index.js';
 import { median, ms, printTable } from './table.js';
 
@@ -43,17 +43,28 @@ prewarm:
 
 async function keeperNight(config: KeeperConfig) {
   const aws = createAwsClients();
-  return runPrewarm(config.prewarm.images, { ecr: aws.ecr, secrets: aws.secrets, config, deadline: Date.now() + 3_600_000 });
+  return runPrewarm(config.prewarm.images, {
+    ecr: aws.ecr,
+    secrets: aws.secrets,
+    config,
+    deadline: Date.now() + 3_600_000,
+  });
 }
 
 /** The naive nightly job: docker-pull every image from Docker Hub, one at a time, all of it. */
 async function naiveNight(sandbox: Sandbox) {
-  const hub = new RegistryClient({ baseUrl: sandbox.urls.dockerHub, credentials: { username: sandbox.seeded!.username, password: sandbox.seeded!.pat.token } });
+  const hub = new RegistryClient({
+    baseUrl: sandbox.urls.dockerHub,
+    credentials: { username: sandbox.seeded!.username, password: sandbox.seeded!.pat.token },
+  });
   for (const image of seedImages) {
     const top = await hub.getManifest(image.repository, image.tag);
-    const children = isIndex(top.mediaType) ? await sequential(top.json.manifests ?? [], (m) => hub.getManifest(image.repository, m.digest)) : [top];
+    const children = isIndex(top.mediaType)
+      ? await sequential(top.json.manifests ?? [], (m) => hub.getManifest(image.repository, m.digest))
+      : [top];
     for (const child of children) {
-      for (const blob of [child.json.config!, ...(child.json.layers ?? [])]) await hub.fetchBlob(image.repository, blob.digest);
+      for (const blob of [child.json.config!, ...(child.json.layers ?? [])])
+        await hub.fetchBlob(image.repository, blob.digest);
     }
   }
 }
@@ -105,8 +116,26 @@ printTable(
   `Pre-warm: ${IMAGES} images (${seedImages.filter((i) => i.platforms.length > 1).length} multi-platform), ${LATENCY_MS} ms upstream latency, median of ${RUNS}`,
   ['measure', 'naive baseline', 'ecr-cache-keeper', 'ratio', 'goal'],
   [
-    ['Docker Hub pulls, 2nd night', median(naiveSecond), median(keeperSecond), median(keeperSecond) === 0 ? '0 (none spent)' : (median(naiveSecond) / median(keeperSecond)).toFixed(1), '0 vs ≥100'],
-    ['Docker Hub pulls, 1st night', median(naiveFirstPulls), median(keeperFirstPulls), (median(naiveFirstPulls) / median(keeperFirstPulls)).toFixed(2), '-'],
-    ['wall time, 1st (cold) night', ms(median(naiveCold)), ms(median(keeperCold)), `${(median(naiveCold) / median(keeperCold)).toFixed(1)}× faster`, '≥ 6× at concurrency 8'],
+    [
+      'Docker Hub pulls, 2nd night',
+      median(naiveSecond),
+      median(keeperSecond),
+      median(keeperSecond) === 0 ? '0 (none spent)' : (median(naiveSecond) / median(keeperSecond)).toFixed(1),
+      '0 vs ≥100',
+    ],
+    [
+      'Docker Hub pulls, 1st night',
+      median(naiveFirstPulls),
+      median(keeperFirstPulls),
+      (median(naiveFirstPulls) / median(keeperFirstPulls)).toFixed(2),
+      '-',
+    ],
+    [
+      'wall time, 1st (cold) night',
+      ms(median(naiveCold)),
+      ms(median(keeperCold)),
+      `${(median(naiveCold) / median(keeperCold)).toFixed(1)}× faster`,
+      '≥ 6× at concurrency 8',
+    ],
   ],
 );

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../lib/config/load.js';
 import { configPath } from '../lib/runtime/handler.js';
 import { redactText } from '../lib/runtime/redact.js';
+import { metricsCommand } from './commands/metrics.js';
 import { prewarmCommand, uriCommand } from './commands/prewarm.js';
 import { reconcileCommand } from './commands/reconcile.js';
 import { type CliIo, stdio } from './io.js';
@@ -17,6 +18,7 @@ commands:
   plan                show what reconcile would change (dry run; writes nothing)
   apply               reconcile rules, templates and lifecycle policies to the desired state
   prewarm [IMAGE...]  pull the configured (or the given) images through the cache
+  metrics             cache size, images, stale images and cost (--publish also sends them to CloudWatch)
   uri IMAGE...        print the cache reference CI should pull (node:22-alpine → <registry>/docker-hub/library/node:22-alpine)
   cycle               boot the sandbox and run the nightly cycle end to end
 
@@ -34,6 +36,7 @@ export async function runCli(argv: string[], io: CliIo = stdio): Promise<number>
       config: { type: 'string' },
       json: { type: 'boolean', default: false },
       registry: { type: 'string' },
+      publish: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -68,6 +71,8 @@ export async function runCli(argv: string[], io: CliIo = stdio): Promise<number>
       return reconcileCommand(loadConfig(path), io, { dryRun: command === 'plan', json: values.json });
     case 'prewarm':
       return prewarmCommand(loadConfig(path), io, { images: positionals.slice(1), json: values.json });
+    case 'metrics':
+      return metricsCommand(loadConfig(path), io, { json: values.json, publish: values.publish });
     case 'uri':
       return uriCommand(loadConfig(path), io, { images: positionals.slice(1), registry: values.registry });
     default:

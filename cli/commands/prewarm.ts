@@ -6,24 +6,42 @@ import { formatImageLine, formatPrewarm } from '../../lib/prewarm/report.js';
 import { runPrewarm } from '../../lib/prewarm/run.js';
 import type { CliIo } from '../io.js';
 
-export async function prewarmCommand(config: KeeperConfig, io: CliIo, options: { images: string[]; json: boolean }): Promise<number> {
+export async function prewarmCommand(
+  config: KeeperConfig,
+  io: CliIo,
+  options: { images: string[]; json: boolean },
+): Promise<number> {
   const clients = createAwsClients();
-  const images = options.images.length ? options.images.map((i) => resolveImage(config, i)) : config.prewarm.images;
+  const images = options.images.length
+    ? options.images.map((i) => resolveImage(config, i))
+    : config.prewarm.images;
   const progress = io.isTty && !options.json;
   const report = await runPrewarm(images, {
     ecr: clients.ecr,
     secrets: clients.secrets,
     config,
     deadline: Date.now() + 3_600_000,
-    onImage: progress ? (result, done, total) => io.out(`[${String(done).padStart(String(total).length)}/${total}] ${formatImageLine(result)}`) : undefined,
+    onImage: progress
+      ? (result, done, total) =>
+          io.out(`[${String(done).padStart(String(total).length)}/${total}] ${formatImageLine(result)}`)
+      : undefined,
   });
   if (options.json) io.out(JSON.stringify(report, null, 2));
-  else io.out(progress ? formatPrewarm(report).split('\n').slice(report.images.length).join('\n') : formatPrewarm(report));
+  else
+    io.out(
+      progress
+        ? formatPrewarm(report).split('\n').slice(report.images.length).join('\n')
+        : formatPrewarm(report),
+    );
   return report.counts.failed > 0 ? 1 : 0;
 }
 
 /** Prints the reference CI should pull instead of the Docker Hub one. */
-export async function uriCommand(config: KeeperConfig, io: CliIo, options: { images: string[]; registry?: string }): Promise<number> {
+export async function uriCommand(
+  config: KeeperConfig,
+  io: CliIo,
+  options: { images: string[]; registry?: string },
+): Promise<number> {
   if (options.images.length === 0) {
     io.err('cache-keeper uri: name at least one image, e.g. cache-keeper uri node:22-alpine');
     return 2;

@@ -154,7 +154,9 @@ export async function runPrewarm(images: PrewarmImage[], deps: PrewarmDeps): Pro
         }
         try {
           // One token for every repository of this rule in the run: no token round trip per image.
-          await upstream.client.login(images.filter((i) => i.rulePrefix === rule.prefix).map((i) => upstreamRepository(rule, i)));
+          await upstream.client.login(
+            images.filter((i) => i.rulePrefix === rule.prefix).map((i) => upstreamRepository(rule, i)),
+          );
         } catch (error) {
           if (error instanceof RegistryError && error.kind === 'auth' && error.details.credentialsRejected) {
             upstream.unusable = `upstream refused the credential (${error.message}); not retried, Docker Hub throttles failed logins`;

@@ -177,14 +177,20 @@ export class RegistryClient {
     const challenge = parseChallenge(res.headers.get('www-authenticate'));
     if (challenge?.scheme === 'bearer') {
       for (let i = 0; i < list.length; i += 50) {
-        await this.fetchToken(challenge, list.slice(i, i + 50).map((r) => `repository:${r}:pull`));
+        await this.fetchToken(
+          challenge,
+          list.slice(i, i + 50).map((r) => `repository:${r}:pull`),
+        );
       }
       return;
     }
     const again = await this.raw('GET', '/v2/', { authorization: this.basicHeader() });
     await again.arrayBuffer().catch(() => undefined);
     if (!again.ok) {
-      throw new RegistryError('auth', 'registry refused the credentials', { status: again.status, credentialsRejected: again.status === 401 });
+      throw new RegistryError('auth', 'registry refused the credentials', {
+        status: again.status,
+        credentialsRejected: again.status === 401,
+      });
     }
     this.basicAccepted = true;
   }
@@ -275,7 +281,10 @@ export class RegistryClient {
     return withRetry ? retry(attempt, this.retryOptions()) : attempt();
   }
 
-  private async fetchToken(challenge: { realm?: string; service?: string }, scopes: string[]): Promise<string> {
+  private async fetchToken(
+    challenge: { realm?: string; service?: string },
+    scopes: string[],
+  ): Promise<string> {
     if (!challenge.realm) throw new RegistryError('protocol', 'bearer challenge without a realm');
     const url = new URL(challenge.realm);
     if (challenge.service) url.searchParams.set('service', challenge.service);

@@ -147,7 +147,12 @@ export class EcrRegistry {
     const key = `${rule.ecrRepositoryPrefix}|${base}|${credentials?.username ?? ''}|${credentials?.password ?? ''}`;
     let client = this.clients.get(key);
     if (!client) {
-      client = new RegistryClient({ baseUrl: base, credentials, attempts: 1, userAgent: 'aws-ecr-pullthroughcache' });
+      client = new RegistryClient({
+        baseUrl: base,
+        credentials,
+        attempts: 1,
+        userAgent: 'aws-ecr-pullthroughcache',
+      });
       this.clients.set(key, client);
     }
     return client;

@@ -27,7 +27,12 @@ it('counts failed upstream pulls per prefix and failure code, and names the imag
   const config = loadConfig('keeper.config.yaml');
   await reconcile(aws, config);
   sandbox.faults.add({ match: 'hub:GET /v2/library/redis/manifests', status: 500 });
-  await runPrewarm(config.prewarm.images.slice(7, 9), { ecr: aws.ecr, secrets: aws.secrets, config, deadline: Date.now() + 60_000 });
+  await runPrewarm(config.prewarm.images.slice(7, 9), {
+    ecr: aws.ecr,
+    secrets: aws.secrets,
+    config,
+    deadline: Date.now() + 60_000,
+  });
   const events = sandbox.ecrRegistry.events;
   expect(events.some((e) => e.detail['sync-status'] === 'FAILED')).toBe(true);
 
@@ -37,16 +42,24 @@ it('counts failed upstream pulls per prefix and failure code, and names the imag
   spy.mockRestore();
 
   const failures = events.filter((e) => e.detail['sync-status'] === 'FAILED').length;
-  const total = sandbox.cloudwatch.datums.filter((d) => d.metricName === 'UpstreamPullFailures' && Object.keys(d.dimensions).length === 0);
+  const total = sandbox.cloudwatch.datums.filter(
+    (d) => d.metricName === 'UpstreamPullFailures' && Object.keys(d.dimensions).length === 0,
+  );
   expect(total).toHaveLength(failures);
-  const byCode = sandbox.cloudwatch.datums.find((d) => d.metricName === 'UpstreamPullFailures' && d.dimensions.FailureCode);
+  const byCode = sandbox.cloudwatch.datums.find(
+    (d) => d.metricName === 'UpstreamPullFailures' && d.dimensions.FailureCode,
+  );
   expect(byCode?.dimensions).toEqual({ Prefix: 'docker-hub', FailureCode: 'UpstreamUnavailable' });
   expect(lines.some((l) => l.includes('upstream pull failed: docker-hub/library/redis:7'))).toBe(true);
 });
 
 it('refuses an event that is not an ECR pull-through event', async () => {
   const spy = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  await expect(handler({ source: 'aws.s3', 'detail-type': 'Object Created', detail: {} }, context)).rejects.toThrow(/expected source aws.ecr/);
-  await expect(handler({ source: 'aws.ecr', 'detail-type': 'ECR Pull Through Cache Action', detail: {} }, context)).rejects.toThrow(/sync-status and repository-name/);
+  await expect(
+    handler({ source: 'aws.s3', 'detail-type': 'Object Created', detail: {} }, context),
+  ).rejects.toThrow(/expected source aws.ecr/);
+  await expect(
+    handler({ source: 'aws.ecr', 'detail-type': 'ECR Pull Through Cache Action', detail: {} }, context),
+  ).rejects.toThrow(/sync-status and repository-name/);
   spy.mockRestore();
 });

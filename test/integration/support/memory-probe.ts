@@ -25,7 +25,12 @@ if (process.argv[2] === 'keeper') {
     peak = Math.max(peak, process.memoryUsage().rss);
   }, 5);
   const started = performance.now();
-  const report = await runPrewarm(config.prewarm.images, { ecr: aws.ecr, secrets: aws.secrets, config, deadline: Date.now() + 600_000 });
+  const report = await runPrewarm(config.prewarm.images, {
+    ecr: aws.ecr,
+    secrets: aws.secrets,
+    config,
+    deadline: Date.now() + 600_000,
+  });
   clearInterval(timer);
   peak = Math.max(peak, process.memoryUsage().rss);
   process.send!({
@@ -39,10 +44,15 @@ if (process.argv[2] === 'keeper') {
   });
 } else {
   const layerMb = Number(process.argv[2] ?? 200);
-  const sandbox = await startSandbox({ seed: { images: [{ repository: 'library/big', tag: '1', layerSizes: [layerMb * 1024 * 1024, 4096] }] } });
+  const sandbox = await startSandbox({
+    seed: { images: [{ repository: 'library/big', tag: '1', layerSizes: [layerMb * 1024 * 1024, 4096] }] },
+  });
   Object.assign(process.env, sandbox.env);
   await reconcile(createAwsClients(), config);
-  const child = fork(new URL(import.meta.url).pathname, ['keeper'], { execArgv: ['--expose-gc', '--import', 'tsx'], env: process.env });
+  const child = fork(new URL(import.meta.url).pathname, ['keeper'], {
+    execArgv: ['--expose-gc', '--import', 'tsx'],
+    env: process.env,
+  });
   const result = await new Promise((resolve, reject) => {
     child.once('message', resolve);
     child.once('exit', (code) => reject(new Error(`keeper process exited with ${code}`)));

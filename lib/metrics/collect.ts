@@ -1,0 +1,187 @@
+/**
+ * Walks the cache: every repository under each managed prefix (DescribeRepositories, all pages,
+ * 1000 a page) and every image in them (DescribeImages, all pages, 1000 a page, archived ones
+ * included), with bounded concurrency; the SDK's adaptive retry absorbs Describe* throttling.
+ * Optionally reads the manifests (BatchGetImage, 100 a call) to count layers shared inside a
+ * repository once.
+ */
+import {
+  BatchGetImageCommand,
+  type ECRClient,
+  type ImageDetail,
+  paginateDescribeImages,
+  paginateDescribeRepositories,
+} from '@aws-sdk/client-ecr';
+import type { KeeperConfig } from '../config/load.js';
+import { prefixOf } from '../ecr/state.js';
+import { IMAGE_MEDIA_TYPES, isIndex } from '../registry/media-types.js';
+import { mapConcurrent } from '../runtime/retry.js';
+import {
+  addFigures,
+  emptyFigures,
+  lastActivity,
+  monthlyCost,
+  type SizeFigures,
+  summarizeImages,
+} from './cache-size.js';
+
+export interface RepositoryFigures extends SizeFigures {
+  name: string;
+  prefix: string;
+  /** Bytes with layers shared between images of the repository counted once (exactLayerBytes). */
+  dedupedBytes?: number;
+}
+
+export interface StaleImage {
+  repository: string;
+  tags: string[];
+  digest: string;
+  bytes: number;
+  lastActivity?: string;
+}
+
+export interface CacheReport {
+  generatedAt: string;
+  staleAfterDays: number;
+  pricePerGbMonth: number;
+  total: SizeFigures & { repositories: number; monthlyCost: number; dedupedBytes?: number };
+  byPrefix: Array<
+    SizeFigures & { prefix: string; repositories: number; monthlyCost: number; dedupedBytes?: number }
+  >;
+  /** Every repository, largest first. */
+  repositories: RepositoryFigures[];
+  /** The largest stale images (at most 20). */
+  staleImages: StaleImage[];
+  /** API calls made, by operation (the benchmark compares them with the minimum pages). */
+  apiCalls: Record<string, number>;
+}
+
+const PAGE = 1000;
+
+export async function collectCacheMetrics(
+  ecr: ECRClient,
+  config: KeeperConfig,
+  options: { now?: number; concurrency?: number } = {},
+): Promise<CacheReport> {
+  const now = options.now ?? Date.now();
+  const settings = config.metrics;
+  const calls: Record<string, number> = {};
+  const count = (op: string) => {
+    calls[op] = (calls[op] ?? 0) + 1;
+  };
+  const prefixes = config.rules.map((r) => r.prefix);
+  const hasRoot = prefixes.includes('ROOT');
+
+  const repositories: Array<{ name: string; prefix: string }> = [];
+  for await (const page of paginateDescribeRepositories({ client: ecr, pageSize: PAGE }, {})) {
+    count('DescribeRepositories');
+    for (const repo of page.repositories ?? []) {
+      const prefix = prefixOf(repo.repositoryName!, prefixes) ?? (hasRoot ? 'ROOT' : undefined);
+      if (prefix) repositories.push({ name: repo.repositoryName!, prefix });
+    }
+  }
+
+  const staleBefore = now - settings.staleAfterDays * 86_400_000;
+  const stale: StaleImage[] = [];
+  const perRepository = await mapConcurrent(
+    repositories,
+    options.concurrency ?? settings.concurrency,
+    async (repo): Promise<RepositoryFigures> => {
+      const images: ImageDetail[] = [];
+      for await (const page of paginateDescribeImages(
+        { client: ecr, pageSize: PAGE },
+        { repositoryName: repo.name, filter: { imageStatus: 'ANY' } },
+      )) {
+        count('DescribeImages');
+        images.push(...(page.imageDetails ?? []));
+      }
+      const figures: RepositoryFigures = {
+        name: repo.name,
+        prefix: repo.prefix,
+        ...summarizeImages(images, now, settings.staleAfterDays),
+      };
+      for (const image of images) {
+        const active = lastActivity(image);
+        if (!isIndex(image.imageManifestMediaType) && active !== undefined && active < staleBefore) {
+          stale.push({
+            repository: repo.name,
+            tags: image.imageTags ?? [],
+            digest: image.imageDigest!,
+            bytes: image.imageSizeInBytes ?? 0,
+            lastActivity: new Date(active).toISOString(),
+          });
+        }
+      }
+      if (settings.exactLayerBytes) figures.dedupedBytes = await dedupedBytes(ecr, repo.name, images, count);
+      return figures;
+    },
+  );
+
+  const byPrefix = new Map<string, SizeFigures & { repositories: number; dedupedBytes?: number }>();
+  for (const prefix of prefixes)
+    byPrefix.set(prefix, {
+      ...emptyFigures(),
+      repositories: 0,
+      ...(settings.exactLayerBytes ? { dedupedBytes: 0 } : {}),
+    });
+  const total = {
+    ...emptyFigures(),
+    repositories: 0,
+    ...(settings.exactLayerBytes ? { dedupedBytes: 0 } : {}),
+  };
+  for (const repo of perRepository) {
+    const { name: _n, prefix, dedupedBytes: deduped, ...figures } = repo;
+    const group = byPrefix.get(prefix)!;
+    addFigures(group, figures);
+    addFigures(total, figures);
+    group.repositories++;
+    total.repositories++;
+    if (deduped !== undefined) {
+      group.dedupedBytes = (group.dedupedBytes ?? 0) + deduped;
+      total.dedupedBytes = (total.dedupedBytes ?? 0) + deduped;
+    }
+  }
+  return {
+    generatedAt: new Date(now).toISOString(),
+    staleAfterDays: settings.staleAfterDays,
+    pricePerGbMonth: settings.pricePerGbMonth,
+    total: { ...total, monthlyCost: monthlyCost(total.bytes, settings.pricePerGbMonth) },
+    byPrefix: [...byPrefix].map(([prefix, f]) => ({
+      prefix,
+      ...f,
+      monthlyCost: monthlyCost(f.bytes, settings.pricePerGbMonth),
+    })),
+    repositories: perRepository.sort((a, b) => b.bytes - a.bytes || a.name.localeCompare(b.name)),
+    staleImages: stale.sort((a, b) => b.bytes - a.bytes).slice(0, 20),
+    apiCalls: calls,
+  };
+}
+
+/** Sum of distinct config and layer blobs over the repository's image manifests. */
+async function dedupedBytes(
+  ecr: ECRClient,
+  repositoryName: string,
+  images: ImageDetail[],
+  count: (op: string) => void,
+): Promise<number> {
+  const digests = images.filter((i) => !isIndex(i.imageManifestMediaType)).map((i) => i.imageDigest!);
+  const blobs = new Map<string, number>();
+  for (let i = 0; i < digests.length; i += 100) {
+    count('BatchGetImage');
+    const out = await ecr.send(
+      new BatchGetImageCommand({
+        repositoryName,
+        imageIds: digests.slice(i, i + 100).map((imageDigest) => ({ imageDigest })),
+        acceptedMediaTypes: [...IMAGE_MEDIA_TYPES],
+      }),
+    );
+    for (const image of out.images ?? []) {
+      const doc = JSON.parse(image.imageManifest ?? '{}') as {
+        config?: { digest: string; size: number };
+        layers?: Array<{ digest: string; size: number }>;
+      };
+      for (const blob of [doc.config, ...(doc.layers ?? [])]) if (blob) blobs.set(blob.digest, blob.size);
+    }
+  }
+  return [...blobs.values()].reduce((a, b) => a + b, 0);
+}

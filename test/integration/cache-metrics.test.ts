@@ -1,0 +1,78 @@
+/** cacheMetrics on the sandbox, over images warmed by the pre-warm code: published values match what the sandbox holds. */
+import type { Context } from 'aws-lambda';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { runCli } from '../../cli/main.js';
+import { handler } from '../../handlers/cacheMetrics.js';
+import { createAwsClients } from '../../lib/aws/clients.js';
+import { loadConfig } from '../../lib/config/load.js';
+import { reconcile } from '../../lib/ecr/reconcile.js';
+import { runPrewarm } from '../../lib/prewarm/run.js';
+import { type Sandbox, startSandbox } from '../../sandbox/index.js';
+import { INDEX_TYPES } from '../../sandbox/registry/content.js';
+import { useSandboxEnv } from './support/env.js';
+
+let sandbox: Sandbox;
+let restore: () => void;
+const context = { awsRequestId: 'm1', getRemainingTimeInMillis: () => 300_000 } as unknown as Context;
+
+beforeAll(async () => {
+  sandbox = await startSandbox();
+  restore = useSandboxEnv(sandbox, { KEEPER_CONFIG: 'keeper.config.yaml' });
+  const aws = createAwsClients();
+  const config = loadConfig('keeper.config.yaml');
+  await reconcile(aws, config);
+  await runPrewarm(config.prewarm.images, {
+    ecr: aws.ecr,
+    secrets: aws.secrets,
+    config,
+    deadline: Date.now() + 120_000,
+  });
+});
+afterAll(async () => {
+  restore();
+  await sandbox.stop();
+});
+
+it('publishes totals, per-prefix and per-repository figures equal to the sandbox contents', async () => {
+  // One image ages past the stale threshold and one is archived, to exercise both paths.
+  const redis = sandbox.ecr.repositories.get('docker-hub/library/redis')!;
+  for (const image of redis.images.values()) {
+    image.lastRecordedPullTime = undefined;
+    image.pushedAt = sandbox.clock.now() - 45 * 86_400_000;
+  }
+  const busybox = [...sandbox.ecr.repositories.get('docker-hub/library/busybox')!.images.values()][0]!;
+  busybox.storageClass = 'ARCHIVE';
+
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  const result = await handler({}, context);
+  spy.mockRestore();
+
+  let images = 0;
+  let bytes = 0;
+  for (const repo of sandbox.ecr.repositories.values()) {
+    for (const image of repo.images.values()) {
+      images++;
+      if (!INDEX_TYPES.has(image.manifest.mediaType)) bytes += image.size;
+    }
+  }
+  const ns = 'EcrCacheKeeper';
+  expect(sandbox.cloudwatch.latest(ns, 'CacheRepositories')).toBe(sandbox.ecr.repositories.size);
+  expect(sandbox.cloudwatch.latest(ns, 'CacheImages')).toBe(images);
+  expect(sandbox.cloudwatch.latest(ns, 'CacheBytes')).toBe(bytes);
+  expect(sandbox.cloudwatch.latest(ns, 'CacheBytes', { Prefix: 'docker-hub' })).toBe(bytes);
+  expect(sandbox.cloudwatch.latest(ns, 'CacheBytesArchive')).toBe(busybox.size);
+  expect(sandbox.cloudwatch.latest(ns, 'CacheStaleImages')).toBe(1);
+  expect(sandbox.cloudwatch.latest(ns, 'CacheTaggedImages')).toBe(12);
+  const largest = result.report.repositories[0]!;
+  expect(sandbox.cloudwatch.latest(ns, 'RepositoryBytes', { Repository: largest.name })).toBe(largest.bytes);
+  expect(result.published.calls).toBe(1);
+});
+
+it('cache-keeper metrics prints the same figures as a table', async () => {
+  const out: string[] = [];
+  expect(await runCli(['metrics'], { out: (t) => out.push(t), err: () => {}, isTty: false })).toBe(0);
+  const text = out.join('\n');
+  expect(text).toMatch(/^Cache: 11 repositories, \d+ images \(12 tagged\)/);
+  expect(text).toContain('Largest repositories');
+  expect(text).toContain('docker-hub/library/redis');
+});

@@ -26,6 +26,15 @@ interface InputDatum {
   Unit?: string;
 }
 
+interface MetricQuery {
+  Id: string;
+  MetricStat?: {
+    Metric: { Namespace: string; MetricName: string; Dimensions?: Array<{ Name: string; Value: string }> };
+    Period: number;
+    Stat: string;
+  };
+}
+
 const dimensionKey = (dims: Record<string, string>) =>
   Object.entries(dims)
     .sort(([a], [b]) => a.localeCompare(b))
@@ -162,7 +171,7 @@ export class CloudWatchSandbox {
         GetMetricData: (input) => {
           const start = Number(input.StartTime) * 1000;
           const end = Number(input.EndTime) * 1000;
-          const queries = (input.MetricDataQueries as Array<Record<string, any>>) ?? [];
+          const queries = (input.MetricDataQueries as MetricQuery[] | undefined) ?? [];
           return {
             MetricDataResults: queries.map((q) => {
               const stat = q.MetricStat;

@@ -369,7 +369,7 @@ export class EcrRegistry {
     if (image) image.lastRecordedPullTime = this.clock.now();
   }
 
-  private async serveBlob(req: IncomingMessage, res: ServerResponse, name: string, digest: string) {
+  private async serveBlob(_req: IncomingMessage, res: ServerResponse, name: string, digest: string) {
     const repo = this.ecr.repositories.get(name);
     if (!repo)
       return sendJson(

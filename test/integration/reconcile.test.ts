@@ -14,7 +14,7 @@ import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../handlers/reconcile.js';
 import { type AwsClients, createAwsClients } from '../../lib/aws/clients.js';
-import { type KeeperConfig, loadConfig, parseConfig } from '../../lib/config/load.js';
+import { loadConfig, parseConfig } from '../../lib/config/load.js';
 import { formatReconcile } from '../../lib/ecr/format.js';
 import { reconcile } from '../../lib/ecr/reconcile.js';
 import { RegistryClient } from '../../lib/registry/client.js';

@@ -1,0 +1,53 @@
+/** The admin credential managed rotation uses: a Docker Hub username and password, in its own secret. */
+import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { HubApi } from '../dockerhub/hub-api.js';
+import { dockerHubApiUrl } from '../registry/upstreams.js';
+import { registerSecret } from '../runtime/redact.js';
+import { CredentialSecretError } from './secret.js';
+
+export async function readJsonSecret(
+  client: SecretsManagerClient,
+  secretId: string,
+  fields: string[],
+): Promise<Record<string, string>> {
+  let text: string | undefined;
+  try {
+    text = (await client.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString;
+  } catch (error) {
+    const name = (error as { name?: string }).name;
+    throw new CredentialSecretError(
+      secretId,
+      name === 'ResourceNotFoundException' ? 'missing' : 'unreadable',
+      `cannot be read (${name})`,
+      { cause: error },
+    );
+  }
+  registerSecret(text);
+  let value: Record<string, unknown>;
+  try {
+    value = JSON.parse(text ?? '');
+  } catch (cause) {
+    throw new CredentialSecretError(secretId, 'not-json', 'value is not JSON', { cause });
+  }
+  const missing = fields.filter((f) => typeof value[f] !== 'string' || value[f] === '');
+  if (missing.length)
+    throw new CredentialSecretError(
+      secretId,
+      'missing-fields',
+      `value lacks string ${missing.map((f) => `"${f}"`).join(' and ')}`,
+    );
+  for (const f of fields) registerSecret(value[f] as string);
+  return value as Record<string, string>;
+}
+
+/** A Hub API session logged in with the admin credential. */
+export async function adminHubSession(
+  client: SecretsManagerClient,
+  adminSecret: string,
+  fetchImpl?: typeof fetch,
+): Promise<HubApi> {
+  const admin = await readJsonSecret(client, adminSecret, ['username', 'password']);
+  const hub = new HubApi(dockerHubApiUrl(), fetchImpl);
+  await hub.login(admin.username!, admin.password!);
+  return hub;
+}

@@ -1,0 +1,153 @@
+/**
+ * Docker Hub's API for personal access tokens (https://hub.docker.com, facts-dockerhub.md).
+ * Managing PATs needs a password login: a JWT minted from a PAT is refused (403). Hub API rate
+ * limits are per minute: a 429 is waited out once when Retry-After is short, otherwise reported.
+ */
+import { registerSecret } from '../runtime/redact.js';
+import { retry, sleep } from '../runtime/retry.js';
+
+export interface HubPat {
+  uuid: string;
+  token_label: string;
+  scopes: string[];
+  is_active: boolean;
+  created_at: string;
+  last_used: string | null;
+  expires_at: string | null;
+}
+
+export class HubApiError extends Error {
+  override name = 'HubApiError';
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+const MAX_RETRY_AFTER_SECONDS = 10;
+
+/** Seconds to wait from `Retry-After` (seconds) or the older `X-Retry-After` (unix time). */
+function retryAfterSeconds(res: Response): number {
+  const seconds = Number(res.headers.get('retry-after'));
+  if (Number.isFinite(seconds) && seconds > 0) return seconds;
+  const until = Number(res.headers.get('x-retry-after'));
+  return Number.isFinite(until) && until > 0 ? until - Date.now() / 1000 : 0;
+}
+
+export class HubApi {
+  private jwt?: string;
+
+  constructor(
+    private readonly baseUrl: string,
+    private readonly fetchImpl: typeof fetch = fetch,
+  ) {}
+
+  private async request(method: string, path: string, body?: unknown): Promise<Response> {
+    const once = async (): Promise<Response> => {
+      try {
+        return await this.fetchImpl(`${this.baseUrl}${path}`, {
+          method,
+          headers: {
+            'content-type': 'application/json',
+            ...(this.jwt ? { authorization: `Bearer ${this.jwt}` } : {}),
+          },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+      } catch (cause) {
+        throw new HubApiError(`${method} ${path}: ${(cause as Error).message}`, 0);
+      }
+    };
+    const send = async () => {
+      let res = await once();
+      if (res.status === 429) {
+        const wait = retryAfterSeconds(res);
+        await res.arrayBuffer().catch(() => undefined);
+        if (wait <= 0 || wait > MAX_RETRY_AFTER_SECONDS)
+          throw new HubApiError(`${method} ${path}: Docker Hub API rate limit (429)`, 429);
+        await sleep(wait * 1000);
+        res = await once();
+      }
+      if (res.status >= 500)
+        throw new HubApiError(`${method} ${path}: Docker Hub API error (HTTP ${res.status})`, res.status);
+      return res;
+    };
+    return retry(send, {
+      attempts: 3,
+      baseDelayMs: 300,
+      retryable: (e) => e instanceof HubApiError && (e.status === 0 || e.status >= 500),
+    });
+  }
+
+  private async json<T>(res: Response, what: string): Promise<T> {
+    const text = await res.text();
+    if (!res.ok) {
+      let detail = '';
+      try {
+        const parsed = JSON.parse(text);
+        detail = parsed.detail ?? parsed.message ?? '';
+      } catch {
+        // keep the status only
+      }
+      throw new HubApiError(`${what}: HTTP ${res.status}${detail ? ` (${detail})` : ''}`, res.status);
+    }
+    return (text ? JSON.parse(text) : {}) as T;
+  }
+
+  /** Logs in with a username and password (a PAT cannot manage PATs). */
+  async login(username: string, password: string): Promise<void> {
+    this.jwt = undefined;
+    const res = await this.request('POST', '/v2/auth/token', { identifier: username, secret: password });
+    const body = await this.json<{ access_token?: string }>(res, 'Docker Hub login');
+    if (!body.access_token) throw new HubApiError('Docker Hub login returned no access_token', res.status);
+    registerSecret(body.access_token);
+    this.jwt = body.access_token;
+  }
+
+  async createPat(input: {
+    label: string;
+    scopes: string[];
+    expiresAt?: string;
+  }): Promise<HubPat & { token: string }> {
+    const res = await this.request('POST', '/v2/access-tokens', {
+      token_label: input.label,
+      scopes: input.scopes,
+      ...(input.expiresAt ? { expires_at: input.expiresAt } : {}),
+    });
+    const pat = await this.json<HubPat & { token: string }>(res, 'create access token');
+    registerSecret(pat.token);
+    return pat;
+  }
+
+  async listPats(): Promise<HubPat[]> {
+    const all: HubPat[] = [];
+    for (let page = 1; page < 1000; page++) {
+      const res = await this.request('GET', `/v2/access-tokens?page=${page}&page_size=100`);
+      const body = await this.json<{ results: HubPat[]; next: string | null }>(res, 'list access tokens');
+      all.push(...body.results);
+      if (!body.next) break;
+    }
+    return all;
+  }
+
+  /** Deactivates (or re-activates) a PAT; one already gone counts as done. */
+  async setActive(uuid: string, active: boolean): Promise<void> {
+    const res = await this.request('PATCH', `/v2/access-tokens/${uuid}`, { is_active: active });
+    if (res.status === 404) {
+      await res.arrayBuffer().catch(() => undefined);
+      return;
+    }
+    await this.json(res, `${active ? 'activate' : 'deactivate'} access token ${uuid}`);
+  }
+
+  /** Deletes a PAT; one already gone counts as done. */
+  async deletePat(uuid: string): Promise<void> {
+    const res = await this.request('DELETE', `/v2/access-tokens/${uuid}`);
+    if (res.status === 404 || res.status === 204) {
+      await res.arrayBuffer().catch(() => undefined);
+      return;
+    }
+    await this.json(res, `delete access token ${uuid}`);
+  }
+}

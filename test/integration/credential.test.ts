@@ -1,0 +1,247 @@
+/** The Docker Hub token on the sandbox: daily check, managed rotation through RotateSecret, crashes and failures. */
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  RotateSecretCommand,
+} from '@aws-sdk/client-secrets-manager';
+import type { Context } from 'aws-lambda';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { handler as checkHandler } from '../../handlers/checkCredential.js';
+import { handler as rotateHandler } from '../../handlers/rotateCredential.js';
+import { type AwsClients, createAwsClients } from '../../lib/aws/clients.js';
+import { loadConfig } from '../../lib/config/load.js';
+import type { CredentialCheck } from '../../lib/credential/check.js';
+import { reconcile } from '../../lib/ecr/reconcile.js';
+import { runPrewarm } from '../../lib/prewarm/run.js';
+import { type Sandbox, startSandbox } from '../../sandbox/index.js';
+import type { SeedOptions } from '../../sandbox/seed.js';
+import { useSandboxEnv } from './support/env.js';
+
+const ROTATION_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:ecr-cache-keeper-dev-rotateCredential';
+const SECRET = 'ecr-pullthroughcache/docker-hub';
+const context = { awsRequestId: 'c1', getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
+
+let sandbox: Sandbox;
+let aws: AwsClients;
+let restore: () => void;
+let output: string[];
+
+async function boot(seed: SeedOptions = {}) {
+  sandbox = await startSandbox({ seed });
+  restore = useSandboxEnv(sandbox, { KEEPER_CONFIG: 'keeper.config.yaml' });
+  aws = createAwsClients();
+  await reconcile(aws, loadConfig('keeper.config.yaml'));
+  sandbox.secrets.rotationFunctions.set(ROTATION_ARN, (event) => rotateHandler(event, context));
+}
+
+beforeEach(() => {
+  output = [];
+  vi.spyOn(process.stdout, 'write').mockImplementation((line) => output.push(String(line)) > 0);
+});
+afterEach(async () => {
+  vi.restoreAllMocks();
+  // No log line, report or metric may carry a token or a password.
+  const everything = output.join('') + JSON.stringify(sandbox.cloudwatch.datums);
+  for (const user of sandbox.hubAccounts.users.values()) {
+    expect(everything).not.toContain(user.password);
+    for (const pat of user.pats) expect(everything).not.toContain(pat.token);
+  }
+  expect(everything).not.toMatch(/dckr_pat_[A-Za-z0-9_-]{10,}/);
+  restore();
+  await sandbox.stop();
+});
+
+const check = async () => ((await checkHandler({}, context)) as CredentialCheck[])[0]!;
+const user = () => sandbox.hubAccounts.users.get(sandbox.seeded!.username)!;
+const activePats = () => user().pats.filter((p) => p.is_active && !p.deleted);
+const currentToken = () => JSON.parse(sandbox.secrets.currentValue(SECRET)!).accessToken as string;
+const rotate = (token?: string) =>
+  aws.secrets.send(
+    new RotateSecretCommand({ SecretId: SECRET, RotationLambdaARN: ROTATION_ARN, ClientRequestToken: token }),
+  );
+const lastRotation = () => sandbox.secrets.rotations.at(-1)!;
+
+describe('checkCredential', () => {
+  it('a working PAT with 60 days left is valid, with the expiry from the Hub API', async () => {
+    await boot();
+    const result = await check();
+    expect(result).toMatchObject({
+      state: 'valid',
+      valid: true,
+      upstreamLogin: 'ok',
+      ecrValidation: [{ prefix: 'docker-hub', isValid: true }],
+    });
+    expect(result.expiry).toMatchObject({ source: 'hub-api', patUuid: sandbox.seeded!.pat.uuid });
+    expect(result.expiry.daysLeft).toBeCloseTo(60, 0);
+    expect(sandbox.cloudwatch.latest('EcrCacheKeeper', 'CredentialValid', { SecretName: SECRET })).toBe(1);
+    expect(
+      sandbox.cloudwatch.latest('EcrCacheKeeper', 'CredentialDaysToExpiry', { SecretName: SECRET }),
+    ).toBeCloseTo(60, 0);
+  });
+
+  it('a PAT with 10 days left is expiring (warnDays 14), still valid', async () => {
+    await boot({ patExpiresInDays: 10 });
+    expect(await check()).toMatchObject({ state: 'expiring', valid: true });
+  });
+
+  it('an expired PAT is reported expired and the metric says invalid', async () => {
+    await boot();
+    sandbox.seeded!.pat.expires_at = new Date(Date.now() - 86_400_000).toISOString();
+    const result = await check();
+    expect(result).toMatchObject({ state: 'expired', valid: false, upstreamLogin: 'refused' });
+    expect(result.problems.join(' ')).toMatch(/personal access token is expired/);
+    expect(sandbox.cloudwatch.latest('EcrCacheKeeper', 'CredentialValid', { SecretName: SECRET })).toBe(0);
+  });
+
+  it('a revoked PAT is invalid', async () => {
+    await boot();
+    sandbox.seeded!.pat.is_active = false;
+    const result = await check();
+    expect(result).toMatchObject({ state: 'invalid', valid: false, upstreamLogin: 'refused' });
+    expect(result.problems).toEqual(
+      expect.arrayContaining([expect.stringMatching(/deactivated in Docker Hub/)]),
+    );
+  });
+
+  it('a malformed secret is reported without its value', async () => {
+    await boot();
+    sandbox.secrets.find(SECRET).versions.find((v) => v.stages.includes('AWSCURRENT'))!.value =
+      'dckr_pat_notjson_value_1234567890';
+    const result = await check();
+    expect(result).toMatchObject({ state: 'malformed', valid: false });
+    expect(result.problems[0]).toMatch(/not JSON/);
+    expect(sandbox.cloudwatch.latest('EcrCacheKeeper', 'CredentialValid', { SecretName: SECRET })).toBe(0);
+  });
+
+  it('a missing secret is reported missing', async () => {
+    await boot();
+    sandbox.secrets.find(SECRET).deletedAt = Date.now();
+    expect(await check()).toMatchObject({ state: 'missing', valid: false });
+    expect(sandbox.cloudwatch.latest('EcrCacheKeeper', 'CredentialValid', { SecretName: SECRET })).toBe(0);
+  });
+
+  it('without an admin credential or recorded expiry, says "expiry unknown" and how to record it', async () => {
+    await boot({ adminSecret: false, recordPatMetadata: false });
+    const result = await check();
+    expect(result.expiry).toMatchObject({
+      source: 'unknown',
+      howToRecord: expect.stringContaining(
+        'cache-keeper credential record --secret ecr-pullthroughcache/docker-hub',
+      ),
+    });
+    expect(
+      sandbox.cloudwatch.latest('EcrCacheKeeper', 'CredentialDaysToExpiry', { SecretName: SECRET }),
+    ).toBeUndefined();
+  });
+});
+
+describe('managed rotation through RotateSecret', () => {
+  it('mints a new PAT, moves AWSCURRENT, validates, then deactivates the old PAT', async () => {
+    await boot({ patExpiresInDays: 10 });
+    const oldToken = currentToken();
+    await rotate();
+    expect(lastRotation()).toMatchObject({ succeeded: true });
+    expect(currentToken()).not.toBe(oldToken);
+    expect(sandbox.seeded!.pat.is_active).toBe(false);
+    expect(activePats()).toHaveLength(1);
+    expect(activePats()[0]!.token).toBe(currentToken());
+    const described = await aws.secrets.send(new DescribeSecretCommand({ SecretId: SECRET }));
+    const tags = Object.fromEntries(described.Tags!.map((t) => [t.Key, t.Value]));
+    expect(tags).toMatchObject({
+      'pat-uuid': activePats()[0]!.uuid,
+      'previous-pat-uuid': sandbox.seeded!.pat.uuid,
+    });
+    expect(Object.keys(tags).filter((k) => k.startsWith('pending-'))).toEqual([]);
+    const after = await check();
+    expect(after).toMatchObject({ state: 'valid' });
+    expect(after.expiry.daysLeft).toBeCloseTo(90, 0);
+    // The cache keeps pulling with the new token: ECR reads AWSCURRENT.
+    const config = loadConfig('keeper.config.yaml');
+    const warm = await runPrewarm(config.prewarm.images.slice(0, 2), {
+      ecr: aws.ecr,
+      secrets: aws.secrets,
+      config,
+      deadline: Date.now() + 60_000,
+    });
+    expect(warm.counts.warmed).toBe(2);
+  });
+
+  it.each(['createSecret', 'setSecret', 'testSecret', 'finishSecret'])(
+    'a crash after %s, retried with the same token, ends with exactly one new active PAT',
+    async (crashAfter) => {
+      await boot();
+      let crashed = false;
+      sandbox.secrets.rotationFunctions.set(ROTATION_ARN, async (event) => {
+        const result = await rotateHandler(event, context);
+        if (event.Step === crashAfter && !crashed) {
+          crashed = true;
+          throw new Error(`injected crash after ${crashAfter}`);
+        }
+        return result;
+      });
+      const token = '0f4c7e2a-1b3d-4e5f-8a9b-0c1d2e3f4a5b';
+      await rotate(token);
+      expect(lastRotation()).toMatchObject({ succeeded: false });
+      await rotate(token);
+      expect(lastRotation()).toMatchObject({ succeeded: true });
+      expect(activePats()).toHaveLength(1);
+      expect(activePats()[0]!.token).toBe(currentToken());
+      expect(user().pats.filter((p) => !p.deleted)).toHaveLength(2);
+      expect((await check()).state).toBe('valid');
+    },
+  );
+
+  it('when testSecret fails, AWSCURRENT stays on the old token and the minted PAT is deactivated', async () => {
+    await boot();
+    const oldToken = currentToken();
+    sandbox.faults.add({
+      match: 'hub:GET /token',
+      status: 401,
+      body: { details: 'incorrect username or password' },
+      times: 1,
+    });
+    await rotate();
+    expect(lastRotation().steps.at(-1)).toMatchObject({ step: 'testSecret', ok: false });
+    expect(currentToken()).toBe(oldToken);
+    expect(activePats().map((p) => p.uuid)).toEqual([sandbox.seeded!.pat.uuid]);
+    expect(user().pats.filter((p) => !p.deleted)).toHaveLength(2);
+    const value = await aws.secrets.send(new GetSecretValueCommand({ SecretId: SECRET }));
+    expect(JSON.parse(value.SecretString!).accessToken).toBe(oldToken);
+    // Nothing is left pending: the next rotation starts clean and succeeds.
+    await rotate();
+    expect(lastRotation().succeeded).toBe(true);
+  });
+
+  it('when ECR does not validate the new token, AWSCURRENT moves back and the old PAT stays active', async () => {
+    await boot();
+    const oldToken = currentToken();
+    sandbox.faults.add({ match: 'ecr:ValidatePullThroughCacheRule', awsError: 'ServerException', times: 5 });
+    await rotate();
+    expect(lastRotation().steps.at(-1)).toMatchObject({ step: 'finishSecret', ok: false });
+    expect(currentToken()).toBe(oldToken);
+    expect(sandbox.seeded!.pat.is_active).toBe(true);
+    expect(activePats()).toHaveLength(1);
+  });
+
+  it('deletes the deactivated PAT once the grace period is over', async () => {
+    await boot();
+    await rotate();
+    // Eight days later, for the keeper and the sandbox alike.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 8 * 86_400_000);
+    const result = await check();
+    vi.useRealTimers();
+    expect(result.deletedPats).toEqual([sandbox.seeded!.pat.uuid]);
+    expect(sandbox.seeded!.pat.deleted).toBe(true);
+  });
+
+  it('refuses a step for a version that is not pending', async () => {
+    await boot();
+    await expect(
+      rotateHandler({ Step: 'createSecret', SecretId: SECRET, ClientRequestToken: 'nope' }, context),
+    ).rejects.toThrow(/rotation is not enabled|does not exist/);
+    await expect(
+      rotateHandler({ Step: 'explode', SecretId: SECRET, ClientRequestToken: 'x' }, context),
+    ).rejects.toThrow(/Step must be one of/);
+  });
+});

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../lib/config/load.js';
 import { configPath } from '../lib/runtime/handler.js';
 import { redactText } from '../lib/runtime/redact.js';
+import { checkCommand, recordCommand, rotateCommand, stageCommand } from './commands/credential.js';
 import { metricsCommand } from './commands/metrics.js';
 import { prewarmCommand, uriCommand } from './commands/prewarm.js';
 import { reconcileCommand } from './commands/reconcile.js';
@@ -18,6 +19,10 @@ commands:
   plan                show what reconcile would change (dry run; writes nothing)
   apply               reconcile rules, templates and lifecycle policies to the desired state
   prewarm [IMAGE...]  pull the configured (or the given) images through the cache
+  check               is each Docker Hub token valid, and how many days has it left
+  rotate              rotate the credential secret now (Secrets Manager calls rotateCredential)
+  credential stage    stage a new token from stdin (--expires-at DATE [--uuid U]) and rotate to it
+  credential record   record the expiry (--expires-at DATE [--uuid U]) of the token in the secret
   metrics             cache size, images, stale images and cost (--publish also sends them to CloudWatch)
   uri IMAGE...        print the cache reference CI should pull (node:22-alpine → <registry>/docker-hub/library/node:22-alpine)
   cycle               boot the sandbox and run the nightly cycle end to end
@@ -26,6 +31,10 @@ options:
   --config FILE       desired-state file (default: $KEEPER_CONFIG or keeper.config.yaml)
   --json              machine-readable output
   --registry HOST     (uri) the registry host, instead of asking ECR
+  --secret NAME       (credential commands) the credential secret; default: the Docker Hub rule's
+  --expires-at DATE   (credential stage|record) when the token expires
+  --uuid UUID         (credential stage|record) the token's uuid in Docker Hub
+  --rotation-lambda-arn ARN  (rotate, credential stage) the rotation function, if not yet configured
   -h, --help          this help`;
 
 export async function runCli(argv: string[], io: CliIo = stdio): Promise<number> {
@@ -37,6 +46,10 @@ export async function runCli(argv: string[], io: CliIo = stdio): Promise<number>
       json: { type: 'boolean', default: false },
       registry: { type: 'string' },
       publish: { type: 'boolean', default: false },
+      secret: { type: 'string' },
+      'expires-at': { type: 'string' },
+      uuid: { type: 'string' },
+      'rotation-lambda-arn': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -71,6 +84,25 @@ export async function runCli(argv: string[], io: CliIo = stdio): Promise<number>
       return reconcileCommand(loadConfig(path), io, { dryRun: command === 'plan', json: values.json });
     case 'prewarm':
       return prewarmCommand(loadConfig(path), io, { images: positionals.slice(1), json: values.json });
+    case 'check':
+    case 'rotate':
+    case 'credential': {
+      const options = {
+        json: values.json,
+        secret: values.secret,
+        expiresAt: values['expires-at'],
+        uuid: values.uuid,
+        rotationLambdaArn: values['rotation-lambda-arn'],
+        readStdin: io.readStdin,
+      };
+      const config = loadConfig(path);
+      if (command === 'check') return checkCommand(config, io, options);
+      if (command === 'rotate') return rotateCommand(config, io, options);
+      if (positionals[1] === 'stage') return stageCommand(config, io, options);
+      if (positionals[1] === 'record') return recordCommand(config, io, options);
+      io.err('usage: cache-keeper credential stage|record --expires-at DATE [--secret NAME] [--uuid UUID]');
+      return 2;
+    }
     case 'metrics':
       return metricsCommand(loadConfig(path), io, { json: values.json, publish: values.publish });
     case 'uri':

@@ -70,7 +70,14 @@ it('publishes totals, per-prefix and per-repository figures equal to the sandbox
 
 it('cache-keeper metrics prints the same figures as a table', async () => {
   const out: string[] = [];
-  expect(await runCli(['metrics'], { out: (t) => out.push(t), err: () => {}, isTty: false })).toBe(0);
+  expect(
+    await runCli(['metrics'], {
+      out: (t) => out.push(t),
+      err: () => {},
+      isTty: false,
+      readStdin: async () => '',
+    }),
+  ).toBe(0);
   const text = out.join('\n');
   expect(text).toMatch(/^Cache: 11 repositories, \d+ images \(12 tagged\)/);
   expect(text).toContain('Largest repositories');

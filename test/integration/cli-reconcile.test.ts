@@ -18,7 +18,16 @@ afterAll(async () => {
 function capture() {
   const out: string[] = [];
   const err: string[] = [];
-  return { io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t), isTty: false }, out, err };
+  return {
+    io: {
+      out: (t: string) => out.push(t),
+      err: (t: string) => err.push(t),
+      isTty: false,
+      readStdin: async () => '',
+    },
+    out,
+    err,
+  };
 }
 
 describe('cache-keeper plan and apply', () => {

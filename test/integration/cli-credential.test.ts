@@ -1,0 +1,123 @@
+/** cache-keeper check / rotate / credential stage / credential record on the sandbox. */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Context } from 'aws-lambda';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { runCli } from '../../cli/main.js';
+import { handler as rotateHandler } from '../../handlers/rotateCredential.js';
+import { createAwsClients } from '../../lib/aws/clients.js';
+import { loadConfig } from '../../lib/config/load.js';
+import { reconcile } from '../../lib/ecr/reconcile.js';
+import { type Sandbox, startSandbox } from '../../sandbox/index.js';
+import { useSandboxEnv } from './support/env.js';
+
+const ROTATION_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:rotateCredential';
+let sandbox: Sandbox;
+let restore: () => void;
+let configPath: string;
+
+beforeEach(async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'keeper-cli-'));
+  configPath = join(dir, 'keeper.config.yaml');
+  writeFileSync(
+    configPath,
+    readFileSync('keeper.config.yaml', 'utf8').replace('mode: managed', 'mode: staged'),
+  );
+  sandbox = await startSandbox({ seed: { adminSecret: false, recordPatMetadata: false } });
+  restore = useSandboxEnv(sandbox, { KEEPER_CONFIG: configPath });
+  await reconcile(createAwsClients(), loadConfig(configPath));
+  const context = { awsRequestId: 'x', getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
+  sandbox.secrets.rotationFunctions.set(ROTATION_ARN, (event) => rotateHandler(event, context));
+  vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+});
+afterEach(async () => {
+  vi.restoreAllMocks();
+  restore();
+  await sandbox.stop();
+});
+
+function io(stdin = '') {
+  const out: string[] = [];
+  return {
+    io: {
+      out: (t: string) => out.push(t),
+      err: (t: string) => out.push(t),
+      isTty: false,
+      readStdin: async () => stdin,
+    },
+    out,
+  };
+}
+
+describe('credential commands', () => {
+  it('record makes the expiry known to check', async () => {
+    const before = io();
+    expect(await runCli(['check', '--config', configPath], before.io)).toBe(0);
+    expect(before.out.join('\n')).toMatch(/expiry unknown: cache-keeper credential record/);
+    const expires = new Date(Date.now() + 20 * 86_400_000).toISOString().slice(0, 10);
+    expect(
+      await runCli(['credential', 'record', '--config', configPath, '--expires-at', expires], io().io),
+    ).toBe(0);
+    const after = io();
+    await runCli(['check', '--config', configPath, '--json'], after.io);
+    expect(JSON.parse(after.out.join('\n'))[0].expiry).toMatchObject({
+      source: 'secret-tags',
+      expiresAt: `${expires}T00:00:00.000Z`,
+    });
+  });
+
+  it('stage takes a new token from stdin, tests it and promotes it; the check then sees its expiry', async () => {
+    const user = sandbox.hubAccounts.users.get(sandbox.seeded!.username)!;
+    const fresh = sandbox.hubAccounts.createPat(
+      user,
+      'made by hand',
+      ['repo:public_read'],
+      '2027-06-01T00:00:00Z',
+    );
+    const run = io(`${fresh.token}\n`);
+    const code = await runCli(
+      [
+        'credential',
+        'stage',
+        '--config',
+        configPath,
+        '--expires-at',
+        '2027-06-01',
+        '--uuid',
+        fresh.uuid,
+        '--rotation-lambda-arn',
+        ROTATION_ARN,
+      ],
+      run.io,
+    );
+    expect(code).toBe(0);
+    expect(sandbox.secrets.rotations.at(-1)).toMatchObject({ succeeded: true });
+    expect(JSON.parse(sandbox.secrets.currentValue('ecr-pullthroughcache/docker-hub')!).accessToken).toBe(
+      fresh.token,
+    );
+    expect(run.out.join('\n')).toMatch(/expires 2027-06-01/);
+    expect(run.out.join('\n')).not.toContain(fresh.token);
+  });
+
+  it('stage refuses a token Docker Hub does not accept, and AWSCURRENT stays', async () => {
+    const before = sandbox.secrets.currentValue('ecr-pullthroughcache/docker-hub');
+    const run = io('dckr_pat_not-a-real-token-000000000000');
+    await runCli(
+      [
+        'credential',
+        'stage',
+        '--config',
+        configPath,
+        '--expires-at',
+        '2027-06-01',
+        '--rotation-lambda-arn',
+        ROTATION_ARN,
+      ],
+      run.io,
+    );
+    expect(sandbox.secrets.rotations.at(-1)?.steps.at(-1)).toMatchObject({ step: 'testSecret', ok: false });
+    expect(sandbox.secrets.currentValue('ecr-pullthroughcache/docker-hub')).toBe(before);
+    expect(run.out.join('\n')).not.toContain('dckr_pat_not-a-real-token');
+  });
+});

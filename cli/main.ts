@@ -3,8 +3,8 @@
  * (through the SDK's standard environment: AWS_REGION, AWS_ENDPOINT_URL, credentials).
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../lib/config/load.js';
-import { configPath } from '../lib/runtime/handler.js';
+import { ConfigError } from '../lib/config/errors.js';
+import { loadConfig } from '../lib/config/load.js';
 import { redactText } from '../lib/runtime/redact.js';
 import { checkCommand, recordCommand, rotateCommand, stageCommand } from './commands/credential.js';
 import { metricsCommand } from './commands/metrics.js';
@@ -58,7 +58,7 @@ export async function runCli(argv: string[], io: CliIo = stdio): Promise<number>
     io.out(USAGE);
     return command || values.help ? 0 : 2;
   }
-  const path = values.config ?? configPath();
+  const path = values.config ?? process.env.KEEPER_CONFIG ?? 'keeper.config.yaml';
   switch (command) {
     case 'validate': {
       const config = loadConfig(path);

@@ -4,7 +4,7 @@
  * PrewarmImagesFailed alarm, not as a failed invocation.
  */
 import { sharedCloudWatch, sharedEcr, sharedSecrets } from '../lib/aws/clients.js';
-import { resolveImage } from '../lib/config/load.js';
+import { resolveImage } from '../lib/config/images.js';
 import { publishMetrics } from '../lib/metrics/publish.js';
 import { prewarmMetrics } from '../lib/prewarm/metrics.js';
 import type { PrewarmReport } from '../lib/prewarm/report.js';

@@ -1,7 +1,8 @@
 /** cache-keeper prewarm [IMAGE…] | cache-keeper uri IMAGE… */
 import { GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { createAwsClients } from '../../lib/aws/clients.js';
-import { cacheRepositoryName, type KeeperConfig, resolveImage } from '../../lib/config/load.js';
+import { cacheRepositoryName, resolveImage } from '../../lib/config/images.js';
+import type { KeeperConfig } from '../../lib/config/load.js';
 import { formatImageLine, formatPrewarm } from '../../lib/prewarm/report.js';
 import { runPrewarm } from '../../lib/prewarm/run.js';
 import type { CliIo } from '../io.js';

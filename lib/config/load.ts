@@ -6,28 +6,12 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { ConfigError, type ConfigProblem, formatPath } from './errors.js';
 import { type ImageRef, parseImageRef } from './image-ref.js';
 import { type LifecyclePolicy, lifecyclePolicyFromPresets, lifecyclePolicyText } from './lifecycle.js';
-import { configSchema, type RawConfig, secretNameOf } from './schema.js';
+import { secretNameOf } from './names.js';
+import { configSchema, type RawConfig } from './schema.js';
 import { pullHostsFor, UPSTREAMS, type UpstreamKind } from './upstreams.js';
-
-export interface ConfigProblem {
-  /** Where in the file: `rules[1].prefix`, or `(file)` for the document as a whole. */
-  path: string;
-  message: string;
-}
-
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-  constructor(
-    readonly source: string,
-    readonly problems: ConfigProblem[],
-  ) {
-    super(
-      `${source}: ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`,
-    );
-  }
-}
 
 export interface DesiredTemplate {
   prefix: string;
@@ -70,15 +54,6 @@ export interface KeeperConfig {
   prewarm: Omit<RawConfig['prewarm'], 'images'> & { images: PrewarmImage[] };
   credential: RawConfig['credential'];
   metrics: RawConfig['metrics'];
-}
-
-/** `['rules', 1, 'prefix']` → `rules[1].prefix`. */
-export function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  if (path.length === 0) return '(top level)';
-  return path.reduce<string>((out, part) => {
-    if (typeof part === 'number') return `${out}[${part}]`;
-    return out === '' ? String(part) : `${out}.${String(part)}`;
-  }, '');
 }
 
 function problemsFromZod(error: z.ZodError): ConfigProblem[] {
@@ -179,21 +154,4 @@ function resolveConfig(raw: RawConfig, source: string): KeeperConfig {
     credential: raw.credential,
     metrics: raw.metrics,
   };
-}
-
-/** Resolves an image as written for `docker pull` against the config's rules. */
-export function resolveImage(config: KeeperConfig, text: string): PrewarmImage {
-  const ref = parseImageRef(text);
-  const rule = config.rules.find((r) => r.pullHosts.includes(ref.registry));
-  if (!rule) {
-    throw new ConfigError(config.source, [
-      { path: 'image', message: `no rule caches registry "${ref.registry}" (for ${text})` },
-    ]);
-  }
-  return { ...ref, rulePrefix: rule.prefix, platforms: config.prewarm.platforms };
-}
-
-/** The repository name inside ECR for a cached image: `<prefix>/<upstream repository>`. */
-export function cacheRepositoryName(image: Pick<PrewarmImage, 'rulePrefix' | 'repository'>): string {
-  return image.rulePrefix === 'ROOT' ? image.repository : `${image.rulePrefix}/${image.repository}`;
 }

@@ -6,19 +6,12 @@
 import { z } from 'zod';
 import { ImageRefError, parseImageRef } from './image-ref.js';
 import { lifecyclePolicyProblems } from './lifecycle.js';
+import { CREDENTIAL_SECRET_PREFIX, secretNameOf } from './names.js';
 import { pullHostsFor, UPSTREAM_KINDS, UPSTREAMS } from './upstreams.js';
 
 /** ECR repository prefix syntax (facts-ecr.md): lowercase path segments, 2–30 chars, or ROOT. */
 export const ECR_PREFIX = /^(?:[a-z0-9]+(?:(?:[._-]|__)[a-z0-9]+)*\/)*[a-z0-9]+(?:(?:[._-]|__)[a-z0-9]+)*$/;
-export const CREDENTIAL_SECRET_PREFIX = 'ecr-pullthroughcache/';
-const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:(.+)$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
-
-/** The secret's name, whether the config gives a name or an ARN (ARNs end in a 6-char suffix). */
-export function secretNameOf(nameOrArn: string): string {
-  const m = SECRET_ARN.exec(nameOrArn);
-  return m ? m[1]!.replace(/-[A-Za-z0-9]{6}$/, '') : nameOrArn;
-}
 
 const prefix = z
   .string()

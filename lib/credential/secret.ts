@@ -10,7 +10,7 @@ import {
   GetSecretValueCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { CREDENTIAL_SECRET_PREFIX } from '../config/schema.js';
+import { CREDENTIAL_SECRET_PREFIX } from '../config/names.js';
 import { registerSecret } from '../runtime/redact.js';
 
 export type SecretProblem =

@@ -17,12 +17,8 @@ import {
   GetAuthorizationTokenCommand,
 } from '@aws-sdk/client-ecr';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import {
-  cacheRepositoryName,
-  type DesiredRule,
-  type KeeperConfig,
-  type PrewarmImage,
-} from '../config/load.js';
+import { cacheRepositoryName } from '../config/images.js';
+import type { DesiredRule, KeeperConfig, PrewarmImage } from '../config/load.js';
 import { readCredentialValue } from '../credential/secret.js';
 import { type Descriptor, type ManifestDocument, RegistryClient } from '../registry/client.js';
 import { RegistryError } from '../registry/errors.js';

@@ -4,10 +4,11 @@
  * secrets redacted, and rethrows errors with their cause so Lambda marks the invocation failed.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { type KeeperConfig, loadConfig } from '../config/load.js';
+import type { KeeperConfig } from '../config/load.js';
+import { readResolvedConfig } from '../config/resolved.js';
 import { createLogger, type Logger } from './logger.js';
 
 export interface HandlerDeps {
@@ -20,16 +21,18 @@ export interface HandlerDeps {
 
 let cachedConfig: KeeperConfig | undefined;
 
-/** KEEPER_CONFIG, else keeper.config.yaml beside the bundle (Lambda) or in the working directory. */
-export function configPath(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.KEEPER_CONFIG) return env.KEEPER_CONFIG;
+/**
+ * The resolved config: KEEPER_RESOLVED_CONFIG (relative paths from the bundle's directory in
+ * Lambda), else keeper.resolved.json beside the bundle or in the working directory.
+ */
+export function resolvedConfigPath(env: NodeJS.ProcessEnv = process.env): string {
+  const path = env.KEEPER_RESOLVED_CONFIG ?? 'keeper.resolved.json';
   const root = env.LAMBDA_TASK_ROOT;
-  if (root && existsSync(join(root, 'keeper.config.yaml'))) return join(root, 'keeper.config.yaml');
-  return 'keeper.config.yaml';
+  return root && !isAbsolute(path) && existsSync(join(root, path)) ? join(root, path) : path;
 }
 
 export function containerConfig(): KeeperConfig {
-  cachedConfig ??= loadConfig(configPath());
+  cachedConfig ??= readResolvedConfig(resolvedConfigPath());
   return cachedConfig;
 }
 

@@ -204,7 +204,6 @@ describe('the prewarm handler', () => {
   const context = { awsRequestId: 'p1', getRemainingTimeInMillis: () => 900_000 } as unknown as Context;
 
   it('warms an override list and publishes the outcome metrics', async () => {
-    process.env.KEEPER_CONFIG = 'keeper.config.yaml';
     const report = await prewarmHandler({ images: ['alpine:3.20', 'busybox:1.36'] }, context);
     expect(report.counts.warmed).toBe(2);
     expect(sandbox.cloudwatch.latest('EcrCacheKeeper', 'PrewarmImagesWarmed')).toBe(2);

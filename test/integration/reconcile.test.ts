@@ -294,7 +294,6 @@ describe('the reconcile handler', () => {
   const context = { awsRequestId: 'r1', getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
 
   it('returns the plan for {"dryRun": true} and rejects unknown keys', async () => {
-    process.env.KEEPER_CONFIG = 'keeper.config.yaml';
     const report = await handler({ dryRun: true }, context);
     expect(report.result.dryRun).toBe(true);
     await expect(handler({ dryrun: true }, context)).rejects.toThrow(/unknown key "dryrun"/);

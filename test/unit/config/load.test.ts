@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, cacheRepositoryName, loadConfig, parseConfig } from '../../../lib/config/load.js';
+import { ConfigError } from '../../../lib/config/errors.js';
+import { cacheRepositoryName } from '../../../lib/config/images.js';
+import { loadConfig, parseConfig } from '../../../lib/config/load.js';
 
 const base = `
 rules:

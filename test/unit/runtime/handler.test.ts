@@ -1,5 +1,10 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { loadConfig } from '../../../lib/config/load.js';
+import { writeResolvedConfig } from '../../../lib/config/resolved.js';
 import { InvalidEventError } from '../../../lib/runtime/errors.js';
 import { keeperHandler, resetContainerConfig } from '../../../lib/runtime/handler.js';
 
@@ -12,7 +17,11 @@ describe('keeperHandler', () => {
   });
 
   it('hands the parsed event, the config and a deadline from the remaining time to the logic', async () => {
-    vi.stubEnv('KEEPER_CONFIG', 'keeper.config.yaml');
+    const dir = mkdtempSync(join(tmpdir(), 'keeper-unit-'));
+    vi.stubEnv(
+      'KEEPER_RESOLVED_CONFIG',
+      writeResolvedConfig(loadConfig('keeper.config.yaml'), join(dir, 'keeper.resolved.json')),
+    );
     const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     const handler = keeperHandler(
       'demo',
@@ -29,6 +38,20 @@ describe('keeperHandler', () => {
     expect(result.rules).toBe(1);
     expect(result.budget).toBeGreaterThan(50_000);
     expect(result.budget).toBeLessThanOrEqual(60_000);
+  });
+
+  it('refuses a YAML file where the resolved config belongs, saying what to do', async () => {
+    vi.stubEnv('KEEPER_RESOLVED_CONFIG', 'keeper.config.yaml');
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const handler = keeperHandler(
+      'demo',
+      (e) => e,
+      async () => 'never',
+    );
+    await expect(handler({}, context)).rejects.toThrow(
+      /not JSON; point KEEPER_RESOLVED_CONFIG at the file `serverless package` writes/,
+    );
+    vi.restoreAllMocks();
   });
 
   it('rejects a bad event with the named error and logs the failure without the event', async () => {

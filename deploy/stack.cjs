@@ -1,0 +1,499 @@
+/**
+ * The CloudFormation resources of the stack, derived from keeper.config.yaml (loaded and validated
+ * by the keeper's own config loader): one IAM role per function scoped to the configured prefixes
+ * and secrets, the SNS alarm topic, the alarms, the dashboard, and the Secrets Manager rotation
+ * schedule. serverless.yml includes `resources` from here; the nightly cycle evaluates the same
+ * `alarmDefinitions` against the sandbox's metrics.
+ *
+ * Only two actions have Resource "*": ecr:GetAuthorizationToken (it has no resource type) and
+ * cloudwatch:PutMetricData (conditioned on the keeper's namespace).
+ */
+const path = require('node:path');
+const tsx = require('tsx/cjs/api');
+
+const { loadConfig } = tsx.require('../lib/config/load.ts', __filename);
+const { writeResolvedConfig } = tsx.require('../lib/config/resolved.ts', __filename);
+
+const FUNCTIONS = [
+  'reconcile',
+  'prewarm',
+  'checkCredential',
+  'rotateCredential',
+  'cacheMetrics',
+  'pullEvents',
+];
+const logicalName = (fn) => fn[0].toUpperCase() + fn.slice(1);
+const sub = (text) => ({ 'Fn::Sub': text });
+const repositoryArn = (name) =>
+  sub(`arn:\${AWS::Partition}:ecr:\${AWS::Region}:\${AWS::AccountId}:repository/${name}`);
+const secretArn = (name) =>
+  sub(`arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${name}-??????`);
+
+function configFile() {
+  return path.resolve(__dirname, '..', process.env.KEEPER_CONFIG || 'keeper.config.yaml');
+}
+
+/** The alarms, as plain data (also read by the nightly cycle to say which would fire). */
+function alarmDefinitions(config) {
+  const ns = config.metrics.namespace;
+  const secrets = [
+    ...new Set(config.rules.filter((r) => r.credentialSecretName).map((r) => r.credentialSecretName)),
+  ];
+  const alarms = [];
+  for (const secret of secrets) {
+    const id = secret.replace(/[^A-Za-z0-9]/g, '');
+    alarms.push({
+      id: `CredentialInvalid${id}`,
+      description: `The Docker Hub token in ${secret} does not work (login refused, malformed, missing or rejected by ECR). New images and refreshes fail.`,
+      namespace: ns,
+      metric: 'CredentialValid',
+      dimensions: { SecretName: secret },
+      statistic: 'Minimum',
+      comparison: 'LessThanThreshold',
+      threshold: 1,
+      periodSeconds: 86400,
+    });
+    alarms.push({
+      id: `CredentialExpiring${id}`,
+      description: `The Docker Hub token in ${secret} expires in less than ${config.credential.warnDays} days: rotate or stage a new one.`,
+      namespace: ns,
+      metric: 'CredentialDaysToExpiry',
+      dimensions: { SecretName: secret },
+      statistic: 'Minimum',
+      comparison: 'LessThanThreshold',
+      threshold: config.credential.warnDays,
+      periodSeconds: 86400,
+    });
+  }
+  alarms.push({
+    id: 'PrewarmFailures',
+    description:
+      'The nightly pre-warm could not warm one or more images (see the prewarm logs for image, step and cause).',
+    namespace: ns,
+    metric: 'PrewarmImagesFailed',
+    dimensions: {},
+    statistic: 'Maximum',
+    comparison: 'GreaterThanThreshold',
+    threshold: 0,
+    periodSeconds: 86400,
+  });
+  alarms.push({
+    id: 'UpstreamPullFailures',
+    description:
+      'ECR failed to pull from upstream through the cache (pull-through events with sync-status FAILED).',
+    namespace: ns,
+    metric: 'UpstreamPullFailures',
+    dimensions: {},
+    statistic: 'Sum',
+    comparison: 'GreaterThanThreshold',
+    threshold: 0,
+    periodSeconds: 3600,
+  });
+  return alarms;
+}
+
+function role(fn, statements, service, stage) {
+  return {
+    Type: 'AWS::IAM::Role',
+    Properties: {
+      RoleName: sub(`${service}-${stage}-${fn}-\${AWS::Region}`),
+      AssumeRolePolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+        ],
+      },
+      Policies: [
+        {
+          PolicyName: `${fn}-least-privilege`,
+          PolicyDocument: {
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Sid: 'OwnLogs',
+                Effect: 'Allow',
+                Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+                Resource: sub(
+                  `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${service}-${stage}-${fn}:*`,
+                ),
+              },
+              ...statements,
+            ],
+          },
+        },
+      ],
+    },
+  };
+}
+
+function statementsFor(config) {
+  const prefixes = config.rules.map((r) => r.prefix);
+  const cacheRepositories = prefixes.map((p) => repositoryArn(p === 'ROOT' ? '*' : `${p}/*`));
+  const credentialSecrets = [
+    ...new Set(config.rules.filter((r) => r.credentialSecretName).map((r) => r.credentialSecretName)),
+  ].map(secretArn);
+  const adminSecret = config.credential.rotation.adminSecret
+    ? [
+        secretArn(
+          config.credential.rotation.adminSecret
+            .replace(/^arn:.*:secret:/, '')
+            .replace(/-[A-Za-z0-9]{6}$/, ''),
+        ),
+      ]
+    : [];
+  const passRoles = [
+    ...new Set(
+      config.rules.flatMap((r) => [r.customRoleArn, r.template && r.template.customRoleArn]).filter(Boolean),
+    ),
+  ];
+  // Registry-level operations (rules, templates, exclusions, listing) are scoped to this account's registry.
+  const registry = repositoryArn('*');
+  const putMetrics = {
+    Sid: 'PublishMetrics',
+    Effect: 'Allow',
+    Action: 'cloudwatch:PutMetricData',
+    Resource: '*',
+    Condition: { StringEquals: { 'cloudwatch:namespace': config.metrics.namespace } },
+  };
+  const validate = {
+    Sid: 'ValidateRules',
+    Effect: 'Allow',
+    Action: ['ecr:ValidatePullThroughCacheRule'],
+    Resource: registry,
+  };
+  return {
+    reconcile: [
+      {
+        Sid: 'RulesTemplatesExclusions',
+        Effect: 'Allow',
+        Action: [
+          'ecr:DescribePullThroughCacheRules',
+          'ecr:CreatePullThroughCacheRule',
+          'ecr:UpdatePullThroughCacheRule',
+          'ecr:DeletePullThroughCacheRule',
+          'ecr:ValidatePullThroughCacheRule',
+          'ecr:DescribeRepositoryCreationTemplates',
+          'ecr:CreateRepositoryCreationTemplate',
+          'ecr:UpdateRepositoryCreationTemplate',
+          'ecr:DeleteRepositoryCreationTemplate',
+          'ecr:ListPullTimeUpdateExclusions',
+          'ecr:RegisterPullTimeUpdateExclusion',
+          'ecr:DescribeRepositories',
+        ],
+        Resource: registry,
+      },
+      {
+        Sid: 'CacheLifecycle',
+        Effect: 'Allow',
+        Action: ['ecr:GetLifecyclePolicy', 'ecr:PutLifecyclePolicy'],
+        Resource: cacheRepositories,
+      },
+      ...(credentialSecrets.length
+        ? [
+            {
+              Sid: 'CheckCredentialSecrets',
+              Effect: 'Allow',
+              Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+              Resource: credentialSecrets,
+            },
+          ]
+        : []),
+      ...(passRoles.length
+        ? [{ Sid: 'PassCustomRoles', Effect: 'Allow', Action: 'iam:PassRole', Resource: passRoles }]
+        : []),
+    ],
+    prewarm: [
+      { Sid: 'RegistryLogin', Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
+      {
+        Sid: 'PullThroughCache',
+        Effect: 'Allow',
+        Action: [
+          'ecr:BatchGetImage',
+          'ecr:GetDownloadUrlForLayer',
+          'ecr:BatchImportUpstreamImage',
+          'ecr:CreateRepository',
+          'ecr:DescribeImages',
+          'ecr:BatchCheckLayerAvailability',
+        ],
+        Resource: cacheRepositories,
+      },
+      ...(credentialSecrets.length
+        ? [
+            {
+              Sid: 'UpstreamCredential',
+              Effect: 'Allow',
+              Action: 'secretsmanager:GetSecretValue',
+              Resource: credentialSecrets,
+            },
+          ]
+        : []),
+      putMetrics,
+    ],
+    checkCredential: [
+      ...(credentialSecrets.length
+        ? [
+            {
+              Sid: 'CredentialSecrets',
+              Effect: 'Allow',
+              Action: [
+                'secretsmanager:DescribeSecret',
+                'secretsmanager:GetSecretValue',
+                'secretsmanager:TagResource',
+                'secretsmanager:UntagResource',
+              ],
+              Resource: credentialSecrets,
+            },
+          ]
+        : []),
+      ...(adminSecret.length
+        ? [
+            {
+              Sid: 'AdminCredential',
+              Effect: 'Allow',
+              Action: 'secretsmanager:GetSecretValue',
+              Resource: adminSecret,
+            },
+          ]
+        : []),
+      validate,
+      putMetrics,
+    ],
+    rotateCredential: [
+      ...(credentialSecrets.length
+        ? [
+            {
+              Sid: 'RotatedSecrets',
+              Effect: 'Allow',
+              Action: [
+                'secretsmanager:DescribeSecret',
+                'secretsmanager:GetSecretValue',
+                'secretsmanager:PutSecretValue',
+                'secretsmanager:UpdateSecretVersionStage',
+                'secretsmanager:TagResource',
+                'secretsmanager:UntagResource',
+              ],
+              Resource: credentialSecrets,
+            },
+          ]
+        : []),
+      ...(adminSecret.length
+        ? [
+            {
+              Sid: 'AdminCredential',
+              Effect: 'Allow',
+              Action: 'secretsmanager:GetSecretValue',
+              Resource: adminSecret,
+            },
+          ]
+        : []),
+      validate,
+    ],
+    cacheMetrics: [
+      { Sid: 'ListRepositories', Effect: 'Allow', Action: 'ecr:DescribeRepositories', Resource: registry },
+      {
+        Sid: 'ReadImages',
+        Effect: 'Allow',
+        Action: ['ecr:DescribeImages', 'ecr:BatchGetImage'],
+        Resource: cacheRepositories,
+      },
+      putMetrics,
+    ],
+    pullEvents: [putMetrics],
+  };
+}
+
+function alarmResource(alarm, topic) {
+  return {
+    Type: 'AWS::CloudWatch::Alarm',
+    Properties: {
+      AlarmDescription: alarm.description,
+      Namespace: alarm.namespace,
+      MetricName: alarm.metric,
+      Dimensions: Object.entries(alarm.dimensions).map(([Name, Value]) => ({ Name, Value })),
+      Statistic: alarm.statistic,
+      Period: alarm.periodSeconds,
+      EvaluationPeriods: 1,
+      Threshold: alarm.threshold,
+      ComparisonOperator: alarm.comparison,
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [topic],
+      OKActions: [topic],
+    },
+  };
+}
+
+function dashboard(config, service, stage) {
+  const ns = config.metrics.namespace;
+  const secrets = [
+    ...new Set(config.rules.filter((r) => r.credentialSecretName).map((r) => r.credentialSecretName)),
+  ];
+  const widget = (title, metrics, x, y, extra = {}) => ({
+    type: 'metric',
+    x,
+    y,
+    width: 12,
+    height: 6,
+    properties: {
+      title,
+      region: '${AWS::Region}',
+      stat: 'Maximum',
+      period: 3600,
+      view: 'timeSeries',
+      metrics,
+      ...extra,
+    },
+  });
+  const body = {
+    widgets: [
+      widget(
+        'Cache size (bytes)',
+        [
+          [ns, 'CacheBytes'],
+          [ns, 'CacheStaleBytes'],
+        ],
+        0,
+        0,
+      ),
+      widget(
+        'Images in the cache',
+        [
+          [ns, 'CacheImages'],
+          [ns, 'CacheTaggedImages'],
+          [ns, 'CacheStaleImages'],
+        ],
+        12,
+        0,
+      ),
+      widget(
+        'Pre-warm outcomes',
+        [
+          'PrewarmImagesWarmed',
+          'PrewarmImagesSkipped',
+          'PrewarmImagesStalePending',
+          'PrewarmImagesDeferred',
+          'PrewarmImagesFailed',
+        ].map((m) => [ns, m]),
+        0,
+        6,
+        { period: 86400 },
+      ),
+      widget(
+        'Docker Hub pulls remaining / spent',
+        [
+          [ns, 'DockerHubPullsRemaining'],
+          [ns, 'UpstreamPullsSpent'],
+        ],
+        12,
+        6,
+        { period: 86400 },
+      ),
+      widget(
+        'Token days left',
+        secrets.map((s) => [ns, 'CredentialDaysToExpiry', 'SecretName', s]),
+        0,
+        12,
+        { stat: 'Minimum', period: 86400 },
+      ),
+      widget('Failed upstream pulls', [[ns, 'UpstreamPullFailures']], 12, 12, { stat: 'Sum' }),
+    ],
+  };
+  return {
+    Type: 'AWS::CloudWatch::Dashboard',
+    Properties: { DashboardName: `${service}-${stage}`, DashboardBody: sub(JSON.stringify(body)) },
+  };
+}
+
+async function resources({ options = {}, resolveVariable } = {}) {
+  const config = loadConfig(configFile());
+  const stage = options.stage || 'dev';
+  const service = 'ecr-cache-keeper';
+  const alarmEmail = resolveVariable ? await resolveVariable('param:alarmEmail').catch(() => '') : '';
+  const topic = { Ref: 'AlarmTopic' };
+  const out = {
+    AlarmTopic: { Type: 'AWS::SNS::Topic', Properties: { TopicName: `${service}-${stage}-alarms` } },
+  };
+  if (alarmEmail) {
+    out.AlarmEmailSubscription = {
+      Type: 'AWS::SNS::Subscription',
+      Properties: { TopicArn: topic, Protocol: 'email', Endpoint: alarmEmail },
+    };
+  }
+  const statements = statementsFor(config);
+  for (const fn of FUNCTIONS) out[`${logicalName(fn)}Role`] = role(fn, statements[fn], service, stage);
+  // Lambda destinations send failed asynchronous invocations to the alarm topic.
+  for (const fn of FUNCTIONS) {
+    out[`${logicalName(fn)}Role`].Properties.Policies[0].PolicyDocument.Statement.push({
+      Sid: 'FailureDestination',
+      Effect: 'Allow',
+      Action: 'sns:Publish',
+      Resource: topic,
+    });
+  }
+  for (const alarm of alarmDefinitions(config)) out[`${alarm.id}Alarm`] = alarmResource(alarm, topic);
+  for (const fn of FUNCTIONS) {
+    out[`${logicalName(fn)}ErrorsAlarm`] = {
+      Type: 'AWS::CloudWatch::Alarm',
+      Properties: {
+        AlarmDescription: `The ${fn} function failed (see its logs).`,
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Errors',
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: `${logicalName(fn)}LambdaFunction` } }],
+        Statistic: 'Sum',
+        Period: 3600,
+        EvaluationPeriods: 1,
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [topic],
+      },
+    };
+  }
+  out.Dashboard = dashboard(config, service, stage);
+
+  out.RotateCredentialInvokePermission = {
+    Type: 'AWS::Lambda::Permission',
+    Properties: {
+      FunctionName: { 'Fn::GetAtt': ['RotateCredentialLambdaFunction', 'Arn'] },
+      Action: 'lambda:InvokeFunction',
+      Principal: 'secretsmanager.amazonaws.com',
+      SourceAccount: { Ref: 'AWS::AccountId' },
+    },
+  };
+  if (config.credential.rotation.mode === 'managed') {
+    const secrets = [
+      ...new Set(
+        config.rules
+          .filter((r) => r.upstream === 'docker-hub' && r.credentialSecretName)
+          .map((r) => r.credentialSecretName),
+      ),
+    ];
+    secrets.forEach((secret, i) => {
+      out[`CredentialRotationSchedule${i}`] = {
+        Type: 'AWS::SecretsManager::RotationSchedule',
+        DependsOn: ['RotateCredentialInvokePermission'],
+        Properties: {
+          SecretId: secret,
+          RotationLambdaARN: { 'Fn::GetAtt': ['RotateCredentialLambdaFunction', 'Arn'] },
+          RotationRules: { ScheduleExpression: `rate(${config.credential.rotation.scheduleDays} days)` },
+        },
+      };
+    });
+  }
+  return {
+    Resources: out,
+    Outputs: { AlarmTopicArn: { Value: topic }, DashboardName: { Value: `${service}-${stage}` } },
+  };
+}
+
+/**
+ * Validates keeper.config.yaml and writes the resolved JSON the functions read (packaged beside
+ * each bundle). Returns its file name for KEEPER_RESOLVED_CONFIG.
+ */
+function resolvedConfig() {
+  writeResolvedConfig(loadConfig(configFile()), path.resolve(__dirname, '..', RESOLVED_FILE));
+  return RESOLVED_FILE;
+}
+
+const RESOLVED_FILE = 'keeper.resolved.json';
+
+module.exports = { resources, resolvedConfig, alarmDefinitions, statementsFor, FUNCTIONS };

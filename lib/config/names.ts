@@ -1,0 +1,9 @@
+/** Names AWS constrains, shared by the config schema and the code that checks live resources. */
+export const CREDENTIAL_SECRET_PREFIX = 'ecr-pullthroughcache/';
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:(.+)$/;
+
+/** The secret's name, whether the config gives a name or an ARN (ARNs end in a 6-char suffix). */
+export function secretNameOf(nameOrArn: string): string {
+  const m = SECRET_ARN.exec(nameOrArn);
+  return m ? m[1]!.replace(/-[A-Za-z0-9]{6}$/, '') : nameOrArn;
+}

@@ -1,7 +1,8 @@
 /**
- * Reads what `npm run package` (serverless package, no AWS credentials) wrote to .serverless/.
- * `npm test` packages before it runs the tests.
+ * Reads what `npm run package` (serverless package, no AWS credentials) wrote to .serverless/:
+ * the CloudFormation template and the bundles. `npm test` packages before it runs the tests.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
@@ -13,29 +14,170 @@ const FUNCTIONS = [
   'cacheMetrics',
   'pullEvents',
 ];
+const WILDCARD_ACTIONS = new Set(['ecr:GetAuthorizationToken', 'cloudwatch:PutMetricData']);
 const templatePath = '.serverless/cloudformation-template-update-stack.json';
 
-function readTemplate() {
+interface Resource {
+  Type: string;
+  Properties: Record<string, any>;
+  DependsOn?: string[];
+}
+interface Statement {
+  Sid?: string;
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, string>>;
+}
+
+function readTemplate(): { Resources: Record<string, Resource> } {
   if (!existsSync(templatePath))
     throw new Error(`${templatePath} is missing: run \`npm run package\` first (npm test does)`);
   return JSON.parse(readFileSync(templatePath, 'utf8'));
 }
 
-describe('packaged stack', () => {
-  const template = readTemplate();
-  const resources: Record<string, { Type: string; Properties: Record<string, unknown> }> = template.Resources;
-  const lambdas = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
+const template = readTemplate();
+const resources = template.Resources;
+const logical = (fn: string) => fn[0]!.toUpperCase() + fn.slice(1);
+const statementsOf = (fn: string): Statement[] =>
+  resources[`${logical(fn)}Role`]!.Properties.Policies.flatMap(
+    (p: { PolicyDocument: { Statement: Statement[] } }) => p.PolicyDocument.Statement,
+  );
+const actions = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+const resourceList = (s: Statement) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]);
+const text = (value: unknown) => JSON.stringify(value);
 
-  it('has one zip per function', () => {
-    for (const name of FUNCTIONS) expect(existsSync(`.serverless/${name}.zip`), name).toBe(true);
-    expect(lambdas).toHaveLength(FUNCTIONS.length);
+/** Which statements of a role grant an action (exactly, no wildcards in action names are used). */
+const grants = (fn: string, action: string) => statementsOf(fn).filter((s) => actions(s).includes(action));
+
+describe('packaged stack', () => {
+  it('has one zip per function, each under 400 KB of bundle', () => {
+    for (const fn of FUNCTIONS) {
+      const zip = `.serverless/${fn}.zip`;
+      expect(existsSync(zip), zip).toBe(true);
+      const listing = execFileSync('unzip', ['-l', zip], { encoding: 'utf8' });
+      const bundle = listing.split('\n').find((l) => l.includes(`handlers/${fn}.mjs`));
+      expect(Number(bundle?.trim().split(/\s+/)[0])).toBeLessThan(400 * 1024);
+      expect(listing).toContain('keeper.resolved.json');
+    }
   });
 
-  it('runs every function on Node.js 22 and arm64, the Node major the tests use', () => {
-    for (const [, fn] of lambdas) {
-      expect(fn.Properties.Runtime).toBe('nodejs22.x');
-      expect(fn.Properties.Architectures).toEqual(['arm64']);
+  it('runs every function on Node.js 22 and arm64, the Node major the tests use, with its own role', () => {
+    for (const fn of FUNCTIONS) {
+      const props = resources[`${logical(fn)}LambdaFunction`]!.Properties;
+      expect(props.Runtime).toBe('nodejs22.x');
+      expect(props.Architectures).toEqual(['arm64']);
+      expect(props.Role).toEqual({ 'Fn::GetAtt': [`${logical(fn)}Role`, 'Arn'] });
     }
+    expect(Object.values(resources).filter((r) => r.Type === 'AWS::IAM::Role')).toHaveLength(
+      FUNCTIONS.length,
+    );
     expect(process.versions.node.split('.')[0]).toBe('22');
+  });
+
+  it('grants Resource "*" only for ecr:GetAuthorizationToken and cloudwatch:PutMetricData (namespace-bound)', () => {
+    for (const fn of FUNCTIONS) {
+      for (const statement of statementsOf(fn)) {
+        if (!resourceList(statement).includes('*')) continue;
+        for (const action of actions(statement))
+          expect(WILDCARD_ACTIONS.has(action), `${fn}: ${action} on *`).toBe(true);
+        if (actions(statement).includes('cloudwatch:PutMetricData')) {
+          expect(statement.Condition).toEqual({ StringEquals: { 'cloudwatch:namespace': 'EcrCacheKeeper' } });
+        }
+      }
+    }
+  });
+
+  it('scopes repository actions to the configured prefixes and secrets to the configured names', () => {
+    for (const s of grants('prewarm', 'ecr:BatchImportUpstreamImage'))
+      expect(text(s.Resource)).toContain(':repository/docker-hub/*');
+    for (const s of grants('reconcile', 'ecr:PutLifecyclePolicy'))
+      expect(text(s.Resource)).toContain(':repository/docker-hub/*');
+    const secretGrants = FUNCTIONS.flatMap((fn) =>
+      statementsOf(fn).filter((s) => actions(s).some((a) => a.startsWith('secretsmanager:'))),
+    );
+    for (const s of secretGrants) {
+      for (const r of resourceList(s))
+        expect(text(r)).toMatch(
+          /:secret:(ecr-pullthroughcache\/docker-hub|ecr-cache-keeper\/dockerhub-admin)-\?\?\?\?\?\?/,
+        );
+    }
+    expect(grants('pullEvents', 'ecr:DescribeImages')).toEqual([]);
+    expect(
+      statementsOf('pullEvents')
+        .flatMap(actions)
+        .filter((a) => !a.startsWith('logs:') && a !== 'sns:Publish'),
+    ).toEqual(['cloudwatch:PutMetricData']);
+  });
+
+  it('lets only the rotation function write the credential secret, and lets Secrets Manager invoke it', () => {
+    for (const fn of FUNCTIONS) {
+      const writes = grants(fn, 'secretsmanager:PutSecretValue').concat(
+        grants(fn, 'secretsmanager:UpdateSecretVersionStage'),
+      );
+      if (fn === 'rotateCredential') {
+        expect(writes.length).toBe(2);
+        for (const s of writes) expect(text(s.Resource)).toContain('ecr-pullthroughcache/docker-hub');
+        for (const s of writes) expect(text(s.Resource)).not.toContain('dockerhub-admin');
+      } else expect(writes, fn).toEqual([]);
+    }
+    expect(resources.RotateCredentialInvokePermission!.Properties).toMatchObject({
+      Principal: 'secretsmanager.amazonaws.com',
+      Action: 'lambda:InvokeFunction',
+    });
+    expect(resources.CredentialRotationSchedule0!.Properties).toMatchObject({
+      SecretId: 'ecr-pullthroughcache/docker-hub',
+      RotationRules: { ScheduleExpression: 'rate(30 days)' },
+    });
+  });
+
+  it("schedules the functions, wires the pull-through events, and keeps logs for the stage's retention", () => {
+    const schedules = Object.values(resources).filter((r) => r.Type === 'AWS::Events::Rule');
+    const expressions = schedules.map((r) => r.Properties.ScheduleExpression).filter(Boolean);
+    expect(expressions).toEqual(
+      expect.arrayContaining(['cron(0 3 * * ? *)', 'cron(0 5 * * ? *)', 'cron(0 6 * * ? *)', 'rate(1 hour)']),
+    );
+    expect(schedules.find((r) => r.Properties.EventPattern)?.Properties.EventPattern).toEqual({
+      source: ['aws.ecr'],
+      'detail-type': ['ECR Pull Through Cache Action'],
+    });
+    for (const fn of FUNCTIONS)
+      expect(resources[`${logical(fn)}LogGroup`]!.Properties.RetentionInDays).toBe(30);
+  });
+
+  it('sends alarms and failed asynchronous invocations to the SNS topic', () => {
+    const alarms = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm');
+    const metrics = alarms.map(([, r]) => r.Properties.MetricName);
+    expect(metrics).toEqual(
+      expect.arrayContaining([
+        'CredentialValid',
+        'CredentialDaysToExpiry',
+        'PrewarmImagesFailed',
+        'UpstreamPullFailures',
+        'Errors',
+      ]),
+    );
+    for (const [, alarm] of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
+    const expiring = alarms.find(([, r]) => r.Properties.MetricName === 'CredentialDaysToExpiry')![1];
+    expect(expiring.Properties).toMatchObject({ Threshold: 14, ComparisonOperator: 'LessThanThreshold' });
+    const eventConfigs = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::EventInvokeConfig');
+    expect(eventConfigs.length).toBeGreaterThanOrEqual(5);
+    for (const c of eventConfigs)
+      expect(text(c.Properties.DestinationConfig.OnFailure)).toContain('AlarmTopic');
+  });
+
+  it('has a dashboard with cache size, image count, pre-warm outcomes, pulls remaining, token days and failed pulls', () => {
+    const body = text(resources.Dashboard!.Properties.DashboardBody);
+    for (const metric of [
+      'CacheBytes',
+      'CacheImages',
+      'PrewarmImagesWarmed',
+      'PrewarmImagesFailed',
+      'DockerHubPullsRemaining',
+      'CredentialDaysToExpiry',
+      'UpstreamPullFailures',
+    ]) {
+      expect(body).toContain(metric);
+    }
   });
 });

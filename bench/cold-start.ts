@@ -1,0 +1,107 @@
+/**
+ * npm run bench:cold-start — each function's bundle (from `serverless package`) next to the
+ * unbundled source as a baseline: size, and module initialisation time (a fresh Node process
+ * importing the handler module), median of BENCH_RUNS (default 9) runs each, measured in the
+ * same run. The baseline is the same TypeScript compiled file by file, importing the SDK from
+ * node_modules as it would without a bundler.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { build } from 'esbuild';
+import { median, printTable } from './table.js';
+
+const FUNCTIONS = [
+  'reconcile',
+  'prewarm',
+  'checkCredential',
+  'rotateCredential',
+  'cacheMetrics',
+  'pullEvents',
+];
+const RUNS = Number(process.env.BENCH_RUNS ?? 9);
+const root = resolve(import.meta.dirname, '..');
+
+if (!existsSync(join(root, '.serverless/prewarm.zip'))) {
+  execFileSync('npm', ['run', '-s', 'package'], { cwd: root, stdio: 'inherit' });
+}
+const work = mkdtempSync(join(tmpdir(), 'keeper-cold-'));
+const bundled = join(work, 'bundled');
+mkdirSync(bundled);
+for (const fn of FUNCTIONS)
+  execFileSync('unzip', ['-q', '-o', join(root, `.serverless/${fn}.zip`), '-d', join(bundled, fn)]);
+
+// The baseline: every project file compiled on its own; imports resolve to node_modules at run time.
+const unbundled = join(work, 'unbundled');
+const sources: string[] = [];
+for (const dir of ['handlers', 'lib']) {
+  const walk = (d: string) => {
+    for (const entry of readdirSync(d)) {
+      const full = join(d, entry);
+      if (statSync(full).isDirectory()) walk(full);
+      else if (full.endsWith('.ts')) sources.push(full);
+    }
+  };
+  walk(join(root, dir));
+}
+await build({
+  entryPoints: sources,
+  outdir: unbundled,
+  outbase: root,
+  format: 'esm',
+  platform: 'node',
+  target: 'node22',
+  bundle: false,
+  logLevel: 'error',
+});
+symlinkSync(join(root, 'node_modules'), join(unbundled, 'node_modules'));
+execFileSync('sh', ['-c', `printf '{"type":"module"}' > ${join(unbundled, 'package.json')}`]);
+
+function initMs(modulePath: string): number {
+  const script = `const t = performance.now(); await import(${JSON.stringify(modulePath)}); process.stdout.write(String(performance.now() - t));`;
+  return Number(
+    execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      env: { ...process.env, AWS_REGION: 'us-east-1' },
+    }),
+  );
+}
+
+const rows: Array<Array<string | number>> = [];
+let worstRatio = Number.POSITIVE_INFINITY;
+let largest = 0;
+for (const fn of FUNCTIONS) {
+  const bundle = join(bundled, fn, 'handlers', `${fn}.mjs`);
+  const source = join(unbundled, 'handlers', `${fn}.js`);
+  const sizeKb = statSync(bundle).size / 1024;
+  largest = Math.max(largest, sizeKb);
+  const b: number[] = [];
+  const u: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    u.push(initMs(source));
+    b.push(initMs(bundle));
+  }
+  const ratio = median(u) / median(b);
+  worstRatio = Math.min(worstRatio, ratio);
+  rows.push([
+    fn,
+    `${sizeKb.toFixed(0)} KB`,
+    `${median(u).toFixed(1)} ms`,
+    `${median(b).toFixed(1)} ms`,
+    `${ratio.toFixed(1)}×`,
+  ]);
+}
+printTable(
+  `Bundles (esbuild, minified ESM, target node22): module init time, median of ${RUNS} fresh Node processes each`,
+  ['function', 'bundle size', 'init, unbundled source', 'init, bundle', 'faster'],
+  rows,
+);
+printTable(
+  'Goals',
+  ['goal', 'result'],
+  [
+    ['every bundle under 400 KB', `largest ${largest.toFixed(0)} KB`],
+    ['init ≥ 2.5× faster than unbundled', `slowest ratio ${worstRatio.toFixed(1)}×`],
+  ],
+);

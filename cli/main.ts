@@ -7,6 +7,7 @@ import { ConfigError } from '../lib/config/errors.js';
 import { loadConfig } from '../lib/config/load.js';
 import { redactText } from '../lib/runtime/redact.js';
 import { checkCommand, recordCommand, rotateCommand, stageCommand } from './commands/credential.js';
+import { cycleCommand } from './commands/cycle.js';
 import { metricsCommand } from './commands/metrics.js';
 import { prewarmCommand, uriCommand } from './commands/prewarm.js';
 import { reconcileCommand } from './commands/reconcile.js';
@@ -79,6 +80,8 @@ export async function runCli(argv: string[], io: CliIo = stdio): Promise<number>
       }
       return 0;
     }
+    case 'cycle':
+      return cycleCommand(io, { json: values.json, config: values.config });
     case 'plan':
     case 'apply':
       return reconcileCommand(loadConfig(path), io, { dryRun: command === 'plan', json: values.json });

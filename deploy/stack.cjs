@@ -2,8 +2,8 @@
  * The CloudFormation resources of the stack, derived from keeper.config.yaml (loaded and validated
  * by the keeper's own config loader): one IAM role per function scoped to the configured prefixes
  * and secrets, the SNS alarm topic, the alarms, the dashboard, and the Secrets Manager rotation
- * schedule. serverless.yml includes `resources` from here; the nightly cycle evaluates the same
- * `alarmDefinitions` against the sandbox's metrics.
+ * schedule. serverless.yml includes `resources` from here. The alarms themselves are defined in
+ * lib/metrics/alarms.ts, which the nightly cycle also evaluates against the sandbox's metrics.
  *
  * Only two actions have Resource "*": ecr:GetAuthorizationToken (it has no resource type) and
  * cloudwatch:PutMetricData (conditioned on the keeper's namespace).
@@ -13,6 +13,7 @@ const tsx = require('tsx/cjs/api');
 
 const { loadConfig } = tsx.require('../lib/config/load.ts', __filename);
 const { writeResolvedConfig } = tsx.require('../lib/config/resolved.ts', __filename);
+const { alarmDefinitions } = tsx.require('../lib/metrics/alarms.ts', __filename);
 
 const FUNCTIONS = [
   'reconcile',
@@ -31,65 +32,6 @@ const secretArn = (name) =>
 
 function configFile() {
   return path.resolve(__dirname, '..', process.env.KEEPER_CONFIG || 'keeper.config.yaml');
-}
-
-/** The alarms, as plain data (also read by the nightly cycle to say which would fire). */
-function alarmDefinitions(config) {
-  const ns = config.metrics.namespace;
-  const secrets = [
-    ...new Set(config.rules.filter((r) => r.credentialSecretName).map((r) => r.credentialSecretName)),
-  ];
-  const alarms = [];
-  for (const secret of secrets) {
-    const id = secret.replace(/[^A-Za-z0-9]/g, '');
-    alarms.push({
-      id: `CredentialInvalid${id}`,
-      description: `The Docker Hub token in ${secret} does not work (login refused, malformed, missing or rejected by ECR). New images and refreshes fail.`,
-      namespace: ns,
-      metric: 'CredentialValid',
-      dimensions: { SecretName: secret },
-      statistic: 'Minimum',
-      comparison: 'LessThanThreshold',
-      threshold: 1,
-      periodSeconds: 86400,
-    });
-    alarms.push({
-      id: `CredentialExpiring${id}`,
-      description: `The Docker Hub token in ${secret} expires in less than ${config.credential.warnDays} days: rotate or stage a new one.`,
-      namespace: ns,
-      metric: 'CredentialDaysToExpiry',
-      dimensions: { SecretName: secret },
-      statistic: 'Minimum',
-      comparison: 'LessThanThreshold',
-      threshold: config.credential.warnDays,
-      periodSeconds: 86400,
-    });
-  }
-  alarms.push({
-    id: 'PrewarmFailures',
-    description:
-      'The nightly pre-warm could not warm one or more images (see the prewarm logs for image, step and cause).',
-    namespace: ns,
-    metric: 'PrewarmImagesFailed',
-    dimensions: {},
-    statistic: 'Maximum',
-    comparison: 'GreaterThanThreshold',
-    threshold: 0,
-    periodSeconds: 86400,
-  });
-  alarms.push({
-    id: 'UpstreamPullFailures',
-    description:
-      'ECR failed to pull from upstream through the cache (pull-through events with sync-status FAILED).',
-    namespace: ns,
-    metric: 'UpstreamPullFailures',
-    dimensions: {},
-    statistic: 'Sum',
-    comparison: 'GreaterThanThreshold',
-    threshold: 0,
-    periodSeconds: 3600,
-  });
-  return alarms;
 }
 
 function role(fn, statements, service, stage) {
@@ -142,9 +84,7 @@ function statementsFor(config) {
       ]
     : [];
   const passRoles = [
-    ...new Set(
-      config.rules.flatMap((r) => [r.customRoleArn, r.template && r.template.customRoleArn]).filter(Boolean),
-    ),
+    ...new Set(config.rules.flatMap((r) => [r.customRoleArn, r.template?.customRoleArn]).filter(Boolean)),
   ];
   // Registry-level operations (rules, templates, exclusions, listing) are scoped to this account's registry.
   const registry = repositoryArn('*');
@@ -496,4 +436,4 @@ function resolvedConfig() {
 
 const RESOLVED_FILE = 'keeper.resolved.json';
 
-module.exports = { resources, resolvedConfig, alarmDefinitions, statementsFor, FUNCTIONS };
+module.exports = { resources, resolvedConfig, statementsFor, FUNCTIONS };

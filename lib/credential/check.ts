@@ -166,7 +166,7 @@ export async function checkCredentialSecret(
     };
   }
   if (check.expiry.expiresAt) {
-    check.expiry.daysLeft = Math.floor(((Date.parse(check.expiry.expiresAt) - now) / DAY_MS) * 10) / 10;
+    check.expiry.daysLeft = Math.round(((Date.parse(check.expiry.expiresAt) - now) / DAY_MS) * 10) / 10;
   } else if (check.expiry.source === 'unknown') {
     check.expiry.howToRecord = `cache-keeper credential record --secret ${secret.name} --expires-at <YYYY-MM-DD> [--uuid <PAT uuid>]`;
   }

@@ -1,0 +1,97 @@
+/**
+ * The alarms, as plain data: deploy/stack.cjs turns them into CloudWatch alarms, and the nightly
+ * cycle evaluates them against the sandbox's metrics to say which would fire.
+ */
+import type { KeeperConfig } from '../config/load.js';
+
+export interface AlarmDefinition {
+  id: string;
+  /** Short name for people: what fired. */
+  title: string;
+  description: string;
+  namespace: string;
+  metric: string;
+  dimensions: Record<string, string>;
+  statistic: 'Minimum' | 'Maximum' | 'Sum';
+  comparison: 'LessThanThreshold' | 'GreaterThanThreshold';
+  threshold: number;
+  periodSeconds: number;
+}
+
+export function alarmDefinitions(config: KeeperConfig): AlarmDefinition[] {
+  const ns = config.metrics.namespace;
+  const secrets = [
+    ...new Set(config.rules.map((r) => r.credentialSecretName).filter((s): s is string => !!s)),
+  ];
+  const alarms: AlarmDefinition[] = [];
+  for (const secret of secrets) {
+    const id = secret.replace(/[^A-Za-z0-9]/g, '');
+    alarms.push(
+      {
+        id: `CredentialInvalid${id}`,
+        title: `token invalid (${secret})`,
+        description: `The Docker Hub token in ${secret} does not work (login refused, malformed, missing or rejected by ECR): new images and refreshes fail.`,
+        namespace: ns,
+        metric: 'CredentialValid',
+        dimensions: { SecretName: secret },
+        statistic: 'Minimum',
+        comparison: 'LessThanThreshold',
+        threshold: 1,
+        periodSeconds: 86_400,
+      },
+      {
+        id: `CredentialExpiring${id}`,
+        title: `token expiring (${secret})`,
+        description: `The Docker Hub token in ${secret} expires in less than ${config.credential.warnDays} days: rotate or stage a new one.`,
+        namespace: ns,
+        metric: 'CredentialDaysToExpiry',
+        dimensions: { SecretName: secret },
+        statistic: 'Minimum',
+        comparison: 'LessThanThreshold',
+        threshold: config.credential.warnDays,
+        periodSeconds: 86_400,
+      },
+    );
+  }
+  alarms.push(
+    {
+      id: 'PrewarmFailures',
+      title: 'pre-warm failures',
+      description:
+        'The nightly pre-warm could not warm one or more images (the prewarm logs name image, step and cause).',
+      namespace: ns,
+      metric: 'PrewarmImagesFailed',
+      dimensions: {},
+      statistic: 'Maximum',
+      comparison: 'GreaterThanThreshold',
+      threshold: 0,
+      periodSeconds: 86_400,
+    },
+    {
+      id: 'UpstreamPullFailures',
+      title: 'failed upstream pulls',
+      description:
+        'ECR failed to pull from upstream through the cache (pull-through events with sync-status FAILED).',
+      namespace: ns,
+      metric: 'UpstreamPullFailures',
+      dimensions: {},
+      statistic: 'Sum',
+      comparison: 'GreaterThanThreshold',
+      threshold: 0,
+      periodSeconds: 3_600,
+    },
+  );
+  return alarms;
+}
+
+/** Whether an alarm would be in ALARM for these data points (none: not breaching, as deployed). */
+export function wouldFire(alarm: AlarmDefinition, values: number[]): boolean {
+  if (values.length === 0) return false;
+  const stat =
+    alarm.statistic === 'Minimum'
+      ? Math.min(...values)
+      : alarm.statistic === 'Maximum'
+        ? Math.max(...values)
+        : values.reduce((a, b) => a + b, 0);
+  return alarm.comparison === 'LessThanThreshold' ? stat < alarm.threshold : stat > alarm.threshold;
+}

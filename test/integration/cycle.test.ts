@@ -1,0 +1,29 @@
+/** npm start's cycle, end to end on the sandbox: every step does what it should; --json for machines. */
+import { expect, it } from 'vitest';
+import { runCli } from '../../cli/main.js';
+
+it('cache-keeper cycle --json reports every expectation met and exits 0', async () => {
+  const out: string[] = [];
+  const code = await runCli(['cycle', '--json'], {
+    out: (t) => out.push(t),
+    err: (t) => out.push(t),
+    isTty: false,
+    readStdin: async () => '',
+  });
+  const result = JSON.parse(out.join('\n'));
+  expect(result.expectations.filter((e: { ok: boolean }) => !e.ok)).toEqual([]);
+  expect(code).toBe(0);
+  expect(result.tokenBefore.state).toBe('expiring');
+  expect(result.tokenAfter.state).toBe('valid');
+  expect(result.nights[0].counts).toMatchObject({ warmed: 12, failed: 0 });
+  expect(
+    result.nights[1].images
+      .filter((i: { status: string }) => i.status === 'warmed')
+      .map((i: { image: string }) => i.image)
+      .sort(),
+  ).toEqual(['node:22-alpine', 'python:3.13-slim']);
+  expect(result.nights[1].upstreamPulls.measured).toBe(4);
+  expect(result.alarms.now).toEqual([]);
+  // No token or password in anything the cycle prints.
+  expect(out.join('\n')).not.toMatch(/dckr_pat_[A-Za-z0-9_-]{10,}|"password"/);
+});

@@ -7,19 +7,13 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, symlinkSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { median, printTable } from './table.js';
 
-const FUNCTIONS = [
-  'reconcile',
-  'prewarm',
-  'checkCredential',
-  'rotateCredential',
-  'cacheMetrics',
-  'pullEvents',
-];
+const FUNCTIONS: string[] = createRequire(import.meta.url)('../deploy/functions.cjs');
 const RUNS = Number(process.env.BENCH_RUNS ?? 9);
 const root = resolve(import.meta.dirname, '..');
 

@@ -68,6 +68,10 @@ function role(fn, statements, service, stage) {
   };
 }
 
+/** An Allow statement, or none when there is no resource to grant it on. */
+const allow = (Sid, Action, Resource) =>
+  Resource.length ? [{ Sid, Effect: 'Allow', Action, Resource }] : [];
+
 function statementsFor(config) {
   const prefixes = config.rules.map((r) => r.prefix);
   const cacheRepositories = prefixes.map((p) => repositoryArn(p === 'ROOT' ? '*' : `${p}/*`));
@@ -128,19 +132,12 @@ function statementsFor(config) {
         Action: ['ecr:GetLifecyclePolicy', 'ecr:PutLifecyclePolicy'],
         Resource: cacheRepositories,
       },
-      ...(credentialSecrets.length
-        ? [
-            {
-              Sid: 'CheckCredentialSecrets',
-              Effect: 'Allow',
-              Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
-              Resource: credentialSecrets,
-            },
-          ]
-        : []),
-      ...(passRoles.length
-        ? [{ Sid: 'PassCustomRoles', Effect: 'Allow', Action: 'iam:PassRole', Resource: passRoles }]
-        : []),
+      ...allow(
+        'CheckCredentialSecrets',
+        ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+        credentialSecrets,
+      ),
+      ...allow('PassCustomRoles', 'iam:PassRole', passRoles),
     ],
     prewarm: [
       { Sid: 'RegistryLogin', Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
@@ -157,75 +154,38 @@ function statementsFor(config) {
         ],
         Resource: cacheRepositories,
       },
-      ...(credentialSecrets.length
-        ? [
-            {
-              Sid: 'UpstreamCredential',
-              Effect: 'Allow',
-              Action: 'secretsmanager:GetSecretValue',
-              Resource: credentialSecrets,
-            },
-          ]
-        : []),
+      ...allow('UpstreamCredential', 'secretsmanager:GetSecretValue', credentialSecrets),
       putMetrics,
     ],
     checkCredential: [
-      ...(credentialSecrets.length
-        ? [
-            {
-              Sid: 'CredentialSecrets',
-              Effect: 'Allow',
-              Action: [
-                'secretsmanager:DescribeSecret',
-                'secretsmanager:GetSecretValue',
-                'secretsmanager:TagResource',
-                'secretsmanager:UntagResource',
-              ],
-              Resource: credentialSecrets,
-            },
-          ]
-        : []),
-      ...(adminSecret.length
-        ? [
-            {
-              Sid: 'AdminCredential',
-              Effect: 'Allow',
-              Action: 'secretsmanager:GetSecretValue',
-              Resource: adminSecret,
-            },
-          ]
-        : []),
+      ...allow(
+        'CredentialSecrets',
+        [
+          'secretsmanager:DescribeSecret',
+          'secretsmanager:GetSecretValue',
+          'secretsmanager:TagResource',
+          'secretsmanager:UntagResource',
+        ],
+        credentialSecrets,
+      ),
+      ...allow('AdminCredential', 'secretsmanager:GetSecretValue', adminSecret),
       validate,
       putMetrics,
     ],
     rotateCredential: [
-      ...(credentialSecrets.length
-        ? [
-            {
-              Sid: 'RotatedSecrets',
-              Effect: 'Allow',
-              Action: [
-                'secretsmanager:DescribeSecret',
-                'secretsmanager:GetSecretValue',
-                'secretsmanager:PutSecretValue',
-                'secretsmanager:UpdateSecretVersionStage',
-                'secretsmanager:TagResource',
-                'secretsmanager:UntagResource',
-              ],
-              Resource: credentialSecrets,
-            },
-          ]
-        : []),
-      ...(adminSecret.length
-        ? [
-            {
-              Sid: 'AdminCredential',
-              Effect: 'Allow',
-              Action: 'secretsmanager:GetSecretValue',
-              Resource: adminSecret,
-            },
-          ]
-        : []),
+      ...allow(
+        'RotatedSecrets',
+        [
+          'secretsmanager:DescribeSecret',
+          'secretsmanager:GetSecretValue',
+          'secretsmanager:PutSecretValue',
+          'secretsmanager:UpdateSecretVersionStage',
+          'secretsmanager:TagResource',
+          'secretsmanager:UntagResource',
+        ],
+        credentialSecrets,
+      ),
+      ...allow('AdminCredential', 'secretsmanager:GetSecretValue', adminSecret),
       validate,
     ],
     cacheMetrics: [
@@ -275,6 +235,7 @@ function dashboard(config, service, stage) {
     height: 6,
     properties: {
       title,
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub placeholder
       region: '${AWS::Region}',
       stat: 'Maximum',
       period: 3600,

@@ -56,6 +56,11 @@ describe('the repository keeper.config.yaml', () => {
     const committed = JSON.parse(readFileSync('schema/keeper.config.schema.json', 'utf8'));
     expect(committed).toEqual(configJsonSchema());
   });
+
+  it('matches the committed configuration reference (npm run schema keeps it current)', async () => {
+    const { configurationReference } = await import('../../../lib/config/reference.js');
+    expect(readFileSync('docs/configuration.md', 'utf8')).toBe(configurationReference());
+  });
 });
 
 describe('parseConfig: valid input', () => {

@@ -4,21 +4,16 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 
-const FUNCTIONS = [
-  'reconcile',
-  'prewarm',
-  'checkCredential',
-  'rotateCredential',
-  'cacheMetrics',
-  'pullEvents',
-];
+const FUNCTIONS: string[] = createRequire(import.meta.url)('../../../deploy/functions.cjs');
 const WILDCARD_ACTIONS = new Set(['ecr:GetAuthorizationToken', 'cloudwatch:PutMetricData']);
 const templatePath = '.serverless/cloudformation-template-update-stack.json';
 
 interface Resource {
   Type: string;
+  // biome-ignore lint/suspicious/noExplicitAny: CloudFormation properties are untyped JSON
   Properties: Record<string, any>;
   DependsOn?: string[];
 }

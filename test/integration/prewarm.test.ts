@@ -1,6 +1,6 @@
 /** Pre-warm against the sandbox: first and second nights, upstream releases, quota, faults, deadline, repair. */
 import type { Context } from 'aws-lambda';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler as prewarmHandler } from '../../handlers/prewarm.js';
 import { type AwsClients, createAwsClients } from '../../lib/aws/clients.js';
 import { type KeeperConfig, loadConfig, parseConfig } from '../../lib/config/load.js';
@@ -212,5 +212,49 @@ describe('the prewarm handler', () => {
     expect(sandbox.cloudwatch.latest('EcrCacheKeeper', 'DockerHubPullsRemaining')).toBe(197);
     await expect(prewarmHandler({ images: ['node@sha256:abc'] }, context)).rejects.toThrow(/pins a digest/);
     await expect(prewarmHandler({ image: 'x' }, context)).rejects.toThrow(/unknown key "image"/);
+  });
+});
+
+describe('the failure reports, through the handler, with their metrics', () => {
+  const context = { awsRequestId: 'p2', getRemainingTimeInMillis: () => 900_000 } as unknown as Context;
+  const metric = (name: string) => sandbox.cloudwatch.latest('EcrCacheKeeper', name);
+  const run = async (event: unknown = {}) => {
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      return (await prewarmHandler(event, context)) as PrewarmReport;
+    } finally {
+      spy.mockRestore();
+    }
+  };
+
+  it('upstream 429: deferred, not failed', async () => {
+    sandbox.faults.add({ match: 'hub:GET /v2/library/golang/manifests', status: 429 });
+    const report = await run();
+    expect(metric('PrewarmImagesDeferred')).toBe(report.counts.deferred);
+    expect(report.counts.deferred).toBeGreaterThan(0);
+    expect(metric('PrewarmImagesFailed')).toBe(0);
+  });
+
+  it('upstream 500s: that image failed, the rest warmed', async () => {
+    sandbox.faults.add({ match: 'hub:GET /v2/library/redis/manifests', status: 500 });
+    await run();
+    expect([metric('PrewarmImagesFailed'), metric('PrewarmImagesWarmed')]).toEqual([1, 11]);
+  });
+
+  it('expired PAT: every image failed, no pull spent', async () => {
+    sandbox.seeded!.pat.expires_at = new Date(sandbox.clock.now() - 1000).toISOString();
+    await run();
+    expect([metric('PrewarmImagesFailed'), metric('UpstreamPullsSpent')]).toEqual([12, 0]);
+  });
+
+  it('unknown images: failed, the others warmed', async () => {
+    await run({ images: ['alpine:3.20', 'does-not-exist:1', 'busybox:no-such-tag'] });
+    expect([metric('PrewarmImagesFailed'), metric('PrewarmImagesWarmed')]).toEqual([2, 1]);
+  });
+
+  it('ECR throttling burst: everything warmed', async () => {
+    sandbox.faults.add({ match: 'ecr:DescribeImages', awsError: 'ThrottlingException', times: 4 });
+    await run();
+    expect([metric('PrewarmImagesWarmed'), metric('PrewarmImagesFailed')]).toEqual([12, 0]);
   });
 });

@@ -1,0 +1,90 @@
+import {
+  DescribePullThroughCacheRulesCommand,
+  DescribeRepositoriesCommand,
+  DescribeRepositoryCreationTemplatesCommand,
+  ECRClient,
+  GetLifecyclePolicyCommand,
+  LifecyclePolicyNotFoundException,
+  ListPullTimeUpdateExclusionsCommand,
+  ServerException,
+} from '@aws-sdk/client-ecr';
+import { DescribeSecretCommand, GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../lib/config/load.js';
+import { readActualState } from '../../../lib/ecr/state.js';
+
+const ecrMock = mockClient(ECRClient);
+const smMock = mockClient(SecretsManagerClient);
+const clients = { ecr: new ECRClient({ region: 'us-east-1' }), secrets: new SecretsManagerClient({ region: 'us-east-1' }) };
+const meta = { $metadata: {}, message: 'm' };
+const config = parseConfig(`
+rules:
+  - { prefix: docker-hub, upstream: docker-hub, credentialSecret: ecr-pullthroughcache/docker-hub, template: { lifecycle: { keepLast: 6 } } }
+`);
+
+beforeEach(() => {
+  ecrMock.reset();
+  smMock.reset();
+  ecrMock.on(DescribePullThroughCacheRulesCommand).resolves({ pullThroughCacheRules: [] });
+  ecrMock.on(DescribeRepositoryCreationTemplatesCommand).resolves({ repositoryCreationTemplates: [] });
+  ecrMock.on(DescribeRepositoriesCommand).resolves({ repositories: [] });
+  smMock.on(DescribeSecretCommand).resolves({ ARN: 'arn:aws:secretsmanager:us-east-1:1:secret:ecr-pullthroughcache/docker-hub-AbCdEf', Name: 'ecr-pullthroughcache/docker-hub' });
+  smMock.on(GetSecretValueCommand).resolves({ SecretString: '{"username":"u","accessToken":"t0ken-value"}' });
+});
+
+describe('readActualState', () => {
+  it('reads every page of rules and templates with 1000 a page', async () => {
+    ecrMock
+      .on(DescribePullThroughCacheRulesCommand)
+      .resolvesOnce({ pullThroughCacheRules: [{ ecrRepositoryPrefix: 'a' }], nextToken: 'n1' })
+      .resolvesOnce({ pullThroughCacheRules: [{ ecrRepositoryPrefix: 'b' }] });
+    const state = await readActualState(clients, config);
+    expect([...state.rules.keys()]).toEqual(['a', 'b']);
+    const calls = ecrMock.commandCalls(DescribePullThroughCacheRulesCommand);
+    expect(calls).toHaveLength(2);
+    expect(calls.map((c) => c.args[0].input.maxResults)).toEqual([1000, 1000]);
+  });
+
+  it('reads the repositories under managed prefixes and their lifecycle policies, absent ones included', async () => {
+    ecrMock.on(DescribeRepositoriesCommand).resolves({
+      repositories: [
+        { repositoryName: 'docker-hub/library/node', repositoryArn: 'arn:1' },
+        { repositoryName: 'docker-hub/library/redis', repositoryArn: 'arn:2' },
+        { repositoryName: 'team/app', repositoryArn: 'arn:3' },
+      ],
+    });
+    ecrMock.on(GetLifecyclePolicyCommand, { repositoryName: 'docker-hub/library/node' }).resolves({ lifecyclePolicyText: '{"rules":[]}' });
+    ecrMock.on(GetLifecyclePolicyCommand, { repositoryName: 'docker-hub/library/redis' }).rejects(new LifecyclePolicyNotFoundException(meta));
+    const state = await readActualState(clients, config, { includeRepositories: true });
+    expect(state.repositories.get('docker-hub')).toEqual([
+      { name: 'docker-hub/library/node', arn: 'arn:1', lifecyclePolicy: '{"rules":[]}' },
+      { name: 'docker-hub/library/redis', arn: 'arn:2', lifecyclePolicy: undefined },
+    ]);
+    expect(ecrMock.commandCalls(GetLifecyclePolicyCommand)).toHaveLength(2);
+  });
+
+  it('lets other lifecycle errors through instead of treating them as "no policy"', async () => {
+    ecrMock.on(DescribeRepositoriesCommand).resolves({ repositories: [{ repositoryName: 'docker-hub/x', repositoryArn: 'a' }] });
+    ecrMock.on(GetLifecyclePolicyCommand).rejects(new ServerException(meta));
+    await expect(readActualState(clients, config, { includeRepositories: true })).rejects.toBeInstanceOf(ServerException);
+  });
+
+  it('records a missing credential secret as a problem of that secret', async () => {
+    smMock.on(DescribeSecretCommand).rejects(new ResourceNotFoundException(meta));
+    const state = await readActualState(clients, config);
+    const secret = state.secrets.get('ecr-pullthroughcache/docker-hub');
+    expect(secret?.ok).toBe(false);
+    expect(secret && !secret.ok && secret.error.problem).toBe('missing');
+  });
+
+  it('lists pull-time update exclusions across pages only when asked', async () => {
+    ecrMock
+      .on(ListPullTimeUpdateExclusionsCommand)
+      .resolvesOnce({ pullTimeUpdateExclusions: ['arn:a'], nextToken: 't' })
+      .resolvesOnce({ pullTimeUpdateExclusions: ['arn:b'] });
+    expect((await readActualState(clients, config)).exclusions).toEqual([]);
+    expect(ecrMock.commandCalls(ListPullTimeUpdateExclusionsCommand)).toHaveLength(0);
+    expect((await readActualState(clients, config, { includeExclusions: true })).exclusions).toEqual(['arn:a', 'arn:b']);
+  });
+});

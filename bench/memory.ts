@@ -8,11 +8,29 @@ import { median, printTable } from './table.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const probe = (mb: number) =>
-  JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', 'test/integration/support/memory-probe.ts', String(mb)], { encoding: 'utf8' }).trim().split('\n').at(-1)!);
+  JSON.parse(
+    execFileSync(
+      process.execPath,
+      ['--import', 'tsx', 'test/integration/support/memory-probe.ts', String(mb)],
+      { encoding: 'utf8' },
+    )
+      .trim()
+      .split('\n')
+      .at(-1)!,
+  );
 
 const rows: Array<Array<string | number>> = [];
 for (const mb of [20, 200]) {
   const results = Array.from({ length: RUNS }, () => probe(mb));
-  rows.push([`${mb} MB layer`, `${median(results.map((r) => r.growthMb)).toFixed(1)} MB`, `${median(results.map((r) => r.seconds)).toFixed(2)} s`, mb === 200 ? '< 64 MB' : 'baseline']);
+  rows.push([
+    `${mb} MB layer`,
+    `${median(results.map((r) => r.growthMb)).toFixed(1)} MB`,
+    `${median(results.map((r) => r.seconds)).toFixed(2)} s`,
+    mb === 200 ? '< 64 MB' : 'baseline',
+  ]);
 }
-printTable(`Pre-warm memory: peak RSS growth of the warming process (median of ${RUNS})`, ['image', 'peak RSS growth', 'warm time', 'goal'], rows);
+printTable(
+  `Pre-warm memory: peak RSS growth of the warming process (median of ${RUNS})`,
+  ['image', 'peak RSS growth', 'warm time', 'goal'],
+  rows,
+);

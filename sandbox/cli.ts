@@ -1,5 +1,5 @@
 /**
- * npm run sandbox [-- --empty] [-- --pat-expires-in-days N]
+ * npm run sandbox [-- --empty] [--pat-expires-in-days N] [--state-dir DIR]
  * Starts the sandbox, prints `export KEY=value` lines for a shell, the CLI or
  * `serverless invoke local`, and keeps running until interrupted.
  */
@@ -10,11 +10,13 @@ const { values } = parseArgs({
   options: {
     empty: { type: 'boolean', default: false },
     'pat-expires-in-days': { type: 'string' },
+    'state-dir': { type: 'string' },
   },
 });
 
 const sandbox = await startSandbox({
   empty: values.empty,
+  stateDir: values['state-dir'],
   seed: {
     patExpiresInDays: values['pat-expires-in-days'] ? Number(values['pat-expires-in-days']) : undefined,
   },

@@ -1,6 +1,6 @@
 /** The sandbox's clock: real time plus an offset tests can advance (ECR's 24-hour window, PAT expiry). */
 export class SandboxClock {
-  private offsetMs = 0;
+  offsetMs = 0;
   now(): number {
     return Date.now() + this.offsetMs;
   }

@@ -16,6 +16,7 @@ import { HubApi } from './dockerhub/hub-api.js';
 import { DockerHubRegistry } from './dockerhub/registry.js';
 import { FaultInjector } from './faults.js';
 import { type StartedServer, sendJson, startServer } from './http.js';
+import { hasSavedState, loadState, saveState } from './persistence.js';
 import { registryError } from './registry/content.js';
 import { EcrRegistry } from './registry/ecr-registry.js';
 import { BlobStore } from './registry/store.js';
@@ -27,6 +28,8 @@ export interface SandboxOptions {
   seed?: SeedOptions;
   region?: string;
   account?: string;
+  /** Keep state in this directory: loaded at start when present (no seeding), saved at stop. */
+  stateDir?: string;
 }
 
 export interface SeededAccount {
@@ -151,9 +154,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     awsCalls,
     stop: async () => {
       await Promise.all(servers.map((s) => s.close()));
+      if (options.stateDir) saveState(sandbox, options.stateDir);
     },
   };
-  if (!options.empty) sandbox.seeded = seedSandbox(sandbox, options.seed);
+  if (options.stateDir && hasSavedState(options.stateDir)) loadState(sandbox, options.stateDir);
+  else if (!options.empty) sandbox.seeded = seedSandbox(sandbox, options.seed);
   return sandbox;
 }
 

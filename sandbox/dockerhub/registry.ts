@@ -56,7 +56,7 @@ export class DockerHubRegistry {
     source: string;
   }> = [];
   /** Pulls already spent per source outside the sandbox's view (to start near a limit). */
-  private spent = new Map<string, number>();
+  readonly spent = new Map<string, number>();
   service = 'registry.docker.io';
   url = '';
 

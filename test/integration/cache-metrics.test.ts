@@ -90,15 +90,28 @@ it('counts layers shared inside a repository once when exactLayerBytes is on, ne
   const layer = { mediaType: MEDIA.ociLayer, digest: `sha256:${'a'.repeat(64)}`, size: 1000 };
   for (const [i, tag] of ['1', '2'].entries()) {
     const manifest = storedManifest(
-      { schemaVersion: 2, mediaType: MEDIA.ociManifest, config: { mediaType: MEDIA.ociConfig, digest: `sha256:${String(i).repeat(64)}`, size: 100 }, layers: [layer] },
+      {
+        schemaVersion: 2,
+        mediaType: MEDIA.ociManifest,
+        config: { mediaType: MEDIA.ociConfig, digest: `sha256:${String(i).repeat(64)}`, size: 100 },
+        layers: [layer],
+      },
       MEDIA.ociManifest,
     );
-    repo.images.set(manifest.digest, { digest: manifest.digest, manifest, size: 1100, pushedAt: sandbox.clock.now(), storageClass: 'STANDARD' });
+    repo.images.set(manifest.digest, {
+      digest: manifest.digest,
+      manifest,
+      size: 1100,
+      pushedAt: sandbox.clock.now(),
+      storageClass: 'STANDARD',
+    });
     repo.tagToDigest.set(tag, manifest.digest);
   }
   const { collectCacheMetrics } = await import('../../lib/metrics/collect.js');
   const { parseConfig } = await import('../../lib/config/load.js');
-  const config = parseConfig('rules:\n  - { prefix: docker-hub, upstream: docker-hub, credentialSecret: ecr-pullthroughcache/docker-hub }\nmetrics: { exactLayerBytes: true }\n');
+  const config = parseConfig(
+    'rules:\n  - { prefix: docker-hub, upstream: docker-hub, credentialSecret: ecr-pullthroughcache/docker-hub }\nmetrics: { exactLayerBytes: true }\n',
+  );
   const report = await collectCacheMetrics(createAwsClients().ecr, config);
   const shared = report.repositories.find((r) => r.name === 'docker-hub/library/shared')!;
   expect(shared.bytes).toBe(2200);

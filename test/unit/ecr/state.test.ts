@@ -8,7 +8,12 @@ import {
   ListPullTimeUpdateExclusionsCommand,
   ServerException,
 } from '@aws-sdk/client-ecr';
-import { DescribeSecretCommand, GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../lib/config/load.js';
@@ -16,7 +21,10 @@ import { readActualState } from '../../../lib/ecr/state.js';
 
 const ecrMock = mockClient(ECRClient);
 const smMock = mockClient(SecretsManagerClient);
-const clients = { ecr: new ECRClient({ region: 'us-east-1' }), secrets: new SecretsManagerClient({ region: 'us-east-1' }) };
+const clients = {
+  ecr: new ECRClient({ region: 'us-east-1' }),
+  secrets: new SecretsManagerClient({ region: 'us-east-1' }),
+};
 const meta = { $metadata: {}, message: 'm' };
 const config = parseConfig(`
 rules:
@@ -29,7 +37,12 @@ beforeEach(() => {
   ecrMock.on(DescribePullThroughCacheRulesCommand).resolves({ pullThroughCacheRules: [] });
   ecrMock.on(DescribeRepositoryCreationTemplatesCommand).resolves({ repositoryCreationTemplates: [] });
   ecrMock.on(DescribeRepositoriesCommand).resolves({ repositories: [] });
-  smMock.on(DescribeSecretCommand).resolves({ ARN: 'arn:aws:secretsmanager:us-east-1:1:secret:ecr-pullthroughcache/docker-hub-AbCdEf', Name: 'ecr-pullthroughcache/docker-hub' });
+  smMock
+    .on(DescribeSecretCommand)
+    .resolves({
+      ARN: 'arn:aws:secretsmanager:us-east-1:1:secret:ecr-pullthroughcache/docker-hub-AbCdEf',
+      Name: 'ecr-pullthroughcache/docker-hub',
+    });
   smMock.on(GetSecretValueCommand).resolves({ SecretString: '{"username":"u","accessToken":"t0ken-value"}' });
 });
 
@@ -54,8 +67,12 @@ describe('readActualState', () => {
         { repositoryName: 'team/app', repositoryArn: 'arn:3' },
       ],
     });
-    ecrMock.on(GetLifecyclePolicyCommand, { repositoryName: 'docker-hub/library/node' }).resolves({ lifecyclePolicyText: '{"rules":[]}' });
-    ecrMock.on(GetLifecyclePolicyCommand, { repositoryName: 'docker-hub/library/redis' }).rejects(new LifecyclePolicyNotFoundException(meta));
+    ecrMock
+      .on(GetLifecyclePolicyCommand, { repositoryName: 'docker-hub/library/node' })
+      .resolves({ lifecyclePolicyText: '{"rules":[]}' });
+    ecrMock
+      .on(GetLifecyclePolicyCommand, { repositoryName: 'docker-hub/library/redis' })
+      .rejects(new LifecyclePolicyNotFoundException(meta));
     const state = await readActualState(clients, config, { includeRepositories: true });
     expect(state.repositories.get('docker-hub')).toEqual([
       { name: 'docker-hub/library/node', arn: 'arn:1', lifecyclePolicy: '{"rules":[]}' },
@@ -65,9 +82,13 @@ describe('readActualState', () => {
   });
 
   it('lets other lifecycle errors through instead of treating them as "no policy"', async () => {
-    ecrMock.on(DescribeRepositoriesCommand).resolves({ repositories: [{ repositoryName: 'docker-hub/x', repositoryArn: 'a' }] });
+    ecrMock
+      .on(DescribeRepositoriesCommand)
+      .resolves({ repositories: [{ repositoryName: 'docker-hub/x', repositoryArn: 'a' }] });
     ecrMock.on(GetLifecyclePolicyCommand).rejects(new ServerException(meta));
-    await expect(readActualState(clients, config, { includeRepositories: true })).rejects.toBeInstanceOf(ServerException);
+    await expect(readActualState(clients, config, { includeRepositories: true })).rejects.toBeInstanceOf(
+      ServerException,
+    );
   });
 
   it('records a missing credential secret as a problem of that secret', async () => {
@@ -85,6 +106,9 @@ describe('readActualState', () => {
       .resolvesOnce({ pullTimeUpdateExclusions: ['arn:b'] });
     expect((await readActualState(clients, config)).exclusions).toEqual([]);
     expect(ecrMock.commandCalls(ListPullTimeUpdateExclusionsCommand)).toHaveLength(0);
-    expect((await readActualState(clients, config, { includeExclusions: true })).exclusions).toEqual(['arn:a', 'arn:b']);
+    expect((await readActualState(clients, config, { includeExclusions: true })).exclusions).toEqual([
+      'arn:a',
+      'arn:b',
+    ]);
   });
 });

@@ -37,12 +37,10 @@ beforeEach(() => {
   ecrMock.on(DescribePullThroughCacheRulesCommand).resolves({ pullThroughCacheRules: [] });
   ecrMock.on(DescribeRepositoryCreationTemplatesCommand).resolves({ repositoryCreationTemplates: [] });
   ecrMock.on(DescribeRepositoriesCommand).resolves({ repositories: [] });
-  smMock
-    .on(DescribeSecretCommand)
-    .resolves({
-      ARN: 'arn:aws:secretsmanager:us-east-1:1:secret:ecr-pullthroughcache/docker-hub-AbCdEf',
-      Name: 'ecr-pullthroughcache/docker-hub',
-    });
+  smMock.on(DescribeSecretCommand).resolves({
+    ARN: 'arn:aws:secretsmanager:us-east-1:1:secret:ecr-pullthroughcache/docker-hub-AbCdEf',
+    Name: 'ecr-pullthroughcache/docker-hub',
+  });
   smMock.on(GetSecretValueCommand).resolves({ SecretString: '{"username":"u","accessToken":"t0ken-value"}' });
 });
 

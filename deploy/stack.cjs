@@ -15,14 +15,7 @@ const { loadConfig } = tsx.require('../lib/config/load.ts', __filename);
 const { writeResolvedConfig } = tsx.require('../lib/config/resolved.ts', __filename);
 const { alarmDefinitions } = tsx.require('../lib/metrics/alarms.ts', __filename);
 
-const FUNCTIONS = [
-  'reconcile',
-  'prewarm',
-  'checkCredential',
-  'rotateCredential',
-  'cacheMetrics',
-  'pullEvents',
-];
+const FUNCTIONS = require('./functions.cjs');
 const logicalName = (fn) => fn[0].toUpperCase() + fn.slice(1);
 const sub = (text) => ({ 'Fn::Sub': text });
 const repositoryArn = (name) =>

@@ -102,7 +102,7 @@ describe('credential commands', () => {
 
   it('stage refuses a token Docker Hub does not accept, and AWSCURRENT stays', async () => {
     const before = sandbox.secrets.currentValue('ecr-pullthroughcache/docker-hub');
-    const run = io('dckr_pat_not-a-real-token-000000000000');
+    const run = io('dckr_pat_fake-1');
     await runCli(
       [
         'credential',
@@ -118,6 +118,6 @@ describe('credential commands', () => {
     );
     expect(sandbox.secrets.rotations.at(-1)?.steps.at(-1)).toMatchObject({ step: 'testSecret', ok: false });
     expect(sandbox.secrets.currentValue('ecr-pullthroughcache/docker-hub')).toBe(before);
-    expect(run.out.join('\n')).not.toContain('dckr_pat_not-a-real-token');
+    expect(run.out.join('\n')).not.toContain('dckr_pat_fake-1');
   });
 });

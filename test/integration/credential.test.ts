@@ -106,7 +106,7 @@ describe('checkCredential', () => {
   it('a malformed secret is reported without its value', async () => {
     await boot();
     sandbox.secrets.find(SECRET).versions.find((v) => v.stages.includes('AWSCURRENT'))!.value =
-      'dckr_pat_notjson_value_1234567890';
+      'dckr_pat_notjson';
     const result = await check();
     expect(result).toMatchObject({ state: 'malformed', valid: false });
     expect(result.problems[0]).toMatch(/not JSON/);

@@ -297,21 +297,14 @@ function dashboard(config, service, stage) {
   };
 }
 
-async function resources({ options = {}, resolveVariable } = {}) {
+async function resources({ options = {} } = {}) {
   const config = loadConfig(configFile());
   const stage = options.stage || 'dev';
   const service = 'ecr-cache-keeper';
-  const alarmEmail = resolveVariable ? await resolveVariable('param:alarmEmail').catch(() => '') : '';
   const topic = { Ref: 'AlarmTopic' };
   const out = {
     AlarmTopic: { Type: 'AWS::SNS::Topic', Properties: { TopicName: `${service}-${stage}-alarms` } },
   };
-  if (alarmEmail) {
-    out.AlarmEmailSubscription = {
-      Type: 'AWS::SNS::Subscription',
-      Properties: { TopicArn: topic, Protocol: 'email', Endpoint: alarmEmail },
-    };
-  }
   const statements = statementsFor(config);
   for (const fn of FUNCTIONS) out[`${logicalName(fn)}Role`] = role(fn, statements[fn], service, stage);
   // Lambda destinations send failed asynchronous invocations to the alarm topic.

@@ -155,6 +155,11 @@ describe('packaged stack', () => {
     for (const [, alarm] of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
     const expiring = alarms.find(([, r]) => r.Properties.MetricName === 'CredentialDaysToExpiry')![1];
     expect(expiring.Properties).toMatchObject({ Threshold: 14, ComparisonOperator: 'LessThanThreshold' });
+    // An e-mail subscription exists only when the stage sets alarmEmail.
+    expect(resources.AlarmEmailSubscription).toMatchObject({
+      Condition: 'HasAlarmEmail',
+      Properties: { Protocol: 'email' },
+    });
     const eventConfigs = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::EventInvokeConfig');
     expect(eventConfigs.length).toBeGreaterThanOrEqual(5);
     for (const c of eventConfigs)

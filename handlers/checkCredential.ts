@@ -10,7 +10,7 @@ export async function runCheckCredential(_event: unknown, deps: HandlerDeps): Pr
   await publishMetrics(sharedCloudWatch(), deps.config.metrics.namespace, credentialMetrics(checks));
   for (const check of checks) {
     const log = check.valid ? deps.logger.info : deps.logger.warn;
-    log(`credential ${check.secret}: ${check.state}`, { ...check });
+    log(`credential ${check.secretName}: ${check.state}`, { ...check });
   }
   return checks;
 }

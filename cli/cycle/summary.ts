@@ -17,7 +17,7 @@ export function formatCycle(r: CycleResult): string {
     ],
     [
       'Token',
-      `${r.tokenBefore.secret}: ${token(r.tokenBefore)} → rotated (managed, ${r.rotation.succeeded ? 'all 4 steps' : 'FAILED'}) → ${token(r.tokenAfter)}`,
+      `${r.tokenBefore.secretName}: ${token(r.tokenBefore)} → rotated (managed, ${r.rotation.succeeded ? 'all 4 steps' : 'FAILED'}) → ${token(r.tokenAfter)}`,
     ],
     [
       'Pre-warm 1',

@@ -36,7 +36,8 @@ export async function readJsonSecret(
       'missing-fields',
       `value lacks string ${missing.map((f) => `"${f}"`).join(' and ')}`,
     );
-  for (const f of fields) registerSecret(value[f] as string);
+  // Usernames are not secret (they show in quota headers and reports); the rest is.
+  for (const f of fields) if (f !== 'username') registerSecret(value[f] as string);
   return value as Record<string, string>;
 }
 

@@ -31,7 +31,7 @@ const PROBE_REPOSITORY = 'ratelimitpreview/test';
 export type CredentialState = 'valid' | 'expiring' | 'expired' | 'invalid' | 'missing' | 'malformed';
 
 export interface CredentialCheck {
-  secret: string;
+  secretName: string;
   rules: string[];
   state: CredentialState;
   valid: boolean;
@@ -89,7 +89,7 @@ export async function checkCredentialSecret(
 ): Promise<CredentialCheck> {
   const now = deps.now ?? Date.now();
   const check: CredentialCheck = {
-    secret: secretId,
+    secretName: secretId,
     rules: rules.map((r) => r.prefix),
     state: 'valid',
     valid: false,
@@ -240,7 +240,7 @@ export async function checkCredentials(deps: CheckDeps): Promise<CredentialCheck
 
 export function credentialMetrics(checks: CredentialCheck[]): Metric[] {
   return checks.flatMap((c) => {
-    const dimensions = { SecretName: c.secret };
+    const dimensions = { SecretName: c.secretName };
     const metrics: Metric[] = [{ name: 'CredentialValid', value: c.valid ? 1 : 0, dimensions }];
     if (c.expiry.daysLeft !== undefined)
       metrics.push({ name: 'CredentialDaysToExpiry', value: c.expiry.daysLeft, unit: 'None', dimensions });
@@ -256,7 +256,7 @@ export function formatChecks(checks: CredentialCheck[]): string {
           ? `expires ${c.expiry.expiresAt?.slice(0, 10)} (${c.expiry.daysLeft} days, from ${c.expiry.source})`
           : `expiry unknown: ${c.expiry.howToRecord ?? 'no admin credential and no recorded expiry'}`;
       const lines = [
-        `${c.secret} [${c.rules.join(', ')}]: ${c.state.toUpperCase()}; upstream login ${c.upstreamLogin}; ${expiry}`,
+        `${c.secretName} [${c.rules.join(', ')}]: ${c.state.toUpperCase()}; upstream login ${c.upstreamLogin}; ${expiry}`,
       ];
       for (const p of c.problems) lines.push(`  ! ${p}`);
       for (const d of c.deletedPats)

@@ -335,7 +335,6 @@ export async function runPrewarm(images: PrewarmImage[], deps: PrewarmDeps): Pro
       let pulled: Awaited<ReturnType<RegistryClient['getManifest']>>;
       try {
         pulled = await cache.getManifest(repository, image.tag);
-        gate.settle(upstream.key, cost, true);
       } catch (error) {
         gate.settle(upstream.key, cost, false);
         if (!(error instanceof RegistryError)) throw error;
@@ -346,8 +345,11 @@ export async function runPrewarm(images: PrewarmImage[], deps: PrewarmDeps): Pro
         }
         throw new ImageFailure('pull-manifest', cause, error.message);
       }
-      result.upstreamPulls = cost;
-      if (pulled.digest !== head.digest) {
+      // A cache that still serves the old digest is inside ECR's 24-hour window: it did not ask upstream.
+      const fetchedUpstream = pulled.digest === head.digest;
+      gate.settle(upstream.key, cost, fetchedUpstream);
+      result.upstreamPulls = fetchedUpstream ? cost : 0;
+      if (!fetchedUpstream) {
         return done({
           status: 'stale-pending',
           cachedDigest: pulled.digest,

@@ -76,6 +76,7 @@ describe('nightly pre-warm', () => {
     expect(early.counts).toMatchObject({ 'stale-pending': 3, skipped: 9 });
     expect(statuses(early)['nginx:1.27']).toBe('stale-pending');
     expect(upstreamGets().length).toBe(getsBefore);
+    expect(early.upstreamPulls).toEqual({ estimated: 0, measured: 0 });
 
     sandbox.clock.advanceHours(25);
     const late = await warm();

@@ -10,7 +10,6 @@
  * stops the others, and no image starts when the Lambda's remaining time is below the margin.
  */
 import {
-  BatchCheckLayerAvailabilityCommand,
   BatchGetImageCommand,
   DescribeImagesCommand,
   type ECRClient,
@@ -19,15 +18,14 @@ import {
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { cacheRepositoryName } from '../config/images.js';
 import type { DesiredRule, KeeperConfig, PrewarmImage } from '../config/load.js';
-import { readCredentialValue } from '../credential/secret.js';
-import { type Descriptor, type ManifestDocument, RegistryClient } from '../registry/client.js';
+import { RegistryClient } from '../registry/client.js';
 import { RegistryError } from '../registry/errors.js';
 import { IMAGE_MEDIA_TYPES, INDEX_MEDIA_TYPES, isIndex } from '../registry/media-types.js';
-import { upstreamBaseUrl } from '../registry/upstreams.js';
 import { errorMessage } from '../runtime/errors.js';
 import type { Logger } from '../runtime/logger.js';
 import { registerSecret } from '../runtime/redact.js';
 import { mapConcurrent } from '../runtime/retry.js';
+import { warmPlatforms } from './layers.js';
 import { UpstreamPullGate } from './quota.js';
 import {
   countStatuses,
@@ -36,6 +34,7 @@ import {
   type PrewarmReport,
   type PrewarmStep,
 } from './report.js';
+import { connectUpstream, type Upstream, upstreamRepository } from './upstream.js';
 
 export interface PrewarmDeps {
   ecr: ECRClient;
@@ -60,14 +59,6 @@ class ImageFailure extends Error {
   }
 }
 
-interface Upstream {
-  key: string;
-  client?: RegistryClient;
-  /** Set when the upstream credential cannot be used: nothing more is asked of this upstream. */
-  unusable?: string;
-}
-
-const BLOBS_IN_FLIGHT_PER_IMAGE = 4;
 const short = (digest?: string) => (digest ? digest.slice(7, 19) : '(none)');
 
 function causeOf(error: RegistryError, via: 'upstream' | 'ecr'): FailureCause {
@@ -87,14 +78,6 @@ function causeOf(error: RegistryError, via: 'upstream' | 'ecr'): FailureCause {
     default:
       return 'other';
   }
-}
-
-function matchesPlatform(descriptor: Descriptor, platform: string): boolean {
-  const [os, architecture, variant] = platform.split('/');
-  const p = descriptor.platform;
-  return (
-    p?.os === os && p?.architecture === architecture && (variant === undefined || p?.variant === variant)
-  );
 }
 
 export async function runPrewarm(images: PrewarmImage[], deps: PrewarmDeps): Promise<PrewarmReport> {
@@ -119,111 +102,26 @@ export async function runPrewarm(images: PrewarmImage[], deps: PrewarmDeps): Pro
     fetch: deps.fetch,
     deadline: deps.deadline,
   });
+  const layerContext = { cache, ecr, mode: settings.mode };
 
-  const upstreamRepository = (rule: DesiredRule, image: PrewarmImage) =>
-    rule.upstreamPrefix === 'ROOT' ? image.repository : `${rule.upstreamPrefix}/${image.repository}`;
-
-  /**
-   * One client per upstream, whose credential is proven once before any image uses it: with a bad
-   * token, Docker Hub sees a single failed login per run instead of one per image in flight.
-   */
+  // One connection per upstream, made by the first image that needs it.
   const connecting = new Map<string, Promise<Upstream>>();
   const upstreamFor = (rule: DesiredRule): Promise<Upstream> => {
     let pending = connecting.get(rule.prefix);
     if (!pending) {
-      pending = (async () => {
-        const upstream: Upstream = { key: rule.prefix };
-        upstreams.set(rule.prefix, upstream);
-        try {
-          const credentials = rule.credentialSecret
-            ? await readCredentialValue(deps.secrets, rule.credentialSecret)
-            : undefined;
-          upstream.client = new RegistryClient({
-            baseUrl: upstreamBaseUrl(rule.upstreamUrl, env),
-            credentials: credentials && { username: credentials.username, password: credentials.accessToken },
-            fetch: deps.fetch,
-            deadline: deps.deadline,
-          });
-        } catch (error) {
-          upstream.unusable = `credential secret unusable: ${errorMessage(error)}`;
-          return upstream;
-        }
-        try {
-          // One token for every repository of this rule in the run: no token round trip per image.
-          await upstream.client.login(
-            images.filter((i) => i.rulePrefix === rule.prefix).map((i) => upstreamRepository(rule, i)),
-          );
-        } catch (error) {
-          if (error instanceof RegistryError && error.kind === 'auth' && error.details.credentialsRejected) {
-            upstream.unusable = `upstream refused the credential (${error.message}); not retried, Docker Hub throttles failed logins`;
-          } else if (error instanceof RegistryError && error.kind === 'rate-limited') {
-            upstream.unusable = `upstream login throttled (${error.message})`;
-          }
-          // Other failures (5xx, network) are left to each image's own, retried, requests.
-        }
-        return upstream;
-      })();
+      const repositories = images
+        .filter((i) => i.rulePrefix === rule.prefix)
+        .map((i) => upstreamRepository(rule, i));
+      pending = connectUpstream(rule, repositories, {
+        secrets: deps.secrets,
+        fetch: deps.fetch,
+        deadline: deps.deadline,
+        env,
+      });
+      void pending.then((u) => upstreams.set(rule.prefix, u));
       connecting.set(rule.prefix, pending);
     }
     return pending;
-  };
-
-  /** Pulls the configured platforms' manifests and (full mode) their blobs from the cache. */
-  const pullPlatforms = async (
-    repository: string,
-    document: ManifestDocument,
-    mediaType: string,
-    platforms: string[],
-    onlyMissing: boolean,
-  ) => {
-    const imageManifests: ManifestDocument[] = [];
-    const missingPlatforms: string[] = [];
-    if (isIndex(mediaType)) {
-      for (const platform of platforms) {
-        const child = document.manifests?.find((m) => matchesPlatform(m, platform));
-        if (!child) {
-          missingPlatforms.push(platform);
-          continue;
-        }
-        imageManifests.push((await cache.getManifest(repository, child.digest)).json);
-      }
-    } else {
-      imageManifests.push(document);
-    }
-    let count = 0;
-    let bytes = 0;
-    if (settings.mode === 'full') {
-      const digests = [
-        ...new Set(
-          imageManifests
-            .flatMap((m) => [m.config?.digest, ...(m.layers ?? []).map((l) => l.digest)])
-            .filter((d): d is string => !!d),
-        ),
-      ];
-      let wanted = digests;
-      if (onlyMissing && digests.length > 0) {
-        const available = new Set<string>();
-        for (let i = 0; i < digests.length; i += 100) {
-          const out = await ecr.send(
-            new BatchCheckLayerAvailabilityCommand({
-              repositoryName: repository,
-              layerDigests: digests.slice(i, i + 100),
-            }),
-          );
-          for (const layer of out.layers ?? [])
-            if (layer.layerAvailability === 'AVAILABLE' && layer.layerDigest)
-              available.add(layer.layerDigest);
-        }
-        wanted = digests.filter((d) => !available.has(d));
-      }
-      // A few blobs at a time: each is a round trip to the cache (and, the first time, upstream).
-      await mapConcurrent(wanted, BLOBS_IN_FLIGHT_PER_IMAGE, async (digest) => {
-        const fetched = await cache.fetchBlob(repository, digest);
-        bytes += fetched.bytes;
-        count++;
-      });
-    }
-    return { count, bytes, missingPlatforms };
   };
 
   const cachedDigest = async (repository: string, tag: string): Promise<string | undefined> => {
@@ -308,7 +206,8 @@ export async function runPrewarm(images: PrewarmImage[], deps: PrewarmDeps): Pro
         );
         const top = stored.images?.[0];
         if (!top?.imageManifest) return done({ status: 'skipped', reason: 'unchanged' });
-        const blobs = await pullPlatforms(
+        const blobs = await warmPlatforms(
+          layerContext,
           repository,
           JSON.parse(top.imageManifest),
           top.imageManifestMediaType ?? '',
@@ -356,7 +255,8 @@ export async function runPrewarm(images: PrewarmImage[], deps: PrewarmDeps): Pro
           reason: `the cache serves ${short(pulled.digest)} until ECR re-checks upstream (at most once per 24 h); upstream has ${short(head.digest)}`,
         });
       }
-      const blobs = await pullPlatforms(
+      const blobs = await warmPlatforms(
+        layerContext,
         repository,
         pulled.json,
         pulled.mediaType,

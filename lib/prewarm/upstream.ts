@@ -1,0 +1,57 @@
+/**
+ * The upstream side of a warm: one registry client per rule, with the rule's credential, proven
+ * once before any image uses it. With a bad token Docker Hub sees a single failed login per run
+ * instead of one per image in flight (it throttles failed logins), and with a good one a single
+ * token request covers every repository of the rule in the run.
+ */
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { DesiredRule, PrewarmImage } from '../config/load.js';
+import { readCredentialValue } from '../credential/secret.js';
+import { RegistryClient } from '../registry/client.js';
+import { RegistryError } from '../registry/errors.js';
+import { upstreamBaseUrl } from '../registry/upstreams.js';
+import { errorMessage } from '../runtime/errors.js';
+
+export interface Upstream {
+  key: string;
+  client?: RegistryClient;
+  /** Set when the upstream credential cannot be used: nothing more is asked of this upstream. */
+  unusable?: string;
+}
+
+/** The repository path upstream: the rule's upstream prefix, if any, in front. */
+export const upstreamRepository = (rule: DesiredRule, image: PrewarmImage) =>
+  rule.upstreamPrefix === 'ROOT' ? image.repository : `${rule.upstreamPrefix}/${image.repository}`;
+
+export async function connectUpstream(
+  rule: DesiredRule,
+  repositories: string[],
+  deps: { secrets: SecretsManagerClient; fetch?: typeof fetch; deadline: number; env: NodeJS.ProcessEnv },
+): Promise<Upstream> {
+  const upstream: Upstream = { key: rule.prefix };
+  try {
+    const credentials = rule.credentialSecret
+      ? await readCredentialValue(deps.secrets, rule.credentialSecret)
+      : undefined;
+    upstream.client = new RegistryClient({
+      baseUrl: upstreamBaseUrl(rule.upstreamUrl, deps.env),
+      credentials: credentials && { username: credentials.username, password: credentials.accessToken },
+      fetch: deps.fetch,
+      deadline: deps.deadline,
+    });
+  } catch (error) {
+    upstream.unusable = `credential secret unusable: ${errorMessage(error)}`;
+    return upstream;
+  }
+  try {
+    await upstream.client.login(repositories);
+  } catch (error) {
+    if (error instanceof RegistryError && error.kind === 'auth' && error.details.credentialsRejected) {
+      upstream.unusable = `upstream refused the credential (${error.message}); not retried, Docker Hub throttles failed logins`;
+    } else if (error instanceof RegistryError && error.kind === 'rate-limited') {
+      upstream.unusable = `upstream login throttled (${error.message})`;
+    }
+    // Other failures (5xx, network) are left to each image's own, retried, requests.
+  }
+  return upstream;
+}

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { CloudWatchSandbox } from './aws/cloudwatch.js';
 import { EcrState } from './aws/ecr.js';
+import { ecrService } from './aws/ecr-api.js';
 import { AwsError, dispatchAws, sendAwsError, targetOf } from './aws/protocol.js';
 import { SecretsManagerSandbox } from './aws/secrets.js';
 import { SandboxClock } from './clock.js';
@@ -74,7 +75,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const hubApi = new HubApi(hubAccounts, clock);
   const upstreams = new Map<string, string>();
   const ecrRegistry = new EcrRegistry(ecr, secrets, store, clock, upstreams);
-  const services = [ecr.service(), secrets.service(), cloudwatch.service()];
+  const services = [ecrService(ecr, clock), secrets.service(), cloudwatch.service()];
 
   const registryRoute = (prefix: string) => (req: IncomingMessage) =>
     `${prefix}:${req.method} ${new URL(req.url ?? '/', 'http://x').pathname}`;

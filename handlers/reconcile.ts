@@ -19,10 +19,26 @@ export const parseReconcileEvent = (event: unknown) => ({
   ...parseOptions('reconcile', event, { dryRun: 'boolean' }),
 });
 
+/**
+ * The pre-warm function's role, registered as a pull-time update exclusion: KEEPER_PREWARM_ROLE_ARN,
+ * or KEEPER_PREWARM_ROLE_NAME completed with the partition and account of this function's own ARN.
+ */
+export function prewarmRoleArn(
+  lambda: { invokedFunctionArn?: string },
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
+  if (env.KEEPER_PREWARM_ROLE_ARN) return env.KEEPER_PREWARM_ROLE_ARN;
+  const name = env.KEEPER_PREWARM_ROLE_NAME;
+  const [, partition, , , account] = lambda.invokedFunctionArn?.split(':') ?? [];
+  return name && partition && account && /^\d{12}$/.test(account)
+    ? `arn:${partition}:iam::${account}:role/${name}`
+    : undefined;
+}
+
 export async function runReconcile(event: { dryRun: boolean }, deps: HandlerDeps): Promise<ReconcileReport> {
   const report = await reconcile({ ecr: sharedEcr(), secrets: sharedSecrets() }, deps.config, {
     dryRun: event.dryRun,
-    exclusionPrincipalArn: process.env.KEEPER_PREWARM_ROLE_ARN || undefined,
+    exclusionPrincipalArn: prewarmRoleArn(deps.lambda ?? {}),
   });
   deps.logger.info('reconcile report', {
     dryRun: event.dryRun,

@@ -33,7 +33,7 @@ it('the packaged reconcile and pullEvents bundles run with environment credentia
   try {
     process.env.LAMBDA_TASK_ROOT = join(dir, 'reconcile');
     process.env.KEEPER_RESOLVED_CONFIG = 'keeper.resolved.json';
-    const reconcile = await import(join(dir, 'reconcile', 'handlers', 'reconcile.mjs'));
+    const reconcile = await import(join(dir, 'reconcile', 'handlers', 'reconcile.cjs'));
     const report = await reconcile.handler({ dryRun: true }, context);
     expect(report.plan.changes.map((c: { kind: string }) => c.kind)).toEqual([
       'create-rule',
@@ -41,7 +41,7 @@ it('the packaged reconcile and pullEvents bundles run with environment credentia
     ]);
 
     process.env.LAMBDA_TASK_ROOT = join(dir, 'pullEvents');
-    const pullEvents = await import(join(dir, 'pullEvents', 'handlers', 'pullEvents.mjs'));
+    const pullEvents = await import(join(dir, 'pullEvents', 'handlers', 'pullEvents.cjs'));
     const event = JSON.parse(execFileSync('cat', ['events/pull-through-failed.json'], { encoding: 'utf8' }));
     await pullEvents.handler(event, context);
   } finally {

@@ -51,7 +51,7 @@ describe('packaged stack', () => {
       const zip = `.serverless/${fn}.zip`;
       expect(existsSync(zip), zip).toBe(true);
       const listing = execFileSync('unzip', ['-l', zip], { encoding: 'utf8' });
-      const bundle = listing.split('\n').find((l) => l.includes(`handlers/${fn}.mjs`));
+      const bundle = listing.split('\n').find((l) => l.includes(`handlers/${fn}.cjs`));
       expect(Number(bundle?.trim().split(/\s+/)[0])).toBeLessThan(400 * 1024);
       expect(listing).toContain('keeper.resolved.json');
     }

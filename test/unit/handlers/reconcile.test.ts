@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { parseReconcileEvent, prewarmRoleArn } from '../../../handlers/reconcile.js';
+
+describe('prewarmRoleArn', () => {
+  const lambda = {
+    invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:ecr-cache-keeper-prod-reconcile',
+  };
+
+  it('completes the role name with the partition and account of the function itself', () => {
+    expect(
+      prewarmRoleArn(lambda, { KEEPER_PREWARM_ROLE_NAME: 'ecr-cache-keeper-prod-prewarm-eu-west-1' }),
+    ).toBe('arn:aws:iam::123456789012:role/ecr-cache-keeper-prod-prewarm-eu-west-1');
+  });
+
+  it('prefers an explicit ARN, and gives none without a name or a real function ARN', () => {
+    expect(
+      prewarmRoleArn(lambda, {
+        KEEPER_PREWARM_ROLE_ARN: 'arn:aws:iam::1:role/x',
+        KEEPER_PREWARM_ROLE_NAME: 'y',
+      }),
+    ).toBe('arn:aws:iam::1:role/x');
+    expect(prewarmRoleArn(lambda, {})).toBeUndefined();
+    expect(
+      prewarmRoleArn(
+        { invokedFunctionArn: 'arn:aws:lambda:local:offline:function:x' },
+        { KEEPER_PREWARM_ROLE_NAME: 'y' },
+      ),
+    ).toBeUndefined();
+  });
+});
+
+describe('parseReconcileEvent', () => {
+  it('treats a scheduled event as an apply and accepts {"dryRun": true}', () => {
+    expect(
+      parseReconcileEvent({ 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} }),
+    ).toEqual({ dryRun: false });
+    expect(parseReconcileEvent({ dryRun: true })).toEqual({ dryRun: true });
+    expect(() => parseReconcileEvent([])).toThrow(/must be a JSON object/);
+  });
+});

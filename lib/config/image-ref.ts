@@ -65,7 +65,3 @@ export function parseImageRef(input: string): ImageRef {
     throw new ImageRefError(`"${original}": repository name is longer than 255 characters`);
   return { registry, repository, tag, original };
 }
-
-export function formatImageRef(ref: Pick<ImageRef, 'registry' | 'repository' | 'tag'>): string {
-  return `${ref.registry}/${ref.repository}:${ref.tag}`;
-}

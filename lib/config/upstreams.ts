@@ -95,8 +95,3 @@ export const UPSTREAMS: Record<UpstreamKind, UpstreamInfo> = {
 export function pullHostsFor(kind: UpstreamKind, url: string): string[] {
   return kind === 'docker-hub' ? ['docker.io', 'registry-1.docker.io', 'index.docker.io'] : [url];
 }
-
-/** Kind of upstream for a registry URL as ECR reports it (DescribePullThroughCacheRules). */
-export function upstreamKindForApiName(apiName: string | undefined): UpstreamKind | undefined {
-  return UPSTREAM_KINDS.find((k) => UPSTREAMS[k].apiName === apiName);
-}

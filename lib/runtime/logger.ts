@@ -38,6 +38,3 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     child: (fields) => createLogger({ level, write, context: { ...context, ...fields } }),
   };
 }
-
-/** A logger that drops everything (CLI runs that print their own report). */
-export const silentLogger: Logger = createLogger({ write: () => {} });

@@ -89,17 +89,6 @@ export function storedManifest(value: unknown, mediaType: string): StoredManifes
   return { digest: sha256(bytes), mediaType, bytes };
 }
 
-/** Digests a manifest refers to: child manifests of an index, config and layers of an image. */
-export function manifestReferences(manifest: StoredManifest): { manifests: string[]; blobs: string[] } {
-  const doc = JSON.parse(manifest.bytes.toString('utf8'));
-  if (INDEX_TYPES.has(manifest.mediaType))
-    return { manifests: doc.manifests.map((m: { digest: string }) => m.digest), blobs: [] };
-  return {
-    manifests: [],
-    blobs: [doc.config.digest, ...doc.layers.map((l: { digest: string }) => l.digest)],
-  };
-}
-
 /** Registry error body of the distribution spec. */
 export function registryError(code: string, message: string, detail?: unknown) {
   return { errors: [{ code, message, ...(detail !== undefined ? { detail } : {}) }] };

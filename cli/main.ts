@@ -38,8 +38,8 @@ options:
   --rotation-lambda-arn ARN  (rotate, credential stage) the rotation function, if not yet configured
   -h, --help          this help`;
 
-export async function runCli(argv: string[], io: CliIo = stdio): Promise<number> {
-  const { values, positionals } = parseArgs({
+function parseCliArgs(argv: string[]) {
+  return parseArgs({
     args: argv,
     allowPositionals: true,
     options: {
@@ -54,6 +54,18 @@ export async function runCli(argv: string[], io: CliIo = stdio): Promise<number>
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
+}
+
+export async function runCli(argv: string[], io: CliIo = stdio): Promise<number> {
+  let parsed: ReturnType<typeof parseCliArgs>;
+  try {
+    parsed = parseCliArgs(argv);
+  } catch (error) {
+    // node:util's message for an unknown or malformed option, then the usage.
+    io.err(`cache-keeper: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
   const [command] = positionals;
   if (values.help || !command) {
     io.out(USAGE);

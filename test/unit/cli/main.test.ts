@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../../../cli/main.js';
+import { ConfigError } from '../../../lib/config/errors.js';
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    io: {
+      out: (t: string) => out.push(t),
+      err: (t: string) => err.push(t),
+      isTty: false,
+      readStdin: async () => '',
+    },
+    out,
+    err,
+  };
+}
+
+describe('cache-keeper', () => {
+  it('prints the usage and exits 2 without a command, 0 with --help', async () => {
+    const none = capture();
+    expect(await runCli([], none.io)).toBe(2);
+    expect(none.out.join('')).toMatch(/^usage: cache-keeper <command>/);
+    expect(await runCli(['--help'], capture().io)).toBe(0);
+  });
+
+  it('refuses an unknown command or option with exit 2 and the usage', async () => {
+    const command = capture();
+    expect(await runCli(['frobnicate'], command.io)).toBe(2);
+    expect(command.err.join('')).toMatch(/unknown command "frobnicate"/);
+    const option = capture();
+    expect(await runCli(['plan', '--bogus'], option.io)).toBe(2);
+    expect(option.err.join('')).toMatch(/^cache-keeper: Unknown option '--bogus'[\s\S]*usage: cache-keeper/);
+  });
+
+  it('validate prints the desired state of the shipped config', async () => {
+    const run = capture();
+    expect(await runCli(['validate'], run.io)).toBe(0);
+    expect(run.out.join('\n')).toContain(
+      'rule docker-hub → registry-1.docker.io (credential ecr-pullthroughcache/docker-hub)',
+    );
+  });
+
+  it('validate of a broken config fails with every problem and its path', async () => {
+    await expect(
+      runCli(['validate', '--config', 'does-not-exist.yaml'], capture().io),
+    ).rejects.toBeInstanceOf(ConfigError);
+  });
+
+  it('uri maps a docker pull reference onto the cache, given the registry host', async () => {
+    const run = capture();
+    expect(
+      await runCli(
+        [
+          'uri',
+          'node:22-alpine',
+          'bitnami/redis:7',
+          '--registry',
+          '123456789012.dkr.ecr.eu-west-1.amazonaws.com',
+        ],
+        run.io,
+      ),
+    ).toBe(0);
+    expect(run.out).toEqual([
+      '123456789012.dkr.ecr.eu-west-1.amazonaws.com/docker-hub/library/node:22-alpine',
+      '123456789012.dkr.ecr.eu-west-1.amazonaws.com/docker-hub/bitnami/redis:7',
+    ]);
+  });
+});

@@ -36,6 +36,15 @@ function parseDate(text: string | undefined, flag: string): string {
   return new Date(time).toISOString();
 }
 
+/** The clients, the secret and the --expires-at date that stage and record work on. */
+function datedTarget(config: KeeperConfig, options: CredentialOptions) {
+  return {
+    clients: createAwsClients(),
+    secretId: defaultSecret(config, options.secret),
+    expiresAt: parseDate(options.expiresAt, '--expires-at'),
+  };
+}
+
 export async function checkCommand(
   config: KeeperConfig,
   io: CliIo,
@@ -76,9 +85,7 @@ export async function stageCommand(
   io: CliIo,
   options: CredentialOptions,
 ): Promise<number> {
-  const clients = createAwsClients();
-  const secretId = defaultSecret(config, options.secret);
-  const expiresAt = parseDate(options.expiresAt, '--expires-at');
+  const { clients, secretId, expiresAt } = datedTarget(config, options);
   const token = (await options.readStdin()).trim();
   registerSecret(token);
   if (!token) throw new Error('pipe the new access token on standard input');
@@ -117,9 +124,7 @@ export async function recordCommand(
   io: CliIo,
   options: CredentialOptions,
 ): Promise<number> {
-  const clients = createAwsClients();
-  const secretId = defaultSecret(config, options.secret);
-  const expiresAt = parseDate(options.expiresAt, '--expires-at');
+  const { clients, secretId, expiresAt } = datedTarget(config, options);
   await setTags(clients.secrets, secretId, {
     [TAGS.expiresAt]: expiresAt,
     ...(options.uuid ? { [TAGS.uuid]: options.uuid } : {}),

@@ -10,6 +10,7 @@ import { createAwsClients } from '../../lib/aws/clients.js';
 import { loadConfig } from '../../lib/config/load.js';
 import { reconcile } from '../../lib/ecr/reconcile.js';
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
+import { captureIo } from '../support/cli-io.js';
 import { useSandboxEnv } from './support/env.js';
 
 const ROTATION_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:rotateCredential';
@@ -37,29 +38,16 @@ afterEach(async () => {
   await sandbox.stop();
 });
 
-function io(stdin = '') {
-  const out: string[] = [];
-  return {
-    io: {
-      out: (t: string) => out.push(t),
-      err: (t: string) => out.push(t),
-      isTty: false,
-      readStdin: async () => stdin,
-    },
-    out,
-  };
-}
-
 describe('credential commands', () => {
   it('record makes the expiry known to check', async () => {
-    const before = io();
+    const before = captureIo();
     expect(await runCli(['check', '--config', configPath], before.io)).toBe(0);
     expect(before.out.join('\n')).toMatch(/expiry unknown: cache-keeper credential record/);
     const expires = new Date(Date.now() + 20 * 86_400_000).toISOString().slice(0, 10);
     expect(
-      await runCli(['credential', 'record', '--config', configPath, '--expires-at', expires], io().io),
+      await runCli(['credential', 'record', '--config', configPath, '--expires-at', expires], captureIo().io),
     ).toBe(0);
-    const after = io();
+    const after = captureIo();
     await runCli(['check', '--config', configPath, '--json'], after.io);
     expect(JSON.parse(after.out.join('\n'))[0].expiry).toMatchObject({
       source: 'secret-tags',
@@ -75,7 +63,7 @@ describe('credential commands', () => {
       ['repo:public_read'],
       '2027-06-01T00:00:00Z',
     );
-    const run = io(`${fresh.token}\n`);
+    const run = captureIo(`${fresh.token}\n`);
     const code = await runCli(
       [
         'credential',
@@ -97,12 +85,12 @@ describe('credential commands', () => {
       fresh.token,
     );
     expect(run.out.join('\n')).toMatch(/expires 2027-06-01/);
-    expect(run.out.join('\n')).not.toContain(fresh.token);
+    expect([...run.out, ...run.err].join('\n')).not.toContain(fresh.token);
   });
 
   it('stage refuses a token Docker Hub does not accept, and AWSCURRENT stays', async () => {
     const before = sandbox.secrets.currentValue('ecr-pullthroughcache/docker-hub');
-    const run = io('dckr_pat_fake-1');
+    const run = captureIo('dckr_pat_fake-1');
     await runCli(
       [
         'credential',
@@ -118,6 +106,6 @@ describe('credential commands', () => {
     );
     expect(sandbox.secrets.rotations.at(-1)?.steps.at(-1)).toMatchObject({ step: 'testSecret', ok: false });
     expect(sandbox.secrets.currentValue('ecr-pullthroughcache/docker-hub')).toBe(before);
-    expect(run.out.join('\n')).not.toContain('dckr_pat_fake-1');
+    expect([...run.out, ...run.err].join('\n')).not.toContain('dckr_pat_fake-1');
   });
 });

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/main.js';
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
+import { captureIo } from '../support/cli-io.js';
 import { useSandboxEnv } from './support/env.js';
 
 let sandbox: Sandbox;
@@ -15,24 +16,9 @@ afterAll(async () => {
   await sandbox.stop();
 });
 
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    io: {
-      out: (t: string) => out.push(t),
-      err: (t: string) => err.push(t),
-      isTty: false,
-      readStdin: async () => '',
-    },
-    out,
-    err,
-  };
-}
-
 describe('cache-keeper plan and apply', () => {
   it('plan --json prints a top-level changes array and writes nothing', async () => {
-    const { io, out } = capture();
+    const { io, out } = captureIo();
     expect(await runCli(['plan', '--json'], io)).toBe(0);
     const parsed = JSON.parse(out.join('\n'));
     expect(parsed.changes.map((c: { kind: string }) => c.kind)).toEqual(['create-rule', 'create-template']);
@@ -40,12 +26,12 @@ describe('cache-keeper plan and apply', () => {
   });
 
   it('apply prints a readable diff, then plan shows no changes', async () => {
-    const first = capture();
+    const first = captureIo();
     expect(await runCli(['apply'], first.io)).toBe(0);
     const text = first.out.join('\n');
     expect(text).toContain('+ rule docker-hub');
     expect(text).toContain('rule docker-hub: validated upstream');
-    const second = capture();
+    const second = captureIo();
     expect(await runCli(['plan'], second.io)).toBe(0);
     expect(second.out.join('\n')).toMatch(/^No changes/);
   });

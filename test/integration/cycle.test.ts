@@ -1,15 +1,11 @@
 /** npm start's cycle, end to end on the sandbox: every step does what it should; --json for machines. */
 import { expect, it } from 'vitest';
 import { runCli } from '../../cli/main.js';
+import { captureIo } from '../support/cli-io.js';
 
 it('cache-keeper cycle --json reports every expectation met and exits 0', async () => {
-  const out: string[] = [];
-  const code = await runCli(['cycle', '--json'], {
-    out: (t) => out.push(t),
-    err: (t) => out.push(t),
-    isTty: false,
-    readStdin: async () => '',
-  });
+  const { io, out, err } = captureIo();
+  const code = await runCli(['cycle', '--json'], io);
   const result = JSON.parse(out.join('\n'));
   expect(result.expectations.filter((e: { ok: boolean }) => !e.ok)).toEqual([]);
   expect(code).toBe(0);
@@ -25,5 +21,5 @@ it('cache-keeper cycle --json reports every expectation met and exits 0', async 
   expect(result.nights[1].upstreamPulls.measured).toBe(4);
   expect(result.alarms.now).toEqual([]);
   // No token or password in anything the cycle prints.
-  expect(out.join('\n')).not.toMatch(/dckr_pat_[A-Za-z0-9_-]{10,}|"password"/);
+  expect([...out, ...err].join('\n')).not.toMatch(/dckr_pat_[A-Za-z0-9_-]{10,}|"password"/);
 });

@@ -1,41 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../../cli/main.js';
 import { ConfigError } from '../../../lib/config/errors.js';
-
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    io: {
-      out: (t: string) => out.push(t),
-      err: (t: string) => err.push(t),
-      isTty: false,
-      readStdin: async () => '',
-    },
-    out,
-    err,
-  };
-}
+import { captureIo } from '../../support/cli-io.js';
 
 describe('cache-keeper', () => {
   it('prints the usage and exits 2 without a command, 0 with --help', async () => {
-    const none = capture();
+    const none = captureIo();
     expect(await runCli([], none.io)).toBe(2);
     expect(none.out.join('')).toMatch(/^usage: cache-keeper <command>/);
-    expect(await runCli(['--help'], capture().io)).toBe(0);
+    expect(await runCli(['--help'], captureIo().io)).toBe(0);
   });
 
   it('refuses an unknown command or option with exit 2 and the usage', async () => {
-    const command = capture();
+    const command = captureIo();
     expect(await runCli(['frobnicate'], command.io)).toBe(2);
     expect(command.err.join('')).toMatch(/unknown command "frobnicate"/);
-    const option = capture();
+    const option = captureIo();
     expect(await runCli(['plan', '--bogus'], option.io)).toBe(2);
     expect(option.err.join('')).toMatch(/^cache-keeper: Unknown option '--bogus'[\s\S]*usage: cache-keeper/);
   });
 
   it('validate prints the desired state of the shipped config', async () => {
-    const run = capture();
+    const run = captureIo();
     expect(await runCli(['validate'], run.io)).toBe(0);
     expect(run.out.join('\n')).toContain(
       'rule docker-hub → registry-1.docker.io (credential ecr-pullthroughcache/docker-hub)',
@@ -44,12 +30,12 @@ describe('cache-keeper', () => {
 
   it('validate of a broken config fails with every problem and its path', async () => {
     await expect(
-      runCli(['validate', '--config', 'does-not-exist.yaml'], capture().io),
+      runCli(['validate', '--config', 'does-not-exist.yaml'], captureIo().io),
     ).rejects.toBeInstanceOf(ConfigError);
   });
 
   it('uri maps a docker pull reference onto the cache, given the registry host', async () => {
-    const run = capture();
+    const run = captureIo();
     expect(
       await runCli(
         [

@@ -12,6 +12,19 @@ const REPO_NAME = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]
 const PRINCIPAL_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/;
 
 export function ecrService(state: EcrState, clock: SandboxClock): AwsService {
+  const policyOf = (repo: Repository): string => {
+    if (repo.lifecyclePolicy) return repo.lifecyclePolicy;
+    throw new AwsError(
+      'LifecyclePolicyNotFoundException',
+      `Lifecycle policy does not exist for the repository with name '${repo.name}' in the registry with id '${state.account}'`,
+    );
+  };
+  const lifecycleOut = (repo: Repository, lifecyclePolicyText: string) => ({
+    registryId: state.account,
+    repositoryName: repo.name,
+    lifecyclePolicyText,
+  });
+
   const op = (
     name: string,
     write: boolean,
@@ -372,37 +385,18 @@ export function ecrService(state: EcrState, clock: SandboxClock): AwsService {
       }),
       ...op('GetLifecyclePolicy', false, (input) => {
         const repo = state.repo(input.repositoryName);
-        if (!repo.lifecyclePolicy) {
-          throw new AwsError(
-            'LifecyclePolicyNotFoundException',
-            `Lifecycle policy does not exist for the repository with name '${repo.name}' in the registry with id '${state.account}'`,
-          );
-        }
-        return {
-          registryId: state.account,
-          repositoryName: repo.name,
-          lifecyclePolicyText: repo.lifecyclePolicy,
-        };
+        return lifecycleOut(repo, policyOf(repo));
       }),
       ...op('PutLifecyclePolicy', true, (input) => {
         const repo = state.repo(input.repositoryName);
         repo.lifecyclePolicy = state.validateLifecycle(input.lifecyclePolicyText);
-        return {
-          registryId: state.account,
-          repositoryName: repo.name,
-          lifecyclePolicyText: repo.lifecyclePolicy,
-        };
+        return lifecycleOut(repo, repo.lifecyclePolicy);
       }),
       ...op('DeleteLifecyclePolicy', true, (input) => {
         const repo = state.repo(input.repositoryName);
-        if (!repo.lifecyclePolicy)
-          throw new AwsError(
-            'LifecyclePolicyNotFoundException',
-            `Lifecycle policy does not exist for the repository with name '${repo.name}'`,
-          );
-        const text = repo.lifecyclePolicy;
+        const text = policyOf(repo);
         repo.lifecyclePolicy = undefined;
-        return { registryId: state.account, repositoryName: repo.name, lifecyclePolicyText: text };
+        return lifecycleOut(repo, text);
       }),
       ...op('ListTagsForResource', false, (input) => ({ tags: state.repoByArn(input.resourceArn).tags })),
       ...op('TagResource', true, (input) => {

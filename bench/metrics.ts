@@ -4,7 +4,7 @@
  * concurrency vs one call at a time. Medians of BENCH_RUNS runs (default 3).
  */
 import { fork } from 'node:child_process';
-import { createAwsClients } from '../lib/aws/clients.js';
+import { type AwsClientOptions, createAwsClients } from '../lib/aws/clients.js';
 import { parseConfig } from '../lib/config/load.js';
 import { collectCacheMetrics } from '../lib/metrics/collect.js';
 import { startSandbox } from '../sandbox/index.js';
@@ -44,26 +44,22 @@ if (process.argv[2] === 'sandbox') {
     }
   }
   sandbox.faults.add({ match: /^ecr:Describe/, latencyMs: LATENCY_MS });
-  process.send!(sandbox.env);
+  process.send!(sandbox.clientOptions);
   process.on('disconnect', () => void sandbox.stop().then(() => process.exit(0)));
 } else {
   const child = fork(new URL(import.meta.url).pathname, ['sandbox'], { execArgv: ['--import', 'tsx'] });
-  Object.assign(
-    process.env,
-    await new Promise<Record<string, string>>((resolve) => child.once('message', resolve)),
-  );
-  await main();
+  await main(await new Promise<AwsClientOptions>((resolve) => child.once('message', resolve)));
   child.disconnect();
 }
 
-async function main() {
+async function main(sandbox: AwsClientOptions) {
   const config = (concurrency: number) =>
     parseConfig(`
 rules:
   - { prefix: docker-hub, upstream: docker-hub, credentialSecret: ecr-pullthroughcache/docker-hub }
 metrics: { concurrency: ${concurrency} }
 `);
-  const ecr = createAwsClients().ecr;
+  const ecr = createAwsClients(sandbox).ecr;
 
   async function measure(concurrency: number) {
     const times: number[] = [];

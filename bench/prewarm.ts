@@ -26,7 +26,6 @@ const seedImages = Array.from({ length: IMAGES }, (_, i) => ({
 
 async function boot(): Promise<{ sandbox: Sandbox; config: KeeperConfig }> {
   const sandbox = await startSandbox({ seed: { images: seedImages, pullLimit: 10_000 } });
-  Object.assign(process.env, sandbox.env);
   const config = parseConfig(`
 rules:
   - { prefix: docker-hub, upstream: docker-hub, credentialSecret: ecr-pullthroughcache/docker-hub, template: { lifecycle: { keepLast: 6 } } }
@@ -36,16 +35,17 @@ prewarm:
   maxUpstreamPullsPerRun: 1000
   images: [${seedImages.map((i) => `"${i.repository.replace('library/', '')}:${i.tag}"`).join(', ')}]
 `);
-  await reconcile(createAwsClients(), config);
+  await reconcile(createAwsClients(sandbox.clientOptions), config);
   sandbox.faults.add({ match: 'hub:', latencyMs: LATENCY_MS });
   return { sandbox, config };
 }
 
-async function keeperNight(config: KeeperConfig) {
-  const aws = createAwsClients();
+async function keeperNight(sandbox: Sandbox, config: KeeperConfig) {
+  const aws = createAwsClients(sandbox.clientOptions);
   return runPrewarm(config.prewarm.images, {
     ecr: aws.ecr,
     secrets: aws.secrets,
+    endpoints: sandbox.endpoints,
     config,
     deadline: Date.now() + 3_600_000,
   });
@@ -86,14 +86,14 @@ for (let run = 0; run < RUNS; run++) {
   {
     const { sandbox, config } = await boot();
     let t = performance.now();
-    const first = await keeperNight(config);
+    const first = await keeperNight(sandbox, config);
     keeperCold.push(performance.now() - t);
     if (first.counts.warmed !== IMAGES) throw new Error(`keeper warmed ${first.counts.warmed} of ${IMAGES}`);
     keeperFirstPulls.push(sandbox.hub.pulls.length);
     sandbox.clock.advanceHours(24);
     const before = sandbox.hub.pulls.length;
     t = performance.now();
-    await keeperNight(config);
+    await keeperNight(sandbox, config);
     keeperSecond.push(sandbox.hub.pulls.length - before);
     await sandbox.stop();
   }

@@ -14,7 +14,6 @@ const RUNS = 3;
 const LATENCY_MS = 5;
 
 const sandbox = await startSandbox();
-Object.assign(process.env, sandbox.env);
 const config = parseConfig(`
 rules:
   - { prefix: docker-hub, upstream: docker-hub, credentialSecret: ecr-pullthroughcache/docker-hub, template: { lifecycle: { keepLast: 6 } } }
@@ -27,7 +26,7 @@ const prefixes = config.rules.map((r) => r.prefix);
 for (let i = 0; i < REPOSITORIES; i++)
   sandbox.ecr.createRepository(`${prefixes[i % prefixes.length]}/library/image-${i}`);
 
-const clients = createAwsClients();
+const clients = createAwsClients(sandbox.clientOptions);
 await reconcile(clients, config); // brings everything in line, back-fill included
 
 async function measure(concurrency: number) {

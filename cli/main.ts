@@ -6,11 +6,17 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../lib/config/errors.js';
 import { loadConfig } from '../lib/config/load.js';
 import { redactText } from '../lib/runtime/redact.js';
-import { checkCommand, recordCommand, rotateCommand, stageCommand } from './commands/credential.js';
-import { cycleCommand } from './commands/cycle.js';
+import {
+  checkCommand,
+  cleanupCommand,
+  recordCommand,
+  rotateCommand,
+  stageCommand,
+} from './commands/credential.js';
 import { metricsCommand } from './commands/metrics.js';
 import { prewarmCommand, uriCommand } from './commands/prewarm.js';
 import { reconcileCommand } from './commands/reconcile.js';
+import { type CliSetup, commandDeps } from './deps.js';
 import { type CliIo, stdio } from './io.js';
 
 const USAGE = `usage: cache-keeper <command> [options]
@@ -24,6 +30,7 @@ commands:
   rotate              rotate the credential secret now (Secrets Manager calls rotateCredential)
   credential stage    stage a new token from stdin (--expires-at DATE [--uuid U]) and rotate to it
   credential record   record the expiry (--expires-at DATE [--uuid U]) of the token in the secret
+  credential cleanup  delete the Docker Hub tokens earlier rotations retired, once their grace period is over
   metrics             cache size, images, stale images and cost (--publish also sends them to CloudWatch)
   uri IMAGE...        print the cache reference CI should pull (node:22-alpine → <registry>/docker-hub/library/node:22-alpine)
   cycle               boot the sandbox and run the nightly cycle end to end
@@ -56,7 +63,11 @@ function parseCliArgs(argv: string[]) {
   });
 }
 
-export async function runCli(argv: string[], io: CliIo = stdio): Promise<number> {
+/**
+ * Runs one command. `setup` says where AWS and Docker Hub are (default: the environment, as the
+ * SDK reads it); tests and the sandbox hand in their own.
+ */
+export async function runCli(argv: string[], io: CliIo = stdio, setup: CliSetup = {}): Promise<number> {
   let parsed: ReturnType<typeof parseCliArgs>;
   try {
     parsed = parseCliArgs(argv);
@@ -71,7 +82,10 @@ export async function runCli(argv: string[], io: CliIo = stdio): Promise<number>
     io.out(USAGE);
     return command || values.help ? 0 : 2;
   }
-  const path = values.config ?? process.env.KEEPER_CONFIG ?? 'keeper.config.yaml';
+  const env = setup.env ?? process.env;
+  const path = values.config ?? env.KEEPER_CONFIG ?? 'keeper.config.yaml';
+  let built: ReturnType<typeof commandDeps> | undefined;
+  const deps = () => (built ??= commandDeps(loadConfig(path), setup));
   switch (command) {
     case 'validate': {
       const config = loadConfig(path);
@@ -92,13 +106,16 @@ export async function runCli(argv: string[], io: CliIo = stdio): Promise<number>
       }
       return 0;
     }
-    case 'cycle':
+    case 'cycle': {
+      // The sandbox is loaded only by the command that starts it.
+      const { cycleCommand } = await import('./commands/cycle.js');
       return cycleCommand(io, { json: values.json, config: values.config });
+    }
     case 'plan':
     case 'apply':
-      return reconcileCommand(loadConfig(path), io, { dryRun: command === 'plan', json: values.json });
+      return reconcileCommand(deps(), io, { dryRun: command === 'plan', json: values.json, env });
     case 'prewarm':
-      return prewarmCommand(loadConfig(path), io, { images: positionals.slice(1), json: values.json });
+      return prewarmCommand(deps(), io, { images: positionals.slice(1), json: values.json });
     case 'check':
     case 'rotate':
     case 'credential': {
@@ -110,18 +127,24 @@ export async function runCli(argv: string[], io: CliIo = stdio): Promise<number>
         rotationLambdaArn: values['rotation-lambda-arn'],
         readStdin: io.readStdin,
       };
-      const config = loadConfig(path);
-      if (command === 'check') return checkCommand(config, io, options);
-      if (command === 'rotate') return rotateCommand(config, io, options);
-      if (positionals[1] === 'stage') return stageCommand(config, io, options);
-      if (positionals[1] === 'record') return recordCommand(config, io, options);
-      io.err('usage: cache-keeper credential stage|record --expires-at DATE [--secret NAME] [--uuid UUID]');
+      if (command === 'check') return checkCommand(deps(), io, options);
+      if (command === 'rotate') return rotateCommand(deps(), io, options);
+      if (positionals[1] === 'stage') return stageCommand(deps(), io, options);
+      if (positionals[1] === 'record') return recordCommand(deps(), io, options);
+      if (positionals[1] === 'cleanup') return cleanupCommand(deps(), io, options);
+      io.err(
+        'usage: cache-keeper credential stage|record --expires-at DATE [--secret NAME] [--uuid UUID]\n       cache-keeper credential cleanup [--secret NAME]',
+      );
       return 2;
     }
     case 'metrics':
-      return metricsCommand(loadConfig(path), io, { json: values.json, publish: values.publish });
+      return metricsCommand(deps(), io, { json: values.json, publish: values.publish });
     case 'uri':
-      return uriCommand(loadConfig(path), io, { images: positionals.slice(1), registry: values.registry });
+      return uriCommand(deps().config, io, {
+        images: positionals.slice(1),
+        registry: values.registry,
+        deps,
+      });
     default:
       io.err(`cache-keeper: unknown command "${command}"\n\n${USAGE}`);
       return 2;

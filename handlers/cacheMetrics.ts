@@ -1,20 +1,31 @@
 /** Lambda `cacheMetrics`: hourly; cache size, image count, staleness and cost → CloudWatch. */
-import { sharedCloudWatch, sharedEcr } from '../lib/aws/clients.js';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { ECRClient } from '@aws-sdk/client-ecr';
 import { cacheMetrics } from '../lib/metrics/cache-metrics.js';
 import { type CacheReport, collectCacheMetrics } from '../lib/metrics/collect.js';
 import { publishMetrics } from '../lib/metrics/publish.js';
+import type { Runtime } from '../lib/runtime/deps.js';
 import { parseOptions } from '../lib/runtime/events.js';
-import { type HandlerDeps, keeperHandler } from '../lib/runtime/handler.js';
+import { type Invocation, keeperHandler } from '../lib/runtime/handler.js';
+import { lambdaEntry } from '../lib/runtime/lambda.js';
+
+export interface CacheMetricsDeps extends Runtime {
+  ecr: ECRClient;
+  cloudwatch: CloudWatchClient;
+}
 
 export interface CacheMetricsResult {
-  report: Omit<CacheReport, 'repositories'> & { repositories: CacheReport['repositories'] };
+  report: CacheReport;
   published: { calls: number; datums: number };
 }
 
-export async function runCacheMetrics(_event: unknown, deps: HandlerDeps): Promise<CacheMetricsResult> {
-  const report = await collectCacheMetrics(sharedEcr(), deps.config);
+export async function runCacheMetrics(
+  _event: unknown,
+  deps: Invocation<CacheMetricsDeps>,
+): Promise<CacheMetricsResult> {
+  const report = await collectCacheMetrics(deps.ecr, deps.config, { now: deps.now() });
   const metrics = cacheMetrics(report, deps.config.metrics.topRepositories);
-  const published = await publishMetrics(sharedCloudWatch(), deps.config.metrics.namespace, metrics);
+  const published = await publishMetrics(deps.cloudwatch, deps.config.metrics.namespace, metrics);
   deps.logger.info('cache metrics', { total: report.total, apiCalls: report.apiCalls, published });
   // The full repository list can be long; the invocation result keeps the top of it.
   return {
@@ -23,8 +34,13 @@ export async function runCacheMetrics(_event: unknown, deps: HandlerDeps): Promi
   };
 }
 
-export const handler = keeperHandler(
+export const createCacheMetricsHandler = keeperHandler(
   'cacheMetrics',
   (e) => parseOptions('cacheMetrics', e, {}),
   runCacheMetrics,
 );
+
+export const handler = lambdaEntry('cacheMetrics', createCacheMetricsHandler, (aws) => ({
+  ecr: new ECRClient(aws),
+  cloudwatch: new CloudWatchClient(aws),
+}));

@@ -1,13 +1,27 @@
 /** Lambda `checkCredential`: daily; CredentialValid and CredentialDaysToExpiry per credential secret. */
-import { sharedCloudWatch, sharedEcr, sharedSecrets } from '../lib/aws/clients.js';
-import { type CredentialCheck, checkCredentials, credentialMetrics } from '../lib/credential/check.js';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { ECRClient } from '@aws-sdk/client-ecr';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { type CredentialCheck, checkCredentials } from '../lib/credential/check.js';
+import { credentialMetrics } from '../lib/credential/metrics.js';
 import { publishMetrics } from '../lib/metrics/publish.js';
+import type { Runtime } from '../lib/runtime/deps.js';
 import { parseOptions } from '../lib/runtime/events.js';
-import { type HandlerDeps, keeperHandler } from '../lib/runtime/handler.js';
+import { type Invocation, keeperHandler } from '../lib/runtime/handler.js';
+import { lambdaEntry } from '../lib/runtime/lambda.js';
 
-export async function runCheckCredential(_event: unknown, deps: HandlerDeps): Promise<CredentialCheck[]> {
-  const checks = await checkCredentials({ ecr: sharedEcr(), secrets: sharedSecrets(), config: deps.config });
-  await publishMetrics(sharedCloudWatch(), deps.config.metrics.namespace, credentialMetrics(checks));
+export interface CheckCredentialDeps extends Runtime {
+  ecr: ECRClient;
+  secrets: SecretsManagerClient;
+  cloudwatch: CloudWatchClient;
+}
+
+export async function runCheckCredential(
+  _event: unknown,
+  deps: Invocation<CheckCredentialDeps>,
+): Promise<CredentialCheck[]> {
+  const checks = await checkCredentials(deps);
+  await publishMetrics(deps.cloudwatch, deps.config.metrics.namespace, credentialMetrics(checks));
   for (const check of checks) {
     const log = check.valid ? deps.logger.info : deps.logger.warn;
     log(`credential ${check.secretName}: ${check.state}`, { ...check });
@@ -15,8 +29,14 @@ export async function runCheckCredential(_event: unknown, deps: HandlerDeps): Pr
   return checks;
 }
 
-export const handler = keeperHandler(
+export const createCheckCredentialHandler = keeperHandler(
   'checkCredential',
   (e) => parseOptions('checkCredential', e, {}),
   runCheckCredential,
 );
+
+export const handler = lambdaEntry('checkCredential', createCheckCredentialHandler, (aws) => ({
+  ecr: new ECRClient(aws),
+  secrets: new SecretsManagerClient(aws),
+  cloudwatch: new CloudWatchClient(aws),
+}));

@@ -1,15 +1,24 @@
 /** Lambda `pullEvents`: ECR pull-through cache events → UpstreamPullFailures metric and a log line. */
-import { sharedCloudWatch } from '../lib/aws/clients.js';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { publishMetrics } from '../lib/metrics/publish.js';
 import {
   type PullThroughEvent,
   parsePullThroughEvent,
   pullEventMetrics,
 } from '../lib/metrics/pull-events.js';
-import { type HandlerDeps, keeperHandler } from '../lib/runtime/handler.js';
+import type { Runtime } from '../lib/runtime/deps.js';
+import { type Invocation, keeperHandler } from '../lib/runtime/handler.js';
+import { lambdaEntry } from '../lib/runtime/lambda.js';
 
-export async function runPullEvents(event: PullThroughEvent, deps: HandlerDeps): Promise<PullThroughEvent> {
-  await publishMetrics(sharedCloudWatch(), deps.config.metrics.namespace, pullEventMetrics(event));
+export interface PullEventsDeps extends Runtime {
+  cloudwatch: CloudWatchClient;
+}
+
+export async function runPullEvents(
+  event: PullThroughEvent,
+  deps: Invocation<PullEventsDeps>,
+): Promise<PullThroughEvent> {
+  await publishMetrics(deps.cloudwatch, deps.config.metrics.namespace, pullEventMetrics(event));
   if (event.status === 'FAILED') {
     deps.logger.warn(
       `upstream pull failed: ${event.repository}:${event.tag ?? '?'} (${event.failureCode ?? 'no code'})`,
@@ -25,4 +34,8 @@ export async function runPullEvents(event: PullThroughEvent, deps: HandlerDeps):
   return event;
 }
 
-export const handler = keeperHandler('pullEvents', parsePullThroughEvent, runPullEvents);
+export const createPullEventsHandler = keeperHandler('pullEvents', parsePullThroughEvent, runPullEvents);
+
+export const handler = lambdaEntry('pullEvents', createPullEventsHandler, (aws) => ({
+  cloudwatch: new CloudWatchClient(aws),
+}));

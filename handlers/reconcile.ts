@@ -1,17 +1,28 @@
 /**
- * Lambda `reconcile`: daily schedule, or by hand (`{"dryRun": true}` for a plan only). Returns the
- * plan and what was applied; fails the invocation when something could not be applied, so the
- * function-error alarm fires.
+ * Lambda `reconcile`: daily schedule, or by hand (`{"dryRun": true}` for a plan only; a scheduled
+ * event may carry `"dryRun": true` too). Returns the plan and what was applied; fails the
+ * invocation when something could not be applied, so the function-error alarm fires.
  */
-import { sharedEcr, sharedSecrets } from '../lib/aws/clients.js';
+import { ECRClient } from '@aws-sdk/client-ecr';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { exclusionPrincipal, type PrewarmRoleSetting, prewarmRoleFromEnv } from '../lib/ecr/exclusion.js';
 import { formatReconcile } from '../lib/ecr/format.js';
 import { type ReconcileReport, reconcile } from '../lib/ecr/reconcile.js';
+import type { Runtime } from '../lib/runtime/deps.js';
 import { KeeperError } from '../lib/runtime/errors.js';
 import { parseOptions } from '../lib/runtime/events.js';
-import { type HandlerDeps, keeperHandler } from '../lib/runtime/handler.js';
+import { type Invocation, keeperHandler } from '../lib/runtime/handler.js';
+import { lambdaEntry } from '../lib/runtime/lambda.js';
 
 export class ReconcileFailedError extends KeeperError {
   override name = 'ReconcileFailedError';
+}
+
+export interface ReconcileDeps extends Runtime {
+  ecr: ECRClient;
+  secrets: SecretsManagerClient;
+  /** The pre-warm role the deployment names (registered as a pull-time update exclusion). */
+  prewarmRole?: PrewarmRoleSetting;
 }
 
 export const parseReconcileEvent = (event: unknown) => ({
@@ -19,26 +30,13 @@ export const parseReconcileEvent = (event: unknown) => ({
   ...parseOptions('reconcile', event, { dryRun: 'boolean' }),
 });
 
-/**
- * The pre-warm function's role, registered as a pull-time update exclusion: KEEPER_PREWARM_ROLE_ARN,
- * or KEEPER_PREWARM_ROLE_NAME completed with the partition and account of this function's own ARN.
- */
-export function prewarmRoleArn(
-  lambda: { invokedFunctionArn?: string },
-  env: NodeJS.ProcessEnv = process.env,
-): string | undefined {
-  if (env.KEEPER_PREWARM_ROLE_ARN) return env.KEEPER_PREWARM_ROLE_ARN;
-  const name = env.KEEPER_PREWARM_ROLE_NAME;
-  const [, partition, , , account] = lambda.invokedFunctionArn?.split(':') ?? [];
-  return name && partition && account && /^\d{12}$/.test(account)
-    ? `arn:${partition}:iam::${account}:role/${name}`
-    : undefined;
-}
-
-export async function runReconcile(event: { dryRun: boolean }, deps: HandlerDeps): Promise<ReconcileReport> {
-  const report = await reconcile({ ecr: sharedEcr(), secrets: sharedSecrets() }, deps.config, {
+export async function runReconcile(
+  event: { dryRun: boolean },
+  deps: Invocation<ReconcileDeps>,
+): Promise<ReconcileReport> {
+  const report = await reconcile(deps, deps.config, {
     dryRun: event.dryRun,
-    exclusionPrincipalArn: prewarmRoleArn(deps.lambda ?? {}),
+    exclusionPrincipalArn: exclusionPrincipal(deps.config, deps.prewarmRole, deps.lambda?.invokedFunctionArn),
   });
   deps.logger.info('reconcile report', {
     dryRun: event.dryRun,
@@ -57,4 +55,10 @@ export async function runReconcile(event: { dryRun: boolean }, deps: HandlerDeps
   return report;
 }
 
-export const handler = keeperHandler('reconcile', parseReconcileEvent, runReconcile);
+export const createReconcileHandler = keeperHandler('reconcile', parseReconcileEvent, runReconcile);
+
+export const handler = lambdaEntry('reconcile', createReconcileHandler, (aws, env) => ({
+  ecr: new ECRClient(aws),
+  secrets: new SecretsManagerClient(aws),
+  prewarmRole: prewarmRoleFromEnv(env),
+}));

@@ -2,15 +2,23 @@
  * Lambda `rotateCredential`: invoked by Secrets Manager once per rotation step. A failed step fails
  * the invocation, so Secrets Manager stops the rotation and AWSCURRENT stays on the working token.
  */
-import { sharedEcr, sharedSecrets } from '../lib/aws/clients.js';
+import { ECRClient } from '@aws-sdk/client-ecr';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ROTATION_STEPS, type RotationEvent, rotateStep, type StepResult } from '../lib/credential/rotate.js';
+import type { Runtime } from '../lib/runtime/deps.js';
 import { InvalidEventError } from '../lib/runtime/errors.js';
-import { type HandlerDeps, keeperHandler } from '../lib/runtime/handler.js';
+import { type Invocation, keeperHandler } from '../lib/runtime/handler.js';
+import { lambdaEntry } from '../lib/runtime/lambda.js';
+
+export interface RotateCredentialDeps extends Runtime {
+  ecr: ECRClient;
+  secrets: SecretsManagerClient;
+}
 
 export function parseRotationEvent(event: unknown): RotationEvent {
   const e = event as Record<string, unknown> | null;
   const problems: string[] = [];
-  if (!e || typeof e !== 'object')
+  if (!e || typeof e !== 'object' || Array.isArray(e))
     throw new InvalidEventError('rotateCredential: the event must be a Secrets Manager rotation event');
   if (!ROTATION_STEPS.includes(e.Step as RotationEvent['Step']))
     problems.push(`Step must be one of ${ROTATION_STEPS.join(', ')}`);
@@ -25,8 +33,11 @@ export function parseRotationEvent(event: unknown): RotationEvent {
   };
 }
 
-export async function runRotation(event: RotationEvent, deps: HandlerDeps): Promise<StepResult> {
-  const result = await rotateStep(event, { secrets: sharedSecrets(), ecr: sharedEcr(), config: deps.config });
+export async function runRotation(
+  event: RotationEvent,
+  deps: Invocation<RotateCredentialDeps>,
+): Promise<StepResult> {
+  const result = await rotateStep(event, deps);
   deps.logger.info(`rotation ${event.Step}: ${result.outcome}`, {
     secretId: event.SecretId,
     ClientRequestToken: event.ClientRequestToken,
@@ -35,4 +46,13 @@ export async function runRotation(event: RotationEvent, deps: HandlerDeps): Prom
   return result;
 }
 
-export const handler = keeperHandler('rotateCredential', parseRotationEvent, runRotation);
+export const createRotateCredentialHandler = keeperHandler(
+  'rotateCredential',
+  parseRotationEvent,
+  runRotation,
+);
+
+export const handler = lambdaEntry('rotateCredential', createRotateCredentialHandler, (aws) => ({
+  ecr: new ECRClient(aws),
+  secrets: new SecretsManagerClient(aws),
+}));

@@ -6,6 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { AwsClientOptions } from '../lib/aws/clients.js';
+import type { Endpoints } from '../lib/registry/upstreams.js';
 import { CloudWatchSandbox } from './aws/cloudwatch.js';
 import { EcrState } from './aws/ecr.js';
 import { ecrService } from './aws/ecr-api.js';
@@ -45,8 +47,11 @@ export interface Sandbox {
   clock: SandboxClock;
   faults: FaultInjector;
   urls: { aws: string; registry: string; dockerHub: string; hubApi: string };
-  /** Environment that points the SDK, the CLI and the handlers at the sandbox. */
+  /** Environment that points the SDK, the CLI and the handlers at the sandbox (another process's). */
   env: Record<string, string>;
+  /** The same, as data for code in this process: AWS client options and the keeper's endpoints. */
+  clientOptions: AwsClientOptions & { endpoint: string; region: string };
+  endpoints: Endpoints;
   ecr: EcrState;
   ecrRegistry: EcrRegistry;
   secrets: SecretsManagerSandbox;
@@ -145,6 +150,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       AWS_SECRET_ACCESS_KEY: 'sandbox-secret-key-not-a-real-one',
       KEEPER_UPSTREAM_REGISTRIES: `registry-1.docker.io=${dockerHub.url}`,
       KEEPER_DOCKERHUB_API_URL: hubApiServer.url,
+    },
+    clientOptions: {
+      endpoint: aws.url,
+      region,
+      credentials: { accessKeyId: 'AKIASANDBOXKEEPER', secretAccessKey: 'sandbox-secret-key-not-a-real-one' },
+    },
+    endpoints: {
+      upstreamRegistries: { 'registry-1.docker.io': dockerHub.url },
+      dockerHubApi: hubApiServer.url,
     },
     ecr,
     ecrRegistry,

@@ -1,27 +1,25 @@
 /** cache-keeper prewarm [IMAGE…] | cache-keeper uri IMAGE… */
 import { GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
-import { createAwsClients } from '../../lib/aws/clients.js';
 import { cacheRepositoryName, resolveImage } from '../../lib/config/images.js';
 import type { KeeperConfig } from '../../lib/config/load.js';
 import { formatImageLine, formatPrewarm } from '../../lib/prewarm/report.js';
 import { runPrewarm } from '../../lib/prewarm/run.js';
+import type { CommandDeps } from '../deps.js';
 import type { CliIo } from '../io.js';
 
 export async function prewarmCommand(
-  config: KeeperConfig,
+  deps: CommandDeps,
   io: CliIo,
   options: { images: string[]; json: boolean },
 ): Promise<number> {
-  const clients = createAwsClients();
+  const { config } = deps;
   const images = options.images.length
     ? options.images.map((i) => resolveImage(config, i))
     : config.prewarm.images;
   const progress = io.isTty && !options.json;
   const report = await runPrewarm(images, {
-    ecr: clients.ecr,
-    secrets: clients.secrets,
-    config,
-    deadline: Date.now() + 3_600_000,
+    ...deps,
+    deadline: deps.now() + 3_600_000,
     onImage: progress
       ? (result, done, total) =>
           io.out(`[${String(done).padStart(String(total).length)}/${total}] ${formatImageLine(result)}`)
@@ -41,7 +39,7 @@ export async function prewarmCommand(
 export async function uriCommand(
   config: KeeperConfig,
   io: CliIo,
-  options: { images: string[]; registry?: string },
+  options: { images: string[]; registry?: string; deps: () => CommandDeps },
 ): Promise<number> {
   if (options.images.length === 0) {
     io.err('cache-keeper uri: name at least one image, e.g. cache-keeper uri node:22-alpine');
@@ -49,7 +47,7 @@ export async function uriCommand(
   }
   let host = options.registry;
   if (!host) {
-    const auth = await createAwsClients().ecr.send(new GetAuthorizationTokenCommand({}));
+    const auth = await options.deps().ecr.send(new GetAuthorizationTokenCommand({}));
     host = new URL(auth.authorizationData![0]!.proxyEndpoint!).host;
   }
   for (const text of options.images) {

@@ -1,19 +1,18 @@
 /** cache-keeper plan | apply */
-import { createAwsClients } from '../../lib/aws/clients.js';
-import type { KeeperConfig } from '../../lib/config/load.js';
+import { exclusionPrincipal, prewarmRoleFromEnv } from '../../lib/ecr/exclusion.js';
 import { formatReconcile } from '../../lib/ecr/format.js';
 import { reconcile } from '../../lib/ecr/reconcile.js';
+import type { CommandDeps } from '../deps.js';
 import type { CliIo } from '../io.js';
 
 export async function reconcileCommand(
-  config: KeeperConfig,
+  deps: CommandDeps,
   io: CliIo,
-  options: { dryRun: boolean; json: boolean },
+  options: { dryRun: boolean; json: boolean; env: NodeJS.ProcessEnv },
 ): Promise<number> {
-  const clients = createAwsClients();
-  const report = await reconcile(clients, config, {
+  const report = await reconcile(deps, deps.config, {
     dryRun: options.dryRun,
-    exclusionPrincipalArn: process.env.KEEPER_PREWARM_ROLE_ARN || undefined,
+    exclusionPrincipalArn: exclusionPrincipal(deps.config, prewarmRoleFromEnv(options.env)),
   });
   io.out(
     options.json

@@ -10,29 +10,28 @@
  * The result says what happened and whether each step did what it should.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { appendFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
-import type { Context } from 'aws-lambda';
-import { handler as cacheMetricsHandler } from '../../handlers/cacheMetrics.js';
-import { handler as checkCredentialHandler } from '../../handlers/checkCredential.js';
-import { handler as prewarmHandler } from '../../handlers/prewarm.js';
-import { handler as pullEventsHandler } from '../../handlers/pullEvents.js';
-import { handler as reconcileHandler } from '../../handlers/reconcile.js';
-import { handler as rotateCredentialHandler } from '../../handlers/rotateCredential.js';
-import { createAwsClients, resetSharedClients } from '../../lib/aws/clients.js';
+import { createCacheMetricsHandler } from '../../handlers/cacheMetrics.js';
+import { createCheckCredentialHandler } from '../../handlers/checkCredential.js';
+import { createPrewarmHandler } from '../../handlers/prewarm.js';
+import { createPullEventsHandler } from '../../handlers/pullEvents.js';
+import { createReconcileHandler } from '../../handlers/reconcile.js';
+import { createRotateCredentialHandler } from '../../handlers/rotateCredential.js';
+import { createAwsClients } from '../../lib/aws/clients.js';
 import { loadConfig } from '../../lib/config/load.js';
-import { writeResolvedConfig } from '../../lib/config/resolved.js';
 import type { CredentialCheck } from '../../lib/credential/check.js';
 import type { ReconcileReport } from '../../lib/ecr/reconcile.js';
 import { alarmDefinitions, wouldFire } from '../../lib/metrics/alarms.js';
 import type { CacheReport } from '../../lib/metrics/collect.js';
 import type { ImageResult, PrewarmReport } from '../../lib/prewarm/report.js';
-import { resetContainerConfig } from '../../lib/runtime/handler.js';
+import { createRuntime } from '../../lib/runtime/deps.js';
+import { createLogger, type LogEntry } from '../../lib/runtime/logger.js';
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
 import { CREDENTIAL_SECRET } from '../../sandbox/seed.js';
-import { type LogEntry, withCapturedLogs } from './logs.js';
+import { localLambdaContext } from '../lambda-context.js';
 
 export const RELEASED_IMAGES = [
   { repository: 'library/node', tag: '22-alpine', image: 'node:22-alpine' },
@@ -75,23 +74,8 @@ export interface CycleOptions {
   onStep?: (text: string) => void;
 }
 
-function lambdaContext(functionName: string): Context {
-  const deadline = Date.now() + TIMEOUTS[functionName]! * 1000;
-  return {
-    functionName: `ecr-cache-keeper-local-${functionName}`,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:ecr-cache-keeper-local-${functionName}`,
-    memoryLimitInMB: '256',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/ecr-cache-keeper-local-${functionName}`,
-    logStreamName: 'local',
-    callbackWaitsForEmptyEventLoop: false,
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-  };
-}
+const lambdaContext = (functionName: string) =>
+  localLambdaContext(functionName, { remainingMs: TIMEOUTS[functionName]! * 1000 });
 
 const scheduledEvent = () => ({
   version: '0',
@@ -129,144 +113,145 @@ export async function runCycle(options: CycleOptions = {}): Promise<CycleResult>
   const work = mkdtempSync(join(tmpdir(), 'ecr-cache-keeper-cycle-'));
   const logFile = join(work, 'handlers.log');
   const sandbox = await startSandbox({ seed: { patExpiresInDays: 10 } });
-  const saved = { ...process.env };
-  Object.assign(process.env, sandbox.env, {
-    KEEPER_RESOLVED_CONFIG: writeResolvedConfig(config, join(work, 'keeper.resolved.json')),
-  });
-  resetSharedClients();
-  resetContainerConfig();
-  sandbox.secrets.rotationFunctions.set(ROTATION_ARN, (event) =>
-    rotateCredentialHandler(event, lambdaContext('rotateCredential')),
-  );
 
+  // The handlers' log entries reach this process as data: written to the log file, and the
+  // pre-warm's per-image entries drive the progress display.
   let night = 0;
   let done = 0;
-  const onLog = (entry: LogEntry) => {
+  const sink = (entry: LogEntry) => {
+    appendFileSync(logFile, `${JSON.stringify(entry)}\n`);
     if (entry.function === 'prewarm' && entry.message === 'image' && options.onImage) {
       done++;
       options.onImage(entry as unknown as ImageResult, done, config.prewarm.images.length, night);
     }
   };
+  // Every handler built as Lambda builds it, with the sandbox's clients and endpoints handed in.
+  const deps = {
+    ...createRuntime(config, { logger: createLogger({ sink }), endpoints: sandbox.endpoints }),
+    ...createAwsClients(sandbox.clientOptions),
+  };
+  const reconcileHandler = createReconcileHandler(deps);
+  const checkCredentialHandler = createCheckCredentialHandler(deps);
+  const rotateCredentialHandler = createRotateCredentialHandler(deps);
+  const prewarmHandler = createPrewarmHandler(deps);
+  const pullEventsHandler = createPullEventsHandler(deps);
+  const cacheMetricsHandler = createCacheMetricsHandler(deps);
+  sandbox.secrets.rotationFunctions.set(ROTATION_ARN, (event) =>
+    rotateCredentialHandler(event, lambdaContext('rotateCredential')),
+  );
+
   const expectations: Expectation[] = [];
   const expect = (stepName: string, ok: boolean, detail: string) =>
     expectations.push({ step: stepName, ok, detail });
 
   try {
-    return await withCapturedLogs(logFile, onLog, async () => {
-      step('reconcile: plan');
-      const plan = (await reconcileHandler({ dryRun: true }, lambdaContext('reconcile'))) as ReconcileReport;
-      step('reconcile: apply');
-      const applied = (await reconcileHandler(
-        scheduledEvent(),
-        lambdaContext('reconcile'),
-      )) as ReconcileReport;
-      expect(
-        'reconcile',
-        applied.result.ok && applied.result.applied.length === plan.plan.changes.length,
-        `${applied.result.applied.length} change(s) applied, rule validated: ${applied.result.validations.every((v) => v.isValid)}`,
-      );
+    step('reconcile: plan');
+    const plan = (await reconcileHandler({ dryRun: true }, lambdaContext('reconcile'))) as ReconcileReport;
+    step('reconcile: apply');
+    const applied = (await reconcileHandler(scheduledEvent(), lambdaContext('reconcile'))) as ReconcileReport;
+    expect(
+      'reconcile',
+      applied.result.ok && applied.result.applied.length === plan.plan.changes.length,
+      `${applied.result.applied.length} change(s) applied, rule validated: ${applied.result.validations.every((v) => v.isValid)}`,
+    );
 
-      step('token: check');
-      const [tokenBefore] = (await checkCredentialHandler(
-        scheduledEvent(),
-        lambdaContext('checkCredential'),
-      )) as CredentialCheck[];
-      expect(
-        'token check',
-        tokenBefore!.state === 'expiring',
-        `state ${tokenBefore!.state}, ${tokenBefore!.expiry.daysLeft ?? '?'} days left`,
-      );
-      const alarmsBefore = firingAlarms(sandbox, config);
+    step('token: check');
+    const [tokenBefore] = (await checkCredentialHandler(
+      scheduledEvent(),
+      lambdaContext('checkCredential'),
+    )) as CredentialCheck[];
+    expect(
+      'token check',
+      tokenBefore!.state === 'expiring',
+      `state ${tokenBefore!.state}, ${tokenBefore!.expiry.daysLeft ?? '?'} days left`,
+    );
+    const alarmsBefore = firingAlarms(sandbox, config);
 
-      step('token: rotate (managed)');
-      await createAwsClients().secrets.send(
-        new RotateSecretCommand({
-          SecretId: CREDENTIAL_SECRET,
-          RotationLambdaARN: ROTATION_ARN,
-          RotationRules: { ScheduleExpression: 'rate(30 days)' },
-        }),
-      );
-      const rotation = sandbox.secrets.rotations.at(-1)!;
-      const [tokenAfter] = (await checkCredentialHandler(
-        scheduledEvent(),
-        lambdaContext('checkCredential'),
-      )) as CredentialCheck[];
-      expect(
-        'token rotation',
-        rotation.succeeded && tokenAfter!.state === 'valid',
-        `rotation ${rotation.succeeded ? 'succeeded' : 'failed'}; now ${tokenAfter!.state}, ${tokenAfter!.expiry.daysLeft ?? '?'} days left`,
-      );
+    step('token: rotate (managed)');
+    await deps.secrets.send(
+      new RotateSecretCommand({
+        SecretId: CREDENTIAL_SECRET,
+        RotationLambdaARN: ROTATION_ARN,
+        RotationRules: { ScheduleExpression: 'rate(30 days)' },
+      }),
+    );
+    const rotation = sandbox.secrets.rotations.at(-1)!;
+    const [tokenAfter] = (await checkCredentialHandler(
+      scheduledEvent(),
+      lambdaContext('checkCredential'),
+    )) as CredentialCheck[];
+    expect(
+      'token rotation',
+      rotation.succeeded && tokenAfter!.state === 'valid',
+      `rotation ${rotation.succeeded ? 'succeeded' : 'failed'}; now ${tokenAfter!.state}, ${tokenAfter!.expiry.daysLeft ?? '?'} days left`,
+    );
 
-      const nights: PrewarmReport[] = [];
-      night = 1;
-      step('pre-warm: night 1');
-      nights.push((await prewarmHandler(scheduledEvent(), lambdaContext('prewarm'))) as PrewarmReport);
-      expect(
-        'pre-warm night 1',
-        nights[0]!.counts.failed === 0 && nights[0]!.counts.warmed === config.prewarm.images.length,
-        `${nights[0]!.counts.warmed} warmed, ${nights[0]!.counts.failed} failed`,
-      );
+    const nights: PrewarmReport[] = [];
+    night = 1;
+    step('pre-warm: night 1');
+    nights.push((await prewarmHandler(scheduledEvent(), lambdaContext('prewarm'))) as PrewarmReport);
+    expect(
+      'pre-warm night 1',
+      nights[0]!.counts.failed === 0 && nights[0]!.counts.warmed === config.prewarm.images.length,
+      `${nights[0]!.counts.warmed} warmed, ${nights[0]!.counts.failed} failed`,
+    );
 
-      step('upstream: two images released; a day passes');
-      for (const r of RELEASED_IMAGES) sandbox.hub.release(r.repository, r.tag);
-      sandbox.clock.advanceHours(25);
-      night = 2;
-      done = 0;
-      step('pre-warm: night 2');
-      nights.push((await prewarmHandler(scheduledEvent(), lambdaContext('prewarm'))) as PrewarmReport);
-      const warmedSecond = nights[1]!.images
-        .filter((i) => i.status === 'warmed')
-        .map((i) => i.image)
-        .sort();
-      const releasedNames = RELEASED_IMAGES.map((r) => r.image).sort();
-      expect(
-        'pre-warm night 2',
-        JSON.stringify(warmedSecond) === JSON.stringify(releasedNames) &&
-          nights[1]!.counts.skipped === config.prewarm.images.length - releasedNames.length,
-        `warmed ${warmedSecond.join(', ') || 'nothing'}; ${nights[1]!.counts.skipped} unchanged; ${nights[1]!.upstreamPulls.measured ?? nights[1]!.upstreamPulls.estimated} pulls`,
-      );
+    step('upstream: two images released; a day passes');
+    for (const r of RELEASED_IMAGES) sandbox.hub.release(r.repository, r.tag);
+    sandbox.clock.advanceHours(25);
+    night = 2;
+    done = 0;
+    step('pre-warm: night 2');
+    nights.push((await prewarmHandler(scheduledEvent(), lambdaContext('prewarm'))) as PrewarmReport);
+    const warmedSecond = nights[1]!.images
+      .filter((i) => i.status === 'warmed')
+      .map((i) => i.image)
+      .sort();
+    const releasedNames = RELEASED_IMAGES.map((r) => r.image).sort();
+    expect(
+      'pre-warm night 2',
+      JSON.stringify(warmedSecond) === JSON.stringify(releasedNames) &&
+        nights[1]!.counts.skipped === config.prewarm.images.length - releasedNames.length,
+      `warmed ${warmedSecond.join(', ') || 'nothing'}; ${nights[1]!.counts.skipped} unchanged; ${nights[1]!.upstreamPulls.measured ?? nights[1]!.upstreamPulls.estimated} pulls`,
+    );
 
-      step('pull-through events');
-      const events = [...sandbox.ecrRegistry.events];
-      for (const event of events) await pullEventsHandler(event, lambdaContext('pullEvents'));
-      const failedEvents = events.filter((e) => e.detail['sync-status'] === 'FAILED').length;
+    step('pull-through events');
+    const events = [...sandbox.ecrRegistry.events];
+    for (const event of events) await pullEventsHandler(event, lambdaContext('pullEvents'));
+    const failedEvents = events.filter((e) => e.detail['sync-status'] === 'FAILED').length;
 
-      step('cache metrics');
-      const metrics = (await cacheMetricsHandler(scheduledEvent(), lambdaContext('cacheMetrics'))) as {
-        report: CacheReport;
-      };
-      expect(
-        'cache metrics',
-        metrics.report.total.images > 0 &&
-          sandbox.cloudwatch.latest(config.metrics.namespace, 'CacheImages') === metrics.report.total.images,
-        `${metrics.report.total.images} images published`,
-      );
-      const alarmsNow = firingAlarms(sandbox, config);
-      expect(
-        'alarms',
-        alarmsBefore.some((a) => a.startsWith('token expiring')) && alarmsNow.length === 0,
-        `before rotation: ${alarmsBefore.join(', ') || 'none'}; now: ${alarmsNow.join(', ') || 'none'}`,
-      );
+    step('cache metrics');
+    const metrics = (await cacheMetricsHandler(scheduledEvent(), lambdaContext('cacheMetrics'))) as {
+      report: CacheReport;
+    };
+    expect(
+      'cache metrics',
+      metrics.report.total.images > 0 &&
+        sandbox.cloudwatch.latest(config.metrics.namespace, 'CacheImages') === metrics.report.total.images,
+      `${metrics.report.total.images} images published`,
+    );
+    const alarmsNow = firingAlarms(sandbox, config);
+    expect(
+      'alarms',
+      alarmsBefore.some((a) => a.startsWith('token expiring')) && alarmsNow.length === 0,
+      `before rotation: ${alarmsBefore.join(', ') || 'none'}; now: ${alarmsNow.join(', ') || 'none'}`,
+    );
 
-      return {
-        ok: expectations.every((e) => e.ok),
-        expectations,
-        reconcile: { plan: plan.plan.changes, applied: applied.result },
-        tokenBefore: tokenBefore!,
-        rotation: { succeeded: rotation.succeeded, steps: rotation.steps },
-        tokenAfter: tokenAfter!,
-        nights,
-        released: releasedNames,
-        pullEvents: { total: events.length, failed: failedEvents },
-        cache: metrics.report,
-        alarms: { beforeRotation: alarmsBefore, now: alarmsNow },
-        logFile,
-      };
-    });
+    return {
+      ok: expectations.every((e) => e.ok),
+      expectations,
+      reconcile: { plan: plan.plan.changes, applied: applied.result },
+      tokenBefore: tokenBefore!,
+      rotation: { succeeded: rotation.succeeded, steps: rotation.steps },
+      tokenAfter: tokenAfter!,
+      nights,
+      released: releasedNames,
+      pullEvents: { total: events.length, failed: failedEvents },
+      cache: metrics.report,
+      alarms: { beforeRotation: alarmsBefore, now: alarmsNow },
+      logFile,
+    };
   } finally {
-    process.env = saved;
-    resetSharedClients();
-    resetContainerConfig();
     await sandbox.stop();
   }
 }

@@ -1,10 +1,8 @@
 /**
- * The one place AWS clients are built. Endpoints follow the SDK's own rules (AWS_ENDPOINT_URL,
- * AWS_ENDPOINT_URL_ECR, AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL_CLOUDWATCH), which is
- * how the sandbox is reached; `endpoint` overrides them all, for tests.
- *
- * Handlers take only the shared client they use (`sharedEcr()`…), so each bundle carries only
- * the SDK clients its function needs.
+ * The one place AWS clients are built. Region, endpoints and credentials come from the options,
+ * else from the environment given (the SDK's own variables: AWS_REGION, AWS_ENDPOINT_URL and the
+ * per-service AWS_ENDPOINT_URL_*, the credential chain), which is how the Lambda default and the
+ * CLI reach AWS; the cycle and the tests hand the sandbox's endpoint and credentials in directly.
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ECRClient } from '@aws-sdk/client-ecr';
@@ -19,40 +17,28 @@ export interface AwsClients {
 export interface AwsClientOptions {
   region?: string;
   endpoint?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   /** Attempts per call, adaptive retry mode (client-side rate limiting for Describe* throttling). */
   maxAttempts?: number;
 }
 
-export function awsClientConfig(options: AwsClientOptions = {}) {
+export type AwsClientConfig = ReturnType<typeof awsClientConfig>;
+
+export function awsClientConfig(options: AwsClientOptions = {}, env: NodeJS.ProcessEnv = process.env) {
   return {
-    region: options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    region: options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
     retryMode: 'adaptive',
     maxAttempts: options.maxAttempts ?? 5,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
   };
 }
 
-export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
-  const config = awsClientConfig(options);
+export function createAwsClients(options: AwsClientOptions = {}, env?: NodeJS.ProcessEnv): AwsClients {
+  const config = awsClientConfig(options, env);
   return {
     ecr: new ECRClient(config),
     secrets: new SecretsManagerClient(config),
     cloudwatch: new CloudWatchClient(config),
   };
-}
-
-// One client of each kind per Lambda container, created on first use.
-let ecr: ECRClient | undefined;
-let secrets: SecretsManagerClient | undefined;
-let cloudwatch: CloudWatchClient | undefined;
-
-export const sharedEcr = (): ECRClient => (ecr ??= new ECRClient(awsClientConfig()));
-export const sharedSecrets = (): SecretsManagerClient =>
-  (secrets ??= new SecretsManagerClient(awsClientConfig()));
-export const sharedCloudWatch = (): CloudWatchClient =>
-  (cloudwatch ??= new CloudWatchClient(awsClientConfig()));
-
-/** Drops the shared clients (the CLI and tests point them at a new endpoint between runs). */
-export function resetSharedClients(): void {
-  ecr = secrets = cloudwatch = undefined;
 }

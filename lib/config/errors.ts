@@ -1,3 +1,5 @@
+import { KeeperError } from '../runtime/errors.js';
+
 /** Config problems, each with the path in the file where it is. */
 export interface ConfigProblem {
   /** Where in the file: `rules[1].prefix`, or `(file)` for the document as a whole. */
@@ -5,7 +7,7 @@ export interface ConfigProblem {
   message: string;
 }
 
-export class ConfigError extends Error {
+export class ConfigError extends KeeperError {
   override name = 'ConfigError';
   constructor(
     readonly source: string,

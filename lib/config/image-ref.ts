@@ -3,6 +3,8 @@
  * `node` → docker.io/library/node:latest. Pre-warm works by tag only: ECR cannot pull an uncached
  * image through the cache by digest (facts-ecr.md, containers-roadmap #2837).
  */
+import { KeeperError } from '../runtime/errors.js';
+
 export interface ImageRef {
   /** Registry host as written, normalised (`docker.io` for Docker Hub). */
   registry: string;
@@ -13,7 +15,7 @@ export interface ImageRef {
   original: string;
 }
 
-export class ImageRefError extends Error {
+export class ImageRefError extends KeeperError {
   override name = 'ImageRefError';
 }
 

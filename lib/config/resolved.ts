@@ -5,12 +5,13 @@
  * keeps every bundle small and its cold start short.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { KeeperError } from '../runtime/errors.js';
 import type { KeeperConfig } from './load.js';
 
 const KIND = 'ecr-cache-keeper/resolved-config';
 const VERSION = 1;
 
-export class ResolvedConfigError extends Error {
+export class ResolvedConfigError extends KeeperError {
   override name = 'ResolvedConfigError';
 }
 

@@ -1,7 +1,8 @@
 /** The admin credential managed rotation uses: a Docker Hub username and password, in its own secret. */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { HubApi } from '../dockerhub/hub-api.js';
-import { dockerHubApiUrl } from '../registry/upstreams.js';
+import { type Endpoints, REAL_ENDPOINTS } from '../registry/upstreams.js';
+import { parseSecretJson } from '../runtime/errors.js';
 import { registerSecret } from '../runtime/redact.js';
 import { CredentialSecretError } from './secret.js';
 
@@ -25,10 +26,13 @@ export async function readJsonSecret(
   registerSecret(text);
   let value: Record<string, unknown>;
   try {
-    value = JSON.parse(text ?? '');
+    value = parseSecretJson(text ?? '') as Record<string, unknown>;
   } catch (cause) {
+    // The cause names the position only: a parser's own message would quote the secret.
     throw new CredentialSecretError(secretId, 'not-json', 'value is not JSON', { cause });
   }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new CredentialSecretError(secretId, 'not-json', 'value is not a JSON object');
   const missing = fields.filter((f) => typeof value[f] !== 'string' || value[f] === '');
   if (missing.length)
     throw new CredentialSecretError(
@@ -45,10 +49,10 @@ export async function readJsonSecret(
 export async function adminHubSession(
   client: SecretsManagerClient,
   adminSecret: string,
-  fetchImpl?: typeof fetch,
+  deps: { fetch?: typeof fetch; endpoints?: Endpoints } = {},
 ): Promise<HubApi> {
   const admin = await readJsonSecret(client, adminSecret, ['username', 'password']);
-  const hub = new HubApi(dockerHubApiUrl(), fetchImpl);
+  const hub = new HubApi((deps.endpoints ?? REAL_ENDPOINTS).dockerHubApi, deps.fetch);
   await hub.login(admin.username!, admin.password!);
   return hub;
 }

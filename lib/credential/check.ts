@@ -3,20 +3,21 @@
  * logs in upstream (one attempt: Docker Hub throttles failed logins), ECR's own
  * ValidatePullThroughCacheRule agrees, and the days until the PAT expires are known: from the Hub
  * API when an admin credential is configured (matched by the PAT's uuid), else from the secret's
- * tags, else "unknown" with the command that records it. Deactivated PATs from earlier rotations
- * are deleted once their grace period is over.
+ * tags, else "unknown" with the command that records it. It changes nothing: a retired PAT whose
+ * grace period is over is reported, and `cache-keeper credential cleanup` (or the next rotation)
+ * deletes it.
  */
-import { type ECRClient, ValidatePullThroughCacheRuleCommand } from '@aws-sdk/client-ecr';
+import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { DesiredRule, KeeperConfig } from '../config/load.js';
 import type { HubApi } from '../dockerhub/hub-api.js';
-import type { Metric } from '../metrics/publish.js';
-import { RegistryClient } from '../registry/client.js';
-import { RegistryError } from '../registry/errors.js';
-import { upstreamBaseUrl } from '../registry/upstreams.js';
+import { describeValidation, validateRule } from '../ecr/validate.js';
+import type { Endpoints } from '../registry/upstreams.js';
 import { errorMessage } from '../runtime/errors.js';
 import { adminHubSession } from './admin.js';
-import { setTags, TAGS } from './metadata.js';
+import { type RetiredToken, retiredToken } from './cleanup.js';
+import { probeUpstreamLogin } from './login.js';
+import { TAGS } from './metadata.js';
 import {
   type CredentialSecret,
   CredentialSecretError,
@@ -25,8 +26,6 @@ import {
 } from './secret.js';
 
 const DAY_MS = 86_400_000;
-/** Docker Hub's documented quota probe repository; any repository works for a login. */
-const PROBE_REPOSITORY = 'ratelimitpreview/test';
 
 export type CredentialState = 'valid' | 'expiring' | 'expired' | 'invalid' | 'missing' | 'malformed';
 
@@ -46,39 +45,17 @@ export interface CredentialCheck {
     /** How to make the expiry known, when it is not. */
     howToRecord?: string;
   };
-  /** Old PATs deleted after their grace period. */
-  deletedPats: string[];
+  /** PATs retired by earlier rotations whose grace period is over: `cache-keeper credential cleanup` deletes them. */
+  retiredTokensDue: RetiredToken[];
 }
 
 export interface CheckDeps {
   ecr: ECRClient;
   secrets: SecretsManagerClient;
   config: KeeperConfig;
-  now?: number;
+  now?: () => number;
   fetch?: typeof fetch;
-}
-
-async function upstreamLogin(
-  rule: DesiredRule,
-  username: string,
-  accessToken: string,
-  fetchImpl?: typeof fetch,
-): Promise<{ outcome: CredentialCheck['upstreamLogin']; problem?: string }> {
-  const client = new RegistryClient({
-    baseUrl: upstreamBaseUrl(rule.upstreamUrl),
-    credentials: { username, password: accessToken },
-    attempts: 1,
-    fetch: fetchImpl,
-  });
-  try {
-    await client.login(rule.upstream === 'docker-hub' ? PROBE_REPOSITORY : 'library/alpine');
-    return { outcome: 'ok' };
-  } catch (error) {
-    if (error instanceof RegistryError && (error.kind === 'auth' || error.kind === 'rate-limited')) {
-      return { outcome: 'refused', problem: `upstream login refused: ${error.message}` };
-    }
-    return { outcome: 'unreachable', problem: `upstream not reachable: ${errorMessage(error)}` };
-  }
+  endpoints?: Endpoints;
 }
 
 export async function checkCredentialSecret(
@@ -87,7 +64,7 @@ export async function checkCredentialSecret(
   deps: CheckDeps,
   hub?: HubApi,
 ): Promise<CredentialCheck> {
-  const now = deps.now ?? Date.now();
+  const now = (deps.now ?? Date.now)();
   const check: CredentialCheck = {
     secretName: secretId,
     rules: rules.map((r) => r.prefix),
@@ -97,7 +74,7 @@ export async function checkCredentialSecret(
     upstreamLogin: 'skipped',
     ecrValidation: [],
     expiry: { source: 'unknown' },
-    deletedPats: [],
+    retiredTokensDue: [],
   };
   let secret: CredentialSecret;
   let value: { username: string; accessToken: string };
@@ -111,31 +88,22 @@ export async function checkCredentialSecret(
     return check;
   }
 
-  const login = await upstreamLogin(rules[0]!, value.username, value.accessToken, deps.fetch);
+  const login = await probeUpstreamLogin(rules[0]!, value, deps);
   check.upstreamLogin = login.outcome;
   if (login.problem) check.problems.push(login.problem);
 
   for (const rule of rules) {
-    try {
-      const out = await deps.ecr.send(
-        new ValidatePullThroughCacheRuleCommand({ ecrRepositoryPrefix: rule.prefix }),
-      );
-      check.ecrValidation.push({
-        prefix: rule.prefix,
-        isValid: out.isValid === true,
-        ...(out.failure ? { failure: out.failure } : {}),
-      });
-      if (!out.isValid)
-        check.problems.push(`ECR says rule ${rule.prefix} is not valid: ${out.failure ?? 'no reason given'}`);
-    } catch (error) {
-      const name = (error as { name?: string }).name;
-      check.ecrValidation.push({ prefix: rule.prefix, isValid: false, failure: name });
-      check.problems.push(
-        name === 'PullThroughCacheRuleNotFoundException'
-          ? `rule ${rule.prefix} does not exist (run reconcile)`
-          : `ValidatePullThroughCacheRule ${rule.prefix}: ${name}`,
-      );
-    }
+    const validation = await validateRule(deps.ecr, rule.prefix);
+    check.ecrValidation.push({
+      prefix: rule.prefix,
+      isValid: validation.isValid,
+      ...(validation.errorName
+        ? { failure: validation.errorName }
+        : validation.failure
+          ? { failure: validation.failure }
+          : {}),
+    });
+    if (!validation.isValid) check.problems.push(describeValidation(validation));
   }
 
   const uuid = secret.tags[TAGS.uuid];
@@ -153,10 +121,14 @@ export async function checkCredentialSecret(
         };
         if (!pat.is_active) check.problems.push(`the PAT (${uuid}) is deactivated in Docker Hub`);
       }
-      check.deletedPats = await deleteExpiredPredecessor(secretId, secret, hub, deps, now);
     } catch (error) {
       check.problems.push(`Docker Hub API: ${errorMessage(error)}`);
     }
+  }
+  const retired = retiredToken(secret, deps.config, now);
+  if (retired?.due) {
+    const { due: _due, ...token } = retired;
+    check.retiredTokensDue.push(token);
   }
   if (check.expiry.source === 'unknown' && secret.tags[TAGS.expiresAt]) {
     check.expiry = {
@@ -187,45 +159,30 @@ export async function checkCredentialSecret(
   return check;
 }
 
-/** Deletes the PAT a rotation deactivated, once `deleteOldAfterDays` have passed. */
-async function deleteExpiredPredecessor(
-  secretId: string,
-  secret: CredentialSecret,
-  hub: HubApi,
-  deps: CheckDeps,
-  now: number,
-): Promise<string[]> {
-  const previous = secret.tags[TAGS.previousUuid];
-  const since = Date.parse(secret.tags[TAGS.previousDeactivatedAt] ?? '');
-  if (!previous || Number.isNaN(since)) return [];
-  if (now - since < deps.config.credential.rotation.deleteOldAfterDays * DAY_MS) return [];
-  await hub.deletePat(previous);
-  await setTags(deps.secrets, secretId, {
-    [TAGS.previousUuid]: undefined,
-    [TAGS.previousDeactivatedAt]: undefined,
-  });
-  return [previous];
+/** The credential secrets the rules use, each with its rules. */
+export function credentialSecrets(config: KeeperConfig): Map<string, DesiredRule[]> {
+  const bySecret = new Map<string, DesiredRule[]>();
+  for (const rule of config.rules) {
+    if (rule.credentialSecret)
+      bySecret.set(rule.credentialSecret, [...(bySecret.get(rule.credentialSecret) ?? []), rule]);
+  }
+  return bySecret;
 }
 
 /** Checks every credential secret the rules use. */
 export async function checkCredentials(deps: CheckDeps): Promise<CredentialCheck[]> {
-  const bySecret = new Map<string, DesiredRule[]>();
-  for (const rule of deps.config.rules) {
-    if (rule.credentialSecret)
-      bySecret.set(rule.credentialSecret, [...(bySecret.get(rule.credentialSecret) ?? []), rule]);
-  }
   const adminSecret = deps.config.credential.rotation.adminSecret;
   let hub: HubApi | undefined;
   let hubProblem: string | undefined;
   if (adminSecret && deps.config.rules.some((r) => r.upstream === 'docker-hub')) {
     try {
-      hub = await adminHubSession(deps.secrets, adminSecret, deps.fetch);
+      hub = await adminHubSession(deps.secrets, adminSecret, deps);
     } catch (error) {
       hubProblem = `admin credential ${adminSecret}: ${errorMessage(error)}`;
     }
   }
   const checks: CredentialCheck[] = [];
-  for (const [secretId, rules] of bySecret) {
+  for (const [secretId, rules] of credentialSecrets(deps.config)) {
     const check = await checkCredentialSecret(
       secretId,
       rules,
@@ -236,16 +193,6 @@ export async function checkCredentials(deps: CheckDeps): Promise<CredentialCheck
     checks.push(check);
   }
   return checks;
-}
-
-export function credentialMetrics(checks: CredentialCheck[]): Metric[] {
-  return checks.flatMap((c) => {
-    const dimensions = { SecretName: c.secretName };
-    const metrics: Metric[] = [{ name: 'CredentialValid', value: c.valid ? 1 : 0, dimensions }];
-    if (c.expiry.daysLeft !== undefined)
-      metrics.push({ name: 'CredentialDaysToExpiry', value: c.expiry.daysLeft, unit: 'None', dimensions });
-    return metrics;
-  });
 }
 
 export function formatChecks(checks: CredentialCheck[]): string {
@@ -259,8 +206,10 @@ export function formatChecks(checks: CredentialCheck[]): string {
         `${c.secretName} [${c.rules.join(', ')}]: ${c.state.toUpperCase()}; upstream login ${c.upstreamLogin}; ${expiry}`,
       ];
       for (const p of c.problems) lines.push(`  ! ${p}`);
-      for (const d of c.deletedPats)
-        lines.push(`  deleted the PAT deactivated by an earlier rotation (${d})`);
+      for (const t of c.retiredTokensDue)
+        lines.push(
+          `  retired PAT ${t.uuid} is past its grace period (${t.deleteAfter.slice(0, 10)}): run \`cache-keeper credential cleanup\``,
+        );
       return lines.join('\n');
     })
     .join('\n');

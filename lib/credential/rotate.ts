@@ -12,7 +12,7 @@
  *   finishSecret  move AWSCURRENT, check ValidatePullThroughCacheRule (moving back if ECR
  *                 disagrees), then deactivate the previous PAT and record the new one in the tags.
  */
-import { type ECRClient, ValidatePullThroughCacheRuleCommand } from '@aws-sdk/client-ecr';
+import type { ECRClient } from '@aws-sdk/client-ecr';
 import {
   PutSecretValueCommand,
   type SecretsManagerClient,
@@ -20,10 +20,12 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import type { DesiredRule, KeeperConfig } from '../config/load.js';
 import type { HubApi } from '../dockerhub/hub-api.js';
-import { RegistryClient } from '../registry/client.js';
-import { upstreamBaseUrl } from '../registry/upstreams.js';
+import { validateRule } from '../ecr/validate.js';
+import type { Endpoints } from '../registry/upstreams.js';
 import { errorMessage, KeeperError } from '../runtime/errors.js';
 import { adminHubSession, readJsonSecret } from './admin.js';
+import { cleanupRetiredTokens } from './cleanup.js';
+import { probeUpstreamLogin } from './login.js';
 import { setTags, TAGS } from './metadata.js';
 import {
   type CredentialSecret,
@@ -45,8 +47,9 @@ export interface RotationDeps {
   secrets: SecretsManagerClient;
   ecr: ECRClient;
   config: KeeperConfig;
-  now?: number;
+  now?: () => number;
   fetch?: typeof fetch;
+  endpoints?: Endpoints;
 }
 
 export interface StepResult {
@@ -54,6 +57,8 @@ export interface StepResult {
   outcome: string;
   /** For staged rotations: what the operator still has to do by hand. */
   operatorAction?: string;
+  /** Retired PATs deleted after their grace period (finishSecret). */
+  deletedPats?: string[];
 }
 
 export class RotationError extends KeeperError {
@@ -69,29 +74,26 @@ function rulesFor(config: KeeperConfig, secret: CredentialSecret): DesiredRule[]
   );
 }
 
+/** Logs in upstream with the pending token: one attempt, through the shared probe. */
 async function loginUpstream(
+  deps: RotationDeps,
   rule: DesiredRule | undefined,
   credential: { username: string; accessToken: string },
-  fetchImpl?: typeof fetch,
-) {
+): Promise<void> {
   if (!rule)
     throw new RotationError(
       'no rule in keeper.config.yaml uses this secret, so there is no upstream to test against',
     );
-  const client = new RegistryClient({
-    baseUrl: upstreamBaseUrl(rule.upstreamUrl),
-    credentials: { username: credential.username, password: credential.accessToken },
-    attempts: 1,
-    fetch: fetchImpl,
-  });
-  await client.login(rule.upstream === 'docker-hub' ? 'ratelimitpreview/test' : 'library/alpine');
+  const probe = await probeUpstreamLogin(rule, credential, deps);
+  if (probe.outcome !== 'ok')
+    throw new RotationError(probe.problem ?? 'upstream login failed', { cause: probe.error });
 }
 
 async function hubFor(deps: RotationDeps): Promise<HubApi> {
   const adminSecret = deps.config.credential.rotation.adminSecret;
   if (!adminSecret)
     throw new RotationError('managed rotation needs credential.rotation.adminSecret in keeper.config.yaml');
-  return adminHubSession(deps.secrets, adminSecret, deps.fetch);
+  return adminHubSession(deps.secrets, adminSecret, deps);
 }
 
 /** Deactivates the PAT minted for this rotation (known from the tags, or found by its label). */
@@ -111,14 +113,8 @@ async function retirePendingPat(
 async function validateRules(deps: RotationDeps, rules: DesiredRule[]): Promise<string[]> {
   const failures: string[] = [];
   for (const rule of rules) {
-    try {
-      const out = await deps.ecr.send(
-        new ValidatePullThroughCacheRuleCommand({ ecrRepositoryPrefix: rule.prefix }),
-      );
-      if (!out.isValid) failures.push(`rule ${rule.prefix}: ${out.failure ?? 'not valid'}`);
-    } catch (error) {
-      failures.push(`rule ${rule.prefix}: ${(error as Error).name}`);
-    }
+    const v = await validateRule(deps.ecr, rule.prefix);
+    if (!v.isValid) failures.push(`rule ${rule.prefix}: ${v.errorName ?? v.failure ?? 'not valid'}`);
   }
   return failures;
 }
@@ -128,18 +124,7 @@ async function createSecret(
   secret: CredentialSecret,
   token: string,
 ): Promise<StepResult> {
-  try {
-    await readCredentialValue(deps.secrets, secret.arn, { versionId: token, stage: 'AWSPENDING' });
-    return { step: 'createSecret', outcome: 'the pending token is already stored' };
-  } catch (error) {
-    if (!(error instanceof CredentialSecretError) || error.problem !== 'missing') throw error;
-  }
   const rotation = deps.config.credential.rotation;
-  if (rotation.mode === 'staged') {
-    throw new RotationError(
-      'staged rotation: no token is staged for this version; run `cache-keeper credential stage` with the new token',
-    );
-  }
   const hub = await hubFor(deps);
   const admin = await readJsonSecret(deps.secrets, rotation.adminSecret!, ['username', 'password']);
   // An earlier attempt that minted a PAT but crashed before storing it lost the PAT's secret: retire it.
@@ -147,7 +132,7 @@ async function createSecret(
     await hub.setActive(orphan.uuid, false);
     await hub.deletePat(orphan.uuid);
   }
-  const expiresAt = new Date((deps.now ?? Date.now()) + rotation.lifetimeDays * DAY_MS).toISOString();
+  const expiresAt = new Date(now(deps) + rotation.lifetimeDays * DAY_MS).toISOString();
   const pat = await hub.createPat({ label: patLabel(token), scopes: rotation.scopes, expiresAt });
   await setTags(deps.secrets, secret.arn, {
     [TAGS.pendingUuid]: pat.uuid,
@@ -179,7 +164,7 @@ async function testSecret(
     stage: 'AWSPENDING',
   });
   try {
-    await loginUpstream(rules[0], pending, deps.fetch);
+    await loginUpstream(deps, rules[0], pending);
   } catch (error) {
     const retired = await retirePendingPat(deps, secret, token).catch(
       (e) => `(could not deactivate: ${errorMessage(e)})`,
@@ -250,15 +235,23 @@ async function completeFinish(
     [TAGS.uuid]: newUuid,
     [TAGS.expiresAt]: secret.tags[TAGS.pendingExpiresAt],
     [TAGS.previousUuid]: retiredOld ? oldUuid : undefined,
-    [TAGS.previousDeactivatedAt]: retiredOld ? new Date(deps.now ?? Date.now()).toISOString() : undefined,
+    [TAGS.previousDeactivatedAt]: retiredOld ? new Date(now(deps)).toISOString() : undefined,
     [TAGS.pendingUuid]: undefined,
     [TAGS.pendingExpiresAt]: undefined,
     [TAGS.pendingVersion]: undefined,
   });
+  // The PAT an earlier rotation retired may be past its grace period now: delete it (best effort).
+  const deletedPats =
+    mode === 'managed' && !retiredOld
+      ? await cleanupRetiredTokens(secret, { ...deps, now: () => now(deps), hub: await hubFor(deps) })
+          .then((r) => r.deleted)
+          .catch(() => [])
+      : [];
   return {
     step: 'finishSecret',
     outcome: `AWSCURRENT is the new token; ECR validated it${retiredOld ? `; previous PAT ${oldUuid} deactivated` : ''}`,
     ...(operatorAction ? { operatorAction } : {}),
+    ...(deletedPats.length ? { deletedPats } : {}),
   };
 }
 
@@ -267,10 +260,8 @@ async function finishSecret(
   secret: CredentialSecret,
   token: string,
   rules: DesiredRule[],
+  current: string | undefined,
 ): Promise<StepResult> {
-  const current = Object.entries(secret.versionIdsToStages).find(([, stages]) =>
-    stages.includes('AWSCURRENT'),
-  )?.[0];
   await deps.secrets.send(
     new UpdateSecretVersionStageCommand({
       SecretId: secret.arn,
@@ -282,37 +273,123 @@ async function finishSecret(
   return completeFinish(deps, secret, token, rules, current);
 }
 
-export async function rotateStep(event: RotationEvent, deps: RotationDeps): Promise<StepResult> {
-  const { Step: step, SecretId: secretId, ClientRequestToken: token } = event;
-  if (deps.config.credential.rotation.mode === 'off') {
-    throw new RotationError(
-      'credential.rotation.mode is "off" in keeper.config.yaml; set it to managed or staged',
-    );
-  }
-  const secret = await describeCredentialSecret(deps.secrets, secretId);
-  if (!secret.rotationEnabled) throw new RotationError(`secret ${secret.name}: rotation is not enabled`);
-  const stages = secret.versionIdsToStages[token];
-  if (!stages) throw new RotationError(`secret ${secret.name}: version ${token} does not exist`);
-  const rules = rulesFor(deps.config, secret);
+/** What a rotation step should do, from what the secret says. Pure: the table in the unit tests. */
+export type RotationAction =
+  | { action: 'refuse'; reason: string }
+  | { action: 'done'; outcome: string }
+  | { action: 'complete-finish'; previousVersion?: string }
+  | { action: 'mint' }
+  | { action: 'check-pending' }
+  | { action: 'test' }
+  | { action: 'finish'; currentVersion?: string };
+
+export interface RotationFacts {
+  step: RotationStep;
+  mode: KeeperConfig['credential']['rotation']['mode'];
+  secretName: string;
+  rotationEnabled: boolean;
+  token: string;
+  versionIdsToStages: Record<string, string[]>;
+  /** createSecret only: whether AWSPENDING of this version already holds a value. */
+  pendingStored?: boolean;
+}
+
+const versionWith = (stages: Record<string, string[]>, label: string) =>
+  Object.entries(stages).find(([, s]) => s.includes(label))?.[0];
+
+export function decideRotationStep(f: RotationFacts): RotationAction {
+  if (f.mode === 'off')
+    return {
+      action: 'refuse',
+      reason: 'credential.rotation.mode is "off" in keeper.config.yaml; set it to managed or staged',
+    };
+  if (!f.rotationEnabled)
+    return { action: 'refuse', reason: `secret ${f.secretName}: rotation is not enabled` };
+  const stages = f.versionIdsToStages[f.token];
+  if (!stages)
+    return { action: 'refuse', reason: `secret ${f.secretName}: version ${f.token} does not exist` };
   if (stages.includes('AWSCURRENT')) {
     // A retry after AWSCURRENT already moved: only finishSecret has anything left to make sure of.
-    if (step !== 'finishSecret') return { step, outcome: 'already current' };
-    const previous = Object.entries(secret.versionIdsToStages).find(([, s]) =>
-      s.includes('AWSPREVIOUS'),
-    )?.[0];
-    return completeFinish(deps, secret, token, rules, previous);
+    if (f.step !== 'finishSecret') return { action: 'done', outcome: 'already current' };
+    return { action: 'complete-finish', previousVersion: versionWith(f.versionIdsToStages, 'AWSPREVIOUS') };
   }
   if (!stages.includes('AWSPENDING'))
-    throw new RotationError(`secret ${secret.name}: version ${token} is not AWSPENDING`);
-  switch (step) {
+    return { action: 'refuse', reason: `secret ${f.secretName}: version ${f.token} is not AWSPENDING` };
+  switch (f.step) {
     case 'createSecret':
-      return createSecret(deps, secret, token);
+      if (f.pendingStored) return { action: 'done', outcome: 'the pending token is already stored' };
+      if (f.mode === 'staged')
+        return {
+          action: 'refuse',
+          reason:
+            'staged rotation: no token is staged for this version; run `cache-keeper credential stage` with the new token',
+        };
+      return { action: 'mint' };
     case 'setSecret':
-      await readCredentialValue(deps.secrets, secret.arn, { versionId: token, stage: 'AWSPENDING' });
-      return { step, outcome: 'nothing to set: ECR reads AWSCURRENT through the same secret ARN' };
+      return { action: 'check-pending' };
     case 'testSecret':
-      return testSecret(deps, secret, token, rules);
+      return { action: 'test' };
     case 'finishSecret':
-      return finishSecret(deps, secret, token, rules);
+      return { action: 'finish', currentVersion: versionWith(f.versionIdsToStages, 'AWSCURRENT') };
   }
 }
+
+/** Whether the version's AWSPENDING value is stored (a missing one is `false`; other failures throw). */
+async function pendingStored(deps: RotationDeps, secret: CredentialSecret, token: string): Promise<boolean> {
+  try {
+    await readCredentialValue(deps.secrets, secret.arn, { versionId: token, stage: 'AWSPENDING' });
+    return true;
+  } catch (error) {
+    if (error instanceof CredentialSecretError && error.problem === 'missing') return false;
+    throw error;
+  }
+}
+
+export async function rotateStep(event: RotationEvent, deps: RotationDeps): Promise<StepResult> {
+  const { Step: step, SecretId: secretId, ClientRequestToken: token } = event;
+  const mode = deps.config.credential.rotation.mode;
+  if (mode === 'off') {
+    const refusal = decideRotationStep({
+      step,
+      mode,
+      secretName: secretId,
+      rotationEnabled: false,
+      token,
+      versionIdsToStages: {},
+    });
+    throw new RotationError((refusal as { reason: string }).reason);
+  }
+  const secret = await describeCredentialSecret(deps.secrets, secretId);
+  const facts: RotationFacts = {
+    step,
+    mode,
+    secretName: secret.name,
+    rotationEnabled: secret.rotationEnabled,
+    token,
+    versionIdsToStages: secret.versionIdsToStages,
+  };
+  const stages = secret.versionIdsToStages[token] ?? [];
+  if (step === 'createSecret' && stages.includes('AWSPENDING') && !stages.includes('AWSCURRENT'))
+    facts.pendingStored = await pendingStored(deps, secret, token);
+  const decision = decideRotationStep(facts);
+  const rules = rulesFor(deps.config, secret);
+  switch (decision.action) {
+    case 'refuse':
+      throw new RotationError(decision.reason);
+    case 'done':
+      return { step, outcome: decision.outcome };
+    case 'complete-finish':
+      return completeFinish(deps, secret, token, rules, decision.previousVersion);
+    case 'mint':
+      return createSecret(deps, secret, token);
+    case 'check-pending':
+      await readCredentialValue(deps.secrets, secret.arn, { versionId: token, stage: 'AWSPENDING' });
+      return { step, outcome: 'nothing to set: ECR reads AWSCURRENT through the same secret ARN' };
+    case 'test':
+      return testSecret(deps, secret, token, rules);
+    case 'finish':
+      return finishSecret(deps, secret, token, rules, decision.currentVersion);
+  }
+}
+
+const now = (deps: RotationDeps) => (deps.now ?? Date.now)();

@@ -11,6 +11,7 @@ import {
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { CREDENTIAL_SECRET_PREFIX } from '../config/names.js';
+import { awsErrorName, KeeperError, parseSecretJson } from '../runtime/errors.js';
 import { registerSecret } from '../runtime/redact.js';
 
 export type SecretProblem =
@@ -21,7 +22,7 @@ export type SecretProblem =
   | 'missing-fields'
   | 'unreadable';
 
-export class CredentialSecretError extends Error {
+export class CredentialSecretError extends KeeperError {
   override name = 'CredentialSecretError';
   constructor(
     readonly secretId: string,
@@ -47,7 +48,7 @@ export interface CredentialSecret {
   rotationLambdaArn?: string;
 }
 
-const awsName = (error: unknown) => (error as { name?: string })?.name;
+const awsName = awsErrorName;
 
 /** Metadata of the secret, checked for what ECR needs except the value. */
 export async function describeCredentialSecret(
@@ -100,8 +101,9 @@ export async function describeCredentialSecret(
 export function parseCredentialValue(secretId: string, text: string | undefined): DockerHubCredential {
   let value: unknown;
   try {
-    value = JSON.parse(text ?? '');
+    value = parseSecretJson(text ?? '');
   } catch (cause) {
+    // The cause names the position only: a parser's own message would quote the secret.
     throw new CredentialSecretError(
       secretId,
       'not-json',

@@ -3,6 +3,7 @@
  * Managing PATs needs a password login: a JWT minted from a PAT is refused (403). Hub API rate
  * limits are per minute: a 429 is waited out once when Retry-After is short, otherwise reported.
  */
+import { describeJsonError, KeeperError } from '../runtime/errors.js';
 import { registerSecret } from '../runtime/redact.js';
 import { retry, sleep } from '../runtime/retry.js';
 
@@ -16,13 +17,15 @@ export interface HubPat {
   expires_at: string | null;
 }
 
-export class HubApiError extends Error {
+export class HubApiError extends KeeperError {
   override name = 'HubApiError';
   constructor(
     message: string,
+    /** HTTP status; 0 when no answer arrived. */
     readonly status: number,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
@@ -56,7 +59,7 @@ export class HubApi {
           body: body === undefined ? undefined : JSON.stringify(body),
         });
       } catch (cause) {
-        throw new HubApiError(`${method} ${path}: ${(cause as Error).message}`, 0);
+        throw new HubApiError(`${method} ${path}: ${(cause as Error).message}`, 0, { cause });
       }
     };
     const send = async () => {
@@ -92,7 +95,15 @@ export class HubApi {
       }
       throw new HubApiError(`${what}: HTTP ${res.status}${detail ? ` (${detail})` : ''}`, res.status);
     }
-    return (text ? JSON.parse(text) : {}) as T;
+    if (!text) return {} as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch (error) {
+      // A body that may carry a new token's secret: the cause names the position, never the text.
+      throw new HubApiError(`${what}: the answer is not JSON`, res.status, {
+        cause: describeJsonError(error, text),
+      });
+    }
   }
 
   /** Logs in with a username and password (a PAT cannot manage PATs). */

@@ -14,16 +14,12 @@ import {
   RegisterPullTimeUpdateExclusionCommand,
   UpdatePullThroughCacheRuleCommand,
   UpdateRepositoryCreationTemplateCommand,
-  ValidatePullThroughCacheRuleCommand,
 } from '@aws-sdk/client-ecr';
 import { errorMessage } from '../runtime/errors.js';
 import type { Change, ChangeKind, Plan } from './plan.js';
+import { type RuleValidation, validateRule as validateRuleOnce } from './validate.js';
 
-export interface RuleValidation {
-  prefix: string;
-  isValid: boolean;
-  failure?: string;
-}
+export type { RuleValidation };
 
 export interface ApplyReport {
   dryRun: boolean;
@@ -47,10 +43,7 @@ async function ignoring<T>(call: Promise<T>, ...names: string[]): Promise<T | un
   }
 }
 
-async function validateRule(ecr: ECRClient, prefix: string): Promise<RuleValidation> {
-  const out = await ecr.send(new ValidatePullThroughCacheRuleCommand({ ecrRepositoryPrefix: prefix }));
-  return { prefix, isValid: out.isValid === true, ...(out.failure ? { failure: out.failure } : {}) };
-}
+const validateRule = (ecr: ECRClient, prefix: string) => validateRuleOnce(ecr, prefix, { strict: true });
 
 async function applyChange(ecr: ECRClient, change: Change): Promise<RuleValidation | undefined> {
   switch (change.kind) {

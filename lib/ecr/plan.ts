@@ -71,7 +71,7 @@ export interface Plan {
 }
 
 export interface PlanOptions {
-  /** Principal to register as a pull-time update exclusion (the prewarm function's role). */
+  /** Principal to register as a pull-time update exclusion, as lib/ecr/exclusion.ts works it out. */
   exclusionPrincipalArn?: string;
 }
 
@@ -311,7 +311,7 @@ export function planReconcile(config: KeeperConfig, actual: ActualState, options
     }
   }
 
-  const principal = config.reconcile.pullTimeExclusionRoleArn ?? options.exclusionPrincipalArn;
+  const principal = options.exclusionPrincipalArn;
   if (principal && !actual.exclusions.includes(principal)) {
     changes.push({
       kind: 'register-exclusion',

@@ -8,6 +8,7 @@ import { readActualState } from './state.js';
 
 export interface ReconcileOptions {
   dryRun?: boolean;
+  /** The pre-warm role to register as a pull-time update exclusion (see exclusion.ts). */
   exclusionPrincipalArn?: string;
   concurrency?: number;
 }
@@ -22,7 +23,7 @@ export async function reconcile(
   config: KeeperConfig,
   options: ReconcileOptions = {},
 ): Promise<ReconcileReport> {
-  const principal = config.reconcile.pullTimeExclusionRoleArn ?? options.exclusionPrincipalArn;
+  const principal = options.exclusionPrincipalArn;
   const actual = await readActualState(clients, config, {
     concurrency: options.concurrency,
     includeRepositories: config.reconcile.backfillLifecycle,

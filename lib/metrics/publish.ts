@@ -2,21 +2,12 @@
  * The one way metrics reach CloudWatch: PutMetricData in as few calls as the limits allow
  * (1000 datums a call), dropping non-finite values with a warning instead of failing the batch.
  */
-import {
-  type CloudWatchClient,
-  type MetricDatum,
-  PutMetricDataCommand,
-  type StandardUnit,
-} from '@aws-sdk/client-cloudwatch';
+import { type CloudWatchClient, type MetricDatum, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import type { Metric } from '../runtime/metric.js';
 
 export const MAX_DATUMS_PER_CALL = 1000;
 
-export interface Metric {
-  name: string;
-  value: number;
-  unit?: StandardUnit;
-  dimensions?: Record<string, string>;
-}
+export type { Metric };
 
 export function toDatum(metric: Metric, timestamp: Date): MetricDatum {
   return {

@@ -4,7 +4,10 @@
  * the alarm watches.
  */
 import { InvalidEventError } from '../runtime/errors.js';
-import type { Metric } from './publish.js';
+import type { Metric } from '../runtime/metric.js';
+
+/** CloudWatch's limit on a dimension value (API model: DimensionValue, 1–1024). */
+const MAX_DIMENSION_VALUE = 1024;
 
 export interface PullThroughEvent {
   prefix: string;
@@ -31,8 +34,14 @@ export function parsePullThroughEvent(event: unknown): PullThroughEvent {
   const repository = str('repository-name');
   if (!d || !status || !repository)
     throw new InvalidEventError('pullEvents: detail needs sync-status and repository-name');
+  const prefix = str('ecr-repository-prefix') ?? repository.split('/')[0]!;
+  // The prefix becomes a CloudWatch dimension value: 1 to 1,024 characters, or every publish fails.
+  if (prefix.length < 1 || prefix.length > MAX_DIMENSION_VALUE)
+    throw new InvalidEventError(
+      `pullEvents: detail.ecr-repository-prefix must be 1 to ${MAX_DIMENSION_VALUE} characters (got ${prefix.length}); it becomes the Prefix dimension`,
+    );
   return {
-    prefix: str('ecr-repository-prefix') ?? repository.split('/')[0]!,
+    prefix,
     repository,
     tag: str('image-tag'),
     digest: str('image-digest'),

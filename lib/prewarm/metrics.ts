@@ -1,5 +1,5 @@
 /** The metrics a pre-warm run publishes (namespace from the config). */
-import type { Metric } from '../metrics/publish.js';
+import type { Metric } from '../runtime/metric.js';
 import type { PrewarmReport } from './report.js';
 
 export function prewarmMetrics(report: PrewarmReport): Metric[] {

@@ -4,6 +4,7 @@
  * the run stays within its budget. It answers with the reason when it says no.
  */
 import type { RateLimit } from '../registry/rate-limit.js';
+import { type GateState, quotaRefusal } from './decide.js';
 
 export class UpstreamPullGate {
   private readonly quotas = new Map<string, RateLimit>();
@@ -36,17 +37,26 @@ export class UpstreamPullGate {
     return first && last ? Math.max(0, first.remaining - last.remaining) : undefined;
   }
 
-  /** Reserves `cost` pulls, or returns why not. */
-  tryReserve(upstream: string, cost: number): string | undefined {
-    if (this.spent + this.reserved + cost > this.budget) {
-      return `run budget of ${this.budget} upstream pulls reached (maxUpstreamPullsPerRun)`;
-    }
+  /** The state the decision reads (lib/prewarm/decide.ts), for this upstream, now. */
+  state(upstream: string): GateState {
     const quota = this.quotas.get(upstream);
     const inFlight = this.inFlight.get(upstream) ?? 0;
-    if (quota && quota.remaining - inFlight - cost < this.reserve) {
-      return `Docker Hub has ${quota.remaining - inFlight} pulls left; pulling needs ${cost} and ${this.reserve} are kept in reserve for CI (reserveUpstreamPulls)`;
-    }
-    this.inFlight.set(upstream, inFlight + cost);
+    return {
+      budget: this.budget,
+      budgetLeft: this.budget - this.spent - this.reserved,
+      reserve: this.reserve,
+      ...(quota ? { remaining: quota.remaining - inFlight } : {}),
+    };
+  }
+
+  /**
+   * Reserves `cost` pulls, or returns why not. Call it in the same synchronous turn as the decision
+   * that read `state`, so no other image's reservation slips in between.
+   */
+  tryReserve(upstream: string, cost: number): string | undefined {
+    const refusal = quotaRefusal(this.state(upstream), cost);
+    if (refusal) return refusal;
+    this.inFlight.set(upstream, (this.inFlight.get(upstream) ?? 0) + cost);
     this.reserved += cost;
     return undefined;
   }

@@ -20,11 +20,20 @@ import { cacheRepositoryName } from '../config/images.js';
 import type { DesiredRule, KeeperConfig, PrewarmImage } from '../config/load.js';
 import { RegistryClient } from '../registry/client.js';
 import { RegistryError } from '../registry/errors.js';
-import { IMAGE_MEDIA_TYPES, INDEX_MEDIA_TYPES, isIndex } from '../registry/media-types.js';
-import { errorMessage } from '../runtime/errors.js';
+import { IMAGE_MEDIA_TYPES, INDEX_MEDIA_TYPES } from '../registry/media-types.js';
+import type { Endpoints } from '../registry/upstreams.js';
+import { awsErrorName, errorMessage, KeeperError } from '../runtime/errors.js';
 import type { Logger } from '../runtime/logger.js';
 import { registerSecret } from '../runtime/redact.js';
 import { mapConcurrent } from '../runtime/retry.js';
+import {
+  decideBeforeLookup,
+  decidePullFailure,
+  decideWarm,
+  failureCause,
+  pullOutcome,
+  type WarmDecision,
+} from './decide.js';
 import { warmPlatforms } from './layers.js';
 import { UpstreamPullGate } from './quota.js';
 import {
@@ -45,46 +54,49 @@ export interface PrewarmDeps {
   fetch?: typeof fetch;
   logger?: Logger;
   onImage?: (result: ImageResult, done: number, total: number) => void;
-  env?: NodeJS.ProcessEnv;
+  endpoints?: Endpoints;
+  now?: () => number;
 }
 
-class ImageFailure extends Error {
+/** A failure of one image, filed under the step that failed. */
+class ImageFailure extends KeeperError {
+  override name = 'ImageFailure';
   constructor(
     readonly step: PrewarmStep,
-    readonly cause_: FailureCause,
+    readonly failureCause: FailureCause,
     message: string,
-    readonly defer = false,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
 const short = (digest?: string) => (digest ? digest.slice(7, 19) : '(none)');
 
-function causeOf(error: RegistryError, via: 'upstream' | 'ecr'): FailureCause {
-  switch (error.kind) {
-    case 'auth':
-      return via === 'upstream' && !error.details.credentialsRejected ? 'not-found' : 'auth';
-    case 'not-found':
-      return 'not-found';
-    case 'rate-limited':
-      return 'upstream-429';
-    case 'server':
-      return via === 'ecr' && error.details.status !== 503 ? 'ecr-error' : 'upstream-5xx';
-    case 'network':
-      return 'network';
-    case 'digest-mismatch':
-      return 'digest-mismatch';
-    default:
-      return 'other';
-  }
+/** Any error met while warming an image, as a failure of the step it happened in. */
+function asImageFailure(error: unknown, step: PrewarmStep): ImageFailure {
+  if (error instanceof ImageFailure) return error;
+  const via = step === 'upstream-check' ? 'upstream' : 'ecr';
+  const cause: FailureCause =
+    error instanceof RegistryError
+      ? failureCause(error, via)
+      : error instanceof Error && '$metadata' in error
+        ? 'ecr-error'
+        : 'other';
+  const name = awsErrorName(error);
+  const message =
+    error instanceof RegistryError || !name || name === 'Error'
+      ? errorMessage(error)
+      : `${name}: ${errorMessage(error)}`;
+  return new ImageFailure(step, cause, message, { cause: error });
 }
 
 export async function runPrewarm(images: PrewarmImage[], deps: PrewarmDeps): Promise<PrewarmReport> {
-  const started = Date.now();
+  const now = deps.now ?? Date.now;
+  const started = now();
   const { config, ecr } = deps;
   const settings = config.prewarm;
-  const env = deps.env ?? process.env;
+  const marginMs = settings.safetyMarginSeconds * 1000;
   const gate = new UpstreamPullGate(settings.reserveUpstreamPulls, settings.maxUpstreamPullsPerRun);
   const upstreams = new Map<string, Upstream>();
   let stoppedUpstream: string | undefined;
@@ -92,7 +104,7 @@ export async function runPrewarm(images: PrewarmImage[], deps: PrewarmDeps): Pro
   // The cache's registry endpoint and a credential for it (12 hours; one per run).
   const auth = (await ecr.send(new GetAuthorizationTokenCommand({}))).authorizationData?.[0];
   if (!auth?.authorizationToken || !auth.proxyEndpoint)
-    throw new Error('GetAuthorizationToken returned no token or proxyEndpoint');
+    throw new KeeperError('GetAuthorizationToken returned no token or proxyEndpoint');
   registerSecret(auth.authorizationToken);
   registerSecret(Buffer.from(auth.authorizationToken, 'base64').toString('utf8').replace(/^AWS:/, ''));
   const cacheHost = new URL(auth.proxyEndpoint).host;
@@ -116,7 +128,7 @@ export async function runPrewarm(images: PrewarmImage[], deps: PrewarmDeps): Pro
         secrets: deps.secrets,
         fetch: deps.fetch,
         deadline: deps.deadline,
-        env,
+        endpoints: deps.endpoints,
       });
       void pending.then((u) => upstreams.set(rule.prefix, u));
       connecting.set(rule.prefix, pending);
@@ -124,21 +136,59 @@ export async function runPrewarm(images: PrewarmImage[], deps: PrewarmDeps): Pro
     return pending;
   };
 
-  const cachedDigest = async (repository: string, tag: string): Promise<string | undefined> => {
+  /** The digest ECR holds for the tag; undefined when not cached. */
+  const cachedDigest = async (repository: string, tag: string) => {
     try {
       const out = await ecr.send(
         new DescribeImagesCommand({ repositoryName: repository, imageIds: [{ imageTag: tag }] }),
       );
-      return out.imageDetails?.[0]?.imageDigest;
+      return { digest: out.imageDetails?.[0]?.imageDigest };
     } catch (error) {
-      const name = (error as { name?: string }).name;
-      if (name === 'RepositoryNotFoundException' || name === 'ImageNotFoundException') return undefined;
-      throw new ImageFailure('cache-lookup', 'ecr-error', `DescribeImages: ${name}: ${errorMessage(error)}`);
+      const name = awsErrorName(error);
+      if (name === 'RepositoryNotFoundException' || name === 'ImageNotFoundException') return {};
+      return { error: `DescribeImages: ${name}: ${errorMessage(error)}` };
     }
   };
 
+  /** The upstream HEAD (free on Docker Hub): the digest, or what went wrong. */
+  const headUpstream = async (client: RegistryClient, repository: string, tag: string) => {
+    try {
+      return await client.headManifest(repository, tag);
+    } catch (error) {
+      if (!(error instanceof RegistryError)) throw error;
+      return {
+        error: {
+          kind: error.kind,
+          message: error.message,
+          credentialsRejected: error.details.credentialsRejected,
+        },
+      };
+    }
+  };
+
+  /** Full mode, unchanged image: the layers a crashed or manifest-only earlier run left behind. */
+  const fillLayers = async (repository: string, digest: string, platforms: string[]) => {
+    const stored = await ecr.send(
+      new BatchGetImageCommand({
+        repositoryName: repository,
+        imageIds: [{ imageDigest: digest }],
+        acceptedMediaTypes: [...INDEX_MEDIA_TYPES, ...IMAGE_MEDIA_TYPES],
+      }),
+    );
+    const top = stored.images?.[0];
+    if (!top?.imageManifest) return { count: 0, bytes: 0 };
+    return warmPlatforms(
+      layerContext,
+      repository,
+      JSON.parse(top.imageManifest),
+      top.imageManifestMediaType ?? '',
+      platforms,
+      true,
+    );
+  };
+
   const warmOne = async (image: PrewarmImage): Promise<ImageResult> => {
-    const t0 = Date.now();
+    const t0 = now();
     const repository = cacheRepositoryName(image);
     const result: ImageResult = {
       image: image.original,
@@ -149,13 +199,22 @@ export async function runPrewarm(images: PrewarmImage[], deps: PrewarmDeps): Pro
       durationMs: 0,
     };
     const done = (patch: Partial<ImageResult>): ImageResult =>
-      Object.assign(result, patch, { durationMs: Date.now() - t0 });
-    if (Date.now() > deps.deadline - settings.safetyMarginSeconds * 1000) {
-      return done({
-        status: 'deferred',
-        reason: `less than ${settings.safetyMarginSeconds} s of Lambda time left`,
-      });
-    }
+      Object.assign(result, patch, { durationMs: now() - t0 });
+    const settle = (decision: WarmDecision & { action: 'defer' | 'fail' | 'skip' }): ImageResult => {
+      if (decision.action === 'skip') return done({ status: 'skipped', reason: decision.reason });
+      if (decision.action === 'defer') {
+        if (decision.stopUpstream) stoppedUpstream ??= decision.reason;
+        return done({
+          status: 'deferred',
+          reason: decision.reason,
+          ...(decision.step ? { step: decision.step, cause: decision.cause } : {}),
+        });
+      }
+      return done({ status: 'failed', step: decision.step, cause: decision.cause, reason: decision.reason });
+    };
+
+    const early = decideBeforeLookup({ timeLeftMs: deps.deadline - now(), marginMs });
+    if (early) return settle(early as WarmDecision & { action: 'defer' });
     const rule = config.rules.find((r) => r.prefix === image.rulePrefix);
     if (!rule)
       return done({
@@ -165,96 +224,85 @@ export async function runPrewarm(images: PrewarmImage[], deps: PrewarmDeps): Pro
         reason: `no rule with prefix ${image.rulePrefix}`,
       });
     const upstream = await upstreamFor(rule);
+    let step: PrewarmStep = 'upstream-check';
     try {
-      if (stoppedUpstream) return done({ status: 'deferred', reason: `not checked: ${stoppedUpstream}` });
-      if (upstream.unusable) throw new ImageFailure('upstream-check', 'auth', upstream.unusable);
+      const gateFacts = {
+        label: `${image.repository}:${image.tag}`,
+        mode: settings.mode,
+        platformCount: image.platforms.length,
+        marginMs,
+        stoppedUpstream,
+        upstreamUnusable: upstream.unusable,
+      };
+      const blocked = decideBeforeLookup({ ...gateFacts, timeLeftMs: deps.deadline - now() });
+      if (blocked) return settle(blocked as WarmDecision & { action: 'defer' | 'fail' });
 
-      const cached = await cachedDigest(repository, image.tag);
-      result.cachedDigest = cached;
-      let head: Awaited<ReturnType<RegistryClient['headManifest']>>;
-      try {
-        head = await upstream.client!.headManifest(upstreamRepository(rule, image), image.tag);
-      } catch (error) {
-        if (!(error instanceof RegistryError)) throw error;
-        const cause = causeOf(error, 'upstream');
-        if (cause === 'auth') {
-          upstream.unusable = `upstream refused the credential (${error.message}); not retried, Docker Hub throttles failed logins`;
-          throw new ImageFailure('upstream-check', 'auth', upstream.unusable);
-        }
-        if (cause === 'upstream-429') {
-          stoppedUpstream = 'upstream answered 429 TOOMANYREQUESTS';
-          throw new ImageFailure('upstream-check', cause, stoppedUpstream, true);
-        }
-        const reason =
-          cause === 'not-found'
-            ? `${image.repository}:${image.tag} does not exist upstream (or is not accessible)`
-            : error.message;
-        throw new ImageFailure('upstream-check', cause, reason);
+      // The cache lookup and the upstream HEAD are independent: both at once.
+      const [cached, head] = await Promise.all([
+        cachedDigest(repository, image.tag),
+        headUpstream(upstream.client!, upstreamRepository(rule, image), image.tag),
+      ]);
+      result.cachedDigest = cached.digest;
+      if ('digest' in head) {
+        gate.observe(upstream.key, head.rateLimit);
+        result.upstreamDigest = head.digest;
       }
-      gate.observe(upstream.key, head.rateLimit);
-      result.upstreamDigest = head.digest;
-
-      if (cached === head.digest) {
-        if (settings.mode === 'manifest-only') return done({ status: 'skipped', reason: 'unchanged' });
-        // Unchanged: make sure a crashed or manifest-only earlier run left no layer behind (no upstream pull).
-        const stored = await ecr.send(
-          new BatchGetImageCommand({
-            repositoryName: repository,
-            imageIds: [{ imageDigest: cached }],
-            acceptedMediaTypes: [...INDEX_MEDIA_TYPES, ...IMAGE_MEDIA_TYPES],
-          }),
-        );
-        const top = stored.images?.[0];
-        if (!top?.imageManifest) return done({ status: 'skipped', reason: 'unchanged' });
-        const blobs = await warmPlatforms(
-          layerContext,
-          repository,
-          JSON.parse(top.imageManifest),
-          top.imageManifestMediaType ?? '',
-          image.platforms,
-          true,
-        ).catch((error) => {
-          throw new ImageFailure(
-            'pull-blobs',
-            error instanceof RegistryError ? causeOf(error, 'ecr') : 'ecr-error',
-            errorMessage(error),
-          );
-        });
-        if (blobs.count === 0) return done({ status: 'skipped', reason: 'unchanged' });
-        return done({
-          status: 'warmed',
-          reason: `unchanged; ${blobs.count} missing layer(s) filled in`,
-          blobs: { count: blobs.count, bytes: blobs.bytes },
-        });
+      const decision = decideWarm({
+        ...gateFacts,
+        // Checked before the lookups; what other images found meanwhile does not undo this HEAD.
+        stoppedUpstream: undefined,
+        upstreamUnusable: undefined,
+        timeLeftMs: Number.POSITIVE_INFINITY,
+        cachedDigest: cached.digest,
+        cacheLookupError: cached.error,
+        upstream: head,
+        gate: gate.state(upstream.key),
+      });
+      switch (decision.action) {
+        case 'skip':
+        case 'defer':
+          return settle(decision);
+        case 'fail':
+          if (decision.credentialRefused) upstream.unusable ??= decision.reason;
+          return settle(decision);
+        case 'fill-layers': {
+          step = 'pull-blobs';
+          const blobs = await fillLayers(repository, decision.digest, image.platforms);
+          if (blobs.count === 0) return done({ status: 'skipped', reason: 'unchanged' });
+          return done({
+            status: 'warmed',
+            reason: `unchanged; ${blobs.count} missing layer(s) filled in`,
+            blobs: { count: blobs.count, bytes: blobs.bytes },
+          });
+        }
+        case 'pull':
+          break;
       }
-
-      const cost = isIndex(head.mediaType) ? image.platforms.length : 1;
+      const upstreamDigest = result.upstreamDigest!;
+      const { cost } = decision;
       const refusal = gate.tryReserve(upstream.key, cost);
       if (refusal) return done({ status: 'deferred', reason: refusal });
+      step = 'pull-manifest';
       let pulled: Awaited<ReturnType<RegistryClient['getManifest']>>;
       try {
         pulled = await cache.getManifest(repository, image.tag);
       } catch (error) {
         gate.settle(upstream.key, cost, false);
         if (!(error instanceof RegistryError)) throw error;
-        const cause = causeOf(error, 'ecr');
-        if (cause === 'upstream-429') {
-          stoppedUpstream = 'the cache reported upstream 429 TOOMANYREQUESTS';
-          throw new ImageFailure('pull-manifest', cause, stoppedUpstream, true);
-        }
-        throw new ImageFailure('pull-manifest', cause, error.message);
+        const failed = decidePullFailure(failureCause(error, 'ecr'), error.message);
+        return settle(failed as WarmDecision & { action: 'defer' | 'fail' });
       }
-      // A cache that still serves the old digest is inside ECR's 24-hour window: it did not ask upstream.
-      const fetchedUpstream = pulled.digest === head.digest;
-      gate.settle(upstream.key, cost, fetchedUpstream);
-      result.upstreamPulls = fetchedUpstream ? cost : 0;
-      if (!fetchedUpstream) {
+      const outcome = pullOutcome(upstreamDigest, pulled.digest);
+      gate.settle(upstream.key, cost, outcome.fetchedUpstream);
+      result.upstreamPulls = outcome.fetchedUpstream ? cost : 0;
+      if (outcome.status === 'stale-pending') {
         return done({
           status: 'stale-pending',
           cachedDigest: pulled.digest,
-          reason: `the cache serves ${short(pulled.digest)} until ECR re-checks upstream (at most once per 24 h); upstream has ${short(head.digest)}`,
+          reason: `the cache serves ${short(pulled.digest)} until ECR re-checks upstream (at most once per 24 h); upstream has ${short(upstreamDigest)}`,
         });
       }
+      step = 'pull-blobs';
       const blobs = await warmPlatforms(
         layerContext,
         repository,
@@ -262,29 +310,24 @@ export async function runPrewarm(images: PrewarmImage[], deps: PrewarmDeps): Pro
         pulled.mediaType,
         image.platforms,
         false,
-      ).catch((error) => {
-        throw new ImageFailure(
-          'pull-blobs',
-          error instanceof RegistryError ? causeOf(error, 'ecr') : 'ecr-error',
-          errorMessage(error),
-        );
-      });
+      );
       const missing = blobs.missingPlatforms.length
         ? `; upstream has no ${blobs.missingPlatforms.join(', ')}`
         : '';
       return done({
         status: 'warmed',
         cachedDigest: pulled.digest,
-        reason: `${cached ? `moved from ${short(cached)}` : 'new'}${missing}`,
+        reason: `${cached.digest ? `moved from ${short(cached.digest)}` : 'new'}${missing}`,
         ...(settings.mode === 'full' ? { blobs: { count: blobs.count, bytes: blobs.bytes } } : {}),
       });
     } catch (error) {
-      if (error instanceof ImageFailure) {
-        if (error.defer)
-          return done({ status: 'deferred', step: error.step, cause: error.cause_, reason: error.message });
-        return done({ status: 'failed', step: error.step, cause: error.cause_, reason: error.message });
-      }
-      return done({ status: 'failed', step: 'pull-manifest', cause: 'other', reason: errorMessage(error) });
+      const failure = asImageFailure(error, step);
+      return done({
+        status: 'failed',
+        step: failure.step,
+        cause: failure.failureCause,
+        reason: failure.message,
+      });
     }
   };
 
@@ -322,7 +365,7 @@ export async function runPrewarm(images: PrewarmImage[], deps: PrewarmDeps): Pro
   return {
     mode: settings.mode,
     startedAt: new Date(started).toISOString(),
-    durationMs: Date.now() - started,
+    durationMs: now() - started,
     images: results,
     counts: countStatuses(results),
     upstreamPulls: { estimated: gate.spent, ...(measured !== undefined ? { measured } : {}) },

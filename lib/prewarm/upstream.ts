@@ -9,7 +9,7 @@ import type { DesiredRule, PrewarmImage } from '../config/load.js';
 import { readCredentialValue } from '../credential/secret.js';
 import { RegistryClient } from '../registry/client.js';
 import { RegistryError } from '../registry/errors.js';
-import { upstreamBaseUrl } from '../registry/upstreams.js';
+import { type Endpoints, upstreamBaseUrl } from '../registry/upstreams.js';
 import { errorMessage } from '../runtime/errors.js';
 
 export interface Upstream {
@@ -26,7 +26,7 @@ export const upstreamRepository = (rule: DesiredRule, image: PrewarmImage) =>
 export async function connectUpstream(
   rule: DesiredRule,
   repositories: string[],
-  deps: { secrets: SecretsManagerClient; fetch?: typeof fetch; deadline: number; env: NodeJS.ProcessEnv },
+  deps: { secrets: SecretsManagerClient; fetch?: typeof fetch; deadline: number; endpoints?: Endpoints },
 ): Promise<Upstream> {
   const upstream: Upstream = { key: rule.prefix };
   try {
@@ -34,7 +34,7 @@ export async function connectUpstream(
       ? await readCredentialValue(deps.secrets, rule.credentialSecret)
       : undefined;
     upstream.client = new RegistryClient({
-      baseUrl: upstreamBaseUrl(rule.upstreamUrl, deps.env),
+      baseUrl: upstreamBaseUrl(rule.upstreamUrl, deps.endpoints),
       credentials: credentials && { username: credentials.username, password: credentials.accessToken },
       fetch: deps.fetch,
       deadline: deps.deadline,

@@ -5,6 +5,7 @@
  * read on every manifest answer, and bounded retries for 5xx and network errors only.
  */
 import { createHash } from 'node:crypto';
+import { describeJsonError } from '../runtime/errors.js';
 import { retry } from '../runtime/retry.js';
 import { basicValue, parseChallenge, type RegistryCredentials } from './auth.js';
 import { isRetryableRegistryError, RegistryError } from './errors.js';
@@ -315,8 +316,16 @@ export class RegistryClient {
     let body: { token?: string; access_token?: string; expires_in?: number };
     try {
       body = JSON.parse(text);
-    } catch (cause) {
-      throw new RegistryError('protocol', 'token endpoint answered something other than JSON', {}, { cause });
+    } catch (error) {
+      // The body may hold a token: the cause names the position, never the text.
+      throw new RegistryError(
+        'protocol',
+        'token endpoint answered something other than JSON',
+        {},
+        {
+          cause: describeJsonError(error, text),
+        },
+      );
     }
     const value = body.token ?? body.access_token;
     if (!value) throw new RegistryError('protocol', 'token endpoint answered without a token');

@@ -1,3 +1,5 @@
+import { KeeperError } from '../runtime/errors.js';
+
 /** What a registry answer meant, so callers can decide: retry, defer, or report. */
 export type RegistryErrorKind =
   | 'auth' // 401/403 after a fresh token: bad credentials, or (Docker Hub) a repository that does not exist
@@ -8,7 +10,7 @@ export type RegistryErrorKind =
   | 'digest-mismatch' // bytes did not hash to the digest the registry announced
   | 'protocol'; // an answer that does not follow the distribution spec
 
-export class RegistryError extends Error {
+export class RegistryError extends KeeperError {
   override name = 'RegistryError';
   constructor(
     readonly kind: RegistryErrorKind,

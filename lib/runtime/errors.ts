@@ -1,4 +1,8 @@
-/** Error classes shared across domains. Each names what went wrong and keeps its `cause`. */
+/**
+ * The keeper's one error family. Every error names what went wrong, ends in `Error`, extends
+ * `KeeperError` and keeps its `cause`, so the original AWS or HTTP error is never lost; except where
+ * the cause could quote secret text (see `describeJsonError`).
+ */
 export class KeeperError extends Error {
   override name = 'KeeperError';
   constructor(message: string, options?: { cause?: unknown }) {
@@ -16,6 +20,41 @@ export class EnvironmentError extends KeeperError {
   override name = 'EnvironmentError';
 }
 
+/**
+ * Stands in for a JSON parser's error when the text parsed may be secret: V8's message quotes the
+ * input around the bad character ("Unexpected token 'S', \"…\"password\":S3cr3t-Adm\"… is not valid
+ * JSON"), so only the position and the kind of problem are kept.
+ */
+export class JsonSyntaxError extends KeeperError {
+  override name = 'JsonSyntaxError';
+}
+
+/** Parses JSON that may hold a secret; a failure names the position, never the text. */
+export function parseSecretJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw describeJsonError(error, text);
+  }
+}
+
+export function describeJsonError(error: unknown, text: string): JsonSyntaxError {
+  const message = error instanceof Error ? error.message : '';
+  const position = /position (\d+)/.exec(message)?.[1];
+  const kind =
+    text.trim() === ''
+      ? 'empty text'
+      : /Unexpected end/i.test(message)
+        ? 'text ends early'
+        : 'unexpected character';
+  return new JsonSyntaxError(
+    `not valid JSON (${kind}${position !== undefined ? ` at position ${position}` : ''}, ${text.length} characters)`,
+  );
+}
+
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** The AWS SDK's exception name (`RepositoryNotFoundException`…), when the error has one. */
+export const awsErrorName = (error: unknown): string | undefined => (error as { name?: string } | null)?.name;

@@ -1,67 +1,86 @@
 /**
- * The wrapper every Lambda handler goes through (middy): parses the event, loads the config once
- * per container, gives the logic a logger and a deadline, logs start/end/failure as JSON with
- * secrets redacted, and rethrows errors with their cause so Lambda marks the invocation failed.
+ * How every Lambda handler is made: `keeperHandler(name, parseEvent, run)` describes one, and the
+ * result, given its dependencies (AWS clients, config, logger, fetch, clock, endpoints), is the
+ * function Lambda calls. The Lambda entry point builds the dependencies once per container
+ * (lib/runtime/lambda.ts); the CLI, the cycle and the tests hand in their own.
+ *
+ * middy carries the cross-cutting concerns as middleware: the invocation's log lines (started,
+ * finished, or failed with the error and its cause, through the redactor), event validation, and
+ * the deadline taken from Lambda's remaining time, so `run` receives a parsed event and an
+ * `Invocation`.
  */
-import { existsSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { KeeperConfig } from '../config/load.js';
-import { readResolvedConfig } from '../config/resolved.js';
-import { createLogger, type Logger } from './logger.js';
+import type { Runtime } from './deps.js';
+import type { Logger } from './logger.js';
 
-export interface HandlerDeps {
-  config: KeeperConfig;
-  logger: Logger;
+/** One invocation: the handler's dependencies, a logger with the request id, the deadline, Lambda's context. */
+export type Invocation<Deps extends Runtime> = Deps & {
   /** Absolute time (ms) by which the invocation must have returned its report. */
   deadline: number;
   lambda: Context;
-}
+};
 
-let cachedConfig: KeeperConfig | undefined;
+export type LambdaHandler<TResult> = (event: unknown, context: Context) => Promise<TResult>;
+
+/** Without a Lambda context (a plain call), the budget is Lambda's longest: 15 minutes. */
+const NO_CONTEXT_BUDGET_MS = 900_000;
+
+interface InvocationState extends Record<string, unknown> {
+  logger: Logger;
+  started: number;
+  deadline: number;
+}
+type Middleware = middy.MiddlewareObj<unknown, unknown, Error, Context, InvocationState>;
 
 /**
- * The resolved config: KEEPER_RESOLVED_CONFIG (relative paths from the bundle's directory in
- * Lambda), else keeper.resolved.json beside the bundle or in the working directory.
+ * Describes a handler; the result builds the Lambda function from its dependencies: the runtime
+ * plus the AWS clients (and settings) that this handler's logic takes.
  */
-export function resolvedConfigPath(env: NodeJS.ProcessEnv = process.env): string {
-  const path = env.KEEPER_RESOLVED_CONFIG ?? 'keeper.resolved.json';
-  const root = env.LAMBDA_TASK_ROOT;
-  return root && !isAbsolute(path) && existsSync(join(root, path)) ? join(root, path) : path;
-}
-
-export function containerConfig(): KeeperConfig {
-  cachedConfig ??= readResolvedConfig(resolvedConfigPath());
-  return cachedConfig;
-}
-
-/** Forget the cached config (the CLI and tests switch configs between runs). */
-export function resetContainerConfig(): void {
-  cachedConfig = undefined;
-}
-
-export function keeperHandler<TEvent, TResult>(
+export function keeperHandler<TEvent, TResult, Deps extends Runtime>(
   name: string,
   parseEvent: (event: unknown) => TEvent,
-  run: (event: TEvent, deps: HandlerDeps) => Promise<TResult>,
-) {
-  const baseLogger = createLogger({ context: { function: name } });
-  return middy<unknown, TResult, Error, Context>().handler(async (rawEvent, lambda) => {
-    const logger = baseLogger.child({ requestId: lambda?.awsRequestId });
-    const started = Date.now();
-    const remaining =
-      typeof lambda?.getRemainingTimeInMillis === 'function' ? lambda.getRemainingTimeInMillis() : 900_000;
-    try {
-      const event = parseEvent(rawEvent);
-      const deps: HandlerDeps = { config: containerConfig(), logger, deadline: started + remaining, lambda };
-      logger.info(`${name} started`);
-      const result = await run(event, deps);
-      logger.info(`${name} finished`, { durationMs: Date.now() - started });
-      return result;
-    } catch (error) {
-      logger.error(`${name} failed`, { error, durationMs: Date.now() - started });
-      throw error;
-    }
-  });
+  run: (event: TEvent, invocation: Invocation<Deps>) => Promise<TResult>,
+): (deps: Deps) => LambdaHandler<TResult> {
+  return (deps) => {
+    const functionLogger = deps.logger.child({ function: name });
+    const invocationState: Middleware = {
+      before: ({ context, internal }) => {
+        const started = deps.now();
+        const remaining =
+          typeof context?.getRemainingTimeInMillis === 'function'
+            ? context.getRemainingTimeInMillis()
+            : NO_CONTEXT_BUDGET_MS;
+        internal.logger = functionLogger.child({ requestId: context?.awsRequestId });
+        internal.started = started;
+        internal.deadline = started + remaining;
+      },
+      after: ({ internal }) => {
+        internal.logger.info(`${name} finished`, { durationMs: deps.now() - internal.started });
+      },
+      onError: ({ internal, error }) => {
+        (internal.logger ?? functionLogger).error(`${name} failed`, {
+          error,
+          durationMs: deps.now() - (internal.started ?? deps.now()),
+        });
+      },
+    };
+    // The parsed event travels to the handler together with this request's state (requests may overlap).
+    const eventValidation: Middleware = {
+      before: (request) => {
+        const parsed: Parsed = { event: parseEvent(request.event), state: request.internal };
+        request.event = parsed;
+        request.internal.logger.info(`${name} started`);
+      },
+    };
+    type Parsed = { event: TEvent; state: InvocationState };
+    // The keeper returns its report before the deadline itself; middy's early timeout would throw it away.
+    const lambda = middy<unknown, TResult, Error, Context, InvocationState>({ timeoutEarlyInMillis: 0 })
+      .use([invocationState, eventValidation] as middy.MiddlewareObj[])
+      .handler(async (parsed: unknown, context: Context) => {
+        const { event, state } = parsed as Parsed;
+        return run(event, { ...deps, logger: state.logger, deadline: state.deadline, lambda: context });
+      });
+    return (event, context) => lambda(event, context);
+  };
 }

@@ -1,26 +1,50 @@
 /**
- * The packaged bundles themselves (not the TypeScript sources) run against the sandbox: the
- * Lambda-only credential provider reads the environment, and the resolved config is found beside
- * the bundle through LAMBDA_TASK_ROOT, as in Lambda.
+ * The packaged bundles themselves (not the TypeScript sources) run against the sandbox, each in a
+ * process of its own with the environment Lambda would give it: the Lambda-only credential
+ * provider reads the environment, and the resolved config is found beside the bundle through
+ * LAMBDA_TASK_ROOT.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
 
 let sandbox: Sandbox;
-const saved = { ...process.env };
 
 beforeAll(async () => {
   sandbox = await startSandbox();
-  Object.assign(process.env, sandbox.env);
 });
 afterAll(async () => {
-  process.env = saved;
   await sandbox.stop();
 });
+
+/** Invokes a bundle's handler in a fresh Node process, as Lambda would; returns its result. */
+async function invokeBundle(root: string, fn: string, event: unknown): Promise<unknown> {
+  const script = `
+    const { handler } = require(${JSON.stringify(join(root, 'handlers', `${fn}.cjs`))});
+    const context = { awsRequestId: 'b1', getRemainingTimeInMillis: () => 60000 };
+    handler(JSON.parse(process.env.EVENT), context).then(
+      (result) => process.stdout.write('RESULT ' + JSON.stringify(result) + '\\n'),
+      (error) => { process.stdout.write('ERROR ' + error.message + '\\n'); process.exitCode = 1; },
+    );`;
+  // Asynchronously: the sandbox answering the bundle lives in this process's event loop.
+  const { stdout: out } = await promisify(execFile)(process.execPath, ['-e', script], {
+    encoding: 'utf8',
+    env: {
+      PATH: process.env.PATH,
+      ...sandbox.env,
+      LAMBDA_TASK_ROOT: root,
+      KEEPER_RESOLVED_CONFIG: 'keeper.resolved.json',
+      EVENT: JSON.stringify(event),
+    },
+  });
+  const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+  if (!line) throw new Error(`${fn} returned no result:\n${out}`);
+  return JSON.parse(line.slice('RESULT '.length));
+}
 
 it('the packaged reconcile and pullEvents bundles run with environment credentials and the packaged config', async () => {
   if (!existsSync('.serverless/pullEvents.zip'))
@@ -28,25 +52,17 @@ it('the packaged reconcile and pullEvents bundles run with environment credentia
   const dir = mkdtempSync(join(tmpdir(), 'keeper-bundle-'));
   for (const fn of ['reconcile', 'pullEvents'])
     execFileSync('unzip', ['-q', '-o', `.serverless/${fn}.zip`, '-d', join(dir, fn)]);
-  const context = { awsRequestId: 'b1', getRemainingTimeInMillis: () => 60_000 };
-  vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  try {
-    process.env.LAMBDA_TASK_ROOT = join(dir, 'reconcile');
-    process.env.KEEPER_RESOLVED_CONFIG = 'keeper.resolved.json';
-    const reconcile = await import(join(dir, 'reconcile', 'handlers', 'reconcile.cjs'));
-    const report = await reconcile.handler({ dryRun: true }, context);
-    expect(report.plan.changes.map((c: { kind: string }) => c.kind)).toEqual([
-      'create-rule',
-      'create-template',
-    ]);
 
-    process.env.LAMBDA_TASK_ROOT = join(dir, 'pullEvents');
-    const pullEvents = await import(join(dir, 'pullEvents', 'handlers', 'pullEvents.cjs'));
-    const event = JSON.parse(execFileSync('cat', ['events/pull-through-failed.json'], { encoding: 'utf8' }));
-    await pullEvents.handler(event, context);
-  } finally {
-    vi.restoreAllMocks();
-  }
+  const report = (await invokeBundle(join(dir, 'reconcile'), 'reconcile', { dryRun: true })) as {
+    plan: { changes: Array<{ kind: string }> };
+  };
+  expect(report.plan.changes.map((c: { kind: string }) => c.kind)).toEqual([
+    'create-rule',
+    'create-template',
+  ]);
+
+  const event = JSON.parse(readFileSync('events/pull-through-failed.json', 'utf8'));
+  await invokeBundle(join(dir, 'pullEvents'), 'pullEvents', event);
   expect(
     sandbox.cloudwatch.latest('EcrCacheKeeper', 'UpstreamPullFailures', {
       Prefix: 'docker-hub',

@@ -1,35 +1,24 @@
 /** cacheMetrics on the sandbox, over images warmed by the pre-warm code: published values match what the sandbox holds. */
-import type { Context } from 'aws-lambda';
-import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runCli } from '../../cli/main.js';
-import { handler } from '../../handlers/cacheMetrics.js';
-import { createAwsClients } from '../../lib/aws/clients.js';
-import { loadConfig } from '../../lib/config/load.js';
+import { createCacheMetricsHandler } from '../../handlers/cacheMetrics.js';
 import { reconcile } from '../../lib/ecr/reconcile.js';
 import { runPrewarm } from '../../lib/prewarm/run.js';
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
 import { INDEX_TYPES } from '../../sandbox/registry/content.js';
-import { useSandboxEnv } from './support/env.js';
+import { lambdaContext } from '../support/lambda.js';
+import { type SandboxDeps, sandboxDeps } from './support/sandbox-deps.js';
 
 let sandbox: Sandbox;
-let restore: () => void;
-const context = { awsRequestId: 'm1', getRemainingTimeInMillis: () => 300_000 } as unknown as Context;
+let kit: SandboxDeps;
 
 beforeAll(async () => {
   sandbox = await startSandbox();
-  restore = useSandboxEnv(sandbox, { KEEPER_CONFIG: 'keeper.config.yaml' });
-  const aws = createAwsClients();
-  const config = loadConfig('keeper.config.yaml');
-  await reconcile(aws, config);
-  await runPrewarm(config.prewarm.images, {
-    ecr: aws.ecr,
-    secrets: aws.secrets,
-    config,
-    deadline: Date.now() + 120_000,
-  });
+  kit = sandboxDeps(sandbox);
+  await reconcile(kit.aws, kit.config);
+  await runPrewarm(kit.config.prewarm.images, { ...kit.deps, deadline: Date.now() + 120_000 });
 });
 afterAll(async () => {
-  restore();
   await sandbox.stop();
 });
 
@@ -43,9 +32,10 @@ it('publishes totals, per-prefix and per-repository figures equal to the sandbox
   const busybox = [...sandbox.ecr.repositories.get('docker-hub/library/busybox')!.images.values()][0]!;
   busybox.storageClass = 'ARCHIVE';
 
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  const result = await handler({}, context);
-  spy.mockRestore();
+  const result = await createCacheMetricsHandler(kit.deps)(
+    {},
+    lambdaContext('cacheMetrics', { remainingMs: 300_000 }),
+  );
 
   let images = 0;
   let bytes = 0;
@@ -71,12 +61,16 @@ it('publishes totals, per-prefix and per-repository figures equal to the sandbox
 it('cache-keeper metrics prints the same figures as a table', async () => {
   const out: string[] = [];
   expect(
-    await runCli(['metrics'], {
-      out: (t) => out.push(t),
-      err: () => {},
-      isTty: false,
-      readStdin: async () => '',
-    }),
+    await runCli(
+      ['metrics'],
+      {
+        out: (t) => out.push(t),
+        err: () => {},
+        isTty: false,
+        readStdin: async () => '',
+      },
+      kit.cli,
+    ),
   ).toBe(0);
   const text = out.join('\n');
   expect(text).toMatch(/^Cache: 11 repositories, \d+ images \(12 tagged\)/);
@@ -112,7 +106,7 @@ it('counts layers shared inside a repository once when exactLayerBytes is on, ne
   const config = parseConfig(
     'rules:\n  - { prefix: docker-hub, upstream: docker-hub, credentialSecret: ecr-pullthroughcache/docker-hub }\nmetrics: { exactLayerBytes: true }\n',
   );
-  const report = await collectCacheMetrics(createAwsClients().ecr, config);
+  const report = await collectCacheMetrics(kit.aws.ecr, config);
   const shared = report.repositories.find((r) => r.name === 'docker-hub/library/shared')!;
   expect(shared.bytes).toBe(2200);
   expect(shared.dedupedBytes).toBe(1200);

@@ -2,21 +2,21 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Context } from 'aws-lambda';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { runCli } from '../../cli/main.js';
-import { handler as rotateHandler } from '../../handlers/rotateCredential.js';
-import { createAwsClients } from '../../lib/aws/clients.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli as runCliWith } from '../../cli/main.js';
+import { createRotateCredentialHandler } from '../../handlers/rotateCredential.js';
 import { loadConfig } from '../../lib/config/load.js';
 import { reconcile } from '../../lib/ecr/reconcile.js';
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
 import { captureIo } from '../support/cli-io.js';
-import { useSandboxEnv } from './support/env.js';
+import { context } from '../support/lambda.js';
+import { type SandboxDeps, sandboxDeps } from './support/sandbox-deps.js';
 
 const ROTATION_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:rotateCredential';
 let sandbox: Sandbox;
-let restore: () => void;
+let kit: SandboxDeps;
 let configPath: string;
+const runCli = (argv: string[], io: ReturnType<typeof captureIo>['io']) => runCliWith(argv, io, kit.cli);
 
 beforeEach(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'keeper-cli-'));
@@ -26,15 +26,12 @@ beforeEach(async () => {
     readFileSync('keeper.config.yaml', 'utf8').replace('mode: managed', 'mode: staged'),
   );
   sandbox = await startSandbox({ seed: { adminSecret: false, recordPatMetadata: false } });
-  restore = useSandboxEnv(sandbox, { KEEPER_CONFIG: configPath });
-  await reconcile(createAwsClients(), loadConfig(configPath));
-  const context = { awsRequestId: 'x', getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
+  kit = sandboxDeps(sandbox, configPath);
+  await reconcile(kit.aws, loadConfig(configPath));
+  const rotateHandler = createRotateCredentialHandler(kit.deps);
   sandbox.secrets.rotationFunctions.set(ROTATION_ARN, (event) => rotateHandler(event, context));
-  vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
 });
 afterEach(async () => {
-  vi.restoreAllMocks();
-  restore();
   await sandbox.stop();
 });
 

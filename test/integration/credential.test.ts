@@ -4,35 +4,38 @@ import {
   GetSecretValueCommand,
   RotateSecretCommand,
 } from '@aws-sdk/client-secrets-manager';
-import type { Context } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { handler as checkHandler } from '../../handlers/checkCredential.js';
-import { handler as rotateHandler } from '../../handlers/rotateCredential.js';
-import { type AwsClients, createAwsClients } from '../../lib/aws/clients.js';
+import { runCli } from '../../cli/main.js';
+import { createCheckCredentialHandler } from '../../handlers/checkCredential.js';
+import { createRotateCredentialHandler } from '../../handlers/rotateCredential.js';
+import type { AwsClients } from '../../lib/aws/clients.js';
 import { loadConfig } from '../../lib/config/load.js';
 import type { CredentialCheck } from '../../lib/credential/check.js';
 import { reconcile } from '../../lib/ecr/reconcile.js';
 import { runPrewarm } from '../../lib/prewarm/run.js';
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
 import type { SeedOptions } from '../../sandbox/seed.js';
-import { useSandboxEnv } from './support/env.js';
+import { captureIo } from '../support/cli-io.js';
+import { context } from '../support/lambda.js';
+import { type SandboxDeps, sandboxDeps } from './support/sandbox-deps.js';
 
 const ROTATION_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:ecr-cache-keeper-dev-rotateCredential';
 const SECRET = 'ecr-pullthroughcache/docker-hub';
-const context = { awsRequestId: 'c1', getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
 
 let sandbox: Sandbox;
 let aws: AwsClients;
-let restore: () => void;
+let kit: SandboxDeps;
 let output: string[];
 
 async function boot(seed: SeedOptions = {}) {
   sandbox = await startSandbox({ seed });
-  restore = useSandboxEnv(sandbox, { KEEPER_CONFIG: 'keeper.config.yaml' });
-  aws = createAwsClients();
+  kit = sandboxDeps(sandbox);
+  aws = kit.aws;
   await reconcile(aws, loadConfig('keeper.config.yaml'));
   sandbox.secrets.rotationFunctions.set(ROTATION_ARN, (event) => rotateHandler(event, context));
 }
+const checkHandler = (event: unknown, ctx = context) => createCheckCredentialHandler(kit.deps)(event, ctx);
+const rotateHandler = (event: unknown, ctx = context) => createRotateCredentialHandler(kit.deps)(event, ctx);
 
 beforeEach(() => {
   output = [];
@@ -41,13 +44,12 @@ beforeEach(() => {
 afterEach(async () => {
   vi.restoreAllMocks();
   // No log line, report or metric may carry a token or a password.
-  const everything = output.join('') + JSON.stringify(sandbox.cloudwatch.datums);
+  const everything = output.join('') + JSON.stringify(kit.logs) + JSON.stringify(sandbox.cloudwatch.datums);
   for (const user of sandbox.hubAccounts.users.values()) {
     expect(everything).not.toContain(user.password);
     for (const pat of user.pats) expect(everything).not.toContain(pat.token);
   }
   expect(everything).not.toMatch(/dckr_pat_[A-Za-z0-9_-]{10,}/);
-  restore();
   await sandbox.stop();
 });
 
@@ -158,8 +160,7 @@ describe('managed rotation through RotateSecret', () => {
     // The cache keeps pulling with the new token: ECR reads AWSCURRENT.
     const config = loadConfig('keeper.config.yaml');
     const warm = await runPrewarm(config.prewarm.images.slice(0, 2), {
-      ecr: aws.ecr,
-      secrets: aws.secrets,
+      ...kit.deps,
       config,
       deadline: Date.now() + 60_000,
     });
@@ -223,16 +224,29 @@ describe('managed rotation through RotateSecret', () => {
     expect(activePats()).toHaveLength(1);
   });
 
-  it('deletes the deactivated PAT once the grace period is over', async () => {
+  it('the check reports a retired PAT past its grace period; `credential cleanup` deletes it', async () => {
     await boot();
     await rotate();
+    const uuid = sandbox.seeded!.pat.uuid;
+    const early = captureIo();
+    expect(await runCli(['credential', 'cleanup'], early.io, kit.cli)).toBe(0);
+    expect(early.out.join('\n')).toMatch(new RegExp(`kept retired PAT ${uuid} until`));
     // Eight days later, for the keeper and the sandbox alike.
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(Date.now() + 8 * 86_400_000);
-    const result = await check();
-    vi.useRealTimers();
-    expect(result.deletedPats).toEqual([sandbox.seeded!.pat.uuid]);
+    try {
+      const result = await check();
+      // The check changes nothing: it says what is due and which command deletes it.
+      expect(result.retiredTokensDue.map((t) => t.uuid)).toEqual([uuid]);
+      expect(sandbox.seeded!.pat.deleted).toBeFalsy();
+      const cleanup = captureIo();
+      expect(await runCli(['credential', 'cleanup', '--json'], cleanup.io, kit.cli)).toBe(0);
+      expect(JSON.parse(cleanup.out.join('\n'))[0].deleted).toEqual([uuid]);
+    } finally {
+      vi.useRealTimers();
+    }
     expect(sandbox.seeded!.pat.deleted).toBe(true);
+    expect((await check()).retiredTokensDue).toEqual([]);
   });
 
   it('refuses a step for a version that is not pending', async () => {

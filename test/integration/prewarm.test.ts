@@ -1,29 +1,30 @@
 /** Pre-warm against the sandbox: first and second nights, upstream releases, quota, faults, deadline, repair. */
-import type { Context } from 'aws-lambda';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { handler as prewarmHandler } from '../../handlers/prewarm.js';
-import { type AwsClients, createAwsClients } from '../../lib/aws/clients.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createPrewarmHandler } from '../../handlers/prewarm.js';
+import type { AwsClients } from '../../lib/aws/clients.js';
 import { type KeeperConfig, loadConfig, parseConfig } from '../../lib/config/load.js';
 import { reconcile } from '../../lib/ecr/reconcile.js';
 import type { PrewarmReport } from '../../lib/prewarm/report.js';
 import { runPrewarm } from '../../lib/prewarm/run.js';
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
-import { useSandboxEnv } from './support/env.js';
+import { lambdaContext } from '../support/lambda.js';
+import { type SandboxDeps, sandboxDeps } from './support/sandbox-deps.js';
 
 let sandbox: Sandbox;
 let aws: AwsClients;
-let restore: () => void;
+let kit: SandboxDeps;
 
 beforeEach(async () => {
   sandbox = await startSandbox();
-  restore = useSandboxEnv(sandbox);
-  aws = createAwsClients();
+  kit = sandboxDeps(sandbox);
+  aws = kit.aws;
   await reconcile(aws, loadConfig('keeper.config.yaml'));
 });
 afterEach(async () => {
-  restore();
   await sandbox.stop();
 });
+const prewarmHandler = (event: unknown, context = lambdaContext('prewarm', { remainingMs: 900_000 })) =>
+  createPrewarmHandler(kit.deps)(event, context);
 
 const upstreamGets = () => sandbox.hub.manifestRequests.filter((r) => r.method === 'GET');
 const withPrewarm = (config: KeeperConfig, patch: Partial<KeeperConfig['prewarm']>): KeeperConfig => ({
@@ -31,7 +32,7 @@ const withPrewarm = (config: KeeperConfig, patch: Partial<KeeperConfig['prewarm'
   prewarm: { ...config.prewarm, ...patch },
 });
 const warm = (config: KeeperConfig = loadConfig('keeper.config.yaml'), deadline = Date.now() + 600_000) =>
-  runPrewarm(config.prewarm.images, { ecr: aws.ecr, secrets: aws.secrets, config, deadline });
+  runPrewarm(config.prewarm.images, { ...kit.deps, config, deadline });
 const statuses = (report: PrewarmReport) => Object.fromEntries(report.images.map((i) => [i.image, i.status]));
 
 describe('nightly pre-warm', () => {
@@ -202,7 +203,7 @@ describe('nightly pre-warm', () => {
 });
 
 describe('the prewarm handler', () => {
-  const context = { awsRequestId: 'p1', getRemainingTimeInMillis: () => 900_000 } as unknown as Context;
+  const context = lambdaContext('prewarm', { remainingMs: 900_000 });
 
   it('warms an override list and publishes the outcome metrics', async () => {
     const report = await prewarmHandler({ images: ['alpine:3.20', 'busybox:1.36'] }, context);
@@ -217,16 +218,9 @@ describe('the prewarm handler', () => {
 });
 
 describe('the failure reports, through the handler, with their metrics', () => {
-  const context = { awsRequestId: 'p2', getRemainingTimeInMillis: () => 900_000 } as unknown as Context;
+  const context = lambdaContext('prewarm', { remainingMs: 900_000 });
   const metric = (name: string) => sandbox.cloudwatch.latest('EcrCacheKeeper', name);
-  const run = async (event: unknown = {}) => {
-    const spy = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    try {
-      return (await prewarmHandler(event, context)) as PrewarmReport;
-    } finally {
-      spy.mockRestore();
-    }
-  };
+  const run = async (event: unknown = {}) => (await prewarmHandler(event, context)) as PrewarmReport;
 
   it('upstream 429: deferred, not failed', async () => {
     sandbox.faults.add({ match: 'hub:GET /v2/library/golang/manifests', status: 429 });

@@ -10,30 +10,29 @@ import {
   GetLifecyclePolicyCommand,
   UpdateRepositoryCreationTemplateCommand,
 } from '@aws-sdk/client-ecr';
-import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { handler } from '../../handlers/reconcile.js';
+import { createReconcileHandler } from '../../handlers/reconcile.js';
 import { type AwsClients, createAwsClients } from '../../lib/aws/clients.js';
 import { loadConfig, parseConfig } from '../../lib/config/load.js';
 import { formatReconcile } from '../../lib/ecr/format.js';
 import { reconcile } from '../../lib/ecr/reconcile.js';
 import { RegistryClient } from '../../lib/registry/client.js';
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
-import { useSandboxEnv } from './support/env.js';
+import { context } from '../support/lambda.js';
+import { type SandboxDeps, sandboxDeps } from './support/sandbox-deps.js';
 
 let sandbox: Sandbox;
 let aws: AwsClients;
-let restoreEnv: () => void;
+let kit: SandboxDeps;
 const seedConfig = () => loadConfig('keeper.config.yaml');
 const writes = () => sandbox.ecr.writeCalls.length;
 
 beforeAll(async () => {
   sandbox = await startSandbox();
-  restoreEnv = useSandboxEnv(sandbox);
-  aws = createAwsClients();
+  kit = sandboxDeps(sandbox);
+  aws = kit.aws;
 });
 afterAll(async () => {
-  restoreEnv();
   await sandbox.stop();
 });
 beforeEach(() => sandbox.faults.clear());
@@ -278,7 +277,7 @@ rules:
       awsError: 'ServerException',
       times: 5,
     });
-    const first = await reconcile(createAwsClients({ maxAttempts: 1 }), config);
+    const first = await reconcile(createAwsClients({ ...sandbox.clientOptions, maxAttempts: 1 }), config);
     expect(first.result.applied.map((a) => a.target)).toEqual(['rule team-a', 'rule team-b']);
     expect(first.result.failed).toMatchObject({ target: 'template team-a', errorName: 'ServerException' });
     expect(first.result.notAttempted.map((a) => a.target)).toEqual(['template team-b']);
@@ -291,13 +290,13 @@ rules:
 });
 
 describe('the reconcile handler', () => {
-  const context = { awsRequestId: 'r1', getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
+  const handler = (event: unknown) => createReconcileHandler(kit.deps)(event, context);
 
   it('returns the plan for {"dryRun": true} and rejects unknown keys', async () => {
-    const report = await handler({ dryRun: true }, context);
+    const report = await handler({ dryRun: true });
     expect(report.result.dryRun).toBe(true);
-    await expect(handler({ dryrun: true }, context)).rejects.toThrow(/unknown key "dryrun"/);
-    await expect(handler({ dryRun: 'yes' }, context)).rejects.toThrow(/event.dryRun must be a boolean/);
+    await expect(handler({ dryrun: true })).rejects.toThrow(/unknown key "dryrun"/);
+    await expect(handler({ dryRun: 'yes' })).rejects.toThrow(/event.dryRun must be a boolean/);
   });
 });
 

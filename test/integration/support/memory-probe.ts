@@ -9,6 +9,7 @@ import { createAwsClients } from '../../../lib/aws/clients.js';
 import { parseConfig } from '../../../lib/config/load.js';
 import { reconcile } from '../../../lib/ecr/reconcile.js';
 import { runPrewarm } from '../../../lib/prewarm/run.js';
+import { endpointsFromEnv } from '../../../lib/registry/upstreams.js';
 import { startSandbox } from '../../../sandbox/index.js';
 
 const config = parseConfig(
@@ -28,6 +29,7 @@ if (process.argv[2] === 'keeper') {
   const report = await runPrewarm(config.prewarm.images, {
     ecr: aws.ecr,
     secrets: aws.secrets,
+    endpoints: endpointsFromEnv(process.env),
     config,
     deadline: Date.now() + 600_000,
   });
@@ -47,11 +49,11 @@ if (process.argv[2] === 'keeper') {
   const sandbox = await startSandbox({
     seed: { images: [{ repository: 'library/big', tag: '1', layerSizes: [layerMb * 1024 * 1024, 4096] }] },
   });
-  Object.assign(process.env, sandbox.env);
-  await reconcile(createAwsClients(), config);
+  await reconcile(createAwsClients(sandbox.clientOptions), config);
+  // The keeper runs in its own process, reaching the sandbox through its environment.
   const child = fork(new URL(import.meta.url).pathname, ['keeper'], {
     execArgv: ['--expose-gc', '--import', 'tsx'],
-    env: process.env,
+    env: { ...process.env, ...sandbox.env },
   });
   const result = await new Promise((resolve, reject) => {
     child.once('message', resolve);

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { parseReconcileEvent, prewarmRoleArn } from '../../../handlers/reconcile.js';
+import { parseReconcileEvent } from '../../../handlers/reconcile.js';
+import { parseConfig } from '../../../lib/config/load.js';
+import { exclusionPrincipal, prewarmRoleFromEnv } from '../../../lib/ecr/exclusion.js';
 
-describe('prewarmRoleArn', () => {
+const config = parseConfig(
+  'rules:\n  - { prefix: docker-hub, upstream: docker-hub, credentialSecret: ecr-pullthroughcache/docker-hub }\n',
+);
+const prewarmRoleArn = (lambda: { invokedFunctionArn?: string }, env: NodeJS.ProcessEnv) =>
+  exclusionPrincipal(config, prewarmRoleFromEnv(env), lambda.invokedFunctionArn);
+
+describe('the exclusion principal (the pre-warm role)', () => {
   const lambda = {
     invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:ecr-cache-keeper-prod-reconcile',
   };
@@ -26,6 +34,15 @@ describe('prewarmRoleArn', () => {
         { KEEPER_PREWARM_ROLE_NAME: 'y' },
       ),
     ).toBeUndefined();
+  });
+
+  it('takes the config first: reconcile.pullTimeExclusionRoleArn wins over the deployment', () => {
+    const pinned = parseConfig(
+      'rules:\n  - { prefix: docker-hub, upstream: docker-hub, credentialSecret: ecr-pullthroughcache/docker-hub }\nreconcile: { pullTimeExclusionRoleArn: "arn:aws:iam::123456789012:role/pinned" }\n',
+    );
+    expect(exclusionPrincipal(pinned, { arn: 'arn:aws:iam::1:role/x' })).toBe(
+      'arn:aws:iam::123456789012:role/pinned',
+    );
   });
 });
 

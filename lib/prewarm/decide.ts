@@ -1,0 +1,177 @@
+/**
+ * The pre-warm's decisions, as pure functions of what is known: what the cache holds, what
+ * upstream answered, the quota gate's state, the time left and the settings. run.ts gathers the
+ * facts and carries the decisions out; the unit tests read these as tables.
+ */
+import type { RegistryError, RegistryErrorKind } from '../registry/errors.js';
+import { isIndex } from '../registry/media-types.js';
+import type { FailureCause, PrewarmStep } from './report.js';
+
+/** What the upstream HEAD answered: a digest, or an error of some kind. */
+export type UpstreamAnswer =
+  | { digest: string; mediaType: string }
+  | { error: { kind: RegistryErrorKind; message: string; credentialsRejected?: boolean } };
+
+/** The gate's state for this image's upstream, at the moment of the decision. */
+export interface GateState {
+  /** maxUpstreamPullsPerRun */
+  budget: number;
+  /** Pulls the run may still spend (maxUpstreamPullsPerRun minus spent and reserved). */
+  budgetLeft: number;
+  /** Docker Hub's last `ratelimit-remaining` minus pulls in flight; absent when unlimited or unknown. */
+  remaining?: number;
+  /** reserveUpstreamPulls */
+  reserve: number;
+}
+
+export interface WarmFacts {
+  /** The image as the report names it upstream (`library/node:22`), for messages. */
+  label: string;
+  mode: 'full' | 'manifest-only';
+  /** How many platforms are configured: a multi-arch pull costs one pull each. */
+  platformCount: number;
+  timeLeftMs: number;
+  /** The safety margin: no image starts with less time left than this. */
+  marginMs: number;
+  /** Set once upstream answered 429: nothing more is asked of any upstream this run. */
+  stoppedUpstream?: string;
+  /** Set when this rule's credential cannot be used. */
+  upstreamUnusable?: string;
+  /** The digest ECR holds for the tag (undefined: not cached). */
+  cachedDigest?: string;
+  /** DescribeImages failed (other than not-found). */
+  cacheLookupError?: string;
+  upstream?: UpstreamAnswer;
+  gate: GateState;
+}
+
+export type WarmDecision =
+  | { action: 'skip'; reason: string }
+  /** Unchanged, full mode: make sure every layer is in the cache (no upstream pull). */
+  | { action: 'fill-layers'; digest: string }
+  | { action: 'pull'; cost: number; reason: string }
+  | { action: 'defer'; reason: string; step?: PrewarmStep; cause?: FailureCause; stopUpstream?: boolean }
+  | { action: 'fail'; step: PrewarmStep; cause: FailureCause; reason: string; credentialRefused?: boolean };
+
+const DOCKER_HUB_THROTTLE = 'not retried, Docker Hub throttles failed logins';
+
+/** Maps a registry error to the report's failure cause; `via` says whose answer it was. */
+export function failureCause(
+  error: Pick<RegistryError, 'kind'> & { details?: { credentialsRejected?: boolean; status?: number } },
+  via: 'upstream' | 'ecr',
+): FailureCause {
+  switch (error.kind) {
+    case 'auth':
+      // Docker Hub answers 401/403 for a repository that does not exist; only the realm refusing
+      // the credentials themselves is an auth failure.
+      return via === 'upstream' && !error.details?.credentialsRejected ? 'not-found' : 'auth';
+    case 'not-found':
+      return 'not-found';
+    case 'rate-limited':
+      return 'upstream-429';
+    case 'server':
+      return via === 'ecr' && error.details?.status !== 503 ? 'ecr-error' : 'upstream-5xx';
+    case 'network':
+      return 'network';
+    case 'digest-mismatch':
+      return 'digest-mismatch';
+    default:
+      return 'other';
+  }
+}
+
+/** Before any request for the image: is there time, and may upstream be asked at all? */
+export function decideBeforeLookup(
+  facts: Pick<WarmFacts, 'timeLeftMs' | 'marginMs' | 'stoppedUpstream' | 'upstreamUnusable'>,
+): WarmDecision | undefined {
+  if (facts.timeLeftMs < facts.marginMs)
+    return {
+      action: 'defer',
+      reason: `less than ${Math.round(facts.marginMs / 1000)} s of Lambda time left`,
+    };
+  if (facts.stoppedUpstream) return { action: 'defer', reason: `not checked: ${facts.stoppedUpstream}` };
+  if (facts.upstreamUnusable)
+    return { action: 'fail', step: 'upstream-check', cause: 'auth', reason: facts.upstreamUnusable };
+  return undefined;
+}
+
+/** Why the gate refuses `cost` pulls, or undefined when it allows them. */
+export function quotaRefusal(gate: GateState, cost: number): string | undefined {
+  if (cost > gate.budgetLeft)
+    return `run budget of ${gate.budget} upstream pulls reached (maxUpstreamPullsPerRun)`;
+  if (gate.remaining !== undefined && gate.remaining - cost < gate.reserve)
+    return `Docker Hub has ${gate.remaining} pulls left; pulling needs ${cost} and ${gate.reserve} are kept in reserve for CI (reserveUpstreamPulls)`;
+  return undefined;
+}
+
+/** After the cache lookup and the upstream HEAD: what to do with the image. */
+export function decideWarm(facts: WarmFacts): WarmDecision {
+  const before = decideBeforeLookup(facts);
+  if (before) return before;
+  const upstream = facts.upstream;
+  if (!upstream)
+    return { action: 'fail', step: 'upstream-check', cause: 'other', reason: 'upstream not asked' };
+  if ('error' in upstream) {
+    const cause = failureCause({ kind: upstream.error.kind, details: upstream.error }, 'upstream');
+    if (cause === 'auth')
+      return {
+        action: 'fail',
+        step: 'upstream-check',
+        cause,
+        reason: `upstream refused the credential (${upstream.error.message}); ${DOCKER_HUB_THROTTLE}`,
+        credentialRefused: true,
+      };
+    if (cause === 'upstream-429')
+      return {
+        action: 'defer',
+        step: 'upstream-check',
+        cause,
+        reason: 'upstream answered 429 TOOMANYREQUESTS',
+        stopUpstream: true,
+      };
+    return {
+      action: 'fail',
+      step: 'upstream-check',
+      cause,
+      reason:
+        cause === 'not-found'
+          ? `${facts.label} does not exist upstream (or is not accessible)`
+          : upstream.error.message,
+    };
+  }
+  if (facts.cacheLookupError)
+    return { action: 'fail', step: 'cache-lookup', cause: 'ecr-error', reason: facts.cacheLookupError };
+  if (facts.cachedDigest === upstream.digest) {
+    return facts.mode === 'manifest-only'
+      ? { action: 'skip', reason: 'unchanged' }
+      : { action: 'fill-layers', digest: upstream.digest };
+  }
+  const cost = isIndex(upstream.mediaType) ? facts.platformCount : 1;
+  const refusal = quotaRefusal(facts.gate, cost);
+  if (refusal) return { action: 'defer', reason: refusal };
+  return { action: 'pull', cost, reason: facts.cachedDigest ? 'moved' : 'new' };
+}
+
+/** After the pull through the cache: did ECR fetch upstream, or does it still serve its old copy? */
+export function pullOutcome(
+  upstreamDigest: string,
+  servedDigest: string,
+): { status: 'warmed' | 'stale-pending'; fetchedUpstream: boolean } {
+  // A cache that still serves another digest is inside ECR's 24-hour window: it did not ask upstream.
+  return servedDigest === upstreamDigest
+    ? { status: 'warmed', fetchedUpstream: true }
+    : { status: 'stale-pending', fetchedUpstream: false };
+}
+
+/** A failed pull through the cache: an upstream 429 stops all upstream work; the rest fail the image. */
+export function decidePullFailure(cause: FailureCause, message: string): WarmDecision {
+  if (cause === 'upstream-429')
+    return {
+      action: 'defer',
+      step: 'pull-manifest',
+      cause,
+      reason: 'the cache reported upstream 429 TOOMANYREQUESTS',
+      stopUpstream: true,
+    };
+  return { action: 'fail', step: 'pull-manifest', cause, reason: message };
+}

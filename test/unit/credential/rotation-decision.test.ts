@@ -1,0 +1,67 @@
+/** The rotation steps' decisions as a table: which version holds which label, the mode → what to do. */
+import { describe, expect, it } from 'vitest';
+import { decideRotationStep, type RotationFacts } from '../../../lib/credential/rotate.js';
+
+const NEW = 'new-version';
+const OLD = 'old-version';
+const base: RotationFacts = {
+  step: 'createSecret',
+  mode: 'managed',
+  secretName: 'ecr-pullthroughcache/docker-hub',
+  rotationEnabled: true,
+  token: NEW,
+  versionIdsToStages: { [OLD]: ['AWSCURRENT'], [NEW]: ['AWSPENDING'] },
+};
+const afterMove = { [OLD]: ['AWSPREVIOUS'], [NEW]: ['AWSCURRENT'] };
+
+describe('decideRotationStep', () => {
+  it.each<[string, Partial<RotationFacts>, Record<string, unknown>]>([
+    [
+      'rotation mode off: refuse',
+      { mode: 'off' },
+      { action: 'refuse', reason: expect.stringMatching(/"off"/) },
+    ],
+    [
+      'rotation not enabled on the secret: refuse',
+      { rotationEnabled: false },
+      { action: 'refuse', reason: expect.stringMatching(/not enabled/) },
+    ],
+    [
+      'unknown version: refuse',
+      { token: 'nope' },
+      { action: 'refuse', reason: expect.stringMatching(/does not exist/) },
+    ],
+    [
+      'a version with no label: refuse',
+      { versionIdsToStages: { [OLD]: ['AWSCURRENT'], [NEW]: [] } },
+      { action: 'refuse', reason: expect.stringMatching(/is not AWSPENDING/) },
+    ],
+    ['createSecret, managed, nothing stored: mint', { pendingStored: false }, { action: 'mint' }],
+    ['createSecret, value already stored (a retry): done', { pendingStored: true }, { action: 'done' }],
+    ['createSecret, staged, token staged: done', { mode: 'staged', pendingStored: true }, { action: 'done' }],
+    [
+      'createSecret, staged, nothing staged: refuse, saying how to stage',
+      { mode: 'staged', pendingStored: false },
+      { action: 'refuse', reason: expect.stringMatching(/credential stage/) },
+    ],
+    ['setSecret: check the pending value is there', { step: 'setSecret' }, { action: 'check-pending' }],
+    ['testSecret: test it upstream', { step: 'testSecret' }, { action: 'test' }],
+    [
+      'finishSecret: move AWSCURRENT from the current version',
+      { step: 'finishSecret' },
+      { action: 'finish', currentVersion: OLD },
+    ],
+    [
+      'a retried step after AWSCURRENT moved: done',
+      { step: 'testSecret', versionIdsToStages: afterMove },
+      { action: 'done', outcome: 'already current' },
+    ],
+    [
+      'a retried finishSecret after AWSCURRENT moved: complete the finish against AWSPREVIOUS',
+      { step: 'finishSecret', versionIdsToStages: afterMove },
+      { action: 'complete-finish', previousVersion: OLD },
+    ],
+  ])('%s', (_name, patch, expected) => {
+    expect(decideRotationStep({ ...base, ...patch })).toMatchObject(expected);
+  });
+});

@@ -1,0 +1,225 @@
+/** The pre-warm's decisions as tables: facts in, action and reason out. */
+import { describe, expect, it } from 'vitest';
+import {
+  decideBeforeLookup,
+  decidePullFailure,
+  decideWarm,
+  failureCause,
+  pullOutcome,
+  quotaRefusal,
+  type WarmFacts,
+} from '../../../lib/prewarm/decide.js';
+
+const A = `sha256:${'a'.repeat(64)}`;
+const B = `sha256:${'b'.repeat(64)}`;
+const INDEX = 'application/vnd.oci.image.index.v1+json';
+const MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+
+const base: WarmFacts = {
+  label: 'library/node:22',
+  mode: 'full',
+  platformCount: 2,
+  timeLeftMs: 600_000,
+  marginMs: 30_000,
+  cachedDigest: A,
+  upstream: { digest: A, mediaType: INDEX },
+  gate: { budget: 50, budgetLeft: 50, remaining: 100, reserve: 20 },
+};
+const upstreamError = (
+  kind: 'auth' | 'not-found' | 'rate-limited' | 'server' | 'network',
+  credentialsRejected = false,
+) => ({
+  error: { kind, message: `${kind} answer`, credentialsRejected },
+});
+
+describe('decideWarm', () => {
+  it.each<[string, Partial<WarmFacts>, Record<string, unknown>]>([
+    ['unchanged, full mode: fill in missing layers', {}, { action: 'fill-layers', digest: A }],
+    ['unchanged, manifest-only: skip', { mode: 'manifest-only' }, { action: 'skip', reason: 'unchanged' }],
+    [
+      'not cached, index: pull, one pull per platform',
+      { cachedDigest: undefined },
+      { action: 'pull', cost: 2, reason: 'new' },
+    ],
+    ['moved upstream, index: pull', { cachedDigest: B }, { action: 'pull', cost: 2, reason: 'moved' }],
+    [
+      'moved upstream, single manifest: one pull',
+      { cachedDigest: B, upstream: { digest: A, mediaType: MANIFEST } },
+      { action: 'pull', cost: 1, reason: 'moved' },
+    ],
+    [
+      'three platforms configured, index: three pulls',
+      { cachedDigest: undefined, platformCount: 3 },
+      { action: 'pull', cost: 3 },
+    ],
+    [
+      'pulling would dig into the reserve: defer',
+      { cachedDigest: undefined, gate: { budget: 50, budgetLeft: 50, remaining: 21, reserve: 20 } },
+      { action: 'defer', reason: expect.stringMatching(/21 pulls left.*needs 2.*20 are kept in reserve/) },
+    ],
+    [
+      'exactly the reserve left after the pull: allowed',
+      { cachedDigest: undefined, gate: { budget: 50, budgetLeft: 50, remaining: 22, reserve: 20 } },
+      { action: 'pull', cost: 2 },
+    ],
+    [
+      'run budget spent: defer',
+      { cachedDigest: undefined, gate: { budget: 5, budgetLeft: 1, remaining: 100, reserve: 20 } },
+      { action: 'defer', reason: expect.stringMatching(/run budget of 5 upstream pulls reached/) },
+    ],
+    [
+      'unlimited account (no quota headers): only the budget applies',
+      { cachedDigest: undefined, gate: { budget: 50, budgetLeft: 50, reserve: 20 } },
+      { action: 'pull', cost: 2 },
+    ],
+    [
+      'unchanged needs no pull, even with no quota left',
+      { gate: { budget: 50, budgetLeft: 0, remaining: 0, reserve: 20 } },
+      { action: 'fill-layers' },
+    ],
+    [
+      'the credential refused: fail, upstream marked unusable',
+      { upstream: upstreamError('auth', true) },
+      { action: 'fail', step: 'upstream-check', cause: 'auth', credentialRefused: true },
+    ],
+    [
+      'Docker Hub 401 for one repository (credentials fine): not found',
+      { upstream: upstreamError('auth', false) },
+      {
+        action: 'fail',
+        cause: 'not-found',
+        reason: 'library/node:22 does not exist upstream (or is not accessible)',
+      },
+    ],
+    [
+      'upstream 404: not found',
+      { upstream: upstreamError('not-found') },
+      { action: 'fail', step: 'upstream-check', cause: 'not-found' },
+    ],
+    [
+      'upstream 429: defer and stop upstream work',
+      { upstream: upstreamError('rate-limited') },
+      { action: 'defer', cause: 'upstream-429', stopUpstream: true },
+    ],
+    [
+      'upstream 5xx after retries: fail that image',
+      { upstream: upstreamError('server') },
+      { action: 'fail', step: 'upstream-check', cause: 'upstream-5xx' },
+    ],
+    [
+      'network failure: fail that image',
+      { upstream: upstreamError('network') },
+      { action: 'fail', cause: 'network' },
+    ],
+    [
+      'DescribeImages failed: fail at the cache lookup, no pull',
+      { cacheLookupError: 'DescribeImages: ServerException: boom' },
+      { action: 'fail', step: 'cache-lookup', cause: 'ecr-error' },
+    ],
+    [
+      'less time left than the margin: defer before anything',
+      { timeLeftMs: 10_000 },
+      { action: 'defer', reason: 'less than 30 s of Lambda time left' },
+    ],
+    [
+      'upstream stopped by an earlier 429: defer',
+      { stoppedUpstream: 'upstream answered 429 TOOMANYREQUESTS' },
+      { action: 'defer', reason: 'not checked: upstream answered 429 TOOMANYREQUESTS' },
+    ],
+    [
+      'credential unusable for this rule: fail',
+      { upstreamUnusable: 'credential secret unusable' },
+      { action: 'fail', step: 'upstream-check', cause: 'auth' },
+    ],
+    [
+      'the deadline wins over a stopped upstream',
+      { timeLeftMs: 0, stoppedUpstream: 'x' },
+      { action: 'defer', reason: expect.stringMatching(/Lambda time left/) },
+    ],
+  ])('%s', (_name, patch, expected) => {
+    expect(decideWarm({ ...base, ...patch })).toMatchObject(expected);
+  });
+});
+
+describe('decideBeforeLookup', () => {
+  it.each<[string, Parameters<typeof decideBeforeLookup>[0], unknown]>([
+    ['time enough, upstream usable: go on', { timeLeftMs: 60_000, marginMs: 30_000 }, undefined],
+    ['exactly the margin left: go on', { timeLeftMs: 30_000, marginMs: 30_000 }, undefined],
+    [
+      'below the margin: defer',
+      { timeLeftMs: 29_999, marginMs: 30_000 },
+      expect.objectContaining({ action: 'defer' }),
+    ],
+  ])('%s', (_name, facts, expected) => {
+    expect(decideBeforeLookup(facts)).toEqual(expected);
+  });
+});
+
+describe('quotaRefusal', () => {
+  it.each<[string, Parameters<typeof quotaRefusal>, RegExp | undefined]>([
+    [
+      'within budget and above the reserve',
+      [{ budget: 10, budgetLeft: 10, remaining: 50, reserve: 20 }, 2],
+      undefined,
+    ],
+    [
+      'budget has exactly the cost left',
+      [{ budget: 10, budgetLeft: 2, remaining: 50, reserve: 20 }, 2],
+      undefined,
+    ],
+    ['budget one short', [{ budget: 10, budgetLeft: 1, remaining: 50, reserve: 20 }, 2], /run budget of 10/],
+    ['reserve one short', [{ budget: 10, budgetLeft: 10, remaining: 21, reserve: 20 }, 2], /kept in reserve/],
+  ])('%s', (_name, args, expected) => {
+    const refusal = quotaRefusal(...args);
+    if (expected) expect(refusal).toMatch(expected);
+    else expect(refusal).toBeUndefined();
+  });
+});
+
+describe('after the pull', () => {
+  it.each([
+    [
+      'the cache served the upstream digest: warmed, a pull spent',
+      A,
+      A,
+      { status: 'warmed', fetchedUpstream: true },
+    ],
+    [
+      'the cache still serves its old copy: stale-pending, no pull',
+      A,
+      B,
+      { status: 'stale-pending', fetchedUpstream: false },
+    ],
+  ])('%s', (_name, upstream, served, expected) => {
+    expect(pullOutcome(upstream, served)).toEqual(expected);
+  });
+
+  it.each<[string, Parameters<typeof decidePullFailure>, Record<string, unknown>]>([
+    [
+      'the cache reports upstream 429: defer, stop upstream',
+      ['upstream-429', 'x'],
+      { action: 'defer', stopUpstream: true },
+    ],
+    [
+      'the cache fails otherwise: fail at pull-manifest',
+      ['ecr-error', 'boom'],
+      { action: 'fail', step: 'pull-manifest', reason: 'boom' },
+    ],
+  ])('%s', (_name, args, expected) => {
+    expect(decidePullFailure(...args)).toMatchObject(expected);
+  });
+
+  it.each<[string, Parameters<typeof failureCause>, string]>([
+    [
+      'ECR 503 is the upstream being unavailable',
+      [{ kind: 'server', details: { status: 503 } }, 'ecr'],
+      'upstream-5xx',
+    ],
+    ['ECR 500 is ECR', [{ kind: 'server', details: { status: 500 } }, 'ecr'], 'ecr-error'],
+    ['a 401 from the cache is auth', [{ kind: 'auth', details: {} }, 'ecr'], 'auth'],
+    ['a bad digest', [{ kind: 'digest-mismatch' }, 'ecr'], 'digest-mismatch'],
+    ['a protocol error', [{ kind: 'protocol' }, 'upstream'], 'other'],
+  ])('%s', (_name, args, expected) => {
+    expect(failureCause(...args)).toBe(expected);
+  });
+});

@@ -5,8 +5,11 @@
  * schedule. serverless.yml includes `resources` from here. The alarms themselves are defined in
  * lib/metrics/alarms.ts, which the nightly cycle also evaluates against the sandbox's metrics.
  *
- * Only two actions have Resource "*": ecr:GetAuthorizationToken (it has no resource type) and
- * cloudwatch:PutMetricData (conditioned on the keeper's namespace).
+ * Resource "*" is granted only where IAM allows nothing narrower: the ECR actions that have no
+ * resource type in the Service Authorization Reference (pull-through cache rules, repository
+ * creation templates, pull-time update exclusions, GetAuthorizationToken) are matched only against
+ * "*", and cloudwatch:PutMetricData is bound to the keeper's namespace by a condition. A test checks
+ * every statement against that reference data (test/unit/deploy/iam-reference.test.ts).
  */
 const path = require('node:path');
 const tsx = require('tsx/cjs/api');
@@ -27,7 +30,27 @@ function configFile() {
   return path.resolve(__dirname, '..', process.env.KEEPER_CONFIG || 'keeper.config.yaml');
 }
 
-function role(fn, statements, service, stage) {
+/** The identity policy of a function's role: its own logs, its statements, its failure destination. */
+function rolePolicyDocument(config, fn, service = 'ecr-cache-keeper', stage = 'dev') {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'OwnLogs',
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: sub(
+          `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${service}-${stage}-${fn}:*`,
+        ),
+      },
+      ...statementsFor(config)[fn],
+      // Lambda destinations send failed asynchronous invocations to the alarm topic.
+      { Sid: 'FailureDestination', Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: 'AlarmTopic' } },
+    ],
+  };
+}
+
+function role(config, fn, service, stage) {
   return {
     Type: 'AWS::IAM::Role',
     Properties: {
@@ -41,20 +64,7 @@ function role(fn, statements, service, stage) {
       Policies: [
         {
           PolicyName: `${fn}-least-privilege`,
-          PolicyDocument: {
-            Version: '2012-10-17',
-            Statement: [
-              {
-                Sid: 'OwnLogs',
-                Effect: 'Allow',
-                Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-                Resource: sub(
-                  `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${service}-${stage}-${fn}:*`,
-                ),
-              },
-              ...statements,
-            ],
-          },
+          PolicyDocument: rolePolicyDocument(config, fn, service, stage),
         },
       ],
     },
@@ -83,8 +93,21 @@ function statementsFor(config) {
   const passRoles = [
     ...new Set(config.rules.flatMap((r) => [r.customRoleArn, r.template?.customRoleArn]).filter(Boolean)),
   ];
-  // Registry-level operations (rules, templates, exclusions, listing) are scoped to this account's registry.
+  // Listing repositories is requested against every repository of the account's registry.
   const registry = repositoryArn('*');
+  // ECR's service-linked roles (pull through cache; repository creation templates), created with the
+  // account's first rule or template.
+  const ecrServiceLinkedRoles = {
+    Sid: 'EcrServiceLinkedRoles',
+    Effect: 'Allow',
+    Action: 'iam:CreateServiceLinkedRole',
+    Resource: sub(
+      `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/aws-service-role/*ecr.amazonaws.com/*`,
+    ),
+    Condition: {
+      StringEquals: { 'iam:AWSServiceName': ['pullthroughcache.ecr.amazonaws.com', 'ecr.amazonaws.com'] },
+    },
+  };
   const putMetrics = {
     Sid: 'PublishMetrics',
     Effect: 'Allow',
@@ -92,15 +115,17 @@ function statementsFor(config) {
     Resource: '*',
     Condition: { StringEquals: { 'cloudwatch:namespace': config.metrics.namespace } },
   };
+  // These actions have no resource type: IAM matches them only against "*".
   const validate = {
     Sid: 'ValidateRules',
     Effect: 'Allow',
     Action: ['ecr:ValidatePullThroughCacheRule'],
-    Resource: registry,
+    Resource: '*',
   };
   return {
     reconcile: [
       {
+        // Registry-level: no resource type, so only "*" matches (see the file's comment).
         Sid: 'RulesTemplatesExclusions',
         Effect: 'Allow',
         Action: [
@@ -115,16 +140,19 @@ function statementsFor(config) {
           'ecr:DeleteRepositoryCreationTemplate',
           'ecr:ListPullTimeUpdateExclusions',
           'ecr:RegisterPullTimeUpdateExclusion',
-          'ecr:DescribeRepositories',
         ],
-        Resource: registry,
+        Resource: '*',
       },
+      { Sid: 'ListRepositories', Effect: 'Allow', Action: 'ecr:DescribeRepositories', Resource: registry },
       {
-        Sid: 'CacheLifecycle',
+        // Lifecycle back-fill; and a creation template needs its creator to be allowed to create
+        // the repositories it describes and put their lifecycle policy.
+        Sid: 'CacheRepositories',
         Effect: 'Allow',
-        Action: ['ecr:GetLifecyclePolicy', 'ecr:PutLifecyclePolicy'],
+        Action: ['ecr:GetLifecyclePolicy', 'ecr:PutLifecyclePolicy', 'ecr:CreateRepository'],
         Resource: cacheRepositories,
       },
+      ecrServiceLinkedRoles,
       ...allow(
         'CheckCredentialSecrets',
         ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
@@ -297,25 +325,19 @@ function dashboard(config, service, stage) {
   };
 }
 
-async function resources({ options = {} } = {}) {
+async function resources({ options = {}, resolveVariable } = {}) {
   const config = loadConfig(configFile());
   const stage = options.stage || 'dev';
+  // A secret has exactly one rotation schedule: only the stage named by the rotationStage
+  // parameter (prod by default) attaches one, so two stages in one account never fight over it.
+  const rotationStage = resolveVariable ? await resolveVariable('param:rotationStage') : 'prod';
+  const alarmEmail = resolveVariable ? await resolveVariable('param:alarmEmail') : '';
   const service = 'ecr-cache-keeper';
   const topic = { Ref: 'AlarmTopic' };
   const out = {
     AlarmTopic: { Type: 'AWS::SNS::Topic', Properties: { TopicName: `${service}-${stage}-alarms` } },
   };
-  const statements = statementsFor(config);
-  for (const fn of FUNCTIONS) out[`${logicalName(fn)}Role`] = role(fn, statements[fn], service, stage);
-  // Lambda destinations send failed asynchronous invocations to the alarm topic.
-  for (const fn of FUNCTIONS) {
-    out[`${logicalName(fn)}Role`].Properties.Policies[0].PolicyDocument.Statement.push({
-      Sid: 'FailureDestination',
-      Effect: 'Allow',
-      Action: 'sns:Publish',
-      Resource: topic,
-    });
-  }
+  for (const fn of FUNCTIONS) out[`${logicalName(fn)}Role`] = role(config, fn, service, stage);
   for (const alarm of alarmDefinitions(config)) out[`${alarm.id}Alarm`] = alarmResource(alarm, topic);
   for (const fn of FUNCTIONS) {
     out[`${logicalName(fn)}ErrorsAlarm`] = {
@@ -336,6 +358,12 @@ async function resources({ options = {} } = {}) {
     };
   }
   out.Dashboard = dashboard(config, service, stage);
+  // E-mail subscription to the alarm topic, only when the alarmEmail parameter is set.
+  if (alarmEmail)
+    out.AlarmEmailSubscription = {
+      Type: 'AWS::SNS::Subscription',
+      Properties: { TopicArn: topic, Protocol: 'email', Endpoint: alarmEmail },
+    };
 
   out.RotateCredentialInvokePermission = {
     Type: 'AWS::Lambda::Permission',
@@ -346,7 +374,7 @@ async function resources({ options = {} } = {}) {
       SourceAccount: { Ref: 'AWS::AccountId' },
     },
   };
-  if (config.credential.rotation.mode === 'managed') {
+  if (config.credential.rotation.mode === 'managed' && stage === rotationStage) {
     const secrets = [
       ...new Set(
         config.rules
@@ -362,6 +390,8 @@ async function resources({ options = {} } = {}) {
           SecretId: secret,
           RotationLambdaARN: { 'Fn::GetAtt': ['RotateCredentialLambdaFunction', 'Arn'] },
           RotationRules: { ScheduleExpression: `rate(${config.credential.rotation.scheduleDays} days)` },
+          // Not at deploy time: the rule that validates the new token may not exist until reconcile runs.
+          RotateImmediatelyOnUpdate: false,
         },
       };
     });
@@ -383,4 +413,4 @@ function resolvedConfig() {
 
 const RESOLVED_FILE = 'keeper.resolved.json';
 
-module.exports = { resources, resolvedConfig, statementsFor, FUNCTIONS };
+module.exports = { resources, resolvedConfig, statementsFor, rolePolicyDocument, FUNCTIONS };

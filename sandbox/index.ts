@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { AwsClientOptions } from '../lib/aws/clients.js';
+import type { KeeperConfig } from '../lib/config/load.js';
 import type { Endpoints } from '../lib/registry/upstreams.js';
 import { CloudWatchSandbox } from './aws/cloudwatch.js';
 import { EcrState } from './aws/ecr.js';
@@ -19,6 +20,9 @@ import { HubApi } from './dockerhub/hub-api.js';
 import { DockerHubRegistry } from './dockerhub/registry.js';
 import { FaultInjector } from './faults.js';
 import { type StartedServer, sendJson, startServer } from './http.js';
+import { apiAuthorizer } from './iam/api.js';
+import { IamDirectory, type Principal } from './iam/directory.js';
+import { functionPolicy, functionRoleName } from './iam/roles.js';
 import { hasSavedState, loadState, saveState } from './persistence.js';
 import { registryError } from './registry/content.js';
 import { EcrRegistry } from './registry/ecr-registry.js';
@@ -26,6 +30,8 @@ import { BlobStore } from './registry/store.js';
 import { ADMIN_SECRET, CREDENTIAL_SECRET, SEED_IMAGES, type SeedOptions } from './seed.js';
 
 export interface SandboxOptions {
+  /** Evaluate IAM for every request (default true); off, every caller may do anything. */
+  enforceIam?: boolean;
   /** Start with no account, secret or image. */
   empty?: boolean;
   seed?: SeedOptions;
@@ -53,6 +59,16 @@ export interface Sandbox {
   clientOptions: AwsClientOptions & { endpoint: string; region: string };
   endpoints: Endpoints;
   ecr: EcrState;
+  /** Who may call what: the administrator (sandbox.env's key) and each function's role. */
+  iam: IamDirectory;
+  /**
+   * AWS client options that sign as the stack's role for `fn` (policies from deploy/stack.cjs for
+   * this config), so a handler runs with exactly the permissions it would have in Lambda.
+   */
+  roleClientOptions(
+    fn: string,
+    config: KeeperConfig,
+  ): AwsClientOptions & { endpoint: string; region: string };
   ecrRegistry: EcrRegistry;
   secrets: SecretsManagerSandbox;
   cloudwatch: CloudWatchSandbox;
@@ -81,6 +97,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const upstreams = new Map<string, string>();
   const ecrRegistry = new EcrRegistry(ecr, secrets, store, clock, upstreams);
   const services = [ecrService(ecr, clock), secrets.service(), cloudwatch.service()];
+  const iam = new IamDirectory(account, region);
+  iam.enforce = options.enforceIam ?? true;
+  const admin = iam.addAdministrator('sandbox-admin', 'AKIASANDBOXKEEPER');
+  ecr.iam = iam;
+  const authorize = apiAuthorizer(iam, { region, account, secrets });
 
   const registryRoute = (prefix: string) => (req: IncomingMessage) =>
     `${prefix}:${req.method} ${new URL(req.url ?? '/', 'http://x').pathname}`;
@@ -95,10 +116,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   };
 
   const awsCalls = new Map<string, number>();
+  const roles = new Map<string, Principal>();
   const servers: StartedServer[] = [];
   servers.push(
     await startServer(
-      (req, res, body) => dispatchAws(services, req, res, body),
+      (req, res, body) => dispatchAws(services, req, res, body, authorize),
       faults,
       (req) => {
         const target = targetOf(req);
@@ -146,15 +168,32 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     env: {
       AWS_ENDPOINT_URL: aws.url,
       AWS_REGION: region,
-      AWS_ACCESS_KEY_ID: 'AKIASANDBOXKEEPER',
-      AWS_SECRET_ACCESS_KEY: 'sandbox-secret-key-not-a-real-one',
+      AWS_ACCESS_KEY_ID: admin.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: admin.secretAccessKey,
       KEEPER_UPSTREAM_REGISTRIES: `registry-1.docker.io=${dockerHub.url}`,
       KEEPER_DOCKERHUB_API_URL: hubApiServer.url,
     },
     clientOptions: {
       endpoint: aws.url,
       region,
-      credentials: { accessKeyId: 'AKIASANDBOXKEEPER', secretAccessKey: 'sandbox-secret-key-not-a-real-one' },
+      credentials: { accessKeyId: admin.accessKeyId, secretAccessKey: admin.secretAccessKey },
+    },
+    iam,
+    roleClientOptions: (fn, config) => {
+      const key = `${fn}\u0000${JSON.stringify(config)}`;
+      let role = roles.get(key);
+      if (!role) {
+        role = iam.addRole(functionRoleName(fn, region), [
+          functionPolicy(config, fn, { partition: 'aws', region, account }),
+        ]);
+        ecr.principals.set(role.accessKeyId, role.arn);
+        roles.set(key, role);
+      }
+      return {
+        endpoint: aws.url,
+        region,
+        credentials: { accessKeyId: role.accessKeyId, secretAccessKey: role.secretAccessKey },
+      };
     },
     endpoints: {
       upstreamRegistries: { 'registry-1.docker.io': dockerHub.url },

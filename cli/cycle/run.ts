@@ -125,17 +125,23 @@ export async function runCycle(options: CycleOptions = {}): Promise<CycleResult>
       options.onImage(entry as unknown as ImageResult, done, config.prewarm.images.length, night);
     }
   };
-  // Every handler built as Lambda builds it, with the sandbox's clients and endpoints handed in.
-  const deps = {
-    ...createRuntime(config, { logger: createLogger({ sink }), endpoints: sandbox.endpoints }),
-    ...createAwsClients(sandbox.clientOptions),
-  };
-  const reconcileHandler = createReconcileHandler(deps);
-  const checkCredentialHandler = createCheckCredentialHandler(deps);
-  const rotateCredentialHandler = createRotateCredentialHandler(deps);
-  const prewarmHandler = createPrewarmHandler(deps);
-  const pullEventsHandler = createPullEventsHandler(deps);
-  const cacheMetricsHandler = createCacheMetricsHandler(deps);
+  // Every handler built as Lambda builds it, with the sandbox's endpoints and, for its AWS calls,
+  // the credentials of its own role in the stack: the sandbox enforces each role's policy.
+  const runtime = createRuntime(config, { logger: createLogger({ sink }), endpoints: sandbox.endpoints });
+  const asRole = (fn: string) => ({ ...runtime, ...createAwsClients(sandbox.roleClientOptions(fn, config)) });
+  const operator = createAwsClients(sandbox.clientOptions);
+  const prewarmRole = sandbox.iam.principal(
+    sandbox.roleClientOptions('prewarm', config).credentials!.accessKeyId,
+  )!;
+  const reconcileHandler = createReconcileHandler({
+    ...asRole('reconcile'),
+    prewarmRole: { arn: prewarmRole.arn },
+  });
+  const checkCredentialHandler = createCheckCredentialHandler(asRole('checkCredential'));
+  const rotateCredentialHandler = createRotateCredentialHandler(asRole('rotateCredential'));
+  const prewarmHandler = createPrewarmHandler(asRole('prewarm'));
+  const pullEventsHandler = createPullEventsHandler(asRole('pullEvents'));
+  const cacheMetricsHandler = createCacheMetricsHandler(asRole('cacheMetrics'));
   sandbox.secrets.rotationFunctions.set(ROTATION_ARN, (event) =>
     rotateCredentialHandler(event, lambdaContext('rotateCredential')),
   );
@@ -168,7 +174,7 @@ export async function runCycle(options: CycleOptions = {}): Promise<CycleResult>
     const alarmsBefore = firingAlarms(sandbox, config);
 
     step('token: rotate (managed)');
-    await deps.secrets.send(
+    await operator.secrets.send(
       new RotateSecretCommand({
         SecretId: CREDENTIAL_SECRET,
         RotationLambdaARN: ROTATION_ARN,
@@ -231,6 +237,14 @@ export async function runCycle(options: CycleOptions = {}): Promise<CycleResult>
       `${metrics.report.total.images} images published`,
     );
     const alarmsNow = firingAlarms(sandbox, config);
+    // Every function ran as its own role with the sandbox enforcing it: nothing may have been denied.
+    expect(
+      'iam',
+      sandbox.iam.enforce && sandbox.iam.denials.length === 0,
+      sandbox.iam.denials.length
+        ? `denied: ${sandbox.iam.denials.map((d) => `${d.principal} ${d.action} on ${d.resource}`).join('; ')}`
+        : 'every function ran as its own role, enforced; nothing denied',
+    );
     expect(
       'alarms',
       alarmsBefore.some((a) => a.startsWith('token expiring')) && alarmsNow.length === 0,

@@ -42,6 +42,7 @@ export function formatCycle(r: CycleResult): string {
       `${r.cache.total.repositories} repositories, ${r.cache.total.images} images, ${humanBytes(r.cache.total.bytes)}, ~$${r.cache.total.monthlyCost.toFixed(2)}/month, ${r.cache.total.staleImages} stale`,
     ],
     ['Pulls', `${r.pullEvents.total} pull-through events, ${r.pullEvents.failed} failed`],
+    ['IAM', r.expectations.find((e) => e.step === 'iam')?.detail ?? 'not checked'],
     [
       'Alarms',
       `before rotation: ${r.alarms.beforeRotation.join(', ') || 'none'}; now: ${r.alarms.now.join(', ') || 'none would fire'}`,

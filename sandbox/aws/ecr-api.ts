@@ -4,7 +4,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { SandboxClock } from '../clock.js';
-import { type EcrState, type Repository, type Rule, type Template, UPSTREAM_REGISTRY_BY_URL } from './ecr.js';
+import {
+  type EcrState,
+  type Repository,
+  type Rule,
+  SERVICE_LINKED_ROLES,
+  type Template,
+  UPSTREAM_REGISTRY_BY_URL,
+} from './ecr.js';
 import { AwsError, type AwsService, epochSeconds, paginate, requireString } from './protocol.js';
 
 const PREFIX = /^(?:[a-z0-9]+(?:(?:[._-]|__)[a-z0-9]+)*\/)*[a-z0-9]+(?:(?:[._-]|__)[a-z0-9]+)*$/;
@@ -25,6 +32,17 @@ export function ecrService(state: EcrState, clock: SandboxClock): AwsService {
     lifecyclePolicyText,
   });
 
+  /**
+   * The ECR guide: whoever creates or updates a creation template must also be allowed to create the
+   * repositories it describes and to put their lifecycle policy. Checked on the repositories under the
+   * template's prefix (inferred: the guide does not name the resource).
+   */
+  const authorizeTemplateCreator = (accessKeyId: string, prefix: string, input: Record<string, unknown>) => {
+    const resource = `arn:aws:ecr:${state.region}:${state.account}:repository/${prefix === 'ROOT' ? '*' : `${prefix}/*`}`;
+    state.iam?.authorize(accessKeyId, { action: 'ecr:CreateRepository', resource });
+    if (input.lifecyclePolicy !== undefined)
+      state.iam?.authorize(accessKeyId, { action: 'ecr:PutLifecyclePolicy', resource });
+  };
   const op = (
     name: string,
     write: boolean,
@@ -39,8 +57,9 @@ export function ecrService(state: EcrState, clock: SandboxClock): AwsService {
     targetPrefix: 'AmazonEC2ContainerRegistry_V20150921',
     name: 'ecr',
     operations: {
-      ...op('CreatePullThroughCacheRule', true, (input) => {
+      ...op('CreatePullThroughCacheRule', true, (input, call) => {
         const prefix = requireString(input, 'ecrRepositoryPrefix', 'InvalidParameterException');
+        state.ensureServiceLinkedRole(call.accessKeyId, SERVICE_LINKED_ROLES.pullThroughCache);
         if (prefix !== 'ROOT' && (prefix.length < 2 || prefix.length > 30 || !PREFIX.test(prefix))) {
           throw new AwsError(
             'ValidationException',
@@ -167,8 +186,10 @@ export function ecrService(state: EcrState, clock: SandboxClock): AwsService {
         const failure = await state.validateUpstream(rule);
         return { ...state.ruleOut(rule), isValid: failure === undefined, failure };
       }),
-      ...op('CreateRepositoryCreationTemplate', true, (input) => {
+      ...op('CreateRepositoryCreationTemplate', true, (input, call) => {
         const prefix = requireString(input, 'prefix');
+        authorizeTemplateCreator(call.accessKeyId, prefix, input);
+        state.ensureServiceLinkedRole(call.accessKeyId, SERVICE_LINKED_ROLES.templates);
         if (prefix !== 'ROOT' && (prefix.length > 256 || !PREFIX.test(prefix))) {
           throw new AwsError(
             'ValidationException',
@@ -211,8 +232,9 @@ export function ecrService(state: EcrState, clock: SandboxClock): AwsService {
           nextToken,
         };
       }),
-      ...op('UpdateRepositoryCreationTemplate', true, (input) => {
+      ...op('UpdateRepositoryCreationTemplate', true, (input, call) => {
         const prefix = requireString(input, 'prefix');
+        authorizeTemplateCreator(call.accessKeyId, prefix, input);
         const template = state.templates.get(prefix);
         if (!template)
           throw new AwsError(
@@ -423,7 +445,7 @@ export function ecrService(state: EcrState, clock: SandboxClock): AwsService {
         const expiresAt = clock.now() + 12 * 3_600_000;
         const principalArn =
           state.principals.get(call.accessKeyId) ?? `arn:aws:iam::${state.account}:user/${call.accessKeyId}`;
-        state.authTokens.set(password, { password, principalArn, expiresAt });
+        state.authTokens.set(password, { password, principalArn, accessKeyId: call.accessKeyId, expiresAt });
         return {
           authorizationData: [
             {

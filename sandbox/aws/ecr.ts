@@ -4,7 +4,9 @@
  * validation and error names of facts-ecr.md. The operations are in ecr-api.ts; the registry side
  * (pulls) is in registry/ecr-registry.ts.
  */
+
 import type { SandboxClock } from '../clock.js';
+import type { IamDirectory } from '../iam/directory.js';
 import { INDEX_TYPES, type StoredManifest } from '../registry/content.js';
 import { AwsError, epochSeconds } from './protocol.js';
 import type { SecretsManagerSandbox } from './secrets.js';
@@ -80,8 +82,19 @@ export interface Repository {
 export interface AuthToken {
   password: string;
   principalArn: string;
+  /** Whose token it is: registry requests are authorized as this caller. */
+  accessKeyId: string;
   expiresAt: number;
 }
+
+/** ECR's service-linked roles, created on first use by the caller (who needs iam:CreateServiceLinkedRole). */
+export const SERVICE_LINKED_ROLES = {
+  pullThroughCache: {
+    service: 'pullthroughcache.ecr.amazonaws.com',
+    name: 'AWSServiceRoleForECRPullThroughCache',
+  },
+  templates: { service: 'ecr.amazonaws.com', name: 'AWSServiceRoleForECRTemplate' },
+} as const;
 
 export class EcrState {
   readonly rules = new Map<string, Rule>();
@@ -96,6 +109,27 @@ export class EcrState {
   registryUrl = '';
   /** Maps access key ids to principal ARNs (which role a caller is). */
   readonly principals = new Map<string, string>();
+  /** The sandbox's IAM, for the checks ECR makes beyond the called action itself. */
+  iam?: IamDirectory;
+  /** ECR's service-linked roles that exist in the account (none in a new one). */
+  readonly serviceLinkedRoles = new Set<string>();
+
+  /**
+   * Creates ECR's service-linked role on first use, as the caller: AWS refuses the whole call when
+   * the caller may not create it.
+   */
+  ensureServiceLinkedRole(
+    accessKeyId: string,
+    role: (typeof SERVICE_LINKED_ROLES)[keyof typeof SERVICE_LINKED_ROLES],
+  ): void {
+    if (this.serviceLinkedRoles.has(role.service)) return;
+    this.iam?.authorize(accessKeyId, {
+      action: 'iam:CreateServiceLinkedRole',
+      resource: `arn:aws:iam::${this.account}:role/aws-service-role/${role.service}/${role.name}`,
+      context: { 'iam:AWSServiceName': role.service },
+    });
+    this.serviceLinkedRoles.add(role.service);
+  }
 
   constructor(
     readonly clock: SandboxClock,

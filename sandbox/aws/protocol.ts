@@ -47,11 +47,20 @@ export function sendAwsError(res: ServerResponse, error: AwsError, queryCompatib
   sendJson(res, error.status, { __type: error.type, message: error.message }, headers);
 }
 
+/** Checks a call before it runs (the sandbox's IAM); throws the AwsError to answer with. */
+export type Authorizer = (
+  service: AwsService,
+  operation: string,
+  input: Record<string, unknown>,
+  accessKeyId: string,
+) => void;
+
 export async function dispatchAws(
   services: AwsService[],
   req: IncomingMessage,
   res: ServerResponse,
   body: Buffer,
+  authorize?: Authorizer,
 ): Promise<void> {
   const target = targetOf(req);
   const service = target && services.find((s) => s.targetPrefix === target.prefix);
@@ -85,6 +94,7 @@ export async function dispatchAws(
   const accessKeyId =
     /Credential=([^/]+)\//.exec(String(req.headers.authorization ?? ''))?.[1] ?? 'anonymous';
   try {
+    authorize?.(service, target.operation, input, accessKeyId);
     const output = await operation(input, { accessKeyId });
     sendJson(res, 200, output ?? {}, {
       'content-type':

@@ -17,7 +17,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RegistryClient } from '../../lib/registry/client.js';
 import { RegistryError } from '../../lib/registry/errors.js';
 import { isIndex } from '../../lib/registry/media-types.js';
-import type { EcrState, Repository, Rule } from '../aws/ecr.js';
+import type { AuthToken, EcrState, Repository, Rule } from '../aws/ecr.js';
 import type { SecretsManagerSandbox } from '../aws/secrets.js';
 import type { SandboxClock } from '../clock.js';
 import { sendJson } from '../http.js';
@@ -265,7 +265,31 @@ export class EcrRegistry {
     }
   }
 
-  private authorize(req: IncomingMessage): { principalArn: string } | undefined {
+  private repositoryArn(name: string): string {
+    return `arn:aws:ecr:${this.ecr.region}:${this.ecr.account}:repository/${name}`;
+  }
+
+  /** Whether the token's caller may `action` on the repository (the sandbox's IAM; always, when off). */
+  private allows(caller: AuthToken, action: string, repository: string): boolean {
+    return (
+      this.ecr.iam?.allows(caller.accessKeyId, { action, resource: this.repositoryArn(repository) }) ?? true
+    );
+  }
+
+  /** 403 with the message IAM gives, naming the caller, the action and the repository. */
+  private denied(res: ServerResponse, caller: AuthToken, action: string, repository: string) {
+    const who = this.ecr.iam?.principal(caller.accessKeyId)?.callerArn ?? caller.principalArn;
+    return sendJson(
+      res,
+      403,
+      registryError(
+        'DENIED',
+        `User: ${who} is not authorized to perform: ${action} on resource: ${this.repositoryArn(repository)} because no identity-based policy allows the ${action} action`,
+      ),
+    );
+  }
+
+  private authorize(req: IncomingMessage): AuthToken | undefined {
     const auth = req.headers.authorization;
     if (!auth?.startsWith('Basic ')) return undefined;
     const decoded = Buffer.from(auth.slice(6), 'base64').toString('utf8');
@@ -295,9 +319,8 @@ export class EcrRegistry {
     if (url.pathname === '/v2/' || url.pathname === '/v2') return sendJson(res, 200, {});
     const target = parseRegistryPath(url.pathname);
     if (!target) return sendJson(res, 404, registryError('NOT_FOUND', 'no such route'));
-    if (target.kind === 'manifests')
-      return this.serveManifest(req, res, target.name, target.ref, caller.principalArn);
-    if (target.kind === 'blobs') return this.serveBlob(req, res, target.name, target.ref);
+    if (target.kind === 'manifests') return this.serveManifest(req, res, target.name, target.ref, caller);
+    if (target.kind === 'blobs') return this.serveBlob(req, res, target.name, target.ref, caller);
     const repo = this.ecr.repositories.get(target.name);
     if (!repo)
       return sendJson(
@@ -313,18 +336,32 @@ export class EcrRegistry {
     res: ServerResponse,
     name: string,
     ref: string,
-    principalArn: string,
+    caller: AuthToken,
   ) {
+    const principalArn = caller.principalArn;
+    if (!this.allows(caller, 'ecr:BatchGetImage', name))
+      return this.denied(res, caller, 'ecr:BatchGetImage', name);
     const rule = this.ecr.ruleFor(name);
     const byDigest = ref.startsWith('sha256:');
     if (!byDigest && rule) {
       const repo = this.ecr.repositories.get(name);
       const checkedAt = repo?.tagCheckedAt.get(ref);
-      if (
+      const due =
         !repo?.tagToDigest.has(ref) ||
         checkedAt === undefined ||
-        this.clock.now() - checkedAt >= REVALIDATE_MS
-      ) {
+        this.clock.now() - checkedAt >= REVALIDATE_MS;
+      // Importing from upstream is the caller's act: without BatchImportUpstreamImage ECR answers
+      // "not found" (not "denied"), and a new repository needs CreateRepository too.
+      const mayImport = this.allows(caller, 'ecr:BatchImportUpstreamImage', name);
+      if (due && !mayImport && !repo?.tagToDigest.has(ref))
+        return sendJson(
+          res,
+          404,
+          registryError('MANIFEST_UNKNOWN', `Requested image not found: ${name}:${ref}`),
+        );
+      if (due && mayImport && !repo && !this.allows(caller, 'ecr:CreateRepository', name))
+        return this.denied(res, caller, 'ecr:CreateRepository', name);
+      if (due && mayImport) {
         try {
           await this.sync(rule, name, ref);
         } catch (error) {
@@ -369,7 +406,15 @@ export class EcrRegistry {
     if (image) image.lastRecordedPullTime = this.clock.now();
   }
 
-  private async serveBlob(_req: IncomingMessage, res: ServerResponse, name: string, digest: string) {
+  private async serveBlob(
+    _req: IncomingMessage,
+    res: ServerResponse,
+    name: string,
+    digest: string,
+    caller: AuthToken,
+  ) {
+    if (!this.allows(caller, 'ecr:GetDownloadUrlForLayer', name))
+      return this.denied(res, caller, 'ecr:GetDownloadUrlForLayer', name);
     const repo = this.ecr.repositories.get(name);
     if (!repo)
       return sendJson(
@@ -380,7 +425,7 @@ export class EcrRegistry {
     if (!repo.blobs.has(digest)) {
       const referenced = [...repo.images.values()].some((img) => img.manifest.bytes.includes(digest));
       const rule = repo.createdByRule ? this.ecr.rules.get(repo.createdByRule) : undefined;
-      if (!referenced || !rule)
+      if (!referenced || !rule || !this.allows(caller, 'ecr:BatchImportUpstreamImage', name))
         return sendJson(res, 404, registryError('BLOB_UNKNOWN', `blob unknown: ${digest}`));
       try {
         this.upstreamFetches.push({

@@ -72,9 +72,7 @@ let aws: AwsClients;
 
 beforeAll(async () => {
   sandbox = await startSandbox();
-  aws = createAwsClients({ endpoint: sandbox.urls.aws, region: 'us-east-1', maxAttempts: 1 });
-  for (const [k, v] of Object.entries({ AWS_ACCESS_KEY_ID: 'AKIATEST', AWS_SECRET_ACCESS_KEY: 'x' }))
-    process.env[k] ??= v;
+  aws = createAwsClients({ ...sandbox.clientOptions, maxAttempts: 1 });
 });
 afterAll(() => sandbox.stop());
 

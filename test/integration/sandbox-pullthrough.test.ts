@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-ecr';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAwsClients } from '../../lib/aws/clients.js';
+import { loadConfig } from '../../lib/config/load.js';
 import { RegistryClient } from '../../lib/registry/client.js';
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
 
@@ -15,9 +16,7 @@ let ecrClient: () => Promise<RegistryClient>;
 
 beforeAll(async () => {
   sandbox = await startSandbox();
-  process.env.AWS_ACCESS_KEY_ID ??= 'AKIATEST';
-  process.env.AWS_SECRET_ACCESS_KEY ??= 'x';
-  const aws = createAwsClients({ endpoint: sandbox.urls.aws, region: 'us-east-1' });
+  const aws = createAwsClients(sandbox.clientOptions);
   await aws.ecr.send(
     new CreatePullThroughCacheRuleCommand({
       ecrRepositoryPrefix: 'docker-hub',
@@ -41,7 +40,6 @@ beforeAll(async () => {
       attempts: 1,
     });
   };
-  sandbox.ecr.principals.set('AKIAPREWARM', 'arn:aws:iam::123456789012:role/prewarm');
   (globalThis as { aws?: typeof aws }).aws = aws;
 });
 afterAll(() => sandbox.stop());
@@ -125,12 +123,12 @@ describe('pull-through cache', () => {
 
   it('pulls by an excluded principal do not update the last recorded pull time', async () => {
     const aws = (globalThis as { aws?: ReturnType<typeof createAwsClients> }).aws!;
-    sandbox.ecr.exclusions.add('arn:aws:iam::123456789012:role/prewarm');
-    const prewarmAws = createAwsClients({ endpoint: sandbox.urls.aws, region: 'us-east-1' });
-    const saved = process.env.AWS_ACCESS_KEY_ID;
-    process.env.AWS_ACCESS_KEY_ID = 'AKIAPREWARM';
+    // The pre-warm role (its own access key and policy) is registered as an exclusion.
+    const config = loadConfig('keeper.config.yaml');
+    const prewarmOptions = sandbox.roleClientOptions('prewarm', config);
+    sandbox.ecr.exclusions.add(sandbox.iam.principal(prewarmOptions.credentials!.accessKeyId)!.arn);
+    const prewarmAws = createAwsClients(prewarmOptions);
     const auth = (await prewarmAws.ecr.send(new GetAuthorizationTokenCommand({}))).authorizationData![0]!;
-    process.env.AWS_ACCESS_KEY_ID = saved;
     const client = new RegistryClient({
       baseUrl: auth.proxyEndpoint!,
       credentials: { basic: auth.authorizationToken! },

@@ -27,11 +27,18 @@ export interface SandboxDeps {
 export function sandboxDeps(
   sandbox: Sandbox,
   config: KeeperConfig | string = 'keeper.config.yaml',
-  options: { maxAttempts?: number } = {},
+  options: { maxAttempts?: number; role?: string } = {},
 ): SandboxDeps {
   const resolved = typeof config === 'string' ? loadConfig(config) : config;
   const sink = memorySink();
-  const aws = createAwsClients({ ...sandbox.clientOptions, ...options });
+  // As the stack's role for a function (its policy enforced), or as the sandbox's administrator.
+  const clientOptions = options.role
+    ? sandbox.roleClientOptions(options.role, resolved)
+    : sandbox.clientOptions;
+  const aws = createAwsClients({
+    ...clientOptions,
+    ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
+  });
   return {
     config: resolved,
     aws,

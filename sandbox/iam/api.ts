@@ -1,0 +1,41 @@
+/**
+ * IAM for the AWS API port: each call becomes `<service>:<Operation>` on the resource the reference
+ * says it is authorized against, with the condition keys the stack's policies use.
+ */
+
+import type { Authorizer } from '../aws/protocol.js';
+import type { SecretsManagerSandbox } from '../aws/secrets.js';
+import { apiRequest, type IamDirectory } from './directory.js';
+
+export function apiAuthorizer(
+  iam: IamDirectory,
+  where: { region: string; account: string; secrets: SecretsManagerSandbox },
+): Authorizer {
+  const { region, account } = where;
+  const secretArn = (id: string) => {
+    try {
+      return where.secrets.find(id).arn;
+    } catch {
+      return id.startsWith('arn:') ? id : `arn:aws:secretsmanager:${region}:${account}:secret:${id}`;
+    }
+  };
+  return (service, operation, input, accessKeyId) => {
+    const nameResource = (type: string, body: Record<string, unknown>): string | undefined => {
+      switch (`${service.name}:${type.toLowerCase()}`) {
+        case 'ecr:repository':
+          // A call that names no repository (DescribeRepositories listing all) is on every one.
+          return `arn:aws:ecr:${region}:${account}:repository/${typeof body.repositoryName === 'string' ? body.repositoryName : '*'}`;
+        case 'secretsmanager:secret':
+          return secretArn(String(body.SecretId ?? body.Name ?? ''));
+        default:
+          return undefined;
+      }
+    };
+    const context: Record<string, string> = {};
+    if (service.name === 'cloudwatch' && typeof input.Namespace === 'string')
+      context['cloudwatch:namespace'] = input.Namespace;
+    if (service.name === 'secretsmanager' && typeof input.SecretId === 'string')
+      context['secretsmanager:SecretId'] = secretArn(input.SecretId);
+    iam.authorize(accessKeyId, apiRequest(service.name, operation, input, nameResource, context));
+  };
+}

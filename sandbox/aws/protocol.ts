@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { sendJson } from '../http.js';
+import { validateInput } from './constraints.js';
 
 export class AwsError extends Error {
   constructor(
@@ -94,6 +95,8 @@ export async function dispatchAws(
   const accessKeyId =
     /Credential=([^/]+)\//.exec(String(req.headers.authorization ?? ''))?.[1] ?? 'anonymous';
   try {
+    // As the services do: the request must satisfy the API model before anything else happens.
+    validateInput(service.name, target.operation, input);
     authorize?.(service, target.operation, input, accessKeyId);
     const output = await operation(input, { accessKeyId });
     sendJson(res, 200, output ?? {}, {

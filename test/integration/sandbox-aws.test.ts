@@ -285,10 +285,24 @@ describe('misuse gets the AWS error classes', () => {
           new CreatePullThroughCacheRuleCommand({
             ecrRepositoryPrefix: 'hub3',
             upstreamRegistryUrl: 'registry-1.docker.io',
-            credentialArn: 'ecr-pullthroughcache/nope',
+            // Well formed (the model checks the ARN's shape first), but no such secret.
+            credentialArn:
+              'arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/nope-AbCdEf',
           }),
         ),
       SecretNotFoundException,
+    ],
+    [
+      'a credential ARN outside ecr-pullthroughcache/ (the model’s pattern)',
+      () =>
+        aws.ecr.send(
+          new CreatePullThroughCacheRuleCommand({
+            ecrRepositoryPrefix: 'hub4',
+            upstreamRegistryUrl: 'registry-1.docker.io',
+            credentialArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:team/docker-hub-AbCdEf',
+          }),
+        ),
+      ValidationException,
     ],
     [
       'bad prefix',
@@ -308,10 +322,22 @@ describe('misuse gets the AWS error classes', () => {
           new CreatePullThroughCacheRuleCommand({
             ecrRepositoryPrefix: 'ROOT',
             upstreamRegistryUrl: 'quay.io',
-            upstreamRepositoryPrefix: 'x',
+            upstreamRepositoryPrefix: 'xy',
           }),
         ),
       InvalidParameterException,
+    ],
+    [
+      'an upstream prefix of one character (the model: 2–30)',
+      () =>
+        aws.ecr.send(
+          new CreatePullThroughCacheRuleCommand({
+            ecrRepositoryPrefix: 'quay2',
+            upstreamRegistryUrl: 'quay.io',
+            upstreamRepositoryPrefix: 'x',
+          }),
+        ),
+      ValidationException,
     ],
     [
       'update a missing rule',
@@ -403,7 +429,7 @@ describe('misuse gets the AWS error classes', () => {
     [
       'maxResults over 1000',
       () => aws.ecr.send(new DescribeRepositoriesCommand({ maxResults: 1001 })),
-      InvalidParameterException,
+      ValidationException,
     ],
     [
       'a lifecycle policy that is not JSON',
@@ -419,7 +445,7 @@ describe('misuse gets the AWS error classes', () => {
     [
       'a bad exclusion principal',
       () => aws.ecr.send(new RegisterPullTimeUpdateExclusionCommand({ principalArn: 'not-an-arn' })),
-      InvalidParameterException,
+      ValidationException,
     ],
     [
       'a secret nobody created',

@@ -104,6 +104,7 @@ describe('the packaged roles against the Service Authorization Reference', () =>
         Sid: 'Old',
         Effect: 'Allow',
         Action: ['ecr:CreatePullThroughCacheRule', 'ecr:ValidatePullThroughCacheRule'],
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub placeholder
         Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/*' },
       },
       /ecr:CreatePullThroughCacheRule has no resource type, so only "\*" matches it/,

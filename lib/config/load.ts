@@ -77,7 +77,15 @@ export function parseConfig(text: string, source = 'keeper.config.yaml'): Keeper
       })),
     );
   }
-  const data: unknown = doc.toJS();
+  let data: unknown;
+  try {
+    // A "billion laughs" document expands aliases exponentially: refused, with a clear problem.
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    throw new ConfigError(source, [
+      { path: '(file)', message: `YAML: ${(error as Error).message} (at most 100 alias expansions)` },
+    ]);
+  }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new ConfigError(source, [
       { path: '(top level)', message: 'the config must be a YAML mapping with a "rules" key' },

@@ -4,8 +4,10 @@
  * in `crossFieldProblems` so that every problem is reported in one pass.
  */
 import { z } from 'zod';
+import { apiModelProblem } from './api-model.js';
 import { ImageRefError, parseImageRef } from './image-ref.js';
-import { lifecyclePolicyProblems } from './lifecycle.js';
+import { cacheRepositoryName } from './images.js';
+import { lifecyclePolicyProblems, lifecyclePolicyText } from './lifecycle.js';
 import { CREDENTIAL_SECRET_PREFIX, secretNameOf } from './names.js';
 import { pullHostsFor, UPSTREAM_KINDS, UPSTREAMS } from './upstreams.js';
 
@@ -23,15 +25,49 @@ const prefix = z
   });
 
 const roleArn = z.string().regex(ROLE_ARN, 'must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)');
+
+/** A string the AWS API at `modelPath` must accept (data/aws-api-constraints.json). */
+const apiString = (modelPath: string) =>
+  z.string().superRefine((value, ctx) => {
+    const problem = apiModelProblem(modelPath, value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+/** A secret name or ARN, as Secrets Manager takes a SecretId. */
+const secretId = apiString('secretsmanager.GetSecretValue.SecretId');
 const positiveInt = (max: number) => z.number().int().min(1).max(max);
 
-const lifecyclePolicy = z
-  .object({ rules: z.array(z.any()) })
-  .loose()
-  .superRefine((policy, ctx) => {
-    for (const [path, message] of lifecyclePolicyProblems(policy))
-      ctx.addIssue({ code: 'custom', path, message });
-  });
+/** A raw ECR lifecycle policy: its shape (known keys only, the right types), then ECR's rules. */
+const lifecycleRule = z.strictObject({
+  rulePriority: z.number().int().min(1),
+  description: z.string().optional(),
+  selection: z.strictObject({
+    tagStatus: z.enum(['tagged', 'untagged', 'any']),
+    tagPatternList: z.array(z.string().min(1)).min(1).optional(),
+    tagPrefixList: z.array(z.string().min(1)).min(1).optional(),
+    countType: z.enum([
+      'imageCountMoreThan',
+      'sinceImagePushed',
+      'sinceImagePulled',
+      'sinceImageTransitioned',
+    ]),
+    countUnit: z.literal('days').optional(),
+    countNumber: z.number().int().min(1),
+    storageClass: z.enum(['standard', 'archive']).optional(),
+  }),
+  action: z.strictObject({
+    type: z.enum(['expire', 'transition']),
+    targetStorageClass: z.literal('archive').optional(),
+  }),
+});
+
+const lifecyclePolicy = z.strictObject({ rules: z.array(lifecycleRule) }).superRefine((policy, ctx) => {
+  for (const [path, message] of lifecyclePolicyProblems(policy))
+    ctx.addIssue({ code: 'custom', path, message });
+  // PutLifecyclePolicy (the back-fill) takes 100 to 30,720 characters of policy text.
+  const problem = apiModelProblem('ecr.PutLifecyclePolicy.lifecyclePolicyText', lifecyclePolicyText(policy));
+  if (problem) ctx.addIssue({ code: 'custom', message: `the policy text ${problem}` });
+});
 
 const lifecycle = z
   .strictObject({
@@ -64,11 +100,21 @@ const template = z.strictObject({
     .enum(['MUTABLE', 'IMMUTABLE', 'MUTABLE_WITH_EXCLUSION', 'IMMUTABLE_WITH_EXCLUSION'])
     .default('MUTABLE')
     .describe('MUTABLE lets ECR refresh cached tags; IMMUTABLE stops refreshes.'),
-  imageTagMutabilityExclusionFilters: z.array(z.string().min(1).max(128)).max(5).optional(),
+  imageTagMutabilityExclusionFilters: z
+    .array(apiString('ecr.CreateRepositoryCreationTemplate.imageTagMutabilityExclusionFilters.[].filter'))
+    .min(1, 'needs at least 1 filter (the ECR API takes 1 to 5)')
+    .max(5, 'takes at most 5 filters (the ECR API takes 1 to 5)')
+    .optional(),
   encryption: z
     .discriminatedUnion('type', [
       z.strictObject({ type: z.literal('AES256') }),
-      z.strictObject({ type: z.literal('KMS'), kmsKey: z.string().min(1).optional() }),
+      z.strictObject({
+        type: z.literal('KMS'),
+        kmsKey: apiString('ecr.CreateRepositoryCreationTemplate.encryptionConfiguration.kmsKey')
+          .min(1)
+          .describe('A KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>); ECR takes no alias here.')
+          .optional(),
+      }),
     ])
     .optional(),
   resourceTags: z.record(z.string().min(1).max(128), z.string().max(256)).optional(),
@@ -83,9 +129,17 @@ const rule = z.strictObject({
   prefix: prefix.describe('ECR repository prefix, e.g. docker-hub; ROOT caches everything.'),
   upstream: z.enum(UPSTREAM_KINDS).describe('Which upstream registry this rule caches.'),
   upstreamUrl: z.string().optional().describe('Only for azure and ecr; the others have a fixed URL.'),
-  upstreamPrefix: z.string().min(1).max(30).optional().describe('Upstream repository prefix; default ROOT.'),
-  credentialSecret: z
-    .string()
+  upstreamPrefix: apiString('ecr.CreatePullThroughCacheRule.upstreamRepositoryPrefix')
+    .optional()
+    .describe('Upstream repository prefix; default ROOT.'),
+  credentialSecret: secretId
+    .superRefine((value, ctx) => {
+      // Given as an ARN, it is what ECR's credentialArn takes: checked as such.
+      const problem = value.startsWith('arn:')
+        ? apiModelProblem('ecr.CreatePullThroughCacheRule.credentialArn', value)
+        : undefined;
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
     .optional()
     .describe(
       'Secrets Manager secret (name or ARN) under ecr-pullthroughcache/ holding username and accessToken.',
@@ -105,9 +159,19 @@ const platform = z
     'must look like os/architecture[/variant], e.g. linux/arm64',
   );
 
+/** An image as written for `docker pull`; its syntax is checked here, its registry against the rules later. */
+const imageReference = z.string().superRefine((text, ctx) => {
+  try {
+    parseImageRef(text);
+  } catch (error) {
+    if (!(error instanceof ImageRefError)) throw error;
+    ctx.addIssue({ code: 'custom', message: error.message });
+  }
+});
+
 const prewarmImage = z.union([
-  z.string(),
-  z.strictObject({ image: z.string(), platforms: z.array(platform).min(1).optional() }),
+  imageReference,
+  z.strictObject({ image: imageReference, platforms: z.array(platform).min(1).optional() }),
 ]);
 
 const prewarm = z.strictObject({
@@ -132,11 +196,7 @@ const prewarm = z.strictObject({
 
 const rotation = z.strictObject({
   mode: z.enum(['off', 'managed', 'staged']).default('off'),
-  adminSecret: z
-    .string()
-    .min(1)
-    .optional()
-    .describe('Secret with a Docker Hub password credential (managed mode).'),
+  adminSecret: secretId.optional().describe('Secret with a Docker Hub password credential (managed mode).'),
   lifetimeDays: positiveInt(365).default(90),
   scopes: z
     .array(z.enum(['repo:admin', 'repo:write', 'repo:read', 'repo:public_read']))
@@ -164,7 +224,14 @@ const credential = z.strictObject({
 });
 
 const metrics = z.strictObject({
-  namespace: z.string().min(1).max(255).regex(/^[^:]/, 'must not start with ":"').default('EcrCacheKeeper'),
+  namespace: apiString('cloudwatch.PutMetricData.Namespace')
+    // CloudWatch documents it; the model's pattern ([^:].*) is not anchored, so it says so only loosely.
+    .regex(/^[^:]/, 'must not start with ":"')
+    .refine((ns) => !ns.startsWith('AWS/'), {
+      message:
+        'must not start with "AWS/": CloudWatch keeps those for AWS services and refuses every publish there',
+    })
+    .default('EcrCacheKeeper'),
   staleAfterDays: positiveInt(3650).default(30),
   topRepositories: z
     .number()
@@ -185,6 +252,7 @@ const reconcile = z.strictObject({
     .default(true)
     .describe('Apply template lifecycle policies to existing repositories.'),
   pullTimeExclusionRoleArn: roleArn
+    .pipe(apiString('ecr.RegisterPullTimeUpdateExclusion.principalArn'))
     .optional()
     .describe("Role to register as pull-time update exclusion (the prewarm function's role)."),
 });
@@ -248,15 +316,8 @@ function crossFieldProblems(config: RawConfig): Problem[] {
         `"${r.upstreamUrl}" is not a ${r.upstream} registry (e.g. ${info.example})`,
       ]);
     }
-    if (r.upstreamPrefix !== undefined && r.prefix === 'ROOT') {
+    if (r.upstreamPrefix !== undefined && r.prefix === 'ROOT')
       problems.push([at('upstreamPrefix'), 'can only be set when the ECR prefix is not ROOT']);
-    } else if (
-      r.upstreamPrefix !== undefined &&
-      r.upstreamPrefix !== 'ROOT' &&
-      !ECR_PREFIX.test(r.upstreamPrefix)
-    ) {
-      problems.push([at('upstreamPrefix'), 'must be lowercase path segments, or ROOT']);
-    }
 
     if (info.auth === 'secret' && !r.credentialSecret) {
       problems.push([
@@ -331,18 +392,25 @@ function crossFieldProblems(config: RawConfig): Problem[] {
   config.prewarm.images.forEach((entry, i) => {
     const text = typeof entry === 'string' ? entry : entry.image;
     const path = typeof entry === 'string' ? ['prewarm', 'images', i] : ['prewarm', 'images', i, 'image'];
+    let ref: ReturnType<typeof parseImageRef>;
     try {
-      const ref = parseImageRef(text);
-      if (!hosts.has(ref.registry)) {
-        problems.push([
-          path,
-          `no rule caches registry "${ref.registry}" (declared: ${[...hosts.keys()].join(', ')})`,
-        ]);
-      }
+      ref = parseImageRef(text);
     } catch (error) {
-      if (error instanceof ImageRefError) problems.push([path, error.message]);
-      else throw error;
+      if (error instanceof ImageRefError) return; // reported at the field already
+      throw error;
     }
+    const prefix = hosts.get(ref.registry);
+    if (prefix === undefined) {
+      problems.push([
+        path,
+        `no rule caches registry "${ref.registry}" (declared: ${[...hosts.keys()].join(', ')})`,
+      ]);
+      return;
+    }
+    // The cache repository ECR creates for it (<prefix>/<repository>) must be a valid repository name.
+    const repository = cacheRepositoryName({ ...ref, rulePrefix: prefix });
+    const problem = apiModelProblem('ecr.CreateRepository.repositoryName', repository);
+    if (problem) problems.push([path, `its cache repository ${repository.slice(0, 40)}… ${problem}`]);
   });
 
   const rot = config.credential.rotation;

@@ -10,19 +10,18 @@
  * - A pull by digest of an uncached image fails (containers-roadmap #2837).
  * - When upstream fails, a cached copy is still served; an uncached image fails with the
  *   upstream's reason.
- * The upstream is reached with the project's registry client, through `upstreams` (URL → base).
+ * The upstream is reached with the sandbox's own client (upstream-client.ts), through `upstreams`
+ * (URL → base): nothing of the product's registry code stands in for ECR's.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { RegistryClient } from '../../lib/registry/client.js';
-import { RegistryError } from '../../lib/registry/errors.js';
-import { isIndex } from '../../lib/registry/media-types.js';
 import type { AuthToken, EcrState, Repository, Rule } from '../aws/ecr.js';
 import type { SecretsManagerSandbox } from '../aws/secrets.js';
 import type { SandboxClock } from '../clock.js';
 import { sendJson } from '../http.js';
 import { acceptable, blobStream, parseRegistryPath, registryError, type StoredManifest } from './content.js';
 import type { BlobStore } from './store.js';
+import { UpstreamError, UpstreamRegistryClient } from './upstream-client.js';
 
 export const REVALIDATE_MS = 24 * 3_600_000;
 
@@ -58,7 +57,7 @@ export class EcrRegistry {
     kind: 'manifest' | 'blob' | 'check';
   }> = [];
   url = '';
-  private readonly clients = new Map<string, RegistryClient>();
+  private readonly clients = new Map<string, UpstreamRegistryClient>();
 
   constructor(
     private readonly ecr: EcrState,
@@ -100,7 +99,7 @@ export class EcrRegistry {
   }
 
   /** A registry client for the rule's upstream, with the secret's AWSCURRENT credentials. */
-  private upstreamClient(rule: Rule): RegistryClient {
+  private upstreamClient(rule: Rule): UpstreamRegistryClient {
     const base = this.upstreams.get(rule.upstreamRegistryUrl);
     if (!base)
       throw new UpstreamFailure(
@@ -147,12 +146,7 @@ export class EcrRegistry {
     const key = `${rule.ecrRepositoryPrefix}|${base}|${credentials?.username ?? ''}|${credentials?.password ?? ''}`;
     let client = this.clients.get(key);
     if (!client) {
-      client = new RegistryClient({
-        baseUrl: base,
-        credentials,
-        attempts: 1,
-        userAgent: 'aws-ecr-pullthroughcache',
-      });
+      client = new UpstreamRegistryClient(base, credentials);
       this.clients.set(key, client);
     }
     return client;
@@ -160,7 +154,7 @@ export class EcrRegistry {
 
   private asFailure(error: unknown): UpstreamFailure {
     if (error instanceof UpstreamFailure) return error;
-    if (error instanceof RegistryError) {
+    if (error instanceof UpstreamError) {
       switch (error.kind) {
         case 'auth':
           return new UpstreamFailure(
@@ -213,8 +207,8 @@ export class EcrRegistry {
     try {
       const client = this.upstreamClient(rule);
       this.upstreamFetches.push({ repository: upstreamRepo, reference: tag, kind: 'check' });
-      const head = await client.headManifest(upstreamRepo, tag);
-      if (cachedDigest === head.digest) {
+      const upstreamDigest = await client.headDigest(upstreamRepo, tag);
+      if (cachedDigest === upstreamDigest) {
         existing?.tagCheckedAt.set(tag, this.clock.now());
         return;
       }
@@ -223,12 +217,11 @@ export class EcrRegistry {
       const manifests: StoredManifest[] = [
         { digest: top.digest, mediaType: top.mediaType, bytes: top.bytes },
       ];
-      if (isIndex(top.mediaType)) {
-        for (const child of top.json.manifests ?? []) {
-          this.upstreamFetches.push({ repository: upstreamRepo, reference: child.digest, kind: 'manifest' });
-          const m = await client.getManifest(upstreamRepo, child.digest);
-          manifests.push({ digest: m.digest, mediaType: m.mediaType, bytes: m.bytes });
-        }
+      // A list or index brings every manifest it references (facts-ecr.md).
+      for (const child of top.children) {
+        this.upstreamFetches.push({ repository: upstreamRepo, reference: child, kind: 'manifest' });
+        const m = await client.getManifest(upstreamRepo, child);
+        manifests.push({ digest: m.digest, mediaType: m.mediaType, bytes: m.bytes });
       }
       // Looked up again: another pull may have created the repository while this one waited upstream.
       const repo =

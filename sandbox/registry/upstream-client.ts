@@ -1,0 +1,185 @@
+/**
+ * How the sandbox's ECR reaches an upstream registry: its own small client, written from the
+ * distribution spec and the token-auth flow (facts-dockerhub.md), sharing nothing with the product's
+ * registry client, so a bug there cannot hide behind the same bug here. One attempt per request, as
+ * ECR reports an upstream failure rather than retrying it for the caller.
+ *
+ * - Auth: a request answered 401 with `WWW-Authenticate: Bearer realm=…,service=…,scope=…` gets a
+ *   token from the realm (Basic credentials when the rule has them) and is sent once more.
+ * - Manifests: HEAD for the digest (free on Docker Hub), GET with the full Accept list; the digest is
+ *   sha256 of the exact bytes and must equal Docker-Content-Digest.
+ * - Blobs: streamed and hashed, never held whole.
+ */
+import { createHash } from 'node:crypto';
+
+const ACCEPT = [
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+].join(', ');
+
+export type UpstreamErrorKind = 'auth' | 'not-found' | 'rate-limited' | 'unavailable';
+
+export class UpstreamError extends Error {
+  constructor(
+    readonly kind: UpstreamErrorKind,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface FetchedManifest {
+  digest: string;
+  mediaType: string;
+  bytes: Buffer;
+  /** The child manifests of an index or list. */
+  children: string[];
+}
+
+function kindOf(status: number): UpstreamErrorKind {
+  if (status === 401 || status === 403) return 'auth';
+  if (status === 404) return 'not-found';
+  if (status === 429) return 'rate-limited';
+  return 'unavailable';
+}
+
+function parseBearer(header: string | null): Record<string, string> | undefined {
+  if (!header?.toLowerCase().startsWith('bearer ')) return undefined;
+  const out: Record<string, string> = {};
+  for (const m of header.slice(7).matchAll(/(\w+)="([^"]*)"/g)) out[m[1]!.toLowerCase()] = m[2]!;
+  return out;
+}
+
+export class UpstreamRegistryClient {
+  private readonly tokens = new Map<string, string>();
+
+  constructor(
+    private readonly base: string,
+    private readonly credentials?: { username: string; password: string },
+    private readonly userAgent = 'aws-ecr-pullthroughcache',
+  ) {}
+
+  private async token(challenge: Record<string, string>, scope: string): Promise<string> {
+    const url = new URL(challenge.realm ?? '');
+    if (challenge.service) url.searchParams.set('service', challenge.service);
+    url.searchParams.set('scope', challenge.scope ?? scope);
+    const headers: Record<string, string> = { 'user-agent': this.userAgent };
+    if (this.credentials)
+      headers.authorization = `Basic ${Buffer.from(`${this.credentials.username}:${this.credentials.password}`).toString('base64')}`;
+    let res: Response;
+    try {
+      res = await fetch(url, { headers });
+    } catch (error) {
+      throw new UpstreamError('unavailable', `token endpoint unreachable: ${(error as Error).message}`);
+    }
+    const text = await res.text();
+    if (!res.ok)
+      throw new UpstreamError(
+        res.status === 429 ? 'rate-limited' : kindOf(res.status === 404 ? 401 : res.status),
+        `token endpoint answered ${res.status}`,
+      );
+    const body = JSON.parse(text) as { token?: string; access_token?: string };
+    const token = body.token ?? body.access_token;
+    if (!token) throw new UpstreamError('auth', 'token endpoint gave no token');
+    return token;
+  }
+
+  /** One request with the token flow; `repository` names the pull scope. */
+  private async request(
+    method: string,
+    path: string,
+    repository: string,
+    accept?: string,
+  ): Promise<Response> {
+    const scope = `repository:${repository}:pull`;
+    const send = (token?: string) =>
+      fetch(`${this.base}${path}`, {
+        method,
+        headers: {
+          'user-agent': this.userAgent,
+          ...(accept ? { accept } : {}),
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+      });
+    let res: Response;
+    try {
+      res = await send(this.tokens.get(scope));
+      if (res.status === 401) {
+        const challenge = parseBearer(res.headers.get('www-authenticate'));
+        await res.arrayBuffer();
+        if (challenge) {
+          const token = await this.token(challenge, scope);
+          this.tokens.set(scope, token);
+          res = await send(token);
+        }
+      }
+    } catch (error) {
+      if (error instanceof UpstreamError) throw error;
+      throw new UpstreamError('unavailable', `${method} ${path}: ${(error as Error).message}`);
+    }
+    if (!res.ok) {
+      await res.arrayBuffer().catch(() => undefined);
+      throw new UpstreamError(kindOf(res.status), `${method} ${path} answered ${res.status}`);
+    }
+    return res;
+  }
+
+  /** Proves the credential: a token for the repository's scope. */
+  async login(repository: string): Promise<void> {
+    const res = await fetch(`${this.base}/v2/`, { headers: { 'user-agent': this.userAgent } }).catch(
+      (error) => {
+        throw new UpstreamError('unavailable', `GET /v2/: ${(error as Error).message}`);
+      },
+    );
+    await res.arrayBuffer();
+    const challenge = parseBearer(res.headers.get('www-authenticate'));
+    if (res.status === 401 && challenge) await this.token(challenge, `repository:${repository}:pull`);
+    else if (!res.ok && res.status !== 401)
+      throw new UpstreamError(kindOf(res.status), `GET /v2/ answered ${res.status}`);
+  }
+
+  async headDigest(repository: string, reference: string): Promise<string> {
+    const res = await this.request('HEAD', `/v2/${repository}/manifests/${reference}`, repository, ACCEPT);
+    const digest = res.headers.get('docker-content-digest');
+    if (!digest) throw new UpstreamError('unavailable', 'HEAD gave no Docker-Content-Digest');
+    return digest;
+  }
+
+  async getManifest(repository: string, reference: string): Promise<FetchedManifest> {
+    const res = await this.request('GET', `/v2/${repository}/manifests/${reference}`, repository, ACCEPT);
+    const bytes = Buffer.from(await res.arrayBuffer());
+    const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    const announced = res.headers.get('docker-content-digest');
+    if ((announced && announced !== digest) || (reference.startsWith('sha256:') && reference !== digest))
+      throw new UpstreamError(
+        'unavailable',
+        `manifest ${repository}:${reference} does not hash to its digest`,
+      );
+    const doc = JSON.parse(bytes.toString('utf8')) as {
+      mediaType?: string;
+      manifests?: Array<{ digest: string }>;
+    };
+    const mediaType = (res.headers.get('content-type') ?? doc.mediaType ?? '').split(';')[0]!.trim();
+    return { digest, mediaType, bytes, children: (doc.manifests ?? []).map((m) => m.digest) };
+  }
+
+  /** Streams a blob through, verifying its digest; returns its size. */
+  async fetchBlob(repository: string, digest: string): Promise<number> {
+    const res = await this.request('GET', `/v2/${repository}/blobs/${digest}`, repository);
+    const hash = createHash('sha256');
+    let size = 0;
+    try {
+      for await (const chunk of res.body ?? []) {
+        hash.update(chunk);
+        size += chunk.byteLength;
+      }
+    } catch (error) {
+      throw new UpstreamError('unavailable', `blob ${digest}: connection lost (${(error as Error).message})`);
+    }
+    if (`sha256:${hash.digest('hex')}` !== digest)
+      throw new UpstreamError('unavailable', `blob ${digest} does not hash to its digest`);
+    return size;
+  }
+}

@@ -67,6 +67,16 @@ export async function describeCredentialSecret(
         { cause: error },
       );
     }
+    if (awsName(error) === 'AccessDeniedException') {
+      // A policy scoped to the secret (`name-??????`) cannot match a secret that does not exist, so
+      // AWS answers AccessDenied rather than ResourceNotFound for a deleted or never-created one.
+      throw new CredentialSecretError(
+        secretId,
+        'missing',
+        'does not exist, or this role may not describe it (AccessDeniedException); create it (see the runbook) or check the role',
+        { cause: error },
+      );
+    }
     throw new CredentialSecretError(secretId, 'unreadable', `cannot be described (${awsName(error)})`, {
       cause: error,
     });

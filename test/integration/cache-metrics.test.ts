@@ -16,7 +16,7 @@ beforeAll(async () => {
   sandbox = await startSandbox();
   kit = sandboxDeps(sandbox);
   await reconcile(kit.aws, kit.config);
-  await runPrewarm(kit.config.prewarm.images, { ...kit.deps, deadline: Date.now() + 120_000 });
+  await runPrewarm(kit.config.prewarm.images, { ...kit.as('prewarm'), deadline: Date.now() + 120_000 });
 });
 afterAll(async () => {
   await sandbox.stop();
@@ -32,7 +32,7 @@ it('publishes totals, per-prefix and per-repository figures equal to the sandbox
   const busybox = [...sandbox.ecr.repositories.get('docker-hub/library/busybox')!.images.values()][0]!;
   busybox.storageClass = 'ARCHIVE';
 
-  const result = await createCacheMetricsHandler(kit.deps)(
+  const result = await createCacheMetricsHandler(kit.as('cacheMetrics'))(
     {},
     lambdaContext('cacheMetrics', { remainingMs: 300_000 }),
   );

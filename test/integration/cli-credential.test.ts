@@ -28,7 +28,7 @@ beforeEach(async () => {
   sandbox = await startSandbox({ seed: { adminSecret: false, recordPatMetadata: false } });
   kit = sandboxDeps(sandbox, configPath);
   await reconcile(kit.aws, loadConfig(configPath));
-  const rotateHandler = createRotateCredentialHandler(kit.deps);
+  const rotateHandler = createRotateCredentialHandler(kit.as('rotateCredential'));
   sandbox.secrets.rotationFunctions.set(ROTATION_ARN, (event) => rotateHandler(event, context));
 });
 afterEach(async () => {

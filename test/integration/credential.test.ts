@@ -34,8 +34,10 @@ async function boot(seed: SeedOptions = {}) {
   await reconcile(aws, loadConfig('keeper.config.yaml'));
   sandbox.secrets.rotationFunctions.set(ROTATION_ARN, (event) => rotateHandler(event, context));
 }
-const checkHandler = (event: unknown, ctx = context) => createCheckCredentialHandler(kit.deps)(event, ctx);
-const rotateHandler = (event: unknown, ctx = context) => createRotateCredentialHandler(kit.deps)(event, ctx);
+const checkHandler = (event: unknown, ctx = context) =>
+  createCheckCredentialHandler(kit.as('checkCredential'))(event, ctx);
+const rotateHandler = (event: unknown, ctx = context) =>
+  createRotateCredentialHandler(kit.as('rotateCredential'))(event, ctx);
 
 beforeEach(() => {
   output = [];
@@ -160,7 +162,7 @@ describe('managed rotation through RotateSecret', () => {
     // The cache keeps pulling with the new token: ECR reads AWSCURRENT.
     const config = loadConfig('keeper.config.yaml');
     const warm = await runPrewarm(config.prewarm.images.slice(0, 2), {
-      ...kit.deps,
+      ...kit.as('prewarm'),
       config,
       deadline: Date.now() + 60_000,
     });

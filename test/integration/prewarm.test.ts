@@ -24,7 +24,7 @@ afterEach(async () => {
   await sandbox.stop();
 });
 const prewarmHandler = (event: unknown, context = lambdaContext('prewarm', { remainingMs: 900_000 })) =>
-  createPrewarmHandler(kit.deps)(event, context);
+  createPrewarmHandler(kit.as('prewarm'))(event, context);
 
 const upstreamGets = () => sandbox.hub.manifestRequests.filter((r) => r.method === 'GET');
 const withPrewarm = (config: KeeperConfig, patch: Partial<KeeperConfig['prewarm']>): KeeperConfig => ({
@@ -32,7 +32,7 @@ const withPrewarm = (config: KeeperConfig, patch: Partial<KeeperConfig['prewarm'
   prewarm: { ...config.prewarm, ...patch },
 });
 const warm = (config: KeeperConfig = loadConfig('keeper.config.yaml'), deadline = Date.now() + 600_000) =>
-  runPrewarm(config.prewarm.images, { ...kit.deps, config, deadline });
+  runPrewarm(config.prewarm.images, { ...kit.as('prewarm'), config, deadline });
 const statuses = (report: PrewarmReport) => Object.fromEntries(report.images.map((i) => [i.image, i.status]));
 
 describe('nightly pre-warm', () => {

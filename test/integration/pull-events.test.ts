@@ -9,7 +9,7 @@ import { type SandboxDeps, sandboxDeps } from './support/sandbox-deps.js';
 
 let sandbox: Sandbox;
 let kit: SandboxDeps;
-const handler = (event: unknown, ctx = context) => createPullEventsHandler(kit.deps)(event, ctx);
+const handler = (event: unknown, ctx = context) => createPullEventsHandler(kit.as('pullEvents'))(event, ctx);
 
 beforeAll(async () => {
   sandbox = await startSandbox();
@@ -23,7 +23,10 @@ it('counts failed upstream pulls per prefix and failure code, and names the imag
   const { aws, config } = kit;
   await reconcile(aws, config);
   sandbox.faults.add({ match: 'hub:GET /v2/library/redis/manifests', status: 500 });
-  await runPrewarm(config.prewarm.images.slice(7, 9), { ...kit.deps, deadline: Date.now() + 60_000 });
+  await runPrewarm(config.prewarm.images.slice(7, 9), {
+    ...kit.as('prewarm'),
+    deadline: Date.now() + 60_000,
+  });
   const events = sandbox.ecrRegistry.events;
   expect(events.some((e) => e.detail['sync-status'] === 'FAILED')).toBe(true);
 

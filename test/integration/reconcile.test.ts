@@ -290,7 +290,7 @@ rules:
 });
 
 describe('the reconcile handler', () => {
-  const handler = (event: unknown) => createReconcileHandler(kit.deps)(event, context);
+  const handler = (event: unknown) => createReconcileHandler(kit.as('reconcile'))(event, context);
 
   it('returns the plan for {"dryRun": true} and rejects unknown keys', async () => {
     const report = await handler({ dryRun: true });

@@ -22,6 +22,8 @@ export interface SandboxDeps {
   logs: ReturnType<typeof memorySink>['entries'];
   /** For `runCli(argv, io, cli)`. */
   cli: CliSetup;
+  /** The same runtime with the AWS clients of the stack's role for `fn`: its policy enforced. */
+  as(fn: string): Runtime & AwsClients;
 }
 
 export function sandboxDeps(
@@ -48,6 +50,9 @@ export function sandboxDeps(
     },
     logs: sink.entries,
     cli: { aws: sandbox.clientOptions, endpoints: sandbox.endpoints, env: { ...process.env } },
+    as(fn) {
+      return { ...this.deps, ...createAwsClients(sandbox.roleClientOptions(fn, resolved)) };
+    },
   };
 }
 

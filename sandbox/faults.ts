@@ -18,6 +18,8 @@ export interface Fault {
   awsError?: string;
   /** Close the connection without an answer. */
   drop?: boolean;
+  /** With `drop`: let the service act first, then drop the answer (did it happen or not?). */
+  afterActing?: boolean;
   /** How many matching requests this fault affects; unlimited when absent. */
   times?: number;
 }

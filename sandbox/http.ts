@@ -50,6 +50,18 @@ export async function startServer(
         const body = await readBody(req);
         const { latencyMs, failure } = faults.take(routeOf(req, body));
         if (latencyMs > 0) await delay(latencyMs);
+        if (failure?.drop && failure.afterActing) {
+          // The service acts; its answer never reaches the caller.
+          const sink = res as unknown as Record<string, unknown>;
+          sink.writeHead = () => res;
+          sink.write = () => true;
+          sink.end = () => {
+            req.socket.destroy();
+            return res;
+          };
+          await handler(req, res, body);
+          return;
+        }
         if (failure?.drop) {
           req.socket.destroy();
           return;

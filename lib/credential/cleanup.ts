@@ -7,6 +7,7 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { KeeperConfig } from '../config/load.js';
 import type { HubApi } from '../dockerhub/hub-api.js';
+import { type LedgerState, ledgerDrift, reconcileLedger } from './ledger.js';
 import { setTags, TAGS } from './metadata.js';
 import type { CredentialSecret } from './secret.js';
 
@@ -39,29 +40,51 @@ export function retiredToken(
 
 export interface CleanupReport {
   secretName: string;
+  /** Tokens deleted: the retired one past its grace period, and strays left by aborted attempts. */
   deleted: string[];
   /** Retired tokens still inside their grace period. */
   kept: RetiredToken[];
 }
 
-/** Deletes the retired token of one credential secret when its grace period is over. */
+/** The ledger's state for one credential secret, from its tags (see ledger.ts). */
+export function ledgerState(
+  secret: Pick<CredentialSecret, 'tags'>,
+  config: KeeperConfig,
+  now: number,
+): LedgerState {
+  const retired = retiredToken(secret, config, now);
+  return {
+    currentUuid: secret.tags[TAGS.uuid],
+    ...(retired ? { retired: { uuid: retired.uuid, due: retired.due } } : {}),
+    ...(secret.tags[TAGS.pendingVersion] ? { pendingVersion: secret.tags[TAGS.pendingVersion] } : {}),
+  };
+}
+
+/**
+ * Reconciles the ledger of one credential secret: deletes the retired token once its grace period
+ * is over, and any stray keeper token an aborted attempt left behind. Says what it deleted.
+ */
 export async function cleanupRetiredTokens(
   secret: CredentialSecret,
   deps: { secrets: SecretsManagerClient; config: KeeperConfig; now: () => number; hub: HubApi },
 ): Promise<CleanupReport> {
   const report: CleanupReport = { secretName: secret.name, deleted: [], kept: [] };
-  const retired = retiredToken(secret, deps.config, deps.now());
-  if (!retired) return report;
-  if (!retired.due) {
+  const now = deps.now();
+  const retired = retiredToken(secret, deps.config, now);
+  const drift = ledgerDrift(await deps.hub.listPats(), ledgerState(secret, deps.config, now));
+  const done = await reconcileLedger(deps.hub, drift);
+  report.deleted.push(...done.removedStrays);
+  if (retired && !retired.due) {
     const { due: _due, ...kept } = retired;
     report.kept.push(kept);
-    return report;
   }
-  await deps.hub.deletePat(retired.uuid);
-  await setTags(deps.secrets, secret.arn, {
-    [TAGS.previousUuid]: undefined,
-    [TAGS.previousDeactivatedAt]: undefined,
-  });
-  report.deleted.push(retired.uuid);
+  if (retired?.due) {
+    if (done.deletedRetired === undefined) await deps.hub.deletePat(retired.uuid); // already gone is fine
+    await setTags(deps.secrets, secret.arn, {
+      [TAGS.previousUuid]: undefined,
+      [TAGS.previousDeactivatedAt]: undefined,
+    });
+    report.deleted.push(retired.uuid);
+  }
   return report;
 }

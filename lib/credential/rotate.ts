@@ -19,12 +19,13 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import type { DesiredRule, KeeperConfig } from '../config/load.js';
-import type { HubApi } from '../dockerhub/hub-api.js';
+import { type HubApi, HubApiError } from '../dockerhub/hub-api.js';
 import { validateRule } from '../ecr/validate.js';
 import type { Endpoints } from '../registry/upstreams.js';
 import { errorMessage, KeeperError } from '../runtime/errors.js';
 import { adminHubSession, readJsonSecret } from './admin.js';
 import { cleanupRetiredTokens } from './cleanup.js';
+import { patLabel } from './ledger.js';
 import { probeUpstreamLogin } from './login.js';
 import { setTags, TAGS } from './metadata.js';
 import {
@@ -57,7 +58,7 @@ export interface StepResult {
   outcome: string;
   /** For staged rotations: what the operator still has to do by hand. */
   operatorAction?: string;
-  /** Retired PATs deleted after their grace period (finishSecret). */
+  /** Keeper tokens deleted by the ledger reconciliation (finishSecret): retired past grace, strays. */
   deletedPats?: string[];
 }
 
@@ -66,7 +67,6 @@ export class RotationError extends KeeperError {
 }
 
 const DAY_MS = 86_400_000;
-export const patLabel = (token: string) => `ecr-cache-keeper ${token}`;
 
 function rulesFor(config: KeeperConfig, secret: CredentialSecret): DesiredRule[] {
   return config.rules.filter(
@@ -110,6 +110,16 @@ async function retirePendingPat(
   return uuid;
 }
 
+async function removePending(deps: RotationDeps, secret: CredentialSecret, token: string): Promise<void> {
+  await deps.secrets.send(
+    new UpdateSecretVersionStageCommand({
+      SecretId: secret.arn,
+      VersionStage: 'AWSPENDING',
+      RemoveFromVersionId: token,
+    }),
+  );
+}
+
 async function validateRules(deps: RotationDeps, rules: DesiredRule[]): Promise<string[]> {
   const failures: string[] = [];
   for (const rule of rules) {
@@ -119,6 +129,26 @@ async function validateRules(deps: RotationDeps, rules: DesiredRule[]): Promise<
   return failures;
 }
 
+/** Deactivates and deletes tokens this rotation version minted that are not the stored one. */
+async function discardMinted(hub: HubApi, token: string, keep?: string): Promise<string[]> {
+  const discarded: string[] = [];
+  for (const pat of (await hub.listPats()).filter(
+    (p) => p.token_label === patLabel(token) && p.uuid !== keep,
+  )) {
+    if (pat.is_active) await hub.setActive(pat.uuid, false);
+    await hub.deletePat(pat.uuid);
+    discarded.push(pat.uuid);
+  }
+  return discarded;
+}
+
+/**
+ * Mints the new PAT and stores it as AWSPENDING. Safe against a crash, a retry and a racing
+ * duplicate of the step: tokens an earlier attempt minted but could not store are found by their
+ * label and discarded; a create that may have happened (no answer, or a 5xx) is never sent blindly
+ * again, the label is looked up first; and when another attempt stored its token first
+ * (PutSecretValue refuses a second value for the version), this attempt discards its own.
+ */
 async function createSecret(
   deps: RotationDeps,
   secret: CredentialSecret,
@@ -128,29 +158,76 @@ async function createSecret(
   const hub = await hubFor(deps);
   const admin = await readJsonSecret(deps.secrets, rotation.adminSecret!, ['username', 'password']);
   // An earlier attempt that minted a PAT but crashed before storing it lost the PAT's secret: retire it.
-  for (const orphan of (await hub.listPats()).filter((p) => p.token_label === patLabel(token))) {
-    await hub.setActive(orphan.uuid, false);
-    await hub.deletePat(orphan.uuid);
-  }
+  await discardMinted(hub, token);
   const expiresAt = new Date(now(deps) + rotation.lifetimeDays * DAY_MS).toISOString();
-  const pat = await hub.createPat({ label: patLabel(token), scopes: rotation.scopes, expiresAt });
+  const mint = () => hub.createPat({ label: patLabel(token), scopes: rotation.scopes, expiresAt });
+  let pat: Awaited<ReturnType<typeof mint>>;
+  try {
+    pat = await mint();
+  } catch (error) {
+    if (!(error instanceof HubApiError) || !error.uncertain) throw error;
+    // It may have been created without our seeing its secret: find it and discard it, then mint once more.
+    await discardMinted(hub, token);
+    pat = await mint();
+  }
+  try {
+    await deps.secrets.send(
+      new PutSecretValueCommand({
+        SecretId: secret.arn,
+        ClientRequestToken: token,
+        SecretString: JSON.stringify({ username: admin.username, accessToken: pat.token }),
+        VersionStages: ['AWSPENDING'],
+      }),
+    );
+  } catch (error) {
+    // Whatever happened to the PUT, only a stored token may stay: ours unless the version holds it.
+    const stored = await pendingStored(deps, secret, token).catch(() => false);
+    const ours =
+      stored &&
+      (await readCredentialValue(deps.secrets, secret.arn, { versionId: token, stage: 'AWSPENDING' }))
+        .accessToken === pat.token;
+    if (!ours) {
+      await hub.setActive(pat.uuid, false);
+      await hub.deletePat(pat.uuid);
+      if (stored)
+        return {
+          step: 'createSecret',
+          outcome: 'a concurrent attempt stored its token first; this one was discarded',
+        };
+      throw error;
+    }
+  }
+  // Recorded only once the token is stored, so a racing attempt can never record the wrong uuid.
   await setTags(deps.secrets, secret.arn, {
     [TAGS.pendingUuid]: pat.uuid,
     [TAGS.pendingExpiresAt]: pat.expires_at ?? expiresAt,
     [TAGS.pendingVersion]: token,
   });
-  await deps.secrets.send(
-    new PutSecretValueCommand({
-      SecretId: secret.arn,
-      ClientRequestToken: token,
-      SecretString: JSON.stringify({ username: admin.username, accessToken: pat.token }),
-      VersionStages: ['AWSPENDING'],
-    }),
-  );
   return {
     step: 'createSecret',
     outcome: `minted PAT ${pat.uuid} (expires ${expiresAt.slice(0, 10)}) and stored it as AWSPENDING`,
   };
+}
+
+/**
+ * A retried createSecret whose token is already stored: when a crash came between storing it and
+ * recording it, its uuid is found by its label (exactly one active token of this version) and recorded.
+ */
+async function recordStoredPending(
+  deps: RotationDeps,
+  secret: CredentialSecret,
+  token: string,
+): Promise<void> {
+  if (deps.config.credential.rotation.mode !== 'managed' || secret.tags[TAGS.pendingVersion] === token)
+    return;
+  const hub = await hubFor(deps);
+  const minted = (await hub.listPats()).filter((p) => p.token_label === patLabel(token) && p.is_active);
+  if (minted.length !== 1) return;
+  await setTags(deps.secrets, secret.arn, {
+    [TAGS.pendingUuid]: minted[0]!.uuid,
+    [TAGS.pendingExpiresAt]: minted[0]!.expires_at ?? undefined,
+    [TAGS.pendingVersion]: token,
+  });
 }
 
 async function testSecret(
@@ -169,13 +246,7 @@ async function testSecret(
     const retired = await retirePendingPat(deps, secret, token).catch(
       (e) => `(could not deactivate: ${errorMessage(e)})`,
     );
-    await deps.secrets.send(
-      new UpdateSecretVersionStageCommand({
-        SecretId: secret.arn,
-        VersionStage: 'AWSPENDING',
-        RemoveFromVersionId: token,
-      }),
-    );
+    await removePending(deps, secret, token);
     await setTags(deps.secrets, secret.arn, {
       [TAGS.pendingUuid]: undefined,
       [TAGS.pendingExpiresAt]: undefined,
@@ -210,6 +281,9 @@ async function completeFinish(
         }),
       );
     }
+    // Leave the labels as a fresh rotation expects them: AWSPENDING on no version but AWSCURRENT's
+    // (AWS refuses every later RotateSecret while a failed version keeps it).
+    await removePending(deps, secret, token);
     const retired = await retirePendingPat(deps, secret, token).catch(() => undefined);
     await setTags(deps.secrets, secret.arn, {
       [TAGS.pendingUuid]: undefined,
@@ -240,13 +314,19 @@ async function completeFinish(
     [TAGS.pendingExpiresAt]: undefined,
     [TAGS.pendingVersion]: undefined,
   });
-  // The PAT an earlier rotation retired may be past its grace period now: delete it (best effort).
-  const deletedPats =
-    mode === 'managed' && !retiredOld
-      ? await cleanupRetiredTokens(secret, { ...deps, now: () => now(deps), hub: await hubFor(deps) })
-          .then((r) => r.deleted)
-          .catch(() => [])
-      : [];
+  // Reconcile the ledger (best effort: the rotation itself is done): strays left by aborted attempts
+  // go, and the token retired by an earlier rotation once its grace period is over.
+  let deletedPats: string[] = [];
+  if (mode === 'managed') {
+    const after = await describeCredentialSecret(deps.secrets, secret.arn);
+    deletedPats = await cleanupRetiredTokens(after, {
+      ...deps,
+      now: () => now(deps),
+      hub: await hubFor(deps),
+    })
+      .then((r) => r.deleted)
+      .catch(() => []);
+  }
   return {
     step: 'finishSecret',
     outcome: `AWSCURRENT is the new token; ECR validated it${retiredOld ? `; previous PAT ${oldUuid} deactivated` : ''}`,
@@ -377,6 +457,7 @@ export async function rotateStep(event: RotationEvent, deps: RotationDeps): Prom
     case 'refuse':
       throw new RotationError(decision.reason);
     case 'done':
+      if (step === 'createSecret' && facts.pendingStored) await recordStoredPending(deps, secret, token);
       return { step, outcome: decision.outcome };
     case 'complete-finish':
       return completeFinish(deps, secret, token, rules, decision.previousVersion);

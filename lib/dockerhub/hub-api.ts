@@ -27,6 +27,11 @@ export class HubApiError extends KeeperError {
   ) {
     super(message, options);
   }
+
+  /** No answer, or a server error: the request may or may not have taken effect. */
+  get uncertain(): boolean {
+    return this.status === 0 || this.status >= 500;
+  }
 }
 
 const MAX_RETRY_AFTER_SECONDS = 10;
@@ -47,7 +52,17 @@ export class HubApi {
     private readonly fetchImpl: typeof fetch = fetch,
   ) {}
 
-  private async request(method: string, path: string, body?: unknown): Promise<Response> {
+  /**
+   * One Hub API request. Idempotent requests (reads, PATCH, DELETE) are retried on network and
+   * server errors; a POST that creates something is sent once: after an uncertain failure the
+   * caller looks for what it may have created instead of creating it twice.
+   */
+  private async request(
+    method: string,
+    path: string,
+    body?: unknown,
+    idempotent = method !== 'POST',
+  ): Promise<Response> {
     const once = async (): Promise<Response> => {
       try {
         return await this.fetchImpl(`${this.baseUrl}${path}`, {
@@ -68,7 +83,12 @@ export class HubApi {
         const wait = retryAfterSeconds(res);
         await res.arrayBuffer().catch(() => undefined);
         if (wait <= 0 || wait > MAX_RETRY_AFTER_SECONDS)
-          throw new HubApiError(`${method} ${path}: Docker Hub API rate limit (429)`, 429);
+          throw new HubApiError(
+            path === '/v2/auth/token'
+              ? `${method} ${path}: Docker Hub refuses logins for this username for now (429: it throttles usernames after failed logins; retry in ${wait > 0 ? `${Math.ceil(wait / 60)} minute(s)` : 'about 10 minutes'})`
+              : `${method} ${path}: Docker Hub API rate limit (429)`,
+            429,
+          );
         await sleep(wait * 1000);
         res = await once();
       }
@@ -77,7 +97,7 @@ export class HubApi {
       return res;
     };
     return retry(send, {
-      attempts: 3,
+      attempts: idempotent ? 3 : 1,
       baseDelayMs: 300,
       retryable: (e) => e instanceof HubApiError && (e.status === 0 || e.status >= 500),
     });
@@ -109,7 +129,12 @@ export class HubApi {
   /** Logs in with a username and password (a PAT cannot manage PATs). */
   async login(username: string, password: string): Promise<void> {
     this.jwt = undefined;
-    const res = await this.request('POST', '/v2/auth/token', { identifier: username, secret: password });
+    const res = await this.request(
+      'POST',
+      '/v2/auth/token',
+      { identifier: username, secret: password },
+      true,
+    );
     const body = await this.json<{ access_token?: string }>(res, 'Docker Hub login');
     if (!body.access_token) throw new HubApiError('Docker Hub login returned no access_token', res.status);
     registerSecret(body.access_token);

@@ -2,7 +2,7 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { type CredentialCheck, checkCredentials } from '../lib/credential/check.js';
+import { type CredentialCheck, checkCredentialReport } from '../lib/credential/check.js';
 import { credentialMetrics } from '../lib/credential/metrics.js';
 import { publishMetrics } from '../lib/metrics/publish.js';
 import type { Runtime } from '../lib/runtime/deps.js';
@@ -20,12 +20,20 @@ export async function runCheckCredential(
   _event: unknown,
   deps: Invocation<CheckCredentialDeps>,
 ): Promise<CredentialCheck[]> {
-  const checks = await checkCredentials(deps);
-  await publishMetrics(deps.cloudwatch, deps.config.metrics.namespace, credentialMetrics(checks));
+  const { checks, adminCredential } = await checkCredentialReport(deps);
+  await publishMetrics(
+    deps.cloudwatch,
+    deps.config.metrics.namespace,
+    credentialMetrics(checks, adminCredential),
+  );
   for (const check of checks) {
     const log = check.valid ? deps.logger.info : deps.logger.warn;
     log(`credential ${check.secretName}: ${check.state}`, { ...check });
   }
+  if (adminCredential && adminCredential.state !== 'ok')
+    deps.logger.warn(`admin credential ${adminCredential.secretName}: ${adminCredential.state}`, {
+      ...adminCredential,
+    });
   return checks;
 }
 

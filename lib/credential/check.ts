@@ -10,12 +10,13 @@
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { DesiredRule, KeeperConfig } from '../config/load.js';
-import type { HubApi } from '../dockerhub/hub-api.js';
+import { type HubApi, HubApiError } from '../dockerhub/hub-api.js';
 import { describeValidation, validateRule } from '../ecr/validate.js';
 import type { Endpoints } from '../registry/upstreams.js';
 import { errorMessage } from '../runtime/errors.js';
 import { adminHubSession } from './admin.js';
-import { type RetiredToken, retiredToken } from './cleanup.js';
+import { ledgerState, type RetiredToken, retiredToken } from './cleanup.js';
+import { ledgerDrift } from './ledger.js';
 import { probeUpstreamLogin } from './login.js';
 import { TAGS } from './metadata.js';
 import {
@@ -47,6 +48,20 @@ export interface CredentialCheck {
   };
   /** PATs retired by earlier rotations whose grace period is over: `cache-keeper credential cleanup` deletes them. */
   retiredTokensDue: RetiredToken[];
+  /** Keeper tokens left by aborted attempts (the ledger's drift): `cache-keeper credential cleanup` removes them. */
+  strayTokens: string[];
+}
+
+/** In managed mode: can the next rotation log in to the Hub API with the admin credential? */
+export interface AdminCredentialCheck {
+  secretName: string;
+  state: 'ok' | 'missing' | 'malformed' | 'refused' | 'throttled' | 'unreachable';
+  problem?: string;
+}
+
+export interface CredentialReport {
+  checks: CredentialCheck[];
+  adminCredential?: AdminCredentialCheck;
 }
 
 export interface CheckDeps {
@@ -75,6 +90,7 @@ export async function checkCredentialSecret(
     ecrValidation: [],
     expiry: { source: 'unknown' },
     retiredTokensDue: [],
+    strayTokens: [],
   };
   let secret: CredentialSecret;
   let value: { username: string; accessToken: string };
@@ -93,6 +109,16 @@ export async function checkCredentialSecret(
   if (login.problem) check.problems.push(login.problem);
 
   for (const rule of rules) {
+    if (login.outcome === 'refused') {
+      // ECR's validation would be a second failed login with the same token, and Docker Hub
+      // throttles a username after failed logins: that would lock out the repair itself.
+      check.ecrValidation.push({
+        prefix: rule.prefix,
+        isValid: false,
+        failure: 'not asked: the token was just refused upstream',
+      });
+      continue;
+    }
     const validation = await validateRule(deps.ecr, rule.prefix);
     check.ecrValidation.push({
       prefix: rule.prefix,
@@ -107,19 +133,21 @@ export async function checkCredentialSecret(
   }
 
   const uuid = secret.tags[TAGS.uuid];
-  if (hub && uuid) {
+  if (hub) {
     try {
       const pats = await hub.listPats();
-      const pat = pats.find((p) => p.uuid === uuid);
-      if (!pat)
+      // The ledger's drift, reported only: the check changes nothing.
+      check.strayTokens = ledgerDrift(pats, ledgerState(secret, deps.config, now)).strays.map((p) => p.uuid);
+      const pat = uuid ? pats.find((p) => p.uuid === uuid) : undefined;
+      if (uuid && !pat)
         check.problems.push(`the PAT recorded for this secret (${uuid}) no longer exists in Docker Hub`);
-      else {
+      else if (pat) {
         check.expiry = {
           source: 'hub-api',
-          patUuid: uuid,
+          patUuid: pat.uuid,
           ...(pat.expires_at ? { expiresAt: pat.expires_at } : {}),
         };
-        if (!pat.is_active) check.problems.push(`the PAT (${uuid}) is deactivated in Docker Hub`);
+        if (!pat.is_active) check.problems.push(`the PAT (${pat.uuid}) is deactivated in Docker Hub`);
       }
     } catch (error) {
       check.problems.push(`Docker Hub API: ${errorMessage(error)}`);
@@ -169,16 +197,34 @@ export function credentialSecrets(config: KeeperConfig): Map<string, DesiredRule
   return bySecret;
 }
 
-/** Checks every credential secret the rules use. */
-export async function checkCredentials(deps: CheckDeps): Promise<CredentialCheck[]> {
+/** The admin credential's health: present, parses, logs in to the Hub API (one attempt). */
+function adminHealth(secretName: string, error?: unknown): AdminCredentialCheck {
+  if (error === undefined) return { secretName, state: 'ok' };
+  const problem = `admin credential ${secretName}: ${errorMessage(error)}`;
+  if (error instanceof CredentialSecretError)
+    return { secretName, state: error.problem === 'missing' ? 'missing' : 'malformed', problem };
+  if (error instanceof HubApiError)
+    return {
+      secretName,
+      state: error.status === 429 ? 'throttled' : error.uncertain ? 'unreachable' : 'refused',
+      problem,
+    };
+  return { secretName, state: 'unreachable', problem };
+}
+
+/** Checks every credential secret the rules use, and (managed rotation) the admin credential. */
+export async function checkCredentialReport(deps: CheckDeps): Promise<CredentialReport> {
   const adminSecret = deps.config.credential.rotation.adminSecret;
   let hub: HubApi | undefined;
   let hubProblem: string | undefined;
+  let adminCredential: AdminCredentialCheck | undefined;
   if (adminSecret && deps.config.rules.some((r) => r.upstream === 'docker-hub')) {
     try {
       hub = await adminHubSession(deps.secrets, adminSecret, deps);
+      adminCredential = adminHealth(adminSecret);
     } catch (error) {
       hubProblem = `admin credential ${adminSecret}: ${errorMessage(error)}`;
+      adminCredential = adminHealth(adminSecret, error);
     }
   }
   const checks: CredentialCheck[] = [];
@@ -192,7 +238,12 @@ export async function checkCredentials(deps: CheckDeps): Promise<CredentialCheck
     if (hubProblem) check.expiry.howToRecord ??= `fix ${hubProblem}`;
     checks.push(check);
   }
-  return checks;
+  return { checks, ...(adminCredential ? { adminCredential } : {}) };
+}
+
+/** The per-secret checks (see checkCredentialReport for the admin credential too). */
+export async function checkCredentials(deps: CheckDeps): Promise<CredentialCheck[]> {
+  return (await checkCredentialReport(deps)).checks;
 }
 
 export function formatChecks(checks: CredentialCheck[]): string {
@@ -206,6 +257,10 @@ export function formatChecks(checks: CredentialCheck[]): string {
         `${c.secretName} [${c.rules.join(', ')}]: ${c.state.toUpperCase()}; upstream login ${c.upstreamLogin}; ${expiry}`,
       ];
       for (const p of c.problems) lines.push(`  ! ${p}`);
+      if (c.strayTokens.length)
+        lines.push(
+          `  ${c.strayTokens.length} Docker Hub token(s) left by aborted rotations (${c.strayTokens.join(', ')}): run \`cache-keeper credential cleanup\``,
+        );
       for (const t of c.retiredTokensDue)
         lines.push(
           `  retired PAT ${t.uuid} is past its grace period (${t.deleteAfter.slice(0, 10)}): run \`cache-keeper credential cleanup\``,

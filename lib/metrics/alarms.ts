@@ -26,6 +26,21 @@ export function alarmDefinitions(config: KeeperConfig): AlarmDefinition[] {
   const alarms: AlarmDefinition[] = [];
   for (const secret of secrets) {
     const id = secret.replace(/[^A-Za-z0-9]/g, '');
+    const rotation = config.credential.rotation;
+    if (rotation.mode === 'managed' && rotation.adminSecret) {
+      alarms.push({
+        id: 'AdminCredentialInvalid',
+        title: `admin credential unusable (${rotation.adminSecret})`,
+        description: `The Docker Hub admin credential in ${rotation.adminSecret} is missing, malformed or refused by the Hub API: the next managed rotation will fail. Fix it before the token expires.`,
+        namespace: ns,
+        metric: 'AdminCredentialValid',
+        dimensions: { SecretName: rotation.adminSecret },
+        statistic: 'Minimum',
+        comparison: 'LessThanThreshold',
+        threshold: 1,
+        periodSeconds: 86_400,
+      });
+    }
     alarms.push(
       {
         id: `CredentialInvalid${id}`,

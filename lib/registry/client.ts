@@ -302,6 +302,12 @@ export class RegistryClient {
       } catch {
         // not JSON: keep the status only
       }
+      if (res.status === 413 || res.status === 431)
+        throw new RegistryError(
+          'protocol',
+          `token endpoint refused the request as too large (HTTP ${res.status}): the credential is too long for the registry to accept`,
+          { status: res.status },
+        );
       const kind = res.status === 429 ? 'rate-limited' : res.status >= 500 ? 'server' : 'auth';
       throw new RegistryError(
         kind,
@@ -352,6 +358,8 @@ export class RegistryClient {
       retryAfterSeconds: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
     };
     what = code ? `${what} [${code}]` : what;
+    if (status === 413 || status === 431)
+      return new RegistryError('protocol', `${what}: request too large (HTTP ${status})`, details);
     if (status === 401 || status === 403)
       return new RegistryError('auth', `${what}: access denied (HTTP ${status})`, details);
     if (status === 404) return new RegistryError('not-found', `${what}: not found`, details);

@@ -67,6 +67,12 @@ export class HubAccounts {
     return undefined;
   }
 
+  /** Failed logins for this username inside the cooldown window (what the throttle counts). */
+  failedLoginCount(username: string): number {
+    const now = this.clock.now();
+    return (this.failedLogins.get(username) ?? []).filter((t) => now - t < FAILED_LOGIN_COOLDOWN_MS).length;
+  }
+
   /** Username + password or PAT, with Docker Hub's failure bodies and its per-user login throttle. */
   login(username: string, secret: string): LoginResult {
     const now = this.clock.now();

@@ -261,3 +261,75 @@ describe('managed rotation through RotateSecret', () => {
     ).rejects.toThrow(/Step must be one of/);
   });
 });
+
+describe('the daily check changes nothing and bounds its failed logins', () => {
+  const adminCheck = async () => {
+    await createCheckCredentialHandler(kit.as('checkCredential'))({}, context);
+    return sandbox.cloudwatch.latest('EcrCacheKeeper', 'AdminCredentialValid', {
+      SecretName: 'ecr-cache-keeper/dockerhub-admin',
+    });
+  };
+
+  it('a revoked token costs one failed login per check, and ECR is not asked to try it again', async () => {
+    await boot();
+    sandbox.seeded!.pat.is_active = false;
+    const failedBefore = sandbox.hubAccounts.failedLoginCount(sandbox.seeded!.username);
+    const validationsBefore = sandbox.ecr.calls.get('ValidatePullThroughCacheRule') ?? 0;
+    const result = await check();
+    expect(result).toMatchObject({ state: 'invalid', upstreamLogin: 'refused' });
+    expect(sandbox.hubAccounts.failedLoginCount(sandbox.seeded!.username) - failedBefore).toBe(1);
+    expect(sandbox.ecr.calls.get('ValidatePullThroughCacheRule') ?? 0).toBe(validationsBefore);
+    expect(result.ecrValidation[0]).toMatchObject({
+      isValid: false,
+      failure: expect.stringMatching(/not asked/),
+    });
+  });
+
+  it('reports the admin credential’s health (metric and alarm) in managed mode', async () => {
+    await boot();
+    expect(await adminCheck()).toBe(1);
+    sandbox.secrets
+      .find('ecr-cache-keeper/dockerhub-admin')
+      .versions.find((v) => v.stages.includes('AWSCURRENT'))!.value = '{"username":"keeper-ci","password":';
+    expect(await adminCheck()).toBe(0);
+    // The token itself is still valid: only the next rotation is at risk.
+    expect((await check()).state).toBe('valid');
+    sandbox.secrets.find('ecr-cache-keeper/dockerhub-admin').deletedAt = Date.now();
+    expect(await adminCheck()).toBe(0);
+  });
+
+  it('reports tokens left by an aborted rotation without touching them; cleanup removes them', async () => {
+    await boot();
+    const stray = sandbox.hubAccounts.createPat(
+      user(),
+      'ecr-cache-keeper 5b1c0d2e-aborted',
+      ['repo:public_read'],
+      null,
+    );
+    const result = await check();
+    expect(result.strayTokens).toEqual([stray.uuid]);
+    expect(stray.deleted).toBeFalsy();
+    const cleanup = captureIo();
+    expect(await runCli(['credential', 'cleanup', '--json'], cleanup.io, kit.cli)).toBe(0);
+    expect(JSON.parse(cleanup.out.join('\n'))[0].deleted).toEqual([stray.uuid]);
+    expect(stray.deleted).toBe(true);
+  });
+
+  it('a token too large for Docker Hub (HTTP 431) is reported as that, not as a missing image', async () => {
+    await boot();
+    const value = JSON.stringify({
+      username: sandbox.seeded!.username,
+      accessToken: `dckr_pat_${'x'.repeat(60_000)}`,
+    });
+    sandbox.secrets.find(SECRET).versions.find((v) => v.stages.includes('AWSCURRENT'))!.value = value;
+    const result = await check();
+    expect(result.upstreamLogin).toBe('unreachable');
+    expect(result.problems.join(' ')).toMatch(/too large \(HTTP 431\)/);
+    const warm = await runPrewarm(loadConfig('keeper.config.yaml').prewarm.images.slice(0, 1), {
+      ...kit.as('prewarm'),
+      deadline: Date.now() + 60_000,
+    });
+    expect(warm.images[0]!.reason).toMatch(/too large/);
+    expect(warm.images[0]!.reason).not.toMatch(/does not exist/);
+  });
+});

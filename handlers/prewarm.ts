@@ -12,6 +12,7 @@ import { prewarmMetrics } from '../lib/prewarm/metrics.js';
 import type { PrewarmReport } from '../lib/prewarm/report.js';
 import { runPrewarm } from '../lib/prewarm/run.js';
 import type { Runtime } from '../lib/runtime/deps.js';
+import { errorMessage, InvalidEventError } from '../lib/runtime/errors.js';
 import { parseOptions } from '../lib/runtime/events.js';
 import { type Invocation, keeperHandler } from '../lib/runtime/handler.js';
 import { lambdaEntry } from '../lib/runtime/lambda.js';
@@ -22,7 +23,20 @@ export interface PrewarmDeps extends Runtime {
   cloudwatch: CloudWatchClient;
 }
 
-export const parsePrewarmEvent = (event: unknown) => parseOptions('prewarm', event, { images: 'string[]' });
+/** The most images one invocation takes, as many as the config's `prewarm.images` may list. */
+export const MAX_IMAGES = 1000;
+
+/** What is left for publishing: the time until the deadline, less a quarter (at most 1 s) for returning. */
+const publishBudgetMs = (leftMs: number) => Math.max(1, Math.floor(leftMs - Math.min(1000, leftMs / 4)));
+
+export const parsePrewarmEvent = (event: unknown) => {
+  const options = parseOptions('prewarm', event, { images: 'string[]' });
+  if (options.images && options.images.length > MAX_IMAGES)
+    throw new InvalidEventError(
+      `prewarm: event.images lists ${options.images.length} images; at most ${MAX_IMAGES}, as in keeper.config.yaml`,
+    );
+  return options;
+};
 
 export async function runPrewarmHandler(
   event: { images?: string[] },
@@ -32,12 +46,29 @@ export async function runPrewarmHandler(
     ? event.images.map((text) => resolveImage(deps.config, text))
     : deps.config.prewarm.images;
   const report = await runPrewarm(images, deps);
-  await publishMetrics(deps.cloudwatch, deps.config.metrics.namespace, prewarmMetrics(report));
+  // Best effort, bounded by what is left: a throttled or slow CloudWatch never costs the report.
+  try {
+    await publishMetrics(
+      deps.cloudwatch,
+      deps.config.metrics.namespace,
+      prewarmMetrics(report),
+      new Date(deps.now()),
+      {
+        abortSignal: AbortSignal.timeout(publishBudgetMs(deps.deadline - deps.now())),
+      },
+    );
+    report.metrics = { published: true };
+  } catch (error) {
+    report.metrics = { published: false, error: errorMessage(error) };
+    deps.logger.warn('prewarm metrics not published', { error });
+  }
   deps.logger.info('prewarm report', {
     counts: report.counts,
     upstreamPulls: report.upstreamPulls,
     dockerHub: report.dockerHub,
     stoppedUpstream: report.stoppedUpstream,
+    merged: report.merged,
+    metrics: report.metrics,
   });
   return report;
 }

@@ -22,6 +22,8 @@ export interface Fault {
   afterActing?: boolean;
   /** How many matching requests this fault affects; unlimited when absent. */
   times?: number;
+  /** Something else that happens at that moment (another client spends the quota…), before the answer. */
+  before?: () => void;
 }
 
 export interface ActiveFault extends Fault {
@@ -49,6 +51,7 @@ export class FaultInjector {
       const matches = typeof fault.match === 'string' ? route.includes(fault.match) : fault.match.test(route);
       if (!matches || (fault.times !== undefined && fault.hits >= fault.times)) continue;
       fault.hits++;
+      fault.before?.();
       latencyMs += fault.latencyMs ?? 0;
       if (!failure && (fault.status !== undefined || fault.awsError !== undefined || fault.drop))
         failure = fault;

@@ -39,11 +39,12 @@ export async function publishMetrics(
   namespace: string,
   metrics: Metric[],
   timestamp = new Date(),
+  options: { abortSignal?: AbortSignal } = {},
 ): Promise<PublishResult> {
   const dropped = metrics.filter((m) => !Number.isFinite(m.value)).map((m) => m.name);
   const datums = metrics.filter((m) => Number.isFinite(m.value)).map((m) => toDatum(m, timestamp));
   const batches = batchDatums(datums);
   for (const batch of batches)
-    await cloudwatch.send(new PutMetricDataCommand({ Namespace: namespace, MetricData: batch }));
+    await cloudwatch.send(new PutMetricDataCommand({ Namespace: namespace, MetricData: batch }), options);
   return { calls: batches.length, datums: datums.length, dropped };
 }

@@ -175,3 +175,36 @@ export function decidePullFailure(cause: FailureCause, message: string): WarmDec
     };
   return { action: 'fail', step: 'pull-manifest', cause, reason: message };
 }
+
+/** Kept back from the deadline to publish the metrics and return the report: 10 s, or a tenth of a short run. */
+export function reportReserveMs(budgetMs: number): number {
+  return Math.max(0, Math.min(10_000, Math.floor(budgetMs / 10)));
+}
+
+/**
+ * Entries that name the same cache reference (`node:22`, `docker.io/library/node:22`, …) are one
+ * image: warmed once, under the first, so the night spends its pulls once.
+ */
+export function mergeDuplicates<T extends { original: string }>(
+  images: T[],
+  referenceOf: (image: T) => string,
+): { unique: T[]; merged: Array<{ image: string; sameAs: string }> } {
+  const first = new Map<string, T>();
+  const merged: Array<{ image: string; sameAs: string }> = [];
+  for (const image of images) {
+    const key = referenceOf(image);
+    const earlier = first.get(key);
+    if (earlier) merged.push({ image: image.original, sameAs: earlier.original });
+    else first.set(key, image);
+  }
+  return { unique: [...first.values()], merged };
+}
+
+/**
+ * A 429 from the cache's registry endpoint: ECR's own throttling ("Rate exceeded"), or the upstream's
+ * limit that ECR passes on? Docker Hub's last answer decides: with pulls left (or no limit at all),
+ * the upstream did not refuse, so it is ECR's and may be retried; with none left, it is Docker Hub's.
+ */
+export function cacheThrottleIsEcrs(remaining: number | undefined, cost: number): boolean {
+  return remaining === undefined || remaining >= cost;
+}

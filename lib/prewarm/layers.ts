@@ -15,6 +15,8 @@ export interface LayerContext {
   cache: RegistryClient;
   ecr: ECRClient;
   mode: 'full' | 'manifest-only';
+  /** The run's deadline signal, for the API calls. */
+  signal?: AbortSignal;
 }
 
 export function matchesPlatform(descriptor: Descriptor, platform: string): boolean {
@@ -25,7 +27,12 @@ export function matchesPlatform(descriptor: Descriptor, platform: string): boole
   );
 }
 
-async function availableBlobs(ecr: ECRClient, repository: string, digests: string[]): Promise<Set<string>> {
+async function availableBlobs(
+  ecr: ECRClient,
+  repository: string,
+  digests: string[],
+  signal?: AbortSignal,
+): Promise<Set<string>> {
   const available = new Set<string>();
   for (let i = 0; i < digests.length; i += 100) {
     const out = await ecr.send(
@@ -33,6 +40,7 @@ async function availableBlobs(ecr: ECRClient, repository: string, digests: strin
         repositoryName: repository,
         layerDigests: digests.slice(i, i + 100),
       }),
+      { abortSignal: signal },
     );
     for (const layer of out.layers ?? [])
       if (layer.layerAvailability === 'AVAILABLE' && layer.layerDigest) available.add(layer.layerDigest);
@@ -51,11 +59,18 @@ export async function warmPlatforms(
   const imageManifests: ManifestDocument[] = [];
   const missingPlatforms: string[] = [];
   if (isIndex(mediaType)) {
-    for (const platform of platforms) {
-      const child = document.manifests?.find((m) => matchesPlatform(m, platform));
-      if (!child) missingPlatforms.push(platform);
-      else imageManifests.push((await ctx.cache.getManifest(repository, child.digest)).json);
-    }
+    const children = platforms.map((platform) => ({
+      platform,
+      child: document.manifests?.find((m) => matchesPlatform(m, platform)),
+    }));
+    for (const { platform, child } of children) if (!child) missingPlatforms.push(platform);
+    // The platforms' manifests at once: they are independent.
+    const found = children.filter((c) => c.child).map((c) => c.child!.digest);
+    imageManifests.push(
+      ...(await Promise.all(
+        found.map(async (digest) => (await ctx.cache.getManifest(repository, digest)).json),
+      )),
+    );
   } else {
     imageManifests.push(document);
   }
@@ -71,7 +86,7 @@ export async function warmPlatforms(
     ];
     const present =
       onlyMissing && digests.length > 0
-        ? await availableBlobs(ctx.ecr, repository, digests)
+        ? await availableBlobs(ctx.ecr, repository, digests, ctx.signal)
         : new Set<string>();
     await mapConcurrent(
       digests.filter((d) => !present.has(d)),

@@ -9,6 +9,7 @@ export function prewarmMetrics(report: PrewarmReport): Metric[] {
     { name: 'PrewarmImagesDeferred', value: report.counts.deferred },
     { name: 'PrewarmImagesFailed', value: report.counts.failed },
     { name: 'PrewarmImagesStalePending', value: report.counts['stale-pending'] },
+    { name: 'PrewarmImagesUnverified', value: report.counts.unverified },
     { name: 'UpstreamPullsSpent', value: report.upstreamPulls.measured ?? report.upstreamPulls.estimated },
     { name: 'PrewarmDuration', value: report.durationMs / 1000, unit: 'Seconds' },
   ];

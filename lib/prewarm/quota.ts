@@ -9,6 +9,9 @@ import { type GateState, quotaRefusal } from './decide.js';
 export class UpstreamPullGate {
   private readonly quotas = new Map<string, RateLimit>();
   private readonly firstSeen = new Map<string, RateLimit>();
+  /** The last quota that measures this run's own spending (frozen once a 429 shows others spend too). */
+  private readonly lastMeasured = new Map<string, RateLimit>();
+  private readonly frozen = new Set<string>();
   private readonly inFlight = new Map<string, number>();
   /** Pulls estimated as spent so far in this run. */
   spent = 0;
@@ -24,6 +27,15 @@ export class UpstreamPullGate {
     if (!rateLimit) return;
     if (!this.firstSeen.has(upstream)) this.firstSeen.set(upstream, rateLimit);
     this.quotas.set(upstream, rateLimit);
+    if (!this.frozen.has(upstream)) this.lastMeasured.set(upstream, rateLimit);
+  }
+
+  /**
+   * After a 429 the quota also reflects other clients of the account (they emptied it): what this
+   * run spent is measured up to the last answer before it.
+   */
+  freezeMeasurement(upstream: string): void {
+    this.frozen.add(upstream);
   }
 
   quota(upstream: string): RateLimit | undefined {
@@ -33,7 +45,7 @@ export class UpstreamPullGate {
   /** Pulls consumed on this upstream's account between the first and the latest answer. */
   measuredSpend(upstream: string): number | undefined {
     const first = this.firstSeen.get(upstream);
-    const last = this.quotas.get(upstream);
+    const last = this.lastMeasured.get(upstream);
     return first && last ? Math.max(0, first.remaining - last.remaining) : undefined;
   }
 

@@ -1,7 +1,11 @@
 /** What a pre-warm run returns: one line per image, counts, and the upstream pulls it spent. */
 import type { RateLimit } from '../registry/rate-limit.js';
 
-export type ImageStatus = 'warmed' | 'skipped' | 'deferred' | 'failed' | 'stale-pending';
+/**
+ * `unverified`: ECR kept throttling its own API or registry (not Docker Hub's limit), so the image
+ * could not be checked tonight; nothing is known to be wrong with it and no alarm should fire.
+ */
+export type ImageStatus = 'warmed' | 'skipped' | 'deferred' | 'failed' | 'stale-pending' | 'unverified';
 export type PrewarmStep = 'cache-lookup' | 'upstream-check' | 'pull-manifest' | 'pull-blobs';
 export type FailureCause =
   | 'auth'
@@ -11,6 +15,9 @@ export type FailureCause =
   | 'ecr-error'
   | 'network'
   | 'digest-mismatch'
+  | 'ecr-throttled'
+  /** Cut short at the run's deadline, so that the report is returned in time. */
+  | 'deadline'
   | 'other';
 
 export interface ImageResult {
@@ -48,6 +55,10 @@ export interface PrewarmReport {
   dockerHub?: RateLimit;
   /** Why upstream work stopped early, if it did. */
   stoppedUpstream?: string;
+  /** Entries that name the same cache reference as an earlier one: warmed once, under the first. */
+  merged?: Array<{ image: string; sameAs: string }>;
+  /** Whether the metrics reached CloudWatch (set by the handler; a failure never loses the report). */
+  metrics?: { published: boolean; error?: string };
 }
 
 export function countStatuses(images: ImageResult[]): Record<ImageStatus, number> {
@@ -57,6 +68,7 @@ export function countStatuses(images: ImageResult[]): Record<ImageStatus, number
     deferred: 0,
     failed: 0,
     'stale-pending': 0,
+    unverified: 0,
   };
   for (const i of images) counts[i.status]++;
   return counts;
@@ -68,6 +80,7 @@ const ICON: Record<ImageStatus, string> = {
   deferred: '…',
   failed: '✗',
   'stale-pending': '~',
+  unverified: '?',
 };
 
 export function formatImageLine(r: ImageResult): string {
@@ -79,7 +92,7 @@ export function formatPrewarm(report: PrewarmReport): string {
   const c = report.counts;
   const lines = report.images.map(formatImageLine);
   lines.push(
-    `${report.images.length} images: ${c.warmed} warmed, ${c.skipped} unchanged, ${c['stale-pending']} stale-pending, ${c.deferred} deferred, ${c.failed} failed ` +
+    `${report.images.length} images: ${c.warmed} warmed, ${c.skipped} unchanged, ${c['stale-pending']} stale-pending, ${c.deferred} deferred, ${c.unverified} unverified, ${c.failed} failed ` +
       `in ${(report.durationMs / 1000).toFixed(1)} s (${report.mode}).`,
   );
   const measured =
@@ -89,5 +102,9 @@ export function formatPrewarm(report: PrewarmReport): string {
     : '';
   lines.push(`Upstream pulls: ${report.upstreamPulls.estimated} estimated${measured}${quota}.`);
   if (report.stoppedUpstream) lines.push(`Upstream work stopped early: ${report.stoppedUpstream}.`);
+  for (const m of report.merged ?? [])
+    lines.push(`${m.image}: the same cache reference as ${m.sameAs}, warmed once.`);
+  if (report.metrics && !report.metrics.published)
+    lines.push(`Metrics were not published: ${report.metrics.error ?? 'unknown error'}.`);
   return lines.join('\n');
 }

@@ -9,29 +9,26 @@
  * upstream work, a refused credential too (never a retry loop on 401). One image's failure never
  * stops the others, and no image starts when the Lambda's remaining time is below the margin.
  */
-import {
-  BatchGetImageCommand,
-  DescribeImagesCommand,
-  type ECRClient,
-  GetAuthorizationTokenCommand,
-} from '@aws-sdk/client-ecr';
+import { DescribeImagesCommand, type ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { cacheRepositoryName } from '../config/images.js';
 import type { DesiredRule, KeeperConfig, PrewarmImage } from '../config/load.js';
 import { RegistryClient } from '../registry/client.js';
 import { RegistryError } from '../registry/errors.js';
-import { IMAGE_MEDIA_TYPES, INDEX_MEDIA_TYPES } from '../registry/media-types.js';
 import type { Endpoints } from '../registry/upstreams.js';
 import { awsErrorName, errorMessage, KeeperError } from '../runtime/errors.js';
 import type { Logger } from '../runtime/logger.js';
 import { registerSecret } from '../runtime/redact.js';
-import { mapConcurrent } from '../runtime/retry.js';
+import { mapConcurrent, sleep } from '../runtime/retry.js';
 import {
+  cacheThrottleIsEcrs,
   decideBeforeLookup,
   decidePullFailure,
   decideWarm,
   failureCause,
+  mergeDuplicates,
   pullOutcome,
+  reportReserveMs,
   type WarmDecision,
 } from './decide.js';
 import { warmPlatforms } from './layers.js';
@@ -73,17 +70,25 @@ class ImageFailure extends KeeperError {
 
 const short = (digest?: string) => (digest ? digest.slice(7, 19) : '(none)');
 
+/** ECR's own registry throttling that outlasted the retries: the image is unverified, not failed. */
+class EcrThrottledError extends KeeperError {
+  override name = 'EcrThrottledError';
+}
+const AWS_THROTTLING = new Set(['ThrottlingException', 'TooManyRequestsException', 'ThrottledException']);
+
 /** Any error met while warming an image, as a failure of the step it happened in. */
 function asImageFailure(error: unknown, step: PrewarmStep): ImageFailure {
   if (error instanceof ImageFailure) return error;
   const via = step === 'upstream-check' ? 'upstream' : 'ecr';
+  const name = awsErrorName(error);
   const cause: FailureCause =
     error instanceof RegistryError
       ? failureCause(error, via)
-      : error instanceof Error && '$metadata' in error
-        ? 'ecr-error'
-        : 'other';
-  const name = awsErrorName(error);
+      : name && AWS_THROTTLING.has(name)
+        ? 'ecr-throttled'
+        : error instanceof Error && '$metadata' in error
+          ? 'ecr-error'
+          : 'other';
   const message =
     error instanceof RegistryError || !name || name === 'Error'
       ? errorMessage(error)
@@ -91,285 +96,427 @@ function asImageFailure(error: unknown, step: PrewarmStep): ImageFailure {
   return new ImageFailure(step, cause, message, { cause: error });
 }
 
-export async function runPrewarm(images: PrewarmImage[], deps: PrewarmDeps): Promise<PrewarmReport> {
-  const now = deps.now ?? Date.now;
+/**
+ * Warms the images; always returns the report, in time. Every request (HTTP and AWS) carries one
+ * abort signal that fires at the deadline minus a reserve for publishing the metrics and returning
+ * the report, so a slow request near the end is cut short and reported for its image instead of
+ * taking the whole night's report down with the Lambda timeout.
+ */
+export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): Promise<PrewarmReport> {
+  const now = deps.now ?? (() => Date.now());
   const started = now();
   const { config, ecr } = deps;
   const settings = config.prewarm;
   const marginMs = settings.safetyMarginSeconds * 1000;
+  const { unique: images, merged } = mergeDuplicates(
+    requested,
+    (i) => `${cacheRepositoryName(i)}:${i.tag}@${[...i.platforms].sort().join(',')}`,
+  );
   const gate = new UpstreamPullGate(settings.reserveUpstreamPulls, settings.maxUpstreamPullsPerRun);
   const upstreams = new Map<string, Upstream>();
   let stoppedUpstream: string | undefined;
 
-  // The cache's registry endpoint and a credential for it (12 hours; one per run).
-  const auth = (await ecr.send(new GetAuthorizationTokenCommand({}))).authorizationData?.[0];
-  if (!auth?.authorizationToken || !auth.proxyEndpoint)
-    throw new KeeperError('GetAuthorizationToken returned no token or proxyEndpoint');
-  registerSecret(auth.authorizationToken);
-  registerSecret(Buffer.from(auth.authorizationToken, 'base64').toString('utf8').replace(/^AWS:/, ''));
-  const cacheHost = new URL(auth.proxyEndpoint).host;
-  const cache = new RegistryClient({
-    baseUrl: auth.proxyEndpoint,
-    credentials: { basic: auth.authorizationToken },
-    fetch: deps.fetch,
-    deadline: deps.deadline,
-  });
-  const layerContext = { cache, ecr, mode: settings.mode };
+  const workDeadline = deps.deadline - reportReserveMs(deps.deadline - started);
+  const work = new AbortController();
+  const timer = setTimeout(() => work.abort(), Math.max(0, workDeadline - now()));
+  timer.unref?.();
+  const signal = work.signal;
+  const aws = { abortSignal: signal };
 
-  // One connection per upstream, made by the first image that needs it.
-  const connecting = new Map<string, Promise<Upstream>>();
-  const upstreamFor = (rule: DesiredRule): Promise<Upstream> => {
-    let pending = connecting.get(rule.prefix);
-    if (!pending) {
-      const repositories = images
-        .filter((i) => i.rulePrefix === rule.prefix)
-        .map((i) => upstreamRepository(rule, i));
-      pending = connectUpstream(rule, repositories, {
-        secrets: deps.secrets,
-        fetch: deps.fetch,
-        deadline: deps.deadline,
-        endpoints: deps.endpoints,
-      });
-      void pending.then((u) => upstreams.set(rule.prefix, u));
-      connecting.set(rule.prefix, pending);
-    }
-    return pending;
-  };
-
-  /** The digest ECR holds for the tag; undefined when not cached. */
-  const cachedDigest = async (repository: string, tag: string) => {
-    try {
-      const out = await ecr.send(
-        new DescribeImagesCommand({ repositoryName: repository, imageIds: [{ imageTag: tag }] }),
-      );
-      return { digest: out.imageDetails?.[0]?.imageDigest };
-    } catch (error) {
-      const name = awsErrorName(error);
-      if (name === 'RepositoryNotFoundException' || name === 'ImageNotFoundException') return {};
-      return { error: `DescribeImages: ${name}: ${errorMessage(error)}` };
-    }
-  };
-
-  /** The upstream HEAD (free on Docker Hub): the digest, or what went wrong. */
-  const headUpstream = async (client: RegistryClient, repository: string, tag: string) => {
-    try {
-      return await client.headManifest(repository, tag);
-    } catch (error) {
-      if (!(error instanceof RegistryError)) throw error;
-      return {
-        error: {
-          kind: error.kind,
-          message: error.message,
-          credentialsRejected: error.details.credentialsRejected,
-        },
-      };
-    }
-  };
-
-  /** Full mode, unchanged image: the layers a crashed or manifest-only earlier run left behind. */
-  const fillLayers = async (repository: string, digest: string, platforms: string[]) => {
-    const stored = await ecr.send(
-      new BatchGetImageCommand({
-        repositoryName: repository,
-        imageIds: [{ imageDigest: digest }],
-        acceptedMediaTypes: [...INDEX_MEDIA_TYPES, ...IMAGE_MEDIA_TYPES],
-      }),
-    );
-    const top = stored.images?.[0];
-    if (!top?.imageManifest) return { count: 0, bytes: 0 };
-    return warmPlatforms(
-      layerContext,
-      repository,
-      JSON.parse(top.imageManifest),
-      top.imageManifestMediaType ?? '',
-      platforms,
-      true,
-    );
-  };
-
-  const warmOne = async (image: PrewarmImage): Promise<ImageResult> => {
-    const t0 = now();
-    const repository = cacheRepositoryName(image);
-    const result: ImageResult = {
-      image: image.original,
-      cacheReference: `${cacheHost}/${repository}:${image.tag}`,
-      status: 'failed',
-      platforms: image.platforms,
-      upstreamPulls: 0,
-      durationMs: 0,
-    };
-    const done = (patch: Partial<ImageResult>): ImageResult =>
-      Object.assign(result, patch, { durationMs: now() - t0 });
-    const settle = (decision: WarmDecision & { action: 'defer' | 'fail' | 'skip' }): ImageResult => {
-      if (decision.action === 'skip') return done({ status: 'skipped', reason: decision.reason });
-      if (decision.action === 'defer') {
-        if (decision.stopUpstream) stoppedUpstream ??= decision.reason;
-        return done({
-          status: 'deferred',
-          reason: decision.reason,
-          ...(decision.step ? { step: decision.step, cause: decision.cause } : {}),
-        });
-      }
-      return done({ status: 'failed', step: decision.step, cause: decision.cause, reason: decision.reason });
-    };
-
-    const early = decideBeforeLookup({ timeLeftMs: deps.deadline - now(), marginMs });
-    if (early) return settle(early as WarmDecision & { action: 'defer' });
-    const rule = config.rules.find((r) => r.prefix === image.rulePrefix);
-    if (!rule)
-      return done({
-        status: 'failed',
-        step: 'cache-lookup',
-        cause: 'other',
-        reason: `no rule with prefix ${image.rulePrefix}`,
-      });
-    const upstream = await upstreamFor(rule);
-    let step: PrewarmStep = 'upstream-check';
-    try {
-      const gateFacts = {
-        label: `${image.repository}:${image.tag}`,
-        mode: settings.mode,
-        platformCount: image.platforms.length,
-        marginMs,
-        stoppedUpstream,
-        upstreamUnusable: upstream.unusable,
-      };
-      const blocked = decideBeforeLookup({ ...gateFacts, timeLeftMs: deps.deadline - now() });
-      if (blocked) return settle(blocked as WarmDecision & { action: 'defer' | 'fail' });
-
-      // The cache lookup and the upstream HEAD are independent: both at once.
-      const [cached, head] = await Promise.all([
-        cachedDigest(repository, image.tag),
-        headUpstream(upstream.client!, upstreamRepository(rule, image), image.tag),
-      ]);
-      result.cachedDigest = cached.digest;
-      if ('digest' in head) {
-        gate.observe(upstream.key, head.rateLimit);
-        result.upstreamDigest = head.digest;
-      }
-      const decision = decideWarm({
-        ...gateFacts,
-        // Checked before the lookups; what other images found meanwhile does not undo this HEAD.
-        stoppedUpstream: undefined,
-        upstreamUnusable: undefined,
-        timeLeftMs: Number.POSITIVE_INFINITY,
-        cachedDigest: cached.digest,
-        cacheLookupError: cached.error,
-        upstream: head,
-        gate: gate.state(upstream.key),
-      });
-      switch (decision.action) {
-        case 'skip':
-        case 'defer':
-          return settle(decision);
-        case 'fail':
-          if (decision.credentialRefused) upstream.unusable ??= decision.reason;
-          return settle(decision);
-        case 'fill-layers': {
-          step = 'pull-blobs';
-          const blobs = await fillLayers(repository, decision.digest, image.platforms);
-          if (blobs.count === 0) return done({ status: 'skipped', reason: 'unchanged' });
-          return done({
-            status: 'warmed',
-            reason: `unchanged; ${blobs.count} missing layer(s) filled in`,
-            blobs: { count: blobs.count, bytes: blobs.bytes },
-          });
-        }
-        case 'pull':
-          break;
-      }
-      const upstreamDigest = result.upstreamDigest!;
-      const { cost } = decision;
-      const refusal = gate.tryReserve(upstream.key, cost);
-      if (refusal) return done({ status: 'deferred', reason: refusal });
-      step = 'pull-manifest';
-      let pulled: Awaited<ReturnType<RegistryClient['getManifest']>>;
-      try {
-        pulled = await cache.getManifest(repository, image.tag);
-      } catch (error) {
-        gate.settle(upstream.key, cost, false);
-        if (!(error instanceof RegistryError)) throw error;
-        const failed = decidePullFailure(failureCause(error, 'ecr'), error.message);
-        return settle(failed as WarmDecision & { action: 'defer' | 'fail' });
-      }
-      const outcome = pullOutcome(upstreamDigest, pulled.digest);
-      gate.settle(upstream.key, cost, outcome.fetchedUpstream);
-      result.upstreamPulls = outcome.fetchedUpstream ? cost : 0;
-      if (outcome.status === 'stale-pending') {
-        return done({
-          status: 'stale-pending',
-          cachedDigest: pulled.digest,
-          reason: `the cache serves ${short(pulled.digest)} until ECR re-checks upstream (at most once per 24 h); upstream has ${short(upstreamDigest)}`,
-        });
-      }
-      step = 'pull-blobs';
-      const blobs = await warmPlatforms(
-        layerContext,
-        repository,
-        pulled.json,
-        pulled.mediaType,
-        image.platforms,
-        false,
-      );
-      const missing = blobs.missingPlatforms.length
-        ? `; upstream has no ${blobs.missingPlatforms.join(', ')}`
-        : '';
-      return done({
-        status: 'warmed',
-        cachedDigest: pulled.digest,
-        reason: `${cached.digest ? `moved from ${short(cached.digest)}` : 'new'}${missing}`,
-        ...(settings.mode === 'full' ? { blobs: { count: blobs.count, bytes: blobs.bytes } } : {}),
-      });
-    } catch (error) {
-      const failure = asImageFailure(error, step);
-      return done({
-        status: 'failed',
-        step: failure.step,
-        cause: failure.failureCause,
-        reason: failure.message,
-      });
-    }
-  };
-
-  let finished = 0;
-  const results = await mapConcurrent(images, settings.concurrency, async (image) => {
-    const result = await warmOne(image);
-    finished++;
-    deps.logger?.info('image', { ...result });
-    deps.onImage?.(result, finished, images.length);
-    return result;
-  });
-
-  // One last free HEAD per quota-reporting upstream, to measure what the run really spent.
-  let measured: number | undefined;
-  let dockerHub = undefined as PrewarmReport['dockerHub'];
-  for (const [key, upstream] of upstreams) {
-    const probe = results.find((r, i) => images[i]!.rulePrefix === key && r.upstreamDigest);
-    const probeImage = probe && images[results.indexOf(probe)];
-    if (upstream.client && probeImage && !upstream.unusable && gate.quota(key)) {
-      const rule = config.rules.find((r) => r.prefix === key)!;
-      try {
-        gate.observe(
-          key,
-          (await upstream.client.headManifest(upstreamRepository(rule, probeImage), probeImage.tag))
-            .rateLimit,
-        );
-      } catch {
-        // the measurement is best effort
-      }
-      measured = (measured ?? 0) + (gate.measuredSpend(key) ?? 0);
-      dockerHub = gate.quota(key);
-    }
-  }
-
-  return {
+  const report = (results: ImageResult[], extra: Partial<PrewarmReport> = {}): PrewarmReport => ({
     mode: settings.mode,
     startedAt: new Date(started).toISOString(),
     durationMs: now() - started,
     images: results,
     counts: countStatuses(results),
-    upstreamPulls: { estimated: gate.spent, ...(measured !== undefined ? { measured } : {}) },
-    ...(dockerHub ? { dockerHub } : {}),
-    ...(stoppedUpstream ? { stoppedUpstream } : {}),
-  };
+    upstreamPulls: { estimated: gate.spent },
+    ...(merged.length ? { merged } : {}),
+    ...extra,
+  });
+
+  try {
+    // The cache's registry endpoint and a credential for it (12 hours; one per run).
+    let auth: { authorizationToken?: string; proxyEndpoint?: string } | undefined;
+    try {
+      auth = (await ecr.send(new GetAuthorizationTokenCommand({}), aws)).authorizationData?.[0];
+      if (!auth?.authorizationToken || !auth.proxyEndpoint)
+        throw new KeeperError('GetAuthorizationToken returned no token or proxyEndpoint');
+    } catch (error) {
+      // Nothing can be warmed: every image says why, and the report still goes out.
+      const failure = asImageFailure(error, 'cache-lookup');
+      return report(
+        images.map((image) => ({
+          image: image.original,
+          cacheReference: cacheRepositoryName(image),
+          status: signal.aborted ? 'deferred' : 'failed',
+          step: 'cache-lookup',
+          cause: signal.aborted ? 'deadline' : failure.failureCause,
+          reason: `GetAuthorizationToken: ${failure.message}`,
+          platforms: image.platforms,
+          upstreamPulls: 0,
+          durationMs: 0,
+        })),
+      );
+    }
+    const token = auth.authorizationToken!;
+    registerSecret(token);
+    registerSecret(Buffer.from(token, 'base64').toString('utf8').replace(/^AWS:/, ''));
+    const cacheHost = new URL(auth.proxyEndpoint!).host;
+    const cacheOptions = {
+      baseUrl: auth.proxyEndpoint!,
+      credentials: { basic: token },
+      fetch: deps.fetch,
+      deadline: workDeadline,
+      signal,
+    };
+    // Content already in the cache (child manifests and blobs by digest): retried on 5xx and network errors.
+    const cache = new RegistryClient(cacheOptions);
+    // A pull by tag may make ECR fetch from upstream and spend a Docker Hub pull: sent once, never retried blindly.
+    const cachePull = new RegistryClient({ ...cacheOptions, attempts: 1 });
+    const layerContext = { cache, ecr, mode: settings.mode, signal };
+
+    // One connection per upstream, made by the first image that needs it.
+    const connecting = new Map<string, Promise<Upstream>>();
+    const upstreamFor = (rule: DesiredRule): Promise<Upstream> => {
+      let pending = connecting.get(rule.prefix);
+      if (!pending) {
+        const repositories = images
+          .filter((i) => i.rulePrefix === rule.prefix)
+          .map((i) => upstreamRepository(rule, i));
+        pending = connectUpstream(rule, repositories, {
+          secrets: deps.secrets,
+          fetch: deps.fetch,
+          deadline: workDeadline,
+          endpoints: deps.endpoints,
+          signal,
+        });
+        void pending.then((u) => upstreams.set(rule.prefix, u));
+        connecting.set(rule.prefix, pending);
+      }
+      return pending;
+    };
+
+    /** Tag → digest for a cache repository: one DescribeImages walk per repository, shared by its images. */
+    const repositoryTags = new Map<string, Promise<{ tags: Map<string, string> } | { error: string }>>();
+    const cachedDigest = async (repository: string, tag: string) => {
+      let pending = repositoryTags.get(repository);
+      if (!pending) {
+        pending = (async () => {
+          const tags = new Map<string, string>();
+          try {
+            let nextToken: string | undefined;
+            do {
+              const page = await ecr.send(
+                new DescribeImagesCommand({
+                  repositoryName: repository,
+                  filter: { tagStatus: 'TAGGED' },
+                  maxResults: 1000,
+                  nextToken,
+                }),
+                aws,
+              );
+              for (const d of page.imageDetails ?? [])
+                for (const t of d.imageTags ?? []) if (d.imageDigest) tags.set(t, d.imageDigest);
+              nextToken = page.nextToken;
+            } while (nextToken);
+            return { tags };
+          } catch (error) {
+            const name = awsErrorName(error);
+            if (name === 'RepositoryNotFoundException') return { tags };
+            if (signal.aborted) throw error;
+            if (name && AWS_THROTTLING.has(name)) throw error;
+            return { error: `DescribeImages: ${name}: ${errorMessage(error)}` };
+          }
+        })();
+        repositoryTags.set(repository, pending);
+      }
+      const found = await pending;
+      return 'error' in found ? { error: found.error } : { digest: found.tags.get(tag) };
+    };
+
+    /** The upstream HEAD (free on Docker Hub): the digest, or what went wrong. */
+    const headUpstream = async (client: RegistryClient, repository: string, tag: string) => {
+      try {
+        return await client.headManifest(repository, tag);
+      } catch (error) {
+        if (!(error instanceof RegistryError) || error.kind === 'aborted') throw error;
+        return {
+          error: {
+            kind: error.kind,
+            message: error.message,
+            credentialsRejected: error.details.credentialsRejected,
+          },
+        };
+      }
+    };
+
+    /** Full mode, unchanged image: the layers a crashed or manifest-only earlier run left behind. */
+    const fillLayers = async (repository: string, digest: string, platforms: string[]) => {
+      // By digest, through the registry: served from the cache, no upstream pull and no API call.
+      const top = await cache.getManifest(repository, digest);
+      return warmPlatforms(layerContext, repository, top.json, top.mediaType, platforms, true);
+    };
+
+    /**
+     * The pull by tag through the cache. A 429 from the cache is ECR's own throttling ("Rate
+     * exceeded") or Docker Hub's limit passed on; Docker Hub's own answer to a free HEAD says which.
+     * ECR's is waited out (nothing was spent); Docker Hub's ends upstream work for the night.
+     */
+    const pullThroughCache = async (
+      repository: string,
+      tag: string,
+      upstream: { key: string; client: RegistryClient; repository: string },
+      cost: number,
+    ) => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await cachePull.getManifest(repository, tag);
+        } catch (error) {
+          if (!(error instanceof RegistryError) || error.kind !== 'rate-limited') throw error;
+          const head = await upstream.client
+            .headManifest(upstream.repository, tag)
+            .catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+          const remaining =
+            head instanceof Error ? gate.quota(upstream.key)?.remaining : head.rateLimit?.remaining;
+          const ecrs =
+            !(head instanceof RegistryError && head.kind === 'rate-limited') &&
+            cacheThrottleIsEcrs(remaining, cost);
+          // After Docker Hub's 429 the quota also counts other clients' pulls: stop measuring first.
+          if (!ecrs) gate.freezeMeasurement(upstream.key);
+          if (!(head instanceof Error)) gate.observe(upstream.key, head.rateLimit);
+          if (!ecrs) throw error;
+          const delay = Math.min(4000, 500 * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
+          if (attempt >= 4 || now() + delay >= workDeadline)
+            throw new EcrThrottledError(error.message, { cause: error });
+          await sleep(delay);
+        }
+      }
+    };
+
+    const warmOne = async (image: PrewarmImage): Promise<ImageResult> => {
+      const t0 = now();
+      const repository = cacheRepositoryName(image);
+      const result: ImageResult = {
+        image: image.original,
+        cacheReference: `${cacheHost}/${repository}:${image.tag}`,
+        status: 'failed',
+        platforms: image.platforms,
+        upstreamPulls: 0,
+        durationMs: 0,
+      };
+      const done = (patch: Partial<ImageResult>): ImageResult =>
+        Object.assign(result, patch, { durationMs: now() - t0 });
+      const settle = (decision: WarmDecision & { action: 'defer' | 'fail' | 'skip' }): ImageResult => {
+        if (decision.action === 'skip') return done({ status: 'skipped', reason: decision.reason });
+        if (decision.action === 'defer') {
+          if (decision.stopUpstream) stoppedUpstream ??= decision.reason;
+          return done({
+            status: 'deferred',
+            reason: decision.reason,
+            ...(decision.step ? { step: decision.step, cause: decision.cause } : {}),
+          });
+        }
+        return done({
+          status: 'failed',
+          step: decision.step,
+          cause: decision.cause,
+          reason: decision.reason,
+        });
+      };
+
+      const early = decideBeforeLookup({ timeLeftMs: deps.deadline - now(), marginMs });
+      if (early) return settle(early as WarmDecision & { action: 'defer' });
+      const rule = config.rules.find((r) => r.prefix === image.rulePrefix);
+      if (!rule)
+        return done({
+          status: 'failed',
+          step: 'cache-lookup',
+          cause: 'other',
+          reason: `no rule with prefix ${image.rulePrefix}`,
+        });
+      let step: PrewarmStep = 'upstream-check';
+      try {
+        const upstream = await upstreamFor(rule);
+        const gateFacts = {
+          label: `${image.repository}:${image.tag}`,
+          mode: settings.mode,
+          platformCount: image.platforms.length,
+          marginMs,
+          stoppedUpstream,
+          upstreamUnusable: upstream.unusable,
+        };
+        const blocked = decideBeforeLookup({ ...gateFacts, timeLeftMs: deps.deadline - now() });
+        if (blocked) return settle(blocked as WarmDecision & { action: 'defer' | 'fail' });
+
+        // The cache lookup and the upstream HEAD are independent: both at once.
+        const [cached, head] = await Promise.all([
+          cachedDigest(repository, image.tag).catch((error: unknown) => {
+            step = 'cache-lookup';
+            throw error;
+          }),
+          headUpstream(upstream.client!, upstreamRepository(rule, image), image.tag),
+        ]);
+        result.cachedDigest = cached.digest;
+        if ('digest' in head) {
+          gate.observe(upstream.key, head.rateLimit);
+          result.upstreamDigest = head.digest;
+        }
+        const decision = decideWarm({
+          ...gateFacts,
+          // Checked before the lookups; what other images found meanwhile does not undo this HEAD.
+          stoppedUpstream: undefined,
+          upstreamUnusable: undefined,
+          timeLeftMs: Number.POSITIVE_INFINITY,
+          cachedDigest: cached.digest,
+          cacheLookupError: cached.error,
+          upstream: head,
+          gate: gate.state(upstream.key),
+        });
+        switch (decision.action) {
+          case 'skip':
+          case 'defer':
+            return settle(decision);
+          case 'fail':
+            if (decision.credentialRefused) upstream.unusable ??= decision.reason;
+            return settle(decision);
+          case 'fill-layers': {
+            step = 'pull-blobs';
+            const blobs = await fillLayers(repository, decision.digest, image.platforms);
+            if (blobs.count === 0) return done({ status: 'skipped', reason: 'unchanged' });
+            return done({
+              status: 'warmed',
+              reason: `unchanged; ${blobs.count} missing layer(s) filled in`,
+              blobs: { count: blobs.count, bytes: blobs.bytes },
+            });
+          }
+          case 'pull':
+            break;
+        }
+        const upstreamDigest = result.upstreamDigest!;
+        const { cost } = decision;
+        const refusal = gate.tryReserve(upstream.key, cost);
+        if (refusal) return done({ status: 'deferred', reason: refusal });
+        step = 'pull-manifest';
+        let pulled: Awaited<ReturnType<RegistryClient['getManifest']>>;
+        try {
+          pulled = await pullThroughCache(
+            repository,
+            image.tag,
+            { key: upstream.key, client: upstream.client!, repository: upstreamRepository(rule, image) },
+            cost,
+          );
+        } catch (error) {
+          // Whether the cache reached upstream before failing is unknown: the reservation is released
+          // but the pull is never sent again tonight.
+          gate.settle(upstream.key, cost, false);
+          if (error instanceof EcrThrottledError)
+            return done({
+              status: 'unverified',
+              step,
+              cause: 'ecr-throttled',
+              reason:
+                'ECR kept throttling its registry (429 Rate exceeded); not verified tonight, no pull spent',
+            });
+          if (!(error instanceof RegistryError) || error.kind === 'aborted') throw error;
+          return settle(
+            decidePullFailure(failureCause(error, 'ecr'), error.message) as WarmDecision & {
+              action: 'defer' | 'fail';
+            },
+          );
+        }
+        const outcome = pullOutcome(upstreamDigest, pulled.digest);
+        gate.settle(upstream.key, cost, outcome.fetchedUpstream);
+        result.upstreamPulls = outcome.fetchedUpstream ? cost : 0;
+        if (outcome.status === 'stale-pending') {
+          return done({
+            status: 'stale-pending',
+            cachedDigest: pulled.digest,
+            reason: `the cache serves ${short(pulled.digest)} until ECR re-checks upstream (at most once per 24 h); upstream has ${short(upstreamDigest)}`,
+          });
+        }
+        step = 'pull-blobs';
+        const blobs = await warmPlatforms(
+          layerContext,
+          repository,
+          pulled.json,
+          pulled.mediaType,
+          image.platforms,
+          false,
+        );
+        const missing = blobs.missingPlatforms.length
+          ? `; upstream has no ${blobs.missingPlatforms.join(', ')}`
+          : '';
+        return done({
+          status: 'warmed',
+          cachedDigest: pulled.digest,
+          reason: `${cached.digest ? `moved from ${short(cached.digest)}` : 'new'}${missing}`,
+          ...(settings.mode === 'full' ? { blobs: { count: blobs.count, bytes: blobs.bytes } } : {}),
+        });
+      } catch (error) {
+        if (signal.aborted)
+          return done({
+            status: 'deferred',
+            step,
+            cause: 'deadline',
+            reason: `cut short at ${step}: the run stops ${Math.round((deps.deadline - workDeadline) / 1000)} s before its deadline to return the report`,
+          });
+        const failure = asImageFailure(error, step);
+        if (failure.failureCause === 'ecr-throttled')
+          return done({
+            status: 'unverified',
+            step,
+            cause: 'ecr-throttled',
+            reason: `${failure.message}; not verified tonight`,
+          });
+        return done({
+          status: 'failed',
+          step: failure.step,
+          cause: failure.failureCause,
+          reason: failure.message,
+        });
+      }
+    };
+
+    let finished = 0;
+    const results = await mapConcurrent(images, settings.concurrency, async (image) => {
+      const result = await warmOne(image);
+      finished++;
+      deps.logger?.info('image', { ...result });
+      deps.onImage?.(result, finished, images.length);
+      return result;
+    });
+
+    // One last free HEAD per quota-reporting upstream, to measure what the run really spent; not
+    // after a 429 (the quota then says nothing about this run) nor once the deadline has passed.
+    let measured: number | undefined;
+    let dockerHub = undefined as PrewarmReport['dockerHub'];
+    for (const [key, upstream] of upstreams) {
+      const probe = results.find((r, i) => images[i]!.rulePrefix === key && r.upstreamDigest);
+      const probeImage = probe && images[results.indexOf(probe)];
+      if (upstream.client && probeImage && !upstream.unusable && gate.quota(key)) {
+        const rule = config.rules.find((r) => r.prefix === key)!;
+        if (!stoppedUpstream && !signal.aborted) {
+          try {
+            gate.observe(
+              key,
+              (await upstream.client.headManifest(upstreamRepository(rule, probeImage), probeImage.tag))
+                .rateLimit,
+            );
+          } catch {
+            // the measurement is best effort
+          }
+        }
+        measured = (measured ?? 0) + (gate.measuredSpend(key) ?? 0);
+        dockerHub = gate.quota(key);
+      }
+    }
+
+    return report(results, {
+      upstreamPulls: { estimated: gate.spent, ...(measured !== undefined ? { measured } : {}) },
+      ...(dockerHub ? { dockerHub } : {}),
+      ...(stoppedUpstream ? { stoppedUpstream } : {}),
+    });
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -26,7 +26,13 @@ export const upstreamRepository = (rule: DesiredRule, image: PrewarmImage) =>
 export async function connectUpstream(
   rule: DesiredRule,
   repositories: string[],
-  deps: { secrets: SecretsManagerClient; fetch?: typeof fetch; deadline: number; endpoints?: Endpoints },
+  deps: {
+    secrets: SecretsManagerClient;
+    fetch?: typeof fetch;
+    deadline: number;
+    endpoints?: Endpoints;
+    signal?: AbortSignal;
+  },
 ): Promise<Upstream> {
   const upstream: Upstream = { key: rule.prefix };
   try {
@@ -38,6 +44,7 @@ export async function connectUpstream(
       credentials: credentials && { username: credentials.username, password: credentials.accessToken },
       fetch: deps.fetch,
       deadline: deps.deadline,
+      signal: deps.signal,
     });
   } catch (error) {
     upstream.unusable = `credential secret unusable: ${errorMessage(error)}`;

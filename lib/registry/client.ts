@@ -22,6 +22,10 @@ export interface RegistryClientOptions {
   maxDelayMs?: number;
   /** Absolute time (ms) after which no retry starts. */
   deadline?: number;
+  /** Aborts every request in flight (the run's deadline): the error is of kind `aborted`. */
+  signal?: AbortSignal;
+  /** The largest manifest accepted, in bytes (the OCI distribution spec suggests 4 MiB). */
+  maxManifestBytes?: number;
   /** Called with the quota headers of every manifest answer that carries them. */
   onRateLimit?: (rateLimit: RateLimit) => void;
   userAgent?: string;
@@ -107,7 +111,7 @@ export class RegistryClient {
         false,
       );
       const rateLimit = this.noteRateLimit(res);
-      const bytes = Buffer.from(await this.readBody(res));
+      const bytes = await this.readBody(res);
       const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
       const announced = res.headers.get('docker-content-digest');
       if (announced && announced !== digest) {
@@ -147,12 +151,7 @@ export class RegistryClient {
           }
         }
       } catch (cause) {
-        throw new RegistryError(
-          'network',
-          `blob ${repository}@${digest}: connection lost after ${bytes} bytes`,
-          {},
-          { cause },
-        );
+        throw this.networkError(`blob ${repository}@${digest} (after ${bytes} bytes)`, cause);
       }
       const actual = `sha256:${hash.digest('hex')}`;
       if (actual !== digest)
@@ -177,12 +176,17 @@ export class RegistryClient {
     }
     const challenge = parseChallenge(res.headers.get('www-authenticate'));
     if (challenge?.scheme === 'bearer') {
-      for (let i = 0; i < list.length; i += 50) {
-        await this.fetchToken(
-          challenge,
-          list.slice(i, i + 50).map((r) => `repository:${r}:pull`),
-        );
-      }
+      // 50 scopes a request, the requests at once.
+      const chunks: string[][] = [];
+      for (let i = 0; i < list.length; i += 50) chunks.push(list.slice(i, i + 50));
+      await Promise.all(
+        chunks.map((chunk) =>
+          this.fetchToken(
+            challenge,
+            chunk.map((r) => `repository:${r}:pull`),
+          ),
+        ),
+      );
       return;
     }
     const again = await this.raw('GET', '/v2/', { authorization: this.basicHeader() });
@@ -212,12 +216,34 @@ export class RegistryClient {
     return rateLimit;
   }
 
-  private async readBody(res: Response): Promise<ArrayBuffer> {
-    try {
-      return await res.arrayBuffer();
-    } catch (cause) {
-      throw new RegistryError('network', `connection lost while reading ${res.url}`, {}, { cause });
+  /** A failed or cut-off transfer: `aborted` when the caller's deadline cut it short, else `network`. */
+  private networkError(what: string, cause: unknown, details: RegistryError['details'] = {}): RegistryError {
+    if (this.options.signal?.aborted)
+      return new RegistryError('aborted', `${what}: cut short at the run's deadline`, details, { cause });
+    return new RegistryError('network', `${what}: ${(cause as Error).message}`, details, { cause });
+  }
+
+  /** Reads a manifest body, refusing one over the size cap before holding it all. */
+  private async readBody(res: Response): Promise<Buffer> {
+    const cap = this.options.maxManifestBytes ?? 4 * 1024 * 1024;
+    const announced = Number(res.headers.get('content-length') ?? Number.NaN);
+    if (announced > cap) {
+      await res.body?.cancel().catch(() => undefined);
+      throw new RegistryError('protocol', `manifest of ${announced} bytes is over the ${cap}-byte limit`);
     }
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    try {
+      for await (const chunk of res.body ?? []) {
+        size += chunk.byteLength;
+        if (size > cap) throw new RegistryError('protocol', `manifest is over the ${cap}-byte limit`);
+        chunks.push(chunk);
+      }
+    } catch (cause) {
+      if (cause instanceof RegistryError) throw cause;
+      throw this.networkError(`reading ${res.url}`, cause);
+    }
+    return Buffer.concat(chunks);
   }
 
   private basicHeader(): string {
@@ -233,9 +259,10 @@ export class RegistryClient {
         method,
         headers: { 'user-agent': this.options.userAgent ?? 'ecr-cache-keeper', ...headers },
         redirect: 'follow',
+        ...(this.options.signal ? { signal: this.options.signal } : {}),
       });
     } catch (cause) {
-      throw new RegistryError('network', `${method} ${url}: ${(cause as Error).message}`, { url }, { cause });
+      throw this.networkError(`${method} ${url}`, cause, { url });
     }
   }
 

@@ -8,7 +8,8 @@ export type RegistryErrorKind =
   | 'server' // 5xx: retried with backoff
   | 'network' // connection failed or dropped: retried with backoff
   | 'digest-mismatch' // bytes did not hash to the digest the registry announced
-  | 'protocol'; // an answer that does not follow the distribution spec
+  | 'protocol' // an answer that does not follow the distribution spec
+  | 'aborted'; // cut short by the caller's deadline: never retried
 
 export class RegistryError extends KeeperError {
   override name = 'RegistryError';

@@ -123,7 +123,11 @@ describe('nightly pre-warm', () => {
   });
 
   it('an upstream 429 mid-run stops upstream work and defers the rest; nothing is retried in a loop', async () => {
-    const fault = sandbox.faults.add({ match: 'hub:GET /v2/library/golang/manifests', status: 429 });
+    // Another client of the account empties the quota just as golang is pulled: Docker Hub answers 429.
+    const fault = sandbox.faults.add({
+      match: 'hub:GET /v2/library/golang/manifests',
+      before: () => sandbox.hub.setRemaining(sandbox.seeded!.username, 0),
+    });
     const report = await warm(withPrewarm(loadConfig('keeper.config.yaml'), { concurrency: 1 }));
     const s = statuses(report);
     expect(['node:22-alpine', 'node:24-alpine', 'python:3.13-slim'].map((i) => s[i])).toEqual([
@@ -223,7 +227,10 @@ describe('the failure reports, through the handler, with their metrics', () => {
   const run = async (event: unknown = {}) => (await prewarmHandler(event, context)) as PrewarmReport;
 
   it('upstream 429: deferred, not failed', async () => {
-    sandbox.faults.add({ match: 'hub:GET /v2/library/golang/manifests', status: 429 });
+    sandbox.faults.add({
+      match: 'hub:GET /v2/library/golang/manifests',
+      before: () => sandbox.hub.setRemaining(sandbox.seeded!.username, 0),
+    });
     const report = await run();
     expect(metric('PrewarmImagesDeferred')).toBe(report.counts.deferred);
     expect(report.counts.deferred).toBeGreaterThan(0);
@@ -251,5 +258,100 @@ describe('the failure reports, through the handler, with their metrics', () => {
     sandbox.faults.add({ match: 'ecr:DescribeImages', awsError: 'ThrottlingException', times: 4 });
     await run();
     expect([metric('PrewarmImagesWarmed'), metric('PrewarmImagesFailed')]).toEqual([12, 0]);
+  });
+});
+
+describe('a report that is never lost, and one spend per image', () => {
+  const registryGets = (path: string) =>
+    sandbox.faults.add({ match: `registry:GET /v2/docker-hub/library/${path}` });
+  const ecrRateExceeded = { errors: [{ code: 'TOOMANYREQUESTS', message: 'Rate exceeded' }] };
+
+  it('ECR throttling its registry (429 Rate exceeded) is waited out, not taken for Docker Hub’s limit', async () => {
+    sandbox.faults.add({
+      match: 'registry:GET /v2/docker-hub/library/node/manifests/22-alpine',
+      status: 429,
+      body: ecrRateExceeded,
+      times: 2,
+    });
+    const report = await warm();
+    expect(report.stoppedUpstream).toBeUndefined();
+    expect(report.counts).toMatchObject({ warmed: 12, failed: 0, deferred: 0 });
+  });
+
+  it('ECR throttling that persists leaves the image unverified (no alarm), and the others go on', async () => {
+    sandbox.faults.add({
+      match: 'registry:GET /v2/docker-hub/library/node/manifests/22-alpine',
+      status: 429,
+      body: ecrRateExceeded,
+    });
+    const report = await warm();
+    expect(statuses(report)['node:22-alpine']).toBe('unverified');
+    expect(report.counts).toMatchObject({ warmed: 11, failed: 0, unverified: 1 });
+    expect(report.stoppedUpstream).toBeUndefined();
+  });
+
+  it('a pull through the cache that fails upstream (503) is not sent again in the same run', async () => {
+    sandbox.faults.add({ match: 'hub:GET /v2/library/redis/manifests', status: 503 });
+    const gets = registryGets('redis/manifests/7');
+    const report = await warm();
+    expect(statuses(report)['redis:7']).toBe('failed');
+    expect(gets.hits).toBe(1);
+  });
+
+  it('the same image written three ways is warmed once, and the report says which entries were merged', async () => {
+    const images = [
+      'node:22-alpine',
+      'docker.io/library/node:22-alpine',
+      'index.docker.io/library/node:22-alpine',
+    ];
+    const report = (await prewarmHandler({ images })) as PrewarmReport;
+    expect(report.images).toHaveLength(1);
+    expect(report.merged?.map((m) => m.image)).toEqual(images.slice(1));
+    expect(report.upstreamPulls.estimated).toBe(2);
+    expect(sandbox.hub.pulls).toHaveLength(2);
+  });
+
+  it('refuses an override list longer than the config allows', async () => {
+    const images = Array.from({ length: 1001 }, (_, i) => `img${i}:1`);
+    await expect(prewarmHandler({ images })).rejects.toThrow(/at most 1000/);
+  });
+
+  it('a slow request near the deadline is cut short: the report and its metrics still go out in time', async () => {
+    // 20 s of latency on one image's layers, with 8 s of Lambda time left.
+    sandbox.faults.add({ match: 'registry:GET /v2/docker-hub/library/debian/blobs', latencyMs: 20_000 });
+    const started = Date.now();
+    const handler = createPrewarmHandler({
+      ...kit.as('prewarm'),
+      config: withPrewarm(loadConfig('keeper.config.yaml'), { safetyMarginSeconds: 1 }),
+    });
+    const report = await handler({}, lambdaContext('prewarm', { remainingMs: 8_000 }));
+    expect(Date.now() - started).toBeLessThan(8_000);
+    const debian = report.images.find((i) => i.image.startsWith('debian'))!;
+    expect(debian, debian.reason).toMatchObject({ status: 'deferred', cause: 'deadline' });
+    expect(report.counts.warmed).toBe(11);
+    expect(report.metrics, JSON.stringify(report.metrics)).toEqual({ published: true });
+    expect(sandbox.cloudwatch.latest('EcrCacheKeeper', 'PrewarmImagesDeferred')).toBe(1);
+    expect(kit.logs.some((e) => e.message === 'prewarm report')).toBe(true);
+  }, 30_000);
+
+  it('throttled PutMetricData never costs the report: it is returned, and the failure logged', async () => {
+    sandbox.faults.add({ match: 'cloudwatch:PutMetricData', awsError: 'ThrottlingException' });
+    const report = (await prewarmHandler({ images: ['alpine:3.20'] })) as PrewarmReport;
+    expect(report.counts.warmed).toBe(1);
+    expect(report.metrics).toMatchObject({
+      published: false,
+      error: expect.stringMatching(/ThrottlingException|injected/),
+    });
+    expect(kit.logs.some((e) => e.message === 'prewarm metrics not published')).toBe(true);
+  }, 30_000);
+
+  it('after Docker Hub’s 429, the pulls-spent figure is what this run spent, not what others took', async () => {
+    sandbox.faults.add({
+      match: 'hub:GET /v2/library/golang/manifests',
+      before: () => sandbox.hub.setRemaining(sandbox.seeded!.username, 0),
+    });
+    const report = await warm(withPrewarm(loadConfig('keeper.config.yaml'), { concurrency: 1 }));
+    const spentHere = sandbox.hub.pulls.length;
+    expect(report.upstreamPulls.measured ?? report.upstreamPulls.estimated).toBe(spentHere);
   });
 });

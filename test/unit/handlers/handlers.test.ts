@@ -197,7 +197,9 @@ describe('prewarm', () => {
         },
       ],
     });
-    ecrMock.on(DescribeImagesCommand).resolves({ imageDetails: [{ imageDigest: DIGEST }] });
+    ecrMock
+      .on(DescribeImagesCommand)
+      .resolves({ imageDetails: [{ imageDigest: DIGEST, imageTags: ['22-alpine'] }] });
     const report = await createPrewarmHandler(deps())({}, context);
     expect(report.images.map((i) => [i.image, i.status, i.reason])).toEqual([
       ['node:22-alpine', 'skipped', 'unchanged'],

@@ -16,6 +16,7 @@ import {
   UpdateRepositoryCreationTemplateCommand,
 } from '@aws-sdk/client-ecr';
 import { errorMessage } from '../runtime/errors.js';
+import { mapConcurrent } from '../runtime/retry.js';
 import type { Change, ChangeKind, Plan } from './plan.js';
 import { type RuleValidation, validateRule as validateRuleOnce } from './validate.js';
 
@@ -121,10 +122,30 @@ async function applyChange(ecr: ECRClient, change: Change): Promise<RuleValidati
   }
 }
 
+/** The phases a plan is applied in: rules before templates before the back-fill. */
+const PHASE: Record<ChangeKind, number> = {
+  'delete-rule': 0,
+  'recreate-rule': 0,
+  'create-rule': 0,
+  'update-rule': 0,
+  'delete-template': 1,
+  'recreate-template': 1,
+  'create-template': 1,
+  'update-template': 1,
+  'put-lifecycle-policy': 2,
+  'register-exclusion': 3,
+};
+
+/**
+ * Applies a plan: its phases in order, each change of a rule or template one at a time (in plan
+ * order), the lifecycle back-fill across repositories `concurrency` at a time (independent calls).
+ * The first failure stops everything not yet started; the report says what was applied, what
+ * failed and what was not attempted.
+ */
 export async function applyPlan(
   ecr: ECRClient,
   plan: Plan,
-  options: { dryRun?: boolean } = {},
+  options: { dryRun?: boolean; concurrency?: number } = {},
 ): Promise<ApplyReport> {
   const report: ApplyReport = {
     dryRun: options.dryRun === true,
@@ -138,22 +159,32 @@ export async function applyPlan(
     report.ok = plan.problems.length === 0 && plan.changes.length === 0;
     return report;
   }
-  for (const [i, change] of plan.changes.entries()) {
+  const started = new Set<Change>();
+  const run = async (change: Change) => {
+    if (report.failed) return;
+    started.add(change);
     try {
       const validation = await applyChange(ecr, change);
       report.applied.push({ target: change.target, kind: change.kind });
       if (validation) report.validations.push(validation);
     } catch (error) {
-      report.failed = {
+      report.failed ??= {
         target: change.target,
         kind: change.kind,
         error: errorMessage(error),
         errorName: (error as Error).name ?? 'Error',
       };
-      report.notAttempted = plan.changes.slice(i + 1).map((c) => ({ target: c.target, kind: c.kind }));
-      break;
     }
+  };
+  for (const phase of [0, 1, 2, 3]) {
+    const changes = plan.changes.filter((c) => PHASE[c.kind] === phase);
+    if (phase === 2) await mapConcurrent(changes, options.concurrency ?? 8, run);
+    else for (const change of changes) await run(change);
+    if (report.failed) break;
   }
+  report.notAttempted = plan.changes
+    .filter((c) => !started.has(c))
+    .map((c) => ({ target: c.target, kind: c.kind }));
   report.ok = !report.failed && plan.problems.length === 0 && report.validations.every((v) => v.isValid);
   return report;
 }

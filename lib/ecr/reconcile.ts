@@ -30,6 +30,9 @@ export async function reconcile(
     includeExclusions: principal !== undefined,
   });
   const plan = planReconcile(config, actual, { exclusionPrincipalArn: principal });
-  const result = await applyPlan(clients.ecr, plan, { dryRun: options.dryRun });
+  const result = await applyPlan(clients.ecr, plan, {
+    dryRun: options.dryRun,
+    concurrency: options.concurrency,
+  });
   return { plan, result };
 }

@@ -1,141 +1,232 @@
 /**
- * npm run bench:prewarm — 100 images (a third multi-platform), 50 ms injected upstream latency.
- * The keeper (concurrency 8, digest comparison) side by side with a naive baseline that pulls
- * every image from Docker Hub every night, one at a time: upstream pulls on the second night, and
- * wall time on the first, cold night. Medians of BENCH_RUNS runs (default 3), fresh sandbox each.
+ * npm run bench:prewarm — the nightly pre-warm against what a user would otherwise run: Debian's
+ * skopeo copying every image through the cache (`skopeo copy --all docker://<cache>/… dir:…`),
+ * one at a time and 8 at a time. All clients run as separate processes against the same kind of
+ * sandbox (a fresh one per client), measured the same way, in the same run:
+ *
+ *   - Docker Hub pulls and Docker Hub requests (what the sandbox's Docker Hub counted),
+ *   - ECR API calls, wall time, and peak RSS (GNU time's maximum resident set size),
+ *
+ * for a cold night (nothing cached) and the unchanged night after it (a day later, past ECR's 24 h
+ * re-check), under both models of how ECR re-checks a cached tag (`head`: a free HEAD; `get`: a
+ * counted GET; real ECR's choice is not documented). Then a fault night.
+ *
+ * Sizes: BENCH_SIZES (default 10,100,500); runs: BENCH_RUNS (default 3 for up to 100 images, 1
+ * above); skopeo one at a time only up to BENCH_SERIAL_MAX images (default 100). 50 ms of latency
+ * on every Docker Hub request. The keeper runs as `cache-keeper prewarm` with its default settings
+ * (concurrency 16, full mode), started as a user starts it (Node.js with tsx, ~0.4 s).
  */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { createAwsClients } from '../lib/aws/clients.js';
-import { type KeeperConfig, parseConfig } from '../lib/config/load.js';
+import { parseConfig } from '../lib/config/load.js';
 import { reconcile } from '../lib/ecr/reconcile.js';
-import { runPrewarm } from '../lib/prewarm/run.js';
-import { RegistryClient } from '../lib/registry/client.js';
-import { isIndex } from '../lib/registry/media-types.js';
+import { mapConcurrent } from '../lib/runtime/retry.js';
 import { type Sandbox, startSandbox } from '../sandbox/index.js';
 import { median, ms, printTable } from './table.js';
 
-const IMAGES = 100;
+const SIZES = (process.env.BENCH_SIZES ?? '10,100,500').split(',').map(Number);
+const SERIAL_MAX = Number(process.env.BENCH_SERIAL_MAX ?? 100);
 const LATENCY_MS = 50;
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const PLATFORMS = ['linux/amd64', 'linux/arm64'];
+const root = resolve(import.meta.dirname, '..');
+const runsFor = (n: number) => Number(process.env.BENCH_RUNS ?? (n <= 100 ? 3 : 1));
 
-const seedImages = Array.from({ length: IMAGES }, (_, i) => ({
-  repository: `library/img${i}`,
-  tag: '1',
-  platforms: i % 3 === 0 ? PLATFORMS : ['linux/amd64'],
-}));
+type Client = 'keeper' | 'skopeo-1' | 'skopeo-8';
+interface Night {
+  pulls: number;
+  hubRequests: number;
+  ecrApiCalls: number;
+  wallMs: number;
+  peakRssMb: number;
+  ok: boolean;
+}
 
-async function boot(): Promise<{ sandbox: Sandbox; config: KeeperConfig }> {
-  const sandbox = await startSandbox({ seed: { images: seedImages, pullLimit: 10_000 } });
-  const config = parseConfig(`
-rules:
+const seedImages = (n: number) =>
+  Array.from({ length: n }, (_, i) => ({
+    repository: `library/img${i}`,
+    tag: '1',
+    platforms: i % 3 === 0 ? PLATFORMS : ['linux/amd64'],
+    // Small base-image layers (real ones are tens of MB): what a client moves shows in the wall time.
+    layerSizes: [1024 * 1024, 256 * 1024],
+  }));
+
+function configYaml(n: number): string {
+  return `rules:
   - { prefix: docker-hub, upstream: docker-hub, credentialSecret: ecr-pullthroughcache/docker-hub, template: { lifecycle: { keepLast: 6 } } }
 prewarm:
   platforms: [linux/amd64, linux/arm64]
-  concurrency: 8
-  maxUpstreamPullsPerRun: 1000
-  images: [${seedImages.map((i) => `"${i.repository.replace('library/', '')}:${i.tag}"`).join(', ')}]
-`);
+  maxUpstreamPullsPerRun: 100000
+  images: [${seedImages(n)
+    .map((i) => `"${i.repository.replace('library/', '')}:${i.tag}"`)
+    .join(', ')}]
+`;
+}
+
+/** Runs a command under GNU time; resolves with its exit code and peak RSS in MB. */
+function timed(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; rssMb: number; out: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn('/usr/bin/time', ['-f', 'RSSKB=%M', command, ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
+    child.on('error', fail);
+    child.on('close', (code) => {
+      const kb = Number(/RSSKB=(\d+)/.exec(err)?.[1] ?? 0);
+      done({ code: code ?? 1, rssMb: Math.round(kb / 102.4) / 10, out: out + err });
+    });
+  });
+}
+
+async function boot(n: number, recheck: 'head' | 'get'): Promise<{ sandbox: Sandbox; configPath: string }> {
+  const sandbox = await startSandbox({
+    seed: { images: seedImages(n), pullLimit: 1_000_000 },
+    ecrRecheck: recheck,
+  });
+  const config = parseConfig(configYaml(n));
   await reconcile(createAwsClients(sandbox.clientOptions), config);
+  const dir = mkdtempSync(join(tmpdir(), 'keeper-bench-'));
+  const configPath = join(dir, 'keeper.config.yaml');
+  writeFileSync(configPath, configYaml(n));
   sandbox.faults.add({ match: 'hub:', latencyMs: LATENCY_MS });
-  return { sandbox, config };
+  return { sandbox, configPath };
 }
 
-async function keeperNight(sandbox: Sandbox, config: KeeperConfig) {
-  const aws = createAwsClients(sandbox.clientOptions);
-  return runPrewarm(config.prewarm.images, {
-    ecr: aws.ecr,
-    secrets: aws.secrets,
-    endpoints: sandbox.endpoints,
-    config,
-    deadline: Date.now() + 3_600_000,
-  });
+async function night(sandbox: Sandbox, configPath: string, client: Client, n: number): Promise<Night> {
+  const pullsBefore = sandbox.hub.pulls.length;
+  const hubBefore = sandbox.requests.get('hub') ?? 0;
+  const ecrBefore = [...sandbox.awsCalls]
+    .filter(([k]) => k.startsWith('ecr:'))
+    .reduce((a, [, v]) => a + v, 0);
+  const env = { ...process.env, ...sandbox.env, KEEPER_CONFIG: configPath };
+  const started = performance.now();
+  let peak = 0;
+  let ok = true;
+  if (client === 'keeper') {
+    const run = await timed(process.execPath, [join(root, 'bin/cache-keeper.mjs'), 'prewarm', '--json'], env);
+    peak = run.rssMb;
+    ok = run.code === 0;
+  } else {
+    const aws = createAwsClients(sandbox.clientOptions);
+    const auth = (await aws.ecr.send(new GetAuthorizationTokenCommand({}))).authorizationData![0]!;
+    const password = Buffer.from(auth.authorizationToken!, 'base64').toString().slice(4);
+    const host = new URL(auth.proxyEndpoint!).host;
+    const out = mkdtempSync(join(tmpdir(), 'skopeo-'));
+    const images = seedImages(n);
+    await mapConcurrent(images, client === 'skopeo-8' ? 8 : 1, async (image, i) => {
+      const run = await timed(
+        'skopeo',
+        [
+          'copy',
+          '--all',
+          '--src-tls-verify=false',
+          '--src-creds',
+          `AWS:${password}`,
+          `docker://${host}/docker-hub/${image.repository}:${image.tag}`,
+          `dir:${join(out, String(i))}`,
+        ],
+        env,
+      );
+      peak = Math.max(peak, run.rssMb);
+      if (run.code !== 0) ok = false;
+    });
+    rmSync(out, { recursive: true, force: true });
+  }
+  const wallMs = performance.now() - started;
+  const ecrAfter = [...sandbox.awsCalls].filter(([k]) => k.startsWith('ecr:')).reduce((a, [, v]) => a + v, 0);
+  return {
+    pulls: sandbox.hub.pulls.length - pullsBefore,
+    hubRequests: (sandbox.requests.get('hub') ?? 0) - hubBefore,
+    ecrApiCalls: ecrAfter - ecrBefore,
+    wallMs,
+    peakRssMb: peak,
+    ok,
+  };
 }
 
-/** The naive nightly job: docker-pull every image from Docker Hub, one at a time, all of it. */
-async function naiveNight(sandbox: Sandbox) {
-  const hub = new RegistryClient({
-    baseUrl: sandbox.urls.dockerHub,
-    credentials: { username: sandbox.seeded!.username, password: sandbox.seeded!.pat.token },
+async function measure(n: number, recheck: 'head' | 'get', client: Client): Promise<[Night, Night]> {
+  const runs: Array<[Night, Night]> = [];
+  for (let r = 0; r < runsFor(n); r++) {
+    const { sandbox, configPath } = await boot(n, recheck);
+    const cold = await night(sandbox, configPath, client, n);
+    sandbox.clock.advanceHours(25);
+    const unchanged = await night(sandbox, configPath, client, n);
+    await sandbox.stop();
+    if (!cold.ok || !unchanged.ok) throw new Error(`${client} failed on ${n} images (${recheck})`);
+    runs.push([cold, unchanged]);
+  }
+  const med = (i: 0 | 1): Night => ({
+    pulls: median(runs.map((r) => r[i].pulls)),
+    hubRequests: median(runs.map((r) => r[i].hubRequests)),
+    ecrApiCalls: median(runs.map((r) => r[i].ecrApiCalls)),
+    wallMs: median(runs.map((r) => r[i].wallMs)),
+    peakRssMb: median(runs.map((r) => r[i].peakRssMb)),
+    ok: true,
   });
-  for (const image of seedImages) {
-    const top = await hub.getManifest(image.repository, image.tag);
-    const children = isIndex(top.mediaType)
-      ? await sequential(top.json.manifests ?? [], (m) => hub.getManifest(image.repository, m.digest))
-      : [top];
-    for (const child of children) {
-      for (const blob of [child.json.config!, ...(child.json.layers ?? [])])
-        await hub.fetchBlob(image.repository, blob.digest);
+  return [med(0), med(1)];
+}
+
+const ratio = (baseline: number, keeper: number) =>
+  keeper === 0 ? (baseline === 0 ? '=' : '∞') : `${(baseline / keeper).toFixed(1)}×`;
+
+for (const recheck of ['head', 'get'] as const) {
+  for (const n of SIZES) {
+    const clients: Client[] = n <= SERIAL_MAX ? ['keeper', 'skopeo-8', 'skopeo-1'] : ['keeper', 'skopeo-8'];
+    const results = new Map<Client, [Night, Night]>();
+    for (const client of clients) {
+      results.set(client, await measure(n, recheck, client));
+      process.stderr.write(`${n} images, re-check ${recheck}: ${client} done\n`);
     }
+    const keeper = results.get('keeper')!;
+    const rows: Array<Array<string | number>> = [];
+    for (const [i, label] of [
+      [0, 'cold'],
+      [1, 'unchanged'],
+    ] as const) {
+      for (const client of clients) {
+        const r = results.get(client)![i];
+        rows.push([
+          label,
+          client === 'keeper'
+            ? 'cache-keeper prewarm'
+            : `skopeo copy, ${client === 'skopeo-8' ? '8' : '1'} at a time`,
+          r.pulls,
+          r.hubRequests,
+          r.ecrApiCalls,
+          ms(r.wallMs),
+          client === 'keeper' ? '1.0×' : ratio(r.wallMs, keeper[i].wallMs),
+          `${r.peakRssMb} MB`,
+        ]);
+      }
+    }
+    printTable(
+      `Pre-warm, ${n} images (a third of them two platforms), ${LATENCY_MS} ms Docker Hub latency, ECR re-check model: ${recheck}; median of ${runsFor(n)}`,
+      [
+        'night',
+        'client',
+        'Docker Hub pulls',
+        'Docker Hub requests',
+        'ECR API calls',
+        'wall time',
+        'keeper faster by',
+        'peak RSS',
+      ],
+      rows,
+    );
   }
 }
-
-async function sequential<T, R>(items: T[], fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = [];
-  for (const item of items) out.push(await fn(item));
-  return out;
-}
-
-const keeperCold: number[] = [];
-const naiveCold: number[] = [];
-const keeperSecond: number[] = [];
-const naiveSecond: number[] = [];
-const keeperFirstPulls: number[] = [];
-const naiveFirstPulls: number[] = [];
-
-for (let run = 0; run < RUNS; run++) {
-  {
-    const { sandbox, config } = await boot();
-    let t = performance.now();
-    const first = await keeperNight(sandbox, config);
-    keeperCold.push(performance.now() - t);
-    if (first.counts.warmed !== IMAGES) throw new Error(`keeper warmed ${first.counts.warmed} of ${IMAGES}`);
-    keeperFirstPulls.push(sandbox.hub.pulls.length);
-    sandbox.clock.advanceHours(24);
-    const before = sandbox.hub.pulls.length;
-    t = performance.now();
-    await keeperNight(sandbox, config);
-    keeperSecond.push(sandbox.hub.pulls.length - before);
-    await sandbox.stop();
-  }
-  {
-    const { sandbox } = await boot();
-    const t = performance.now();
-    await naiveNight(sandbox);
-    naiveCold.push(performance.now() - t);
-    naiveFirstPulls.push(sandbox.hub.pulls.length);
-    sandbox.clock.advanceHours(24);
-    const before = sandbox.hub.pulls.length;
-    await naiveNight(sandbox);
-    naiveSecond.push(sandbox.hub.pulls.length - before);
-    await sandbox.stop();
-  }
-  process.stderr.write(`run ${run + 1}/${RUNS} done\n`);
-}
-
-printTable(
-  `Pre-warm: ${IMAGES} images (${seedImages.filter((i) => i.platforms.length > 1).length} multi-platform), ${LATENCY_MS} ms upstream latency, median of ${RUNS}`,
-  ['measure', 'naive baseline', 'ecr-cache-keeper', 'ratio', 'goal'],
-  [
-    [
-      'Docker Hub pulls, 2nd night',
-      median(naiveSecond),
-      median(keeperSecond),
-      median(keeperSecond) === 0 ? '0 (none spent)' : (median(naiveSecond) / median(keeperSecond)).toFixed(1),
-      '0 vs ≥100',
-    ],
-    [
-      'Docker Hub pulls, 1st night',
-      median(naiveFirstPulls),
-      median(keeperFirstPulls),
-      (median(naiveFirstPulls) / median(keeperFirstPulls)).toFixed(2),
-      '-',
-    ],
-    [
-      'wall time, 1st (cold) night',
-      ms(median(naiveCold)),
-      ms(median(keeperCold)),
-      `${(median(naiveCold) / median(keeperCold)).toFixed(1)}× faster`,
-      '≥ 6× at concurrency 8',
-    ],
-  ],
-);

@@ -43,6 +43,8 @@ options:
   --expires-at DATE   (credential stage|record) when the token expires
   --uuid UUID         (credential stage|record) the token's uuid in Docker Hub
   --rotation-lambda-arn ARN  (rotate, credential stage) the rotation function, if not yet configured
+  --wait SECONDS      (rotate, credential stage) how long to follow the rotation (default 120);
+                      exit 0 succeeded, 1 failed, 3 still in progress
   -h, --help          this help`;
 
 function parseCliArgs(argv: string[]) {
@@ -58,6 +60,7 @@ function parseCliArgs(argv: string[]) {
       'expires-at': { type: 'string' },
       uuid: { type: 'string' },
       'rotation-lambda-arn': { type: 'string' },
+      wait: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -119,12 +122,17 @@ export async function runCli(argv: string[], io: CliIo = stdio, setup: CliSetup 
     case 'check':
     case 'rotate':
     case 'credential': {
+      if (values.wait !== undefined && !(Number(values.wait) >= 0)) {
+        io.err(`cache-keeper: --wait takes a number of seconds, not "${values.wait}"`);
+        return 2;
+      }
       const options = {
         json: values.json,
         secret: values.secret,
         expiresAt: values['expires-at'],
         uuid: values.uuid,
         rotationLambdaArn: values['rotation-lambda-arn'],
+        waitSeconds: values.wait === undefined ? undefined : Number(values.wait),
         readStdin: io.readStdin,
       };
       if (command === 'check') return checkCommand(deps(), io, options);

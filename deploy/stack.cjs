@@ -176,6 +176,12 @@ function statementsFor(config) {
         Resource: cacheRepositories,
       },
       ...allow('UpstreamCredential', 'secretsmanager:GetSecretValue', credentialSecrets),
+      // The one-run-at-a-time lease is a tag on the credential secret (lib/prewarm/lease.ts).
+      ...allow(
+        'PrewarmLease',
+        ['secretsmanager:DescribeSecret', 'secretsmanager:TagResource', 'secretsmanager:UntagResource'],
+        credentialSecrets,
+      ),
       putMetrics,
     ],
     checkCredential: [

@@ -32,6 +32,8 @@ import { ADMIN_SECRET, CREDENTIAL_SECRET, SEED_IMAGES, type SeedOptions } from '
 export interface SandboxOptions {
   /** Evaluate IAM for every request (default true); off, every caller may do anything. */
   enforceIam?: boolean;
+  /** How ECR re-checks a cached tag after 24 h: `head` (default) or `get` (a counted pull). */
+  ecrRecheck?: 'head' | 'get';
   /** Start with no account, secret or image. */
   empty?: boolean;
   seed?: SeedOptions;
@@ -77,6 +79,8 @@ export interface Sandbox {
   seeded?: SeededAccount;
   /** AWS API calls received, by `service:Operation` (benchmarks compare them with the minimum). */
   awsCalls: Map<string, number>;
+  /** HTTP requests received by the registry-like servers: `hub` (Docker Hub and its token realm), `registry` (ECR's), `hubapi`. */
+  requests: Map<string, number>;
   stop(): Promise<void>;
 }
 
@@ -96,6 +100,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const hubApi = new HubApi(hubAccounts, clock);
   const upstreams = new Map<string, string>();
   const ecrRegistry = new EcrRegistry(ecr, secrets, store, clock, upstreams);
+  ecrRegistry.recheck = options.ecrRecheck ?? 'head';
   const services = [ecrService(ecr, clock), secrets.service(), cloudwatch.service()];
   const iam = new IamDirectory(account, region);
   iam.enforce = options.enforceIam ?? true;
@@ -103,8 +108,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   ecr.iam = iam;
   const authorize = apiAuthorizer(iam, { region, account, secrets });
 
-  const registryRoute = (prefix: string) => (req: IncomingMessage) =>
-    `${prefix}:${req.method} ${new URL(req.url ?? '/', 'http://x').pathname}`;
+  const requests = new Map<string, number>();
+  const registryRoute = (prefix: string) => (req: IncomingMessage) => {
+    requests.set(prefix, (requests.get(prefix) ?? 0) + 1);
+    return `${prefix}:${req.method} ${new URL(req.url ?? '/', 'http://x').pathname}`;
+  };
   const registryFault = (
     req: IncomingMessage,
     res: import('node:http').ServerResponse,
@@ -206,6 +214,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     hub,
     hubAccounts,
     awsCalls,
+    requests,
     stop: async () => {
       await Promise.all(servers.map((s) => s.close()));
       if (options.stateDir) saveState(sandbox, options.stateDir);

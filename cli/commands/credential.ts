@@ -7,6 +7,7 @@ import type { KeeperConfig } from '../../lib/config/load.js';
 import { adminHubSession } from '../../lib/credential/admin.js';
 import { checkCredentials, credentialSecrets, formatChecks } from '../../lib/credential/check.js';
 import { type CleanupReport, cleanupRetiredTokens } from '../../lib/credential/cleanup.js';
+import { followRotation } from '../../lib/credential/follow.js';
 import { describeCredentialSecret } from '../../lib/credential/secret.js';
 import { recordTokenExpiry, stageToken } from '../../lib/credential/stage.js';
 import { KeeperError } from '../../lib/runtime/errors.js';
@@ -19,7 +20,37 @@ export interface CredentialOptions {
   expiresAt?: string;
   uuid?: string;
   rotationLambdaArn?: string;
+  /** How long to follow a rotation before saying it is still in progress (seconds). */
+  waitSeconds?: number;
   readStdin: () => Promise<string>;
+}
+
+/** Exit codes of rotate and credential stage: the rotation's outcome. */
+const ROTATION_EXIT = { succeeded: 0, failed: 1, 'in-progress': 3 } as const;
+
+/** Follows the rotation RotateSecret started, says how it ended, then shows the check. */
+async function reportRotation(
+  deps: CommandDeps,
+  io: CliIo,
+  options: CredentialOptions,
+  secretId: string,
+  versionId: string,
+): Promise<number> {
+  const { outcome, waitedMs } = await followRotation(deps.secrets, secretId, versionId, {
+    timeoutMs: (options.waitSeconds ?? 120) * 1000,
+  });
+  const seconds = Math.round(waitedMs / 1000);
+  if (outcome === 'succeeded') io.out(`rotation ${versionId} succeeded: AWSCURRENT is the new token`);
+  else if (outcome === 'failed')
+    io.err(
+      `rotation ${versionId} failed: AWSCURRENT is unchanged; the rotateCredential function's log says which step refused it`,
+    );
+  else
+    io.err(
+      `rotation ${versionId} still in progress after ${seconds} s: follow it with \`cache-keeper check\` or the rotateCredential function's log`,
+    );
+  const checked = await checkCommand(deps, io, { ...options, secret: secretId });
+  return outcome === 'succeeded' ? checked : ROTATION_EXIT[outcome];
 }
 
 function defaultSecret(config: KeeperConfig, secret?: string): string {
@@ -62,8 +93,8 @@ export async function rotateCommand(
       ...(options.rotationLambdaArn ? { RotationLambdaARN: options.rotationLambdaArn } : {}),
     }),
   );
-  io.out(`rotation of ${secret} started (version ${out.VersionId})`);
-  return checkCommand(deps, io, options);
+  io.out(`rotation of ${secret} started (version ${out.VersionId}); following it`);
+  return reportRotation(deps, io, options, secret, String(out.VersionId));
 }
 
 /** Staged rotation: the new token (from stdin) becomes AWSPENDING, then RotateSecret tests and promotes it. */
@@ -82,9 +113,9 @@ export async function stageCommand(
     rotationLambdaArn: options.rotationLambdaArn,
   });
   io.out(
-    `staged a new token for ${staged.secretName} as AWSPENDING (version ${staged.versionId}, expires ${expiresAt.slice(0, 10)}); rotating`,
+    `staged a new token for ${staged.secretName} (version ${staged.stagedVersionId}, expires ${expiresAt.slice(0, 10)}); rotation ${staged.rotationVersionId} started, following it`,
   );
-  return checkCommand(deps, io, { ...options, secret: secretId });
+  return reportRotation(deps, io, options, secretId, staged.rotationVersionId);
 }
 
 /** Records the expiry (and uuid) of the PAT already in the secret, for the daily check. */

@@ -32,6 +32,10 @@ export async function prewarmCommand(
         ? formatPrewarm(report).split('\n').slice(report.images.length).join('\n')
         : formatPrewarm(report),
     );
+  if (report.lease) {
+    io.err(`cache-keeper prewarm: not started: another pre-warm run holds the lease (${report.lease.by})`);
+    return 1;
+  }
   return report.counts.failed > 0 ? 1 : 0;
 }
 

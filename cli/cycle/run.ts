@@ -23,6 +23,7 @@ import { createRotateCredentialHandler } from '../../handlers/rotateCredential.j
 import { createAwsClients } from '../../lib/aws/clients.js';
 import { loadConfig } from '../../lib/config/load.js';
 import type { CredentialCheck } from '../../lib/credential/check.js';
+import { followRotation } from '../../lib/credential/follow.js';
 import type { ReconcileReport } from '../../lib/ecr/reconcile.js';
 import { alarmDefinitions, wouldFire } from '../../lib/metrics/alarms.js';
 import type { CacheReport } from '../../lib/metrics/collect.js';
@@ -174,13 +175,16 @@ export async function runCycle(options: CycleOptions = {}): Promise<CycleResult>
     const alarmsBefore = firingAlarms(sandbox, config);
 
     step('token: rotate (managed)');
-    await operator.secrets.send(
+    const started = await operator.secrets.send(
       new RotateSecretCommand({
         SecretId: CREDENTIAL_SECRET,
         RotationLambdaARN: ROTATION_ARN,
         RotationRules: { ScheduleExpression: 'rate(30 days)' },
       }),
     );
+    // RotateSecret only starts it: followed the way `cache-keeper rotate` follows it.
+    await followRotation(operator.secrets, CREDENTIAL_SECRET, String(started.VersionId), { pollMs: 20 });
+    await sandbox.secrets.settled();
     const rotation = sandbox.secrets.rotations.at(-1)!;
     const [tokenAfter] = (await checkCredentialHandler(
       scheduledEvent(),

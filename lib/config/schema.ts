@@ -176,7 +176,11 @@ const prewarmImage = z.union([
 
 const prewarm = z.strictObject({
   platforms: z.array(platform).min(1).default(['linux/amd64']),
-  concurrency: positiveInt(64).default(8),
+  concurrency: positiveInt(64)
+    .default(16)
+    .describe(
+      'Images warmed at once (their upstream HEADs and cache reads are light; see docs/PERFORMANCE.md).',
+    ),
   reserveUpstreamPulls: z
     .number()
     .int()
@@ -264,7 +268,7 @@ export const configSchema = z
     reconcile: reconcile.default({ prune: false, backfillLifecycle: true }),
     prewarm: prewarm.default({
       platforms: ['linux/amd64'],
-      concurrency: 8,
+      concurrency: 16,
       reserveUpstreamPulls: 20,
       maxUpstreamPullsPerRun: 100,
       mode: 'full',

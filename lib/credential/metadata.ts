@@ -17,6 +17,8 @@ export const TAGS = {
   pendingVersion: 'pending-version',
   previousUuid: 'previous-pat-uuid',
   previousDeactivatedAt: 'previous-pat-deactivated-at',
+  stagedUuid: 'staged-pat-uuid',
+  stagedExpiresAt: 'staged-pat-expires-at',
 } as const;
 
 export async function setTags(

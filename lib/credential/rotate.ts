@@ -5,7 +5,8 @@
  *
  *   createSecret  managed: mint a PAT with the admin credential (label holds the request token, so
  *                 a retry finds a half-made one) and store it as AWSPENDING; its uuid and expiry
- *                 go to `pending-*` tags. staged: the operator already stored it.
+ *                 go to `pending-*` tags. staged: copy the token the operator staged (the version
+ *                 labelled KEEPER_STAGED, see stage.ts) into AWSPENDING with PutSecretValue.
  *   setSecret     nothing to set: ECR always reads AWSCURRENT, and the rule's ARN does not change.
  *   testSecret    log in upstream with the pending token (one attempt). On failure the minted PAT
  *                 is deactivated and the version loses AWSPENDING; AWSCURRENT is untouched.
@@ -34,6 +35,7 @@ import {
   describeCredentialSecret,
   readCredentialValue,
 } from './secret.js';
+import { STAGED_LABEL } from './stage.js';
 
 export const ROTATION_STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
 export type RotationStep = (typeof ROTATION_STEPS)[number];
@@ -247,6 +249,7 @@ async function testSecret(
       (e) => `(could not deactivate: ${errorMessage(e)})`,
     );
     await removePending(deps, secret, token);
+    if (deps.config.credential.rotation.mode === 'staged') await unstage(deps, secret);
     await setTags(deps.secrets, secret.arn, {
       [TAGS.pendingUuid]: undefined,
       [TAGS.pendingExpiresAt]: undefined,
@@ -314,6 +317,7 @@ async function completeFinish(
     [TAGS.pendingExpiresAt]: undefined,
     [TAGS.pendingVersion]: undefined,
   });
+  if (mode === 'staged') await unstage(deps, secret);
   // Reconcile the ledger (best effort: the rotation itself is done): strays left by aborted attempts
   // go, and the token retired by an earlier rotation once its grace period is over.
   let deletedPats: string[] = [];
@@ -359,6 +363,7 @@ export type RotationAction =
   | { action: 'done'; outcome: string }
   | { action: 'complete-finish'; previousVersion?: string }
   | { action: 'mint' }
+  | { action: 'copy-staged' }
   | { action: 'check-pending' }
   | { action: 'test' }
   | { action: 'finish'; currentVersion?: string };
@@ -372,6 +377,8 @@ export interface RotationFacts {
   versionIdsToStages: Record<string, string[]>;
   /** createSecret only: whether AWSPENDING of this version already holds a value. */
   pendingStored?: boolean;
+  /** createSecret, staged mode: whether the operator staged a token (KEEPER_STAGED). */
+  staged?: boolean;
 }
 
 const versionWith = (stages: Record<string, string[]>, label: string) =>
@@ -398,6 +405,7 @@ export function decideRotationStep(f: RotationFacts): RotationAction {
   switch (f.step) {
     case 'createSecret':
       if (f.pendingStored) return { action: 'done', outcome: 'the pending token is already stored' };
+      if (f.mode === 'staged' && f.staged) return { action: 'copy-staged' };
       if (f.mode === 'staged')
         return {
           action: 'refuse',
@@ -412,6 +420,49 @@ export function decideRotationStep(f: RotationFacts): RotationAction {
     case 'finishSecret':
       return { action: 'finish', currentVersion: versionWith(f.versionIdsToStages, 'AWSCURRENT') };
   }
+}
+
+/** Once a staged token is in use (or refused), it is staged no more: the next rotation needs a new one. */
+async function unstage(deps: RotationDeps, secret: CredentialSecret): Promise<void> {
+  const version = stagedVersion(secret);
+  if (version)
+    await deps.secrets.send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: secret.arn,
+        VersionStage: STAGED_LABEL,
+        RemoveFromVersionId: version,
+      }),
+    );
+  await setTags(deps.secrets, secret.arn, {
+    [TAGS.stagedUuid]: undefined,
+    [TAGS.stagedExpiresAt]: undefined,
+  });
+}
+
+/** The version holding the operator's staged token, if any. */
+const stagedVersion = (secret: CredentialSecret) => versionWith(secret.versionIdsToStages, STAGED_LABEL);
+
+/**
+ * Staged mode, createSecret: the operator's token (staged under KEEPER_STAGED by `credential
+ * stage`) becomes this rotation's AWSPENDING value, with its recorded expiry and uuid. Uses only
+ * documented calls: PutSecretValue with the rotation's own token, as AWS's rotation functions do.
+ */
+async function copyStaged(deps: RotationDeps, secret: CredentialSecret, token: string): Promise<StepResult> {
+  const staged = await readCredentialValue(deps.secrets, secret.arn, { stage: STAGED_LABEL });
+  await deps.secrets.send(
+    new PutSecretValueCommand({
+      SecretId: secret.arn,
+      ClientRequestToken: token,
+      SecretString: JSON.stringify(staged),
+      VersionStages: ['AWSPENDING'],
+    }),
+  );
+  await setTags(deps.secrets, secret.arn, {
+    [TAGS.pendingUuid]: secret.tags[TAGS.stagedUuid],
+    [TAGS.pendingExpiresAt]: secret.tags[TAGS.stagedExpiresAt],
+    [TAGS.pendingVersion]: token,
+  });
+  return { step: 'createSecret', outcome: 'copied the staged token into AWSPENDING' };
 }
 
 /** Whether the version's AWSPENDING value is stored (a missing one is `false`; other failures throw). */
@@ -449,8 +500,10 @@ export async function rotateStep(event: RotationEvent, deps: RotationDeps): Prom
     versionIdsToStages: secret.versionIdsToStages,
   };
   const stages = secret.versionIdsToStages[token] ?? [];
-  if (step === 'createSecret' && stages.includes('AWSPENDING') && !stages.includes('AWSCURRENT'))
+  if (step === 'createSecret' && stages.includes('AWSPENDING') && !stages.includes('AWSCURRENT')) {
     facts.pendingStored = await pendingStored(deps, secret, token);
+    if (mode === 'staged') facts.staged = stagedVersion(secret) !== undefined;
+  }
   const decision = decideRotationStep(facts);
   const rules = rulesFor(deps.config, secret);
   switch (decision.action) {
@@ -461,6 +514,8 @@ export async function rotateStep(event: RotationEvent, deps: RotationDeps): Prom
       return { step, outcome: decision.outcome };
     case 'complete-finish':
       return completeFinish(deps, secret, token, rules, decision.previousVersion);
+    case 'copy-staged':
+      return copyStaged(deps, secret, token);
     case 'mint':
       return createSecret(deps, secret, token);
     case 'check-pending':

@@ -14,6 +14,9 @@ import { registerSecret } from '../runtime/redact.js';
 import { setTags, TAGS } from './metadata.js';
 import { describeCredentialSecret, readCredentialValue } from './secret.js';
 
+/** The version label under which the operator's token waits for the next rotation. */
+export const STAGED_LABEL = 'KEEPER_STAGED';
+
 export interface StageRequest {
   secretId: string;
   /** The new access token (from standard input, never an argument). */
@@ -25,13 +28,19 @@ export interface StageRequest {
 
 export interface StageReport {
   secretName: string;
-  versionId: string;
+  /** The version holding the staged token (label KEEPER_STAGED). */
+  stagedVersionId: string;
+  /** The rotation started to take it into use. */
+  rotationVersionId: string;
   expiresAt: string;
 }
 
 /**
- * Stores the new token as AWSPENDING with its expiry in the tags, then starts the rotation, which
- * tests and promotes it exactly as a managed rotation does.
+ * Stages the operator's token with documented calls only: a new version labelled KEEPER_STAGED
+ * (not AWSPENDING: whether RotateSecret would reuse a version staged before it is not documented),
+ * its expiry and uuid in the secret's tags; then starts a rotation, whose createSecret copies it
+ * into AWSPENDING and which then tests and promotes it exactly as a managed rotation does.
+ * RotateSecret is asynchronous: the caller follows the rotation (see follow.ts).
  */
 export async function stageToken(secrets: SecretsManagerClient, request: StageRequest): Promise<StageReport> {
   const token = request.token.trim();
@@ -39,28 +48,31 @@ export async function stageToken(secrets: SecretsManagerClient, request: StageRe
   if (!token) throw new KeeperError('pipe the new access token on standard input');
   const secret = await describeCredentialSecret(secrets, request.secretId);
   const current = await readCredentialValue(secrets, secret.arn);
-  const versionId = randomUUID();
-  await setTags(secrets, secret.arn, {
-    [TAGS.pendingVersion]: versionId,
-    [TAGS.pendingExpiresAt]: request.expiresAt,
-    [TAGS.pendingUuid]: request.uuid,
-  });
+  const stagedVersionId = randomUUID();
   await secrets.send(
     new PutSecretValueCommand({
       SecretId: secret.arn,
-      ClientRequestToken: versionId,
+      ClientRequestToken: stagedVersionId,
       SecretString: JSON.stringify({ username: current.username, accessToken: token }),
-      VersionStages: ['AWSPENDING'],
+      VersionStages: [STAGED_LABEL],
     }),
   );
-  await secrets.send(
+  await setTags(secrets, secret.arn, {
+    [TAGS.stagedExpiresAt]: request.expiresAt,
+    [TAGS.stagedUuid]: request.uuid,
+  });
+  const rotation = await secrets.send(
     new RotateSecretCommand({
       SecretId: secret.arn,
-      ClientRequestToken: versionId,
       ...(request.rotationLambdaArn ? { RotationLambdaARN: request.rotationLambdaArn } : {}),
     }),
   );
-  return { secretName: secret.name, versionId, expiresAt: request.expiresAt };
+  return {
+    secretName: secret.name,
+    stagedVersionId,
+    rotationVersionId: String(rotation.VersionId),
+    expiresAt: request.expiresAt,
+  };
 }
 
 /** Records the expiry (and uuid) of the PAT already in the secret, for the daily check. */

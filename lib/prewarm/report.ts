@@ -57,6 +57,8 @@ export interface PrewarmReport {
   stoppedUpstream?: string;
   /** Entries that name the same cache reference as an earlier one: warmed once, under the first. */
   merged?: Array<{ image: string; sameAs: string }>;
+  /** Set when another run held the lease: this one warmed nothing. */
+  lease?: { held: false; by: string };
   /** Whether the metrics reached CloudWatch (set by the handler; a failure never loses the report). */
   metrics?: { published: boolean; error?: string };
 }

@@ -9,6 +9,8 @@
  * upstream work, a refused credential too (never a retry loop on 401). One image's failure never
  * stops the others, and no image starts when the Lambda's remaining time is below the margin.
  */
+
+import { randomUUID } from 'node:crypto';
 import { DescribeImagesCommand, type ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { cacheRepositoryName } from '../config/images.js';
@@ -32,6 +34,7 @@ import {
   type WarmDecision,
 } from './decide.js';
 import { warmPlatforms } from './layers.js';
+import { acquireLease, releaseLease } from './lease.js';
 import { UpstreamPullGate } from './quota.js';
 import {
   countStatuses,
@@ -133,6 +136,39 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
     ...(merged.length ? { merged } : {}),
     ...extra,
   });
+
+  // One pre-warm at a time (see lease.ts): held on the Docker Hub rule's credential secret.
+  const leaseSecret = config.rules.find(
+    (r) => r.upstream === 'docker-hub' && r.credentialSecret,
+  )?.credentialSecret;
+  const runId = randomUUID();
+  if (leaseSecret) {
+    const lease = await acquireLease(deps.secrets, leaseSecret, {
+      id: runId,
+      until: deps.deadline,
+      now,
+    }).catch((error: unknown) => ({
+      acquired: false as const,
+      holder: `(lease unreadable: ${errorMessage(error)})`,
+      expiresAt: '',
+    }));
+    if (!lease.acquired) {
+      clearTimeout(timer);
+      const reason = `another pre-warm run holds the lease (${lease.holder}${lease.expiresAt ? `, until ${lease.expiresAt}` : ''}); not started, so no pull is spent twice`;
+      return report(
+        images.map((image) => ({
+          image: image.original,
+          cacheReference: cacheRepositoryName(image),
+          status: 'deferred',
+          reason,
+          platforms: image.platforms,
+          upstreamPulls: 0,
+          durationMs: 0,
+        })),
+        { lease: { held: false, by: lease.holder } },
+      );
+    }
+  }
 
   try {
     // The cache's registry endpoint and a credential for it (12 hours; one per run).
@@ -495,7 +531,8 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
       const probeImage = probe && images[results.indexOf(probe)];
       if (upstream.client && probeImage && !upstream.unusable && gate.quota(key)) {
         const rule = config.rules.find((r) => r.prefix === key)!;
-        if (!stoppedUpstream && !signal.aborted) {
+        // Nothing pulled: the quota already seen says all (an unchanged night costs no extra request).
+        if (!stoppedUpstream && !signal.aborted && gate.spent > 0) {
           try {
             gate.observe(
               key,
@@ -518,5 +555,6 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
     });
   } finally {
     clearTimeout(timer);
+    if (leaseSecret) await releaseLease(deps.secrets, leaseSecret, runId).catch(() => undefined);
   }
 }

@@ -48,6 +48,12 @@ const STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as con
 export class SecretsManagerSandbox {
   readonly secrets = new Map<string, Secret>();
   readonly rotationFunctions = new Map<string, RotationFunction>();
+  private readonly running = new Set<Promise<RotationRecord>>();
+
+  /** Resolves once every rotation started so far has run its steps (tests and the cycle wait on it). */
+  async settled(): Promise<void> {
+    while (this.running.size) await Promise.allSettled([...this.running]);
+  }
   readonly rotations: RotationRecord[] = [];
 
   constructor(
@@ -318,7 +324,11 @@ export class SecretsManagerSandbox {
             secret.versions.push({ versionId: token, stages: [], createdAt: this.clock.now() });
             this.moveStage(secret, 'AWSPENDING', token);
           }
-          if (input.RotateImmediately !== false) await this.rotate(secret, token);
+          // As on AWS, RotateSecret only starts the rotation: the function's steps run after the answer.
+          if (input.RotateImmediately !== false) {
+            const running = this.rotate(secret, token).finally(() => this.running.delete(running));
+            this.running.add(running);
+          }
           return { ARN: secret.arn, Name: secret.name, VersionId: token };
         },
         CancelRotateSecret: (input) => {

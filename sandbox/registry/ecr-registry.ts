@@ -57,6 +57,12 @@ export class EcrRegistry {
     kind: 'manifest' | 'blob' | 'check';
   }> = [];
   url = '';
+  /**
+   * How ECR re-checks a cached tag upstream once its 24 hours are up; not documented, so both are
+   * modelled: `head` (a free HEAD, GET only when the digest moved) or `get` (a GET, which Docker Hub
+   * counts as a pull, whether or not the digest moved).
+   */
+  recheck: 'head' | 'get' = 'head';
   private readonly clients = new Map<string, UpstreamRegistryClient>();
 
   constructor(
@@ -207,13 +213,20 @@ export class EcrRegistry {
     try {
       const client = this.upstreamClient(rule);
       this.upstreamFetches.push({ repository: upstreamRepo, reference: tag, kind: 'check' });
-      const upstreamDigest = await client.headDigest(upstreamRepo, tag);
+      let prefetched: Awaited<ReturnType<UpstreamRegistryClient['getManifest']>> | undefined;
+      let upstreamDigest: string;
+      if (this.recheck === 'get' && cachedDigest) {
+        this.upstreamFetches.push({ repository: upstreamRepo, reference: tag, kind: 'manifest' });
+        prefetched = await client.getManifest(upstreamRepo, tag);
+        upstreamDigest = prefetched.digest;
+      } else upstreamDigest = await client.headDigest(upstreamRepo, tag);
       if (cachedDigest === upstreamDigest) {
         existing?.tagCheckedAt.set(tag, this.clock.now());
         return;
       }
-      this.upstreamFetches.push({ repository: upstreamRepo, reference: tag, kind: 'manifest' });
-      const top = await client.getManifest(upstreamRepo, tag);
+      if (!prefetched)
+        this.upstreamFetches.push({ repository: upstreamRepo, reference: tag, kind: 'manifest' });
+      const top = prefetched ?? (await client.getManifest(upstreamRepo, tag));
       const manifests: StoredManifest[] = [
         { digest: top.digest, mediaType: top.mediaType, bytes: top.bytes },
       ];

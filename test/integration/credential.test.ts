@@ -59,10 +59,14 @@ const check = async () => ((await checkHandler({}, context)) as CredentialCheck[
 const user = () => sandbox.hubAccounts.users.get(sandbox.seeded!.username)!;
 const activePats = () => user().pats.filter((p) => p.is_active && !p.deleted);
 const currentToken = () => JSON.parse(sandbox.secrets.currentValue(SECRET)!).accessToken as string;
-const rotate = (token?: string) =>
-  aws.secrets.send(
+/** RotateSecret starts the rotation; its steps run after the answer, as on AWS: wait for them. */
+const rotate = async (token?: string) => {
+  const started = await aws.secrets.send(
     new RotateSecretCommand({ SecretId: SECRET, RotationLambdaARN: ROTATION_ARN, ClientRequestToken: token }),
   );
+  await sandbox.secrets.settled();
+  return started;
+};
 const lastRotation = () => sandbox.secrets.rotations.at(-1)!;
 
 describe('checkCredential', () => {

@@ -355,3 +355,27 @@ describe('a report that is never lost, and one spend per image', () => {
     expect(report.upstreamPulls.measured ?? report.upstreamPulls.estimated).toBe(spentHere);
   });
 });
+
+describe('one pre-warm at a time', () => {
+  it('two runs started together spend the night’s pulls once: the second finds the lease and warms nothing', async () => {
+    const config = loadConfig('keeper.config.yaml');
+    const [a, b] = await Promise.all([warm(config), warm(config)]);
+    const [ran, refused] = a.lease ? [b, a] : [a, b];
+    expect(ran.counts.warmed).toBe(12);
+    expect(refused.lease).toMatchObject({ held: false });
+    expect(
+      refused.images.every((i) => i.status === 'deferred' && /holds the lease/.test(i.reason ?? '')),
+    ).toBe(true);
+    expect(sandbox.hub.pulls).toHaveLength(17);
+    // Released at the end: the next night runs.
+    expect((await warm(config)).lease).toBeUndefined();
+  });
+
+  it('a lease left by a crashed run expires with its deadline', async () => {
+    const { setTags } = await import('../../lib/credential/metadata.js');
+    await setTags(aws.secrets, 'ecr-pullthroughcache/docker-hub', {
+      'prewarm-lease': `crashed-run ${new Date(Date.now() - 1000).toISOString()}`,
+    });
+    expect((await warm()).counts.warmed).toBe(12);
+  });
+});

@@ -56,7 +56,11 @@ const rotateNow = (token?: string) =>
       }),
     )
     .then(
-      () => sandbox.secrets.rotations.at(-1)!,
+      // RotateSecret only starts the rotation, as on AWS: its steps run after the answer.
+      async () => {
+        await sandbox.secrets.settled();
+        return sandbox.secrets.rotations.at(-1)!;
+      },
       (error: Error) => ({ succeeded: false, error: error.message }),
     );
 const pendingVersion = () =>

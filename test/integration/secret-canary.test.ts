@@ -79,9 +79,13 @@ beforeAll(async () => {
   const everything = async (label: string) => {
     await capture(`${label} check`, () => handlers.check({}, context));
     await capture(`${label} prewarm`, () => handlers.prewarm({ images: ['alpine:3.20'] }, context));
-    await capture(`${label} rotate`, () =>
-      kit.aws.secrets.send(new RotateSecretCommand({ SecretId: SECRET, RotationLambdaARN: ROTATION_ARN })),
-    );
+    await capture(`${label} rotate`, async () => {
+      const started = await kit.aws.secrets.send(
+        new RotateSecretCommand({ SecretId: SECRET, RotationLambdaARN: ROTATION_ARN }),
+      );
+      await sandbox.secrets.settled();
+      return started;
+    });
     for (const argv of [
       ['check'],
       ['check', '--json'],

@@ -38,7 +38,16 @@ describe('decideRotationStep', () => {
     ],
     ['createSecret, managed, nothing stored: mint', { pendingStored: false }, { action: 'mint' }],
     ['createSecret, value already stored (a retry): done', { pendingStored: true }, { action: 'done' }],
-    ['createSecret, staged, token staged: done', { mode: 'staged', pendingStored: true }, { action: 'done' }],
+    [
+      'createSecret, staged, already copied (a retry): done',
+      { mode: 'staged', pendingStored: true },
+      { action: 'done' },
+    ],
+    [
+      'createSecret, staged, the operator staged a token: copy it into AWSPENDING',
+      { mode: 'staged', pendingStored: false, staged: true },
+      { action: 'copy-staged' },
+    ],
     [
       'createSecret, staged, nothing staged: refuse, saying how to stage',
       { mode: 'staged', pendingStored: false },

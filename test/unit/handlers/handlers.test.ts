@@ -21,6 +21,8 @@ import {
   DescribeSecretCommand,
   GetSecretValueCommand,
   SecretsManagerClient,
+  TagResourceCommand,
+  UntagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -96,12 +98,22 @@ beforeEach(() => {
   ecrMock.on(DescribeRepositoriesCommand).resolves({ repositories: [] });
   ecrMock.on(ListPullTimeUpdateExclusionsCommand).resolves({ pullTimeUpdateExclusions: [] });
   ecrMock.on(ValidatePullThroughCacheRuleCommand).resolves({ isValid: true });
-  smMock.on(DescribeSecretCommand).resolves({
+  // The secret keeps the tags it is given (the pre-warm's lease is one).
+  const tags = new Map([['pat-expires-at', new Date(Date.now() + 60 * 86_400_000).toISOString()]]);
+  smMock.on(DescribeSecretCommand).callsFake(() => ({
     ARN: SECRET_ARN,
     Name: SECRET,
     RotationEnabled: true,
     VersionIdsToStages: { old: ['AWSCURRENT'], pending: ['AWSPENDING'] },
-    Tags: [{ Key: 'pat-expires-at', Value: new Date(Date.now() + 60 * 86_400_000).toISOString() }],
+    Tags: [...tags].map(([Key, Value]) => ({ Key, Value })),
+  }));
+  smMock.on(TagResourceCommand).callsFake((input) => {
+    for (const t of input.Tags ?? []) tags.set(t.Key, t.Value);
+    return {};
+  });
+  smMock.on(UntagResourceCommand).callsFake((input) => {
+    for (const k of input.TagKeys ?? []) tags.delete(k);
+    return {};
   });
   smMock
     .on(GetSecretValueCommand)

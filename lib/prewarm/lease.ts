@@ -1,0 +1,60 @@
+/**
+ * One pre-warm at a time. The stack's reserved concurrency of 1 keeps Lambda runs apart; the lease
+ * also keeps a run from the CLI and a scheduled run apart, which would each spend their own budget
+ * of Docker Hub pulls. It is a tag on the rule's credential secret (which the stack already has):
+ * `prewarm-lease = <run id> <expiry>`, written, then read back to see who won; it expires with the
+ * run's deadline, so a crashed run never blocks the next night.
+ */
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { setTags } from '../credential/metadata.js';
+import { describeCredentialSecret } from '../credential/secret.js';
+
+export const LEASE_TAG = 'prewarm-lease';
+
+export interface Lease {
+  holder: string;
+  expiresAt: number;
+}
+
+export function parseLease(value: string | undefined): Lease | undefined {
+  const [holder, expires] = (value ?? '').split(' ');
+  const expiresAt = Date.parse(expires ?? '');
+  return holder && !Number.isNaN(expiresAt) ? { holder, expiresAt } : undefined;
+}
+
+/** Pure: may `runId` take the lease, given what the tag says now? */
+export function leaseFree(existing: Lease | undefined, runId: string, now: number): boolean {
+  return !existing || existing.holder === runId || existing.expiresAt <= now;
+}
+
+export type LeaseOutcome = { acquired: true } | { acquired: false; holder: string; expiresAt: string };
+
+export async function acquireLease(
+  secrets: SecretsManagerClient,
+  secretId: string,
+  run: { id: string; until: number; now: () => number },
+): Promise<LeaseOutcome> {
+  const read = async () => parseLease((await describeCredentialSecret(secrets, secretId)).tags[LEASE_TAG]);
+  const before = await read();
+  if (!leaseFree(before, run.id, run.now()))
+    return { acquired: false, holder: before!.holder, expiresAt: new Date(before!.expiresAt).toISOString() };
+  await setTags(secrets, secretId, { [LEASE_TAG]: `${run.id} ${new Date(run.until).toISOString()}` });
+  const after = await read();
+  if (after?.holder !== run.id)
+    return {
+      acquired: false,
+      holder: after?.holder ?? 'unknown',
+      expiresAt: after ? new Date(after.expiresAt).toISOString() : '',
+    };
+  return { acquired: true };
+}
+
+/** Releases the lease if this run still holds it. */
+export async function releaseLease(
+  secrets: SecretsManagerClient,
+  secretId: string,
+  runId: string,
+): Promise<void> {
+  const current = parseLease((await describeCredentialSecret(secrets, secretId)).tags[LEASE_TAG]);
+  if (current?.holder === runId) await setTags(secrets, secretId, { [LEASE_TAG]: undefined });
+}

@@ -1,0 +1,93 @@
+/**
+ * A real client through the sandbox's cache: Debian's skopeo copies images through the ECR
+ * registry endpoint (so the sandbox speaks the distribution protocol as a real client expects),
+ * and, under the `get` model of ECR's 24-hour re-check, a nightly skopeo loop spends Docker Hub
+ * pulls on unchanged images where the keeper spends none. Skipped with a message when skopeo is not
+ * installed; required under CI (.ci/run installs it).
+ */
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../lib/config/load.js';
+import { reconcile } from '../../lib/ecr/reconcile.js';
+import { runPrewarm } from '../../lib/prewarm/run.js';
+import { type Sandbox, startSandbox } from '../../sandbox/index.js';
+import { sandboxDeps } from './support/sandbox-deps.js';
+
+const available = spawnSync('skopeo', ['--version']).status === 0;
+if (!available && process.env.CI === 'true')
+  throw new Error('skopeo is required under CI (.ci/run installs it)');
+
+const config = loadConfig('keeper.config.yaml');
+const IMAGES = ['node:22-alpine', 'alpine:3.20', 'busybox:1.36'];
+let sandbox: Sandbox | undefined;
+afterEach(async () => {
+  await sandbox?.stop();
+});
+
+async function skopeoNight(s: Sandbox): Promise<void> {
+  const kit = sandboxDeps(s, config);
+  const auth = (await kit.aws.ecr.send(new GetAuthorizationTokenCommand({}))).authorizationData![0]!;
+  const password = Buffer.from(auth.authorizationToken!, 'base64').toString().slice(4);
+  const host = new URL(auth.proxyEndpoint!).host;
+  const out = mkdtempSync(join(tmpdir(), 'skopeo-'));
+  for (const [i, image] of IMAGES.entries()) {
+    const [name, tag] = image.split(':');
+    await promisify(execFile)('skopeo', [
+      'copy',
+      '--all',
+      '--src-tls-verify=false',
+      '--src-creds',
+      `AWS:${password}`,
+      `docker://${host}/docker-hub/library/${name}:${tag}`,
+      `dir:${join(out, String(i))}`,
+    ]);
+  }
+}
+
+async function keeperNight(s: Sandbox) {
+  const kit = sandboxDeps(s, config);
+  const images = config.prewarm.images.filter((i) => IMAGES.includes(i.original));
+  return runPrewarm(images, { ...kit.as('prewarm'), deadline: Date.now() + 120_000 });
+}
+
+describe.skipIf(!available)('skopeo through the cache', () => {
+  it.each(['head', 'get'] as const)(
+    'ECR re-check by %s: a nightly skopeo loop vs the keeper on the unchanged night',
+    async (recheck) => {
+      // skopeo's nights.
+      sandbox = await startSandbox({ ecrRecheck: recheck });
+      await reconcile(sandboxDeps(sandbox, config).aws, config);
+      await skopeoNight(sandbox);
+      const coldPulls = sandbox.hub.pulls.length;
+      expect(coldPulls).toBeGreaterThan(0);
+      sandbox.clock.advanceHours(25);
+      const before = sandbox.hub.pulls.length;
+      await skopeoNight(sandbox);
+      const skopeoUnchanged = sandbox.hub.pulls.length - before;
+      await sandbox.stop();
+
+      // The keeper's nights, on a fresh sandbox of the same kind.
+      sandbox = await startSandbox({ ecrRecheck: recheck });
+      await reconcile(sandboxDeps(sandbox, config).aws, config);
+      const cold = await keeperNight(sandbox);
+      expect(cold.counts.warmed).toBe(IMAGES.length);
+      expect(sandbox.hub.pulls.length).toBe(coldPulls);
+      sandbox.clock.advanceHours(25);
+      const keeperBefore = sandbox.hub.pulls.length;
+      const unchanged = await keeperNight(sandbox);
+      expect(unchanged.counts.skipped).toBe(IMAGES.length);
+      expect(sandbox.hub.pulls.length - keeperBefore).toBe(0);
+      // A HEAD re-check costs nothing; a GET re-check costs skopeo a pull per image manifest it re-fetches.
+      if (recheck === 'head') expect(skopeoUnchanged).toBe(0);
+      else expect(skopeoUnchanged).toBeGreaterThan(0);
+    },
+    60_000,
+  );
+});
+
+if (!available) it.skip('skopeo is not installed: skipped (required under CI=true)', () => {});

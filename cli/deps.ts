@@ -4,6 +4,7 @@
  * KEEPER_UPSTREAM_REGISTRIES and KEEPER_DOCKERHUB_API_URL); tests and embedders hand in their own.
  */
 import { type AwsClientOptions, type AwsClients, createAwsClients } from '../lib/aws/clients.js';
+import { resolveRegion } from '../lib/aws/region.js';
 import type { KeeperConfig } from '../lib/config/load.js';
 import { type Endpoints, endpointsFromEnv } from '../lib/registry/upstreams.js';
 import { createRuntime, type Runtime } from '../lib/runtime/deps.js';
@@ -11,6 +12,8 @@ import { createLogger } from '../lib/runtime/logger.js';
 
 export interface CliSetup {
   env?: NodeJS.ProcessEnv;
+  /** --region */
+  region?: string;
   /** AWS client options (endpoint, region, credentials); else the SDK reads the environment. */
   aws?: AwsClientOptions;
   endpoints?: Endpoints;
@@ -31,6 +34,9 @@ export function commandDeps(config: KeeperConfig, setup: CliSetup = {}): Command
       endpoints: setup.endpoints ?? endpointsFromEnv(env),
       ...(setup.fetch ? { fetch: setup.fetch } : {}),
     }),
-    ...createAwsClients(setup.aws ?? {}, env),
+    ...createAwsClients(
+      { ...setup.aws, region: setup.region ?? setup.aws?.region ?? resolveRegion(env).region },
+      env,
+    ),
   };
 }

@@ -2,6 +2,7 @@
  * cache-keeper: everything the Lambda functions do, from a terminal, against AWS or the sandbox
  * (through the SDK's standard environment: AWS_REGION, AWS_ENDPOINT_URL, credentials).
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../lib/config/errors.js';
 import { loadConfig } from '../lib/config/load.js';
@@ -17,7 +18,15 @@ import { metricsCommand } from './commands/metrics.js';
 import { prewarmCommand, uriCommand } from './commands/prewarm.js';
 import { reconcileCommand } from './commands/reconcile.js';
 import { type CliSetup, commandDeps } from './deps.js';
+import { COMMAND_HELP, EXIT_CODES } from './help.js';
 import { type CliIo, stdio } from './io.js';
+
+/** The package's version (package.json beside cli/). */
+function version(): string {
+  return (
+    JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+  ).version;
+}
 
 const USAGE = `usage: cache-keeper <command> [options]
 
@@ -37,6 +46,8 @@ commands:
 
 options:
   --config FILE       desired-state file (default: $KEEPER_CONFIG or keeper.config.yaml)
+  --region REGION     the AWS region; else AWS_REGION, AWS_DEFAULT_REGION, or the profile's region
+                      (AWS_PROFILE in AWS_CONFIG_FILE or ~/.aws/config), as the AWS CLI resolves it
   --json              machine-readable output
   --registry HOST     (uri) the registry host, instead of asking ECR
   --secret NAME       (credential commands) the credential secret; default: the Docker Hub rule's
@@ -45,7 +56,11 @@ options:
   --rotation-lambda-arn ARN  (rotate, credential stage) the rotation function, if not yet configured
   --wait SECONDS      (rotate, credential stage) how long to follow the rotation (default 120);
                       exit 0 succeeded, 1 failed, 3 still in progress
-  -h, --help          this help`;
+  --detailed-exitcode (plan) 0 no changes, 2 changes, 1 a problem
+  --version           the version
+  -h, --help          this help; \`cache-keeper <command> --help\` or \`cache-keeper help <command>\` for one command
+
+${EXIT_CODES}`;
 
 function parseCliArgs(argv: string[]) {
   return parseArgs({
@@ -53,6 +68,7 @@ function parseCliArgs(argv: string[]) {
     allowPositionals: true,
     options: {
       config: { type: 'string' },
+      region: { type: 'string' },
       json: { type: 'boolean', default: false },
       registry: { type: 'string' },
       publish: { type: 'boolean', default: false },
@@ -61,6 +77,8 @@ function parseCliArgs(argv: string[]) {
       uuid: { type: 'string' },
       'rotation-lambda-arn': { type: 'string' },
       wait: { type: 'string' },
+      'detailed-exitcode': { type: 'boolean', default: false },
+      version: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -81,14 +99,21 @@ export async function runCli(argv: string[], io: CliIo = stdio, setup: CliSetup 
   }
   const { values, positionals } = parsed;
   const [command] = positionals;
-  if (values.help || !command) {
-    io.out(USAGE);
+  if (values.version) {
+    io.out(`cache-keeper ${version()}`);
+    return 0;
+  }
+  // `help`, `help <command>`, `<command> --help`: that command's help, else the overview.
+  const helpFor = command === 'help' ? positionals[1] : values.help ? command : undefined;
+  if (command === 'help' || values.help || !command) {
+    io.out((helpFor && COMMAND_HELP[helpFor]) ?? USAGE);
     return command || values.help ? 0 : 2;
   }
   const env = setup.env ?? process.env;
   const path = values.config ?? env.KEEPER_CONFIG ?? 'keeper.config.yaml';
   let built: ReturnType<typeof commandDeps> | undefined;
-  const deps = () => (built ??= commandDeps(loadConfig(path), setup));
+  const deps = () =>
+    (built ??= commandDeps(loadConfig(path), { ...setup, region: values.region ?? setup.region }));
   switch (command) {
     case 'validate': {
       const config = loadConfig(path);
@@ -116,7 +141,12 @@ export async function runCli(argv: string[], io: CliIo = stdio, setup: CliSetup 
     }
     case 'plan':
     case 'apply':
-      return reconcileCommand(deps(), io, { dryRun: command === 'plan', json: values.json, env });
+      return reconcileCommand(deps(), io, {
+        dryRun: command === 'plan',
+        json: values.json,
+        env,
+        detailedExitCode: values['detailed-exitcode'],
+      });
     case 'prewarm':
       return prewarmCommand(deps(), io, { images: positionals.slice(1), json: values.json });
     case 'check':
@@ -148,7 +178,7 @@ export async function runCli(argv: string[], io: CliIo = stdio, setup: CliSetup 
     case 'metrics':
       return metricsCommand(deps(), io, { json: values.json, publish: values.publish });
     case 'uri':
-      return uriCommand(deps().config, io, {
+      return uriCommand(loadConfig(path), io, {
         images: positionals.slice(1),
         registry: values.registry,
         deps,

@@ -12,6 +12,7 @@ import { describeCredentialSecret } from '../../lib/credential/secret.js';
 import { recordTokenExpiry, stageToken } from '../../lib/credential/stage.js';
 import { KeeperError } from '../../lib/runtime/errors.js';
 import type { CommandDeps } from '../deps.js';
+import { isoDate } from '../help.js';
 import type { CliIo } from '../io.js';
 
 export interface CredentialOptions {
@@ -64,9 +65,12 @@ function defaultSecret(config: KeeperConfig, secret?: string): string {
 }
 
 function parseDate(text: string | undefined, flag: string): string {
-  const time = Date.parse(text ?? '');
-  if (!text || Number.isNaN(time)) throw new KeeperError(`${flag} must be a date, e.g. 2027-03-01`);
-  return new Date(time).toISOString();
+  const iso = isoDate(text);
+  if (!iso)
+    throw new KeeperError(
+      `${flag} must be an ISO 8601 date, YYYY-MM-DD (e.g. 2027-03-01), not "${text ?? ''}": 01/06/2027 means different days to different people`,
+    );
+  return iso;
 }
 
 export async function checkCommand(

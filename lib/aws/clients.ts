@@ -7,6 +7,7 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { resolveRegion } from './region.js';
 
 export interface AwsClients {
   ecr: ECRClient;
@@ -26,7 +27,7 @@ export type AwsClientConfig = ReturnType<typeof awsClientConfig>;
 
 export function awsClientConfig(options: AwsClientOptions = {}, env: NodeJS.ProcessEnv = process.env) {
   return {
-    region: options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    region: options.region ?? resolveRegion(env).region,
     retryMode: 'adaptive',
     maxAttempts: options.maxAttempts ?? 5,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),

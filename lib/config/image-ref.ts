@@ -1,7 +1,7 @@
 /**
  * Image references as people write them for `docker pull`, normalised the way Docker does:
  * `node` → docker.io/library/node:latest. Pre-warm works by tag only: ECR cannot pull an uncached
- * image through the cache by digest (facts-ecr.md, containers-roadmap #2837).
+ * image through the cache by digest (a first pull by digest of an uncached image fails, as users report to AWS).
  */
 import { KeeperError } from '../runtime/errors.js';
 

@@ -1,6 +1,6 @@
 /**
  * ECR lifecycle policies: the presets the config offers, and the rules ECR enforces on a raw policy
- * (facts-ecr.md, "Lifecycle policy JSON"), so a bad policy fails at config load rather than halfway
+ *, as the ECR user guide documents them, so a bad policy fails at config load rather than halfway
  * through a reconcile.
  */
 export interface LifecycleRule {

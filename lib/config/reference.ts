@@ -87,7 +87,7 @@ export function configurationReference(): string {
     '',
     '## Rules checked across fields',
     '',
-    'These follow what ECR itself enforces (facts-ecr.md), so a mistake fails at load, not halfway',
+    'These follow what ECR itself enforces (its API and the ECR user guide), so a mistake fails at load, not halfway',
     'through a reconcile:',
     '',
     '- `prefix`: lowercase parts joined by `.` `_` `__` `-`, separated by `/`, 2–30 characters, or `ROOT`;',

@@ -11,7 +11,7 @@ import { lifecyclePolicyProblems, lifecyclePolicyText } from './lifecycle.js';
 import { CREDENTIAL_SECRET_PREFIX, secretNameOf } from './names.js';
 import { pullHostsFor, UPSTREAM_KINDS, UPSTREAMS } from './upstreams.js';
 
-/** ECR repository prefix syntax (facts-ecr.md): lowercase path segments, 2–30 chars, or ROOT. */
+/** ECR repository prefix syntax: lowercase path segments, 2–30 chars, or ROOT. */
 export const ECR_PREFIX = /^(?:[a-z0-9]+(?:(?:[._-]|__)[a-z0-9]+)*\/)*[a-z0-9]+(?:(?:[._-]|__)[a-z0-9]+)*$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 

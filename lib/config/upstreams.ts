@@ -1,5 +1,5 @@
 /**
- * The upstream registries ECR pull-through cache supports, and what each needs (facts-ecr.md):
+ * The upstream registries ECR pull-through cache supports, and what each needs:
  * a Secrets Manager credential, a custom IAM role (ECR to ECR), or nothing.
  */
 export const UPSTREAM_KINDS = [

@@ -1,5 +1,5 @@
 /**
- * The pull-through credential secret as ECR requires it (facts-ecr.md): named under
+ * The pull-through credential secret as ECR requires it: named under
  * `ecr-pullthroughcache/`, encrypted with the default `aws/secretsmanager` key, holding JSON with
  * string `username` and `accessToken`. The keeper's own metadata lives in secret tags, never in
  * the value. Values read here are registered with the redactor at once.

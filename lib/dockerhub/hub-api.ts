@@ -1,5 +1,5 @@
 /**
- * Docker Hub's API for personal access tokens (https://hub.docker.com, facts-dockerhub.md).
+ * Docker Hub's API for personal access tokens (https://hub.docker.com).
  * Managing PATs needs a password login: a JWT minted from a PAT is refused (403). Hub API rate
  * limits are per minute: a 429 is waited out once when Retry-After is short, otherwise reported.
  */

@@ -28,7 +28,10 @@ export interface ApplyReport {
   failed?: { target: string; kind: ChangeKind; error: string; errorName: string };
   notAttempted: Array<{ target: string; kind: ChangeKind }>;
   validations: RuleValidation[];
-  /** True when everything declared now holds: nothing failed, nothing blocked, every rule validated. */
+  /**
+   * Applied: everything declared now holds (nothing failed, nothing blocked, every rule validated).
+   * Dry run: the plan could be made (nothing blocks it); `notAttempted` lists what it would change.
+   */
   ok: boolean;
 }
 
@@ -156,7 +159,7 @@ export async function applyPlan(
   };
   if (options.dryRun) {
     report.notAttempted = plan.changes.map((c) => ({ target: c.target, kind: c.kind }));
-    report.ok = plan.problems.length === 0 && plan.changes.length === 0;
+    report.ok = plan.problems.length === 0;
     return report;
   }
   const started = new Set<Change>();

@@ -1,34 +1,182 @@
-/** A plan and its result as a person reads them: a diff per change, then what happened. */
+/**
+ * A plan and its result as a person reads them, in the manner of `terraform plan`: `+` create,
+ * `~` update in place, `-/+` replace (and why), `-` destroy; every create lists the attributes it
+ * sets; every update names each field with the value ECR holds and the declared one; lifecycle
+ * policies are compared rule by rule as data (`rule 1: countNumber 6 → 10`), never as cut strings;
+ * repositories that share one change are grouped; a summary line counts what changes.
+ */
+import type { Change, ChangeKind, Plan } from './plan.js';
 import type { ReconcileReport } from './reconcile.js';
 
-const show = (value: unknown): string => {
-  if (value === undefined) return '(none)';
-  const text = typeof value === 'string' ? value : JSON.stringify(value);
-  return text.length > 160 ? `${text.slice(0, 157)}...` : text;
+export interface PlanSummary {
+  add: number;
+  change: number;
+  destroy: number;
+}
+
+const SIGN: Record<ChangeKind, string> = {
+  'create-rule': '+',
+  'create-template': '+',
+  'register-exclusion': '+',
+  'update-rule': '~',
+  'update-template': '~',
+  'put-lifecycle-policy': '~',
+  'recreate-rule': '-/+',
+  'recreate-template': '-/+',
+  'delete-rule': '-',
+  'delete-template': '-',
 };
+
+/** What a plan does, counted as terraform counts it (a replacement is one add and one destroy). */
+export function planSummary(plan: Pick<Plan, 'changes'>): PlanSummary {
+  const summary: PlanSummary = { add: 0, change: 0, destroy: 0 };
+  for (const c of plan.changes) {
+    const sign = SIGN[c.kind];
+    if (sign === '+' || sign === '-/+') summary.add++;
+    if (sign === '-' || sign === '-/+') summary.destroy++;
+    if (sign === '~') summary.change++;
+  }
+  return summary;
+}
+
+const show = (value: unknown): string =>
+  value === undefined ? '(none)' : typeof value === 'string' ? value : JSON.stringify(value);
+
+interface PolicyRule {
+  rulePriority?: number;
+  [key: string]: unknown;
+}
+
+function rulesOf(text: unknown): PolicyRule[] | undefined {
+  if (typeof text !== 'string') return undefined;
+  try {
+    const parsed = JSON.parse(text) as { rules?: PolicyRule[] };
+    return Array.isArray(parsed.rules) ? parsed.rules : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Leaf fields of a rule, by their last name where that is unambiguous (`countNumber`), else their path. */
+function leaves(value: unknown, path = ''): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value))
+      for (const [p, x] of leaves(v, path ? `${path}.${k}` : k)) out.set(p, x);
+  } else out.set(path, value);
+  return out;
+}
+
+/**
+ * A lifecycle policy change as data: one line per rule added, removed, or field changed.
+ * Pure; the snapshot test reads `rule 1: countNumber 6 → 10`.
+ */
+export function lifecycleDiff(actual: unknown, desired: unknown): string[] {
+  const before = rulesOf(actual);
+  const after = rulesOf(desired);
+  if (!after) return [`lifecycle policy: ${show(actual)} → ${show(desired)}`];
+  if (!before) return after.map((r) => `lifecycle rule ${r.rulePriority}: added (${ruleSummary(r)})`);
+  const lines: string[] = [];
+  const priorities = [...new Set([...before, ...after].map((r) => r.rulePriority))].sort(
+    (a, b) => Number(a) - Number(b),
+  );
+  for (const priority of priorities) {
+    const a = before.find((r) => r.rulePriority === priority);
+    const b = after.find((r) => r.rulePriority === priority);
+    if (!a) lines.push(`lifecycle rule ${priority}: added (${ruleSummary(b!)})`);
+    else if (!b) lines.push(`lifecycle rule ${priority}: removed (${ruleSummary(a)})`);
+    else {
+      const x = leaves(a);
+      const y = leaves(b);
+      for (const key of [...new Set([...x.keys(), ...y.keys()])]) {
+        if (JSON.stringify(x.get(key)) === JSON.stringify(y.get(key))) continue;
+        const name = key.split('.').at(-1)!;
+        const shown =
+          [...x.keys(), ...y.keys()].filter((k) => k.endsWith(`.${name}`) || k === name).length > 2
+            ? key
+            : name;
+        lines.push(`lifecycle rule ${priority}: ${shown} ${show(x.get(key))} → ${show(y.get(key))}`);
+      }
+    }
+  }
+  return lines;
+}
+
+function ruleSummary(r: PolicyRule): string {
+  const sel = (r.selection ?? {}) as Record<string, unknown>;
+  const action = (r.action ?? {}) as Record<string, unknown>;
+  return [sel.tagStatus, sel.countType, sel.countNumber, sel.countUnit, action.type]
+    .filter((v) => v !== undefined)
+    .join(' ');
+}
+
+/** The attributes a create sets, one per line, lifecycle rules as data. */
+function attributes(change: Change): string[] {
+  if (!('input' in change)) return [];
+  const lines: string[] = [];
+  for (const [key, value] of Object.entries(change.input as unknown as Record<string, unknown>)) {
+    if (value === undefined) continue;
+    if (key === 'lifecyclePolicy')
+      for (const l of lifecycleDiff(undefined, value)) lines.push(l.replace(': added (', ': '));
+    else lines.push(`${key} = ${show(value)}`);
+  }
+  return lines;
+}
+
+/** The lines under a change's heading: attributes for a create, field diffs for the rest. */
+function details(change: Change): string[] {
+  if (SIGN[change.kind] === '+') return attributes(change);
+  return change.diffs.flatMap((d) =>
+    d.field === 'lifecyclePolicy'
+      ? lifecycleDiff(d.actual, d.desired)
+      : [`${d.field}: ${show(d.actual)} → ${show(d.desired)}`],
+  );
+}
+
+export function formatPlan(plan: Plan): string[] {
+  const lines: string[] = [];
+  // Repositories whose back-fill is the same change are one group.
+  const groups = new Map<string, Change[]>();
+  for (const change of plan.changes) {
+    if (change.kind !== 'put-lifecycle-policy') continue;
+    const key = details(change).join('\n');
+    groups.set(key, [...(groups.get(key) ?? []), change]);
+  }
+  const shownGroups = new Set<string>();
+  for (const change of plan.changes) {
+    if (change.kind === 'put-lifecycle-policy') {
+      const key = details(change).join('\n');
+      if (shownGroups.has(key)) continue;
+      shownGroups.add(key);
+      const members = groups.get(key)!;
+      const names = members.map((c) => (c.kind === 'put-lifecycle-policy' ? c.repositoryName : c.target));
+      const heading =
+        members.length === 1
+          ? `repository ${names[0]}`
+          : `${members.length} repositories (${names.slice(0, 3).join(', ')}${members.length > 3 ? ', …' : ''})`;
+      lines.push(`~ ${heading}  (PutLifecyclePolicy: creation templates only reach new repositories)`);
+    } else lines.push(`${SIGN[change.kind]} ${change.target}  (${change.action})`);
+    for (const d of details(change)) lines.push(`    ${d}`);
+  }
+  return lines;
+}
 
 export function formatReconcile({ plan, result }: ReconcileReport): string {
   const lines: string[] = [];
+  const summary = planSummary(plan);
   if (plan.changes.length === 0 && plan.problems.length === 0) {
     lines.push(
       `No changes: ${plan.checked.rules} rule(s), ${plan.checked.templates} template(s), ${plan.checked.repositories} repositories match the desired state.`,
     );
   }
-  for (const change of plan.changes) {
-    const sign =
-      change.kind.startsWith('create') || change.kind === 'register-exclusion'
-        ? '+'
-        : change.kind.startsWith('delete')
-          ? '-'
-          : '~';
-    lines.push(`${sign} ${change.target}  (${change.action})`);
-    for (const d of change.diffs) lines.push(`    ${d.field}: ${show(d.actual)} → ${show(d.desired)}`);
-  }
+  lines.push(...formatPlan(plan));
   for (const p of plan.problems) lines.push(`! ${p.target}: ${p.message}`);
   for (const u of plan.unmanaged)
     lines.push(
       `? ${u} exists but is not declared${u.startsWith('rule') || u.startsWith('template') ? ' (kept; set reconcile.prune to delete)' : ''}`,
     );
+  if (plan.changes.length)
+    lines.push(`Plan: ${summary.add} to add, ${summary.change} to change, ${summary.destroy} to destroy.`);
   if (result.dryRun) {
     lines.push(`Dry run: ${plan.changes.length} change(s) planned, nothing written.`);
   } else {

@@ -3,6 +3,7 @@ import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { KeeperConfig } from '../config/load.js';
 import { type ApplyReport, applyPlan } from './apply.js';
+import { type PlanSummary, planSummary } from './format.js';
 import { type Plan, planReconcile } from './plan.js';
 import { readActualState } from './state.js';
 
@@ -13,9 +14,12 @@ export interface ReconcileOptions {
   concurrency?: number;
 }
 
+/** One shape, returned by the reconcile function and printed by `cache-keeper plan|apply --json`. */
 export interface ReconcileReport {
   plan: Plan;
   result: ApplyReport;
+  /** What the plan does, counted as terraform counts it. */
+  summary?: PlanSummary;
 }
 
 export async function reconcile(
@@ -34,5 +38,5 @@ export async function reconcile(
     dryRun: options.dryRun,
     concurrency: options.concurrency,
   });
-  return { plan, result };
+  return { plan, result, summary: planSummary(plan) };
 }

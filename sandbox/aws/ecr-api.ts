@@ -1,6 +1,6 @@
 /**
  * The ECR API operations of the sandbox (awsJson1_1, `AmazonEC2ContainerRegistry_V20150921.*`),
- * over the state in ecr.ts, with ECR's validation and error names (facts-ecr.md).
+ * over the state in ecr.ts, with ECR's validation and error names.
  */
 import { randomBytes } from 'node:crypto';
 import type { SandboxClock } from '../clock.js';

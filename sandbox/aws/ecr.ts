@@ -1,7 +1,7 @@
 /**
  * ECR stand-in, API side: pull-through cache rules, repository creation templates, repositories,
  * images, lifecycle policies, tags, authorization tokens and pull-time update exclusions, with the
- * validation and error names of facts-ecr.md. The operations are in ecr-api.ts; the registry side
+ * validation and error names (as the ECR user guide documents it). The operations are in ecr-api.ts; the registry side
  * (pulls) is in registry/ecr-registry.ts.
  */
 

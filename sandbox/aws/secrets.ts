@@ -319,6 +319,12 @@ export class SecretsManagerSandbox {
               `A previous rotation isn't complete. That rotation will be reattempted (version ${pending.versionId}).`,
             );
           }
+          // The function must be reachable to start; what its steps do is reported afterwards.
+          if (input.RotateImmediately !== false && !this.rotationFunctions.has(secret.rotationLambdaArn))
+            throw new AwsError(
+              'InvalidRequestException',
+              `no rotation function is reachable at ${secret.rotationLambdaArn}`,
+            );
           // AWS creates the AWSPENDING version (with no value yet) before calling createSecret.
           if (!secret.versions.some((v) => v.versionId === token)) {
             secret.versions.push({ versionId: token, stages: [], createdAt: this.clock.now() });
@@ -326,7 +332,14 @@ export class SecretsManagerSandbox {
           }
           // As on AWS, RotateSecret only starts the rotation: the function's steps run after the answer.
           if (input.RotateImmediately !== false) {
-            const running = this.rotate(secret, token).finally(() => this.running.delete(running));
+            const running: Promise<RotationRecord> = this.rotate(secret, token)
+              .catch((error: unknown) => ({
+                secretArn: secret.arn,
+                token,
+                steps: [{ step: 'createSecret' as const, ok: false, error: (error as Error).message }],
+                succeeded: false,
+              }))
+              .finally(() => this.running.delete(running));
             this.running.add(running);
           }
           return { ARN: secret.arn, Name: secret.name, VersionId: token };

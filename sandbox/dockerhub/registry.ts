@@ -2,7 +2,7 @@
  * The Docker Hub stand-in: a token-auth registry (the challenge names the realm and service),
  * the token realm, pull accounting with `ratelimit-*` headers, and 429 TOOMANYREQUESTS when a
  * source has no pulls left. HEAD is free; a GET of an image manifest counts one pull, so a
- * multi-platform pull costs one pull per platform (facts-dockerhub.md).
+ * multi-platform pull costs one pull per platform.
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';

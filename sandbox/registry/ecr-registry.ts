@@ -230,7 +230,7 @@ export class EcrRegistry {
       const manifests: StoredManifest[] = [
         { digest: top.digest, mediaType: top.mediaType, bytes: top.bytes },
       ];
-      // A list or index brings every manifest it references (facts-ecr.md).
+      // A list or index brings every manifest it references.
       for (const child of top.children) {
         this.upstreamFetches.push({ repository: upstreamRepo, reference: child, kind: 'manifest' });
         const m = await client.getManifest(upstreamRepo, child);

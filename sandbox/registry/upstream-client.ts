@@ -1,6 +1,6 @@
 /**
  * How the sandbox's ECR reaches an upstream registry: its own small client, written from the
- * distribution spec and the token-auth flow (facts-dockerhub.md), sharing nothing with the product's
+ * distribution spec and the token-auth flow, sharing nothing with the product's
  * registry client, so a bug there cannot hide behind the same bug here. One attempt per request, as
  * ECR reports an upstream failure rather than retrying it for the caller.
  *

@@ -20,7 +20,13 @@ describe('cache-keeper plan and apply', () => {
     const { io, out } = captureIo();
     expect(await runCli(['plan', '--json'], io, cli)).toBe(0);
     const parsed = JSON.parse(out.join('\n'));
-    expect(parsed.changes.map((c: { kind: string }) => c.kind)).toEqual(['create-rule', 'create-template']);
+    // The reconcile function's own shape: plan, result, summary.
+    expect(parsed.plan.changes.map((c: { kind: string }) => c.kind)).toEqual([
+      'create-rule',
+      'create-template',
+    ]);
+    expect(parsed.summary).toEqual({ add: 2, change: 0, destroy: 0 });
+    expect(parsed.result).toMatchObject({ dryRun: true, ok: true });
     expect(sandbox.ecr.writeCalls).toEqual([]);
   });
 
@@ -33,5 +39,15 @@ describe('cache-keeper plan and apply', () => {
     const second = captureIo();
     expect(await runCli(['plan'], second.io, cli)).toBe(0);
     expect(second.out.join('\n')).toMatch(/^No changes/);
+  });
+
+  it('plan --detailed-exitcode: 2 while there are changes, 0 once there are none', async () => {
+    await sandbox.stop();
+    sandbox = await startSandbox();
+    cli = sandboxDeps(sandbox).cli;
+    expect(await runCli(['plan', '--detailed-exitcode'], captureIo().io, cli)).toBe(2);
+    expect(await runCli(['plan'], captureIo().io, cli)).toBe(0);
+    expect(await runCli(['apply'], captureIo().io, cli)).toBe(0);
+    expect(await runCli(['plan', '--detailed-exitcode'], captureIo().io, cli)).toBe(0);
   });
 });

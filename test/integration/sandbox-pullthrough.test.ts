@@ -1,4 +1,4 @@
-/** The sandbox's ECR registry endpoint: pull-through behaviour of facts-ecr.md. */
+/** The sandbox's ECR registry endpoint: pull-through behaviour (as the ECR user guide documents it). */
 import {
   CreatePullThroughCacheRuleCommand,
   CreateRepositoryCreationTemplateCommand,

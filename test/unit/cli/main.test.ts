@@ -54,3 +54,40 @@ describe('cache-keeper', () => {
     ]);
   });
 });
+
+describe('help, version and exit codes', () => {
+  it.each([
+    'validate',
+    'plan',
+    'apply',
+    'prewarm',
+    'check',
+    'rotate',
+    'credential',
+    'metrics',
+    'uri',
+    'cycle',
+  ])('`%s --help` and `help %s` print that command’s own help, exit 0', async (command) => {
+    const a = captureIo();
+    expect(await runCli([command, '--help'], a.io)).toBe(0);
+    expect(a.out.join('\n')).toMatch(new RegExp(`^usage: cache-keeper ${command}`));
+    const b = captureIo();
+    expect(await runCli(['help', command], b.io)).toBe(0);
+    expect(b.out).toEqual(a.out);
+  });
+
+  it('`help` and `--version` exit 0', async () => {
+    const help = captureIo();
+    expect(await runCli(['help'], help.io)).toBe(0);
+    expect(help.out.join('\n')).toMatch(/exit codes:/);
+    const version = captureIo();
+    expect(await runCli(['--version'], version.io)).toBe(0);
+    expect(version.out).toEqual([expect.stringMatching(/^cache-keeper \d+\.\d+\.\d+$/)]);
+  });
+
+  it('dates are ISO 8601 only: 01/06/2027 is refused, not read as 6 January', async () => {
+    await expect(
+      runCli(['credential', 'record', '--expires-at', '01/06/2027', '--region', 'us-east-1'], captureIo().io),
+    ).rejects.toThrow(/ISO 8601 date, YYYY-MM-DD/);
+  });
+});

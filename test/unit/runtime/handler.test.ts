@@ -60,6 +60,7 @@ describe('keeperHandler', () => {
   });
 
   it('the Lambda default reads the resolved config once per container', async () => {
+    vi.stubEnv('AWS_REGION', 'us-east-1'); // Lambda always sets it
     const dir = mkdtempSync(join(tmpdir(), 'keeper-unit-'));
     vi.stubEnv(
       'KEEPER_RESOLVED_CONFIG',

@@ -1,0 +1,84 @@
+/** Each command's own help, with examples, and the exit codes in one table. */
+export const EXIT_CODES = `exit codes:
+  0  done (plan: also with changes, unless --detailed-exitcode)
+  1  done, but something is wrong: a problem in the plan, a change that failed, an invalid token,
+     a failed image, a refused rotation, another pre-warm holding the lease
+  2  the command line is wrong (unknown command or option, bad value); plan --detailed-exitcode: changes
+  3  rotate / credential stage: the rotation is still in progress after --wait`;
+
+export const COMMAND_HELP: Record<string, string> = {
+  validate: `usage: cache-keeper validate [--config FILE] [--json]
+
+Checks keeper.config.yaml (every problem at once, with its path) and prints the desired state.
+
+  cache-keeper validate
+  cache-keeper validate --config staging.yaml --json | jq '.rules'`,
+  plan: `usage: cache-keeper plan [--config FILE] [--json] [--detailed-exitcode]
+
+Shows what reconcile would change, in terraform's manner (+ create, ~ change, -/+ replace,
+- destroy), with a summary line. Writes nothing.
+
+  cache-keeper plan
+  cache-keeper plan --detailed-exitcode   # 0 no changes, 2 changes, 1 a problem
+  cache-keeper plan --json | jq '.plan.changes[] | {kind, target, diffs}'`,
+  apply: `usage: cache-keeper apply [--config FILE] [--json]
+
+Reconciles pull-through cache rules, creation templates and lifecycle policies to the config,
+in order (rules, templates, back-fill), stopping at the first failure.
+
+  cache-keeper plan && cache-keeper apply`,
+  prewarm: `usage: cache-keeper prewarm [IMAGE...] [--config FILE] [--json]
+
+Pulls the configured (or the given) images through the cache, spending Docker Hub pulls only on
+images that are new or moved upstream. Refuses to start while another run holds the lease.
+
+  cache-keeper prewarm
+  cache-keeper prewarm node:22-alpine python:3.13-slim --json`,
+  check: `usage: cache-keeper check [--secret NAME] [--config FILE] [--json]
+
+Is each Docker Hub token valid (upstream login, ECR's validation), how many days has it left,
+and (managed rotation) can the admin credential log in. Changes nothing.
+
+  cache-keeper check`,
+  rotate: `usage: cache-keeper rotate [--secret NAME] [--rotation-lambda-arn ARN] [--wait SECONDS]
+
+Starts a rotation of the credential secret (Secrets Manager calls rotateCredential) and follows it
+until it succeeds (exit 0), is refused (1) or --wait (default 120 s) passes (3).
+
+  cache-keeper rotate --wait 300`,
+  credential: `usage: cache-keeper credential stage|record|cleanup [options]
+
+  stage    --expires-at YYYY-MM-DD [--uuid UUID] [--wait SECONDS]
+           stage a new token read from standard input, then rotate to it and follow the rotation
+  record   --expires-at YYYY-MM-DD [--uuid UUID]
+           record the expiry (and uuid) of the token already in the secret, for the daily check
+  cleanup  delete the Docker Hub tokens rotations retired (after their grace period) and strays
+           left by aborted rotations; says what it deleted and what it keeps
+
+  printf %s "$NEW_PAT" | cache-keeper credential stage --expires-at 2027-06-01
+  cache-keeper credential record --expires-at 2027-06-01 --uuid 1b2c…
+  cache-keeper credential cleanup --json`,
+  metrics: `usage: cache-keeper metrics [--publish] [--config FILE] [--json]
+
+Cache size, images, stale images and estimated cost; --publish also sends them to CloudWatch.
+
+  cache-keeper metrics --json | jq '.total'`,
+  uri: `usage: cache-keeper uri IMAGE... [--registry HOST]
+
+Prints the reference CI should pull instead of the Docker Hub one.
+
+  cache-keeper uri node:22-alpine
+  cache-keeper uri node:22 --registry 123456789012.dkr.ecr.eu-west-1.amazonaws.com`,
+  cycle: `usage: cache-keeper cycle [--json]
+
+Boots the local sandbox and runs the nightly cycle end to end through the real handlers (what
+npm start runs). No AWS, no Docker Hub.`,
+};
+
+/** Dates are ISO 8601 only (YYYY-MM-DD, or a full timestamp): 01/06/2027 means different days to different people. */
+export function isoDate(text: string | undefined): string | undefined {
+  if (!text || !/^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}))?$/.test(text))
+    return undefined;
+  const time = Date.parse(text.length === 10 ? `${text}T00:00:00Z` : text);
+  return Number.isNaN(time) ? undefined : new Date(time).toISOString();
+}

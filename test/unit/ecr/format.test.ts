@@ -1,0 +1,159 @@
+/** The plan as a person reads it, in terraform's manner. */
+import type { RepositoryCreationTemplate } from '@aws-sdk/client-ecr';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../lib/config/load.js';
+import { formatReconcile, lifecycleDiff, planSummary } from '../../../lib/ecr/format.js';
+import { planReconcile, templateInput } from '../../../lib/ecr/plan.js';
+import type { ActualState } from '../../../lib/ecr/state.js';
+
+const SECRET_ARN =
+  'arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/docker-hub-AbCdEf';
+const config = (keepLast: number) =>
+  parseConfig(`
+rules:
+  - prefix: docker-hub
+    upstream: docker-hub
+    credentialSecret: ecr-pullthroughcache/docker-hub
+    template:
+      lifecycle: { keepLast: ${keepLast} }
+`);
+const secrets: ActualState['secrets'] = new Map([
+  [
+    'ecr-pullthroughcache/docker-hub',
+    {
+      ok: true,
+      secret: {
+        arn: SECRET_ARN,
+        name: 'ecr-pullthroughcache/docker-hub',
+        tags: {},
+        versionIdsToStages: {},
+        rotationEnabled: false,
+      },
+    },
+  ],
+]);
+const dryRun = { dryRun: true, applied: [], notAttempted: [], validations: [], ok: true };
+
+describe('the plan text', () => {
+  it('keepLast 6 → 10 over 11 repositories: the template and one grouped line, 6 → 10 shown once each', () => {
+    const six = config(6).rules[0]!.template!;
+    const state: ActualState = {
+      rules: new Map([
+        [
+          'docker-hub',
+          {
+            ecrRepositoryPrefix: 'docker-hub',
+            upstreamRegistryUrl: 'registry-1.docker.io',
+            upstreamRegistry: 'docker-hub',
+            credentialArn: SECRET_ARN,
+            upstreamRepositoryPrefix: 'ROOT',
+          },
+        ],
+      ]),
+      templates: new Map([
+        [
+          'docker-hub',
+          {
+            ...(templateInput(six) as RepositoryCreationTemplate),
+            encryptionConfiguration: { encryptionType: 'AES256' },
+          },
+        ],
+      ]),
+      repositories: new Map([
+        [
+          'docker-hub',
+          Array.from({ length: 11 }, (_, i) => ({
+            name: `docker-hub/library/image-${String(i).padStart(2, '0')}`,
+            arn: `arn:aws:ecr:us-east-1:123456789012:repository/docker-hub/library/image-${i}`,
+            lifecyclePolicy: six.lifecyclePolicy,
+          })),
+        ],
+      ]),
+      secrets,
+      exclusions: [],
+    };
+    const plan = planReconcile(config(10), state);
+    const text = formatReconcile({ plan, result: dryRun });
+    expect(text).toMatchInlineSnapshot(`
+      "~ template docker-hub  (UpdateRepositoryCreationTemplate in place)
+          lifecycle rule 1: description Keep only the last 6 images → Keep only the last 10 images
+          lifecycle rule 1: countNumber 6 → 10
+      ~ 11 repositories (docker-hub/library/image-00, docker-hub/library/image-01, docker-hub/library/image-02, …)  (PutLifecyclePolicy: creation templates only reach new repositories)
+          lifecycle rule 1: description Keep only the last 6 images → Keep only the last 10 images
+          lifecycle rule 1: countNumber 6 → 10
+      Plan: 0 to add, 12 to change, 0 to destroy.
+      Dry run: 12 change(s) planned, nothing written."
+    `);
+    expect(text.match(/countNumber 6 → 10/g)).toHaveLength(2);
+  });
+
+  it('a create lists every attribute it sets, the lifecycle policy as rules', () => {
+    const plan = planReconcile(config(6), {
+      rules: new Map(),
+      templates: new Map(),
+      repositories: new Map(),
+      secrets,
+      exclusions: [],
+    });
+    const text = formatReconcile({ plan, result: dryRun });
+    expect(text).toContain('+ rule docker-hub');
+    expect(text).toContain(`    credentialArn = ${SECRET_ARN}`);
+    expect(text).toContain('    upstreamRegistryUrl = registry-1.docker.io');
+    expect(text).toContain('    imageTagMutability = MUTABLE');
+    expect(text).toContain('    lifecycle rule 1: any imageCountMoreThan 6 expire)');
+    expect(text).toContain('Plan: 2 to add, 0 to change, 0 to destroy.');
+  });
+});
+
+describe('lifecycleDiff and planSummary', () => {
+  const policy = (...rules: object[]) => JSON.stringify({ rules });
+  const keep = (n: number, priority = 1) => ({
+    rulePriority: priority,
+    selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: n },
+    action: { type: 'expire' },
+  });
+  it.each([
+    ['a number changed', policy(keep(6)), policy(keep(10)), ['lifecycle rule 1: countNumber 6 → 10']],
+    [
+      'a rule added',
+      policy(keep(6, 2)),
+      policy(
+        {
+          ...keep(1),
+          selection: {
+            tagStatus: 'untagged',
+            countType: 'sinceImagePushed',
+            countUnit: 'days',
+            countNumber: 1,
+          },
+        },
+        keep(6, 2),
+      ),
+      ['lifecycle rule 1: added (untagged sinceImagePushed 1 days expire)'],
+    ],
+    [
+      'a rule removed',
+      policy(keep(6)),
+      policy(),
+      ['lifecycle rule 1: removed (any imageCountMoreThan 6 expire)'],
+    ],
+    ['nothing changed', policy(keep(6)), policy(keep(6)), []],
+  ])('%s', (_name, before, after, lines) => {
+    expect(lifecycleDiff(before, after)).toEqual(lines);
+  });
+
+  it('counts a replacement as one to add and one to destroy', () => {
+    const kinds = [
+      'create-rule',
+      'recreate-template',
+      'update-rule',
+      'put-lifecycle-policy',
+      'delete-rule',
+    ] as const;
+    expect(planSummary({ changes: kinds.map((kind) => ({ kind }) as never) })).toEqual({
+      add: 2,
+      change: 2,
+      destroy: 2,
+    });
+  });
+});

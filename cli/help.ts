@@ -13,20 +13,26 @@ Checks keeper.config.yaml (every problem at once, with its path) and prints the 
 
   cache-keeper validate
   cache-keeper validate --config staging.yaml --json | jq '.rules'`,
-  plan: `usage: cache-keeper plan [--config FILE] [--json] [--detailed-exitcode]
+  plan: `usage: cache-keeper plan [--config FILE] [--json] [--detailed-exitcode] [-out FILE]
 
 Shows what reconcile would change, in terraform's manner (+ create, ~ change, -/+ replace,
 - destroy), with a summary line. Writes nothing.
 
   cache-keeper plan
   cache-keeper plan --detailed-exitcode   # 0 no changes, 2 changes, 1 a problem
-  cache-keeper plan --json | jq '.plan.changes[] | {kind, target, diffs}'`,
-  apply: `usage: cache-keeper apply [--config FILE] [--json]
+  cache-keeper plan --json | jq '.plan.changes[] | {kind, target, diffs}'
+  cache-keeper plan -out tonight.plan && cache-keeper apply tonight.plan`,
+  apply: `usage: cache-keeper apply [FILE] [--auto-approve] [--config FILE] [--json]
 
 Reconciles pull-through cache rules, creation templates and lifecycle policies to the config,
-in order (rules, templates, back-fill), stopping at the first failure.
+in order (rules, templates, back-fill), stopping at the first failure. With FILE (from
+\`plan -out FILE\`) it applies exactly that plan, and refuses when the account or the config
+changed since. Without it, it shows the plan and asks on a terminal; not on a terminal it never
+asks and needs --auto-approve.
 
-  cache-keeper plan && cache-keeper apply`,
+  cache-keeper apply
+  cache-keeper plan -out tonight.plan && cache-keeper apply tonight.plan
+  cache-keeper apply --auto-approve      # in CI`,
   prewarm: `usage: cache-keeper prewarm [IMAGE...] [--config FILE] [--json]
 
 Pulls the configured (or the given) images through the cache, spending Docker Hub pulls only on

@@ -6,12 +6,23 @@ export interface CliIo {
   isTty: boolean;
   /** All of standard input (tokens are never passed as arguments). */
   readStdin: () => Promise<string>;
+  /** Asks a question on the terminal and returns the answer line (only used when isTty). */
+  prompt?: (question: string) => Promise<string>;
 }
 
 export const stdio: CliIo = {
   out: (text) => process.stdout.write(`${text}\n`),
   err: (text) => process.stderr.write(`${text}\n`),
   isTty: Boolean(process.stdout.isTTY),
+  prompt: async (question) => {
+    const { createInterface } = await import('node:readline/promises');
+    const rl = createInterface({ input: process.stdin, output: process.stdout });
+    try {
+      return await rl.question(question);
+    } finally {
+      rl.close();
+    }
+  },
   readStdin: async () => {
     const chunks: Buffer[] = [];
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);

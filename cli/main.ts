@@ -57,6 +57,8 @@ options:
   --wait SECONDS      (rotate, credential stage) how long to follow the rotation (default 120);
                       exit 0 succeeded, 1 failed, 3 still in progress
   --detailed-exitcode (plan) 0 no changes, 2 changes, 1 a problem
+  --out FILE, -out FILE  (plan) save the plan; \`apply FILE\` applies exactly it
+  --auto-approve      (apply) do not ask (apply asks on a terminal, and never asks when not on one)
   --version           the version
   -h, --help          this help; \`cache-keeper <command> --help\` or \`cache-keeper help <command>\` for one command
 
@@ -78,6 +80,8 @@ function parseCliArgs(argv: string[]) {
       'rotation-lambda-arn': { type: 'string' },
       wait: { type: 'string' },
       'detailed-exitcode': { type: 'boolean', default: false },
+      out: { type: 'string' },
+      'auto-approve': { type: 'boolean', default: false },
       version: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -91,7 +95,9 @@ function parseCliArgs(argv: string[]) {
 export async function runCli(argv: string[], io: CliIo = stdio, setup: CliSetup = {}): Promise<number> {
   let parsed: ReturnType<typeof parseCliArgs>;
   try {
-    parsed = parseCliArgs(argv);
+    // terraform's single-dash spellings (-out FILE, -out=FILE, -auto-approve, -detailed-exitcode) too.
+    const TERRAFORM_STYLE = /^-(out|auto-approve|detailed-exitcode)(=.*)?$/;
+    parsed = parseCliArgs(argv.map((a) => (TERRAFORM_STYLE.test(a) ? `-${a}` : a)));
   } catch (error) {
     // node:util's message for an unknown or malformed option, then the usage.
     io.err(`cache-keeper: ${(error as Error).message}\n\n${USAGE}`);
@@ -146,6 +152,9 @@ export async function runCli(argv: string[], io: CliIo = stdio, setup: CliSetup 
         json: values.json,
         env,
         detailedExitCode: values['detailed-exitcode'],
+        out: values.out,
+        planFile: command === 'apply' ? positionals[1] : undefined,
+        autoApprove: values['auto-approve'],
       });
     case 'prewarm':
       return prewarmCommand(deps(), io, { images: positionals.slice(1), json: values.json });

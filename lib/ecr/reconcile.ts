@@ -2,9 +2,10 @@
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { KeeperConfig } from '../config/load.js';
+import { KeeperError } from '../runtime/errors.js';
 import { type ApplyReport, applyPlan } from './apply.js';
 import { type PlanSummary, planSummary } from './format.js';
-import { type Plan, planReconcile } from './plan.js';
+import { canonicalJson, type Plan, planReconcile } from './plan.js';
 import { readActualState } from './state.js';
 
 export interface ReconcileOptions {
@@ -20,6 +21,67 @@ export interface ReconcileReport {
   result: ApplyReport;
   /** What the plan does, counted as terraform counts it. */
   summary?: PlanSummary;
+}
+
+const SAVED_KIND = 'ecr-cache-keeper/plan';
+
+/** A plan saved by `plan -out FILE`, to be applied as it is by `apply FILE`. */
+export interface SavedPlan {
+  kind: typeof SAVED_KIND;
+  version: 1;
+  createdAt: string;
+  config: string;
+  plan: Plan;
+}
+
+export function savePlan(report: ReconcileReport, config: KeeperConfig, now: number): SavedPlan {
+  return {
+    kind: SAVED_KIND,
+    version: 1,
+    createdAt: new Date(now).toISOString(),
+    config: config.source,
+    plan: report.plan,
+  };
+}
+
+export class StalePlanError extends KeeperError {
+  override name = 'StalePlanError';
+}
+
+/** Reads a saved plan, refusing anything else. */
+export function readSavedPlan(text: string, source: string): SavedPlan {
+  let saved: SavedPlan;
+  try {
+    saved = JSON.parse(text) as SavedPlan;
+  } catch {
+    throw new KeeperError(
+      `${source}: not a saved plan (not JSON); write one with \`cache-keeper plan -out ${source}\``,
+    );
+  }
+  if (saved?.kind !== SAVED_KIND || saved.version !== 1 || !Array.isArray(saved.plan?.changes))
+    throw new KeeperError(`${source}: not a plan saved by \`cache-keeper plan -out\``);
+  return saved;
+}
+
+/**
+ * Applies exactly a saved plan: the account is read again and planned again, and when that plan is
+ * not the saved one (someone changed the account, or the config, in between), nothing is applied.
+ */
+export async function applySavedPlan(
+  clients: { ecr: ECRClient; secrets: SecretsManagerClient },
+  config: KeeperConfig,
+  saved: SavedPlan,
+  options: ReconcileOptions = {},
+): Promise<ReconcileReport> {
+  const fresh = await reconcile(clients, config, { ...options, dryRun: true });
+  const same = (p: Plan) =>
+    canonicalJson(p.changes.map(({ kind, target, diffs }) => ({ kind, target, diffs })));
+  if (same(fresh.plan) !== same(saved.plan) || fresh.plan.problems.length)
+    throw new StalePlanError(
+      `the account or the config changed since the plan was saved (${saved.createdAt}): nothing applied; run \`cache-keeper plan -out FILE\` again`,
+    );
+  const result = await applyPlan(clients.ecr, saved.plan, { concurrency: options.concurrency });
+  return { plan: saved.plan, result, summary: planSummary(saved.plan) };
 }
 
 export async function reconcile(

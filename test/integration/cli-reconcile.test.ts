@@ -1,4 +1,7 @@
 /** cache-keeper plan / apply against the sandbox, as a user would run them. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/main.js';
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
@@ -32,7 +35,7 @@ describe('cache-keeper plan and apply', () => {
 
   it('apply prints a readable diff, then plan shows no changes', async () => {
     const first = captureIo();
-    expect(await runCli(['apply'], first.io, cli)).toBe(0);
+    expect(await runCli(['apply', '--auto-approve'], first.io, cli)).toBe(0);
     const text = first.out.join('\n');
     expect(text).toContain('+ rule docker-hub');
     expect(text).toContain('rule docker-hub: validated upstream');
@@ -47,7 +50,65 @@ describe('cache-keeper plan and apply', () => {
     cli = sandboxDeps(sandbox).cli;
     expect(await runCli(['plan', '--detailed-exitcode'], captureIo().io, cli)).toBe(2);
     expect(await runCli(['plan'], captureIo().io, cli)).toBe(0);
-    expect(await runCli(['apply'], captureIo().io, cli)).toBe(0);
+    expect(await runCli(['apply', '--auto-approve'], captureIo().io, cli)).toBe(0);
     expect(await runCli(['plan', '--detailed-exitcode'], captureIo().io, cli)).toBe(0);
+  });
+});
+
+describe('apply: a saved plan, and asking first', () => {
+  const fresh = async () => {
+    await sandbox.stop();
+    sandbox = await startSandbox();
+    cli = sandboxDeps(sandbox).cli;
+  };
+  const planFile = () => join(mkdtempSync(join(tmpdir(), 'keeper-plan-')), 'tonight.plan');
+
+  it('plan -out FILE, then apply FILE applies exactly that plan', async () => {
+    await fresh();
+    const file = planFile();
+    expect(await runCli(['plan', '-out', file], captureIo().io, cli)).toBe(0);
+    expect(sandbox.ecr.writeCalls).toEqual([]);
+    const applied = captureIo();
+    expect(await runCli(['apply', file, '--json'], applied.io, cli)).toBe(0);
+    const report = JSON.parse(applied.out.join('\n'));
+    expect(report.result.applied.map((a: { target: string }) => a.target)).toEqual([
+      'rule docker-hub',
+      'template docker-hub',
+    ]);
+    expect(await runCli(['plan', '--detailed-exitcode'], captureIo().io, cli)).toBe(0);
+  });
+
+  it('apply FILE refuses when the account changed since the plan was saved, and applies nothing', async () => {
+    await fresh();
+    const file = planFile();
+    expect(await runCli(['plan', `-out=${file}`], captureIo().io, cli)).toBe(0);
+    // Someone creates the rule by hand in between.
+    await runCli(['apply', '--auto-approve'], captureIo().io, cli);
+    const writes = sandbox.ecr.writeCalls.length;
+    await expect(runCli(['apply', file], captureIo().io, cli)).rejects.toThrow(
+      /changed since the plan was saved/,
+    );
+    expect(sandbox.ecr.writeCalls.length).toBe(writes);
+  });
+
+  it('apply without a terminal and without --auto-approve refuses and writes nothing', async () => {
+    await fresh();
+    const run = captureIo();
+    expect(await runCli(['apply'], run.io, cli)).toBe(1);
+    expect(run.err.join('\n')).toMatch(/not on a terminal, so not asking: pass --auto-approve/);
+    expect(sandbox.ecr.writeCalls).toEqual([]);
+  });
+
+  it('on a terminal it asks, and only "yes" applies', async () => {
+    await fresh();
+    const answers = ['no', 'yes'];
+    const terminal = () => {
+      const io = captureIo();
+      return { ...io, io: { ...io.io, isTty: true, prompt: async () => answers.shift()! } };
+    };
+    expect(await runCli(['apply'], terminal().io, cli)).toBe(1);
+    expect(sandbox.ecr.writeCalls).toEqual([]);
+    expect(await runCli(['apply'], terminal().io, cli)).toBe(0);
+    expect(sandbox.ecr.writeCalls.length).toBeGreaterThan(0);
   });
 });

@@ -33,11 +33,16 @@ asks and needs --auto-approve.
   cache-keeper apply
   cache-keeper plan -out tonight.plan && cache-keeper apply tonight.plan
   cache-keeper apply --auto-approve      # in CI`,
-  prewarm: `usage: cache-keeper prewarm [IMAGE...] [--config FILE] [--json]
+  prewarm: `usage: cache-keeper prewarm [IMAGE...] [--dry-run] [--config FILE] [--json]
 
 Pulls the configured (or the given) images through the cache, spending Docker Hub pulls only on
 images that are new or moved upstream. Refuses to start while another run holds the lease.
 
+With --dry-run, only the free checks (what the cache holds, a HEAD upstream): which images would be
+pulled, how many Docker Hub pulls that spends, and what the reserve and budget allow. Nothing is
+pulled.
+
+  cache-keeper prewarm --dry-run
   cache-keeper prewarm
   cache-keeper prewarm node:22-alpine python:3.13-slim --json`,
   check: `usage: cache-keeper check [--secret NAME] [--config FILE] [--json]

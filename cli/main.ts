@@ -58,6 +58,7 @@ options:
                       exit 0 succeeded, 1 failed, 3 still in progress
   --detailed-exitcode (plan) 0 no changes, 2 changes, 1 a problem
   --out FILE, -out FILE  (plan) save the plan; \`apply FILE\` applies exactly it
+  --dry-run           (prewarm) only the free checks: which images would spend Docker Hub pulls
   --auto-approve      (apply) do not ask (apply asks on a terminal, and never asks when not on one)
   --version           the version
   -h, --help          this help; \`cache-keeper <command> --help\` or \`cache-keeper help <command>\` for one command
@@ -82,6 +83,7 @@ function parseCliArgs(argv: string[]) {
       'detailed-exitcode': { type: 'boolean', default: false },
       out: { type: 'string' },
       'auto-approve': { type: 'boolean', default: false },
+      'dry-run': { type: 'boolean', default: false },
       version: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -157,7 +159,11 @@ export async function runCli(argv: string[], io: CliIo = stdio, setup: CliSetup 
         autoApprove: values['auto-approve'],
       });
     case 'prewarm':
-      return prewarmCommand(deps(), io, { images: positionals.slice(1), json: values.json });
+      return prewarmCommand(deps(), io, {
+        images: positionals.slice(1),
+        json: values.json,
+        dryRun: values['dry-run'],
+      });
     case 'check':
     case 'rotate':
     case 'credential': {

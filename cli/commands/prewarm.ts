@@ -10,7 +10,7 @@ import type { CliIo } from '../io.js';
 export async function prewarmCommand(
   deps: CommandDeps,
   io: CliIo,
-  options: { images: string[]; json: boolean },
+  options: { images: string[]; json: boolean; dryRun?: boolean },
 ): Promise<number> {
   const { config } = deps;
   const images = options.images.length
@@ -20,6 +20,7 @@ export async function prewarmCommand(
   const report = await runPrewarm(images, {
     ...deps,
     deadline: deps.now() + 3_600_000,
+    dryRun: options.dryRun,
     onImage: progress
       ? (result, done, total) =>
           io.out(`[${String(done).padStart(String(total).length)}/${total}] ${formatImageLine(result)}`)

@@ -5,7 +5,15 @@ import type { RateLimit } from '../registry/rate-limit.js';
  * `unverified`: ECR kept throttling its own API or registry (not Docker Hub's limit), so the image
  * could not be checked tonight; nothing is known to be wrong with it and no alarm should fire.
  */
-export type ImageStatus = 'warmed' | 'skipped' | 'deferred' | 'failed' | 'stale-pending' | 'unverified';
+export type ImageStatus =
+  | 'warmed'
+  | 'skipped'
+  | 'deferred'
+  | 'failed'
+  | 'stale-pending'
+  | 'unverified'
+  /** Dry run only: the image would be pulled through the cache, spending `upstreamPulls`. */
+  | 'would-pull';
 export type PrewarmStep = 'cache-lookup' | 'upstream-check' | 'pull-manifest' | 'pull-blobs';
 export type FailureCause =
   | 'auth'
@@ -57,6 +65,8 @@ export interface PrewarmReport {
   stoppedUpstream?: string;
   /** Entries that name the same cache reference as an earlier one: warmed once, under the first. */
   merged?: Array<{ image: string; sameAs: string }>;
+  /** A dry run: nothing was pulled; `would-pull` images say what a run would spend. */
+  dryRun?: boolean;
   /** Set when another run held the lease: this one warmed nothing. */
   lease?: { held: false; by: string };
   /** Whether the metrics reached CloudWatch (set by the handler; a failure never loses the report). */
@@ -71,6 +81,7 @@ export function countStatuses(images: ImageResult[]): Record<ImageStatus, number
     failed: 0,
     'stale-pending': 0,
     unverified: 0,
+    'would-pull': 0,
   };
   for (const i of images) counts[i.status]++;
   return counts;
@@ -83,6 +94,7 @@ const ICON: Record<ImageStatus, string> = {
   failed: '✗',
   'stale-pending': '~',
   unverified: '?',
+  'would-pull': '↓',
 };
 
 export function formatImageLine(r: ImageResult): string {
@@ -93,6 +105,15 @@ export function formatImageLine(r: ImageResult): string {
 export function formatPrewarm(report: PrewarmReport): string {
   const c = report.counts;
   const lines = report.images.map(formatImageLine);
+  if (report.dryRun) {
+    const quota = report.dockerHub
+      ? `Docker Hub has ${report.dockerHub.remaining} of ${report.dockerHub.limit} pulls left in its window`
+      : 'Docker Hub reported no limit';
+    lines.push(
+      `Dry run (nothing pulled): ${c['would-pull']} image(s) would be pulled, spending ${report.upstreamPulls.estimated} Docker Hub pull(s); ${c.skipped} unchanged, ${c.deferred} held back by the reserve or the budget, ${c.failed} failing the check. ${quota}.`,
+    );
+    return lines.join('\n');
+  }
   lines.push(
     `${report.images.length} images: ${c.warmed} warmed, ${c.skipped} unchanged, ${c['stale-pending']} stale-pending, ${c.deferred} deferred, ${c.unverified} unverified, ${c.failed} failed ` +
       `in ${(report.durationMs / 1000).toFixed(1)} s (${report.mode}).`,

@@ -56,6 +56,8 @@ export interface PrewarmDeps {
   onImage?: (result: ImageResult, done: number, total: number) => void;
   endpoints?: Endpoints;
   now?: () => number;
+  /** Only the free checks (DescribeImages, upstream HEAD): say what would be pulled, pull nothing. */
+  dryRun?: boolean;
 }
 
 /** A failure of one image, filed under the step that failed. */
@@ -138,9 +140,10 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
   });
 
   // One pre-warm at a time (see lease.ts): held on the Docker Hub rule's credential secret.
-  const leaseSecret = config.rules.find(
-    (r) => r.upstream === 'docker-hub' && r.credentialSecret,
-  )?.credentialSecret;
+  // A dry run spends nothing, so it needs no lease.
+  const leaseSecret = deps.dryRun
+    ? undefined
+    : config.rules.find((r) => r.upstream === 'docker-hub' && r.credentialSecret)?.credentialSecret;
   const runId = randomUUID();
   if (leaseSecret) {
     const lease = await acquireLease(deps.secrets, leaseSecret, {
@@ -416,6 +419,11 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
             if (decision.credentialRefused) upstream.unusable ??= decision.reason;
             return settle(decision);
           case 'fill-layers': {
+            if (deps.dryRun)
+              return done({
+                status: 'skipped',
+                reason: 'unchanged (a run also checks its layers, free of pulls)',
+              });
             step = 'pull-blobs';
             const blobs = await fillLayers(repository, decision.digest, image.platforms);
             if (blobs.count === 0) return done({ status: 'skipped', reason: 'unchanged' });
@@ -432,6 +440,15 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
         const { cost } = decision;
         const refusal = gate.tryReserve(upstream.key, cost);
         if (refusal) return done({ status: 'deferred', reason: refusal });
+        if (deps.dryRun) {
+          // Counted as spent, so the budget and the reserve apply to the next images as in a run.
+          gate.settle(upstream.key, cost, true);
+          result.upstreamPulls = cost;
+          return done({
+            status: 'would-pull',
+            reason: `${cached.digest ? `moved from ${short(cached.digest)}` : 'not cached'}: ${cost} Docker Hub pull(s)`,
+          });
+        }
         step = 'pull-manifest';
         let pulled: Awaited<ReturnType<RegistryClient['getManifest']>>;
         try {
@@ -532,7 +549,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
       if (upstream.client && probeImage && !upstream.unusable && gate.quota(key)) {
         const rule = config.rules.find((r) => r.prefix === key)!;
         // Nothing pulled: the quota already seen says all (an unchanged night costs no extra request).
-        if (!stoppedUpstream && !signal.aborted && gate.spent > 0) {
+        if (!stoppedUpstream && !signal.aborted && gate.spent > 0 && !deps.dryRun) {
           try {
             gate.observe(
               key,
@@ -549,6 +566,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
     }
 
     return report(results, {
+      ...(deps.dryRun ? { dryRun: true } : {}),
       upstreamPulls: { estimated: gate.spent, ...(measured !== undefined ? { measured } : {}) },
       ...(dockerHub ? { dockerHub } : {}),
       ...(stoppedUpstream ? { stoppedUpstream } : {}),

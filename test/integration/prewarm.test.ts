@@ -1,5 +1,6 @@
 /** Pre-warm against the sandbox: first and second nights, upstream releases, quota, faults, deadline, repair. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../../cli/main.js';
 import { createPrewarmHandler } from '../../handlers/prewarm.js';
 import type { AwsClients } from '../../lib/aws/clients.js';
 import { type KeeperConfig, loadConfig, parseConfig } from '../../lib/config/load.js';
@@ -7,6 +8,7 @@ import { reconcile } from '../../lib/ecr/reconcile.js';
 import type { PrewarmReport } from '../../lib/prewarm/report.js';
 import { runPrewarm } from '../../lib/prewarm/run.js';
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
+import { captureIo } from '../support/cli-io.js';
 import { lambdaContext } from '../support/lambda.js';
 import { type SandboxDeps, sandboxDeps } from './support/sandbox-deps.js';
 
@@ -377,5 +379,29 @@ describe('one pre-warm at a time', () => {
       'prewarm-lease': `crashed-run ${new Date(Date.now() - 1000).toISOString()}`,
     });
     expect((await warm()).counts.warmed).toBe(12);
+  });
+});
+
+describe('prewarm --dry-run', () => {
+  it('says which images would spend pulls and how many, pulls nothing, and a run then spends exactly that', async () => {
+    await warm();
+    for (const [repository, tag] of [
+      ['library/node', '22-alpine'],
+      ['library/python', '3.13-slim'],
+    ])
+      sandbox.hub.release(repository!, tag!);
+    sandbox.clock.advanceHours(25);
+    const pullsBefore = sandbox.hub.pulls.length;
+    const io = captureIo();
+    expect(await runCli(['prewarm', '--dry-run'], io.io, kit.cli)).toBe(0);
+    expect(sandbox.hub.pulls.length).toBe(pullsBefore);
+    const text = io.out.join('\n');
+    expect(text).toMatch(/↓ node:22-alpine\s+would-pull/);
+    expect(text).toMatch(/↓ python:3.13-slim\s+would-pull/);
+    const predicted = Number(/spending (\d+) Docker Hub pull/.exec(text)?.[1]);
+    expect(text).toMatch(/2 image\(s\) would be pulled/);
+    const night = await warm();
+    expect(night.upstreamPulls.estimated).toBe(predicted);
+    expect(sandbox.hub.pulls.length - pullsBefore).toBe(predicted);
   });
 });

@@ -19,6 +19,7 @@ import { prewarmCommand, uriCommand } from './commands/prewarm.js';
 import { reconcileCommand } from './commands/reconcile.js';
 import { type CliSetup, commandDeps } from './deps.js';
 import { COMMAND_HELP, EXIT_CODES } from './help.js';
+import { hintFor } from './hints.js';
 import { type CliIo, stdio } from './io.js';
 
 /** The package's version (package.json beside cli/). */
@@ -216,6 +217,8 @@ if (process.argv[1] && /cache-keeper(\.mjs)?$|cli\/main\.ts$/.test(process.argv[
           ? error.message
           : `${(error as Error).name}: ${(error as Error).message}`;
       process.stderr.write(`cache-keeper: ${redactText(message)}\n`);
+      const hint = hintFor(error);
+      if (hint) process.stderr.write(`  hint: ${hint}\n`);
       process.exitCode = 1;
     });
 }

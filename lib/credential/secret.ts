@@ -67,6 +67,9 @@ export async function describeCredentialSecret(
         { cause: error },
       );
     }
+    // Not a problem of the secret: no credentials or no network is the caller's to fix, said as such.
+    if (awsName(error) === 'CredentialsProviderError' || !(error as { $metadata?: unknown })?.$metadata)
+      throw error;
     if (awsName(error) === 'AccessDeniedException') {
       // A policy scoped to the secret (`name-??????`) cannot match a secret that does not exist, so
       // AWS answers AccessDenied rather than ResourceNotFound for a deleted or never-created one.

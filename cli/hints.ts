@@ -1,0 +1,30 @@
+/**
+ * What a person can do about an error: a short hint under the message, for the failures a user
+ * meets first (no credentials, no region, an endpoint that does not answer, a denied action).
+ */
+import { errorMessage } from '../lib/runtime/errors.js';
+
+const causes = (error: unknown): unknown[] => {
+  const out: unknown[] = [];
+  for (let e = error, depth = 0; e && depth < 6; e = (e as { cause?: unknown }).cause, depth++) out.push(e);
+  return out;
+};
+
+export function hintFor(error: unknown): string | undefined {
+  const chain = causes(error);
+  const names = chain.map((e) => (e as { name?: string })?.name ?? '');
+  const text = chain.map((e) => errorMessage(e)).join(' ');
+  const codes = chain.map((e) => (e as { code?: string })?.code ?? '');
+  if (names.includes('CredentialsProviderError') || /Could not load credentials/i.test(text))
+    return 'no AWS credentials: set AWS_PROFILE (and `aws sso login` if it is an SSO profile), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY';
+  if (names.includes('RegionError')) return undefined; // its message says what to do
+  if (
+    codes.some((c) => ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET'].includes(c)) ||
+    /ECONNREFUSED|ENOTFOUND|getaddrinfo/.test(text)
+  )
+    return 'an endpoint did not answer: check AWS_ENDPOINT_URL (against the local sandbox: is `npm run sandbox` running, and its environment loaded?) and the network';
+  const denied = /not authorized to perform: (\S+)/.exec(text);
+  if (names.some((n) => /^AccessDenied/.test(n)) || denied)
+    return `access denied${denied ? ` for ${denied[1]}` : ''}: the identity running cache-keeper needs that action (docs/operations.md lists what each command calls)`;
+  return undefined;
+}

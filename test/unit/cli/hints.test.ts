@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { hintFor } from '../../../cli/hints.js';
+import { RegionError } from '../../../lib/aws/region.js';
+import { KeeperError } from '../../../lib/runtime/errors.js';
+
+const named = (name: string, message: string, extra: Record<string, unknown> = {}) =>
+  Object.assign(new Error(message), { name, ...extra });
+
+describe('hints under errors', () => {
+  it.each<[string, unknown, RegExp | undefined]>([
+    [
+      'no credentials',
+      named('CredentialsProviderError', 'Could not load credentials from any providers'),
+      /no AWS credentials: set AWS_PROFILE/,
+    ],
+    [
+      'endpoint refused',
+      named('TypeError', 'fetch failed', {
+        cause: named('Error', 'connect ECONNREFUSED 127.0.0.1:1', { code: 'ECONNREFUSED' }),
+      }),
+      /endpoint did not answer: check AWS_ENDPOINT_URL/,
+    ],
+    [
+      'access denied, naming the action',
+      named(
+        'AccessDeniedException',
+        'User: arn:aws:sts::1:assumed-role/r/s is not authorized to perform: ecr:CreatePullThroughCacheRule on resource: *',
+      ),
+      /access denied for ecr:CreatePullThroughCacheRule/,
+    ],
+    [
+      'a wrapped denial',
+      new KeeperError('reconcile failed', { cause: named('AccessDeniedException', 'denied') }),
+      /access denied/,
+    ],
+    ['no region: its own message is the hint', new RegionError('no AWS region: pass --region'), undefined],
+    ['anything else: no hint', new Error('boom'), undefined],
+  ])('%s', (_name, error, hint) => {
+    const got = hintFor(error);
+    if (hint) expect(got).toMatch(hint);
+    else expect(got).toBeUndefined();
+  });
+});

@@ -11,6 +11,9 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import type { Shape } from '../sandbox/aws/constraints.js';
+
+export type { Shape };
 
 export const CONSTRAINTS_FILE = 'data/aws-api-constraints.json';
 
@@ -18,19 +21,6 @@ export const CONSTRAINTS_FILE = 'data/aws-api-constraints.json';
 export const SANDBOX_OPERATIONS: Record<string, string[]> = JSON.parse(
   readFileSync('data/sandbox-operations.json', 'utf8'),
 );
-
-export interface Shape {
-  type: string;
-  min?: number;
-  max?: number;
-  pattern?: string;
-  enum?: string[];
-  required?: string[];
-  members?: Record<string, Shape>;
-  member?: Shape;
-  key?: Shape;
-  value?: Shape;
-}
 
 type ModelShape = Shape & {
   members?: Record<string, { shape: string }>;

@@ -9,18 +9,9 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Shape } from '../../sandbox/aws/constraints.js';
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
 
-interface Shape {
-  type: string;
-  min?: number;
-  max?: number;
-  pattern?: string;
-  enum?: string[];
-  required?: string[];
-  members?: Record<string, Shape>;
-  member?: Shape;
-}
 const data = JSON.parse(readFileSync('data/aws-api-constraints.json', 'utf8')) as {
   services: Record<string, { operations: Record<string, Shape> }>;
 };

@@ -197,6 +197,7 @@ export async function runCli(argv: string[], io: CliIo = stdio, setup: CliSetup 
       return uriCommand(loadConfig(path), io, {
         images: positionals.slice(1),
         registry: values.registry,
+        json: values.json,
         deps,
       });
     default:

@@ -13,12 +13,22 @@ export async function metricsCommand(
 ): Promise<number> {
   const { config } = deps;
   const report = await collectCacheMetrics(deps.ecr, config, { now: deps.now() });
-  if (options.publish)
-    await publishMetrics(
-      deps.cloudwatch,
-      config.metrics.namespace,
-      cacheMetrics(report, config.metrics.topRepositories),
+  const published = options.publish
+    ? await publishMetrics(
+        deps.cloudwatch,
+        config.metrics.namespace,
+        cacheMetrics(report, config.metrics.topRepositories),
+      )
+    : undefined;
+  if (options.json) io.out(JSON.stringify(published ? { ...report, published } : report, null, 2));
+  else {
+    // The table shows as many repositories as the metrics publish (metrics.topRepositories).
+    io.out(formatCacheReport(report, config.metrics.topRepositories));
+    io.out(
+      published
+        ? `Published ${published.datums} metric(s) to CloudWatch namespace ${config.metrics.namespace} in ${published.calls} call(s).`
+        : 'Nothing published (add --publish to send these to CloudWatch).',
     );
-  io.out(options.json ? JSON.stringify(report, null, 2) : formatCacheReport(report));
+  }
   return 0;
 }

@@ -1,9 +1,11 @@
 /** cache-keeper prewarm [IMAGE…] | cache-keeper uri IMAGE… */
 import { GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
+import { ConfigError } from '../../lib/config/errors.js';
 import { cacheRepositoryName, resolveImage } from '../../lib/config/images.js';
 import type { KeeperConfig } from '../../lib/config/load.js';
 import { formatImageLine, formatPrewarm } from '../../lib/prewarm/report.js';
 import { runPrewarm } from '../../lib/prewarm/run.js';
+import { errorMessage } from '../../lib/runtime/errors.js';
 import type { CommandDeps } from '../deps.js';
 import type { CliIo } from '../io.js';
 
@@ -40,14 +42,32 @@ export async function prewarmCommand(
   return report.counts.failed > 0 ? 1 : 0;
 }
 
+/** An image given on the command line, resolved, or what is wrong with it (not blamed on the config file). */
+function resolveImageForCli(config: KeeperConfig, text: string): ReturnType<typeof resolveImage> | string {
+  try {
+    return resolveImage(config, text);
+  } catch (error) {
+    return error instanceof ConfigError
+      ? error.problems.map((p) => p.message).join('; ')
+      : errorMessage(error);
+  }
+}
+
 /** Prints the reference CI should pull instead of the Docker Hub one. */
 export async function uriCommand(
   config: KeeperConfig,
   io: CliIo,
-  options: { images: string[]; registry?: string; deps: () => CommandDeps },
+  options: { images: string[]; registry?: string; json?: boolean; deps: () => CommandDeps },
 ): Promise<number> {
   if (options.images.length === 0) {
     io.err('cache-keeper uri: name at least one image, e.g. cache-keeper uri node:22-alpine');
+    return 2;
+  }
+  // Every image is checked before anything is printed: all or nothing, never half a list.
+  const images = options.images.map((text) => ({ text, image: resolveImageForCli(config, text) }));
+  const bad = images.filter((i) => typeof i.image === 'string');
+  if (bad.length) {
+    for (const b of bad) io.err(`cache-keeper uri: ${b.text}: ${b.image as string}`);
     return 2;
   }
   let host = options.registry;
@@ -55,9 +75,11 @@ export async function uriCommand(
     const auth = await options.deps().ecr.send(new GetAuthorizationTokenCommand({}));
     host = new URL(auth.authorizationData![0]!.proxyEndpoint!).host;
   }
-  for (const text of options.images) {
-    const image = resolveImage(config, text);
-    io.out(`${host}/${cacheRepositoryName(image)}:${image.tag}`);
-  }
+  const references = images.map(({ text, image }) => {
+    const resolved = image as Exclude<typeof image, string>;
+    return { image: text, reference: `${host}/${cacheRepositoryName(resolved)}:${resolved.tag}` };
+  });
+  if (options.json) io.out(JSON.stringify(references, null, 2));
+  else for (const r of references) io.out(r.reference);
   return 0;
 }

@@ -53,6 +53,23 @@ describe('cache-keeper', () => {
       '123456789012.dkr.ecr.eu-west-1.amazonaws.com/docker-hub/bitnami/redis:7',
     ]);
   });
+
+  it('uri checks every image first: one bad name prints nothing to stdout, names it on stderr, exits 2', async () => {
+    const run = captureIo();
+    const registry = ['--registry', '123456789012.dkr.ecr.eu-west-1.amazonaws.com'];
+    expect(await runCli(['uri', 'node:22-alpine', 'Not Valid!', ...registry], run.io)).toBe(2);
+    expect(run.out).toEqual([]);
+    expect(run.err.join('\n')).toMatch(/^cache-keeper uri: Not Valid!: /);
+    expect(run.err.join('\n')).not.toMatch(/config/i);
+  });
+
+  it('uri --json pairs each image with its cache reference', async () => {
+    const run = captureIo();
+    expect(await runCli(['uri', 'node:22-alpine', '--json', '--registry', 'r.example'], run.io)).toBe(0);
+    expect(JSON.parse(run.out.join('\n'))).toEqual([
+      { image: 'node:22-alpine', reference: 'r.example/docker-hub/library/node:22-alpine' },
+    ]);
+  });
 });
 
 describe('help, version and exit codes', () => {

@@ -26,6 +26,23 @@ const repositoryArn = (name) =>
 const secretArn = (name) =>
   sub(`arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${name}-??????`);
 
+/**
+ * The validated config, or, when it does not validate, its problems with their paths printed once
+ * and the process ended: serverless would otherwise print them once per variable that reads the
+ * config, each time with two stack traces.
+ */
+function stackConfig() {
+  try {
+    return loadConfig(configFile());
+  } catch (error) {
+    if (error?.name !== 'ConfigError') throw error;
+    process.stderr.write(
+      `serverless: the keeper config is not valid, nothing was packaged.\n${error.message}\n`,
+    );
+    process.exit(1);
+  }
+}
+
 function configFile() {
   return path.resolve(__dirname, '..', process.env.KEEPER_CONFIG || 'keeper.config.yaml');
 }
@@ -331,8 +348,33 @@ function dashboard(config, service, stage) {
   };
 }
 
+/**
+ * One output per rule: the registry URI prefix CI pulls through, e.g.
+ * 123456789012.dkr.ecr.eu-west-1.amazonaws.com/docker-hub (then /library/node:22).
+ */
+function registryUriOutputs(config) {
+  const outputs = {};
+  for (const rule of config.rules) {
+    const pascal =
+      rule.prefix === 'ROOT'
+        ? 'Root'
+        : rule.prefix
+            .split(/[^a-z0-9]+/)
+            .map((w) => w && w[0].toUpperCase() + w.slice(1))
+            .join('');
+    let name = `CacheRegistryUri${pascal}`;
+    for (let n = 2; outputs[name]; n++) name = `CacheRegistryUri${pascal}${n}`;
+    const path = rule.prefix === 'ROOT' ? '' : `/${rule.prefix}`;
+    outputs[name] = {
+      Description: `Pull-through cache for ${rule.upstreamUrl} (rule ${rule.prefix})`,
+      Value: { 'Fn::Sub': `\${AWS::AccountId}.dkr.ecr.\${AWS::Region}.\${AWS::URLSuffix}${path}` },
+    };
+  }
+  return outputs;
+}
+
 async function resources({ options = {}, resolveVariable } = {}) {
-  const config = loadConfig(configFile());
+  const config = stackConfig();
   const stage = options.stage || 'dev';
   // A secret has exactly one rotation schedule: only the stage named by the rotationStage
   // parameter (prod by default) attaches one, so two stages in one account never fight over it.
@@ -404,7 +446,11 @@ async function resources({ options = {}, resolveVariable } = {}) {
   }
   return {
     Resources: out,
-    Outputs: { AlarmTopicArn: { Value: topic }, DashboardName: { Value: `${service}-${stage}` } },
+    Outputs: {
+      AlarmTopicArn: { Value: topic },
+      DashboardName: { Value: `${service}-${stage}` },
+      ...registryUriOutputs(config),
+    },
   };
 }
 
@@ -413,7 +459,7 @@ async function resources({ options = {}, resolveVariable } = {}) {
  * each bundle). Returns its file name for KEEPER_RESOLVED_CONFIG.
  */
 function resolvedConfig() {
-  writeResolvedConfig(loadConfig(configFile()), path.resolve(__dirname, '..', RESOLVED_FILE));
+  writeResolvedConfig(stackConfig(), path.resolve(__dirname, '..', RESOLVED_FILE));
   return RESOLVED_FILE;
 }
 

@@ -24,7 +24,10 @@ interface Statement {
   Condition?: Record<string, Record<string, string>>;
 }
 
-function readTemplate(): { Resources: Record<string, Resource> } {
+function readTemplate(): {
+  Resources: Record<string, Resource>;
+  Outputs: Record<string, { Description?: string; Value: unknown }>;
+} {
   if (!existsSync(templatePath))
     throw new Error(`${templatePath} is missing: run \`npm run package\` first (npm test does)`);
   return JSON.parse(readFileSync(templatePath, 'utf8'));
@@ -178,6 +181,14 @@ describe('packaged stack', () => {
     expect(eventConfigs.length).toBeGreaterThanOrEqual(5);
     for (const c of eventConfigs)
       expect(text(c.Properties.DestinationConfig.OnFailure)).toContain('AlarmTopic');
+  });
+
+  it('outputs the registry URI prefix CI pulls through, one per rule, in the account and region deployed to', () => {
+    expect(template.Outputs.CacheRegistryUriDockerHub).toEqual({
+      Description: 'Pull-through cache for registry-1.docker.io (rule docker-hub)',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string
+      Value: { 'Fn::Sub': '${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/docker-hub' },
+    });
   });
 
   it('subscribes the alarmEmail parameter to the alarm topic when a stage sets it', async () => {

@@ -1,0 +1,45 @@
+/**
+ * `serverless package` with a keeper.config.yaml that does not validate: the user sees the config's
+ * problems with their paths, once each, and no stack traces (the real osls CLI, no AWS).
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+
+describe('serverless package with a bad config', () => {
+  it('prints only the problems, each with its path, and exits non-zero', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keeper-bad-config-'));
+    const config = join(dir, 'keeper.config.yaml');
+    writeFileSync(
+      config,
+      [
+        'rules:',
+        '  - prefix: Docker-Hub',
+        '    upstream: registry-1.docker.io',
+        'prewarm:',
+        '  concurrency: -3',
+        '',
+      ].join('\n'),
+    );
+    const env = { ...process.env, KEEPER_CONFIG: config, AWS_REGION: 'us-east-1' };
+    for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE'])
+      delete env[key];
+    const failure = await run('npx', ['serverless', 'package', '--package', join(dir, 'out')], { env }).then(
+      () => undefined,
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
+    expect(failure, 'serverless package accepted a bad config').toBeDefined();
+    expect(failure!.code).not.toBe(0);
+    const output = `${failure!.stdout}${failure!.stderr}`;
+    for (const path of ['rules[0].prefix', 'rules[0].upstream', 'prewarm.concurrency'])
+      expect(output.split(`  ${path}: `).length - 1, `${path} reported once`).toBe(1);
+    expect(output).toContain(config);
+    expect(output).not.toMatch(/^\s+at /m);
+    expect(output.trim().split('\n').length).toBeLessThanOrEqual(6);
+  }, 60_000);
+});

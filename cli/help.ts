@@ -80,10 +80,17 @@ Prints the reference CI should pull instead of the Docker Hub one.
 
   cache-keeper uri node:22-alpine
   cache-keeper uri node:22 --registry 123456789012.dkr.ecr.eu-west-1.amazonaws.com`,
-  cycle: `usage: cache-keeper cycle [--json]
+  cycle: `usage: cache-keeper cycle [--json [FILE]]
 
 Boots the local sandbox and runs the nightly cycle end to end through the real handlers (what
-npm start runs). No AWS, no Docker Hub.`,
+npm start runs). No AWS, no Docker Hub.
+
+  --json        print the result as JSON instead of the summary
+  --json FILE   write the result as JSON to FILE and print the summary
+
+Examples:
+  npm start -- --json report.json && jq .ok report.json
+  npm start --silent -- --json | jq .ok      # --silent: without npm's banner on stdout`,
 };
 
 /** Dates are ISO 8601 only (YYYY-MM-DD, or a full timestamp): 01/06/2027 means different days to different people. */

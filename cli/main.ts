@@ -146,7 +146,11 @@ export async function runCli(argv: string[], io: CliIo = stdio, setup: CliSetup 
     case 'cycle': {
       // The sandbox is loaded only by the command that starts it.
       const { cycleCommand } = await import('./commands/cycle.js');
-      return cycleCommand(io, { json: values.json, config: values.config });
+      if (positionals.length > 2 || (positionals[1] && !values.json)) {
+        io.err('cache-keeper cycle: the only argument is the file for --json, e.g. cycle --json report.json');
+        return 2;
+      }
+      return cycleCommand(io, { json: values.json, jsonFile: positionals[1], config: values.config });
     }
     case 'plan':
     case 'apply':

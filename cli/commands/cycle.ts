@@ -1,11 +1,18 @@
-/** cache-keeper cycle [--json]: the nightly cycle against the sandbox (what `npm start` runs). */
+/** cache-keeper cycle [--json [FILE]]: the nightly cycle against the sandbox (what `npm start` runs). */
+import { renameSync, writeFileSync } from 'node:fs';
 import { formatImageLine } from '../../lib/prewarm/report.js';
 import { runCycle } from '../cycle/run.js';
 import { formatCycle } from '../cycle/summary.js';
 import type { CliIo } from '../io.js';
 
-export async function cycleCommand(io: CliIo, options: { json: boolean; config?: string }): Promise<number> {
-  const progress = io.isTty && !options.json;
+export async function cycleCommand(
+  io: CliIo,
+  options: { json: boolean; jsonFile?: string; config?: string },
+): Promise<number> {
+  // With a file, the JSON goes there and the terminal keeps the readable summary: `npm start --
+  // --json FILE` gives pure JSON although npm prints its banner on stdout.
+  const jsonOnStdout = options.json && !options.jsonFile;
+  const progress = io.isTty && !jsonOnStdout;
   const result = await runCycle({
     config: options.config,
     onStep: progress ? (text) => io.out(`» ${text}`) : undefined,
@@ -14,6 +21,13 @@ export async function cycleCommand(io: CliIo, options: { json: boolean; config?:
           io.out(`   night ${night} [${String(done).padStart(2)}/${total}] ${formatImageLine(image)}`)
       : undefined,
   });
-  io.out(options.json ? JSON.stringify(result, null, 2) : formatCycle(result));
+  if (options.jsonFile) {
+    // Written whole or not at all: a reader never sees half a report.
+    const partial = `${options.jsonFile}.partial`;
+    writeFileSync(partial, `${JSON.stringify(result, null, 2)}\n`);
+    renameSync(partial, options.jsonFile);
+  }
+  io.out(jsonOnStdout ? JSON.stringify(result, null, 2) : formatCycle(result));
+  if (options.jsonFile) io.out(`The result as JSON: ${options.jsonFile}`);
   return result.ok ? 0 : 1;
 }

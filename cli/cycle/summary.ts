@@ -34,7 +34,7 @@ export function formatCycle(r: CycleResult): string {
     [
       'Docker Hub',
       second!.dockerHub
-        ? `${second!.dockerHub.remaining} of ${second!.dockerHub.limit} pulls left in the 6 h window (${pulls(first)} spent the first night, ${pulls(second)} the second)`
+        ? `${second!.dockerHub.remaining} of ${second!.dockerHub.limit} pulls left in the 6 h window: it holds the second night's ${pulls(second)}; the first night's ${pulls(first)} were spent a day earlier, outside it`
         : 'no quota reported (unlimited account)',
     ],
     [

@@ -26,7 +26,7 @@ describe('serverless package with a bad config', () => {
         '',
       ].join('\n'),
     );
-    const env = { ...process.env, KEEPER_CONFIG: config, AWS_REGION: 'us-east-1' };
+    const env: NodeJS.ProcessEnv = { ...process.env, KEEPER_CONFIG: config, AWS_REGION: 'us-east-1' };
     for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE'])
       delete env[key];
     const failure = await run('npx', ['serverless', 'package', '--package', join(dir, 'out')], { env }).then(

@@ -29,20 +29,25 @@ export interface CredentialOptions {
 /** Exit codes of rotate and credential stage: the rotation's outcome. */
 const ROTATION_EXIT = { succeeded: 0, failed: 1, 'in-progress': 3 } as const;
 
-/** Follows the rotation RotateSecret started, says how it ended, then shows the check. */
+/**
+ * Follows the rotation RotateSecret started, says how it ended, then shows the check. With --json,
+ * one object on stdout: what was started (`started`), how the rotation ended and the check.
+ */
 async function reportRotation(
   deps: CommandDeps,
   io: CliIo,
   options: CredentialOptions,
   secretId: string,
   versionId: string,
+  started: Record<string, unknown>,
 ): Promise<number> {
   const { outcome, waitedMs } = await followRotation(deps.secrets, secretId, versionId, {
     timeoutMs: (options.waitSeconds ?? 120) * 1000,
   });
   const seconds = Math.round(waitedMs / 1000);
-  if (outcome === 'succeeded') io.out(`rotation ${versionId} succeeded: AWSCURRENT is the new token`);
-  else if (outcome === 'failed')
+  if (outcome === 'succeeded') {
+    if (!options.json) io.out(`rotation ${versionId} succeeded: AWSCURRENT is the new token`);
+  } else if (outcome === 'failed')
     io.err(
       `rotation ${versionId} failed: AWSCURRENT is unchanged; the rotateCredential function's log says which step refused it`,
     );
@@ -50,8 +55,18 @@ async function reportRotation(
     io.err(
       `rotation ${versionId} still in progress after ${seconds} s: follow it with \`cache-keeper check\` or the rotateCredential function's log`,
     );
-  const checked = await checkCommand(deps, io, { ...options, secret: secretId });
-  return outcome === 'succeeded' ? checked : ROTATION_EXIT[outcome];
+  const checks = await checkCredentials(deps);
+  if (options.json)
+    io.out(
+      JSON.stringify(
+        { secret: secretId, started, rotation: { versionId, outcome, waitedSeconds: seconds }, checks },
+        null,
+        2,
+      ),
+    );
+  else io.out(formatChecks(checks));
+  if (outcome !== 'succeeded') return ROTATION_EXIT[outcome];
+  return checks.every((c) => c.valid) ? 0 : 1;
 }
 
 function defaultSecret(config: KeeperConfig, secret?: string): string {
@@ -97,8 +112,8 @@ export async function rotateCommand(
       ...(options.rotationLambdaArn ? { RotationLambdaARN: options.rotationLambdaArn } : {}),
     }),
   );
-  io.out(`rotation of ${secret} started (version ${out.VersionId}); following it`);
-  return reportRotation(deps, io, options, secret, String(out.VersionId));
+  if (!options.json) io.out(`rotation of ${secret} started (version ${out.VersionId}); following it`);
+  return reportRotation(deps, io, options, secret, String(out.VersionId), { by: 'rotate' });
 }
 
 /** Staged rotation: the new token (from stdin) becomes AWSPENDING, then RotateSecret tests and promotes it. */
@@ -116,10 +131,15 @@ export async function stageCommand(
     uuid: options.uuid,
     rotationLambdaArn: options.rotationLambdaArn,
   });
-  io.out(
-    `staged a new token for ${staged.secretName} (version ${staged.stagedVersionId}, expires ${expiresAt.slice(0, 10)}); rotation ${staged.rotationVersionId} started, following it`,
-  );
-  return reportRotation(deps, io, options, secretId, staged.rotationVersionId);
+  if (!options.json)
+    io.out(
+      `staged a new token for ${staged.secretName} (version ${staged.stagedVersionId}, expires ${expiresAt.slice(0, 10)}); rotation ${staged.rotationVersionId} started, following it`,
+    );
+  return reportRotation(deps, io, options, secretId, staged.rotationVersionId, {
+    by: 'credential stage',
+    stagedVersionId: staged.stagedVersionId,
+    expiresAt,
+  });
 }
 
 /** Records the expiry (and uuid) of the PAT already in the secret, for the daily check. */
@@ -131,6 +151,10 @@ export async function recordCommand(
   const secretId = defaultSecret(deps.config, options.secret);
   const expiresAt = parseDate(options.expiresAt, '--expires-at');
   await recordTokenExpiry(deps.secrets, { secretId, expiresAt, uuid: options.uuid });
+  if (options.json) {
+    io.out(JSON.stringify({ secret: secretId, expiresAt, uuid: options.uuid ?? null }, null, 2));
+    return 0;
+  }
   io.out(
     `recorded for ${secretId}: expires ${expiresAt.slice(0, 10)}${options.uuid ? `, PAT uuid ${options.uuid}` : ''}`,
   );

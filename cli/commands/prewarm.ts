@@ -3,11 +3,12 @@ import { GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { ConfigError } from '../../lib/config/errors.js';
 import { cacheRepositoryName, resolveImage } from '../../lib/config/images.js';
 import type { KeeperConfig } from '../../lib/config/load.js';
-import { formatImageLine, formatPrewarm } from '../../lib/prewarm/report.js';
-import { runPrewarm } from '../../lib/prewarm/run.js';
+import { formatImageLine, formatPrewarm, type ImageResult } from '../../lib/prewarm/report.js';
+import { type PrewarmProgress, runPrewarm } from '../../lib/prewarm/run.js';
 import { errorMessage } from '../../lib/runtime/errors.js';
 import type { CommandDeps } from '../deps.js';
 import type { CliIo } from '../io.js';
+import { PrewarmLiveView } from '../live/prewarm-view.js';
 
 export async function prewarmCommand(
   deps: CommandDeps,
@@ -18,28 +19,58 @@ export async function prewarmCommand(
   const images = options.images.length
     ? options.images.map((i) => resolveImage(config, i))
     : config.prewarm.images;
-  const progress = io.isTty && !options.json;
-  const report = await runPrewarm(images, {
-    ...deps,
-    deadline: deps.now() + 3_600_000,
-    dryRun: options.dryRun,
-    onImage: progress
-      ? (result, done, total) =>
-          io.out(`[${String(done).padStart(String(total).length)}/${total}] ${formatImageLine(result)}`)
-      : undefined,
-  });
+  // On a terminal, a live block redrawn in place under the finished images' lines; otherwise the
+  // report alone, as plain lines.
+  const live = io.isTty && !options.json ? liveBlock(io, images.length, Date.now()) : undefined;
+  let report: Awaited<ReturnType<typeof runPrewarm>>;
+  try {
+    report = await runPrewarm(images, {
+      ...deps,
+      deadline: deps.now() + 3_600_000,
+      dryRun: options.dryRun,
+      onImage: live?.imageDone,
+      onProgress: live?.progress,
+    });
+  } finally {
+    live?.stop();
+  }
   if (options.json) io.out(JSON.stringify(report, null, 2));
   else
     io.out(
-      progress
-        ? formatPrewarm(report).split('\n').slice(report.images.length).join('\n')
-        : formatPrewarm(report),
+      live ? formatPrewarm(report).split('\n').slice(report.images.length).join('\n') : formatPrewarm(report),
     );
   if (report.lease) {
     io.err(`cache-keeper prewarm: not started: another pre-warm run holds the lease (${report.lease.by})`);
     return 1;
   }
   return report.counts.failed > 0 ? 1 : 0;
+}
+
+/** Draws the live view as a block at the bottom of the terminal, redrawn every 250 ms and on each event. */
+function liveBlock(io: CliIo, total: number, startedAt: number) {
+  const view = new PrewarmLiveView(total, startedAt);
+  let drawn = 0;
+  const clear = () => (drawn ? `\x1b[${drawn}A\x1b[J` : '');
+  const draw = (above: string[] = []) => {
+    const block = view.render(Date.now());
+    io.out(clear() + [...above, ...block].join('\n'));
+    drawn = block.length;
+  };
+  const timer = setInterval(() => draw(), 250);
+  timer.unref();
+  return {
+    progress: (event: PrewarmProgress) => view.progress(event, Date.now()),
+    imageDone: (result: ImageResult, done: number) => {
+      view.imageDone(result);
+      draw([`[${String(done).padStart(String(total).length)}/${total}] ${formatImageLine(result)}`]);
+    },
+    stop: () => {
+      clearInterval(timer);
+      // The block goes; the finished lines stay above the summary.
+      if (drawn) io.out(`${clear()}\x1b[1A`);
+      drawn = 0;
+    },
+  };
 }
 
 /** An image given on the command line, resolved, or what is wrong with it (not blamed on the config file). */

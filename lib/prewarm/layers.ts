@@ -17,6 +17,8 @@ export interface LayerContext {
   mode: 'full' | 'manifest-only';
   /** The run's deadline signal, for the API calls. */
   signal?: AbortSignal;
+  /** Told the size of each blob as it arrives (a live view's bytes moved). */
+  onBytes?: (bytes: number) => void;
 }
 
 export function matchesPlatform(descriptor: Descriptor, platform: string): boolean {
@@ -95,6 +97,7 @@ export async function warmPlatforms(
         const fetched = await ctx.cache.fetchBlob(repository, digest);
         bytes += fetched.bytes;
         count++;
+        ctx.onBytes?.(fetched.bytes);
       },
     );
   }

@@ -125,6 +125,12 @@ export function formatPrewarm(report: PrewarmReport): string {
     : '';
   lines.push(`Upstream pulls: ${report.upstreamPulls.estimated} estimated${measured}${quota}.`);
   if (report.stoppedUpstream) lines.push(`Upstream work stopped early: ${report.stoppedUpstream}.`);
+  // Every failure again at the end, with its step and cause: the one list to act on.
+  const failures = report.images.filter((r) => r.status === 'failed');
+  if (failures.length) {
+    lines.push(`Failed (${failures.length}):`);
+    for (const r of failures) lines.push(`  ${r.image}: ${r.step}: ${r.cause}: ${r.reason}`);
+  }
   for (const m of report.merged ?? [])
     lines.push(`${m.image}: the same cache reference as ${m.sameAs}, warmed once.`);
   if (report.metrics && !report.metrics.published)

@@ -54,11 +54,19 @@ export interface PrewarmDeps {
   fetch?: typeof fetch;
   logger?: Logger;
   onImage?: (result: ImageResult, done: number, total: number) => void;
+  /** What an image is doing while in flight (its step, the bytes of each layer it has moved): for a live view. */
+  onProgress?: (event: PrewarmProgress) => void;
   endpoints?: Endpoints;
   now?: () => number;
   /** Only the free checks (DescribeImages, upstream HEAD): say what would be pulled, pull nothing. */
   dryRun?: boolean;
 }
+
+export type PrewarmProgress =
+  | { kind: 'step'; image: string; step: PrewarmStep }
+  | { kind: 'bytes'; image: string; bytes: number }
+  /** What the upstream's last HEAD said is left in its window (Docker Hub's RateLimit headers). */
+  | { kind: 'quota'; upstream: string; remaining: number; limit: number };
 
 /** A failure of one image, filed under the step that failed. */
 class ImageFailure extends KeeperError {
@@ -290,10 +298,15 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
     };
 
     /** Full mode, unchanged image: the layers a crashed or manifest-only earlier run left behind. */
-    const fillLayers = async (repository: string, digest: string, platforms: string[]) => {
+    const fillLayers = async (
+      ctx: typeof layerContext,
+      repository: string,
+      digest: string,
+      platforms: string[],
+    ) => {
       // By digest, through the registry: served from the cache, no upstream pull and no API call.
       const top = await cache.getManifest(repository, digest);
-      return warmPlatforms(layerContext, repository, top.json, top.mediaType, platforms, true);
+      return warmPlatforms(ctx, repository, top.json, top.mediaType, platforms, true);
     };
 
     /**
@@ -374,6 +387,17 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
           reason: `no rule with prefix ${image.rulePrefix}`,
         });
       let step: PrewarmStep = 'upstream-check';
+      const enter = (next: PrewarmStep) => {
+        step = next;
+        deps.onProgress?.({ kind: 'step', image: image.original, step: next });
+      };
+      const imageLayers = deps.onProgress
+        ? {
+            ...layerContext,
+            onBytes: (bytes: number) => deps.onProgress?.({ kind: 'bytes', image: image.original, bytes }),
+          }
+        : layerContext;
+      enter('upstream-check');
       try {
         const upstream = await upstreamFor(rule);
         const gateFacts = {
@@ -398,6 +422,13 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
         result.cachedDigest = cached.digest;
         if ('digest' in head) {
           gate.observe(upstream.key, head.rateLimit);
+          if (head.rateLimit)
+            deps.onProgress?.({
+              kind: 'quota',
+              upstream: upstream.key,
+              remaining: head.rateLimit.remaining,
+              limit: head.rateLimit.limit,
+            });
           result.upstreamDigest = head.digest;
         }
         const decision = decideWarm({
@@ -424,8 +455,8 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
                 status: 'skipped',
                 reason: 'unchanged (a run also checks its layers, free of pulls)',
               });
-            step = 'pull-blobs';
-            const blobs = await fillLayers(repository, decision.digest, image.platforms);
+            enter('pull-blobs');
+            const blobs = await fillLayers(imageLayers, repository, decision.digest, image.platforms);
             if (blobs.count === 0) return done({ status: 'skipped', reason: 'unchanged' });
             return done({
               status: 'warmed',
@@ -449,7 +480,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
             reason: `${cached.digest ? `moved from ${short(cached.digest)}` : 'not cached'}: ${cost} Docker Hub pull(s)`,
           });
         }
-        step = 'pull-manifest';
+        enter('pull-manifest');
         let pulled: Awaited<ReturnType<RegistryClient['getManifest']>>;
         try {
           pulled = await pullThroughCache(
@@ -487,9 +518,9 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
             reason: `the cache serves ${short(pulled.digest)} until ECR re-checks upstream (at most once per 24 h); upstream has ${short(upstreamDigest)}`,
           });
         }
-        step = 'pull-blobs';
+        enter('pull-blobs');
         const blobs = await warmPlatforms(
-          layerContext,
+          imageLayers,
           repository,
           pulled.json,
           pulled.mediaType,

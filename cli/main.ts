@@ -42,6 +42,8 @@ commands:
   credential record   record the expiry (--expires-at DATE [--uuid U]) of the token in the secret
   credential cleanup  delete the Docker Hub tokens earlier rotations retired, once their grace period is over
   metrics             cache size, images, stale images and cost (--publish also sends them to CloudWatch)
+  mirror-config --for containers
+                      print the client configuration that pulls docker.io through the cache
   uri IMAGE...        print the cache reference CI should pull (node:22-alpine → <registry>/docker-hub/library/node:22-alpine)
   cycle               boot the sandbox and run the nightly cycle end to end
 
@@ -50,7 +52,9 @@ options:
   --region REGION     the AWS region; else AWS_REGION, AWS_DEFAULT_REGION, or the profile's region
                       (AWS_PROFILE in AWS_CONFIG_FILE or ~/.aws/config), as the AWS CLI resolves it
   --json              machine-readable output
-  --registry HOST     (uri) the registry host, instead of asking ECR
+  --registry HOST     (uri, mirror-config) the registry host, instead of asking ECR
+  --for CLIENT        (mirror-config) containers: registries.conf for podman, buildah, skopeo, CRI-O
+  --insecure          (mirror-config) plain HTTP to the mirror (a local test registry only)
   --secret NAME       (credential commands) the credential secret; default: the Docker Hub rule's
   --expires-at DATE   (credential stage|record) when the token expires
   --uuid UUID         (credential stage|record) the token's uuid in Docker Hub
@@ -75,6 +79,8 @@ function parseCliArgs(argv: string[]) {
       region: { type: 'string' },
       json: { type: 'boolean', default: false },
       registry: { type: 'string' },
+      for: { type: 'string' },
+      insecure: { type: 'boolean', default: false },
       publish: { type: 'boolean', default: false },
       secret: { type: 'string' },
       'expires-at': { type: 'string' },
@@ -197,6 +203,16 @@ export async function runCli(argv: string[], io: CliIo = stdio, setup: CliSetup 
     }
     case 'metrics':
       return metricsCommand(deps(), io, { json: values.json, publish: values.publish });
+    case 'mirror-config': {
+      const { mirrorConfigCommand } = await import('./commands/mirror-config.js');
+      return mirrorConfigCommand(loadConfig(path), io, {
+        client: values.for,
+        registry: values.registry,
+        insecure: values.insecure,
+        json: values.json,
+        deps,
+      });
+    }
     case 'uri':
       return uriCommand(loadConfig(path), io, {
         images: positionals.slice(1),

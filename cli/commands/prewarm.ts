@@ -84,6 +84,13 @@ function resolveImageForCli(config: KeeperConfig, text: string): ReturnType<type
   }
 }
 
+/** The cache's registry host: --registry, else the account's, as ECR gives it. */
+export async function registryHost(options: { registry?: string; deps: () => CommandDeps }): Promise<string> {
+  if (options.registry) return options.registry;
+  const auth = await options.deps().ecr.send(new GetAuthorizationTokenCommand({}));
+  return new URL(auth.authorizationData![0]!.proxyEndpoint!).host;
+}
+
 /** Prints the reference CI should pull instead of the Docker Hub one. */
 export async function uriCommand(
   config: KeeperConfig,
@@ -101,11 +108,7 @@ export async function uriCommand(
     for (const b of bad) io.err(`cache-keeper uri: ${b.text}: ${b.image as string}`);
     return 2;
   }
-  let host = options.registry;
-  if (!host) {
-    const auth = await options.deps().ecr.send(new GetAuthorizationTokenCommand({}));
-    host = new URL(auth.authorizationData![0]!.proxyEndpoint!).host;
-  }
+  const host = await registryHost(options);
   const references = images.map(({ text, image }) => {
     const resolved = image as Exclude<typeof image, string>;
     return { image: text, reference: `${host}/${cacheRepositoryName(resolved)}:${resolved.tag}` };

@@ -72,6 +72,7 @@ describe('--json on every command', () => {
     ['cache-keeper credential cleanup', []],
     ['cache-keeper metrics', []],
     ['cache-keeper uri', ['node:22']],
+    ['cache-keeper mirror-config', ['--for', 'containers']],
   ];
 
   it('documents exactly the commands run here', () => {

@@ -83,6 +83,7 @@ describe('help, version and exit codes', () => {
     'credential',
     'metrics',
     'uri',
+    'mirror-config',
     'cycle',
   ])('`%s --help` and `help %s` print that command’s own help, exit 0', async (command) => {
     const a = captureIo();

@@ -1,0 +1,70 @@
+/**
+ * Client configuration that makes `docker.io` resolve through the pull-through cache, for runners
+ * and clusters where images keep their Docker Hub names (no rewriting of Dockerfiles or manifests).
+ */
+import type { DesiredRule, KeeperConfig } from '../config/load.js';
+import { KeeperError } from '../runtime/errors.js';
+
+export const MIRROR_CLIENTS = ['containers'] as const;
+export type MirrorClient = (typeof MIRROR_CLIENTS)[number];
+
+export interface MirrorConfig {
+  client: MirrorClient;
+  /** Where the client reads it from. */
+  path: string;
+  content: string;
+}
+
+/** The rule that caches Docker Hub: the one a `docker.io` mirror points at. */
+export function dockerHubRule(config: KeeperConfig): DesiredRule {
+  const rule = config.rules.find((r) => r.upstream === 'docker-hub');
+  if (!rule)
+    throw new KeeperError(
+      `${config.source}: no rule caches Docker Hub (upstream: docker-hub), so there is nothing to mirror docker.io to`,
+    );
+  return rule;
+}
+
+const tomlString = (value: string) => JSON.stringify(value);
+
+/**
+ * containers-registries.conf(5), read by podman, buildah, skopeo and CRI-O: docker.io keeps its name
+ * and is pulled from the mirror first (by tag and by digest), then from Docker Hub if the cache fails.
+ */
+function registriesConf(host: string, rule: DesiredRule, insecure: boolean): string {
+  const location = rule.prefix === 'ROOT' ? host : `${host}/${rule.prefix}`;
+  return [
+    `# docker.io through the ECR pull-through cache (rule ${rule.prefix}), written by cache-keeper mirror-config.`,
+    '# The client needs ECR credentials for the mirror host, e.g.',
+    `#   aws ecr get-login-password | podman login --username AWS --password-stdin ${host}`,
+    '# or the ECR credential helper (docker-credential-ecr-login) in its auth configuration.',
+    '# Docker Hub names keep working (docker.io/library/node:22, node:22); only the source changes.',
+    'unqualified-search-registries = ["docker.io"]',
+    '',
+    '[[registry]]',
+    'prefix = "docker.io"',
+    'location = "docker.io"',
+    '',
+    '[[registry.mirror]]',
+    `location = ${tomlString(location)}`,
+    'pull-from-mirror = "all"',
+    ...(insecure ? ['insecure = true  # plain HTTP: only for a local test registry, never for ECR'] : []),
+    '',
+  ].join('\n');
+}
+
+export function mirrorConfig(
+  config: KeeperConfig,
+  client: MirrorClient,
+  options: { registryHost: string; insecure?: boolean },
+): MirrorConfig {
+  const rule = dockerHubRule(config);
+  switch (client) {
+    case 'containers':
+      return {
+        client,
+        path: '/etc/containers/registries.conf (or ~/.config/containers/registries.conf)',
+        content: registriesConf(options.registryHost, rule, options.insecure ?? false),
+      };
+  }
+}

@@ -80,12 +80,14 @@ Prints the reference CI should pull instead of the Docker Hub one.
 
   cache-keeper uri node:22-alpine
   cache-keeper uri node:22 --registry 123456789012.dkr.ecr.eu-west-1.amazonaws.com`,
-  'mirror-config': `usage: cache-keeper mirror-config --for containers [--registry HOST] [--json]
+  'mirror-config': `usage: cache-keeper mirror-config --for containers|containerd [--registry HOST] [--json]
 
 Prints the configuration that makes a client pull docker.io images through the cache while they
 keep their Docker Hub names, so Dockerfiles and manifests need no change:
   containers   registries.conf for podman, buildah, skopeo and CRI-O (a docker.io mirror at
                <registry>/<docker-hub rule prefix>); merge it into /etc/containers/registries.conf
+  containerd   hosts.toml for containerd, nerdctl and the Kubernetes CRI; install it as
+               /etc/containerd/certs.d/docker.io/hosts.toml (the CRI's config_path)
 
 The client still needs ECR credentials for the registry host: \`aws ecr get-login-password\` piped
 to \`podman login --username AWS --password-stdin HOST\`, or the ECR credential helper.

@@ -42,7 +42,7 @@ commands:
   credential record   record the expiry (--expires-at DATE [--uuid U]) of the token in the secret
   credential cleanup  delete the Docker Hub tokens earlier rotations retired, once their grace period is over
   metrics             cache size, images, stale images and cost (--publish also sends them to CloudWatch)
-  mirror-config --for containers
+  mirror-config --for containers|containerd
                       print the client configuration that pulls docker.io through the cache
   uri IMAGE...        print the cache reference CI should pull (node:22-alpine → <registry>/docker-hub/library/node:22-alpine)
   cycle               boot the sandbox and run the nightly cycle end to end
@@ -53,7 +53,8 @@ options:
                       (AWS_PROFILE in AWS_CONFIG_FILE or ~/.aws/config), as the AWS CLI resolves it
   --json              machine-readable output
   --registry HOST     (uri, mirror-config) the registry host, instead of asking ECR
-  --for CLIENT        (mirror-config) containers: registries.conf for podman, buildah, skopeo, CRI-O
+  --for CLIENT        (mirror-config) containers: registries.conf for podman, buildah, skopeo, CRI-O;
+                      containerd: certs.d/docker.io/hosts.toml
   --insecure          (mirror-config) plain HTTP to the mirror (a local test registry only)
   --secret NAME       (credential commands) the credential secret; default: the Docker Hub rule's
   --expires-at DATE   (credential stage|record) when the token expires

@@ -5,7 +5,7 @@
 import type { DesiredRule, KeeperConfig } from '../config/load.js';
 import { KeeperError } from '../runtime/errors.js';
 
-export const MIRROR_CLIENTS = ['containers'] as const;
+export const MIRROR_CLIENTS = ['containers', 'containerd'] as const;
 export type MirrorClient = (typeof MIRROR_CLIENTS)[number];
 
 export interface MirrorConfig {
@@ -53,6 +53,29 @@ function registriesConf(host: string, rule: DesiredRule, insecure: boolean): str
   ].join('\n');
 }
 
+/**
+ * containerd's hosts.toml for docker.io (containerd 1.5 and later, the CRI's `config_path`, also
+ * nerdctl and `ctr --hosts-dir`). The cache's repositories live under the rule's prefix, so the host
+ * is the prefix's API root (`/v2/<prefix>`) with override_path: containerd then appends the
+ * repository path to it as it is, instead of adding its own `/v2`.
+ */
+function containerdHosts(host: string, rule: DesiredRule, insecure: boolean): string {
+  const scheme = insecure ? 'http' : 'https';
+  const root = rule.prefix === 'ROOT' ? `${scheme}://${host}/v2` : `${scheme}://${host}/v2/${rule.prefix}`;
+  return [
+    `# docker.io through the ECR pull-through cache (rule ${rule.prefix}), written by cache-keeper mirror-config.`,
+    '# Install as <config_path>/docker.io/hosts.toml (config_path is usually /etc/containerd/certs.d).',
+    '# containerd needs ECR credentials for the host (the kubelet credential provider ecr-credential-provider,',
+    '# or the ECR credential helper); images keep their Docker Hub names.',
+    'server = "https://registry-1.docker.io"',
+    '',
+    `[host.${tomlString(root)}]`,
+    '  capabilities = ["pull", "resolve"]',
+    '  override_path = true',
+    '',
+  ].join('\n');
+}
+
 export function mirrorConfig(
   config: KeeperConfig,
   client: MirrorClient,
@@ -65,6 +88,12 @@ export function mirrorConfig(
         client,
         path: '/etc/containers/registries.conf (or ~/.config/containers/registries.conf)',
         content: registriesConf(options.registryHost, rule, options.insecure ?? false),
+      };
+    case 'containerd':
+      return {
+        client,
+        path: '/etc/containerd/certs.d/docker.io/hosts.toml',
+        content: containerdHosts(options.registryHost, rule, options.insecure ?? false),
       };
   }
 }

@@ -48,7 +48,7 @@ describe('mirror-config --for containers', () => {
   it('refuses a client it does not know, exit 2', async () => {
     const run = captureIo();
     expect(await runCli(['mirror-config', '--for', 'docker'], run.io)).toBe(2);
-    expect(run.err.join('\n')).toMatch(/--for takes containers, not "docker"/);
+    expect(run.err.join('\n')).toMatch(/--for takes containers, containerd, not "docker"/);
   });
 
   it.skipIf(!available)(

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { parse as parseToml } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
 import { mirrorConfig } from '../../../lib/ci/mirror-config.js';
 import { parseConfig } from '../../../lib/config/load.js';
@@ -22,5 +23,38 @@ describe('mirror-config', () => {
     expect(() => mirrorConfig(withoutHub, 'containers', { registryHost: 'r.example' })).toThrow(
       /^ci\.yaml: no rule caches Docker Hub/,
     );
+  });
+});
+
+describe('mirror-config --for containerd', () => {
+  const config = parseConfig(shipped);
+  it.each([
+    [false, 'https://r.example/v2/docker-hub'],
+    [true, 'http://r.example/v2/docker-hub'],
+  ])(
+    'insecure %s: a hosts.toml whose one host is the prefix’s API root, with override_path',
+    (insecure, root) => {
+      const out = mirrorConfig(config, 'containerd', { registryHost: 'r.example', insecure });
+      // Parsed as TOML, the documented keys of containerd's hosts.toml and nothing else.
+      expect(parseToml(out.content)).toEqual({
+        server: 'https://registry-1.docker.io',
+        host: { [root]: { capabilities: ['pull', 'resolve'], override_path: true } },
+      });
+      expect(out.path).toBe('/etc/containerd/certs.d/docker.io/hosts.toml');
+    },
+  );
+
+  it('the registries.conf parses as TOML too', () => {
+    const parsed = parseToml(mirrorConfig(config, 'containers', { registryHost: 'r.example' }).content);
+    expect(parsed).toEqual({
+      'unqualified-search-registries': ['docker.io'],
+      registry: [
+        {
+          prefix: 'docker.io',
+          location: 'docker.io',
+          mirror: [{ location: 'r.example/docker-hub', 'pull-from-mirror': 'all' }],
+        },
+      ],
+    });
   });
 });

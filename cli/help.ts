@@ -80,6 +80,21 @@ Prints the reference CI should pull instead of the Docker Hub one.
 
   cache-keeper uri node:22-alpine
   cache-keeper uri node:22 --registry 123456789012.dkr.ecr.eu-west-1.amazonaws.com`,
+  rewrite: `usage: cache-keeper rewrite FILE... [--check | --diff] [--registry HOST] [--json]
+
+Rewrites Docker Hub image references to the cache's, in place: FROM node:22 becomes
+FROM <registry>/docker-hub/library/node:22. Dockerfiles (FROM, COPY --from, RUN --mount=from)
+and YAML (docker-compose and Kubernetes image:, GitHub Actions container:, GitLab image:). Tags,
+digests, --platform and stage names are kept. Left alone, each with a note on stderr: scratch,
+build stages, references built from variables, and registries with no pull-through cache rule.
+Running it twice changes nothing. Every file is checked before any is written.
+
+  --check   write nothing; exit 1 when a file would change (a CI gate)
+  --diff    write nothing; print a unified diff
+
+Examples:
+  cache-keeper rewrite Dockerfile docker-compose.yml --diff
+  cache-keeper rewrite $(git ls-files '*Dockerfile*' '*.yml') --check`,
   'mirror-config': `usage: cache-keeper mirror-config --for containers|containerd [--registry HOST] [--json]
 
 Prints the configuration that makes a client pull docker.io images through the cache while they

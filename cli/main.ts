@@ -42,6 +42,7 @@ commands:
   credential record   record the expiry (--expires-at DATE [--uuid U]) of the token in the secret
   credential cleanup  delete the Docker Hub tokens earlier rotations retired, once their grace period is over
   metrics             cache size, images, stale images and cost (--publish also sends them to CloudWatch)
+  rewrite FILE...     point Dockerfiles, compose, Kubernetes and CI files at the cache (--check, --diff)
   mirror-config --for containers|containerd
                       print the client configuration that pulls docker.io through the cache
   uri IMAGE...        print the cache reference CI should pull (node:22-alpine → <registry>/docker-hub/library/node:22-alpine)
@@ -52,7 +53,9 @@ options:
   --region REGION     the AWS region; else AWS_REGION, AWS_DEFAULT_REGION, or the profile's region
                       (AWS_PROFILE in AWS_CONFIG_FILE or ~/.aws/config), as the AWS CLI resolves it
   --json              machine-readable output
-  --registry HOST     (uri, mirror-config) the registry host, instead of asking ECR
+  --registry HOST     (uri, rewrite, mirror-config) the registry host, instead of asking ECR
+  --check             (rewrite) write nothing; exit 1 when a file would change
+  --diff              (rewrite) write nothing; print a unified diff
   --for CLIENT        (mirror-config) containers: registries.conf for podman, buildah, skopeo, CRI-O;
                       containerd: certs.d/docker.io/hosts.toml
   --insecure          (mirror-config) plain HTTP to the mirror (a local test registry only)
@@ -82,6 +85,8 @@ function parseCliArgs(argv: string[]) {
       registry: { type: 'string' },
       for: { type: 'string' },
       insecure: { type: 'boolean', default: false },
+      check: { type: 'boolean', default: false },
+      diff: { type: 'boolean', default: false },
       publish: { type: 'boolean', default: false },
       secret: { type: 'string' },
       'expires-at': { type: 'string' },
@@ -204,6 +209,17 @@ export async function runCli(argv: string[], io: CliIo = stdio, setup: CliSetup 
     }
     case 'metrics':
       return metricsCommand(deps(), io, { json: values.json, publish: values.publish });
+    case 'rewrite': {
+      const { rewriteCommand } = await import('./commands/rewrite.js');
+      return rewriteCommand(loadConfig(path), io, {
+        files: positionals.slice(1),
+        check: values.check,
+        diff: values.diff,
+        json: values.json,
+        registry: values.registry,
+        deps,
+      });
+    }
     case 'mirror-config': {
       const { mirrorConfigCommand } = await import('./commands/mirror-config.js');
       return mirrorConfigCommand(loadConfig(path), io, {

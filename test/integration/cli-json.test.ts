@@ -36,6 +36,13 @@ function shapeOf(value: unknown): { kind: string; fields: string[] } {
   return { kind: 'object', fields: Object.keys(value as object).sort() };
 }
 
+/** A Dockerfile to rewrite, in a directory of its own. */
+function rewriteFixture(): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'keeper-json-rewrite-')), 'Dockerfile');
+  writeFileSync(file, 'FROM node:22\n');
+  return file;
+}
+
 let sandbox: Sandbox;
 let kit: SandboxDeps;
 let configPath: string;
@@ -73,6 +80,7 @@ describe('--json on every command', () => {
     ['cache-keeper metrics', []],
     ['cache-keeper uri', ['node:22']],
     ['cache-keeper mirror-config', ['--for', 'containers']],
+    ['cache-keeper rewrite', [rewriteFixture()]],
   ];
 
   it('documents exactly the commands run here', () => {

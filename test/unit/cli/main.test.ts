@@ -84,6 +84,7 @@ describe('help, version and exit codes', () => {
     'metrics',
     'uri',
     'mirror-config',
+    'rewrite',
     'cycle',
   ])('`%s --help` and `help %s` print that command’s own help, exit 0', async (command) => {
     const a = captureIo();

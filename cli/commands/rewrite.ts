@@ -1,0 +1,85 @@
+/** cache-keeper rewrite FILE… [--check] [--diff]: Docker Hub references → the cache's, in place. */
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dockerHubRule } from '../../lib/ci/mirror-config.js';
+import { fileKind, type RewriteResult, rewriteText, unifiedDiff } from '../../lib/ci/rewrite.js';
+import type { KeeperConfig } from '../../lib/config/load.js';
+import type { CommandDeps } from '../deps.js';
+import type { CliIo } from '../io.js';
+import { registryHost } from './prewarm.js';
+
+export interface RewriteOptions {
+  files: string[];
+  /** Write nothing; exit 1 when a file would change (for CI). */
+  check: boolean;
+  /** Write nothing; print a unified diff of what would change. */
+  diff: boolean;
+  json: boolean;
+  registry?: string;
+  deps: () => CommandDeps;
+}
+
+export async function rewriteCommand(
+  config: KeeperConfig,
+  io: CliIo,
+  options: RewriteOptions,
+): Promise<number> {
+  if (options.files.length === 0) {
+    io.err(
+      'cache-keeper rewrite: name at least one file, e.g. cache-keeper rewrite Dockerfile docker-compose.yml',
+    );
+    return 2;
+  }
+  // Every file is checked before any is written: all or nothing.
+  const problems = options.files.flatMap((file) =>
+    !existsSync(file)
+      ? [`${file}: no such file`]
+      : fileKind(file)
+        ? []
+        : [`${file}: not a Dockerfile (Dockerfile*, Containerfile, *.dockerfile) nor YAML (*.yml, *.yaml)`],
+  );
+  if (problems.length) {
+    for (const p of problems) io.err(`cache-keeper rewrite: ${p}`);
+    return 2;
+  }
+  const target = { registryHost: await registryHost(options), prefix: dockerHubRule(config).prefix };
+  const results = options.files.map((path) => {
+    const before = readFileSync(path, 'utf8');
+    return { path, before, ...rewriteText(before, fileKind(path)!, target) };
+  });
+  const write = !options.check && !options.diff;
+  if (write)
+    for (const r of results.filter((r) => r.changes.length)) {
+      const partial = `${r.path}.cache-keeper-partial`;
+      writeFileSync(partial, r.output);
+      renameSync(partial, r.path);
+    }
+
+  if (options.json) {
+    io.out(
+      JSON.stringify(
+        results.map(({ path, kind, changes, notes }) => ({ path, kind, changes, notes })),
+        null,
+        2,
+      ),
+    );
+  } else {
+    for (const r of results) {
+      if (options.diff && r.changes.length) io.out(unifiedDiff(r.path, r.before, r.output));
+      else if (!options.diff) printChanges(io, r.path, r, write);
+      for (const n of r.notes) io.err(`${r.path}:${n.line}: left ${n.reference}: ${n.note}`);
+    }
+  }
+  const changed = results.filter((r) => r.changes.length).length;
+  if (!options.json && !options.diff)
+    io.out(
+      write
+        ? `${changed} of ${results.length} file(s) rewritten to ${target.registryHost}.`
+        : `${changed} of ${results.length} file(s) would change.`,
+    );
+  return options.check && changed > 0 ? 1 : 0;
+}
+
+function printChanges(io: CliIo, path: string, result: RewriteResult, written: boolean): void {
+  for (const c of result.changes)
+    io.out(`${path}:${c.line}: ${c.from} → ${c.to}${written ? '' : ' (not written)'}`);
+}

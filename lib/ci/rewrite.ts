@@ -1,0 +1,206 @@
+/**
+ * Rewrites Docker Hub image references to the cache's (`FROM node:22` →
+ * `<registry>/docker-hub/library/node:22`) in Dockerfiles and YAML (docker-compose, Kubernetes,
+ * GitHub Actions, GitLab CI). Tags, digests, `--platform` and stage names are kept; what it cannot
+ * or should not rewrite is left as it is, with a note. Lines map one to one, and a rewritten
+ * reference names the cache's registry, so a second run changes nothing.
+ */
+import { parseImageRef } from '../config/image-ref.js';
+
+export interface RewriteTarget {
+  /** The cache's registry host, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com. */
+  registryHost: string;
+  /** The Docker Hub rule's prefix (`ROOT` for none). */
+  prefix: string;
+}
+
+export interface RewriteNote {
+  line: number;
+  reference: string;
+  note: string;
+}
+
+export interface RewriteResult {
+  kind: 'dockerfile' | 'yaml';
+  output: string;
+  changes: Array<{ line: number; from: string; to: string }>;
+  notes: RewriteNote[];
+}
+
+export type FileKind = RewriteResult['kind'];
+
+/** Dockerfile, Containerfile, *.Dockerfile, Dockerfile.dev; *.yml and *.yaml; else undefined. */
+export function fileKind(path: string): FileKind | undefined {
+  const name = path.split('/').pop()!.toLowerCase();
+  if (/^(docker|container)file([.-].*)?$/.test(name) || name.endsWith('.dockerfile')) return 'dockerfile';
+  if (name.endsWith('.yml') || name.endsWith('.yaml')) return 'yaml';
+  return undefined;
+}
+
+type Decision = { to: string } | { note: string } | { unchanged: true };
+
+/** What becomes of one reference as written. */
+export function rewriteReference(reference: string, target: RewriteTarget): Decision {
+  if (reference.includes('$'))
+    return { note: 'built from a variable (ARG or environment): rewrite the value where it is set' };
+  if (reference.toLowerCase() === 'scratch') return { unchanged: true };
+  const at = reference.indexOf('@');
+  const digest = at >= 0 ? reference.slice(at) : '';
+  const nameAndTag = at >= 0 ? reference.slice(0, at) : reference;
+  const lastSlash = nameAndTag.lastIndexOf('/');
+  const colon = nameAndTag.lastIndexOf(':');
+  const tag = colon > lastSlash ? nameAndTag.slice(colon) : '';
+  const name = tag ? nameAndTag.slice(0, colon) : nameAndTag;
+  let parsed: ReturnType<typeof parseImageRef>;
+  try {
+    parsed = parseImageRef(name);
+  } catch {
+    return { note: 'not an image reference this tool can read' };
+  }
+  if (parsed.registry === target.registryHost.toLowerCase()) return { unchanged: true };
+  if (parsed.registry !== 'docker.io')
+    return { note: `${parsed.registry} has no pull-through cache rule here` };
+  const prefix = target.prefix === 'ROOT' ? '' : `${target.prefix}/`;
+  return { to: `${target.registryHost}/${prefix}${parsed.repository}${tag}${digest}` };
+}
+
+/** Applies a decision to the reference found at `start` in `line`. */
+function apply(
+  result: RewriteResult,
+  lines: string[],
+  index: number,
+  start: number,
+  reference: string,
+  target: RewriteTarget,
+): void {
+  const decision = rewriteReference(reference, target);
+  if ('note' in decision) {
+    result.notes.push({ line: index + 1, reference, note: decision.note });
+    return;
+  }
+  if ('unchanged' in decision) return;
+  const line = lines[index]!;
+  lines[index] = line.slice(0, start) + decision.to + line.slice(start + reference.length);
+  result.changes.push({ line: index + 1, from: reference, to: decision.to });
+  if (reference.includes('@'))
+    result.notes.push({
+      line: index + 1,
+      reference,
+      note: 'pinned by digest: an image not yet in the cache cannot be pulled through it by digest; pre-warm its tag first',
+    });
+}
+
+/** The words of one physical line with where each starts, line continuation backslashes dropped. */
+function words(line: string): Array<{ text: string; start: number }> {
+  return [...line.matchAll(/\S+/g)]
+    .filter((m) => m[0] !== '\\')
+    .map((m) => ({ text: m[0], start: m.index! }));
+}
+
+function rewriteDockerfile(text: string, target: RewriteTarget): RewriteResult {
+  const result: RewriteResult = { kind: 'dockerfile', output: text, changes: [], notes: [] };
+  const lines = text.split('\n');
+  const stages = new Set<string>();
+  let heredocEnd: string | undefined;
+  let instruction: string | undefined; // the instruction a continued line belongs to
+  let fromImageDone = false;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (heredocEnd !== undefined) {
+      if (line.trim() === heredocEnd) heredocEnd = undefined;
+      continue;
+    }
+    const continued = instruction !== undefined;
+    if (!continued && /^\s*(#|$)/.test(line)) continue;
+    let tokens = words(line);
+    if (!continued) {
+      instruction = tokens[0]?.text.toUpperCase();
+      fromImageDone = false;
+      tokens = tokens.slice(1);
+    }
+    if (instruction === 'FROM') {
+      for (const [n, token] of tokens.entries()) {
+        if (token.text.startsWith('--')) continue;
+        if (!fromImageDone) {
+          fromImageDone = true;
+          if (stages.has(token.text.toLowerCase()))
+            result.notes.push({ line: i + 1, reference: token.text, note: 'an earlier build stage' });
+          else apply(result, lines, i, token.start, token.text, target);
+        } else if (token.text.toUpperCase() === 'AS' && tokens[n + 1]) {
+          stages.add(tokens[n + 1]!.text.toLowerCase());
+        }
+      }
+    } else if (instruction === 'COPY' || instruction === 'ADD' || instruction === 'RUN') {
+      for (const token of tokens) {
+        const from =
+          token.text.match(/^--from=(.+)$/i) ??
+          (/^--mount=/i.test(token.text) ? token.text.match(/[=,]from=([^,]+)/i) : null);
+        if (!from) continue;
+        const reference = from[1]!;
+        const start = token.start + token.text.indexOf(reference, token.text.indexOf('from=') + 5);
+        if (stages.has(reference.toLowerCase()) || /^\d+$/.test(reference))
+          result.notes.push({ line: i + 1, reference, note: 'an earlier build stage' });
+        else apply(result, lines, i, start, reference, target);
+      }
+      const heredoc = line.match(/<<-?\s*["']?([A-Za-z_][\w]*)["']?/);
+      if (heredoc) heredocEnd = heredoc[1];
+    }
+    instruction = /\\\s*$/.test(line) ? instruction : undefined;
+  }
+  result.output = lines.join('\n');
+  return result;
+}
+
+/** `image: node:22`, `- image: "node:22"`, Actions' `container: node:22` (the string form). */
+const YAML_IMAGE = /^(\s*(?:-\s+)?(?:image|container)\s*:\s+)(["']?)([^\s"'#[\]]+)\2(\s*(?:#.*)?)$/;
+
+function rewriteYaml(text: string, target: RewriteTarget): RewriteResult {
+  const result: RewriteResult = { kind: 'yaml', output: text, changes: [], notes: [] };
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const match = lines[i]!.match(YAML_IMAGE);
+    if (!match) continue;
+    const start = match[1]!.length + match[2]!.length;
+    apply(result, lines, i, start, match[3]!, target);
+  }
+  result.output = lines.join('\n');
+  return result;
+}
+
+export function rewriteText(text: string, kind: FileKind, target: RewriteTarget): RewriteResult {
+  return kind === 'dockerfile' ? rewriteDockerfile(text, target) : rewriteYaml(text, target);
+}
+
+/** A unified diff of two texts whose lines correspond one to one (what a rewrite produces). */
+export function unifiedDiff(path: string, before: string, after: string, context = 3): string {
+  const a = before.split('\n');
+  const b = after.split('\n');
+  const changed = a.map((line, i) => line !== b[i]);
+  const relative = path.replace(/^\/+/, '');
+  const out = [`--- a/${relative}`, `+++ b/${relative}`];
+  let i = 0;
+  while (i < a.length) {
+    if (!changed[i]) {
+      i++;
+      continue;
+    }
+    // One hunk: from `context` lines before the first change to `context` after the last one that
+    // is within 2 × context of the next.
+    const start = Math.max(0, i - context);
+    let end = i;
+    while (end < a.length) {
+      let next = end + 1;
+      while (next < a.length && !changed[next]) next++;
+      if (next < a.length && next - end <= 2 * context) end = next;
+      else break;
+    }
+    const stop = Math.min(a.length, end + context + 1);
+    out.push(`@@ -${start + 1},${stop - start} +${start + 1},${stop - start} @@`);
+    for (let k = start; k < stop; k++) {
+      if (changed[k]) out.push(`-${a[k]}`, `+${b[k]}`);
+      else out.push(` ${a[k]}`);
+    }
+    i = stop;
+  }
+  return out.join('\n');
+}

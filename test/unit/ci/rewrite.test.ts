@@ -1,0 +1,304 @@
+/** `cache-keeper rewrite`: a corpus of the forms real Dockerfiles and CI files take, each with its expected output. */
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the corpus holds Dockerfile and compose variables, ${…} as users write them
+import { describe, expect, it } from 'vitest';
+import { fileKind, rewriteText, unifiedDiff } from '../../../lib/ci/rewrite.js';
+
+const target = { registryHost: 'r.example', prefix: 'docker-hub' };
+const C = 'r.example/docker-hub';
+
+/** [form, kind, input, expected output, notes expected (substrings, one per note)] */
+const CORPUS: Array<[string, 'dockerfile' | 'yaml', string, string, string[]]> = [
+  ['official image, tag', 'dockerfile', 'FROM node:22', `FROM ${C}/library/node:22`, []],
+  ['no tag', 'dockerfile', 'FROM node', `FROM ${C}/library/node`, []],
+  ['user image', 'dockerfile', 'FROM bitnami/redis:7', `FROM ${C}/bitnami/redis:7`, []],
+  ['docker.io prefix', 'dockerfile', 'FROM docker.io/library/node:22', `FROM ${C}/library/node:22`, []],
+  [
+    'docker.io user image',
+    'dockerfile',
+    'FROM docker.io/grafana/grafana:11.0.0',
+    `FROM ${C}/grafana/grafana:11.0.0`,
+    [],
+  ],
+  [
+    'index.docker.io',
+    'dockerfile',
+    'FROM index.docker.io/library/alpine:3.20',
+    `FROM ${C}/library/alpine:3.20`,
+    [],
+  ],
+  ['lowercase from', 'dockerfile', 'from node:22-alpine', `from ${C}/library/node:22-alpine`, []],
+  ['leading spaces', 'dockerfile', '  FROM node:22', `  FROM ${C}/library/node:22`, []],
+  ['stage name', 'dockerfile', 'FROM node:22 AS build', `FROM ${C}/library/node:22 AS build`, []],
+  ['lowercase as', 'dockerfile', 'FROM node:22 as build', `FROM ${C}/library/node:22 as build`, []],
+  [
+    '--platform',
+    'dockerfile',
+    'FROM --platform=linux/amd64 node:22',
+    `FROM --platform=linux/amd64 ${C}/library/node:22`,
+    [],
+  ],
+  [
+    '--platform variable',
+    'dockerfile',
+    'FROM --platform=$BUILDPLATFORM golang:1.24 AS build',
+    `FROM --platform=$BUILDPLATFORM ${C}/library/golang:1.24 AS build`,
+    [],
+  ],
+  [
+    'tag and digest',
+    'dockerfile',
+    'FROM node:22@sha256:' + 'a'.repeat(64),
+    `FROM ${C}/library/node:22@sha256:${'a'.repeat(64)}`,
+    ['pinned by digest'],
+  ],
+  [
+    'digest only',
+    'dockerfile',
+    'FROM alpine@sha256:' + 'b'.repeat(64),
+    `FROM ${C}/library/alpine@sha256:${'b'.repeat(64)}`,
+    ['pinned by digest'],
+  ],
+  ['scratch', 'dockerfile', 'FROM scratch', 'FROM scratch', []],
+  [
+    'ARG-built',
+    'dockerfile',
+    'ARG BASE=node:22\nFROM ${BASE}',
+    'ARG BASE=node:22\nFROM ${BASE}',
+    ['variable'],
+  ],
+  ['ARG-built tag', 'dockerfile', 'ARG V=22\nFROM node:$V', 'ARG V=22\nFROM node:$V', ['variable']],
+  [
+    'other registry',
+    'dockerfile',
+    'FROM ghcr.io/owner/app:1',
+    'FROM ghcr.io/owner/app:1',
+    ['ghcr.io has no pull-through cache rule'],
+  ],
+  [
+    'private registry with port',
+    'dockerfile',
+    'FROM registry.local:5000/base:1',
+    'FROM registry.local:5000/base:1',
+    ['registry.local:5000'],
+  ],
+  ['already the cache', 'dockerfile', `FROM ${C}/library/node:22`, `FROM ${C}/library/node:22`, []],
+  [
+    'multi-stage, stage reused',
+    'dockerfile',
+    'FROM node:22 AS deps\nRUN npm ci\nFROM deps AS build\nRUN npm run build\nFROM nginx:1.27\nCOPY --from=build /app /usr/share/nginx/html',
+    `FROM ${C}/library/node:22 AS deps\nRUN npm ci\nFROM deps AS build\nRUN npm run build\nFROM ${C}/library/nginx:1.27\nCOPY --from=build /app /usr/share/nginx/html`,
+    ['an earlier build stage', 'an earlier build stage'],
+  ],
+  [
+    'COPY --from image',
+    'dockerfile',
+    'COPY --from=busybox:1.36 /bin/busybox /busybox',
+    `COPY --from=${C}/library/busybox:1.36 /bin/busybox /busybox`,
+    [],
+  ],
+  [
+    'COPY --from stage index',
+    'dockerfile',
+    'FROM node:22\nFROM alpine:3.20\nCOPY --from=0 /a /a',
+    `FROM ${C}/library/node:22\nFROM ${C}/library/alpine:3.20\nCOPY --from=0 /a /a`,
+    ['an earlier build stage'],
+  ],
+  [
+    'COPY --link --from',
+    'dockerfile',
+    'COPY --link --from=golang:1.24 /usr/local/go /go',
+    `COPY --link --from=${C}/library/golang:1.24 /usr/local/go /go`,
+    [],
+  ],
+  [
+    'RUN --mount from image',
+    'dockerfile',
+    'RUN --mount=type=bind,from=alpine:3.20,source=/etc,target=/x ls /x',
+    `RUN --mount=type=bind,from=${C}/library/alpine:3.20,source=/etc,target=/x ls /x`,
+    [],
+  ],
+  [
+    'RUN --mount cache, no from',
+    'dockerfile',
+    'RUN --mount=type=cache,target=/root/.npm npm ci',
+    'RUN --mount=type=cache,target=/root/.npm npm ci',
+    [],
+  ],
+  [
+    'line continuation in FROM',
+    'dockerfile',
+    'FROM --platform=linux/arm64 \\\n    node:22 \\\n    AS build',
+    `FROM --platform=linux/arm64 \\\n    ${C}/library/node:22 \\\n    AS build`,
+    [],
+  ],
+  [
+    'continued RUN mentioning FROM',
+    'dockerfile',
+    'RUN echo \\\n  FROM node:22',
+    'RUN echo \\\n  FROM node:22',
+    [],
+  ],
+  ['comment', 'dockerfile', '# FROM node:22\nFROM node:22', `# FROM node:22\nFROM ${C}/library/node:22`, []],
+  [
+    'syntax directive',
+    'dockerfile',
+    '# syntax=docker/dockerfile:1\nFROM node:22',
+    `# syntax=docker/dockerfile:1\nFROM ${C}/library/node:22`,
+    [],
+  ],
+  [
+    'heredoc',
+    'dockerfile',
+    'FROM alpine:3.20\nRUN <<EOF\nFROM node:22\nEOF\nCOPY <<-"X" /f\nFROM x\nX',
+    `FROM ${C}/library/alpine:3.20\nRUN <<EOF\nFROM node:22\nEOF\nCOPY <<-"X" /f\nFROM x\nX`,
+    [],
+  ],
+  ['CRLF-free trailing newline kept', 'dockerfile', 'FROM node:22\n', `FROM ${C}/library/node:22\n`, []],
+  [
+    'compose image',
+    'yaml',
+    'services:\n  web:\n    image: nginx:1.27',
+    `services:\n  web:\n    image: ${C}/library/nginx:1.27`,
+    [],
+  ],
+  [
+    'compose quoted',
+    'yaml',
+    'services:\n  db:\n    image: "postgres:17"',
+    `services:\n  db:\n    image: "${C}/library/postgres:17"`,
+    [],
+  ],
+  ['compose single-quoted', 'yaml', "    image: 'redis:7'", `    image: '${C}/library/redis:7'`, []],
+  [
+    'compose with comment',
+    'yaml',
+    '    image: redis:7  # cache',
+    `    image: ${C}/library/redis:7  # cache`,
+    [],
+  ],
+  ['compose variable', 'yaml', '    image: ${REGISTRY}/app:1', '    image: ${REGISTRY}/app:1', ['variable']],
+  ['compose build, no image', 'yaml', '  app:\n    build: .', '  app:\n    build: .', []],
+  [
+    'kubernetes container',
+    'yaml',
+    'spec:\n  containers:\n    - name: app\n      image: busybox:1.36',
+    `spec:\n  containers:\n    - name: app\n      image: ${C}/library/busybox:1.36`,
+    [],
+  ],
+  [
+    'kubernetes list item image first',
+    'yaml',
+    '  initContainers:\n    - image: alpine:3.20\n      name: init',
+    `  initContainers:\n    - image: ${C}/library/alpine:3.20\n      name: init`,
+    [],
+  ],
+  [
+    'kubernetes other registry',
+    'yaml',
+    '      image: registry.k8s.io/pause:3.9',
+    '      image: registry.k8s.io/pause:3.9',
+    ['registry.k8s.io has no pull-through cache rule'],
+  ],
+  [
+    'actions container string',
+    'yaml',
+    'jobs:\n  test:\n    container: node:22',
+    `jobs:\n  test:\n    container: ${C}/library/node:22`,
+    [],
+  ],
+  [
+    'actions container object',
+    'yaml',
+    '    container:\n      image: node:22\n      options: --cpus 1',
+    `    container:\n      image: ${C}/library/node:22\n      options: --cpus 1`,
+    [],
+  ],
+  [
+    'actions services',
+    'yaml',
+    '    services:\n      redis:\n        image: redis:7',
+    `    services:\n      redis:\n        image: ${C}/library/redis:7`,
+    [],
+  ],
+  [
+    'gitlab image',
+    'yaml',
+    'image: python:3.13-slim\ntest:\n  script: pytest',
+    `image: ${C}/library/python:3.13-slim\ntest:\n  script: pytest`,
+    [],
+  ],
+  ['gitlab services list', 'yaml', 'services:\n  - postgres:17', 'services:\n  - postgres:17', []],
+  [
+    'yaml image with digest',
+    'yaml',
+    `    image: nginx@sha256:${'c'.repeat(64)}`,
+    `    image: ${C}/library/nginx@sha256:${'c'.repeat(64)}`,
+    ['pinned by digest'],
+  ],
+  ['yaml key containing image', 'yaml', '    imagePullPolicy: Always', '    imagePullPolicy: Always', []],
+  [
+    'yaml flow mapping left alone',
+    'yaml',
+    '    image: { name: node:22 }',
+    '    image: { name: node:22 }',
+    [],
+  ],
+];
+
+describe('rewrite corpus', () => {
+  it('has at least 40 real-world forms', () => expect(CORPUS.length).toBeGreaterThanOrEqual(40));
+
+  it.each(CORPUS)('%s', (_form, kind, input, expected, notes) => {
+    const result = rewriteText(input, kind, target);
+    expect(result.output).toBe(expected);
+    expect(result.notes.map((n) => n.note)).toEqual(notes.map((n) => expect.stringContaining(n)));
+    // Idempotent: a second run changes nothing.
+    expect(rewriteText(result.output, kind, target).changes).toEqual([]);
+  });
+
+  it('with the ROOT prefix, references go to the registry root', () => {
+    expect(
+      rewriteText('FROM node:22', 'dockerfile', { registryHost: 'r.example', prefix: 'ROOT' }).output,
+    ).toBe('FROM r.example/library/node:22');
+  });
+});
+
+describe('file kinds', () => {
+  it.each([
+    ['Dockerfile', 'dockerfile'],
+    ['build/Dockerfile.dev', 'dockerfile'],
+    ['Containerfile', 'dockerfile'],
+    ['app.Dockerfile', 'dockerfile'],
+    ['docker-compose.yml', 'yaml'],
+    ['.github/workflows/ci.yaml', 'yaml'],
+    ['README.md', undefined],
+  ])('%s is %s', (path, kind) => expect(fileKind(path)).toBe(kind));
+});
+
+describe('unified diff', () => {
+  it('shows each changed line with three lines of context', () => {
+    const before = 'a\nb\nc\nFROM node:22\nd\ne\nf\ng\nh\ni\nj\nk\nFROM redis:7';
+    const after = rewriteText(before, 'dockerfile', target).output;
+    expect(unifiedDiff('Dockerfile', before, after)).toBe(
+      [
+        '--- a/Dockerfile',
+        '+++ b/Dockerfile',
+        '@@ -1,7 +1,7 @@',
+        ' a',
+        ' b',
+        ' c',
+        '-FROM node:22',
+        `+FROM ${C}/library/node:22`,
+        ' d',
+        ' e',
+        ' f',
+        '@@ -10,4 +10,4 @@',
+        ' i',
+        ' j',
+        ' k',
+        '-FROM redis:7',
+        `+FROM ${C}/library/redis:7`,
+      ].join('\n'),
+    );
+  });
+});

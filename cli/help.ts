@@ -95,6 +95,14 @@ Running it twice changes nothing. Every file is checked before any is written.
 Examples:
   cache-keeper rewrite Dockerfile docker-compose.yml --diff
   cache-keeper rewrite $(git ls-files '*Dockerfile*' '*.yml') --check`,
+  'ci-snippet': `usage: cache-keeper ci-snippet --for github-actions|gitlab|buildkite [--registry HOST] [--json]
+
+Prints the CI steps that log in to the cache's registry and pull through it, for the account and
+region of the registry host, with the IAM actions the CI role needs.
+
+Examples:
+  cache-keeper ci-snippet --for github-actions
+  cache-keeper ci-snippet --for gitlab --registry 123456789012.dkr.ecr.eu-west-1.amazonaws.com`,
   'mirror-config': `usage: cache-keeper mirror-config --for containers|containerd [--registry HOST] [--json]
 
 Prints the configuration that makes a client pull docker.io images through the cache while they

@@ -45,6 +45,8 @@ commands:
   rewrite FILE...     point Dockerfiles, compose, Kubernetes and CI files at the cache (--check, --diff)
   mirror-config --for containers|containerd
                       print the client configuration that pulls docker.io through the cache
+  ci-snippet --for github-actions|gitlab|buildkite
+                      print the CI steps that log in to the cache and pull through it
   uri IMAGE...        print the cache reference CI should pull (node:22-alpine → <registry>/docker-hub/library/node:22-alpine)
   cycle               boot the sandbox and run the nightly cycle end to end
 
@@ -53,10 +55,10 @@ options:
   --region REGION     the AWS region; else AWS_REGION, AWS_DEFAULT_REGION, or the profile's region
                       (AWS_PROFILE in AWS_CONFIG_FILE or ~/.aws/config), as the AWS CLI resolves it
   --json              machine-readable output
-  --registry HOST     (uri, rewrite, mirror-config) the registry host, instead of asking ECR
+  --registry HOST     (uri, rewrite, mirror-config, ci-snippet) the registry host, instead of asking ECR
   --check             (rewrite) write nothing; exit 1 when a file would change
   --diff              (rewrite) write nothing; print a unified diff
-  --for CLIENT        (mirror-config) containers: registries.conf for podman, buildah, skopeo, CRI-O;
+  --for CLIENT        (ci-snippet) github-actions, gitlab or buildkite; (mirror-config) containers: registries.conf for podman, buildah, skopeo, CRI-O;
                       containerd: certs.d/docker.io/hosts.toml
   --insecure          (mirror-config) plain HTTP to the mirror (a local test registry only)
   --secret NAME       (credential commands) the credential secret; default: the Docker Hub rule's
@@ -217,6 +219,15 @@ export async function runCli(argv: string[], io: CliIo = stdio, setup: CliSetup 
         diff: values.diff,
         json: values.json,
         registry: values.registry,
+        deps,
+      });
+    }
+    case 'ci-snippet': {
+      const { ciSnippetCommand } = await import('./commands/ci-snippet.js');
+      return ciSnippetCommand(loadConfig(path), io, {
+        system: values.for,
+        registry: values.registry,
+        json: values.json,
         deps,
       });
     }

@@ -81,6 +81,10 @@ describe('--json on every command', () => {
     ['cache-keeper uri', ['node:22']],
     ['cache-keeper mirror-config', ['--for', 'containers']],
     ['cache-keeper rewrite', [rewriteFixture()]],
+    [
+      'cache-keeper ci-snippet',
+      ['--for', 'gitlab', '--registry', '123456789012.dkr.ecr.us-east-1.amazonaws.com'],
+    ],
   ];
 
   it('documents exactly the commands run here', () => {

@@ -85,6 +85,7 @@ describe('help, version and exit codes', () => {
     'uri',
     'mirror-config',
     'rewrite',
+    'ci-snippet',
     'cycle',
   ])('`%s --help` and `help %s` print that command’s own help, exit 0', async (command) => {
     const a = captureIo();

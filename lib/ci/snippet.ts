@@ -1,0 +1,79 @@
+/**
+ * The CI steps that log in to the cache's registry and pull through it, per CI system. The registry
+ * host names the account and region (`<account>.dkr.ecr.<region>.amazonaws.com`).
+ */
+import { KeeperError } from '../runtime/errors.js';
+
+export const CI_SYSTEMS = ['github-actions', 'gitlab', 'buildkite'] as const;
+export type CiSystem = (typeof CI_SYSTEMS)[number];
+
+/** What the CI role needs to pull through the cache (a first pull also creates the repository). */
+export const CI_PULL_ACTIONS = [
+  'ecr:GetAuthorizationToken',
+  'ecr:BatchGetImage',
+  'ecr:GetDownloadUrlForLayer',
+  'ecr:BatchImportUpstreamImage',
+  'ecr:CreateRepository',
+];
+
+export function registryRegion(host: string): string {
+  const match = host.match(/^\d{12}\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$/);
+  if (!match)
+    throw new KeeperError(
+      `"${host}" is not an ECR registry host (<account>.dkr.ecr.<region>.amazonaws.com): pass --registry with the account's`,
+    );
+  return match[1]!;
+}
+
+export function ciSnippet(system: CiSystem, options: { registryHost: string; example: string }): string {
+  const host = options.registryHost;
+  const region = registryRegion(host);
+  const account = host.slice(0, 12);
+  const login = `aws ecr get-login-password --region ${region} | docker login --username AWS --password-stdin ${host}`;
+  const iam = `# The CI role needs ${CI_PULL_ACTIONS.join(', ')} (the last two for an image's first pull).`;
+  switch (system) {
+    case 'github-actions':
+      return [
+        '# Log in to the ECR pull-through cache with the workflow’s OIDC role, then pull through it.',
+        iam,
+        'permissions:',
+        '  id-token: write',
+        '  contents: read',
+        'jobs:',
+        '  build:',
+        '    runs-on: ubuntu-latest',
+        '    steps:',
+        '      - uses: aws-actions/configure-aws-credentials@v4',
+        '        with:',
+        `          role-to-assume: arn:aws:iam::${account}:role/YOUR-CI-ROLE`,
+        `          aws-region: ${region}`,
+        '      - uses: aws-actions/amazon-ecr-login@v2',
+        `      - run: docker pull ${options.example}`,
+        '',
+      ].join('\n');
+    case 'gitlab':
+      return [
+        '# Log in to the ECR pull-through cache, then pull through it (the job needs the AWS CLI and',
+        '# AWS credentials, e.g. from the runner’s instance role or GitLab’s OIDC id_tokens).',
+        iam,
+        'build:',
+        '  before_script:',
+        `    - ${login}`,
+        '  script:',
+        `    - docker pull ${options.example}`,
+        '',
+      ].join('\n');
+    case 'buildkite':
+      return [
+        '# Log in to the ECR pull-through cache, then pull through it (the agent needs the AWS CLI and',
+        '# AWS credentials, e.g. the agent instance’s role).',
+        iam,
+        'steps:',
+        '  - label: build',
+        '    command:',
+        `      - ${login}`,
+        `      - docker pull ${options.example}`,
+        '',
+      ].join('\n');
+  }
+}

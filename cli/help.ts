@@ -80,6 +80,16 @@ Prints the reference CI should pull instead of the Docker Hub one.
 
   cache-keeper uri node:22-alpine
   cache-keeper uri node:22 --registry 123456789012.dkr.ecr.eu-west-1.amazonaws.com`,
+  suggest: `usage: cache-keeper suggest [--days N] [--config-lines] [--json]
+
+Reads ECR's record of pulls (lastRecordedPullTime) under the Docker Hub rule and lists the tags
+something pulled within N days (default 7) that are not on prewarm.images, and the listed images
+nobody pulled within N days. Pulls by the pre-warm role do not count once reconcile has registered
+it as a pull-time update exclusion. ECR refreshes the recorded time at least once a day.
+
+Examples:
+  cache-keeper suggest
+  cache-keeper suggest --days 30 --config-lines`,
   rewrite: `usage: cache-keeper rewrite FILE... [--check | --diff] [--registry HOST] [--json]
 
 Rewrites Docker Hub image references to the cache's, in place: FROM node:22 becomes

@@ -42,6 +42,7 @@ commands:
   credential record   record the expiry (--expires-at DATE [--uuid U]) of the token in the secret
   credential cleanup  delete the Docker Hub tokens earlier rotations retired, once their grace period is over
   metrics             cache size, images, stale images and cost (--publish also sends them to CloudWatch)
+  suggest             images CI pulls that are not on prewarm.images, and listed ones nobody pulls
   rewrite FILE...     point Dockerfiles, compose, Kubernetes and CI files at the cache (--check, --diff)
   mirror-config --for containers|containerd
                       print the client configuration that pulls docker.io through the cache
@@ -56,6 +57,8 @@ options:
                       (AWS_PROFILE in AWS_CONFIG_FILE or ~/.aws/config), as the AWS CLI resolves it
   --json              machine-readable output
   --registry HOST     (uri, rewrite, mirror-config, ci-snippet) the registry host, instead of asking ECR
+  --days N            (suggest) the window of pulls looked at (default 7)
+  --config-lines      (suggest) also print the prewarm.images lines to add
   --check             (rewrite) write nothing; exit 1 when a file would change
   --diff              (rewrite) write nothing; print a unified diff
   --for CLIENT        (ci-snippet) github-actions, gitlab or buildkite; (mirror-config) containers: registries.conf for podman, buildah, skopeo, CRI-O;
@@ -88,6 +91,8 @@ function parseCliArgs(argv: string[]) {
       for: { type: 'string' },
       insecure: { type: 'boolean', default: false },
       check: { type: 'boolean', default: false },
+      days: { type: 'string' },
+      'config-lines': { type: 'boolean', default: false },
       diff: { type: 'boolean', default: false },
       publish: { type: 'boolean', default: false },
       secret: { type: 'string' },
@@ -211,6 +216,14 @@ export async function runCli(argv: string[], io: CliIo = stdio, setup: CliSetup 
     }
     case 'metrics':
       return metricsCommand(deps(), io, { json: values.json, publish: values.publish });
+    case 'suggest': {
+      const { suggestCommand } = await import('./commands/suggest.js');
+      return suggestCommand(deps(), io, {
+        days: values.days,
+        configLines: values['config-lines'],
+        json: values.json,
+      });
+    }
     case 'rewrite': {
       const { rewriteCommand } = await import('./commands/rewrite.js');
       return rewriteCommand(loadConfig(path), io, {

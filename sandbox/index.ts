@@ -34,6 +34,12 @@ export interface SandboxOptions {
   enforceIam?: boolean;
   /** How ECR re-checks a cached tag after 24 h: `head` (default) or `get` (a counted pull). */
   ecrRecheck?: 'head' | 'get';
+  /**
+   * How often a pull moves an image's lastRecordedPullTime. ECR documents only "at least once a day":
+   * `daily` (default, the stricter) records a pull when the recorded one is a day old or absent;
+   * `every-pull` records each one.
+   */
+  pullTimeRefresh?: 'daily' | 'every-pull';
   /** Start with no account, secret or image. */
   empty?: boolean;
   seed?: SeedOptions;
@@ -101,6 +107,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const upstreams = new Map<string, string>();
   const ecrRegistry = new EcrRegistry(ecr, secrets, store, clock, upstreams);
   ecrRegistry.recheck = options.ecrRecheck ?? 'head';
+  ecrRegistry.pullTimeRefresh = options.pullTimeRefresh ?? 'daily';
   const services = [ecrService(ecr, clock), secrets.service(), cloudwatch.service()];
   const iam = new IamDirectory(account, region);
   iam.enforce = options.enforceIam ?? true;

@@ -58,6 +58,41 @@ export interface CacheReport {
 
 const PAGE = 1000;
 
+/** Every repository under the given rule prefixes (DescribeRepositories, all pages), with its prefix. */
+export async function cachedRepositories(
+  ecr: ECRClient,
+  prefixes: string[],
+  count: (operation: string) => void = () => {},
+): Promise<Array<{ name: string; prefix: string }>> {
+  const hasRoot = prefixes.includes('ROOT');
+  const repositories: Array<{ name: string; prefix: string }> = [];
+  for await (const page of paginateDescribeRepositories({ client: ecr, pageSize: PAGE }, {})) {
+    count('DescribeRepositories');
+    for (const repo of page.repositories ?? []) {
+      const prefix = prefixOf(repo.repositoryName!, prefixes) ?? (hasRoot ? 'ROOT' : undefined);
+      if (prefix) repositories.push({ name: repo.repositoryName!, prefix });
+    }
+  }
+  return repositories;
+}
+
+/** Every image of a repository, archived ones included (DescribeImages, all pages). */
+export async function repositoryImages(
+  ecr: ECRClient,
+  repositoryName: string,
+  count: (operation: string) => void = () => {},
+): Promise<ImageDetail[]> {
+  const images: ImageDetail[] = [];
+  for await (const page of paginateDescribeImages(
+    { client: ecr, pageSize: PAGE },
+    { repositoryName, filter: { imageStatus: 'ANY' } },
+  )) {
+    count('DescribeImages');
+    images.push(...(page.imageDetails ?? []));
+  }
+  return images;
+}
+
 export async function collectCacheMetrics(
   ecr: ECRClient,
   config: KeeperConfig,
@@ -70,16 +105,8 @@ export async function collectCacheMetrics(
     calls[op] = (calls[op] ?? 0) + 1;
   };
   const prefixes = config.rules.map((r) => r.prefix);
-  const hasRoot = prefixes.includes('ROOT');
 
-  const repositories: Array<{ name: string; prefix: string }> = [];
-  for await (const page of paginateDescribeRepositories({ client: ecr, pageSize: PAGE }, {})) {
-    count('DescribeRepositories');
-    for (const repo of page.repositories ?? []) {
-      const prefix = prefixOf(repo.repositoryName!, prefixes) ?? (hasRoot ? 'ROOT' : undefined);
-      if (prefix) repositories.push({ name: repo.repositoryName!, prefix });
-    }
-  }
+  const repositories = await cachedRepositories(ecr, prefixes, count);
 
   const staleBefore = now - settings.staleAfterDays * 86_400_000;
   const stale: StaleImage[] = [];
@@ -87,14 +114,7 @@ export async function collectCacheMetrics(
     repositories,
     options.concurrency ?? settings.concurrency,
     async (repo): Promise<RepositoryFigures> => {
-      const images: ImageDetail[] = [];
-      for await (const page of paginateDescribeImages(
-        { client: ecr, pageSize: PAGE },
-        { repositoryName: repo.name, filter: { imageStatus: 'ANY' } },
-      )) {
-        count('DescribeImages');
-        images.push(...(page.imageDetails ?? []));
-      }
+      const images = await repositoryImages(ecr, repo.name, count);
       const figures: RepositoryFigures = {
         name: repo.name,
         prefix: repo.prefix,

@@ -63,6 +63,7 @@ export class EcrRegistry {
    * counts as a pull, whether or not the digest moved).
    */
   recheck: 'head' | 'get' = 'head';
+  pullTimeRefresh: 'daily' | 'every-pull' = 'daily';
   private readonly clients = new Map<string, UpstreamRegistryClient>();
 
   constructor(
@@ -409,7 +410,11 @@ export class EcrRegistry {
 
   private touch(repo: Repository, digest: string) {
     const image = repo.images.get(digest);
-    if (image) image.lastRecordedPullTime = this.clock.now();
+    if (!image) return;
+    const now = this.clock.now();
+    const recorded = image.lastRecordedPullTime;
+    if (this.pullTimeRefresh === 'every-pull' || recorded === undefined || now - recorded >= 86_400_000)
+      image.lastRecordedPullTime = now;
   }
 
   private async serveBlob(

@@ -80,6 +80,7 @@ describe('--json on every command', () => {
     ['cache-keeper metrics', []],
     ['cache-keeper uri', ['node:22']],
     ['cache-keeper mirror-config', ['--for', 'containers']],
+    ['cache-keeper suggest', []],
     ['cache-keeper rewrite', [rewriteFixture()]],
     [
       'cache-keeper ci-snippet',

@@ -86,6 +86,7 @@ describe('help, version and exit codes', () => {
     'mirror-config',
     'rewrite',
     'ci-snippet',
+    'suggest',
     'cycle',
   ])('`%s --help` and `help %s` print that command’s own help, exit 0', async (command) => {
     const a = captureIo();

@@ -1,0 +1,88 @@
+/**
+ * What the pre-warm list misses and what it carries for nothing, from ECR's own record of pulls
+ * (`lastRecordedPullTime`): tags of the Docker Hub rule that something pulled within N days but that
+ * are not on the list, and listed images nobody pulled within N days. Pulls by the pre-warm role do
+ * not count once it is registered as a pull-time update exclusion (reconcile registers it), so
+ * warming alone cannot keep an image looking used. ECR refreshes the recorded time at least once a
+ * day, so "within N days" is good to a day.
+ */
+import type { ECRClient } from '@aws-sdk/client-ecr';
+import { dockerHubRule } from '../ci/mirror-config.js';
+import { cacheRepositoryName } from '../config/images.js';
+import type { KeeperConfig } from '../config/load.js';
+import { cachedRepositories, repositoryImages } from '../metrics/collect.js';
+import { mapConcurrent } from '../runtime/retry.js';
+
+export interface SuggestReport {
+  pulledWithinDays: number;
+  /** Pulled within the window, not on the list: candidates to add (most recently pulled first). */
+  pulledNotListed: Array<{ image: string; lastPulledAt: string }>;
+  /** On the list, not pulled within the window (or never): candidates to drop. */
+  listedNotPulled: Array<{ image: string; lastPulledAt?: string }>;
+}
+
+/** `library/node` → `node`, `bitnami/redis` → `bitnami/redis`: as people write them. */
+const dockerName = (repository: string) => repository.replace(/^library\//, '');
+
+export async function suggestImages(
+  ecr: ECRClient,
+  config: KeeperConfig,
+  options: { now: number; pulledWithinDays: number },
+): Promise<SuggestReport> {
+  const rule = dockerHubRule(config);
+  const since = options.now - options.pulledWithinDays * 86_400_000;
+  const repositories = (await cachedRepositories(ecr, [rule.prefix])).filter((r) => r.prefix === rule.prefix);
+  /** `<cache repository>:<tag>` → last recorded pull (ms). */
+  const lastPull = new Map<string, number | undefined>();
+  await mapConcurrent(repositories, config.metrics.concurrency, async (repo) => {
+    for (const image of await repositoryImages(ecr, repo.name))
+      for (const tag of image.imageTags ?? [])
+        lastPull.set(`${repo.name}:${tag}`, image.lastRecordedPullTime?.getTime());
+  });
+
+  const listed = new Set(
+    config.prewarm.images
+      .filter((i) => i.rulePrefix === rule.prefix)
+      .map((i) => `${cacheRepositoryName(i)}:${i.tag}`),
+  );
+  const strip = rule.prefix === 'ROOT' ? 0 : rule.prefix.length + 1;
+  const pulledNotListed = [...lastPull.entries()]
+    .filter(([key, at]) => at !== undefined && at >= since && !listed.has(key))
+    .sort((a, b) => b[1]! - a[1]! || a[0].localeCompare(b[0]))
+    .map(([key, at]) => ({ image: dockerName(key.slice(strip)), lastPulledAt: new Date(at!).toISOString() }));
+  const listedNotPulled = config.prewarm.images
+    .filter((i) => i.rulePrefix === rule.prefix)
+    .flatMap((i) => {
+      const at = lastPull.get(`${cacheRepositoryName(i)}:${i.tag}`);
+      if (at !== undefined && at >= since) return [];
+      return [
+        { image: i.original, ...(at !== undefined ? { lastPulledAt: new Date(at).toISOString() } : {}) },
+      ];
+    });
+  return { pulledWithinDays: options.pulledWithinDays, pulledNotListed, listedNotPulled };
+}
+
+export function formatSuggestions(report: SuggestReport, withConfigLines: boolean): string {
+  const days = report.pulledWithinDays;
+  const lines: string[] = [];
+  lines.push(
+    report.pulledNotListed.length
+      ? `Pulled through the cache within ${days} days, not on prewarm.images (${report.pulledNotListed.length}):`
+      : `Everything pulled through the cache within ${days} days is on prewarm.images.`,
+  );
+  for (const p of report.pulledNotListed) lines.push(`  ${p.image.padEnd(32)} last pulled ${p.lastPulledAt}`);
+  lines.push(
+    report.listedNotPulled.length
+      ? `On prewarm.images, not pulled within ${days} days (${report.listedNotPulled.length}):`
+      : `Every image on prewarm.images was pulled within ${days} days.`,
+  );
+  for (const p of report.listedNotPulled)
+    lines.push(
+      `  ${p.image.padEnd(32)} ${p.lastPulledAt ? `last pulled ${p.lastPulledAt}` : 'never pulled'}`,
+    );
+  if (withConfigLines && report.pulledNotListed.length) {
+    lines.push('', 'To add them, under prewarm.images in keeper.config.yaml:');
+    for (const p of report.pulledNotListed) lines.push(`    - ${p.image}`);
+  }
+  return lines.join('\n');
+}

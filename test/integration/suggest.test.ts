@@ -1,0 +1,98 @@
+/**
+ * `suggest` end to end on the sandbox: a CI principal pulls images that are not on the pre-warm
+ * list; ECR's record of pulls (lastRecordedPullTime) shows them, while the pre-warm role's own pulls,
+ * registered as a pull-time update exclusion, never count. Both ways the sandbox can refresh the
+ * recorded time (daily, as ECR documents at the least; every pull).
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../lib/config/load.js';
+import { reconcile } from '../../lib/ecr/reconcile.js';
+import { runPrewarm } from '../../lib/prewarm/run.js';
+import { suggestImages } from '../../lib/prewarm/suggest.js';
+import { RegistryClient } from '../../lib/registry/client.js';
+import { type Sandbox, startSandbox } from '../../sandbox/index.js';
+import { sandboxDeps } from './support/sandbox-deps.js';
+
+const LISTED = ['node:22-alpine', 'python:3.13-slim', 'alpine:3.20', 'busybox:1.36'];
+
+function configWithList(): string {
+  const shipped = readFileSync('keeper.config.yaml', 'utf8');
+  const path = join(mkdtempSync(join(tmpdir(), 'keeper-suggest-')), 'keeper.config.yaml');
+  writeFileSync(
+    path,
+    shipped.replace(
+      / {2}images:\n(?: {4}- .*\n)+/,
+      `  images:\n${LISTED.map((i) => `    - ${i}\n`).join('')}`,
+    ),
+  );
+  return path;
+}
+
+let sandbox: Sandbox | undefined;
+afterEach(async () => {
+  await sandbox?.stop();
+});
+
+describe.each(['daily', 'every-pull'] as const)('suggest, pull time refreshed %s', (pullTimeRefresh) => {
+  it('lists what CI pulls that is not listed, and listed images only the pre-warm role pulls', async () => {
+    sandbox = await startSandbox({ pullTimeRefresh });
+    const config = loadConfig(configWithList());
+    expect(config.prewarm.images.map((i) => i.original)).toEqual(LISTED);
+    const admin = sandboxDeps(sandbox, config);
+    const prewarmRole = sandbox.iam.principal(
+      sandbox.roleClientOptions('prewarm', config).credentials!.accessKeyId,
+    )!.arn;
+    await reconcile(admin.aws, config, { exclusionPrincipalArn: prewarmRole });
+    expect([...sandbox.ecr.exclusions]).toContain(prewarmRole);
+
+    const night = () =>
+      runPrewarm(config.prewarm.images, {
+        ...sandboxDeps(sandbox!, config).as('prewarm'),
+        deadline: Date.now() + 60_000,
+      });
+    expect((await night()).counts.warmed).toBe(LISTED.length);
+
+    // "CI" (another principal) pulls three images that are not on the list, and one that is.
+    const auth = (await admin.aws.ecr.send(new GetAuthorizationTokenCommand({}))).authorizationData![0]!;
+    const ci = new RegistryClient({
+      baseUrl: auth.proxyEndpoint!,
+      credentials: { basic: auth.authorizationToken! },
+    });
+    for (const [repository, tag] of [
+      ['docker-hub/library/redis', '7'],
+      ['docker-hub/library/postgres', '17'],
+      ['docker-hub/library/golang', '1.24'],
+      ['docker-hub/library/node', '22-alpine'],
+    ] as const)
+      await ci.getManifest(repository, tag);
+
+    const now = () => sandbox!.clock.now();
+    const first = await suggestImages(admin.aws.ecr, config, { now: now(), pulledWithinDays: 7 });
+    expect(first.pulledNotListed.map((p) => p.image).sort()).toEqual([
+      'golang:1.24',
+      'postgres:17',
+      'redis:7',
+    ]);
+    expect(first.listedNotPulled).toEqual([
+      { image: 'python:3.13-slim' },
+      { image: 'alpine:3.20' },
+      { image: 'busybox:1.36' },
+    ]);
+
+    // Eight nights of pre-warming later, nothing else pulled: the pre-warm role's pulls kept nothing alive.
+    for (let n = 0; n < 8; n++) {
+      sandbox.clock.advanceHours(24);
+      await night();
+    }
+    const later = await suggestImages(admin.aws.ecr, config, { now: now(), pulledWithinDays: 7 });
+    expect(later.pulledNotListed).toEqual([]);
+    expect(later.listedNotPulled.map((p) => p.image)).toEqual(LISTED);
+    // node:22-alpine keeps CI's pull of eight days ago, not a pre-warm pull since.
+    const nodePulledAt = Date.parse(later.listedNotPulled[0]!.lastPulledAt!);
+    expect(now() - nodePulledAt).toBeGreaterThanOrEqual(8 * 86_400_000);
+  }, 60_000);
+});

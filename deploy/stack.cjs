@@ -179,6 +179,17 @@ function statementsFor(config) {
     ],
     prewarm: [
       { Sid: 'RegistryLogin', Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
+      // prewarm.discover walks the cache's repositories (their images: DescribeImages below).
+      ...(config.prewarm.discover
+        ? [
+            {
+              Sid: 'ListRepositories',
+              Effect: 'Allow',
+              Action: 'ecr:DescribeRepositories',
+              Resource: registry,
+            },
+          ]
+        : []),
       {
         Sid: 'PullThroughCache',
         Effect: 'Allow',

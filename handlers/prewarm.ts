@@ -11,11 +11,13 @@ import { publishMetrics } from '../lib/metrics/publish.js';
 import { prewarmMetrics } from '../lib/prewarm/metrics.js';
 import type { PrewarmReport } from '../lib/prewarm/report.js';
 import { runPrewarm } from '../lib/prewarm/run.js';
+import { discoverImages } from '../lib/prewarm/suggest.js';
 import type { Runtime } from '../lib/runtime/deps.js';
 import { errorMessage, InvalidEventError } from '../lib/runtime/errors.js';
 import { parseOptions } from '../lib/runtime/events.js';
 import { type Invocation, keeperHandler } from '../lib/runtime/handler.js';
 import { lambdaEntry } from '../lib/runtime/lambda.js';
+import { withTimeout } from '../lib/runtime/retry.js';
 
 export interface PrewarmDeps extends Runtime {
   ecr: ECRClient;
@@ -42,10 +44,29 @@ export async function runPrewarmHandler(
   event: { images?: string[] },
   deps: Invocation<PrewarmDeps>,
 ): Promise<PrewarmReport> {
-  const images = event.images
+  let images = event.images
     ? event.images.map((text) => resolveImage(deps.config, text))
     : deps.config.prewarm.images;
+  // prewarm.discover, on the nightly run only: a quarter of the time at most, and a failure costs
+  // only the discovered images, never the night.
+  let discovered: PrewarmReport['discovered'];
+  if (!event.images && deps.config.prewarm.discover) {
+    const budgetMs = Math.max(1, Math.floor((deps.deadline - deps.now()) / 4));
+    try {
+      const found = await withTimeout(
+        discoverImages(deps.ecr, deps.config, deps.now()),
+        budgetMs,
+        'discovery',
+      );
+      images = [...images, ...found];
+      discovered = { images: found.map((i) => i.original) };
+    } catch (error) {
+      discovered = { images: [], error: errorMessage(error) };
+      deps.logger.warn('prewarm discovery failed', { error });
+    }
+  }
   const report = await runPrewarm(images, deps);
+  if (discovered) report.discovered = discovered;
   // Best effort, bounded by what is left: a throttled or slow CloudWatch never costs the report.
   try {
     await publishMetrics(
@@ -68,6 +89,7 @@ export async function runPrewarmHandler(
     dockerHub: report.dockerHub,
     stoppedUpstream: report.stoppedUpstream,
     merged: report.merged,
+    discovered: report.discovered,
     metrics: report.metrics,
   });
   return report;

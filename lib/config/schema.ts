@@ -196,6 +196,19 @@ const prewarm = z.strictObject({
     .default(30)
     .describe('No new image starts with less Lambda time left.'),
   images: z.array(prewarmImage).max(1000).default([]),
+  discover: z
+    .strictObject({
+      pulledWithinDays: positiveInt(365)
+        .default(7)
+        .describe('Tags pulled within this many days are refreshed.'),
+      maxImages: positiveInt(1000)
+        .default(200)
+        .describe('At most this many discovered tags a night, most recently pulled first.'),
+    })
+    .optional()
+    .describe(
+      "Also refresh, each night, the cached Docker Hub tags something pulled within pulledWithinDays that are not on images (ECR's lastRecordedPullTime; the pre-warm role's own pulls do not count).",
+    ),
 });
 
 const rotation = z.strictObject({

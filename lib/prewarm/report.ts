@@ -65,6 +65,8 @@ export interface PrewarmReport {
   stoppedUpstream?: string;
   /** Entries that name the same cache reference as an earlier one: warmed once, under the first. */
   merged?: Array<{ image: string; sameAs: string }>;
+  /** prewarm.discover: the images added tonight because something pulled them (or why none could be). */
+  discovered?: { images: string[]; error?: string };
   /** A dry run: nothing was pulled; `would-pull` images say what a run would spend. */
   dryRun?: boolean;
   /** Set when another run held the lease: this one warmed nothing. */
@@ -131,6 +133,11 @@ export function formatPrewarm(report: PrewarmReport): string {
     lines.push(`Failed (${failures.length}):`);
     for (const r of failures) lines.push(`  ${r.image}: ${r.step}: ${r.cause}: ${r.reason}`);
   }
+  if (report.discovered?.error) lines.push(`Discovery skipped tonight: ${report.discovered.error}.`);
+  else if (report.discovered?.images.length)
+    lines.push(
+      `Discovered ${report.discovered.images.length} image(s) pulled through the cache and not on the list: ${report.discovered.images.join(', ')}.`,
+    );
   for (const m of report.merged ?? [])
     lines.push(`${m.image}: the same cache reference as ${m.sameAs}, warmed once.`);
   if (report.metrics && !report.metrics.published)

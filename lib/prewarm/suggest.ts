@@ -8,8 +8,8 @@
  */
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import { dockerHubRule } from '../ci/mirror-config.js';
-import { cacheRepositoryName } from '../config/images.js';
-import type { KeeperConfig } from '../config/load.js';
+import { cacheRepositoryName, resolveImage } from '../config/images.js';
+import type { KeeperConfig, PrewarmImage } from '../config/load.js';
 import { cachedRepositories, repositoryImages } from '../metrics/collect.js';
 import { mapConcurrent } from '../runtime/retry.js';
 
@@ -85,4 +85,19 @@ export function formatSuggestions(report: SuggestReport, withConfigLines: boolea
     for (const p of report.pulledNotListed) lines.push(`    - ${p.image}`);
   }
   return lines.join('\n');
+}
+
+/**
+ * The night's discovered images (prewarm.discover): the tags pulled within the window that are not
+ * on the list, most recently pulled first, at most maxImages.
+ */
+export async function discoverImages(
+  ecr: ECRClient,
+  config: KeeperConfig,
+  now: number,
+): Promise<PrewarmImage[]> {
+  const discover = config.prewarm.discover;
+  if (!discover) return [];
+  const report = await suggestImages(ecr, config, { now, pulledWithinDays: discover.pulledWithinDays });
+  return report.pulledNotListed.slice(0, discover.maxImages).map((p) => resolveImage(config, p.image));
 }

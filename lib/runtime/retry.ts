@@ -2,6 +2,8 @@
  * The one retry helper: capped exponential backoff with full jitter, a bounded number of attempts,
  * and a deadline. Callers decide what is retryable; a 401 or a 429 from Docker Hub is not.
  */
+import { KeeperError } from './errors.js';
+
 export interface RetryOptions {
   attempts?: number;
   baseDelayMs?: number;
@@ -51,4 +53,17 @@ export async function mapConcurrent<T, R>(
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
   return results;
+}
+
+/** `work`, or a KeeperError naming `what` once `ms` have passed (the work is not waited for). */
+export async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new KeeperError(`${what} took longer than ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

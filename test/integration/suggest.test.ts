@@ -9,24 +9,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createPrewarmHandler } from '../../handlers/prewarm.js';
 import { loadConfig } from '../../lib/config/load.js';
 import { reconcile } from '../../lib/ecr/reconcile.js';
 import { runPrewarm } from '../../lib/prewarm/run.js';
 import { suggestImages } from '../../lib/prewarm/suggest.js';
 import { RegistryClient } from '../../lib/registry/client.js';
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
+import { lambdaContext } from '../support/lambda.js';
 import { sandboxDeps } from './support/sandbox-deps.js';
 
 const LISTED = ['node:22-alpine', 'python:3.13-slim', 'alpine:3.20', 'busybox:1.36'];
 
-function configWithList(): string {
+function configWithList(extra = ''): string {
   const shipped = readFileSync('keeper.config.yaml', 'utf8');
   const path = join(mkdtempSync(join(tmpdir(), 'keeper-suggest-')), 'keeper.config.yaml');
   writeFileSync(
     path,
     shipped.replace(
       / {2}images:\n(?: {4}- .*\n)+/,
-      `  images:\n${LISTED.map((i) => `    - ${i}\n`).join('')}`,
+      `  images:\n${LISTED.map((i) => `    - ${i}\n`).join('')}${extra}`,
     ),
   );
   return path;
@@ -96,3 +98,51 @@ describe.each(['daily', 'every-pull'] as const)('suggest, pull time refreshed %s
     expect(now() - nodePulledAt).toBeGreaterThanOrEqual(8 * 86_400_000);
   }, 60_000);
 });
+
+describe.each(['daily', 'every-pull'] as const)(
+  'prewarm.discover, pull time refreshed %s',
+  (pullTimeRefresh) => {
+    it('refreshes what CI pulled, counts it in the report, and lets it go once CI stops pulling it', async () => {
+      sandbox = await startSandbox({ pullTimeRefresh });
+      const config = loadConfig(configWithList('  discover:\n    pulledWithinDays: 3\n    maxImages: 2\n'));
+      expect(config.prewarm.discover).toEqual({ pulledWithinDays: 3, maxImages: 2 });
+      const admin = sandboxDeps(sandbox, config);
+      const role = sandbox.iam.principal(
+        sandbox.roleClientOptions('prewarm', config).credentials!.accessKeyId,
+      )!.arn;
+      await reconcile(admin.aws, config, { exclusionPrincipalArn: role });
+      // The nightly run, as the stack's pre-warm role (its policy enforced), on the sandbox's clock.
+      const night = () =>
+        createPrewarmHandler({
+          ...sandboxDeps(sandbox!, config).as('prewarm'),
+          now: () => sandbox!.clock.now(),
+        })({}, lambdaContext('prewarm', { remainingMs: 600_000 }));
+      const first = await night();
+      expect(first.discovered).toEqual({ images: [] });
+
+      const auth = (await admin.aws.ecr.send(new GetAuthorizationTokenCommand({}))).authorizationData![0]!;
+      const ci = new RegistryClient({
+        baseUrl: auth.proxyEndpoint!,
+        credentials: { basic: auth.authorizationToken! },
+      });
+      await ci.getManifest('docker-hub/library/redis', '7');
+      sandbox.clock.advanceHours(1);
+      await ci.getManifest('docker-hub/library/postgres', '17');
+      sandbox.clock.advanceHours(1);
+      await ci.getManifest('docker-hub/library/golang', '1.24');
+
+      sandbox.clock.advanceHours(24);
+      const second = await night();
+      // maxImages 2: the two most recently pulled.
+      expect(second.discovered).toEqual({ images: ['golang:1.24', 'postgres:17'] });
+      expect(second.images.map((i) => i.image)).toEqual([...LISTED, 'golang:1.24', 'postgres:17']);
+      expect(second.counts.failed).toBe(0);
+
+      // CI stops pulling: the pre-warm role's own pulls do not keep them discovered past the window.
+      sandbox.clock.advanceHours(24);
+      expect((await night()).discovered?.images).toEqual(['golang:1.24', 'postgres:17']);
+      sandbox.clock.advanceHours(48);
+      expect((await night()).discovered).toEqual({ images: [] });
+    }, 60_000);
+  },
+);

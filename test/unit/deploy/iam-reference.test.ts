@@ -7,6 +7,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { actionReference, resourceMatchesType, validConditionKey } from '../../../sandbox/iam/reference.js';
 
@@ -94,6 +95,18 @@ describe('the packaged roles against the Service Authorization Reference', () =>
     ),
   )('%s: every action, resource and condition key is valid', (_name, statements) => {
     expect(statements.length).toBeGreaterThan(2);
+    expect(referenceProblems(statements)).toEqual([]);
+  });
+
+  it('the pre-warm role with prewarm.discover (not in the shipped config) is valid too', async () => {
+    const { rolePolicyDocument } = createRequire(import.meta.url)('../../../deploy/stack.cjs');
+    const { parseConfig } = await import('../../../lib/config/load.js');
+    const config = parseConfig(
+      `${readFileSync('keeper.config.yaml', 'utf8')}`.replace('  images:\n', '  discover: {}\n  images:\n'),
+    );
+    expect(config.prewarm.discover).toEqual({ pulledWithinDays: 7, maxImages: 200 });
+    const statements: Statement[] = rolePolicyDocument(config, 'prewarm').Statement;
+    expect(statements.map((s) => s.Sid)).toContain('ListRepositories');
     expect(referenceProblems(statements)).toEqual([]);
   });
 

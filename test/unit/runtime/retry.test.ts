@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { mapConcurrent, retry } from '../../../lib/runtime/retry.js';
+import { describe, expect, it, vi } from 'vitest';
+import { mapConcurrent, retry, withTimeout } from '../../../lib/runtime/retry.js';
 
 describe('retry', () => {
   it('retries retryable errors with capped, jittered, growing delays', async () => {
@@ -87,5 +87,23 @@ describe('mapConcurrent', () => {
     });
     expect(out).toEqual([50, 10, 40, 20, 30]);
     expect(peak).toBe(2);
+  });
+});
+
+describe('withTimeout', () => {
+  it('gives the work’s result when it comes first, and a KeeperError naming what took too long otherwise', async () => {
+    vi.useFakeTimers();
+    try {
+      await expect(withTimeout(Promise.resolve(7), 1000, 'discovery')).resolves.toBe(7);
+      const slow = withTimeout(new Promise(() => {}), 1000, 'discovery');
+      const settled = expect(slow).rejects.toThrow(/^discovery took longer than 1000 ms$/);
+      await vi.advanceTimersByTimeAsync(1000);
+      await settled;
+      await expect(withTimeout(Promise.reject(new Error('denied')), 1000, 'discovery')).rejects.toThrow(
+        'denied',
+      );
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -113,7 +113,7 @@ region of the registry host, with the IAM actions the CI role needs.
 Examples:
   cache-keeper ci-snippet --for github-actions
   cache-keeper ci-snippet --for gitlab --registry 123456789012.dkr.ecr.eu-west-1.amazonaws.com`,
-  'mirror-config': `usage: cache-keeper mirror-config --for containers|containerd [--registry HOST] [--json]
+  'mirror-config': `usage: cache-keeper mirror-config --for containers|containerd|buildkit|docker [--registry HOST] [--json]
 
 Prints the configuration that makes a client pull docker.io images through the cache while they
 keep their Docker Hub names, so Dockerfiles and manifests need no change:
@@ -121,6 +121,8 @@ keep their Docker Hub names, so Dockerfiles and manifests need no change:
                <registry>/<docker-hub rule prefix>); merge it into /etc/containers/registries.conf
   containerd   hosts.toml for containerd, nerdctl and the Kubernetes CRI; install it as
                /etc/containerd/certs.d/docker.io/hosts.toml (the CRI's config_path)
+  buildkit     buildkitd.toml: a docker.io mirror with the prefix as its path (docker buildx, buildkitd)
+  docker       Docker Engine cannot mirror to a prefix: says why, and what to do instead
 
 The client still needs ECR credentials for the registry host: \`aws ecr get-login-password\` piped
 to \`podman login --username AWS --password-stdin HOST\`, or the ECR credential helper.

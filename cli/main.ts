@@ -44,7 +44,7 @@ commands:
   metrics             cache size, images, stale images and cost (--publish also sends them to CloudWatch)
   suggest             images CI pulls that are not on prewarm.images, and listed ones nobody pulls
   rewrite FILE...     point Dockerfiles, compose, Kubernetes and CI files at the cache (--check, --diff)
-  mirror-config --for containers|containerd
+  mirror-config --for containers|containerd|buildkit|docker
                       print the client configuration that pulls docker.io through the cache
   ci-snippet --for github-actions|gitlab|buildkite
                       print the CI steps that log in to the cache and pull through it
@@ -62,7 +62,7 @@ options:
   --check             (rewrite) write nothing; exit 1 when a file would change
   --diff              (rewrite) write nothing; print a unified diff
   --for CLIENT        (ci-snippet) github-actions, gitlab or buildkite; (mirror-config) containers: registries.conf for podman, buildah, skopeo, CRI-O;
-                      containerd: certs.d/docker.io/hosts.toml
+                      containerd: certs.d/docker.io/hosts.toml; buildkit: buildkitd.toml; docker: why not
   --insecure          (mirror-config) plain HTTP to the mirror (a local test registry only)
   --secret NAME       (credential commands) the credential secret; default: the Docker Hub rule's
   --expires-at DATE   (credential stage|record) when the token expires

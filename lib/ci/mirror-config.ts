@@ -5,7 +5,7 @@
 import type { DesiredRule, KeeperConfig } from '../config/load.js';
 import { KeeperError } from '../runtime/errors.js';
 
-export const MIRROR_CLIENTS = ['containers', 'containerd'] as const;
+export const MIRROR_CLIENTS = ['containers', 'containerd', 'buildkit', 'docker'] as const;
 export type MirrorClient = (typeof MIRROR_CLIENTS)[number];
 
 export interface MirrorConfig {
@@ -76,6 +76,46 @@ function containerdHosts(host: string, rule: DesiredRule, insecure: boolean): st
   ].join('\n');
 }
 
+/** BuildKit's buildkitd.toml: a docker.io mirror may carry a /project path, here the rule's prefix. */
+function buildkitd(host: string, rule: DesiredRule, insecure: boolean): string {
+  const location = rule.prefix === 'ROOT' ? host : `${host}/${rule.prefix}`;
+  return [
+    `# docker.io through the ECR pull-through cache (rule ${rule.prefix}), written by cache-keeper mirror-config.`,
+    '# Merge into buildkitd.toml (/etc/buildkit/buildkitd.toml, or `docker buildx create --config FILE`).',
+    '# BuildKit needs ECR credentials for the host in the client’s Docker config (docker login or the',
+    '# ECR credential helper); images keep their Docker Hub names.',
+    '[registry."docker.io"]',
+    `  mirrors = [${tomlString(location)}]`,
+    ...(insecure
+      ? [`[registry.${tomlString(host)}]`, '  http = true  # plain HTTP: only for a local test registry']
+      : []),
+    '',
+  ].join('\n');
+}
+
+/** Docker Engine cannot mirror docker.io to a prefix: what to do instead, as a comment-only file. */
+function dockerEngine(host: string, rule: DesiredRule): string {
+  const why =
+    rule.prefix === 'ROOT'
+      ? [
+          '# Docker Engine (dockerd): with the ROOT prefix a registry-mirrors entry could name the host, but how',
+          '# dockerd authenticates to a mirror has not been verified against ECR here; use the ways below.',
+        ]
+      : [
+          '# Docker Engine (dockerd) cannot pull docker.io through this cache as a mirror: its registry-mirrors',
+          '# setting takes a host with no path (dockerd refuses "invalid mirror: path, query, or fragment at end',
+          `# of the URI"), and the cache's images live under the prefix "${rule.prefix}/".`,
+        ];
+  return [
+    ...why,
+    '# Instead:',
+    `#   - rewrite the references: cache-keeper rewrite Dockerfile docker-compose.yml (pulls from ${host}/${rule.prefix === 'ROOT' ? '' : `${rule.prefix}/`}...)`,
+    '#   - for docker build, use BuildKit with cache-keeper mirror-config --for buildkit',
+    `#   - log in first either way: aws ecr get-login-password | docker login --username AWS --password-stdin ${host}`,
+    '',
+  ].join('\n');
+}
+
 export function mirrorConfig(
   config: KeeperConfig,
   client: MirrorClient,
@@ -94,6 +134,18 @@ export function mirrorConfig(
         client,
         path: '/etc/containerd/certs.d/docker.io/hosts.toml',
         content: containerdHosts(options.registryHost, rule, options.insecure ?? false),
+      };
+    case 'buildkit':
+      return {
+        client,
+        path: '/etc/buildkit/buildkitd.toml',
+        content: buildkitd(options.registryHost, rule, options.insecure ?? false),
+      };
+    case 'docker':
+      return {
+        client,
+        path: '(none: Docker Engine cannot use it)',
+        content: dockerEngine(options.registryHost, rule),
       };
   }
 }

@@ -47,8 +47,8 @@ describe('mirror-config --for containers', () => {
 
   it('refuses a client it does not know, exit 2', async () => {
     const run = captureIo();
-    expect(await runCli(['mirror-config', '--for', 'docker'], run.io)).toBe(2);
-    expect(run.err.join('\n')).toMatch(/--for takes containers, containerd, not "docker"/);
+    expect(await runCli(['mirror-config', '--for', 'podman'], run.io)).toBe(2);
+    expect(run.err.join('\n')).toMatch(/--for takes containers, containerd, buildkit, docker, not "podman"/);
   });
 
   it.skipIf(!available)(

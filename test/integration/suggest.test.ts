@@ -104,8 +104,8 @@ describe.each(['daily', 'every-pull'] as const)(
   (pullTimeRefresh) => {
     it('refreshes what CI pulled, counts it in the report, and lets it go once CI stops pulling it', async () => {
       sandbox = await startSandbox({ pullTimeRefresh });
-      const config = loadConfig(configWithList('  discover:\n    pulledWithinDays: 3\n    maxImages: 2\n'));
-      expect(config.prewarm.discover).toEqual({ pulledWithinDays: 3, maxImages: 2 });
+      const config = loadConfig(configWithList('  discover:\n    pulledWithinDays: 3\n    maxImages: 3\n'));
+      expect(config.prewarm.discover).toEqual({ pulledWithinDays: 3, maxImages: 3 });
       const admin = sandboxDeps(sandbox, config);
       const role = sandbox.iam.principal(
         sandbox.roleClientOptions('prewarm', config).credentials!.accessKeyId,
@@ -133,14 +133,14 @@ describe.each(['daily', 'every-pull'] as const)(
 
       sandbox.clock.advanceHours(24);
       const second = await night();
-      // maxImages 2: the two most recently pulled.
-      expect(second.discovered).toEqual({ images: ['golang:1.24', 'postgres:17'] });
-      expect(second.images.map((i) => i.image)).toEqual([...LISTED, 'golang:1.24', 'postgres:17']);
+      // All three, most recently pulled first.
+      expect(second.discovered).toEqual({ images: ['golang:1.24', 'postgres:17', 'redis:7'] });
+      expect(second.images.map((i) => i.image)).toEqual([...LISTED, 'golang:1.24', 'postgres:17', 'redis:7']);
       expect(second.counts.failed).toBe(0);
 
       // CI stops pulling: the pre-warm role's own pulls do not keep them discovered past the window.
       sandbox.clock.advanceHours(24);
-      expect((await night()).discovered?.images).toEqual(['golang:1.24', 'postgres:17']);
+      expect((await night()).discovered?.images).toEqual(['golang:1.24', 'postgres:17', 'redis:7']);
       sandbox.clock.advanceHours(48);
       expect((await night()).discovered).toEqual({ images: [] });
     }, 60_000);

@@ -58,3 +58,26 @@ describe('mirror-config --for containerd', () => {
     });
   });
 });
+
+describe('mirror-config --for buildkit and docker', () => {
+  const config = parseConfig(shipped);
+  it('buildkit: a docker.io mirror carrying the rule prefix as its /project path', () => {
+    const out = mirrorConfig(config, 'buildkit', { registryHost: 'r.example' });
+    expect(parseToml(out.content)).toEqual({
+      registry: { 'docker.io': { mirrors: ['r.example/docker-hub'] } },
+    });
+    expect(
+      parseToml(mirrorConfig(config, 'buildkit', { registryHost: 'r.example', insecure: true }).content),
+    ).toEqual({
+      registry: { 'docker.io': { mirrors: ['r.example/docker-hub'] }, 'r.example': { http: true } },
+    });
+  });
+
+  it('docker: says why dockerd cannot mirror to a prefix, and what to do instead; configures nothing', () => {
+    const out = mirrorConfig(config, 'docker', { registryHost: 'r.example' });
+    expect(parseToml(out.content)).toEqual({});
+    expect(out.content).toMatch(/invalid mirror: path, query, or fragment/);
+    expect(out.content).toMatch(/cache-keeper rewrite/);
+    expect(out.content).toMatch(/--for buildkit/);
+  });
+});

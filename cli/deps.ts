@@ -1,3 +1,4 @@
+import { GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 /**
  * What a cache-keeper command works with: the runtime (config, logger, fetch, clock, endpoints) and
  * the AWS clients. Built from the environment by default (the SDK's own variables, plus
@@ -39,4 +40,11 @@ export function commandDeps(config: KeeperConfig, setup: CliSetup = {}): Command
       env,
     ),
   };
+}
+
+/** The cache's registry host: --registry, else the account's, as ECR gives it. */
+export async function registryHost(options: { registry?: string; deps: () => CommandDeps }): Promise<string> {
+  if (options.registry) return options.registry;
+  const auth = await options.deps().ecr.send(new GetAuthorizationTokenCommand({}));
+  return new URL(auth.authorizationData![0]!.proxyEndpoint!).host;
 }

@@ -1,3 +1,12 @@
+import { renameSync, writeFileSync } from 'node:fs';
+
+/** Writes a file whole or not at all (beside it, then renamed): a reader never sees half of it. */
+export function writeFileWhole(path: string, text: string): void {
+  const partial = `${path}.cache-keeper-partial`;
+  writeFileSync(partial, text);
+  renameSync(partial, path);
+}
+
 /** Where the CLI writes: a terminal by default, a buffer in tests. */
 export interface CliIo {
   out: (text: string) => void;

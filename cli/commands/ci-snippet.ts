@@ -4,9 +4,8 @@ import { dockerHubRule } from '../../lib/ci/mirror-config.js';
 import { CI_SYSTEMS, type CiSystem, ciSnippet } from '../../lib/ci/snippet.js';
 import { cacheRepositoryName, resolveImage } from '../../lib/config/images.js';
 import type { KeeperConfig } from '../../lib/config/load.js';
-import type { CommandDeps } from '../deps.js';
+import { type CommandDeps, registryHost } from '../deps.js';
 import type { CliIo } from '../io.js';
-import { registryHost } from './prewarm.js';
 
 export async function ciSnippetCommand(
   config: KeeperConfig,
@@ -20,9 +19,10 @@ export async function ciSnippetCommand(
     return 2;
   }
   const host = await registryHost(options);
-  // The example pulls the first configured image, through the Docker Hub rule.
-  dockerHubRule(config);
-  const first = config.prewarm.images[0] ?? resolveImage(config, 'node:22');
+  // The example pulls the first configured image of the Docker Hub rule.
+  const rule = dockerHubRule(config);
+  const first =
+    config.prewarm.images.find((i) => i.rulePrefix === rule.prefix) ?? resolveImage(config, 'node:22');
   const example = `${host}/${cacheRepositoryName(first)}:${first.tag}`;
   const snippet = ciSnippet(options.system as CiSystem, { registryHost: host, example });
   if (options.json) io.out(JSON.stringify({ system: options.system, snippet }, null, 2));

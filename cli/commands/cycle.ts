@@ -1,9 +1,8 @@
 /** cache-keeper cycle [--json [FILE]]: the nightly cycle against the sandbox (what `npm start` runs). */
-import { renameSync, writeFileSync } from 'node:fs';
 import { formatImageLine } from '../../lib/prewarm/report.js';
 import { runCycle } from '../cycle/run.js';
 import { formatCycle } from '../cycle/summary.js';
-import type { CliIo } from '../io.js';
+import { type CliIo, writeFileWhole } from '../io.js';
 
 export async function cycleCommand(
   io: CliIo,
@@ -21,12 +20,7 @@ export async function cycleCommand(
           io.out(`   night ${night} [${String(done).padStart(2)}/${total}] ${formatImageLine(image)}`)
       : undefined,
   });
-  if (options.jsonFile) {
-    // Written whole or not at all: a reader never sees half a report.
-    const partial = `${options.jsonFile}.partial`;
-    writeFileSync(partial, `${JSON.stringify(result, null, 2)}\n`);
-    renameSync(partial, options.jsonFile);
-  }
+  if (options.jsonFile) writeFileWhole(options.jsonFile, `${JSON.stringify(result, null, 2)}\n`);
   io.out(jsonOnStdout ? JSON.stringify(result, null, 2) : formatCycle(result));
   if (options.jsonFile) io.out(`The result as JSON: ${options.jsonFile}`);
   return result.ok ? 0 : 1;

@@ -1,9 +1,8 @@
 /** cache-keeper mirror-config --for CLIENT: docker.io through the cache, without rewriting image names. */
 import { MIRROR_CLIENTS, type MirrorClient, mirrorConfig } from '../../lib/ci/mirror-config.js';
 import type { KeeperConfig } from '../../lib/config/load.js';
-import type { CommandDeps } from '../deps.js';
+import { type CommandDeps, registryHost } from '../deps.js';
 import type { CliIo } from '../io.js';
-import { registryHost } from './prewarm.js';
 
 export async function mirrorConfigCommand(
   config: KeeperConfig,

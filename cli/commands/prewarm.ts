@@ -1,12 +1,11 @@
 /** cache-keeper prewarm [IMAGE…] | cache-keeper uri IMAGE… */
-import { GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { ConfigError } from '../../lib/config/errors.js';
 import { cacheRepositoryName, resolveImage } from '../../lib/config/images.js';
 import type { KeeperConfig } from '../../lib/config/load.js';
 import { formatImageLine, formatPrewarm, type ImageResult } from '../../lib/prewarm/report.js';
 import { type PrewarmProgress, runPrewarm } from '../../lib/prewarm/run.js';
 import { errorMessage } from '../../lib/runtime/errors.js';
-import type { CommandDeps } from '../deps.js';
+import { type CommandDeps, registryHost } from '../deps.js';
 import type { CliIo } from '../io.js';
 import { PrewarmLiveView } from '../live/prewarm-view.js';
 
@@ -82,13 +81,6 @@ function resolveImageForCli(config: KeeperConfig, text: string): ReturnType<type
       ? error.problems.map((p) => p.message).join('; ')
       : errorMessage(error);
   }
-}
-
-/** The cache's registry host: --registry, else the account's, as ECR gives it. */
-export async function registryHost(options: { registry?: string; deps: () => CommandDeps }): Promise<string> {
-  if (options.registry) return options.registry;
-  const auth = await options.deps().ecr.send(new GetAuthorizationTokenCommand({}));
-  return new URL(auth.authorizationData![0]!.proxyEndpoint!).host;
 }
 
 /** Prints the reference CI should pull instead of the Docker Hub one. */

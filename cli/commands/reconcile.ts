@@ -1,5 +1,5 @@
 /** cache-keeper plan [-out FILE] | apply [FILE] */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { exclusionPrincipal, prewarmRoleFromEnv } from '../../lib/ecr/exclusion.js';
 import { formatReconcile } from '../../lib/ecr/format.js';
 import {
@@ -10,7 +10,7 @@ import {
   savePlan,
 } from '../../lib/ecr/reconcile.js';
 import type { CommandDeps } from '../deps.js';
-import type { CliIo } from '../io.js';
+import { type CliIo, writeFileWhole } from '../io.js';
 
 export interface ReconcileCommandOptions {
   dryRun: boolean;
@@ -46,7 +46,7 @@ export async function reconcileCommand(
     const report = await reconcile(deps, deps.config, { ...reconcileOptions, dryRun: true });
     print(report);
     if (options.out) {
-      writeFileSync(options.out, `${JSON.stringify(savePlan(report, deps.config, deps.now()), null, 1)}\n`);
+      writeFileWhole(options.out, `${JSON.stringify(savePlan(report, deps.config, deps.now()), null, 1)}\n`);
       if (!options.json)
         io.out(`Saved the plan to ${options.out}: \`cache-keeper apply ${options.out}\` applies exactly it.`);
     }

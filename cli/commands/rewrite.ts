@@ -1,11 +1,10 @@
 /** cache-keeper rewrite FILE… [--check] [--diff]: Docker Hub references → the cache's, in place. */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dockerHubRule } from '../../lib/ci/mirror-config.js';
 import { fileKind, type RewriteResult, rewriteText, unifiedDiff } from '../../lib/ci/rewrite.js';
 import type { KeeperConfig } from '../../lib/config/load.js';
-import type { CommandDeps } from '../deps.js';
-import type { CliIo } from '../io.js';
-import { registryHost } from './prewarm.js';
+import { type CommandDeps, registryHost } from '../deps.js';
+import { type CliIo, writeFileWhole } from '../io.js';
 
 export interface RewriteOptions {
   files: string[];
@@ -47,12 +46,7 @@ export async function rewriteCommand(
     return { path, before, ...rewriteText(before, fileKind(path)!, target) };
   });
   const write = !options.check && !options.diff;
-  if (write)
-    for (const r of results.filter((r) => r.changes.length)) {
-      const partial = `${r.path}.cache-keeper-partial`;
-      writeFileSync(partial, r.output);
-      renameSync(partial, r.path);
-    }
+  if (write) for (const r of results.filter((r) => r.changes.length)) writeFileWhole(r.path, r.output);
 
   if (options.json) {
     io.out(

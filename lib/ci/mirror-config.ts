@@ -27,12 +27,16 @@ export function dockerHubRule(config: KeeperConfig): DesiredRule {
 
 const tomlString = (value: string) => JSON.stringify(value);
 
+/** Where the rule's repositories live on the registry: `<host>/<prefix>`, or the host for ROOT. */
+const mirrorLocation = (host: string, rule: DesiredRule) =>
+  rule.prefix === 'ROOT' ? host : `${host}/${rule.prefix}`;
+
 /**
  * containers-registries.conf(5), read by podman, buildah, skopeo and CRI-O: docker.io keeps its name
  * and is pulled from the mirror first (by tag and by digest), then from Docker Hub if the cache fails.
  */
 function registriesConf(host: string, rule: DesiredRule, insecure: boolean): string {
-  const location = rule.prefix === 'ROOT' ? host : `${host}/${rule.prefix}`;
+  const location = mirrorLocation(host, rule);
   return [
     `# docker.io through the ECR pull-through cache (rule ${rule.prefix}), written by cache-keeper mirror-config.`,
     '# The client needs ECR credentials for the mirror host, e.g.',
@@ -78,7 +82,7 @@ function containerdHosts(host: string, rule: DesiredRule, insecure: boolean): st
 
 /** BuildKit's buildkitd.toml: a docker.io mirror may carry a /project path, here the rule's prefix. */
 function buildkitd(host: string, rule: DesiredRule, insecure: boolean): string {
-  const location = rule.prefix === 'ROOT' ? host : `${host}/${rule.prefix}`;
+  const location = mirrorLocation(host, rule);
   return [
     `# docker.io through the ECR pull-through cache (rule ${rule.prefix}), written by cache-keeper mirror-config.`,
     '# Merge into buildkitd.toml (/etc/buildkit/buildkitd.toml, or `docker buildx create --config FILE`).',
@@ -109,7 +113,7 @@ function dockerEngine(host: string, rule: DesiredRule): string {
   return [
     ...why,
     '# Instead:',
-    `#   - rewrite the references: cache-keeper rewrite Dockerfile docker-compose.yml (pulls from ${host}/${rule.prefix === 'ROOT' ? '' : `${rule.prefix}/`}...)`,
+    `#   - rewrite the references: cache-keeper rewrite Dockerfile docker-compose.yml (pulls from ${mirrorLocation(host, rule)}/...)`,
     '#   - for docker build, use BuildKit with cache-keeper mirror-config --for buildkit',
     `#   - log in first either way: aws ecr get-login-password | docker login --username AWS --password-stdin ${host}`,
     '',

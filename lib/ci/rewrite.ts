@@ -6,6 +6,7 @@
  * reference names the cache's registry, so a second run changes nothing.
  */
 import { parseImageRef } from '../config/image-ref.js';
+import { cacheRepositoryName } from '../config/images.js';
 
 export interface RewriteTarget {
   /** The cache's registry host, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com. */
@@ -60,8 +61,8 @@ export function rewriteReference(reference: string, target: RewriteTarget): Deci
   if (parsed.registry === target.registryHost.toLowerCase()) return { unchanged: true };
   if (parsed.registry !== 'docker.io')
     return { note: `${parsed.registry} has no pull-through cache rule here` };
-  const prefix = target.prefix === 'ROOT' ? '' : `${target.prefix}/`;
-  return { to: `${target.registryHost}/${prefix}${parsed.repository}${tag}${digest}` };
+  const repository = cacheRepositoryName({ rulePrefix: target.prefix, repository: parsed.repository });
+  return { to: `${target.registryHost}/${repository}${tag}${digest}` };
 }
 
 /** Applies a decision to the reference found at `start` in `line`. */

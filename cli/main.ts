@@ -2,11 +2,11 @@
  * cache-keeper: everything the Lambda functions do, from a terminal, against AWS or the sandbox
  * (through the SDK's standard environment: AWS_REGION, AWS_ENDPOINT_URL, credentials).
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../lib/config/errors.js';
 import { loadConfig } from '../lib/config/load.js';
 import { redactText } from '../lib/runtime/redact.js';
+import packageJson from '../package.json' with { type: 'json' };
 import {
   checkCommand,
   cleanupCommand,
@@ -22,11 +22,12 @@ import { COMMAND_HELP, EXIT_CODES } from './help.js';
 import { hintFor } from './hints.js';
 import { type CliIo, stdio } from './io.js';
 
-/** The package's version (package.json beside cli/). */
+/** Set to "bundle" by scripts/build-cli.mjs in the built command; absent when running the sources. */
+declare const KEEPER_BUILD: string | undefined;
+
+/** The package's version, and whether this is the built command or the TypeScript sources. */
 function version(): string {
-  return (
-    JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
-  ).version;
+  return `${packageJson.version} (${typeof KEEPER_BUILD === 'string' ? KEEPER_BUILD : 'sources'})`;
 }
 
 const USAGE = `usage: cache-keeper <command> [options]

@@ -5,7 +5,7 @@
  * with the path in the file. Read at config load only (package time and the CLI): the Lambda
  * bundles carry the resolved config, not this.
  */
-import { readFileSync } from 'node:fs';
+import constraints from '../../data/aws-api-constraints.json' with { type: 'json' };
 
 interface ModelShape {
   type: string;
@@ -20,8 +20,9 @@ interface ModelShape {
 let models: Record<string, { operations: Record<string, ModelShape> }> | undefined;
 
 function shapeAt(path: string): ModelShape {
-  models ??= JSON.parse(readFileSync(new URL('../../data/aws-api-constraints.json', import.meta.url), 'utf8'))
-    .services as Record<string, { operations: Record<string, ModelShape> }>;
+  models ??= (
+    constraints as unknown as { services: Record<string, { operations: Record<string, ModelShape> }> }
+  ).services;
   const [service, operation, ...members] = path.split('.');
   let shape = models[service!]?.operations[operation!];
   for (const m of members) shape = m === '[]' ? shape?.member : shape?.members?.[m];

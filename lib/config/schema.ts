@@ -179,7 +179,7 @@ const prewarm = z.strictObject({
   concurrency: positiveInt(64)
     .default(16)
     .describe(
-      'Images warmed at once (their upstream HEADs and cache reads are light; see docs/PERFORMANCE.md).',
+      'Images pulled through the cache and transferred at once; the free checks (upstream HEAD, DescribeImages) run for four times as many (see docs/PERFORMANCE.md).',
     ),
   reserveUpstreamPulls: z
     .number()

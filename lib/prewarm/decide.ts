@@ -43,6 +43,8 @@ export interface WarmFacts {
   cacheLookupError?: string;
   upstream?: UpstreamAnswer;
   gate: GateState;
+  /** Full mode: why this unchanged image's layers need no check tonight (layer-audit.ts); absent when due. */
+  layersVerified?: string;
 }
 
 export type WarmDecision =
@@ -142,9 +144,9 @@ export function decideWarm(facts: WarmFacts): WarmDecision {
   if (facts.cacheLookupError)
     return { action: 'fail', step: 'cache-lookup', cause: 'ecr-error', reason: facts.cacheLookupError };
   if (facts.cachedDigest === upstream.digest) {
-    return facts.mode === 'manifest-only'
-      ? { action: 'skip', reason: 'unchanged' }
-      : { action: 'fill-layers', digest: upstream.digest };
+    if (facts.mode === 'manifest-only') return { action: 'skip', reason: 'unchanged' };
+    if (facts.layersVerified) return { action: 'skip', reason: `unchanged; ${facts.layersVerified}` };
+    return { action: 'fill-layers', digest: upstream.digest };
   }
   const cost = isIndex(upstream.mediaType) ? facts.platformCount : 1;
   const refusal = quotaRefusal(facts.gate, cost);

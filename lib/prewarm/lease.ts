@@ -27,14 +27,20 @@ export function leaseFree(existing: Lease | undefined, runId: string, now: numbe
   return !existing || existing.holder === runId || existing.expiresAt <= now;
 }
 
-export type LeaseOutcome = { acquired: true } | { acquired: false; holder: string; expiresAt: string };
+export type LeaseOutcome =
+  /** `tags`: the secret's tags as read back, for the run's other marks (layer-audit.ts). */
+  { acquired: true; tags: Record<string, string> } | { acquired: false; holder: string; expiresAt: string };
 
 export async function acquireLease(
   secrets: SecretsManagerClient,
   secretId: string,
   run: { id: string; until: number; now: () => number },
 ): Promise<LeaseOutcome> {
-  const read = async () => parseLease((await describeCredentialSecret(secrets, secretId)).tags[LEASE_TAG]);
+  let tags: Record<string, string> = {};
+  const read = async () => {
+    tags = (await describeCredentialSecret(secrets, secretId)).tags;
+    return parseLease(tags[LEASE_TAG]);
+  };
   const before = await read();
   if (!leaseFree(before, run.id, run.now()))
     return { acquired: false, holder: before!.holder, expiresAt: new Date(before!.expiresAt).toISOString() };
@@ -46,7 +52,7 @@ export async function acquireLease(
       holder: after?.holder ?? 'unknown',
       expiresAt: after ? new Date(after.expiresAt).toISOString() : '',
     };
-  return { acquired: true };
+  return { acquired: true, tags };
 }
 
 /** Releases the lease if this run still holds it. */

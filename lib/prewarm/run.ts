@@ -15,13 +15,14 @@ import { DescribeImagesCommand, type ECRClient, GetAuthorizationTokenCommand } f
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { cacheRepositoryName } from '../config/images.js';
 import type { DesiredRule, KeeperConfig, PrewarmImage } from '../config/load.js';
+import { setTags } from '../credential/metadata.js';
 import { RegistryClient } from '../registry/client.js';
 import { RegistryError } from '../registry/errors.js';
 import type { Endpoints } from '../registry/upstreams.js';
 import { awsErrorName, errorMessage, KeeperError } from '../runtime/errors.js';
 import type { Logger } from '../runtime/logger.js';
 import { registerSecret } from '../runtime/redact.js';
-import { mapConcurrent, sleep } from '../runtime/retry.js';
+import { mapConcurrent, sleep, slots } from '../runtime/retry.js';
 import {
   cacheThrottleIsEcrs,
   decideBeforeLookup,
@@ -33,6 +34,13 @@ import {
   reportReserveMs,
   type WarmDecision,
 } from './decide.js';
+import {
+  cachedSinceMark,
+  everyImageWhole,
+  LAYERS_VERIFIED_TAG,
+  layerCheckWaived,
+  parseVerifiedMark,
+} from './layer-audit.js';
 import { warmPlatforms } from './layers.js';
 import { acquireLease, releaseLease } from './lease.js';
 import { UpstreamPullGate } from './quota.js';
@@ -80,6 +88,9 @@ class ImageFailure extends KeeperError {
     super(message, options);
   }
 }
+
+/** How many images are checked at once per transfer slot (`prewarm.concurrency`). */
+const CHECKS_PER_TRANSFER = 4;
 
 const short = (digest?: string) => (digest ? digest.slice(7, 19) : '(none)');
 
@@ -153,6 +164,8 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
     ? undefined
     : config.rules.find((r) => r.upstream === 'docker-hub' && r.credentialSecret)?.credentialSecret;
   const runId = randomUUID();
+  // The last run that left every image whole (layer-audit.ts): read with the lease, full mode only.
+  let verifiedUntil: number | undefined;
   if (leaseSecret) {
     const lease = await acquireLease(deps.secrets, leaseSecret, {
       id: runId,
@@ -179,7 +192,9 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
         { lease: { held: false, by: lease.holder } },
       );
     }
+    if (settings.mode === 'full') verifiedUntil = parseVerifiedMark(lease.tags[LAYERS_VERIFIED_TAG]);
   }
+  const sinceMark = new Map<ImageResult, boolean | undefined>();
 
   try {
     // The cache's registry endpoint and a credential for it (12 hours; one per run).
@@ -243,13 +258,14 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
       return pending;
     };
 
-    /** Tag → digest for a cache repository: one DescribeImages walk per repository, shared by its images. */
-    const repositoryTags = new Map<string, Promise<{ tags: Map<string, string> } | { error: string }>>();
+    /** Tag → digest (and when the cache received it) for a cache repository: one DescribeImages walk per repository, shared by its images. */
+    type CachedImage = { digest: string; pushedAt?: number };
+    const repositoryTags = new Map<string, Promise<{ tags: Map<string, CachedImage> } | { error: string }>>();
     const cachedDigest = async (repository: string, tag: string) => {
       let pending = repositoryTags.get(repository);
       if (!pending) {
         pending = (async () => {
-          const tags = new Map<string, string>();
+          const tags = new Map<string, CachedImage>();
           try {
             let nextToken: string | undefined;
             do {
@@ -263,7 +279,9 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
                 aws,
               );
               for (const d of page.imageDetails ?? [])
-                for (const t of d.imageTags ?? []) if (d.imageDigest) tags.set(t, d.imageDigest);
+                for (const t of d.imageTags ?? [])
+                  if (d.imageDigest)
+                    tags.set(t, { digest: d.imageDigest, pushedAt: d.imagePushedAt?.getTime() });
               nextToken = page.nextToken;
             } while (nextToken);
             return { tags };
@@ -278,7 +296,9 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
         repositoryTags.set(repository, pending);
       }
       const found = await pending;
-      return 'error' in found ? { error: found.error } : { digest: found.tags.get(tag) };
+      if ('error' in found) return { error: found.error };
+      const image = found.tags.get(tag);
+      return { digest: image?.digest, pushedAt: image?.pushedAt };
     };
 
     /** The upstream HEAD (free on Docker Hub): the digest, or what went wrong. */
@@ -345,7 +365,17 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
       }
     };
 
-    const warmOne = async (image: PrewarmImage): Promise<ImageResult> => {
+    /**
+     * The free checks (upstream HEAD, DescribeImages) of `checksInFlight` images run at once; pulls
+     * through the cache and layer transfers hold one of `concurrency` slots, so an unchanged night
+     * is not paced by the transfer limit.
+     */
+    const transfers = slots(settings.concurrency);
+    const checksInFlight = settings.concurrency * CHECKS_PER_TRANSFER;
+    const checkAndWarm = async (
+      image: PrewarmImage,
+      held: { release?: () => void },
+    ): Promise<ImageResult> => {
       const t0 = now();
       const repository = cacheRepositoryName(image);
       const result: ImageResult = {
@@ -420,6 +450,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
           headUpstream(upstream.client!, upstreamRepository(rule, image), image.tag),
         ]);
         result.cachedDigest = cached.digest;
+        if (!cached.error) sinceMark.set(result, cachedSinceMark(cached, verifiedUntil));
         if ('digest' in head) {
           gate.observe(upstream.key, head.rateLimit);
           if (head.rateLimit)
@@ -441,6 +472,12 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
           cacheLookupError: cached.error,
           upstream: head,
           gate: gate.state(upstream.key),
+          layersVerified: layerCheckWaived({
+            pushedAt: cached.pushedAt,
+            verifiedUntil,
+            reference: `${repository}:${image.tag}`,
+            now: now(),
+          }),
         });
         switch (decision.action) {
           case 'skip':
@@ -455,6 +492,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
                 status: 'skipped',
                 reason: 'unchanged (a run also checks its layers, free of pulls)',
               });
+            held.release = await transfers.acquire();
             enter('pull-blobs');
             const blobs = await fillLayers(imageLayers, repository, decision.digest, image.platforms);
             if (blobs.count === 0) return done({ status: 'skipped', reason: 'unchanged' });
@@ -479,6 +517,13 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
             status: 'would-pull',
             reason: `${cached.digest ? `moved from ${short(cached.digest)}` : 'not cached'}: ${cost} Docker Hub pull(s)`,
           });
+        }
+        held.release = await transfers.acquire();
+        // While it waited for a slot, upstream may have answered 429 or the time run short.
+        const waited = decideBeforeLookup({ timeLeftMs: deps.deadline - now(), marginMs, stoppedUpstream });
+        if (waited) {
+          gate.settle(upstream.key, cost, false);
+          return settle(waited as WarmDecision & { action: 'defer' });
         }
         enter('pull-manifest');
         let pulled: Awaited<ReturnType<RegistryClient['getManifest']>>;
@@ -562,12 +607,17 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
     };
 
     let finished = 0;
-    const results = await mapConcurrent(images, settings.concurrency, async (image) => {
-      const result = await warmOne(image);
-      finished++;
-      deps.logger?.info('image', { ...result });
-      deps.onImage?.(result, finished, images.length);
-      return result;
+    const results = await mapConcurrent(images, checksInFlight, async (image) => {
+      const held: { release?: () => void } = {};
+      try {
+        const result = await checkAndWarm(image, held);
+        finished++;
+        deps.logger?.info('image', { ...result });
+        deps.onImage?.(result, finished, images.length);
+        return result;
+      } finally {
+        held.release?.();
+      }
     });
 
     // One last free HEAD per quota-reporting upstream, to measure what the run really spent; not
@@ -594,6 +644,22 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
         measured = (measured ?? 0) + (gate.measuredSpend(key) ?? 0);
         dockerHub = gate.quota(key);
       }
+    }
+
+    // Nothing left half-warmed: whatever the cache held when this run started has all its layers, so
+    // later runs need check only what it received since (a client may pull one platform of a new
+    // digest while a run is under way; that image is checked next night).
+    if (
+      leaseSecret &&
+      settings.mode === 'full' &&
+      !signal.aborted &&
+      everyImageWhole(results.map((r) => ({ ...r, cachedSinceMark: sinceMark.get(r) })))
+    ) {
+      await setTags(deps.secrets, leaseSecret, {
+        [LAYERS_VERIFIED_TAG]: new Date(started).toISOString(),
+      }).catch((error: unknown) =>
+        deps.logger?.warn('layer mark not recorded', { error: errorMessage(error) }),
+      );
     }
 
     return report(results, {

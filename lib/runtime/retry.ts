@@ -55,6 +55,33 @@ export async function mapConcurrent<T, R>(
   return results;
 }
 
+/** At most `limit` holders at once; `acquire` resolves, in arrival order, with the release function. */
+export function slots(limit: number): { acquire(): Promise<() => void> } {
+  let free = Math.max(1, limit);
+  const waiting: Array<() => void> = [];
+  const release = () => {
+    const next = waiting.shift();
+    if (next) next();
+    else free++;
+  };
+  return {
+    acquire: () => {
+      let released = false;
+      const once = () => {
+        if (!released) {
+          released = true;
+          release();
+        }
+      };
+      if (free > 0) {
+        free--;
+        return Promise.resolve(once);
+      }
+      return new Promise((resolve) => waiting.push(() => resolve(once)));
+    },
+  };
+}
+
 /** `work`, or a KeeperError naming `what` once `ms` have passed (the work is not waited for). */
 export async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -1,10 +1,13 @@
 /** Pre-warm against the sandbox: first and second nights, upstream releases, quota, faults, deadline, repair. */
+import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/main.js';
 import { createPrewarmHandler } from '../../handlers/prewarm.js';
 import type { AwsClients } from '../../lib/aws/clients.js';
+import { cacheRepositoryName } from '../../lib/config/images.js';
 import { type KeeperConfig, loadConfig, parseConfig } from '../../lib/config/load.js';
 import { reconcile } from '../../lib/ecr/reconcile.js';
+import { auditNight, LAYERS_VERIFIED_TAG } from '../../lib/prewarm/layer-audit.js';
 import type { PrewarmReport } from '../../lib/prewarm/report.js';
 import { runPrewarm } from '../../lib/prewarm/run.js';
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
@@ -195,6 +198,36 @@ describe('nightly pre-warm', () => {
     expect(report.images[0]!.reason).toMatch(/Lambda time left/);
   });
 
+  it('checks more images at once than it transfers: pulls and layers stay within prewarm.concurrency', async () => {
+    const config = withPrewarm(loadConfig('keeper.config.yaml'), { concurrency: 2 });
+    const checking = new Set<string>();
+    const transferring = new Set<string>();
+    let maxChecking = 0;
+    let maxTransferring = 0;
+    const report = await runPrewarm(config.prewarm.images, {
+      ...kit.as('prewarm'),
+      config,
+      deadline: Date.now() + 600_000,
+      onProgress: (event) => {
+        if (event.kind !== 'step') return;
+        if (event.step === 'upstream-check') checking.add(event.image);
+        else {
+          checking.delete(event.image);
+          transferring.add(event.image);
+        }
+        maxChecking = Math.max(maxChecking, checking.size + transferring.size);
+        maxTransferring = Math.max(maxTransferring, transferring.size);
+      },
+      onImage: (result) => {
+        checking.delete(result.image);
+        transferring.delete(result.image);
+      },
+    });
+    expect(report.counts.warmed).toBe(12);
+    expect(maxTransferring).toBe(2);
+    expect(maxChecking).toBeGreaterThan(2);
+  });
+
   it('manifest-only warms no blob; a later full run fills the layers in without any upstream pull', async () => {
     const config = loadConfig('keeper.config.yaml');
     await warm(withPrewarm(config, { mode: 'manifest-only' }));
@@ -206,6 +239,97 @@ describe('nightly pre-warm', () => {
     expect(sandbox.hub.pulls.length).toBe(pullsBefore);
     expect(sandbox.ecr.repositories.get('docker-hub/library/debian')!.blobs.size).toBeGreaterThan(0);
   });
+});
+
+describe('layer checks on unchanged nights', () => {
+  // The keeper's clock is the sandbox's (as Lambda's and ECR's agree), pinned to a night chosen per test.
+  const DAY = 86_400_000;
+  const config = loadConfig('keeper.config.yaml');
+  const references = config.prewarm.images.map((i) => `${cacheRepositoryName(i)}:${i.tag}`);
+  const auditedOn = (night: number) => references.filter((r) => auditNight(r, night));
+  /** A night, from today on, on which the weekly audit picks `wanted` images (0: none, >0: some). */
+  const nightWhere = (wanted: (n: number) => boolean) => {
+    for (let d = 0; d < 7; d++) {
+      const night = Math.floor(sandbox.clock.now() / DAY) * DAY + d * DAY + 3_600_000;
+      if (wanted(auditedOn(night).length)) return night;
+    }
+    throw new Error('no such night in a week');
+  };
+  const warmOn = (night: number) => {
+    sandbox.clock.advance(night - sandbox.clock.now());
+    const now = () => sandbox.clock.now();
+    return runPrewarm(config.prewarm.images, {
+      ...kit.as('prewarm'),
+      config,
+      deadline: now() + 600_000,
+      now,
+    });
+  };
+  const layerChecks = () => sandbox.awsCalls.get('ecr:BatchCheckLayerAvailability') ?? 0;
+
+  it('after a whole night, the next checks no layers except the weekly audit’s', async () => {
+    const quiet = nightWhere((n) => n === 0);
+    const audit = nightWhere((n) => n > 0) + 7 * DAY;
+    const cold = await warmOn(quiet - 14 * DAY);
+    // The mark is the start of the run: anything the cache received during it is checked next night.
+    const mark = await kit.aws.secrets.send(
+      new DescribeSecretCommand({ SecretId: 'ecr-pullthroughcache/docker-hub' }),
+    );
+    expect(mark.Tags?.find((t) => t.Key === LAYERS_VERIFIED_TAG)?.Value).toBe(cold.startedAt);
+    // The night after pulling them: what the cache received during the last run is checked once.
+    let before = layerChecks();
+    const next = await warmOn(quiet - 7 * DAY);
+    expect(next.counts).toMatchObject({ skipped: 12 });
+    expect(layerChecks() - before).toBe(12);
+
+    before = layerChecks();
+    const unchanged = await warmOn(quiet);
+    expect(unchanged.counts).toMatchObject({ skipped: 12 });
+    expect(unchanged.images.every((i) => /layers verified by the run of/.test(i.reason ?? ''))).toBe(true);
+    expect(layerChecks()).toBe(before);
+
+    before = layerChecks();
+    const audited = await warmOn(audit);
+    expect(layerChecks() - before).toBe(auditedOn(audit).length);
+    expect(audited.images.filter((i) => i.reason === 'unchanged').length).toBe(auditedOn(audit).length);
+  });
+
+  it('an image a run left without its layers is checked, and filled in, on the next night that reaches it', async () => {
+    const quiet = nightWhere((n) => n === 0);
+    await warmOn(quiet - 14 * DAY);
+    await warmOn(quiet - 7 * DAY);
+    // A release of debian, whose layers are cut short by the deadline: its manifest is cached, its layers are not.
+    sandbox.hub.release('library/debian', 'bookworm-slim');
+    sandbox.faults.add({ match: 'registry:GET /v2/docker-hub/library/debian/blobs', latencyMs: 20_000 });
+    sandbox.clock.advance(quiet - DAY - sandbox.clock.now());
+    const cut = await createPrewarmHandler({
+      ...kit.as('prewarm'),
+      config: withPrewarm(config, { safetyMarginSeconds: 1 }),
+      now: () => sandbox.clock.now(),
+    })({}, lambdaContext('prewarm', { remainingMs: 8_000 }));
+    const debianCut = cut.images.find((i) => i.image.startsWith('debian'))!;
+    expect(debianCut, debianCut.reason).toMatchObject({ status: 'deferred', step: 'pull-blobs' });
+    sandbox.faults.clear();
+    // A night too short to reach any image moves no mark: nothing it left behind is taken as whole.
+    sandbox.clock.advance(quiet - DAY / 2 - sandbox.clock.now());
+    const short = await runPrewarm(config.prewarm.images, {
+      ...kit.as('prewarm'),
+      config,
+      deadline: sandbox.clock.now() + 5_000,
+      now: () => sandbox.clock.now(),
+    });
+    expect(short.counts.deferred).toBe(12);
+
+    const before = layerChecks();
+    const night = await warmOn(quiet);
+    const debian = night.images.find((i) => i.image.startsWith('debian'))!;
+    expect(debian, debian.reason).toMatchObject({
+      status: 'warmed',
+      reason: expect.stringMatching(/missing layer\(s\) filled in/),
+    });
+    expect(layerChecks() - before).toBe(1);
+    expect(night.upstreamPulls.estimated).toBe(0);
+  }, 30_000);
 });
 
 describe('the prewarm handler', () => {

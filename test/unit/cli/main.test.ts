@@ -103,7 +103,7 @@ describe('help, version and exit codes', () => {
     expect(help.out.join('\n')).toMatch(/exit codes:/);
     const version = captureIo();
     expect(await runCli(['--version'], version.io)).toBe(0);
-    expect(version.out).toEqual([expect.stringMatching(/^cache-keeper \d+\.\d+\.\d+$/)]);
+    expect(version.out).toEqual([expect.stringMatching(/^cache-keeper \d+\.\d+\.\d+ \(sources\)$/)]);
   });
 
   it('dates are ISO 8601 only: 01/06/2027 is refused, not read as 6 January', async () => {

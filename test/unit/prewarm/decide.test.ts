@@ -37,6 +37,11 @@ describe('decideWarm', () => {
     ['unchanged, full mode: fill in missing layers', {}, { action: 'fill-layers', digest: A }],
     ['unchanged, manifest-only: skip', { mode: 'manifest-only' }, { action: 'skip', reason: 'unchanged' }],
     [
+      'unchanged, full mode, layers verified by an earlier run: skip',
+      { layersVerified: 'layers verified by the run of 2026-11-20T03:00:00.000Z' },
+      { action: 'skip', reason: 'unchanged; layers verified by the run of 2026-11-20T03:00:00.000Z' },
+    ],
+    [
       'not cached, index: pull, one pull per platform',
       { cachedDigest: undefined },
       { action: 'pull', cost: 2, reason: 'new' },

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { mapConcurrent, retry, withTimeout } from '../../../lib/runtime/retry.js';
+import { mapConcurrent, retry, slots, withTimeout } from '../../../lib/runtime/retry.js';
 
 describe('retry', () => {
   it('retries retryable errors with capped, jittered, growing delays', async () => {
@@ -105,5 +105,36 @@ describe('withTimeout', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+});
+
+describe('slots', () => {
+  it('holds at most the limit, hands slots over in arrival order, and a double release frees one slot', async () => {
+    const pool = slots(2);
+    const order: string[] = [];
+    const a = await pool.acquire();
+    const b = await pool.acquire();
+    const c = pool.acquire().then((release) => {
+      order.push('c');
+      return release;
+    });
+    const d = pool.acquire().then((release) => {
+      order.push('d');
+      return release;
+    });
+    await Promise.resolve();
+    expect(order).toEqual([]); // both slots taken
+    a();
+    a(); // a second release of the same slot changes nothing
+    const releaseC = await c;
+    await Promise.resolve();
+    expect(order).toEqual(['c']);
+    b();
+    const releaseD = await d;
+    expect(order).toEqual(['c', 'd']);
+    releaseC();
+    releaseD();
+    // Both free again: two acquire at once.
+    await Promise.all([pool.acquire(), pool.acquire()]);
   });
 });

@@ -1,0 +1,103 @@
+/** When an unchanged image's layers are checked, and when a run may move the mark: tables. */
+import { describe, expect, it } from 'vitest';
+import {
+  AUDIT_EVERY_NIGHTS,
+  auditNight,
+  CLOCK_SKEW_MS,
+  cachedSinceMark,
+  everyImageWhole,
+  layerCheckWaived,
+} from '../../../lib/prewarm/layer-audit.js';
+
+const DAY = 86_400_000;
+const MARK = Date.parse('2026-11-20T03:00:00Z');
+const ref = 'docker-hub/library/node:22';
+/** A night on which `ref` is not audited. */
+const quietNight = (() => {
+  for (let n = MARK + DAY; ; n += DAY) if (!auditNight(ref, n)) return n;
+})();
+
+describe('layerCheckWaived', () => {
+  it.each<[string, { pushedAt?: number; verifiedUntil?: number; now?: number }, boolean]>([
+    ['cached before the mark, not its audit night: waived', { pushedAt: MARK - DAY }, true],
+    ['cached after the mark: checked', { pushedAt: MARK + 1 }, false],
+    [
+      'cached within the clock-skew allowance before the mark: checked',
+      { pushedAt: MARK - CLOCK_SKEW_MS + 1 },
+      false,
+    ],
+    ['no mark yet: checked', { pushedAt: MARK - DAY, verifiedUntil: undefined }, false],
+    ['push time unknown: checked', { pushedAt: undefined }, false],
+  ])('%s', (_, facts, waived) => {
+    const reason = layerCheckWaived({ verifiedUntil: MARK, now: quietNight, reference: ref, ...facts });
+    expect(reason !== undefined).toBe(waived);
+    if (waived) expect(reason).toBe('layers verified by the run of 2026-11-20T03:00:00.000Z');
+  });
+
+  it('on its audit night an image is checked whatever the mark says', () => {
+    let audit = MARK + DAY;
+    while (!auditNight(ref, audit)) audit += DAY;
+    expect(layerCheckWaived({ pushedAt: MARK - DAY, verifiedUntil: MARK, now: audit, reference: ref })).toBe(
+      undefined,
+    );
+  });
+
+  it('the audit visits every image once a week, spread over the nights', () => {
+    const refs = Array.from({ length: 700 }, (_, i) => `docker-hub/library/image${i}:1`);
+    const perNight = Array.from({ length: AUDIT_EVERY_NIGHTS }, (_, d) =>
+      refs.filter((r) => auditNight(r, MARK + d * DAY)),
+    );
+    expect(perNight.flat().sort()).toEqual([...refs].sort()); // each exactly once in 7 nights
+    for (const night of perNight) expect(night.length).toBeGreaterThan(50); // none piled on one night
+  });
+});
+
+describe('everyImageWhole', () => {
+  it.each<[string, Parameters<typeof everyImageWhole>[0][number], boolean]>([
+    ['warmed', { status: 'warmed' }, true],
+    ['skipped (checked or waived)', { status: 'skipped' }, true],
+    [
+      'failed upstream, cache holds nothing newer than the mark',
+      { status: 'failed', step: 'upstream-check', cachedSinceMark: false },
+      true,
+    ],
+    [
+      'failed upstream, cache holds a digest received since the mark',
+      { status: 'failed', step: 'upstream-check', cachedSinceMark: true },
+      false,
+    ],
+    ['deferred by the quota, nothing newer cached', { status: 'deferred', cachedSinceMark: false }, true],
+    ['never started (no lookup)', { status: 'deferred' }, false],
+    [
+      'cut short between manifest and layers',
+      { status: 'deferred', step: 'pull-blobs', cause: 'deadline', cachedSinceMark: false } as never,
+      false,
+    ],
+    [
+      'failed at the pull through the cache',
+      { status: 'failed', step: 'pull-manifest', cachedSinceMark: false },
+      false,
+    ],
+    [
+      'stale-pending (its layers not fetched)',
+      { status: 'stale-pending', step: 'pull-manifest', cachedSinceMark: false },
+      false,
+    ],
+    ['ECR throttled the lookup', { status: 'unverified', step: 'cache-lookup' }, false],
+  ])('%s → %s', (_, image, whole) => {
+    expect(everyImageWhole([{ status: 'warmed' }, image])).toBe(whole);
+  });
+});
+
+describe('cachedSinceMark', () => {
+  it.each<[string, Parameters<typeof cachedSinceMark>[0], number | undefined, boolean | undefined]>([
+    ['no lookup', undefined, MARK, undefined],
+    ['not cached', { digest: undefined }, MARK, false],
+    ['cached before the mark', { digest: 'sha256:a', pushedAt: MARK - DAY }, MARK, false],
+    ['cached after the mark', { digest: 'sha256:a', pushedAt: MARK + 1 }, MARK, true],
+    ['cached, no mark yet', { digest: 'sha256:a', pushedAt: MARK - DAY }, undefined, true],
+    ['cached, push time unknown', { digest: 'sha256:a' }, MARK, true],
+  ])('%s', (_, lookup, mark, expected) => {
+    expect(cachedSinceMark(lookup, mark)).toBe(expected);
+  });
+});

@@ -33,7 +33,7 @@ asks and needs --auto-approve.
   cache-keeper apply
   cache-keeper plan -out tonight.plan && cache-keeper apply tonight.plan
   cache-keeper apply --auto-approve      # in CI`,
-  prewarm: `usage: cache-keeper prewarm [IMAGE...] [--dry-run] [--config FILE] [--json]
+  prewarm: `usage: cache-keeper prewarm [IMAGE...] [--dry-run | --fan-out] [--config FILE] [--json]
 
 Pulls the configured (or the given) images through the cache, spending Docker Hub pulls only on
 images that are new or moved upstream. Refuses to start while another run holds the lease.
@@ -42,8 +42,14 @@ With --dry-run, only the free checks (what the cache holds, a HEAD upstream): wh
 pulled, how many Docker Hub pulls that spends, and what the reserve and budget allow. Nothing is
 pulled.
 
+With --fan-out, the night runs as the deployed stack runs it every night: the state machine's own
+definition (plan, one warmImage per image to pull, report), executed here with this command's
+credentials; a night with no more than prewarm.fanOut.minImages images to pull is warmed by the
+plan step alone. Same report.
+
   cache-keeper prewarm --dry-run
   cache-keeper prewarm
+  cache-keeper prewarm --fan-out
   cache-keeper prewarm node:22-alpine python:3.13-slim --json`,
   check: `usage: cache-keeper check [--secret NAME] [--config FILE] [--json]
 

@@ -74,6 +74,7 @@ options:
   --detailed-exitcode (plan) 0 no changes, 2 changes, 1 a problem
   --out FILE, -out FILE  (plan) save the plan; \`apply FILE\` applies exactly it
   --dry-run           (prewarm) only the free checks: which images would spend Docker Hub pulls
+  --fan-out           (prewarm) run the night through the nightly state machine, here
   --auto-approve      (apply) do not ask (apply asks on a terminal, and never asks when not on one)
   --version           the version
   -h, --help          this help; \`cache-keeper <command> --help\` or \`cache-keeper help <command>\` for one command
@@ -105,6 +106,7 @@ function parseCliArgs(argv: string[]) {
       out: { type: 'string' },
       'auto-approve': { type: 'boolean', default: false },
       'dry-run': { type: 'boolean', default: false },
+      'fan-out': { type: 'boolean', default: false },
       version: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -188,6 +190,7 @@ export async function runCli(argv: string[], io: CliIo = stdio, setup: CliSetup 
         images: positionals.slice(1),
         json: values.json,
         dryRun: values['dry-run'],
+        fanOut: values['fan-out'],
       });
     case 'check':
     case 'rotate':

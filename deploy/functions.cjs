@@ -2,6 +2,9 @@
 module.exports = [
   'reconcile',
   'prewarm',
+  'prewarmPlan',
+  'warmImage',
+  'prewarmReport',
   'checkCredential',
   'rotateCredential',
   'cacheMetrics',

@@ -19,6 +19,7 @@ const { writeResolvedConfig } = tsx.require('../lib/config/resolved.ts', __filen
 const { alarmDefinitions } = tsx.require('../lib/metrics/alarms.ts', __filename);
 
 const FUNCTIONS = require('./functions.cjs');
+const { stateMachineDefinition, STATE_MACHINE_FUNCTIONS } = require('./state-machine.cjs');
 const logicalName = (fn) => fn[0].toUpperCase() + fn.slice(1);
 const sub = (text) => ({ 'Fn::Sub': text });
 const repositoryArn = (name) =>
@@ -88,6 +89,103 @@ function role(config, fn, service, stage) {
   };
 }
 
+const functionArn = (fn, service, stage) =>
+  sub(`arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${service}-${stage}-${fn}`);
+
+/** The state machine's role: it may invoke exactly its three functions, nothing else. */
+function stateMachinePolicyDocument(service = 'ecr-cache-keeper', stage = 'dev') {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'InvokeItsFunctions',
+        Effect: 'Allow',
+        Action: 'lambda:InvokeFunction',
+        Resource: STATE_MACHINE_FUNCTIONS.map((fn) => functionArn(fn, service, stage)),
+      },
+    ],
+  };
+}
+
+/**
+ * The nightly pre-warm: the state machine (deploy/state-machine.cjs), its role, and the schedule
+ * that starts it (with its own role, allowed to start exactly this state machine).
+ */
+function prewarmStateMachine(config, service, stage, schedule) {
+  const arns = Object.fromEntries(
+    STATE_MACHINE_FUNCTIONS.map((fn) => [fn, `\${${logicalName(fn)}LambdaFunction.Arn}`]),
+  );
+  return {
+    PrewarmStateMachineRole: {
+      Type: 'AWS::IAM::Role',
+      Properties: {
+        RoleName: sub(`${service}-${stage}-prewarm-states-\${AWS::Region}`),
+        AssumeRolePolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            { Effect: 'Allow', Principal: { Service: 'states.amazonaws.com' }, Action: 'sts:AssumeRole' },
+          ],
+        },
+        Policies: [
+          { PolicyName: 'invoke-its-functions', PolicyDocument: stateMachinePolicyDocument(service, stage) },
+        ],
+      },
+    },
+    PrewarmStateMachine: {
+      Type: 'AWS::StepFunctions::StateMachine',
+      Properties: {
+        StateMachineName: `${service}-${stage}-prewarm`,
+        RoleArn: { 'Fn::GetAtt': ['PrewarmStateMachineRole', 'Arn'] },
+        DefinitionString: sub(JSON.stringify(stateMachineDefinition(config, arns), null, 2)),
+      },
+    },
+    PrewarmScheduleRole: {
+      Type: 'AWS::IAM::Role',
+      Properties: {
+        RoleName: sub(`${service}-${stage}-prewarm-schedule-\${AWS::Region}`),
+        AssumeRolePolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            { Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sts:AssumeRole' },
+          ],
+        },
+        Policies: [
+          {
+            PolicyName: 'start-the-night',
+            PolicyDocument: {
+              Version: '2012-10-17',
+              Statement: [
+                {
+                  Sid: 'StartThePrewarm',
+                  Effect: 'Allow',
+                  Action: 'states:StartExecution',
+                  Resource: { Ref: 'PrewarmStateMachine' },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+    PrewarmSchedule: {
+      Type: 'AWS::Events::Rule',
+      Properties: {
+        Description: 'Starts the nightly pre-warm',
+        ScheduleExpression: schedule,
+        State: 'ENABLED',
+        Targets: [
+          {
+            Id: 'prewarm',
+            Arn: { Ref: 'PrewarmStateMachine' },
+            RoleArn: { 'Fn::GetAtt': ['PrewarmScheduleRole', 'Arn'] },
+            Input: '{}',
+          },
+        ],
+      },
+    },
+  };
+}
+
 /** An Allow statement, or none when there is no resource to grant it on. */
 const allow = (Sid, Action, Resource) =>
   Resource.length ? [{ Sid, Effect: 'Allow', Action, Resource }] : [];
@@ -139,6 +237,35 @@ function statementsFor(config) {
     Action: ['ecr:ValidatePullThroughCacheRule'],
     Resource: '*',
   };
+  // The pre-warm's pieces, shared by the single-invocation function and the state machine's steps.
+  const registryLogin = [
+    { Sid: 'RegistryLogin', Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
+  ];
+  // prewarm.discover walks the cache's repositories (their images: DescribeImages below).
+  const listRepositories = config.prewarm.discover
+    ? [{ Sid: 'ListRepositories', Effect: 'Allow', Action: 'ecr:DescribeRepositories', Resource: registry }]
+    : [];
+  const pullThroughCache = {
+    Sid: 'PullThroughCache',
+    Effect: 'Allow',
+    Action: [
+      'ecr:BatchGetImage',
+      'ecr:GetDownloadUrlForLayer',
+      'ecr:BatchImportUpstreamImage',
+      'ecr:CreateRepository',
+      'ecr:DescribeImages',
+      'ecr:BatchCheckLayerAvailability',
+    ],
+    Resource: cacheRepositories,
+  };
+  const upstreamCredential = allow('UpstreamCredential', 'secretsmanager:GetSecretValue', credentialSecrets);
+  // The one-night-at-a-time lease and the night's marks are tags on the credential secret
+  // (lib/prewarm/lease.ts, layer-audit.ts, order.ts).
+  const prewarmLease = allow(
+    'PrewarmLease',
+    ['secretsmanager:DescribeSecret', 'secretsmanager:TagResource', 'secretsmanager:UntagResource'],
+    credentialSecrets,
+  );
   return {
     reconcile: [
       {
@@ -178,40 +305,23 @@ function statementsFor(config) {
       ...allow('PassCustomRoles', 'iam:PassRole', passRoles),
     ],
     prewarm: [
-      { Sid: 'RegistryLogin', Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
-      // prewarm.discover walks the cache's repositories (their images: DescribeImages below).
-      ...(config.prewarm.discover
-        ? [
-            {
-              Sid: 'ListRepositories',
-              Effect: 'Allow',
-              Action: 'ecr:DescribeRepositories',
-              Resource: registry,
-            },
-          ]
-        : []),
-      {
-        Sid: 'PullThroughCache',
-        Effect: 'Allow',
-        Action: [
-          'ecr:BatchGetImage',
-          'ecr:GetDownloadUrlForLayer',
-          'ecr:BatchImportUpstreamImage',
-          'ecr:CreateRepository',
-          'ecr:DescribeImages',
-          'ecr:BatchCheckLayerAvailability',
-        ],
-        Resource: cacheRepositories,
-      },
-      ...allow('UpstreamCredential', 'secretsmanager:GetSecretValue', credentialSecrets),
-      // The one-run-at-a-time lease is a tag on the credential secret (lib/prewarm/lease.ts).
-      ...allow(
-        'PrewarmLease',
-        ['secretsmanager:DescribeSecret', 'secretsmanager:TagResource', 'secretsmanager:UntagResource'],
-        credentialSecrets,
-      ),
+      ...registryLogin,
+      ...listRepositories,
+      pullThroughCache,
+      ...upstreamCredential,
+      ...prewarmLease,
       putMetrics,
     ],
+    // The state machine's steps (deploy/state-machine.cjs): the plan may warm a small night itself.
+    prewarmPlan: [
+      ...registryLogin,
+      ...listRepositories,
+      pullThroughCache,
+      ...upstreamCredential,
+      ...prewarmLease,
+    ],
+    warmImage: [...registryLogin, pullThroughCache, ...upstreamCredential],
+    prewarmReport: [...prewarmLease, putMetrics],
     checkCredential: [
       ...allow(
         'CredentialSecrets',
@@ -391,6 +501,9 @@ async function resources({ options = {}, resolveVariable } = {}) {
   // parameter (prod by default) attaches one, so two stages in one account never fight over it.
   const rotationStage = resolveVariable ? await resolveVariable('param:rotationStage') : 'prod';
   const alarmEmail = resolveVariable ? await resolveVariable('param:alarmEmail') : '';
+  const prewarmSchedule = resolveVariable
+    ? await resolveVariable('param:prewarmSchedule')
+    : 'cron(0 3 * * ? *)';
   const service = 'ecr-cache-keeper';
   const topic = { Ref: 'AlarmTopic' };
   const out = {
@@ -417,6 +530,7 @@ async function resources({ options = {}, resolveVariable } = {}) {
     };
   }
   out.Dashboard = dashboard(config, service, stage);
+  Object.assign(out, prewarmStateMachine(config, service, stage, prewarmSchedule));
   // E-mail subscription to the alarm topic, only when the alarmEmail parameter is set.
   if (alarmEmail)
     out.AlarmEmailSubscription = {
@@ -460,6 +574,7 @@ async function resources({ options = {}, resolveVariable } = {}) {
     Outputs: {
       AlarmTopicArn: { Value: topic },
       DashboardName: { Value: `${service}-${stage}` },
+      PrewarmStateMachineArn: { Value: { Ref: 'PrewarmStateMachine' } },
       ...registryUriOutputs(config),
     },
   };
@@ -476,4 +591,15 @@ function resolvedConfig() {
 
 const RESOLVED_FILE = 'keeper.resolved.json';
 
-module.exports = { resources, resolvedConfig, statementsFor, rolePolicyDocument, FUNCTIONS };
+/** warmImage's Lambda timeout: the config's prewarm.fanOut.imageTimeoutSeconds (serverless.yml). */
+const warmImageTimeout = () => stackConfig().prewarm.fanOut.imageTimeoutSeconds;
+
+module.exports = {
+  resources,
+  resolvedConfig,
+  statementsFor,
+  rolePolicyDocument,
+  stateMachinePolicyDocument,
+  warmImageTimeout,
+  FUNCTIONS,
+};

@@ -5,7 +5,7 @@
  */
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { exclusionPrincipal, type PrewarmRoleSetting, prewarmRoleFromEnv } from '../lib/ecr/exclusion.js';
+import { exclusionPrincipals, type PrewarmRoleSetting, prewarmRoleFromEnv } from '../lib/ecr/exclusion.js';
 import { formatReconcile } from '../lib/ecr/format.js';
 import { type ReconcileReport, reconcile } from '../lib/ecr/reconcile.js';
 import type { Runtime } from '../lib/runtime/deps.js';
@@ -36,7 +36,11 @@ export async function runReconcile(
 ): Promise<ReconcileReport> {
   const report = await reconcile(deps, deps.config, {
     dryRun: event.dryRun,
-    exclusionPrincipalArn: exclusionPrincipal(deps.config, deps.prewarmRole, deps.lambda?.invokedFunctionArn),
+    exclusionPrincipalArns: exclusionPrincipals(
+      deps.config,
+      deps.prewarmRole,
+      deps.lambda?.invokedFunctionArn,
+    ),
   });
   deps.logger.info('reconcile report', {
     dryRun: event.dryRun,

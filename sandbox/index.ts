@@ -22,7 +22,7 @@ import { FaultInjector } from './faults.js';
 import { type StartedServer, sendJson, startServer } from './http.js';
 import { apiAuthorizer } from './iam/api.js';
 import { IamDirectory, type Principal } from './iam/directory.js';
-import { functionPolicy, functionRoleName } from './iam/roles.js';
+import { functionPolicy, functionRoleName, stateMachinePolicy } from './iam/roles.js';
 import { hasSavedState, loadState, saveState } from './persistence.js';
 import { registryError } from './registry/content.js';
 import { EcrRegistry } from './registry/ecr-registry.js';
@@ -77,6 +77,11 @@ export interface Sandbox {
     fn: string,
     config: KeeperConfig,
   ): AwsClientOptions & { endpoint: string; region: string };
+  /**
+   * The pre-warm state machine's role (deploy/stack.cjs), as the local runs' invoke check: throws
+   * AccessDeniedException, as Step Functions would fail the Task, when it may not invoke `functionArn`.
+   */
+  authorizeStateMachineInvoke(functionArn: string): void;
   ecrRegistry: EcrRegistry;
   secrets: SecretsManagerSandbox;
   cloudwatch: CloudWatchSandbox;
@@ -132,6 +137,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   const awsCalls = new Map<string, number>();
   const roles = new Map<string, Principal>();
+  let stateMachineRole: Principal | undefined;
   const servers: StartedServer[] = [];
   servers.push(
     await startServer(
@@ -194,6 +200,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       credentials: { accessKeyId: admin.accessKeyId, secretAccessKey: admin.secretAccessKey },
     },
     iam,
+    authorizeStateMachineInvoke: (functionArn) => {
+      stateMachineRole ??= iam.addRole(`ecr-cache-keeper-local-prewarm-states-${region}`, [
+        stateMachinePolicy({ partition: 'aws', region, account }),
+      ]);
+      iam.authorize(stateMachineRole.accessKeyId, { action: 'lambda:InvokeFunction', resource: functionArn });
+    },
     roleClientOptions: (fn, config) => {
       const key = `${fn}\u0000${JSON.stringify(config)}`;
       let role = roles.get(key);

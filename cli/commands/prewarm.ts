@@ -2,34 +2,49 @@
 import { ConfigError } from '../../lib/config/errors.js';
 import { cacheRepositoryName, resolveImage } from '../../lib/config/images.js';
 import type { KeeperConfig } from '../../lib/config/load.js';
+import { runNightLocally } from '../../lib/prewarm/local-execution.js';
 import { formatImageLine, formatPrewarm, type ImageResult } from '../../lib/prewarm/report.js';
 import { type PrewarmProgress, runPrewarm } from '../../lib/prewarm/run.js';
 import { errorMessage } from '../../lib/runtime/errors.js';
 import { type CommandDeps, registryHost } from '../deps.js';
 import type { CliIo } from '../io.js';
 import { PrewarmLiveView } from '../live/prewarm-view.js';
+import { nightHandlers } from '../night.js';
 
 export async function prewarmCommand(
   deps: CommandDeps,
   io: CliIo,
-  options: { images: string[]; json: boolean; dryRun?: boolean },
+  options: { images: string[]; json: boolean; dryRun?: boolean; fanOut?: boolean },
 ): Promise<number> {
   const { config } = deps;
+  if (options.fanOut && options.dryRun) {
+    io.err(
+      'cache-keeper prewarm: --dry-run and --fan-out do not go together (a dry run pulls nothing to fan out)',
+    );
+    return 2;
+  }
   const images = options.images.length
     ? options.images.map((i) => resolveImage(config, i))
     : config.prewarm.images;
   // On a terminal, a live block redrawn in place under the finished images' lines; otherwise the
   // report alone, as plain lines.
-  const live = io.isTty && !options.json ? liveBlock(io, images.length, Date.now()) : undefined;
+  const live =
+    io.isTty && !options.json && !options.fanOut ? liveBlock(io, images.length, Date.now()) : undefined;
   let report: Awaited<ReturnType<typeof runPrewarm>>;
   try {
-    report = await runPrewarm(images, {
-      ...deps,
-      deadline: deps.now() + 3_600_000,
-      dryRun: options.dryRun,
-      onImage: live?.imageDone,
-      onProgress: live?.progress,
-    });
+    report = options.fanOut
+      ? await runNightLocally({
+          config,
+          handlers: nightHandlers(() => deps),
+          ...(options.images.length ? { input: { images: options.images } } : {}),
+        })
+      : await runPrewarm(images, {
+          ...deps,
+          deadline: deps.now() + 3_600_000,
+          dryRun: options.dryRun,
+          onImage: live?.imageDone,
+          onProgress: live?.progress,
+        });
   } finally {
     live?.stop();
   }

@@ -1,6 +1,6 @@
 /** cache-keeper plan [-out FILE] | apply [FILE] */
 import { readFileSync } from 'node:fs';
-import { exclusionPrincipal, prewarmRoleFromEnv } from '../../lib/ecr/exclusion.js';
+import { exclusionPrincipals, prewarmRoleFromEnv } from '../../lib/ecr/exclusion.js';
 import { formatReconcile } from '../../lib/ecr/format.js';
 import {
   applySavedPlan,
@@ -37,7 +37,7 @@ export async function reconcileCommand(
   options: ReconcileCommandOptions,
 ): Promise<number> {
   const reconcileOptions = {
-    exclusionPrincipalArn: exclusionPrincipal(deps.config, prewarmRoleFromEnv(options.env)),
+    exclusionPrincipalArns: exclusionPrincipals(deps.config, prewarmRoleFromEnv(options.env)),
   };
   const print = (report: ReconcileReport) =>
     io.out(options.json ? JSON.stringify(report, null, 2) : formatReconcile(report));

@@ -16,7 +16,6 @@ import { join } from 'node:path';
 import { RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { createCacheMetricsHandler } from '../../handlers/cacheMetrics.js';
 import { createCheckCredentialHandler } from '../../handlers/checkCredential.js';
-import { createPrewarmHandler } from '../../handlers/prewarm.js';
 import { createPullEventsHandler } from '../../handlers/pullEvents.js';
 import { createReconcileHandler } from '../../handlers/reconcile.js';
 import { createRotateCredentialHandler } from '../../handlers/rotateCredential.js';
@@ -27,12 +26,14 @@ import { followRotation } from '../../lib/credential/follow.js';
 import type { ReconcileReport } from '../../lib/ecr/reconcile.js';
 import { alarmDefinitions, wouldFire } from '../../lib/metrics/alarms.js';
 import type { CacheReport } from '../../lib/metrics/collect.js';
+import { runNightLocally } from '../../lib/prewarm/local-execution.js';
 import type { ImageResult, PrewarmReport } from '../../lib/prewarm/report.js';
 import { createRuntime } from '../../lib/runtime/deps.js';
+import { localLambdaContext } from '../../lib/runtime/local-context.js';
 import { createLogger, type LogEntry } from '../../lib/runtime/logger.js';
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
 import { CREDENTIAL_SECRET } from '../../sandbox/seed.js';
-import { localLambdaContext } from '../lambda-context.js';
+import { nightHandlers } from '../night.js';
 
 export const RELEASED_IMAGES = [
   { repository: 'library/node', tag: '22-alpine', image: 'node:22-alpine' },
@@ -41,12 +42,14 @@ export const RELEASED_IMAGES = [
 const ROTATION_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:ecr-cache-keeper-local-rotateCredential';
 const TIMEOUTS: Record<string, number> = {
   reconcile: 60,
-  prewarm: 900,
   checkCredential: 60,
   rotateCredential: 120,
   cacheMetrics: 300,
   pullEvents: 60,
 };
+
+/** The functions whose log carries a line per image warmed. */
+const WARMING_FUNCTIONS = new Set(['prewarm', 'prewarmPlan', 'warmImage']);
 
 export interface Expectation {
   step: string;
@@ -121,7 +124,7 @@ export async function runCycle(options: CycleOptions = {}): Promise<CycleResult>
   let done = 0;
   const sink = (entry: LogEntry) => {
     appendFileSync(logFile, `${JSON.stringify(entry)}\n`);
-    if (entry.function === 'prewarm' && entry.message === 'image' && options.onImage) {
+    if (WARMING_FUNCTIONS.has(String(entry.function)) && entry.message === 'image' && options.onImage) {
       done++;
       options.onImage(entry as unknown as ImageResult, done, config.prewarm.images.length, night);
     }
@@ -131,16 +134,24 @@ export async function runCycle(options: CycleOptions = {}): Promise<CycleResult>
   const runtime = createRuntime(config, { logger: createLogger({ sink }), endpoints: sandbox.endpoints });
   const asRole = (fn: string) => ({ ...runtime, ...createAwsClients(sandbox.roleClientOptions(fn, config)) });
   const operator = createAwsClients(sandbox.clientOptions);
-  const prewarmRole = sandbox.iam.principal(
-    sandbox.roleClientOptions('prewarm', config).credentials!.accessKeyId,
-  )!;
+  // The roles that pull through the cache to warm it: registered as pull-time update exclusions.
+  const warmingRoles = ['prewarm', 'prewarmPlan', 'warmImage'].map(
+    (fn) => sandbox.iam.principal(sandbox.roleClientOptions(fn, config).credentials!.accessKeyId)!.arn,
+  );
   const reconcileHandler = createReconcileHandler({
     ...asRole('reconcile'),
-    prewarmRole: { arn: prewarmRole.arn },
+    prewarmRole: { arns: warmingRoles },
   });
   const checkCredentialHandler = createCheckCredentialHandler(asRole('checkCredential'));
   const rotateCredentialHandler = createRotateCredentialHandler(asRole('rotateCredential'));
-  const prewarmHandler = createPrewarmHandler(asRole('prewarm'));
+  // The nightly pre-warm: the stack's state machine run here, each step its handler as its own
+  // role, the state machine role's permission to invoke it checked by the sandbox.
+  const prewarmNight = (nightConfig: typeof config) =>
+    runNightLocally({
+      config: nightConfig,
+      handlers: nightHandlers((fn) => ({ ...asRole(fn), config: nightConfig })),
+      authorizeInvoke: (arn) => sandbox.authorizeStateMachineInvoke(arn),
+    });
   const pullEventsHandler = createPullEventsHandler(asRole('pullEvents'));
   const cacheMetricsHandler = createCacheMetricsHandler(asRole('cacheMetrics'));
   sandbox.secrets.rotationFunctions.set(ROTATION_ARN, (event) =>
@@ -198,8 +209,15 @@ export async function runCycle(options: CycleOptions = {}): Promise<CycleResult>
 
     const nights: PrewarmReport[] = [];
     night = 1;
-    step('pre-warm: night 1');
-    nights.push((await prewarmHandler(scheduledEvent(), lambdaContext('prewarm'))) as PrewarmReport);
+    // Night 1 fans out (one warmImage per image), whatever the config's threshold, so the cycle runs
+    // every step of the state machine; night 2 is as configured (a small night: one invocation).
+    step('pre-warm: night 1 (state machine, fanned out)');
+    nights.push(
+      await prewarmNight({
+        ...config,
+        prewarm: { ...config.prewarm, fanOut: { ...config.prewarm.fanOut, minImages: 0 } },
+      }),
+    );
     expect(
       'pre-warm night 1',
       nights[0]!.counts.failed === 0 && nights[0]!.counts.warmed === config.prewarm.images.length,
@@ -211,8 +229,8 @@ export async function runCycle(options: CycleOptions = {}): Promise<CycleResult>
     sandbox.clock.advanceHours(25);
     night = 2;
     done = 0;
-    step('pre-warm: night 2');
-    nights.push((await prewarmHandler(scheduledEvent(), lambdaContext('prewarm'))) as PrewarmReport);
+    step('pre-warm: night 2 (state machine)');
+    nights.push(await prewarmNight(config));
     const warmedSecond = nights[1]!.images
       .filter((i) => i.status === 'warmed')
       .map((i) => i.image)

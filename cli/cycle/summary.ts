@@ -5,6 +5,13 @@ import type { CycleResult } from './run.js';
 export function formatCycle(r: CycleResult): string {
   const [first, second] = r.nights;
   const pulls = (n: typeof first) => n!.upstreamPulls.measured ?? n!.upstreamPulls.estimated;
+  // How the state machine ran the night: one warmImage per image, or the plan step alone.
+  const via = (n: typeof first) =>
+    n?.fanOut?.mode === 'fan-out'
+      ? ` (state machine: ${n.fanOut.invocations} warmImage invocations)`
+      : n?.fanOut
+        ? ' (state machine: warmed in the plan step, one invocation)'
+        : '';
   const token = (c: typeof r.tokenBefore) =>
     `${c.state.toUpperCase()}${c.expiry.daysLeft !== undefined ? ` (${c.expiry.daysLeft} days left)` : ''}`;
   const rows: Array<[string, string]> = [
@@ -21,7 +28,7 @@ export function formatCycle(r: CycleResult): string {
     ],
     [
       'Pre-warm 1',
-      `${first!.counts.warmed} warmed, ${first!.counts.failed} failed, ${first!.counts.deferred} deferred; ${pulls(first)} Docker Hub pulls`,
+      `${first!.counts.warmed} warmed, ${first!.counts.failed} failed, ${first!.counts.deferred} deferred; ${pulls(first)} Docker Hub pulls${via(first)}`,
     ],
     ['Upstream', `released ${r.released.join(', ')}; a day passes (ECR re-checks tags after 24 h)`],
     [
@@ -29,7 +36,7 @@ export function formatCycle(r: CycleResult): string {
       `${second!.counts.warmed} warmed (${second!.images
         .filter((i) => i.status === 'warmed')
         .map((i) => i.image)
-        .join(', ')}), ${second!.counts.skipped} unchanged; ${pulls(second)} Docker Hub pulls`,
+        .join(', ')}), ${second!.counts.skipped} unchanged; ${pulls(second)} Docker Hub pulls${via(second)}`,
     ],
     [
       'Docker Hub',

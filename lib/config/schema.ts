@@ -196,6 +196,28 @@ const prewarm = z.strictObject({
     .default(30)
     .describe('No new image starts with less Lambda time left.'),
   images: z.array(prewarmImage).max(1000).default([]),
+  fanOut: z
+    .strictObject({
+      minImages: z
+        .number()
+        .int()
+        .min(0)
+        .max(1000)
+        .default(25)
+        .describe(
+          'Nights with more images to pull or fill than this fan out over one warmImage invocation each; smaller nights are warmed in the plan step, one invocation (see docs/architecture.md).',
+        ),
+      maxConcurrency: positiveInt(1000)
+        .default(10)
+        .describe('warmImage invocations at once (the Map state’s MaxConcurrency).'),
+      imageTimeoutSeconds: positiveInt(900)
+        .default(900)
+        .describe('Each warmImage invocation’s deadline (its Lambda timeout and the Task’s TimeoutSeconds).'),
+    })
+    .default({ minImages: 25, maxConcurrency: 10, imageTimeoutSeconds: 900 })
+    .describe(
+      'The nightly pre-warm runs as a Step Functions state machine: a plan step, a Map of warmImage over the images to pull, a report step.',
+    ),
   discover: z
     .strictObject({
       pulledWithinDays: positiveInt(365)
@@ -287,6 +309,7 @@ export const configSchema = z
       mode: 'full',
       safetyMarginSeconds: 30,
       images: [],
+      fanOut: { minImages: 25, maxConcurrency: 10, imageTimeoutSeconds: 900 },
     }),
     credential: credential.default({
       warnDays: 14,

@@ -72,7 +72,7 @@ export interface Plan {
 
 export interface PlanOptions {
   /** Principal to register as a pull-time update exclusion, as lib/ecr/exclusion.ts works it out. */
-  exclusionPrincipalArn?: string;
+  exclusionPrincipalArns?: string[];
 }
 
 /** JSON text compared by meaning: key order and whitespace do not count. */
@@ -311,8 +311,8 @@ export function planReconcile(config: KeeperConfig, actual: ActualState, options
     }
   }
 
-  const principal = options.exclusionPrincipalArn;
-  if (principal && !actual.exclusions.includes(principal)) {
+  for (const principal of options.exclusionPrincipalArns ?? []) {
+    if (actual.exclusions.includes(principal)) continue;
     changes.push({
       kind: 'register-exclusion',
       principalArn: principal,

@@ -11,7 +11,7 @@ import { readActualState } from './state.js';
 export interface ReconcileOptions {
   dryRun?: boolean;
   /** The pre-warm role to register as a pull-time update exclusion (see exclusion.ts). */
-  exclusionPrincipalArn?: string;
+  exclusionPrincipalArns?: string[];
   concurrency?: number;
 }
 
@@ -89,13 +89,13 @@ export async function reconcile(
   config: KeeperConfig,
   options: ReconcileOptions = {},
 ): Promise<ReconcileReport> {
-  const principal = options.exclusionPrincipalArn;
+  const principals = options.exclusionPrincipalArns ?? [];
   const actual = await readActualState(clients, config, {
     concurrency: options.concurrency,
     includeRepositories: config.reconcile.backfillLifecycle,
-    includeExclusions: principal !== undefined,
+    includeExclusions: principals.length > 0,
   });
-  const plan = planReconcile(config, actual, { exclusionPrincipalArn: principal });
+  const plan = planReconcile(config, actual, { exclusionPrincipalArns: principals });
   const result = await applyPlan(clients.ecr, plan, {
     dryRun: options.dryRun,
     concurrency: options.concurrency,

@@ -45,6 +45,8 @@ export interface ImageResult {
   upstreamPulls: number;
   blobs?: { count: number; bytes: number };
   durationMs: number;
+  /** Dry run only: what a run would do with the image (pull it, or check and fill its layers). */
+  planned?: 'pull' | 'fill-layers';
 }
 
 export interface PrewarmReport {
@@ -71,6 +73,8 @@ export interface PrewarmReport {
   dryRun?: boolean;
   /** Set when another run held the lease: this one warmed nothing. */
   lease?: { held: false; by: string };
+  /** A night run by the state machine: warmed in the plan step (`inline`) or one warmImage per image. */
+  fanOut?: { mode: 'inline' | 'fan-out'; invocations: number };
   /** Whether the metrics reached CloudWatch (set by the handler; a failure never loses the report). */
   metrics?: { published: boolean; error?: string };
 }

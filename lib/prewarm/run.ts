@@ -43,6 +43,7 @@ import {
 } from './layer-audit.js';
 import { warmPlatforms } from './layers.js';
 import { acquireLease, releaseLease } from './lease.js';
+import { nextResume, RESUME_TAG, resumeOrder } from './order.js';
 import { UpstreamPullGate } from './quota.js';
 import {
   countStatuses,
@@ -68,6 +69,13 @@ export interface PrewarmDeps {
   now?: () => number;
   /** Only the free checks (DescribeImages, upstream HEAD): say what would be pulled, pull nothing. */
   dryRun?: boolean;
+  /**
+   * Part of a fanned-out night (fanout.ts): the execution's plan step holds the lease and its report
+   * step records the marks, so this run takes no lease and writes no tag.
+   */
+  coordinated?: boolean;
+  /** The layer mark (layer-audit.ts) when the caller has read it; otherwise read with the lease. */
+  layersVerifiedUntil?: number;
 }
 
 export type PrewarmProgress =
@@ -87,6 +95,27 @@ class ImageFailure extends KeeperError {
   ) {
     super(message, options);
   }
+}
+
+/** `docker-hub/library/node:22`: an image as the cache names it, for the night's marks. */
+export const imageReference = (image: PrewarmImage) => `${cacheRepositoryName(image)}:${image.tag}`;
+
+/** The secret whose tags hold the night's lease and marks: the Docker Hub rule's credential secret. */
+export const prewarmStateSecret = (config: KeeperConfig) =>
+  config.rules.find((r) => r.upstream === 'docker-hub' && r.credentialSecret)?.credentialSecret;
+
+/** Records the night's marks (layer-audit.ts, order.ts) in one write; an absent resume clears it. */
+export async function recordNight(
+  secrets: SecretsManagerClient,
+  secretId: string,
+  marks: { layersVerified?: number; resume?: string },
+): Promise<void> {
+  await setTags(secrets, secretId, {
+    ...(marks.layersVerified !== undefined
+      ? { [LAYERS_VERIFIED_TAG]: new Date(marks.layersVerified).toISOString() }
+      : {}),
+    [RESUME_TAG]: marks.resume,
+  });
 }
 
 /** How many images are checked at once per transfer slot (`prewarm.concurrency`). */
@@ -132,7 +161,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
   const { config, ecr } = deps;
   const settings = config.prewarm;
   const marginMs = settings.safetyMarginSeconds * 1000;
-  const { unique: images, merged } = mergeDuplicates(
+  let { unique: images, merged } = mergeDuplicates(
     requested,
     (i) => `${cacheRepositoryName(i)}:${i.tag}@${[...i.platforms].sort().join(',')}`,
   );
@@ -160,12 +189,10 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
 
   // One pre-warm at a time (see lease.ts): held on the Docker Hub rule's credential secret.
   // A dry run spends nothing, so it needs no lease.
-  const leaseSecret = deps.dryRun
-    ? undefined
-    : config.rules.find((r) => r.upstream === 'docker-hub' && r.credentialSecret)?.credentialSecret;
+  const leaseSecret = deps.dryRun || deps.coordinated ? undefined : prewarmStateSecret(config);
   const runId = randomUUID();
   // The last run that left every image whole (layer-audit.ts): read with the lease, full mode only.
-  let verifiedUntil: number | undefined;
+  let verifiedUntil = settings.mode === 'full' ? deps.layersVerifiedUntil : undefined;
   if (leaseSecret) {
     const lease = await acquireLease(deps.secrets, leaseSecret, {
       id: runId,
@@ -193,6 +220,8 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
       );
     }
     if (settings.mode === 'full') verifiedUntil = parseVerifiedMark(lease.tags[LAYERS_VERIFIED_TAG]);
+    // Last night's deferred images first (order.ts).
+    images = resumeOrder(images, lease.tags[RESUME_TAG], imageReference);
   }
   const sinceMark = new Map<ImageResult, boolean | undefined>();
 
@@ -490,6 +519,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
             if (deps.dryRun)
               return done({
                 status: 'skipped',
+                planned: 'fill-layers',
                 reason: 'unchanged (a run also checks its layers, free of pulls)',
               });
             held.release = await transfers.acquire();
@@ -515,6 +545,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
           result.upstreamPulls = cost;
           return done({
             status: 'would-pull',
+            planned: 'pull',
             reason: `${cached.digest ? `moved from ${short(cached.digest)}` : 'not cached'}: ${cost} Docker Hub pull(s)`,
           });
         }
@@ -646,19 +677,23 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
       }
     }
 
-    // Nothing left half-warmed: whatever the cache held when this run started has all its layers, so
-    // later runs need check only what it received since (a client may pull one platform of a new
-    // digest while a run is under way; that image is checked next night).
-    if (
-      leaseSecret &&
-      settings.mode === 'full' &&
-      !signal.aborted &&
-      everyImageWhole(results.map((r) => ({ ...r, cachedSinceMark: sinceMark.get(r) })))
-    ) {
-      await setTags(deps.secrets, leaseSecret, {
-        [LAYERS_VERIFIED_TAG]: new Date(started).toISOString(),
+    if (leaseSecret) {
+      // Nothing left half-warmed: whatever the cache held when this run started has all its layers,
+      // so later runs need check only what it received since (a client may pull one platform of a
+      // new digest while a run is under way; that image is checked next night).
+      const whole =
+        settings.mode === 'full' &&
+        !signal.aborted &&
+        everyImageWhole(results.map((r) => ({ ...r, cachedSinceMark: sinceMark.get(r) })));
+      await recordNight(deps.secrets, leaseSecret, {
+        ...(whole ? { layersVerified: started } : {}),
+        resume: nextResume(
+          images,
+          results.map((r) => r.status),
+          imageReference,
+        ),
       }).catch((error: unknown) =>
-        deps.logger?.warn('layer mark not recorded', { error: errorMessage(error) }),
+        deps.logger?.warn('night marks not recorded', { error: errorMessage(error) }),
       );
     }
 

@@ -9,6 +9,7 @@ import type { PolicyDocument } from './policy.js';
 
 const stack = createRequire(import.meta.url)('../../deploy/stack.cjs') as {
   rolePolicyDocument: (config: KeeperConfig, fn: string, service?: string, stage?: string) => unknown;
+  stateMachinePolicyDocument: (service?: string, stage?: string) => unknown;
   FUNCTIONS: string[];
 };
 
@@ -43,6 +44,11 @@ export function functionPolicy(
   stage = 'local',
 ): PolicyDocument {
   return resolve(stack.rolePolicyDocument(config, fn, 'ecr-cache-keeper', stage), where) as PolicyDocument;
+}
+
+/** The identity policy of the pre-warm state machine's role, resolved. */
+export function stateMachinePolicy(where: Placement, stage = 'local'): PolicyDocument {
+  return resolve(stack.stateMachinePolicyDocument('ecr-cache-keeper', stage), where) as PolicyDocument;
 }
 
 /** The role name the stack gives a function. */

@@ -72,6 +72,7 @@ describe('--json on every command', () => {
     ['cache-keeper apply', ['--auto-approve']],
     ['cache-keeper prewarm', ['node:22-alpine']],
     ['cache-keeper prewarm --dry-run', []],
+    ['cache-keeper prewarm --fan-out', ['alpine:3.20']],
     ['cache-keeper check', []],
     ['cache-keeper credential record', ['--expires-at', '2027-06-01']],
     ['cache-keeper credential stage', ['--expires-at', '2027-06-01', '--rotation-lambda-arn', ROTATION_ARN]],

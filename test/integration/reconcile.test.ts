@@ -205,12 +205,18 @@ describe('reconcile on the sandbox', () => {
     expect((await reconcile(aws, pruning, { dryRun: true })).plan.unmanaged).toEqual([]);
   });
 
-  it('registers the pre-warm role as a pull-time update exclusion, once', async () => {
-    const role = 'arn:aws:iam::123456789012:role/ecr-cache-keeper-prewarm';
-    const first = await reconcile(aws, seedConfig(), { exclusionPrincipalArn: role });
-    expect(first.plan.changes.map((c) => c.kind)).toEqual(['register-exclusion']);
-    expect([...sandbox.ecr.exclusions]).toContain(role);
-    expect((await reconcile(aws, seedConfig(), { exclusionPrincipalArn: role })).plan.changes).toEqual([]);
+  it('registers the pre-warm roles as pull-time update exclusions, once each', async () => {
+    const roles = ['prewarm', 'prewarmPlan', 'warmImage'].map(
+      (fn) => `arn:aws:iam::123456789012:role/ecr-cache-keeper-${fn}`,
+    );
+    const first = await reconcile(aws, seedConfig(), { exclusionPrincipalArns: roles });
+    expect(first.plan.changes.map((c) => c.kind)).toEqual([
+      'register-exclusion',
+      'register-exclusion',
+      'register-exclusion',
+    ]);
+    for (const role of roles) expect([...sandbox.ecr.exclusions]).toContain(role);
+    expect((await reconcile(aws, seedConfig(), { exclusionPrincipalArns: roles })).plan.changes).toEqual([]);
   });
 });
 

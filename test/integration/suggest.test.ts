@@ -48,7 +48,7 @@ describe.each(['daily', 'every-pull'] as const)('suggest, pull time refreshed %s
     const prewarmRole = sandbox.iam.principal(
       sandbox.roleClientOptions('prewarm', config).credentials!.accessKeyId,
     )!.arn;
-    await reconcile(admin.aws, config, { exclusionPrincipalArn: prewarmRole });
+    await reconcile(admin.aws, config, { exclusionPrincipalArns: [prewarmRole] });
     expect([...sandbox.ecr.exclusions]).toContain(prewarmRole);
 
     const night = () =>
@@ -110,7 +110,7 @@ describe.each(['daily', 'every-pull'] as const)(
       const role = sandbox.iam.principal(
         sandbox.roleClientOptions('prewarm', config).credentials!.accessKeyId,
       )!.arn;
-      await reconcile(admin.aws, config, { exclusionPrincipalArn: role });
+      await reconcile(admin.aws, config, { exclusionPrincipalArns: [role] });
       // The nightly run, as the stack's pre-warm role (its policy enforced), on the sandbox's clock.
       const night = () =>
         createPrewarmHandler({

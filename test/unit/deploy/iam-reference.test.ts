@@ -34,6 +34,8 @@ function concrete(resource: unknown): string {
     return (r['Fn::Sub'] as string).replace(/\$\{AWS::(Partition|Region|AccountId)\}/g, (_m, n) =>
       n === 'Partition' ? 'aws' : n === 'Region' ? 'us-east-1' : '123456789012',
     );
+  // Ref gives an ARN for the stack's topic and its state machine (the only resources policies Ref).
+  if (r.Ref === 'PrewarmStateMachine') return `arn:aws:states:us-east-1:123456789012:stateMachine:${r.Ref}`;
   if (typeof r.Ref === 'string') return `arn:aws:sns:us-east-1:123456789012:${r.Ref}`;
   throw new Error(`unexpected resource ${JSON.stringify(resource)}`);
 }
@@ -94,7 +96,11 @@ describe('the packaged roles against the Service Authorization Reference', () =>
       rolesOf(t).map(([role, statements]) => [`${t.split('/')[0]} ${role}`, statements] as const),
     ),
   )('%s: every action, resource and condition key is valid', (_name, statements) => {
-    expect(statements.length).toBeGreaterThan(2);
+    // A function's role: its logs, its failure destination, its own statements; the state machine's
+    // and the schedule's roles: one statement each.
+    expect(statements.length).toBeGreaterThan(
+      _name.includes('LambdaFunction') || /Prewarm(StateMachine|Schedule)Role$/.test(_name) ? 0 : 2,
+    );
     expect(referenceProblems(statements)).toEqual([]);
   });
 

@@ -207,13 +207,13 @@ describe('planReconcile', () => {
       templates: new Map([['docker-hub', templateInEcr()]]),
     };
     expect(
-      planReconcile(config(), actual(base), { exclusionPrincipalArn: 'arn:aws:iam::1:role/p' }).changes,
+      planReconcile(config(), actual(base), { exclusionPrincipalArns: ['arn:aws:iam::1:role/p'] }).changes,
     ).toEqual([
       expect.objectContaining({ kind: 'register-exclusion', principalArn: 'arn:aws:iam::1:role/p' }),
     ]);
     expect(
       planReconcile(config(), actual({ ...base, exclusions: ['arn:aws:iam::1:role/p'] }), {
-        exclusionPrincipalArn: 'arn:aws:iam::1:role/p',
+        exclusionPrincipalArns: ['arn:aws:iam::1:role/p'],
       }).changes,
     ).toEqual([]);
   });

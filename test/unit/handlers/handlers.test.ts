@@ -29,9 +29,12 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { createCacheMetricsHandler } from '../../../handlers/cacheMetrics.js';
 import { createCheckCredentialHandler } from '../../../handlers/checkCredential.js';
 import { createPrewarmHandler } from '../../../handlers/prewarm.js';
+import { createPrewarmPlanHandler } from '../../../handlers/prewarmPlan.js';
+import { createPrewarmReportHandler } from '../../../handlers/prewarmReport.js';
 import { createPullEventsHandler } from '../../../handlers/pullEvents.js';
 import { createReconcileHandler } from '../../../handlers/reconcile.js';
 import { createRotateCredentialHandler } from '../../../handlers/rotateCredential.js';
+import { createWarmImageHandler } from '../../../handlers/warmImage.js';
 import { parseConfig } from '../../../lib/config/load.js';
 import { createRuntime } from '../../../lib/runtime/deps.js';
 import { createLogger, memorySink } from '../../../lib/runtime/logger.js';
@@ -138,7 +141,7 @@ describe('reconcile', () => {
     ecrMock.on(CreatePullThroughCacheRuleCommand).resolves({});
     ecrMock.on(CreateRepositoryCreationTemplateCommand).resolves({});
     ecrMock.on(RegisterPullTimeUpdateExclusionCommand).resolves({});
-    const handler = createReconcileHandler({ ...deps(), prewarmRole: { name: 'keeper-prod-prewarm' } });
+    const handler = createReconcileHandler({ ...deps(), prewarmRole: { names: ['keeper-prod-prewarm'] } });
     const report = await handler(
       { 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} },
       context,
@@ -222,6 +225,97 @@ describe('prewarm', () => {
       UpstreamPullsSpent: 0,
     });
     expect(sink.entries.find((e) => e.message === 'image')).toMatchObject({ status: 'skipped' });
+  });
+});
+
+describe('the nightly state machine’s steps', () => {
+  const cacheLogin = () =>
+    ecrMock.on(GetAuthorizationTokenCommand).resolves({
+      authorizationData: [
+        {
+          authorizationToken: Buffer.from('AWS:cache-password').toString('base64'),
+          proxyEndpoint: 'https://cache.test',
+        },
+      ],
+    });
+  const leaseTag = async () =>
+    (
+      await new SecretsManagerClient({ region: 'us-east-1' }).send(
+        new DescribeSecretCommand({ SecretId: SECRET }),
+      )
+    ).Tags?.find((t) => t.Key === 'prewarm-lease')?.Value;
+  const planEvent = {
+    execution: 'night-1',
+    startedAt: new Date().toISOString(),
+    input: {},
+    timeoutSeconds: 3600,
+  };
+
+  it('prewarmPlan takes the lease for the execution and settles an unchanged image without a warmImage', async () => {
+    cacheLogin();
+    ecrMock
+      .on(DescribeImagesCommand)
+      .resolves({ imageDetails: [{ imageDigest: DIGEST, imageTags: ['22-alpine'] }] });
+    const plan = await createPrewarmPlanHandler(deps())(planEvent, context);
+    expect(plan).toMatchObject({
+      runId: 'night-1',
+      items: [],
+      leaseHeld: true,
+      order: ['docker-hub/library/node:22-alpine'],
+    });
+    expect(plan.settled.map((s) => [s.result.image, s.result.status])).toEqual([
+      ['node:22-alpine', 'skipped'],
+    ]);
+    expect(await leaseTag()).toMatch(/^night-1 /);
+    await expect(
+      createPrewarmPlanHandler(deps())({ ...planEvent, input: { image: 'x' } }, context),
+    ).rejects.toThrow(/prewarmPlan: unknown key "image"/);
+  });
+
+  it('warmImage warms its one image, logs its line, and refuses an image of no rule', async () => {
+    cacheLogin();
+    ecrMock
+      .on(DescribeImagesCommand)
+      .resolves({ imageDetails: [{ imageDigest: DIGEST, imageTags: ['22-alpine'] }] });
+    const item = {
+      runId: 'night-1',
+      reference: 'docker-hub/library/node:22-alpine',
+      image: config.prewarm.images[0]!,
+      planned: 'fill-layers' as const,
+    };
+    const outcome = await createWarmImageHandler(deps())(JSON.parse(JSON.stringify(item)), context);
+    expect(outcome.result).toMatchObject({ image: 'node:22-alpine', status: 'skipped' });
+    expect(sink.entries.find((e) => e.message === 'image')).toMatchObject({ status: 'skipped' });
+    expect(await leaseTag()).toBeUndefined(); // the execution's plan holds it, not each image
+    await expect(
+      createWarmImageHandler(deps())({ ...item, image: { ...item.image, rulePrefix: 'quay' } }, context),
+    ).rejects.toThrow(/warmImage: event.image.rulePrefix "quay" is no rule of this config/);
+  });
+
+  it('prewarmReport names a crashed image, publishes the night, and releases the lease', async () => {
+    cacheLogin();
+    ecrMock.on(DescribeImagesCommand).resolves({ imageDetails: [] });
+    // A plan with one image to pull (nothing cached), then the iteration that crashed.
+    const fanOut = { ...config.prewarm, fanOut: { ...config.prewarm.fanOut, minImages: 0 } };
+    const plan = await createPrewarmPlanHandler({ ...deps(), config: { ...config, prewarm: fanOut } })(
+      { ...planEvent, execution: 'night-2' },
+      context,
+    );
+    expect(plan.items.map((i) => i.reference)).toEqual(['docker-hub/library/node:22-alpine']);
+    const crashed = { ...plan.items[0]!, error: { Error: 'States.Timeout', Cause: '' } };
+    const report = await createPrewarmReportHandler(deps())(
+      JSON.parse(JSON.stringify({ ...plan, outcomes: [crashed] })),
+      context,
+    );
+    expect(report.images).toEqual([
+      expect.objectContaining({
+        image: 'node:22-alpine',
+        status: 'failed',
+        reason: expect.stringMatching(/States\.Timeout/),
+      }),
+    ]);
+    expect(published()).toMatchObject({ PrewarmImagesFailed: 1, UpstreamPullsSpent: 0 });
+    expect(await leaseTag()).toBeUndefined();
   });
 });
 

@@ -1,5 +1,5 @@
 /**
- * A Lambda context for invoking a handler in this process (the nightly cycle, the tests): what the
+ * A Lambda context for invoking a handler in this process (the nightly cycle, local state machine runs, the tests): what the
  * handlers read of it is the request id, the remaining time and the function's own ARN.
  */
 import { randomUUID } from 'node:crypto';

@@ -1,0 +1,286 @@
+/**
+ * The night fanned out over Step Functions (deploy/state-machine.cjs): a plan step, a Map of
+ * warmImage over the images to pull or fill, a report step. The plan makes the free checks and the
+ * Docker Hub quota decision once, for the whole night (a dry run of the same code as a single run),
+ * so the workers never share a counter; each worker runs the same code on one image; the report
+ * step puts the night back together in the night's order, as the single run reports it. A night
+ * with few images to transfer is warmed by the plan step itself: one invocation.
+ *
+ * The plan holds the one-night-at-a-time lease for the whole execution and the report step releases
+ * it and records the night's marks; a crashed execution's lease expires with the execution.
+ */
+import { cacheRepositoryName } from '../config/images.js';
+import type { PrewarmImage } from '../config/load.js';
+import type { RateLimit } from '../registry/rate-limit.js';
+import { errorMessage } from '../runtime/errors.js';
+import { LAYERS_VERIFIED_TAG, parseVerifiedMark } from './layer-audit.js';
+import { acquireLease, releaseLease } from './lease.js';
+import { nextResume, RESUME_TAG, resumeOrder } from './order.js';
+import { countStatuses, type ImageResult, type PrewarmReport } from './report.js';
+import { imageReference, type PrewarmDeps, prewarmStateSecret, recordNight, runPrewarm } from './run.js';
+
+/** One warmImage invocation: the image as the config resolved it, and what the plan knows. */
+export interface WarmItem {
+  runId: string;
+  /** `docker-hub/library/node:22`: the image's place in the night. */
+  reference: string;
+  image: PrewarmImage;
+  planned: 'pull' | 'fill-layers';
+  layersVerifiedUntil?: number;
+}
+
+/** What warmImage returns: its image's line of the report, and the quota it last saw. */
+export interface WarmOutcome {
+  result: ImageResult;
+  dockerHub?: RateLimit;
+}
+
+/**
+ * A Map iteration that failed as a whole (the function crashed or timed out): its item, with the
+ * error Step Functions caught (the Catch's ResultPath `$.error`).
+ */
+export interface WarmCrash extends WarmItem {
+  error: { Error?: string; Cause?: string };
+}
+
+export interface NightPlan {
+  runId: string;
+  startedAt: string;
+  mode: 'inline' | 'fan-out';
+  /** Every image of the night, in its order (cache references), for the report. */
+  order: string[];
+  /** Lines that are final already: unchanged, failed or deferred at the check, or warmed inline. */
+  settled: Array<{ reference: string; result: ImageResult }>;
+  /** One warmImage each. */
+  items: WarmItem[];
+  merged?: PrewarmReport['merged'];
+  discovered?: PrewarmReport['discovered'];
+  dockerHub?: RateLimit;
+  stoppedUpstream?: string;
+  upstreamPullsMeasured?: number;
+  /** Whether this execution holds the lease (and so records the marks and releases it). */
+  leaseHeld: boolean;
+  lease?: PrewarmReport['lease'];
+}
+
+export interface PlanDeps extends PrewarmDeps {
+  /** The execution's name: the lease holder, and every item's run id. */
+  runId: string;
+  /** When the execution must be over: the lease expires then, whatever happens. */
+  executionDeadline: number;
+}
+
+/** The plan step. Spends nothing unless the night is small enough to be warmed right here. */
+export async function planNight(images: PrewarmImage[], deps: PlanDeps): Promise<NightPlan> {
+  const now = deps.now ?? (() => Date.now());
+  const startedAt = new Date(now()).toISOString();
+  const { config } = deps;
+  const secret = prewarmStateSecret(config);
+  let tags: Record<string, string> = {};
+  if (secret) {
+    const lease = await acquireLease(deps.secrets, secret, {
+      id: deps.runId,
+      until: deps.executionDeadline,
+      now,
+    }).catch((error: unknown) => ({
+      acquired: false as const,
+      holder: `(lease unreadable: ${errorMessage(error)})`,
+      expiresAt: '',
+    }));
+    if (!lease.acquired) {
+      const reason = `another pre-warm run holds the lease (${lease.holder}${lease.expiresAt ? `, until ${lease.expiresAt}` : ''}); not started, so no pull is spent twice`;
+      return {
+        runId: deps.runId,
+        startedAt,
+        mode: 'inline',
+        order: images.map(imageReference),
+        settled: images.map((image) => ({
+          reference: imageReference(image),
+          result: {
+            image: image.original,
+            cacheReference: cacheRepositoryName(image),
+            status: 'deferred',
+            reason,
+            platforms: image.platforms,
+            upstreamPulls: 0,
+            durationMs: 0,
+          },
+        })),
+        items: [],
+        leaseHeld: false,
+        lease: { held: false, by: lease.holder },
+      };
+    }
+    tags = lease.tags;
+  }
+  const layersVerifiedUntil =
+    config.prewarm.mode === 'full' ? parseVerifiedMark(tags[LAYERS_VERIFIED_TAG]) : undefined;
+  const ordered = resumeOrder(images, tags[RESUME_TAG], imageReference);
+  const byOriginal = new Map(ordered.map((image) => [image.original, image]));
+
+  // The free checks and the quota decision for the whole night: a dry run of the single run's code.
+  const checked = await runPrewarm(ordered, { ...deps, dryRun: true, layersVerifiedUntil });
+  // The dry run answers one line per distinct image, in the night's order.
+  const lines = checked.images.map((result) => ({
+    result,
+    image: byOriginal.get(result.image)!,
+    reference: imageReference(byOriginal.get(result.image)!),
+  }));
+  const settled = lines
+    .filter((l) => !l.result.planned)
+    .map(({ reference, result }) => ({ reference, result }));
+  const order = lines.map((l) => l.reference);
+  const plan: NightPlan = {
+    runId: deps.runId,
+    startedAt,
+    mode: 'fan-out',
+    order,
+    settled,
+    items: lines
+      .filter((l) => l.result.planned)
+      .map((l) => ({
+        runId: deps.runId,
+        reference: l.reference,
+        image: l.image,
+        planned: l.result.planned!,
+        ...(layersVerifiedUntil !== undefined ? { layersVerifiedUntil } : {}),
+      })),
+    ...(checked.merged ? { merged: checked.merged } : {}),
+    ...(checked.dockerHub ? { dockerHub: checked.dockerHub } : {}),
+    ...(checked.stoppedUpstream ? { stoppedUpstream: checked.stoppedUpstream } : {}),
+    leaseHeld: secret !== undefined,
+  };
+  if (plan.items.length > config.prewarm.fanOut.minImages) return plan;
+
+  // A small night: the same code, here, in this one invocation.
+  const warmed = await runPrewarm(
+    plan.items.map((i) => i.image),
+    { ...deps, coordinated: true, layersVerifiedUntil },
+  );
+  return {
+    ...plan,
+    mode: 'inline',
+    settled: [
+      ...settled,
+      ...plan.items.map((item, i) => ({ reference: item.reference, result: warmed.images[i]! })),
+    ],
+    items: [],
+    ...(warmed.dockerHub ? { dockerHub: warmed.dockerHub } : {}),
+    ...(warmed.stoppedUpstream ? { stoppedUpstream: warmed.stoppedUpstream } : {}),
+    ...(warmed.upstreamPulls.measured !== undefined
+      ? { upstreamPullsMeasured: warmed.upstreamPulls.measured }
+      : {}),
+  };
+}
+
+/** warmImage: one image, the single run's code, inside the execution's lease. */
+export async function warmPlannedImage(item: WarmItem, deps: PrewarmDeps): Promise<WarmOutcome> {
+  const report = await runPrewarm([item.image], {
+    ...deps,
+    coordinated: true,
+    ...(item.layersVerifiedUntil !== undefined ? { layersVerifiedUntil: item.layersVerifiedUntil } : {}),
+  });
+  return { result: report.images[0]!, ...(report.dockerHub ? { dockerHub: report.dockerHub } : {}) };
+}
+
+/** What a failed iteration says: Lambda's `{"errorType","errorMessage"}` cause, or the cause as is. */
+function crashReason(crash: WarmCrash): string {
+  const error = crash.error.Error ?? 'error';
+  let message = crash.error.Cause ?? '';
+  try {
+    const parsed = JSON.parse(message) as { errorMessage?: unknown };
+    if (typeof parsed.errorMessage === 'string') message = parsed.errorMessage;
+  } catch {
+    // a plain-text cause
+  }
+  return `warmImage did not return (${error}${message ? `: ${message}` : ''}); the other images are unaffected`;
+}
+
+const isCrash = (outcome: WarmOutcome | WarmCrash): outcome is WarmCrash => 'error' in outcome;
+
+/** The line of an image that has none: the Map lost it, or its iteration failed as a whole. */
+const failedLine = (item: WarmItem, reason: string): ImageResult => ({
+  image: item.image.original,
+  cacheReference: cacheRepositoryName(item.image),
+  status: 'failed',
+  cause: 'other',
+  reason,
+  platforms: item.image.platforms,
+  upstreamPulls: 0,
+  durationMs: 0,
+});
+
+/**
+ * Pure: the night's report from the plan and the Map's outcomes (one per item, in the items'
+ * order), in the night's order, as the single run reports it. An iteration that failed as a whole
+ * is a failed line naming the error; the others keep their results.
+ */
+export function assembleNight(
+  plan: NightPlan,
+  outcomes: Array<WarmOutcome | WarmCrash>,
+  mode: PrewarmReport['mode'],
+  now: number,
+): PrewarmReport {
+  const lines = new Map(plan.settled.map((s) => [s.reference, s.result]));
+  let quota = plan.dockerHub;
+  plan.items.forEach((item, i) => {
+    const outcome = outcomes[i];
+    if (!outcome) lines.set(item.reference, failedLine(item, 'warmImage returned nothing for this image'));
+    else if (isCrash(outcome)) lines.set(item.reference, failedLine(item, crashReason(outcome)));
+    else {
+      lines.set(item.reference, outcome.result);
+      if (outcome.dockerHub && (!quota || outcome.dockerHub.remaining < quota.remaining))
+        quota = outcome.dockerHub;
+    }
+  });
+  const images = plan.order.map((r) => lines.get(r)).filter((l): l is ImageResult => !!l);
+  return {
+    mode,
+    startedAt: plan.startedAt,
+    durationMs: now - Date.parse(plan.startedAt),
+    images,
+    counts: countStatuses(images),
+    upstreamPulls: {
+      estimated: images.reduce((sum, l) => sum + l.upstreamPulls, 0),
+      ...(plan.mode === 'inline' && plan.upstreamPullsMeasured !== undefined
+        ? { measured: plan.upstreamPullsMeasured }
+        : {}),
+    },
+    ...(quota ? { dockerHub: quota } : {}),
+    ...(plan.stoppedUpstream ? { stoppedUpstream: plan.stoppedUpstream } : {}),
+    ...(plan.merged ? { merged: plan.merged } : {}),
+    ...(plan.lease ? { lease: plan.lease } : {}),
+    fanOut: { mode: plan.mode, invocations: plan.items.length },
+  };
+}
+
+/**
+ * The report step's effects: the night's marks (layers whole only when every image is; where the
+ * next night starts) and the lease released. Best effort: a failure is logged, never the report's.
+ */
+export async function finishNight(
+  plan: NightPlan,
+  report: PrewarmReport,
+  deps: Pick<PrewarmDeps, 'secrets' | 'config' | 'logger'>,
+): Promise<void> {
+  const secret = prewarmStateSecret(deps.config);
+  if (!secret || !plan.leaseHeld) return;
+  const whole =
+    deps.config.prewarm.mode === 'full' &&
+    report.images.every((r) => r.status === 'warmed' || r.status === 'skipped');
+  try {
+    await recordNight(deps.secrets, secret, {
+      ...(whole ? { layersVerified: Date.parse(plan.startedAt) } : {}),
+      resume: nextResume(
+        plan.order,
+        report.images.map((r) => r.status),
+        (reference) => reference,
+      ),
+    });
+  } catch (error) {
+    deps.logger?.warn('night marks not recorded', { error: errorMessage(error) });
+  }
+  await releaseLease(deps.secrets, secret, plan.runId).catch((error: unknown) =>
+    deps.logger?.warn('lease not released (it expires with the execution)', { error: errorMessage(error) }),
+  );
+}

@@ -1,0 +1,233 @@
+/**
+ * The nightly state machine (deploy/state-machine.cjs), run locally with aws-local-stepfunctions
+ * against the sandbox, each step its real handler as its own role, the state machine role's
+ * permission checked before each invocation.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../../cli/main.js';
+import { nightHandlers } from '../../cli/night.js';
+import { type KeeperConfig, loadConfig, parseConfig } from '../../lib/config/load.js';
+import { reconcile } from '../../lib/ecr/reconcile.js';
+import { type LocalNightOptions, runNightLocally } from '../../lib/prewarm/local-execution.js';
+import type { PrewarmReport } from '../../lib/prewarm/report.js';
+import { runPrewarm } from '../../lib/prewarm/run.js';
+import { type Sandbox, startSandbox } from '../../sandbox/index.js';
+import { captureIo } from '../support/cli-io.js';
+import { type SandboxDeps, sandboxDeps } from './support/sandbox-deps.js';
+
+let sandbox: Sandbox;
+let kit: SandboxDeps;
+
+beforeEach(async () => {
+  sandbox = await startSandbox();
+  kit = sandboxDeps(sandbox);
+  await reconcile(kit.aws, loadConfig('keeper.config.yaml'));
+});
+afterEach(async () => {
+  await sandbox.stop();
+});
+
+const withFanOut = (
+  config: KeeperConfig,
+  fanOut: Partial<KeeperConfig['prewarm']['fanOut']>,
+): KeeperConfig => ({
+  ...config,
+  prewarm: { ...config.prewarm, fanOut: { ...config.prewarm.fanOut, ...fanOut } },
+});
+
+const night = (config: KeeperConfig, s = sandbox, options: Partial<LocalNightOptions> = {}) => {
+  const k = sandboxDeps(s, config);
+  return runNightLocally({
+    config,
+    handlers: nightHandlers((fn) => k.as(fn)),
+    authorizeInvoke: (arn) => s.authorizeStateMachineInvoke(arn),
+    ...options,
+  });
+};
+
+/** A report without what differs between any two runs (times, the sandbox's port). */
+const comparable = (report: PrewarmReport) => ({
+  counts: report.counts,
+  upstreamPulls: report.upstreamPulls.estimated,
+  images: report.images.map(({ durationMs: _d, cacheReference, ...line }) => ({
+    ...line,
+    cacheReference: cacheReference.replace(/^[^/]*:\d+\//, ''),
+  })),
+});
+
+describe('the nightly state machine, locally', () => {
+  it('fans a night out over warmImage: every image warmed, the pulls a single run spends', async () => {
+    const config = withFanOut(loadConfig('keeper.config.yaml'), { minImages: 0 });
+    const report = await night(config);
+    expect(report.fanOut).toEqual({ mode: 'fan-out', invocations: 12 });
+    expect(report.counts).toMatchObject({ warmed: 12, failed: 0, deferred: 0 });
+    expect(report.upstreamPulls.estimated).toBe(17);
+    expect(sandbox.hub.pulls).toHaveLength(17);
+    expect(report.metrics).toEqual({ published: true });
+  });
+
+  it('a small night is warmed by the plan step in one invocation, and reports as a single run does', async () => {
+    const config = loadConfig('keeper.config.yaml');
+    const other = await startSandbox();
+    try {
+      await reconcile(sandboxDeps(other, config).aws, config);
+      const [viaStateMachine, single] = await Promise.all([
+        night(config),
+        runPrewarm(config.prewarm.images, {
+          ...sandboxDeps(other, config).as('prewarm'),
+          deadline: Date.now() + 600_000,
+        }),
+      ]);
+      expect(viaStateMachine.fanOut).toEqual({ mode: 'inline', invocations: 0 });
+      expect(comparable(viaStateMachine)).toEqual(comparable(single));
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it('a warmImage that crashes costs only its own image: the report names it, the others keep their results', async () => {
+    const config = withFanOut(loadConfig('keeper.config.yaml'), { minImages: 0 });
+    const k = sandboxDeps(sandbox, config);
+    const handlers = nightHandlers((fn) => k.as(fn));
+    const warm = handlers.warmImage;
+    handlers.warmImage = async (event, context) => {
+      if ((event as { image: { original: string } }).image.original === 'redis:7') {
+        const crash = new Error('RequestId: 1 Error: Runtime exited with error: signal: killed');
+        crash.name = 'Runtime.ExitError';
+        throw crash;
+      }
+      return warm(event, context);
+    };
+    const report = await night(config, sandbox, { handlers });
+    const redis = report.images.find((i) => i.image === 'redis:7')!;
+    expect(redis).toMatchObject({ status: 'failed', cause: 'other' });
+    expect(redis.reason).toMatch(/warmImage did not return \(Runtime\.ExitError: .*signal: killed\)/);
+    expect(report.counts).toMatchObject({ warmed: 11, failed: 1 });
+    expect(report.images.map((i) => i.image)).toEqual(config.prewarm.images.map((i) => i.original));
+  });
+
+  it('the state machine role may invoke its three functions and nothing else', async () => {
+    const config = loadConfig('keeper.config.yaml');
+    const base = 'arn:aws:lambda:us-east-1:123456789012:function:ecr-cache-keeper-local-';
+    for (const fn of ['prewarmPlan', 'warmImage', 'prewarmReport'])
+      expect(() => sandbox.authorizeStateMachineInvoke(`${base}${fn}`)).not.toThrow();
+    for (const fn of ['prewarm', 'rotateCredential', 'reconcile'])
+      expect(() => sandbox.authorizeStateMachineInvoke(`${base}${fn}`)).toThrow(
+        /not authorized to perform: lambda:InvokeFunction/,
+      );
+    // A run whose plan step were another function: refused before it runs, the execution fails.
+    await expect(night(config, sandbox, { stage: 'other' })).rejects.toThrow(
+      /execution .* failed .*AccessDenied|not authorized/,
+    );
+    expect(sandbox.hub.pulls).toHaveLength(0);
+  });
+});
+
+describe('deferred work goes first the next night', () => {
+  it.each([
+    ['one invocation', false],
+    ['the state machine, fanned out', true],
+  ])('%s: what the budget deferred tonight is warmed first tomorrow', async (_, fanned) => {
+    const base = loadConfig('keeper.config.yaml');
+    const config = withFanOut(
+      { ...base, prewarm: { ...base.prewarm, maxUpstreamPullsPerRun: 6 } },
+      { minImages: fanned ? 0 : 25 },
+    );
+    const run = () =>
+      fanned
+        ? night(config)
+        : runPrewarm(config.prewarm.images, {
+            ...sandboxDeps(sandbox, config).as('prewarm'),
+            deadline: Date.now() + 600_000,
+          });
+    const first = await run();
+    const deferred = first.images.filter((i) => i.status === 'deferred').map((i) => i.image);
+    expect(deferred.length).toBeGreaterThan(3);
+    const second = await run();
+    const order = second.images.map((i) => i.image);
+    // Tonight starts where last night's deferrals began; the images before it come last.
+    expect(order[0]).toBe(deferred[0]);
+    const before = first.images
+      .slice(
+        0,
+        first.images.findIndex((i) => i.image === deferred[0]),
+      )
+      .map((i) => i.image);
+    expect(before.length).toBeGreaterThan(0);
+    const lastDeferred = Math.max(...deferred.map((d) => order.indexOf(d)));
+    for (const image of before) expect(order.indexOf(image)).toBeGreaterThan(lastDeferred);
+    expect(second.images.filter((i) => deferred.includes(i.image) && i.status === 'warmed').length).toBeGreaterThan(0);
+  });
+});
+
+describe('cache-keeper prewarm --fan-out', () => {
+  it('runs the night through the state machine here, with the same report', async () => {
+    const io = captureIo();
+    expect(await runCli(['prewarm', '--fan-out', '--json'], io.io, kit.cli)).toBe(0);
+    const report = JSON.parse(io.out.join('\n')) as PrewarmReport;
+    expect(report.fanOut).toEqual({ mode: 'inline', invocations: 0 });
+    expect(report.counts).toMatchObject({ warmed: 12, failed: 0 });
+    const again = captureIo();
+    expect(await runCli(['prewarm', '--fan-out', 'alpine:3.20'], again.io, kit.cli)).toBe(0);
+    expect(again.out.join('\n')).toMatch(/alpine:3\.20 +skipped/);
+  });
+
+  it('refuses --dry-run with --fan-out', async () => {
+    const io = captureIo();
+    expect(await runCli(['prewarm', '--fan-out', '--dry-run'], io.io, kit.cli)).toBe(2);
+    expect(io.err.join('\n')).toMatch(/--dry-run and --fan-out do not go together/);
+  });
+});
+
+describe('a night bigger than one invocation', () => {
+  // 60 images whose layers take 20 s each to come through the cache; every invocation may run 60 s.
+  const images = Array.from({ length: 60 }, (_, i) => ({
+    repository: `library/big${i}`,
+    tag: '1',
+    platforms: i % 3 === 0 ? ['linux/amd64', 'linux/arm64'] : ['linux/amd64'],
+    layerSizes: [64 * 1024],
+  }));
+  const yaml = `rules:
+  - { prefix: docker-hub, upstream: docker-hub, credentialSecret: ecr-pullthroughcache/docker-hub, template: { lifecycle: { keepLast: 6 } } }
+prewarm:
+  platforms: [linux/amd64, linux/arm64]
+  concurrency: 8
+  maxUpstreamPullsPerRun: 1000
+  fanOut: { minImages: 25, maxConcurrency: 60, imageTimeoutSeconds: 60 }
+  images: [${images.map((i) => `"${i.repository.replace('library/', '')}:1"`).join(', ')}]
+`;
+  const boot = async (slowLayers: boolean) => {
+    const s = await startSandbox({ seed: { images, pullLimit: 100_000 } });
+    const config = parseConfig(yaml);
+    await reconcile(sandboxDeps(s, config).aws, config);
+    if (slowLayers)
+      s.faults.add({ match: /^registry:GET \/v2\/docker-hub\/library\/big\d+\/blobs\//, latencyMs: 20_000 });
+    return { s, config };
+  };
+
+  it('one invocation defers most of it; the fanned-out night warms all of it and spends the same pulls', async () => {
+    const [single, fanned, reference] = await Promise.all([boot(true), boot(true), boot(false)]);
+    try {
+      const [one, many, fits] = await Promise.all([
+        runPrewarm(single.config.prewarm.images, {
+          ...sandboxDeps(single.s, single.config).as('prewarm'),
+          deadline: Date.now() + 60_000,
+        }),
+        night(fanned.config, fanned.s),
+        // The same night with time enough for one invocation: the pulls it costs.
+        runPrewarm(reference.config.prewarm.images, {
+          ...sandboxDeps(reference.s, reference.config).as('prewarm'),
+          deadline: Date.now() + 600_000,
+        }),
+      ]);
+      expect(one.counts.deferred).toBeGreaterThan(30);
+      expect(many.fanOut).toEqual({ mode: 'fan-out', invocations: 60 });
+      expect(many.counts).toMatchObject({ warmed: 60, deferred: 0, failed: 0 });
+      expect(fits.counts.warmed).toBe(60);
+      expect(many.upstreamPulls.estimated).toBe(fits.upstreamPulls.estimated);
+      expect(fanned.s.hub.pulls).toHaveLength(reference.s.hub.pulls.length);
+    } finally {
+      await Promise.all([single.s.stop(), fanned.s.stop(), reference.s.stop()]);
+    }
+  }, 120_000);
+});

@@ -1,0 +1,209 @@
+/** The fanned-out night put back together, where the next night starts, and the steps' payloads: tables. */
+import { describe, expect, it } from 'vitest';
+import type { PrewarmImage } from '../../../lib/config/load.js';
+import { assembleNight, type NightPlan, type WarmCrash, type WarmItem } from '../../../lib/prewarm/fanout.js';
+import { parsePlanEvent, parseReportEvent, parseWarmItem } from '../../../lib/prewarm/fanout-events.js';
+import { nextResume, resumeKey, resumeOrder } from '../../../lib/prewarm/order.js';
+import type { ImageResult } from '../../../lib/prewarm/report.js';
+
+const image = (name: string): PrewarmImage => ({
+  registry: 'docker.io',
+  repository: `library/${name}`,
+  tag: '1',
+  original: `${name}:1`,
+  rulePrefix: 'docker-hub',
+  platforms: ['linux/amd64'],
+});
+const ref = (name: string) => `docker-hub/library/${name}:1`;
+const line = (
+  name: string,
+  status: ImageResult['status'],
+  extra: Partial<ImageResult> = {},
+): ImageResult => ({
+  image: `${name}:1`,
+  cacheReference: `127.0.0.1:5000/docker-hub/library/${name}:1`,
+  status,
+  platforms: ['linux/amd64'],
+  upstreamPulls: 0,
+  durationMs: 5,
+  ...extra,
+});
+const item = (name: string): WarmItem => ({
+  runId: 'run-1',
+  reference: ref(name),
+  image: image(name),
+  planned: 'pull',
+});
+
+const plan: NightPlan = {
+  runId: 'run-1',
+  startedAt: '2026-11-29T03:00:00.000Z',
+  mode: 'fan-out',
+  order: ['a', 'b', 'c', 'd'].map(ref),
+  settled: [
+    { reference: ref('a'), result: line('a', 'skipped', { reason: 'unchanged' }) },
+    { reference: ref('c'), result: line('c', 'failed', { step: 'upstream-check', cause: 'not-found' }) },
+  ],
+  items: [item('b'), item('d')],
+  dockerHub: { limit: 200, remaining: 150 } as NightPlan['dockerHub'],
+  leaseHeld: true,
+};
+const NOW = Date.parse('2026-11-29T03:10:00.000Z');
+
+describe('assembleNight', () => {
+  it('puts every line in the night’s order, counts and pulls as a single run does', () => {
+    const report = assembleNight(
+      plan,
+      [
+        {
+          result: line('b', 'warmed', { upstreamPulls: 2 }),
+          dockerHub: { limit: 200, remaining: 140 } as NightPlan['dockerHub'],
+        },
+        {
+          result: line('d', 'warmed', { upstreamPulls: 1 }),
+          dockerHub: { limit: 200, remaining: 145 } as NightPlan['dockerHub'],
+        },
+      ],
+      'full',
+      NOW,
+    );
+    expect(report.images.map((l) => [l.image, l.status])).toEqual([
+      ['a:1', 'skipped'],
+      ['b:1', 'warmed'],
+      ['c:1', 'failed'],
+      ['d:1', 'warmed'],
+    ]);
+    expect(report.counts).toMatchObject({ warmed: 2, skipped: 1, failed: 1 });
+    expect(report.upstreamPulls).toEqual({ estimated: 3 });
+    expect(report.dockerHub?.remaining).toBe(140); // the lowest any worker saw: the latest
+    expect(report.durationMs).toBe(600_000);
+    expect(report.fanOut).toEqual({ mode: 'fan-out', invocations: 2 });
+  });
+
+  it.each<[string, WarmCrash['error'], RegExp]>([
+    [
+      'Lambda’s JSON cause',
+      {
+        Error: 'Runtime.ExitError',
+        Cause: '{"errorType":"Runtime.ExitError","errorMessage":"signal: killed"}',
+      },
+      /warmImage did not return \(Runtime\.ExitError: signal: killed\); the other images are unaffected/,
+    ],
+    [
+      'Step Functions’ timeout',
+      { Error: 'States.Timeout', Cause: '' },
+      /warmImage did not return \(States\.Timeout\)/,
+    ],
+    [
+      'a plain-text cause',
+      { Error: 'Lambda.Unknown', Cause: 'out of memory' },
+      /\(Lambda\.Unknown: out of memory\)/,
+    ],
+  ])(
+    'an iteration that failed as a whole (%s) is a failed line naming it; the others keep theirs',
+    (_, error, reason) => {
+      const report = assembleNight(
+        plan,
+        [{ ...item('b'), error }, { result: line('d', 'warmed', { upstreamPulls: 1 }) }],
+        'full',
+        NOW,
+      );
+      expect(report.images[1]).toMatchObject({
+        image: 'b:1',
+        status: 'failed',
+        cause: 'other',
+        reason: expect.stringMatching(reason),
+      });
+      expect(report.images[3]).toMatchObject({ image: 'd:1', status: 'warmed' });
+      expect(report.upstreamPulls.estimated).toBe(1);
+    },
+  );
+
+  it('an item the Map answered nothing for is failed, never dropped', () => {
+    const report = assembleNight(plan, [{ result: line('b', 'warmed') }], 'full', NOW);
+    expect(report.images).toHaveLength(4);
+    expect(report.images[3]).toMatchObject({
+      image: 'd:1',
+      status: 'failed',
+      reason: 'warmImage returned nothing for this image',
+    });
+  });
+});
+
+describe('resumeOrder and nextResume', () => {
+  const names = ['a', 'b', 'c', 'd', 'e'];
+  it.each<[string, string | undefined, string[]]>([
+    ['no mark: the list as written', undefined, names],
+    ['last night deferred from c on: c first, then around', resumeKey(ref('c')), ['c', 'd', 'e', 'a', 'b']],
+    ['the mark names the first image: unchanged', resumeKey(ref('a')), names],
+    ['the mark names an image no longer listed: unchanged', resumeKey(ref('zz')), names],
+  ])('%s', (_, key, expected) => {
+    expect(resumeOrder(names, key, ref)).toEqual(expected);
+  });
+
+  it.each<[string, string[], string | undefined]>([
+    ['nothing deferred: no mark', ['warmed', 'skipped', 'failed'], undefined],
+    [
+      'the first deferred image in the night’s order',
+      ['warmed', 'deferred', 'skipped', 'deferred'],
+      resumeKey(ref('b')),
+    ],
+  ])('%s', (_, statuses, expected) => {
+    expect(nextResume(names.slice(0, statuses.length), statuses, ref)).toBe(expected);
+  });
+
+  it('an image deferred tonight goes first tomorrow, and the night wraps around', () => {
+    const tonight = ['a', 'b', 'c', 'd', 'e'];
+    const statuses = ['warmed', 'warmed', 'deferred', 'deferred', 'deferred'];
+    const tomorrow = resumeOrder(tonight, nextResume(tonight, statuses, ref), ref);
+    expect(tomorrow.slice(0, 3)).toEqual(['c', 'd', 'e']);
+  });
+});
+
+describe('the steps’ payloads', () => {
+  it.each<[string, () => unknown, RegExp]>([
+    [
+      'plan: no execution name',
+      () => parsePlanEvent({ startedAt: '2026-11-29T03:00:00Z', input: {}, timeoutSeconds: 60 }),
+      /prewarmPlan: event\.execution/,
+    ],
+    [
+      'plan: a start time that is no time',
+      () => parsePlanEvent({ execution: 'x', startedAt: 'yesterday', input: {}, timeoutSeconds: 60 }),
+      /event\.startedAt: an ISO 8601 time/,
+    ],
+    [
+      'warmImage: an unknown planned action',
+      () => parseWarmItem({ ...item('b'), planned: 'delete' }),
+      /warmImage: event\.planned: must be one of "pull", "fill-layers"/,
+    ],
+    [
+      'warmImage: an image without platforms',
+      () => parseWarmItem({ ...item('b'), image: { ...image('b'), platforms: [] } }),
+      /event\.image\.platforms: must have at least 1/,
+    ],
+    [
+      'warmImage: an unknown key',
+      () => parseWarmItem({ ...item('b'), extra: 1 }),
+      /warmImage: the event: unknown key "extra"/,
+    ],
+    [
+      'report: fewer outcomes than items',
+      () => parseReportEvent({ ...plan, outcomes: [] }),
+      /event\.outcomes has 0 entries for 2 items/,
+    ],
+  ])('%s is refused with the path', (_, parse, message) => {
+    expect(parse).toThrow(message);
+  });
+
+  it('a plan and its outcomes as the state machine passes them are accepted', () => {
+    const event = JSON.parse(
+      JSON.stringify({
+        ...plan,
+        outcomes: [{ result: line('b', 'warmed') }, { ...item('d'), error: { Error: 'States.Timeout' } }],
+      }),
+    );
+    expect(parseReportEvent(event).outcomes).toHaveLength(2);
+    expect(parseWarmItem(JSON.parse(JSON.stringify(item('b'))))).toEqual(item('b'));
+  });
+});

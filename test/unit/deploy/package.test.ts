@@ -48,6 +48,19 @@ const text = (value: unknown) => JSON.stringify(value);
 const grants = (fn: string, action: string) => statementsOf(fn).filter((s) => actions(s).includes(action));
 
 describe('packaged stack', () => {
+  it('has reconcile register every role that pulls through the cache as a pull-time update exclusion', () => {
+    const named = String(
+      resources.ReconcileLambdaFunction!.Properties.Environment.Variables.KEEPER_PREWARM_ROLE_NAME,
+    ).split(',');
+    // The functions whose roles may pull through the cache (have ECR import from upstream).
+    const pulling = FUNCTIONS.filter((fn) => grants(fn, 'ecr:BatchImportUpstreamImage').length > 0);
+    expect(pulling.sort()).toEqual(['prewarm', 'prewarmPlan', 'warmImage']);
+    const roleName = (fn: string) => text(resources[`${logical(fn)}Role`]!.Properties.RoleName);
+    for (const fn of pulling)
+      expect(named.some((n) => roleName(fn).includes(n.replace(/-us-east-1$/, '-')))).toBe(true);
+    expect(named).toHaveLength(pulling.length);
+  });
+
   it('has one zip per function, each under 400 KB of bundle', () => {
     for (const fn of FUNCTIONS) {
       const zip = `.serverless/${fn}.zip`;

@@ -3,6 +3,11 @@
 // than every source file it was built from; otherwise (an edited checkout, no build, or `cycle`,
 // which starts the sandbox from its sources) the TypeScript sources directly, through tsx.
 import { readFileSync, statSync } from 'node:fs';
+import module from 'node:module';
+
+// Node keeps the compiled bundle on disk (in the OS temp directory) and skips compiling it on
+// later runs: about 90 ms of every start.
+module.enableCompileCache?.();
 
 const root = new URL('../', import.meta.url);
 

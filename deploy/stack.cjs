@@ -68,26 +68,28 @@ function rolePolicyDocument(config, fn, service = 'ecr-cache-keeper', stage = 'd
   };
 }
 
-function role(config, fn, service, stage) {
+/** A role the AWS service `principal` assumes, with one inline policy. */
+function serviceRole(roleName, principal, policyName, document) {
   return {
     Type: 'AWS::IAM::Role',
     Properties: {
-      RoleName: sub(`${service}-${stage}-${fn}-\${AWS::Region}`),
+      RoleName: sub(`${roleName}-\${AWS::Region}`),
       AssumeRolePolicyDocument: {
         Version: '2012-10-17',
-        Statement: [
-          { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
-        ],
+        Statement: [{ Effect: 'Allow', Principal: { Service: principal }, Action: 'sts:AssumeRole' }],
       },
-      Policies: [
-        {
-          PolicyName: `${fn}-least-privilege`,
-          PolicyDocument: rolePolicyDocument(config, fn, service, stage),
-        },
-      ],
+      Policies: [{ PolicyName: policyName, PolicyDocument: document }],
     },
   };
 }
+
+const role = (config, fn, service, stage) =>
+  serviceRole(
+    `${service}-${stage}-${fn}`,
+    'lambda.amazonaws.com',
+    `${fn}-least-privilege`,
+    rolePolicyDocument(config, fn, service, stage),
+  );
 
 const functionArn = (fn, service, stage) =>
   sub(`arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${service}-${stage}-${fn}`);
@@ -116,21 +118,12 @@ function prewarmStateMachine(config, service, stage, schedule) {
     STATE_MACHINE_FUNCTIONS.map((fn) => [fn, `\${${logicalName(fn)}LambdaFunction.Arn}`]),
   );
   return {
-    PrewarmStateMachineRole: {
-      Type: 'AWS::IAM::Role',
-      Properties: {
-        RoleName: sub(`${service}-${stage}-prewarm-states-\${AWS::Region}`),
-        AssumeRolePolicyDocument: {
-          Version: '2012-10-17',
-          Statement: [
-            { Effect: 'Allow', Principal: { Service: 'states.amazonaws.com' }, Action: 'sts:AssumeRole' },
-          ],
-        },
-        Policies: [
-          { PolicyName: 'invoke-its-functions', PolicyDocument: stateMachinePolicyDocument(service, stage) },
-        ],
-      },
-    },
+    PrewarmStateMachineRole: serviceRole(
+      `${service}-${stage}-prewarm-states`,
+      'states.amazonaws.com',
+      'invoke-its-functions',
+      stateMachinePolicyDocument(service, stage),
+    ),
     PrewarmStateMachine: {
       Type: 'AWS::StepFunctions::StateMachine',
       Properties: {
@@ -139,34 +132,22 @@ function prewarmStateMachine(config, service, stage, schedule) {
         DefinitionString: sub(JSON.stringify(stateMachineDefinition(config, arns), null, 2)),
       },
     },
-    PrewarmScheduleRole: {
-      Type: 'AWS::IAM::Role',
-      Properties: {
-        RoleName: sub(`${service}-${stage}-prewarm-schedule-\${AWS::Region}`),
-        AssumeRolePolicyDocument: {
-          Version: '2012-10-17',
-          Statement: [
-            { Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sts:AssumeRole' },
-          ],
-        },
-        Policies: [
+    PrewarmScheduleRole: serviceRole(
+      `${service}-${stage}-prewarm-schedule`,
+      'events.amazonaws.com',
+      'start-the-night',
+      {
+        Version: '2012-10-17',
+        Statement: [
           {
-            PolicyName: 'start-the-night',
-            PolicyDocument: {
-              Version: '2012-10-17',
-              Statement: [
-                {
-                  Sid: 'StartThePrewarm',
-                  Effect: 'Allow',
-                  Action: 'states:StartExecution',
-                  Resource: { Ref: 'PrewarmStateMachine' },
-                },
-              ],
-            },
+            Sid: 'StartThePrewarm',
+            Effect: 'Allow',
+            Action: 'states:StartExecution',
+            Resource: { Ref: 'PrewarmStateMachine' },
           },
         ],
       },
-    },
+    ),
     PrewarmSchedule: {
       Type: 'AWS::Events::Rule',
       Properties: {

@@ -2,14 +2,12 @@
 import { ConfigError } from '../../lib/config/errors.js';
 import { cacheRepositoryName, resolveImage } from '../../lib/config/images.js';
 import type { KeeperConfig } from '../../lib/config/load.js';
-import { runNightLocally } from '../../lib/prewarm/local-execution.js';
 import { formatImageLine, formatPrewarm, type ImageResult } from '../../lib/prewarm/report.js';
 import { type PrewarmProgress, runPrewarm } from '../../lib/prewarm/run.js';
 import { errorMessage } from '../../lib/runtime/errors.js';
 import { type CommandDeps, registryHost } from '../deps.js';
 import type { CliIo } from '../io.js';
 import { PrewarmLiveView } from '../live/prewarm-view.js';
-import { nightHandlers } from '../night.js';
 
 export async function prewarmCommand(
   deps: CommandDeps,
@@ -33,11 +31,7 @@ export async function prewarmCommand(
   let report: Awaited<ReturnType<typeof runPrewarm>>;
   try {
     report = options.fanOut
-      ? await runNightLocally({
-          config,
-          handlers: nightHandlers(() => deps),
-          ...(options.images.length ? { input: { images: options.images } } : {}),
-        })
+      ? await runFannedOut(deps, options.images)
       : await runPrewarm(images, {
           ...deps,
           deadline: deps.now() + 3_600_000,
@@ -58,6 +52,22 @@ export async function prewarmCommand(
     return 1;
   }
   return report.counts.failed > 0 ? 1 : 0;
+}
+
+/**
+ * The night through the state machine, here. Loaded only for --fan-out: the state machine runner
+ * and its validator are a good part of the command's start-up otherwise.
+ */
+async function runFannedOut(deps: CommandDeps, images: string[]) {
+  const [{ runNightLocally }, { nightHandlers }] = await Promise.all([
+    import('../../lib/prewarm/local-execution.js'),
+    import('../night.js'),
+  ]);
+  return runNightLocally({
+    config: deps.config,
+    handlers: nightHandlers(() => deps),
+    ...(images.length ? { input: { images } } : {}),
+  });
 }
 
 /** Draws the live view as a block at the bottom of the terminal, redrawn every 250 ms and on each event. */

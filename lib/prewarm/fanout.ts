@@ -14,9 +14,9 @@ import type { PrewarmImage } from '../config/load.js';
 import type { RateLimit } from '../registry/rate-limit.js';
 import { errorMessage } from '../runtime/errors.js';
 import { LAYERS_VERIFIED_TAG, parseVerifiedMark } from './layer-audit.js';
-import { acquireLease, releaseLease } from './lease.js';
+import { leaseRefusal, releaseLease, takeLease } from './lease.js';
 import { nextResume, RESUME_TAG, resumeOrder } from './order.js';
-import { countStatuses, type ImageResult, type PrewarmReport } from './report.js';
+import { countStatuses, type ImageResult, notStartedLine, type PrewarmReport } from './report.js';
 import { imageReference, type PrewarmDeps, prewarmStateSecret, recordNight, runPrewarm } from './run.js';
 
 /** One warmImage invocation: the image as the config resolved it, and what the plan knows. */
@@ -78,17 +78,13 @@ export async function planNight(images: PrewarmImage[], deps: PlanDeps): Promise
   const secret = prewarmStateSecret(config);
   let tags: Record<string, string> = {};
   if (secret) {
-    const lease = await acquireLease(deps.secrets, secret, {
+    const lease = await takeLease(deps.secrets, secret, {
       id: deps.runId,
       until: deps.executionDeadline,
       now,
-    }).catch((error: unknown) => ({
-      acquired: false as const,
-      holder: `(lease unreadable: ${errorMessage(error)})`,
-      expiresAt: '',
-    }));
+    });
     if (!lease.acquired) {
-      const reason = `another pre-warm run holds the lease (${lease.holder}${lease.expiresAt ? `, until ${lease.expiresAt}` : ''}); not started, so no pull is spent twice`;
+      const reason = leaseRefusal(lease);
       return {
         runId: deps.runId,
         startedAt,
@@ -96,15 +92,7 @@ export async function planNight(images: PrewarmImage[], deps: PlanDeps): Promise
         order: images.map(imageReference),
         settled: images.map((image) => ({
           reference: imageReference(image),
-          result: {
-            image: image.original,
-            cacheReference: cacheRepositoryName(image),
-            status: 'deferred',
-            reason,
-            platforms: image.platforms,
-            upstreamPulls: 0,
-            durationMs: 0,
-          },
+          result: notStartedLine(image, cacheRepositoryName(image), reason),
         })),
         items: [],
         leaseHeld: false,

@@ -55,6 +55,23 @@ export async function acquireLease(
   return { acquired: true, tags };
 }
 
+/** acquireLease, with a lease that cannot be read taken as held: never two runs at once. */
+export function takeLease(
+  secrets: SecretsManagerClient,
+  secretId: string,
+  run: { id: string; until: number; now: () => number },
+): Promise<LeaseOutcome> {
+  return acquireLease(secrets, secretId, run).catch((error: unknown) => ({
+    acquired: false as const,
+    holder: `(lease unreadable: ${error instanceof Error ? error.message : String(error)})`,
+    expiresAt: '',
+  }));
+}
+
+/** Why a run did not start: for every image's line. */
+export const leaseRefusal = (lease: { holder: string; expiresAt: string }) =>
+  `another pre-warm run holds the lease (${lease.holder}${lease.expiresAt ? `, until ${lease.expiresAt}` : ''}); not started, so no pull is spent twice`;
+
 /** Releases the lease if this run still holds it. */
 export async function releaseLease(
   secrets: SecretsManagerClient,

@@ -79,6 +79,21 @@ export interface PrewarmReport {
   metrics?: { published: boolean; error?: string };
 }
 
+/** The line of an image a run deferred before it asked anything about it. */
+export const notStartedLine = (
+  image: { original: string; platforms: string[] },
+  cacheReference: string,
+  reason: string,
+): ImageResult => ({
+  image: image.original,
+  cacheReference,
+  status: 'deferred',
+  reason,
+  platforms: image.platforms,
+  upstreamPulls: 0,
+  durationMs: 0,
+});
+
 export function countStatuses(images: ImageResult[]): Record<ImageStatus, number> {
   const counts: Record<ImageStatus, number> = {
     warmed: 0,

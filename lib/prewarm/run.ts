@@ -42,13 +42,14 @@ import {
   parseVerifiedMark,
 } from './layer-audit.js';
 import { warmPlatforms } from './layers.js';
-import { acquireLease, releaseLease } from './lease.js';
+import { leaseRefusal, releaseLease, takeLease } from './lease.js';
 import { nextResume, RESUME_TAG, resumeOrder } from './order.js';
 import { UpstreamPullGate } from './quota.js';
 import {
   countStatuses,
   type FailureCause,
   type ImageResult,
+  notStartedLine,
   type PrewarmReport,
   type PrewarmStep,
 } from './report.js';
@@ -194,28 +195,12 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
   // The last run that left every image whole (layer-audit.ts): read with the lease, full mode only.
   let verifiedUntil = settings.mode === 'full' ? deps.layersVerifiedUntil : undefined;
   if (leaseSecret) {
-    const lease = await acquireLease(deps.secrets, leaseSecret, {
-      id: runId,
-      until: deps.deadline,
-      now,
-    }).catch((error: unknown) => ({
-      acquired: false as const,
-      holder: `(lease unreadable: ${errorMessage(error)})`,
-      expiresAt: '',
-    }));
+    const lease = await takeLease(deps.secrets, leaseSecret, { id: runId, until: deps.deadline, now });
     if (!lease.acquired) {
       clearTimeout(timer);
-      const reason = `another pre-warm run holds the lease (${lease.holder}${lease.expiresAt ? `, until ${lease.expiresAt}` : ''}); not started, so no pull is spent twice`;
+      const reason = leaseRefusal(lease);
       return report(
-        images.map((image) => ({
-          image: image.original,
-          cacheReference: cacheRepositoryName(image),
-          status: 'deferred',
-          reason,
-          platforms: image.platforms,
-          upstreamPulls: 0,
-          durationMs: 0,
-        })),
+        images.map((image) => notStartedLine(image, cacheRepositoryName(image), reason)),
         { lease: { held: false, by: lease.holder } },
       );
     }

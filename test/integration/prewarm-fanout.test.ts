@@ -156,7 +156,9 @@ describe('deferred work goes first the next night', () => {
     expect(before.length).toBeGreaterThan(0);
     const lastDeferred = Math.max(...deferred.map((d) => order.indexOf(d)));
     for (const image of before) expect(order.indexOf(image)).toBeGreaterThan(lastDeferred);
-    expect(second.images.filter((i) => deferred.includes(i.image) && i.status === 'warmed').length).toBeGreaterThan(0);
+    expect(
+      second.images.filter((i) => deferred.includes(i.image) && i.status === 'warmed').length,
+    ).toBeGreaterThan(0);
   });
 });
 

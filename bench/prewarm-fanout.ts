@@ -116,7 +116,12 @@ for (const workload of ['small', 'big'] as const) {
         mode === 'one invocation' ? 1 : 2 + (r.report.fanOut?.invocations ?? 0),
         r.pulls,
         ms(r.wallMs),
-        mode === 'one invocation' ? '1.0×' : `${(single.wallMs / r.wallMs).toFixed(1)}×`,
+        // Only where both warmed every image: otherwise they did different work.
+        mode === 'one invocation'
+          ? '1.0×'
+          : r.report.counts.warmed === n && single.report.counts.warmed === n
+            ? `${(single.wallMs / r.wallMs).toFixed(1)}×`
+            : '-',
       ]);
     }
   }

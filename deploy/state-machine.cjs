@@ -60,6 +60,15 @@ function stateMachineDefinition(config, arns) {
         Type: 'Map',
         Comment: 'One warmImage per image to pull or fill',
         ItemsPath: '$.items',
+        // Each item with the night's run id and layer mark, kept once in the plan, not per item.
+        ItemSelector: {
+          'reference.$': '$$.Map.Item.Value.reference',
+          'image.$': '$$.Map.Item.Value.image',
+          'platforms.$': '$$.Map.Item.Value.platforms',
+          'planned.$': '$$.Map.Item.Value.planned',
+          'runId.$': '$.runId',
+          'layersVerifiedUntil.$': '$.layersVerifiedUntil',
+        },
         MaxConcurrency: fanOut.maxConcurrency,
         ItemProcessor: {
           ProcessorConfig: { Mode: 'INLINE' },

@@ -8,7 +8,6 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type WarmItem, type WarmOutcome, warmPlannedImage } from '../lib/prewarm/fanout.js';
 import { parseWarmItem } from '../lib/prewarm/fanout-events.js';
 import type { Runtime } from '../lib/runtime/deps.js';
-import { InvalidEventError } from '../lib/runtime/errors.js';
 import { type Invocation, keeperHandler } from '../lib/runtime/handler.js';
 import { lambdaEntry } from '../lib/runtime/lambda.js';
 
@@ -21,12 +20,8 @@ export async function runWarmImageHandler(
   item: WarmItem,
   deps: Invocation<WarmImageDeps>,
 ): Promise<WarmOutcome> {
-  if (!deps.config.rules.some((r) => r.prefix === item.image.rulePrefix))
-    throw new InvalidEventError(
-      `warmImage: event.image.rulePrefix "${item.image.rulePrefix}" is no rule of this config`,
-    );
   const outcome = await warmPlannedImage(item, deps);
-  deps.logger.info('image', { ...outcome.result });
+  deps.logger.info('image', { image: item.image, cacheReference: item.reference, ...outcome.result });
   return outcome;
 }
 

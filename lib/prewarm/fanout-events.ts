@@ -12,31 +12,26 @@ const isoTime = z
   .string()
   .check(z.refine((s) => !Number.isNaN(Date.parse(s)), { message: 'an ISO 8601 time' }));
 
-const image = z.strictObject({
-  registry: text,
-  repository: text,
-  tag: text,
-  original: text,
-  rulePrefix: text,
-  platforms: z.array(text).check(z.minLength(1)),
-});
-
+const wireLineShape = {
+  status: z.enum(['warmed', 'skipped', 'deferred', 'failed', 'stale-pending', 'unverified', 'would-pull']),
+  upstreamPulls: z.int().check(z.gte(0)),
+  durationMs: z.number().check(z.gte(0)),
+};
 const line = z.looseObject({
   image: z.string(),
   cacheReference: z.string(),
-  status: z.enum(['warmed', 'skipped', 'deferred', 'failed', 'stale-pending', 'unverified', 'would-pull']),
   platforms: z.array(z.string()),
-  upstreamPulls: z.int().check(z.gte(0)),
-  durationMs: z.number().check(z.gte(0)),
+  ...wireLineShape,
 });
+const wireLine = z.looseObject(wireLineShape);
 
-const itemShape = {
-  runId: text,
+const planItemShape = {
   reference: text,
-  image,
+  image: text,
+  platforms: z.array(text).check(z.minLength(1)),
   planned: z.enum(['pull', 'fill-layers']),
-  layersVerifiedUntil: z.optional(z.number()),
 };
+const itemShape = { ...planItemShape, runId: text, layersVerifiedUntil: z.nullable(z.number()) };
 const item = z.strictObject(itemShape);
 
 const rateLimit = z.looseObject({ limit: z.number(), remaining: z.number() });
@@ -47,7 +42,9 @@ const planShape = {
   mode: z.enum(['inline', 'fan-out']),
   order: z.array(z.string()),
   settled: z.array(z.strictObject({ reference: z.string(), result: line })),
-  items: z.array(item),
+  items: z.array(z.strictObject(planItemShape)),
+  layersVerifiedUntil: z.nullable(z.number()),
+  cacheHost: z.optional(z.string()),
   merged: z.optional(z.array(z.object({ image: z.string(), sameAs: z.string() }))),
   discovered: z.optional(z.object({ images: z.array(z.string()), error: z.optional(z.string()) })),
   dockerHub: z.optional(rateLimit),
@@ -58,7 +55,7 @@ const planShape = {
 };
 
 const outcome = z.union([
-  z.strictObject({ result: line, dockerHub: z.optional(rateLimit) }),
+  z.strictObject({ result: wireLine, dockerHub: z.optional(rateLimit) }),
   z.strictObject({
     ...itemShape,
     error: z.object({ Error: z.optional(z.string()), Cause: z.optional(z.string()) }),

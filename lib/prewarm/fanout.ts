@@ -9,29 +9,45 @@
  * The plan holds the one-night-at-a-time lease for the whole execution and the report step releases
  * it and records the night's marks; a crashed execution's lease expires with the execution.
  */
-import { cacheRepositoryName } from '../config/images.js';
+import { cacheRepositoryName, resolveImage } from '../config/images.js';
 import type { PrewarmImage } from '../config/load.js';
 import type { RateLimit } from '../registry/rate-limit.js';
-import { errorMessage } from '../runtime/errors.js';
+import { errorMessage, InvalidEventError } from '../runtime/errors.js';
 import { LAYERS_VERIFIED_TAG, parseVerifiedMark } from './layer-audit.js';
 import { leaseRefusal, releaseLease, takeLease } from './lease.js';
 import { nextResume, RESUME_TAG, resumeOrder } from './order.js';
 import { countStatuses, type ImageResult, notStartedLine, type PrewarmReport } from './report.js';
 import { imageReference, type PrewarmDeps, prewarmStateSecret, recordNight, runPrewarm } from './run.js';
 
-/** One warmImage invocation: the image as the config resolved it, and what the plan knows. */
-export interface WarmItem {
-  runId: string;
+/**
+ * One image for warmImage, as the plan lists it: small, since Step Functions carries at most
+ * 256 KiB between states (the image as written, resolved again by warmImage).
+ */
+export interface PlanItem {
   /** `docker-hub/library/node:22`: the image's place in the night. */
   reference: string;
-  image: PrewarmImage;
+  /** As written in the config, the event or by discovery. */
+  image: string;
+  platforms: string[];
   planned: 'pull' | 'fill-layers';
-  layersVerifiedUntil?: number;
 }
+
+/** One warmImage invocation: the plan's item with the night's run id and layer mark (the Map's ItemSelector). */
+export interface WarmItem extends PlanItem {
+  runId: string;
+  layersVerifiedUntil: number | null;
+}
+
+/**
+ * An image's line as warmImage sends it back: without what the report knows from the plan (the
+ * image, its platforms, its cache reference) or can restore (a digest given twice), since every
+ * byte counts against Step Functions' 256 KiB.
+ */
+export type WireLine = Omit<ImageResult, 'image' | 'platforms' | 'cacheReference'>;
 
 /** What warmImage returns: its image's line of the report, and the quota it last saw. */
 export interface WarmOutcome {
-  result: ImageResult;
+  result: WireLine;
   dockerHub?: RateLimit;
 }
 
@@ -52,7 +68,11 @@ export interface NightPlan {
   /** Lines that are final already: unchanged, failed or deferred at the check, or warmed inline. */
   settled: Array<{ reference: string; result: ImageResult }>;
   /** One warmImage each. */
-  items: WarmItem[];
+  items: PlanItem[];
+  /** The layer mark the night started from (layer-audit.ts), for every warmImage. */
+  layersVerifiedUntil: number | null;
+  /** The cache's registry host, for the cache references of warmImage's lines. */
+  cacheHost?: string;
   merged?: PrewarmReport['merged'];
   discovered?: PrewarmReport['discovered'];
   dockerHub?: RateLimit;
@@ -95,6 +115,7 @@ export async function planNight(images: PrewarmImage[], deps: PlanDeps): Promise
           result: notStartedLine(image, cacheRepositoryName(image), reason),
         })),
         items: [],
+        layersVerifiedUntil: null,
         leaseHeld: false,
         lease: { held: false, by: lease.holder },
       };
@@ -127,22 +148,23 @@ export async function planNight(images: PrewarmImage[], deps: PlanDeps): Promise
     items: lines
       .filter((l) => l.result.planned)
       .map((l) => ({
-        runId: deps.runId,
         reference: l.reference,
-        image: l.image,
+        image: l.image.original,
+        platforms: l.image.platforms,
         planned: l.result.planned!,
-        ...(layersVerifiedUntil !== undefined ? { layersVerifiedUntil } : {}),
       })),
+    layersVerifiedUntil: layersVerifiedUntil ?? null,
+    ...registryHostOf(lines),
     ...(checked.merged ? { merged: checked.merged } : {}),
     ...(checked.dockerHub ? { dockerHub: checked.dockerHub } : {}),
     ...(checked.stoppedUpstream ? { stoppedUpstream: checked.stoppedUpstream } : {}),
     leaseHeld: secret !== undefined,
   };
-  if (plan.items.length > config.prewarm.fanOut.minImages) return plan;
+  if (plan.items.length > config.prewarm.fanOut.minImages) return fitPayload(plan);
 
   // A small night: the same code, here, in this one invocation.
   const warmed = await runPrewarm(
-    plan.items.map((i) => i.image),
+    lines.filter((l) => l.result.planned).map((l) => l.image),
     { ...deps, coordinated: true, layersVerifiedUntil },
   );
   return {
@@ -161,14 +183,57 @@ export async function planNight(images: PrewarmImage[], deps: PlanDeps): Promise
   };
 }
 
+/** What one fanned-out image costs between states: its item and its line coming back (measured, rounded up). */
+export const BYTES_PER_FANNED_IMAGE = 450;
+/** Step Functions' 256 KiB, less room for the state's own fields. */
+export const PAYLOAD_BUDGET_BYTES = 240 * 1024;
+
+/**
+ * Pure: the plan with as many items as the night's payload can carry back to the report; the rest
+ * deferred, and first in line the next night (order.ts), instead of failing the whole execution.
+ */
+export function fitPayload(plan: NightPlan): NightPlan {
+  const base = Buffer.byteLength(JSON.stringify({ ...plan, items: [] }));
+  const fits = Math.max(0, Math.floor((PAYLOAD_BUDGET_BYTES - base) / BYTES_PER_FANNED_IMAGE));
+  if (plan.items.length <= fits) return plan;
+  const reason = `not fanned out tonight: the night's state machine carries at most 256 KiB (about ${fits} images to pull besides the rest); first in line tomorrow`;
+  return {
+    ...plan,
+    items: plan.items.slice(0, fits),
+    settled: [
+      ...plan.settled,
+      ...plan.items.slice(fits).map((item) => ({
+        reference: item.reference,
+        result: notStartedLine({ original: item.image, platforms: item.platforms }, item.reference, reason),
+      })),
+    ],
+  };
+}
+
+/** The cache's registry host, as the dry run's lines name it (`<host>/<repository>:<tag>`). */
+function registryHostOf(lines: Array<{ reference: string; result: ImageResult }>): { cacheHost?: string } {
+  for (const { reference, result } of lines)
+    if (result.cacheReference.endsWith(`/${reference}`))
+      return { cacheHost: result.cacheReference.slice(0, -reference.length - 1) };
+  return {};
+}
+
 /** warmImage: one image, the single run's code, inside the execution's lease. */
 export async function warmPlannedImage(item: WarmItem, deps: PrewarmDeps): Promise<WarmOutcome> {
-  const report = await runPrewarm([item.image], {
+  const image = { ...resolveImage(deps.config, item.image), platforms: item.platforms };
+  if (imageReference(image) !== item.reference)
+    throw new InvalidEventError(
+      `warmImage: event.image "${item.image}" is ${imageReference(image)} in this config, not ${item.reference}`,
+    );
+  const report = await runPrewarm([image], {
     ...deps,
     coordinated: true,
-    ...(item.layersVerifiedUntil !== undefined ? { layersVerifiedUntil: item.layersVerifiedUntil } : {}),
+    ...(item.layersVerifiedUntil !== null ? { layersVerifiedUntil: item.layersVerifiedUntil } : {}),
   });
-  return { result: report.images[0]!, ...(report.dockerHub ? { dockerHub: report.dockerHub } : {}) };
+  const { image: _image, platforms: _platforms, cacheReference: _reference, ...line } = report.images[0]!;
+  // The same digest twice says nothing more, and costs payload: the report puts it back.
+  if (line.cachedDigest && line.cachedDigest === line.upstreamDigest) delete line.cachedDigest;
+  return { result: line, ...(report.dockerHub ? { dockerHub: report.dockerHub } : {}) };
 }
 
 /** What a failed iteration says: Lambda's `{"errorType","errorMessage"}` cause, or the cause as is. */
@@ -187,13 +252,13 @@ function crashReason(crash: WarmCrash): string {
 const isCrash = (outcome: WarmOutcome | WarmCrash): outcome is WarmCrash => 'error' in outcome;
 
 /** The line of an image that has none: the Map lost it, or its iteration failed as a whole. */
-const failedLine = (item: WarmItem, reason: string): ImageResult => ({
-  image: item.image.original,
-  cacheReference: cacheRepositoryName(item.image),
+const failedLine = (item: PlanItem, reason: string): ImageResult => ({
+  image: item.image,
+  cacheReference: item.reference,
   status: 'failed',
   cause: 'other',
   reason,
-  platforms: item.image.platforms,
+  platforms: item.platforms,
   upstreamPulls: 0,
   durationMs: 0,
 });
@@ -216,7 +281,19 @@ export function assembleNight(
     if (!outcome) lines.set(item.reference, failedLine(item, 'warmImage returned nothing for this image'));
     else if (isCrash(outcome)) lines.set(item.reference, failedLine(item, crashReason(outcome)));
     else {
-      lines.set(item.reference, outcome.result);
+      const line: ImageResult = {
+        image: item.image,
+        cacheReference: plan.cacheHost ? `${plan.cacheHost}/${item.reference}` : item.reference,
+        platforms: item.platforms,
+        ...outcome.result,
+      };
+      if (
+        line.upstreamDigest &&
+        !line.cachedDigest &&
+        (line.status === 'warmed' || line.status === 'skipped')
+      )
+        line.cachedDigest = line.upstreamDigest;
+      lines.set(item.reference, line);
       if (outcome.dockerHub && (!quota || outcome.dockerHub.remaining < quota.remaining))
         quota = outcome.dockerHub;
     }

@@ -259,7 +259,9 @@ export class RegistryClient {
         method,
         headers: { 'user-agent': this.options.userAgent ?? 'ecr-cache-keeper', ...headers },
         redirect: 'follow',
-        ...(this.options.signal ? { signal: this.options.signal } : {}),
+        // A signal of its own, tied to the run's: Node's fetch holds its abort listener until the
+        // request is garbage-collected, so on the run's one signal they would pile up, one per request.
+        ...(this.options.signal ? { signal: AbortSignal.any([this.options.signal]) } : {}),
       });
     } catch (cause) {
       throw this.networkError(`${method} ${url}`, cause, { url });

@@ -66,22 +66,26 @@ describe('the nightly state machine, locally', () => {
     expect(report.metrics).toEqual({ published: true });
   });
 
-  it('a small night is warmed by the plan step in one invocation, and reports as a single run does', async () => {
+  it('a night that fits one invocation reports the same, fanned out, in the plan step, or as a single run', async () => {
     const config = loadConfig('keeper.config.yaml');
-    const other = await startSandbox();
+    const fanned = withFanOut(config, { minImages: 0 });
+    const others = await Promise.all([startSandbox(), startSandbox()]);
     try {
-      await reconcile(sandboxDeps(other, config).aws, config);
-      const [viaStateMachine, single] = await Promise.all([
+      for (const s of others) await reconcile(sandboxDeps(s, config).aws, config);
+      const [viaPlan, viaMap, single] = await Promise.all([
         night(config),
+        night(fanned, others[0]),
         runPrewarm(config.prewarm.images, {
-          ...sandboxDeps(other, config).as('prewarm'),
+          ...sandboxDeps(others[1]!, config).as('prewarm'),
           deadline: Date.now() + 600_000,
         }),
       ]);
-      expect(viaStateMachine.fanOut).toEqual({ mode: 'inline', invocations: 0 });
-      expect(comparable(viaStateMachine)).toEqual(comparable(single));
+      expect(viaPlan.fanOut).toEqual({ mode: 'inline', invocations: 0 });
+      expect(viaMap.fanOut).toEqual({ mode: 'fan-out', invocations: 12 });
+      expect(comparable(viaPlan)).toEqual(comparable(single));
+      expect(comparable(viaMap)).toEqual(comparable(single));
     } finally {
-      await other.stop();
+      await Promise.all(others.map((s) => s.stop()));
     }
   });
 
@@ -91,7 +95,7 @@ describe('the nightly state machine, locally', () => {
     const handlers = nightHandlers((fn) => k.as(fn));
     const warm = handlers.warmImage;
     handlers.warmImage = async (event, context) => {
-      if ((event as { image: { original: string } }).image.original === 'redis:7') {
+      if ((event as { image: string }).image === 'redis:7') {
         const crash = new Error('RequestId: 1 Error: Runtime exited with error: signal: killed');
         crash.name = 'Runtime.ExitError';
         throw crash;

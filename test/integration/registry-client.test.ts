@@ -2,6 +2,7 @@
  * One registry-client suite, run against the sandbox's Docker Hub (token auth) and against the
  * real CNCF distribution registry (Basic auth), so the sandbox cannot drift from a real registry.
  */
+import { getEventListeners } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryClient } from '../../lib/registry/client.js';
 import { RegistryError } from '../../lib/registry/errors.js';
@@ -66,6 +67,27 @@ describe.each(targets)('registry client against the %s', (_name, start, availabl
 
   const client = () =>
     new RegistryClient({ baseUrl: target.baseUrl, credentials: target.credentials, baseDelayMs: 1 });
+
+  it.runIf(available)(
+    'a run-long abort signal does not collect a listener per request (Node’s fetch keeps its own until GC)',
+    async () => {
+      const run = new AbortController();
+      const c = new RegistryClient({
+        baseUrl: target.baseUrl,
+        credentials: target.credentials,
+        baseDelayMs: 1,
+        signal: run.signal,
+      });
+      for (let i = 0; i < 40; i++) {
+        await c.headManifest('library/multi', '1.0');
+        await c.getManifest('library/single', '2.0');
+      }
+      expect(getEventListeners(run.signal, 'abort').length).toBeLessThan(5);
+      // …and still cuts a request short.
+      run.abort();
+      await expect(c.headManifest('library/multi', '1.0')).rejects.toMatchObject({ kind: 'aborted' });
+    },
+  );
 
   it.runIf(available)(
     'HEAD gives the same digest and media type as GET, for an index and for an image',

@@ -272,7 +272,7 @@ describe('the nightly state machine’s steps', () => {
     ).rejects.toThrow(/prewarmPlan: unknown key "image"/);
   });
 
-  it('warmImage warms its one image, logs its line, and refuses an image of no rule', async () => {
+  it('warmImage warms its one image, logs its line, and refuses an image the config resolves elsewhere', async () => {
     cacheLogin();
     ecrMock
       .on(DescribeImagesCommand)
@@ -280,16 +280,25 @@ describe('the nightly state machine’s steps', () => {
     const item = {
       runId: 'night-1',
       reference: 'docker-hub/library/node:22-alpine',
-      image: config.prewarm.images[0]!,
+      image: 'node:22-alpine',
+      platforms: ['linux/amd64'],
       planned: 'fill-layers' as const,
+      layersVerifiedUntil: null,
     };
     const outcome = await createWarmImageHandler(deps())(JSON.parse(JSON.stringify(item)), context);
-    expect(outcome.result).toMatchObject({ image: 'node:22-alpine', status: 'skipped' });
-    expect(sink.entries.find((e) => e.message === 'image')).toMatchObject({ status: 'skipped' });
+    expect(outcome.result).toMatchObject({ status: 'skipped', upstreamDigest: DIGEST });
+    expect(outcome.result).not.toHaveProperty('image'); // the report has it from the plan
+    expect(sink.entries.find((e) => e.message === 'image')).toMatchObject({
+      image: 'node:22-alpine',
+      status: 'skipped',
+    });
     expect(await leaseTag()).toBeUndefined(); // the execution's plan holds it, not each image
+    await expect(createWarmImageHandler(deps())({ ...item, image: 'node:20' }, context)).rejects.toThrow(
+      /warmImage: event.image "node:20" is docker-hub\/library\/node:20 in this config, not docker-hub\/library\/node:22-alpine/,
+    );
     await expect(
-      createWarmImageHandler(deps())({ ...item, image: { ...item.image, rulePrefix: 'quay' } }, context),
-    ).rejects.toThrow(/warmImage: event.image.rulePrefix "quay" is no rule of this config/);
+      createWarmImageHandler(deps())({ ...item, image: 'quay.io/x/y:1' }, context),
+    ).rejects.toThrow(/no rule caches registry "quay.io"/);
   });
 
   it('prewarmReport names a crashed image, publishes the night, and releases the lease', async () => {
@@ -302,7 +311,12 @@ describe('the nightly state machine’s steps', () => {
       context,
     );
     expect(plan.items.map((i) => i.reference)).toEqual(['docker-hub/library/node:22-alpine']);
-    const crashed = { ...plan.items[0]!, error: { Error: 'States.Timeout', Cause: '' } };
+    const crashed = {
+      ...plan.items[0]!,
+      runId: plan.runId,
+      layersVerifiedUntil: plan.layersVerifiedUntil,
+      error: { Error: 'States.Timeout', Cause: '' },
+    };
     const report = await createPrewarmReportHandler(deps())(
       JSON.parse(JSON.stringify({ ...plan, outcomes: [crashed] })),
       context,

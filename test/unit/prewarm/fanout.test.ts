@@ -1,19 +1,17 @@
 /** The fanned-out night put back together, where the next night starts, and the steps' payloads: tables. */
 import { describe, expect, it } from 'vitest';
-import type { PrewarmImage } from '../../../lib/config/load.js';
-import { assembleNight, type NightPlan, type WarmCrash, type WarmItem } from '../../../lib/prewarm/fanout.js';
+import {
+  assembleNight,
+  fitPayload,
+  type NightPlan,
+  type PlanItem,
+  type WarmCrash,
+  type WarmItem,
+} from '../../../lib/prewarm/fanout.js';
 import { parsePlanEvent, parseReportEvent, parseWarmItem } from '../../../lib/prewarm/fanout-events.js';
 import { nextResume, resumeKey, resumeOrder } from '../../../lib/prewarm/order.js';
 import type { ImageResult } from '../../../lib/prewarm/report.js';
 
-const image = (name: string): PrewarmImage => ({
-  registry: 'docker.io',
-  repository: `library/${name}`,
-  tag: '1',
-  original: `${name}:1`,
-  rulePrefix: 'docker-hub',
-  platforms: ['linux/amd64'],
-});
 const ref = (name: string) => `docker-hub/library/${name}:1`;
 const line = (
   name: string,
@@ -28,12 +26,13 @@ const line = (
   durationMs: 5,
   ...extra,
 });
-const item = (name: string): WarmItem => ({
-  runId: 'run-1',
+const planItem = (name: string): PlanItem => ({
   reference: ref(name),
-  image: image(name),
+  image: `${name}:1`,
+  platforms: ['linux/amd64'],
   planned: 'pull',
 });
+const item = (name: string): WarmItem => ({ ...planItem(name), runId: 'run-1', layersVerifiedUntil: null });
 
 const plan: NightPlan = {
   runId: 'run-1',
@@ -44,7 +43,8 @@ const plan: NightPlan = {
     { reference: ref('a'), result: line('a', 'skipped', { reason: 'unchanged' }) },
     { reference: ref('c'), result: line('c', 'failed', { step: 'upstream-check', cause: 'not-found' }) },
   ],
-  items: [item('b'), item('d')],
+  items: [planItem('b'), planItem('d')],
+  layersVerifiedUntil: null,
   dockerHub: { limit: 200, remaining: 150 } as NightPlan['dockerHub'],
   leaseHeld: true,
 };
@@ -130,6 +130,39 @@ describe('assembleNight', () => {
   });
 });
 
+describe('fitPayload', () => {
+  it('keeps a night that fits; defers the items past Step Functions’ 256 KiB, in the night’s order', () => {
+    expect(fitPayload(plan)).toBe(plan);
+    const names = Array.from({ length: 600 }, (_, i) => `img${i}`);
+    const big: NightPlan = { ...plan, order: names.map(ref), settled: [], items: names.map(planItem) };
+    const fitted = fitPayload(big);
+    expect(fitted.items.length).toBeGreaterThan(300);
+    expect(fitted.items.length).toBeLessThan(600);
+    expect(fitted.items).toEqual(big.items.slice(0, fitted.items.length));
+    expect(fitted.settled.map((s) => s.reference)).toEqual(names.slice(fitted.items.length).map(ref));
+    expect(fitted.settled[0]!.result).toMatchObject({
+      status: 'deferred',
+      reason: expect.stringMatching(/256 KiB.*first in line tomorrow/),
+    });
+    // What the report then carries stays under the limit, with every image's line at its full size.
+    const {
+      image: _i,
+      platforms: _p,
+      cacheReference: _c,
+      ...longest
+    } = line('img599', 'warmed', {
+      reason: 'moved from 0123456789ab; upstream has no linux/arm64',
+      upstreamDigest: `sha256:${'f'.repeat(64)}`,
+      blobs: { count: 9, bytes: 123456789 },
+      durationMs: 123456,
+    });
+    const longestLine = JSON.stringify({ result: longest, dockerHub: { limit: 200, remaining: 150 } });
+    expect(
+      Buffer.byteLength(JSON.stringify(fitted)) + fitted.items.length * Buffer.byteLength(longestLine),
+    ).toBeLessThan(256 * 1024);
+  });
+});
+
 describe('resumeOrder and nextResume', () => {
   const names = ['a', 'b', 'c', 'd', 'e'];
   it.each<[string, string | undefined, string[]]>([
@@ -179,8 +212,8 @@ describe('the steps’ payloads', () => {
     ],
     [
       'warmImage: an image without platforms',
-      () => parseWarmItem({ ...item('b'), image: { ...image('b'), platforms: [] } }),
-      /event\.image\.platforms: must have at least 1/,
+      () => parseWarmItem({ ...item('b'), platforms: [] }),
+      /event\.platforms: must have at least 1/,
     ],
     [
       'warmImage: an unknown key',

@@ -9,7 +9,15 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+
+// Without the dev dependencies (npm ci --omit=dev) there is no esbuild: no bundle, and the command
+// runs from its sources.
+const esbuild = await import('esbuild').catch(() => undefined);
+if (!esbuild) {
+  console.warn('build-cli: esbuild is not installed; cache-keeper will run from its sources');
+  process.exit(0);
+}
+const { build } = esbuild;
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outfile = join(root, 'dist/cache-keeper.mjs');

@@ -91,6 +91,8 @@ beforeAll(async () => {
       ['check', '--json'],
       ['credential', 'cleanup'],
       ['prewarm', 'busybox:1.36'],
+      // The nightly state machine's three steps, run here with the same secrets.
+      ['prewarm', '--fan-out', 'busybox:1.36'],
     ])
       await cli(argv);
     captured.push(JSON.stringify(sandbox.secrets.rotations));

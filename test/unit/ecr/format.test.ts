@@ -5,9 +5,8 @@ import { parseConfig } from '../../../lib/config/load.js';
 import { formatReconcile, lifecycleDiff, planSummary } from '../../../lib/ecr/format.js';
 import { planReconcile, templateInput } from '../../../lib/ecr/plan.js';
 import type { ActualState } from '../../../lib/ecr/state.js';
+import { credentialSecretState, SECRET_ARN } from '../../support/ecr-state.js';
 
-const SECRET_ARN =
-  'arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/docker-hub-AbCdEf';
 const config = (keepLast: number) =>
   parseConfig(`
 rules:
@@ -17,21 +16,7 @@ rules:
     template:
       lifecycle: { keepLast: ${keepLast} }
 `);
-const secrets: ActualState['secrets'] = new Map([
-  [
-    'ecr-pullthroughcache/docker-hub',
-    {
-      ok: true,
-      secret: {
-        arn: SECRET_ARN,
-        name: 'ecr-pullthroughcache/docker-hub',
-        tags: {},
-        versionIdsToStages: {},
-        rotationEnabled: false,
-      },
-    },
-  ],
-]);
+const secrets = credentialSecretState();
 const dryRun = { dryRun: true, applied: [], notAttempted: [], validations: [], ok: true };
 
 describe('the plan text', () => {

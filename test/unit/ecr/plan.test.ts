@@ -4,9 +4,8 @@ import { parseConfig } from '../../../lib/config/load.js';
 import { CredentialSecretError } from '../../../lib/credential/secret.js';
 import { canonicalJson, planReconcile, templateInput } from '../../../lib/ecr/plan.js';
 import type { ActualState } from '../../../lib/ecr/state.js';
+import { credentialSecretState, SECRET_ARN } from '../../support/ecr-state.js';
 
-const SECRET_ARN =
-  'arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/docker-hub-AbCdEf';
 const config = (extra = '') =>
   parseConfig(`
 rules:
@@ -22,21 +21,7 @@ function actual(overrides: Partial<ActualState> = {}): ActualState {
     rules: new Map(),
     templates: new Map(),
     repositories: new Map(),
-    secrets: new Map([
-      [
-        'ecr-pullthroughcache/docker-hub',
-        {
-          ok: true,
-          secret: {
-            arn: SECRET_ARN,
-            name: 'ecr-pullthroughcache/docker-hub',
-            tags: {},
-            versionIdsToStages: {},
-            rotationEnabled: false,
-          },
-        },
-      ],
-    ]),
+    secrets: credentialSecretState(),
     exclusions: [],
     ...overrides,
   };

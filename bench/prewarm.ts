@@ -8,15 +8,18 @@
  *   - ECR API calls, wall time, and peak RSS (GNU time's maximum resident set size),
  *
  * for a cold night (nothing cached), the unchanged night after it (a day later, past ECR's 24 h
- * re-check; the keeper checks the layers of everything the cold night brought in) and a quiet night
- * (another unchanged night: the keeper checks only its weekly audit's share), under both models of how ECR re-checks a cached tag (`head`: a free HEAD; `get`: a
- * counted GET; real ECR's choice is not documented). Then a fault night.
+ * re-check; what the cold night pulled in is whole, so the keeper checks only its weekly audit's
+ * share of layers) and a quiet night (another unchanged night), under both models of how ECR
+ * re-checks a cached tag (`head`: a free HEAD; `get`: a counted GET; real ECR's choice is not
+ * documented). Then a fault night.
  *
  * Sizes: BENCH_SIZES (default 10,100,500); runs: BENCH_RUNS (default 3 for up to 100 images, 1
  * above); skopeo one at a time only up to BENCH_SERIAL_MAX images (default 100). 50 ms of latency
- * on every Docker Hub request. The keeper runs as `cache-keeper prewarm` with its default settings
- * (concurrency 16, full mode), started as a user starts it: bin/cache-keeper.mjs, which runs the
- * bundle `npm ci` built (scripts/build-cli.mjs); the benchmark builds it first if the sources changed.
+ * on every Docker Hub request. BENCH_CLIENTS (e.g. `skopeo-8`) and BENCH_RECHECK (`head` or `get`)
+ * narrow a run for a quick look; the keeper always runs. The keeper runs as `cache-keeper prewarm`
+ * with its default settings (concurrency 16, full mode), started as a user starts it:
+ * bin/cache-keeper.mjs, which runs the bundle `npm ci` built (scripts/build-cli.mjs); the benchmark
+ * builds it first if the sources changed.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -37,6 +40,9 @@ const LATENCY_MS = 50;
 const PLATFORMS = ['linux/amd64', 'linux/arm64'];
 const root = resolve(import.meta.dirname, '..');
 const runsFor = (n: number) => Number(process.env.BENCH_RUNS ?? (n <= 100 ? 3 : 1));
+// For a maintainer's quick look at one side: BENCH_CLIENTS=keeper, BENCH_RECHECK=head.
+const CLIENTS = process.env.BENCH_CLIENTS?.split(',');
+const RECHECKS = (process.env.BENCH_RECHECK ?? 'head,get').split(',') as Array<'head' | 'get'>;
 
 type Client = 'keeper' | 'skopeo-1' | 'skopeo-8';
 interface Night {
@@ -197,9 +203,11 @@ async function measure(n: number, recheck: 'head' | 'get', client: Client): Prom
 const ratio = (baseline: number, keeper: number) =>
   keeper === 0 ? (baseline === 0 ? '=' : '∞') : `${(baseline / keeper).toFixed(1)}×`;
 
-for (const recheck of ['head', 'get'] as const) {
+for (const recheck of RECHECKS) {
   for (const n of SIZES) {
-    const clients: Client[] = n <= SERIAL_MAX ? ['keeper', 'skopeo-8', 'skopeo-1'] : ['keeper', 'skopeo-8'];
+    const clients = (
+      (n <= SERIAL_MAX ? ['keeper', 'skopeo-8', 'skopeo-1'] : ['keeper', 'skopeo-8']) as Client[]
+    ).filter((c) => c === 'keeper' || !CLIENTS || CLIENTS.includes(c));
     const results = new Map<Client, Night[]>();
     for (const client of clients) {
       results.set(client, await measure(n, recheck, client));

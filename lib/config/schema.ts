@@ -179,7 +179,7 @@ const prewarm = z.strictObject({
   concurrency: positiveInt(64)
     .default(16)
     .describe(
-      'Images pulled through the cache and transferred at once; the free checks (upstream HEAD, DescribeImages) run for four times as many (see docs/PERFORMANCE.md).',
+      'Images whose layers are transferred at once; twice as many are pulled by tag through the cache at once (a pull mostly waits on ECR fetching from upstream), and the free checks (upstream HEAD, DescribeImages) run for four times as many (see docs/PERFORMANCE.md).',
     ),
   reserveUpstreamPulls: z
     .number()

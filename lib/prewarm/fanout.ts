@@ -13,11 +13,23 @@ import { cacheRepositoryName, resolveImage } from '../config/images.js';
 import type { PrewarmImage } from '../config/load.js';
 import type { RateLimit } from '../registry/rate-limit.js';
 import { errorMessage, InvalidEventError } from '../runtime/errors.js';
-import { LAYERS_VERIFIED_TAG, parseVerifiedMark } from './layer-audit.js';
+import {
+  LAYERS_RECEIVED_TAG,
+  LAYERS_VERIFIED_TAG,
+  parseReceivedMark,
+  parseVerifiedMark,
+} from './layer-audit.js';
 import { leaseRefusal, releaseLease, takeLease } from './lease.js';
 import { nextResume, RESUME_TAG, resumeOrder } from './order.js';
 import { countStatuses, type ImageResult, notStartedLine, type PrewarmReport } from './report.js';
-import { imageReference, type PrewarmDeps, prewarmStateSecret, recordNight, runPrewarm } from './run.js';
+import {
+  imageReference,
+  type PrewarmDeps,
+  prewarmStateSecret,
+  receivedMark,
+  recordNight,
+  runPrewarm,
+} from './run.js';
 
 /**
  * One image for warmImage, as the plan lists it: small, since Step Functions carries at most
@@ -124,11 +136,13 @@ export async function planNight(images: PrewarmImage[], deps: PlanDeps): Promise
   }
   const layersVerifiedUntil =
     config.prewarm.mode === 'full' ? parseVerifiedMark(tags[LAYERS_VERIFIED_TAG]) : undefined;
+  const layersReceived =
+    config.prewarm.mode === 'full' ? parseReceivedMark(tags[LAYERS_RECEIVED_TAG]) : undefined;
   const ordered = resumeOrder(images, tags[RESUME_TAG], imageReference);
   const byOriginal = new Map(ordered.map((image) => [image.original, image]));
 
   // The free checks and the quota decision for the whole night: a dry run of the single run's code.
-  const checked = await runPrewarm(ordered, { ...deps, dryRun: true, layersVerifiedUntil });
+  const checked = await runPrewarm(ordered, { ...deps, dryRun: true, layersVerifiedUntil, layersReceived });
   // The dry run answers one line per distinct image, in the night's order.
   const lines = checked.images.map((result) => ({
     result,
@@ -165,7 +179,7 @@ export async function planNight(images: PrewarmImage[], deps: PlanDeps): Promise
   // A small night: the same code, here, in this one invocation.
   const warmed = await runPrewarm(
     lines.filter((l) => l.result.planned).map((l) => l.image),
-    { ...deps, coordinated: true, layersVerifiedUntil },
+    { ...deps, coordinated: true, layersVerifiedUntil, layersReceived },
   );
   return {
     ...plan,
@@ -335,7 +349,12 @@ export async function finishNight(
     report.images.every((r) => r.status === 'warmed' || r.status === 'skipped');
   try {
     await recordNight(deps.secrets, secret, {
-      ...(whole ? { layersVerified: Date.parse(plan.startedAt) } : {}),
+      ...(whole
+        ? {
+            layersVerified: Date.parse(plan.startedAt),
+            layersReceived: receivedMark(plan.order, report.images, Date.now()),
+          }
+        : {}),
       resume: nextResume(
         plan.order,
         report.images.map((r) => r.status),

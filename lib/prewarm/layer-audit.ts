@@ -8,11 +8,18 @@
  * the cache received after that: tonight's new digests are checked once more tomorrow, and a quiet
  * night checks none. Every image is also checked one night in `AUDIT_EVERY_NIGHTS`, spread by name,
  * as a backstop for anything that mark cannot see.
+ *
+ * The images that run itself pulled in are whole too, and are most of what the cache received while
+ * it ran (all of it, the night after a cold one). The run records when it ended and a fingerprint of
+ * the digests it pulled in (`prewarm-layers-received`); the next run leaves out the images received
+ * between the mark and that end when they are exactly those digests. Anything else received then (a
+ * client pulling one platform of a tag that moved mid-run) changes the set, and they are all checked.
  */
 import { createHash } from 'node:crypto';
 import type { ImageResult } from './report.js';
 
 export const LAYERS_VERIFIED_TAG = 'prewarm-layers-verified';
+export const LAYERS_RECEIVED_TAG = 'prewarm-layers-received';
 export const AUDIT_EVERY_NIGHTS = 7;
 /** Pushes this close before the mark are still checked: the keeper's clock and ECR's may differ a little. */
 export const CLOCK_SKEW_MS = 2_000;
@@ -27,12 +34,76 @@ export function layerCheckWaived(facts: {
   /** The cache reference, to spread the weekly audit over the nights. */
   reference: string;
   now: number;
+  /** Received between the mark and that run's end, and exactly what it pulled in (see above). */
+  pulledInByThatRun?: boolean;
 }): string | undefined {
   const { pushedAt, verifiedUntil, reference, now } = facts;
   if (pushedAt === undefined || verifiedUntil === undefined) return undefined;
-  if (pushedAt >= verifiedUntil - CLOCK_SKEW_MS) return undefined;
+  const run = new Date(verifiedUntil).toISOString();
+  if (pushedAt >= verifiedUntil - CLOCK_SKEW_MS) {
+    if (!facts.pulledInByThatRun || auditNight(reference, now)) return undefined;
+    return `layers verified by the run of ${run}, which pulled this digest in`;
+  }
   if (auditNight(reference, now)) return undefined;
-  return `layers verified by the run of ${new Date(verifiedUntil).toISOString()}`;
+  return `layers verified by the run of ${run}`;
+}
+
+/** What a whole run recorded about the images it pulled in: when it ended, and their fingerprint. */
+export interface ReceivedMark {
+  until: number;
+  fingerprint: string;
+}
+
+/** Pure: one fingerprint for a set of `reference@digest` (order and repeats do not matter). */
+export function receivedFingerprint(keys: Iterable<string>): string {
+  return createHash('sha256')
+    .update([...new Set(keys)].sort().join('\n'))
+    .digest('hex')
+    .slice(0, 32);
+}
+
+/** The tag's value: `<end, ISO 8601> <fingerprint>` (characters a Secrets Manager tag allows). */
+export const formatReceivedMark = (mark: ReceivedMark) =>
+  `${new Date(mark.until).toISOString()} ${mark.fingerprint}`;
+
+export function parseReceivedMark(value: string | undefined): ReceivedMark | undefined {
+  const [at, fingerprint] = (value ?? '').split(' ');
+  const until = Date.parse(at ?? '');
+  return Number.isNaN(until) || !/^[0-9a-f]{32}$/.test(fingerprint ?? '')
+    ? undefined
+    : { until, fingerprint: fingerprint! };
+}
+
+/** Pure: did the cache receive this copy between the mark and the end of the run that set it? */
+export function receivedDuringMarkedRun(
+  pushedAt: number | undefined,
+  verifiedUntil: number | undefined,
+  received: ReceivedMark | undefined,
+): boolean {
+  return (
+    pushedAt !== undefined &&
+    verifiedUntil !== undefined &&
+    received !== undefined &&
+    pushedAt >= verifiedUntil - CLOCK_SKEW_MS &&
+    pushedAt <= received.until + CLOCK_SKEW_MS
+  );
+}
+
+/**
+ * Pure: the `reference@digest` of every image a run pulled into the cache and left whole (warmed,
+ * with a Docker Hub pull spent: the cache fetched it from upstream during the run).
+ */
+export function pulledIn(
+  lines: Array<{
+    reference: string;
+    status: ImageResult['status'];
+    upstreamPulls: number;
+    cachedDigest?: string;
+  }>,
+): string[] {
+  return lines
+    .filter((l) => l.status === 'warmed' && l.upstreamPulls > 0 && l.cachedDigest)
+    .map((l) => `${l.reference}@${l.cachedDigest}`);
 }
 
 /** Pure: is tonight this image's night for the backstop audit? */

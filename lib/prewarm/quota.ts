@@ -9,8 +9,7 @@ import { type GateState, quotaRefusal } from './decide.js';
 export class UpstreamPullGate {
   private readonly quotas = new Map<string, RateLimit>();
   private readonly firstSeen = new Map<string, RateLimit>();
-  /** The last quota that measures this run's own spending (frozen once a 429 shows others spend too). */
-  private readonly lastMeasured = new Map<string, RateLimit>();
+  /** Upstreams whose quota no longer measures this run alone (a 429 showed others spend too). */
   private readonly frozen = new Set<string>();
   private readonly inFlight = new Map<string, number>();
   /** Pulls estimated as spent so far in this run. */
@@ -27,12 +26,12 @@ export class UpstreamPullGate {
     if (!rateLimit) return;
     if (!this.firstSeen.has(upstream)) this.firstSeen.set(upstream, rateLimit);
     this.quotas.set(upstream, rateLimit);
-    if (!this.frozen.has(upstream)) this.lastMeasured.set(upstream, rateLimit);
   }
 
   /**
-   * After a 429 the quota also reflects other clients of the account (they emptied it): what this
-   * run spent is measured up to the last answer before it.
+   * After a 429 the quota also reflects other clients of the account (they emptied it), and with
+   * pulls in flight at once no earlier answer is known to follow all of this run's: the run's own
+   * count (`spent`) stands instead.
    */
   freezeMeasurement(upstream: string): void {
     this.frozen.add(upstream);
@@ -42,10 +41,11 @@ export class UpstreamPullGate {
     return this.quotas.get(upstream);
   }
 
-  /** Pulls consumed on this upstream's account between the first and the latest answer. */
+  /** Pulls consumed on this upstream's account between the first and the latest answer, while only this run counts. */
   measuredSpend(upstream: string): number | undefined {
+    if (this.frozen.has(upstream)) return undefined;
     const first = this.firstSeen.get(upstream);
-    const last = this.lastMeasured.get(upstream);
+    const last = this.quotas.get(upstream);
     return first && last ? Math.max(0, first.remaining - last.remaining) : undefined;
   }
 

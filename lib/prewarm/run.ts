@@ -37,9 +37,16 @@ import {
 import {
   cachedSinceMark,
   everyImageWhole,
+  formatReceivedMark,
+  LAYERS_RECEIVED_TAG,
   LAYERS_VERIFIED_TAG,
   layerCheckWaived,
+  parseReceivedMark,
   parseVerifiedMark,
+  pulledIn,
+  type ReceivedMark,
+  receivedDuringMarkedRun,
+  receivedFingerprint,
 } from './layer-audit.js';
 import { warmPlatforms } from './layers.js';
 import { leaseRefusal, releaseLease, takeLease } from './lease.js';
@@ -77,6 +84,8 @@ export interface PrewarmDeps {
   coordinated?: boolean;
   /** The layer mark (layer-audit.ts) when the caller has read it; otherwise read with the lease. */
   layersVerifiedUntil?: number;
+  /** What the run that set that mark pulled in (layer-audit.ts), read with it. */
+  layersReceived?: ReceivedMark;
 }
 
 export type PrewarmProgress =
@@ -109,17 +118,37 @@ export const prewarmStateSecret = (config: KeeperConfig) =>
 export async function recordNight(
   secrets: SecretsManagerClient,
   secretId: string,
-  marks: { layersVerified?: number; resume?: string },
+  marks: { layersVerified?: number; layersReceived?: ReceivedMark; resume?: string },
 ): Promise<void> {
   await setTags(secrets, secretId, {
     ...(marks.layersVerified !== undefined
-      ? { [LAYERS_VERIFIED_TAG]: new Date(marks.layersVerified).toISOString() }
+      ? {
+          [LAYERS_VERIFIED_TAG]: new Date(marks.layersVerified).toISOString(),
+          // Set with the mark, always: a received mark from an older run must not outlive its mark.
+          [LAYERS_RECEIVED_TAG]: marks.layersReceived ? formatReceivedMark(marks.layersReceived) : undefined,
+        }
       : {}),
     [RESUME_TAG]: marks.resume,
   });
 }
 
-/** How many images are checked at once per transfer slot (`prewarm.concurrency`). */
+/** The received mark a whole run leaves: its end, and what it pulled in (layer-audit.ts). */
+export function receivedMark(
+  references: string[],
+  results: Array<Pick<ImageResult, 'status' | 'upstreamPulls' | 'cachedDigest'>>,
+  until: number,
+): ReceivedMark {
+  const lines = results.map((r, i) => ({ ...r, reference: references[i]! }));
+  return { until, fingerprint: receivedFingerprint(pulledIn(lines)) };
+}
+
+/**
+ * Per transfer slot (`prewarm.concurrency`: images moving their layers at once), how many images
+ * are pulled by tag through the cache at once (a pull mostly waits on ECR fetching the manifests
+ * from upstream, several Docker Hub round trips, so twice as many keep the transfers busy) and
+ * how many are checked (the free HEAD and DescribeImages).
+ */
+const PULLS_PER_TRANSFER = 2;
 const CHECKS_PER_TRANSFER = 4;
 
 const short = (digest?: string) => (digest ? digest.slice(7, 19) : '(none)');
@@ -194,6 +223,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
   const runId = randomUUID();
   // The last run that left every image whole (layer-audit.ts): read with the lease, full mode only.
   let verifiedUntil = settings.mode === 'full' ? deps.layersVerifiedUntil : undefined;
+  let received = settings.mode === 'full' ? deps.layersReceived : undefined;
   if (leaseSecret) {
     const lease = await takeLease(deps.secrets, leaseSecret, { id: runId, until: deps.deadline, now });
     if (!lease.acquired) {
@@ -204,13 +234,41 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
         { lease: { held: false, by: lease.holder } },
       );
     }
-    if (settings.mode === 'full') verifiedUntil = parseVerifiedMark(lease.tags[LAYERS_VERIFIED_TAG]);
+    if (settings.mode === 'full') {
+      verifiedUntil = parseVerifiedMark(lease.tags[LAYERS_VERIFIED_TAG]);
+      received = parseReceivedMark(lease.tags[LAYERS_RECEIVED_TAG]);
+    }
     // Last night's deferred images first (order.ts).
     images = resumeOrder(images, lease.tags[RESUME_TAG], imageReference);
   }
   const sinceMark = new Map<ImageResult, boolean | undefined>();
 
   try {
+    // One connection per upstream (login: the /v2/ challenge, then the tokens for every repository).
+    const connecting = new Map<string, Promise<Upstream>>();
+    const upstreamFor = (rule: DesiredRule): Promise<Upstream> => {
+      let pending = connecting.get(rule.prefix);
+      if (!pending) {
+        const repositories = images
+          .filter((i) => i.rulePrefix === rule.prefix)
+          .map((i) => upstreamRepository(rule, i));
+        pending = connectUpstream(rule, repositories, {
+          secrets: deps.secrets,
+          fetch: deps.fetch,
+          deadline: workDeadline,
+          endpoints: deps.endpoints,
+          signal,
+        });
+        void pending.then((u) => upstreams.set(rule.prefix, u));
+        connecting.set(rule.prefix, pending);
+      }
+      return pending;
+    };
+
+    // Started now, alongside the cache's credential: the first checks need both.
+    for (const rule of config.rules)
+      if (images.some((i) => i.rulePrefix === rule.prefix)) void upstreamFor(rule);
+
     // The cache's registry endpoint and a credential for it (12 hours; one per run).
     let auth: { authorizationToken?: string; proxyEndpoint?: string } | undefined;
     try {
@@ -250,27 +308,6 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
     // A pull by tag may make ECR fetch from upstream and spend a Docker Hub pull: sent once, never retried blindly.
     const cachePull = new RegistryClient({ ...cacheOptions, attempts: 1 });
     const layerContext = { cache, ecr, mode: settings.mode, signal };
-
-    // One connection per upstream, made by the first image that needs it.
-    const connecting = new Map<string, Promise<Upstream>>();
-    const upstreamFor = (rule: DesiredRule): Promise<Upstream> => {
-      let pending = connecting.get(rule.prefix);
-      if (!pending) {
-        const repositories = images
-          .filter((i) => i.rulePrefix === rule.prefix)
-          .map((i) => upstreamRepository(rule, i));
-        pending = connectUpstream(rule, repositories, {
-          secrets: deps.secrets,
-          fetch: deps.fetch,
-          deadline: workDeadline,
-          endpoints: deps.endpoints,
-          signal,
-        });
-        void pending.then((u) => upstreams.set(rule.prefix, u));
-        connecting.set(rule.prefix, pending);
-      }
-      return pending;
-    };
 
     /** Tag → digest (and when the cache received it) for a cache repository: one DescribeImages walk per repository, shared by its images. */
     type CachedImage = { digest: string; pushedAt?: number };
@@ -380,15 +417,37 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
     };
 
     /**
-     * The free checks (upstream HEAD, DescribeImages) of `checksInFlight` images run at once; pulls
-     * through the cache and layer transfers hold one of `concurrency` slots, so an unchanged night
-     * is not paced by the transfer limit.
+     * The free checks (upstream HEAD, DescribeImages) of `checksInFlight` images run at once; a pull
+     * by tag holds one of the pull slots and then layer transfers one of `concurrency` slots, so an
+     * unchanged night is not paced by the transfer limit, nor transfers by pulls waiting upstream.
      */
     const transfers = slots(settings.concurrency);
+    const pulls = slots(settings.concurrency * PULLS_PER_TRANSFER);
     const checksInFlight = settings.concurrency * CHECKS_PER_TRANSFER;
+
+    /**
+     * Whether the cache received, between the mark and the end of the run that set it, exactly the
+     * digests that run pulled in (layer-audit.ts). Known once every image's lookup has answered (the
+     * lookups are the checks' own: no extra call); asked only by images received in that window.
+     */
+    let receivedAsRecorded: Promise<boolean> | undefined;
+    const thatRunPulledIn = () => {
+      receivedAsRecorded ??= (async () => {
+        const keys: string[] = [];
+        let known = true;
+        await mapConcurrent(images, checksInFlight, async (image) => {
+          const found = await cachedDigest(cacheRepositoryName(image), image.tag).catch(() => undefined);
+          if (!found || 'error' in found) known = false;
+          else if (found.digest && receivedDuringMarkedRun(found.pushedAt, verifiedUntil, received))
+            keys.push(`${imageReference(image)}@${found.digest}`);
+        });
+        return known && receivedFingerprint(keys) === received?.fingerprint;
+      })();
+      return receivedAsRecorded;
+    };
     const checkAndWarm = async (
       image: PrewarmImage,
-      held: { release?: () => void },
+      held: { release?: () => void; releasePull?: () => void },
     ): Promise<ImageResult> => {
       const t0 = now();
       const repository = cacheRepositoryName(image);
@@ -476,6 +535,12 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
             });
           result.upstreamDigest = head.digest;
         }
+        // Unchanged and received while the last whole run ran: whole if that run pulled it in.
+        const pulledInByThatRun =
+          'digest' in head &&
+          head.digest === cached.digest &&
+          receivedDuringMarkedRun(cached.pushedAt, verifiedUntil, received) &&
+          (await thatRunPulledIn());
         const decision = decideWarm({
           ...gateFacts,
           // Checked before the lookups; what other images found meanwhile does not undo this HEAD.
@@ -491,6 +556,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
             verifiedUntil,
             reference: `${repository}:${image.tag}`,
             now: now(),
+            pulledInByThatRun,
           }),
         });
         switch (decision.action) {
@@ -534,7 +600,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
             reason: `${cached.digest ? `moved from ${short(cached.digest)}` : 'not cached'}: ${cost} Docker Hub pull(s)`,
           });
         }
-        held.release = await transfers.acquire();
+        held.releasePull = await pulls.acquire();
         // While it waited for a slot, upstream may have answered 429 or the time run short.
         const waited = decideBeforeLookup({ timeLeftMs: deps.deadline - now(), marginMs, stoppedUpstream });
         if (waited) {
@@ -579,6 +645,9 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
             reason: `the cache serves ${short(pulled.digest)} until ECR re-checks upstream (at most once per 24 h); upstream has ${short(upstreamDigest)}`,
           });
         }
+        held.releasePull?.();
+        held.releasePull = undefined;
+        if (settings.mode === 'full') held.release = await transfers.acquire();
         enter('pull-blobs');
         const blobs = await warmPlatforms(
           imageLayers,
@@ -624,7 +693,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
 
     let finished = 0;
     const results = await mapConcurrent(images, checksInFlight, async (image) => {
-      const held: { release?: () => void } = {};
+      const held: { release?: () => void; releasePull?: () => void } = {};
       try {
         const result = await checkAndWarm(image, held);
         finished++;
@@ -632,13 +701,14 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
         deps.onImage?.(result, finished, images.length);
         return result;
       } finally {
+        held.releasePull?.();
         held.release?.();
       }
     });
 
     // One last free HEAD per quota-reporting upstream, to measure what the run really spent; not
     // after a 429 (the quota then says nothing about this run) nor once the deadline has passed.
-    let measured: number | undefined;
+    const measures: Array<number | undefined> = [];
     let dockerHub = undefined as PrewarmReport['dockerHub'];
     for (const [key, upstream] of upstreams) {
       const probe = results.find((r, i) => images[i]!.rulePrefix === key && r.upstreamDigest);
@@ -657,10 +727,16 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
             // the measurement is best effort
           }
         }
-        measured = (measured ?? 0) + (gate.measuredSpend(key) ?? 0);
+        measures.push(gate.measuredSpend(key));
         dockerHub = gate.quota(key);
       }
     }
+
+    // Measured only when every upstream's quota measured this run alone; otherwise the estimate stands.
+    const measured =
+      measures.length && measures.every((m) => m !== undefined)
+        ? measures.reduce((a, m) => a + m, 0)
+        : undefined;
 
     if (leaseSecret) {
       // Nothing left half-warmed: whatever the cache held when this run started has all its layers,
@@ -671,7 +747,12 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
         !signal.aborted &&
         everyImageWhole(results.map((r) => ({ ...r, cachedSinceMark: sinceMark.get(r) })));
       await recordNight(deps.secrets, leaseSecret, {
-        ...(whole ? { layersVerified: started } : {}),
+        ...(whole
+          ? {
+              layersVerified: started,
+              layersReceived: receivedMark(images.map(imageReference), results, now()),
+            }
+          : {}),
         resume: nextResume(
           images,
           results.map((r) => r.status),

@@ -73,6 +73,9 @@ export class RegistryClient {
   private basicAccepted = false;
 
   constructor(private readonly options: RegistryClientOptions) {
+    // A ready-made Basic value is a registry's own token (ECR's GetAuthorizationToken), meant for
+    // every request: sent from the first one, so concurrent first requests do not each meet a 401.
+    this.basicAccepted = options.credentials !== undefined && 'basic' in options.credentials;
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.fetchImpl = options.fetch ?? fetch;
   }

@@ -6,7 +6,12 @@ import {
   CLOCK_SKEW_MS,
   cachedSinceMark,
   everyImageWhole,
+  formatReceivedMark,
   layerCheckWaived,
+  parseReceivedMark,
+  pulledIn,
+  receivedDuringMarkedRun,
+  receivedFingerprint,
 } from '../../../lib/prewarm/layer-audit.js';
 
 const DAY = 86_400_000;
@@ -99,5 +104,101 @@ describe('cachedSinceMark', () => {
     ['cached, push time unknown', { digest: 'sha256:a' }, MARK, true],
   ])('%s', (_, lookup, mark, expected) => {
     expect(cachedSinceMark(lookup, mark)).toBe(expected);
+  });
+});
+
+describe('what the marked run pulled in', () => {
+  const END = MARK + 600_000;
+  const received = { until: END, fingerprint: receivedFingerprint([`${ref}@sha256:a`]) };
+
+  it.each<[string, number | undefined, boolean]>([
+    ['received after the mark, before the run ended', MARK + 60_000, true],
+    ['received within the skew allowance either side', MARK - CLOCK_SKEW_MS + 1, true],
+    ['just after the end, within the allowance', END + CLOCK_SKEW_MS, true],
+    ['received after the run ended', END + CLOCK_SKEW_MS + 1, false],
+    ['received before the mark', MARK - DAY, false],
+    ['push time unknown', undefined, false],
+  ])('receivedDuringMarkedRun: %s', (_, pushedAt, inside) => {
+    expect(receivedDuringMarkedRun(pushedAt, MARK, received)).toBe(inside);
+  });
+
+  it('no received mark, or no mark: never inside the window', () => {
+    expect(receivedDuringMarkedRun(MARK + 1, MARK, undefined)).toBe(false);
+    expect(receivedDuringMarkedRun(MARK + 1, undefined, received)).toBe(false);
+  });
+
+  it('the fingerprint is of the set: order and repeats do not change it, a digest does', () => {
+    const a = receivedFingerprint(['x:1@sha256:a', 'y:1@sha256:b']);
+    expect(receivedFingerprint(['y:1@sha256:b', 'x:1@sha256:a', 'x:1@sha256:a'])).toBe(a);
+    expect(receivedFingerprint(['x:1@sha256:a', 'y:1@sha256:c'])).not.toBe(a);
+    expect(receivedFingerprint(['x:1@sha256:a'])).not.toBe(a);
+    expect(a).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it('the tag round-trips, and anything else reads as no mark', () => {
+    expect(parseReceivedMark(formatReceivedMark(received))).toEqual(received);
+    for (const bad of [
+      undefined,
+      '',
+      'garbage',
+      `${new Date(END).toISOString()}`,
+      `not-a-date ${received.fingerprint}`,
+    ])
+      expect(parseReceivedMark(bad)).toBeUndefined();
+  });
+
+  it.each<[string, Parameters<typeof pulledIn>[0][number], boolean]>([
+    [
+      'warmed with a pull spent',
+      { reference: ref, status: 'warmed', upstreamPulls: 2, cachedDigest: 'sha256:a' },
+      true,
+    ],
+    [
+      'warmed from the cache (layers filled, no pull)',
+      { reference: ref, status: 'warmed', upstreamPulls: 0, cachedDigest: 'sha256:a' },
+      false,
+    ],
+    ['skipped', { reference: ref, status: 'skipped', upstreamPulls: 0, cachedDigest: 'sha256:a' }, false],
+    [
+      'pulled but left half-warmed',
+      { reference: ref, status: 'deferred', upstreamPulls: 1, cachedDigest: 'sha256:a' },
+      false,
+    ],
+  ])('pulledIn: %s', (_, line, counted) => {
+    expect(pulledIn([line])).toEqual(counted ? [`${ref}@sha256:a`] : []);
+  });
+
+  it.each<[string, boolean | undefined, number, string | undefined]>([
+    [
+      'pulled in by the marked run, not its audit night: waived',
+      true,
+      quietNight,
+      'which pulled this digest in',
+    ],
+    ['received in the window but not (only) from that run: checked', false, quietNight, undefined],
+  ])('layerCheckWaived: %s', (_, pulledInByThatRun, now, reason) => {
+    const why = layerCheckWaived({
+      pushedAt: MARK + 60_000,
+      verifiedUntil: MARK,
+      reference: ref,
+      now,
+      pulledInByThatRun,
+    });
+    if (reason) expect(why).toMatch(reason);
+    else expect(why).toBeUndefined();
+  });
+
+  it('pulled in by the marked run, on its audit night: checked', () => {
+    let audit = MARK + DAY;
+    while (!auditNight(ref, audit)) audit += DAY;
+    expect(
+      layerCheckWaived({
+        pushedAt: MARK + 60_000,
+        verifiedUntil: MARK,
+        reference: ref,
+        now: audit,
+        pulledInByThatRun: true,
+      }),
+    ).toBeUndefined();
   });
 });

@@ -424,6 +424,9 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
     const transfers = slots(settings.concurrency);
     const pulls = slots(settings.concurrency * PULLS_PER_TRANSFER);
     const checksInFlight = settings.concurrency * CHECKS_PER_TRANSFER;
+    const checks = slots(checksInFlight);
+    /** The slots an image holds (each released once, when its stage ends or the image does). */
+    type Held = { releaseCheck?: () => void; releasePull?: () => void; release?: () => void };
 
     /**
      * Whether the cache received, between the mark and the end of the run that set it, exactly the
@@ -445,10 +448,8 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
       })();
       return receivedAsRecorded;
     };
-    const checkAndWarm = async (
-      image: PrewarmImage,
-      held: { release?: () => void; releasePull?: () => void },
-    ): Promise<ImageResult> => {
+    const checkAndWarm = async (image: PrewarmImage, held: Held): Promise<ImageResult> => {
+      held.releaseCheck = await checks.acquire();
       const t0 = now();
       const repository = cacheRepositoryName(image);
       const result: ImageResult = {
@@ -522,6 +523,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
           }),
           headUpstream(upstream.client!, upstreamRepository(rule, image), image.tag),
         ]);
+        held.releaseCheck();
         result.cachedDigest = cached.digest;
         if (!cached.error) sinceMark.set(result, cachedSinceMark(cached, verifiedUntil));
         if ('digest' in head) {
@@ -692,8 +694,10 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
     };
 
     let finished = 0;
-    const results = await mapConcurrent(images, checksInFlight, async (image) => {
-      const held: { release?: () => void; releasePull?: () => void } = {};
+    // Every image is under way at once, queued by the slots (in the night's order): an image's
+    // checks never wait for another image's pull or transfer to end.
+    const results = await mapConcurrent(images, images.length, async (image) => {
+      const held: Held = {};
       try {
         const result = await checkAndWarm(image, held);
         finished++;
@@ -701,6 +705,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
         deps.onImage?.(result, finished, images.length);
         return result;
       } finally {
+        held.releaseCheck?.();
         held.releasePull?.();
         held.release?.();
       }

@@ -14,6 +14,7 @@ import type { PrewarmImage } from '../config/load.js';
 import type { RateLimit } from '../registry/rate-limit.js';
 import { errorMessage, InvalidEventError } from '../runtime/errors.js';
 import {
+  coversNight,
   LAYERS_RECEIVED_TAG,
   LAYERS_VERIFIED_TAG,
   parseReceivedMark,
@@ -346,6 +347,7 @@ export async function finishNight(
   if (!secret || !plan.leaseHeld) return;
   const whole =
     deps.config.prewarm.mode === 'full' &&
+    coversNight(deps.config.prewarm.images.map(imageReference), plan.order) &&
     report.images.every((r) => r.status === 'warmed' || r.status === 'skipped');
   try {
     await recordNight(deps.secrets, secret, {

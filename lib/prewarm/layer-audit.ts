@@ -13,7 +13,8 @@
  * it ran (all of it, the night after a cold one). The run records when it ended and a fingerprint of
  * the digests it pulled in (`prewarm-layers-received`); the next run leaves out the images received
  * between the mark and that end when they are exactly those digests. Anything else received then (a
- * client pulling one platform of a tag that moved mid-run) changes the set, and they are all checked.
+ * client pulling one platform of a tag that moved mid-run), or a digest gone since, changes the set,
+ * and the images of its part of the fingerprint (a sixteenth, by name) are all checked.
  */
 import { createHash } from 'node:crypto';
 import type { ImageResult } from './report.js';
@@ -54,12 +55,29 @@ export interface ReceivedMark {
   fingerprint: string;
 }
 
-/** Pure: one fingerprint for a set of `reference@digest` (order and repeats do not matter). */
+const BUCKETS = 16;
+const BUCKET_HEX = 8;
+
+/** Which of the fingerprint's buckets an image reference falls in. */
+export const bucketOf = (reference: string) => createHash('sha256').update(reference).digest()[0]! % BUCKETS;
+
+/**
+ * Pure: the fingerprint of a set of `reference@digest` (order and repeats do not matter), one short
+ * hash per bucket of references, so that a digest the cache received from elsewhere spoils only its
+ * bucket's images, not the whole night's.
+ */
 export function receivedFingerprint(keys: Iterable<string>): string {
-  return createHash('sha256')
-    .update([...new Set(keys)].sort().join('\n'))
-    .digest('hex')
-    .slice(0, 32);
+  const buckets = Array.from({ length: BUCKETS }, () => [] as string[]);
+  for (const key of new Set(keys)) buckets[bucketOf(key.slice(0, key.lastIndexOf('@')))]!.push(key);
+  return buckets
+    .map((bucket) => createHash('sha256').update(bucket.sort().join('\n')).digest('hex').slice(0, BUCKET_HEX))
+    .join('');
+}
+
+/** Pure: does `reference`'s bucket read the same in both fingerprints? */
+export function sameBucket(reference: string, a: string | undefined, b: string | undefined): boolean {
+  const at = bucketOf(reference) * BUCKET_HEX;
+  return a !== undefined && b !== undefined && a.slice(at, at + BUCKET_HEX) === b.slice(at, at + BUCKET_HEX);
 }
 
 /** The tag's value: `<end, ISO 8601> <fingerprint>` (characters a Secrets Manager tag allows). */
@@ -69,7 +87,7 @@ export const formatReceivedMark = (mark: ReceivedMark) =>
 export function parseReceivedMark(value: string | undefined): ReceivedMark | undefined {
   const [at, fingerprint] = (value ?? '').split(' ');
   const until = Date.parse(at ?? '');
-  return Number.isNaN(until) || !/^[0-9a-f]{32}$/.test(fingerprint ?? '')
+  return Number.isNaN(until) || !new RegExp(`^[0-9a-f]{${BUCKETS * BUCKET_HEX}}$`).test(fingerprint ?? '')
     ? undefined
     : { until, fingerprint: fingerprint! };
 }
@@ -132,6 +150,15 @@ export function everyImageWhole(
       i.status === 'skipped' ||
       (i.step !== 'pull-manifest' && i.step !== 'pull-blobs' && i.cachedSinceMark === false),
   );
+}
+
+/**
+ * Pure: did the run look at every configured image? Only such a run can say the cache is whole: a
+ * run of a few images by hand knows nothing of the others' layers, so it moves no mark.
+ */
+export function coversNight(configured: string[], run: string[]): boolean {
+  const seen = new Set(run);
+  return configured.every((reference) => seen.has(reference));
 }
 
 /** Pure: is the cached copy (if any) newer than the mark, as far as the lookup says? */

@@ -36,6 +36,7 @@ import {
 } from './decide.js';
 import {
   cachedSinceMark,
+  coversNight,
   everyImageWhole,
   formatReceivedMark,
   LAYERS_RECEIVED_TAG,
@@ -47,6 +48,7 @@ import {
   type ReceivedMark,
   receivedDuringMarkedRun,
   receivedFingerprint,
+  sameBucket,
 } from './layer-audit.js';
 import { warmPlatforms } from './layers.js';
 import { leaseRefusal, releaseLease, takeLease } from './lease.js';
@@ -429,13 +431,14 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
     type Held = { releaseCheck?: () => void; releasePull?: () => void; release?: () => void };
 
     /**
-     * Whether the cache received, between the mark and the end of the run that set it, exactly the
-     * digests that run pulled in (layer-audit.ts). Known once every image's lookup has answered (the
-     * lookups are the checks' own: no extra call); asked only by images received in that window.
+     * The fingerprint of what the cache received between the mark and the end of the run that set
+     * it, to hold against what that run pulled in (layer-audit.ts); undefined when a lookup failed.
+     * Known once every image's lookup has answered (the lookups are the checks' own: no extra call);
+     * asked only by images received in that window.
      */
-    let receivedAsRecorded: Promise<boolean> | undefined;
-    const thatRunPulledIn = () => {
-      receivedAsRecorded ??= (async () => {
+    let receivedSinceMark: Promise<string | undefined> | undefined;
+    const receivedFingerprintNow = () => {
+      receivedSinceMark ??= (async () => {
         const keys: string[] = [];
         let known = true;
         await mapConcurrent(images, checksInFlight, async (image) => {
@@ -444,9 +447,9 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
           else if (found.digest && receivedDuringMarkedRun(found.pushedAt, verifiedUntil, received))
             keys.push(`${imageReference(image)}@${found.digest}`);
         });
-        return known && receivedFingerprint(keys) === received?.fingerprint;
+        return known ? receivedFingerprint(keys) : undefined;
       })();
-      return receivedAsRecorded;
+      return receivedSinceMark;
     };
     const checkAndWarm = async (image: PrewarmImage, held: Held): Promise<ImageResult> => {
       held.releaseCheck = await checks.acquire();
@@ -542,7 +545,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
           'digest' in head &&
           head.digest === cached.digest &&
           receivedDuringMarkedRun(cached.pushedAt, verifiedUntil, received) &&
-          (await thatRunPulledIn());
+          sameBucket(imageReference(image), await receivedFingerprintNow(), received?.fingerprint);
         const decision = decideWarm({
           ...gateFacts,
           // Checked before the lookups; what other images found meanwhile does not undo this HEAD.
@@ -750,6 +753,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
       const whole =
         settings.mode === 'full' &&
         !signal.aborted &&
+        coversNight(settings.images.map(imageReference), images.map(imageReference)) &&
         everyImageWhole(results.map((r) => ({ ...r, cachedSinceMark: sinceMark.get(r) })));
       await recordNight(deps.secrets, leaseSecret, {
         ...(whole

@@ -5,10 +5,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/main.js';
 import { createPrewarmHandler } from '../../handlers/prewarm.js';
 import type { AwsClients } from '../../lib/aws/clients.js';
-import { cacheRepositoryName } from '../../lib/config/images.js';
+import { cacheRepositoryName, resolveImage } from '../../lib/config/images.js';
 import { type KeeperConfig, loadConfig, parseConfig } from '../../lib/config/load.js';
 import { reconcile } from '../../lib/ecr/reconcile.js';
-import { auditNight, LAYERS_VERIFIED_TAG } from '../../lib/prewarm/layer-audit.js';
+import { auditNight, bucketOf, LAYERS_VERIFIED_TAG } from '../../lib/prewarm/layer-audit.js';
 import type { PrewarmReport } from '../../lib/prewarm/report.js';
 import { runPrewarm } from '../../lib/prewarm/run.js';
 import { RegistryClient } from '../../lib/registry/client.js';
@@ -387,6 +387,42 @@ describe('layer checks on unchanged nights', () => {
     expect(unchanged.counts).toMatchObject({ skipped: 12 });
 
     await expectDebianFilledAlone(quiet);
+  });
+
+  it('a whole run of a few images by hand moves no mark: what it did not look at is still checked', async () => {
+    const quiet = nightWhere((n) => n === 0);
+    await warmOn(quiet - 14 * DAY);
+    // Two days later debian moves and a client pulls its manifest through the cache: no layers.
+    sandbox.clock.advance(quiet - 12 * DAY - sandbox.clock.now());
+    sandbox.hub.release('library/debian', 'bookworm-slim');
+    const auth = (await aws.ecr.send(new GetAuthorizationTokenCommand({}))).authorizationData![0]!;
+    await new RegistryClient({
+      baseUrl: auth.proxyEndpoint!,
+      credentials: { basic: auth.authorizationToken! },
+    }).getManifest('docker-hub/library/debian', 'bookworm-slim');
+    // Then someone warms alpine by hand: a whole run, but of one image.
+    sandbox.clock.advance(quiet - 10 * DAY - sandbox.clock.now());
+    const byHand = await runPrewarm([resolveImage(config, 'alpine:3.20')], {
+      ...kit.as('prewarm'),
+      config,
+      deadline: sandbox.clock.now() + 600_000,
+      now: () => sandbox.clock.now(),
+    });
+    expect(byHand.images).toHaveLength(1);
+    // The cold night's mark stands. What it pulled in is whole, but debian's old digest is gone from
+    // the cache's tags, so the images of debian's part of the fingerprint are checked with it.
+    const sameBucketAsDebian = references.filter(
+      (r) => bucketOf(r) === bucketOf('docker-hub/library/debian:bookworm-slim'),
+    );
+    const before = layerChecks();
+    const night = await warmOn(quiet);
+    const debian = night.images.find((i) => i.image.startsWith('debian'))!;
+    expect(debian, debian.reason).toMatchObject({
+      status: 'warmed',
+      reason: expect.stringMatching(/missing layer\(s\) filled in/),
+    });
+    expect(layerChecks() - before).toBe(sameBucketAsDebian.length);
+    expect(night.upstreamPulls.estimated).toBe(0);
   });
 
   it('an image a run left without its layers is checked, and filled in, on the next night that reaches it', async () => {

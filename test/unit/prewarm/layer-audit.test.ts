@@ -3,8 +3,10 @@ import { describe, expect, it } from 'vitest';
 import {
   AUDIT_EVERY_NIGHTS,
   auditNight,
+  bucketOf,
   CLOCK_SKEW_MS,
   cachedSinceMark,
+  coversNight,
   everyImageWhole,
   formatReceivedMark,
   layerCheckWaived,
@@ -12,6 +14,7 @@ import {
   pulledIn,
   receivedDuringMarkedRun,
   receivedFingerprint,
+  sameBucket,
 } from '../../../lib/prewarm/layer-audit.js';
 
 const DAY = 86_400_000;
@@ -132,7 +135,19 @@ describe('what the marked run pulled in', () => {
     expect(receivedFingerprint(['y:1@sha256:b', 'x:1@sha256:a', 'x:1@sha256:a'])).toBe(a);
     expect(receivedFingerprint(['x:1@sha256:a', 'y:1@sha256:c'])).not.toBe(a);
     expect(receivedFingerprint(['x:1@sha256:a'])).not.toBe(a);
-    expect(a).toMatch(/^[0-9a-f]{32}$/);
+    expect(a).toMatch(/^[0-9a-f]{128}$/);
+  });
+
+  it('a digest that differs spoils only the bucket of its reference', () => {
+    const references = Array.from({ length: 100 }, (_, i) => `docker-hub/library/img${i}:1`);
+    const recorded = receivedFingerprint(references.map((r) => `${r}@sha256:a`));
+    // img7 was pulled in again from elsewhere: a new digest for it, the others as recorded.
+    const now = receivedFingerprint(references.map((r, i) => `${r}@sha256:${i === 7 ? 'b' : 'a'}`));
+    const spoiled = references.filter((r) => !sameBucket(r, now, recorded));
+    expect(spoiled).toContain(references[7]);
+    expect(spoiled.every((r) => bucketOf(r) === bucketOf(references[7]!))).toBe(true);
+    expect(spoiled.length).toBeLessThan(20);
+    expect(sameBucket(references[0]!, now, undefined)).toBe(false);
   });
 
   it('the tag round-trips, and anything else reads as no mark', () => {
@@ -200,5 +215,17 @@ describe('what the marked run pulled in', () => {
         pulledInByThatRun: true,
       }),
     ).toBeUndefined();
+  });
+});
+
+describe('coversNight', () => {
+  const configured = ['docker-hub/library/node:22', 'docker-hub/library/alpine:3.20'];
+  it.each<[string, string[], boolean]>([
+    ['the configured night', configured, true],
+    ['the night plus discovered images', [...configured, 'docker-hub/library/redis:7'], true],
+    ['a few images by hand', ['docker-hub/library/alpine:3.20'], false],
+    ['nothing', [], false],
+  ])('%s', (_, run, covers) => {
+    expect(coversNight(configured, run)).toBe(covers);
   });
 });

@@ -651,7 +651,6 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
           });
         }
         held.releasePull?.();
-        held.releasePull = undefined;
         if (settings.mode === 'full') held.release = await transfers.acquire();
         enter('pull-blobs');
         const blobs = await warmPlatforms(

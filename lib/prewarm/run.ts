@@ -226,9 +226,53 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
   // The last run that left every image whole (layer-audit.ts): read with the lease, full mode only.
   let verifiedUntil = settings.mode === 'full' ? deps.layersVerifiedUntil : undefined;
   let received = settings.mode === 'full' ? deps.layersReceived : undefined;
+
+  // While the lease is taken, what sends no secret and spends nothing: the credentials are read,
+  // Docker Hub's challenge and the cache's registry token asked. The logins wait for the lease.
+  let leaseTaken: (taken: boolean) => void = () => undefined;
+  const mayLogIn = leaseSecret
+    ? new Promise<boolean>((resolve) => {
+        leaseTaken = resolve;
+      })
+    : undefined;
+  // One connection per upstream (login: the /v2/ challenge, then the tokens for every repository).
+  const connecting = new Map<string, Promise<Upstream>>();
+  const upstreamFor = (rule: DesiredRule): Promise<Upstream> => {
+    let pending = connecting.get(rule.prefix);
+    if (!pending) {
+      const repositories = images
+        .filter((i) => i.rulePrefix === rule.prefix)
+        .map((i) => upstreamRepository(rule, i));
+      pending = connectUpstream(rule, repositories, {
+        secrets: deps.secrets,
+        fetch: deps.fetch,
+        deadline: workDeadline,
+        endpoints: deps.endpoints,
+        signal,
+        mayLogIn,
+      });
+      void pending.then((u) => upstreams.set(rule.prefix, u));
+      connecting.set(rule.prefix, pending);
+    }
+    return pending;
+  };
+  for (const rule of config.rules)
+    if (images.some((i) => i.rulePrefix === rule.prefix)) void upstreamFor(rule);
+  const cacheAuth = ecr.send(new GetAuthorizationTokenCommand({}), aws);
+  cacheAuth.catch(() => undefined); // awaited once the lease is held
+
   if (leaseSecret) {
-    const lease = await takeLease(deps.secrets, leaseSecret, { id: runId, until: deps.deadline, now });
+    let lease: Awaited<ReturnType<typeof takeLease>>;
+    try {
+      lease = await takeLease(deps.secrets, leaseSecret, { id: runId, until: deps.deadline, now });
+    } catch (error) {
+      work.abort();
+      clearTimeout(timer);
+      throw error;
+    }
+    leaseTaken(lease.acquired);
     if (!lease.acquired) {
+      work.abort();
       clearTimeout(timer);
       const reason = leaseRefusal(lease);
       return report(
@@ -246,35 +290,10 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
   const sinceMark = new Map<ImageResult, boolean | undefined>();
 
   try {
-    // One connection per upstream (login: the /v2/ challenge, then the tokens for every repository).
-    const connecting = new Map<string, Promise<Upstream>>();
-    const upstreamFor = (rule: DesiredRule): Promise<Upstream> => {
-      let pending = connecting.get(rule.prefix);
-      if (!pending) {
-        const repositories = images
-          .filter((i) => i.rulePrefix === rule.prefix)
-          .map((i) => upstreamRepository(rule, i));
-        pending = connectUpstream(rule, repositories, {
-          secrets: deps.secrets,
-          fetch: deps.fetch,
-          deadline: workDeadline,
-          endpoints: deps.endpoints,
-          signal,
-        });
-        void pending.then((u) => upstreams.set(rule.prefix, u));
-        connecting.set(rule.prefix, pending);
-      }
-      return pending;
-    };
-
-    // Started now, alongside the cache's credential: the first checks need both.
-    for (const rule of config.rules)
-      if (images.some((i) => i.rulePrefix === rule.prefix)) void upstreamFor(rule);
-
     // The cache's registry endpoint and a credential for it (12 hours; one per run).
     let auth: { authorizationToken?: string; proxyEndpoint?: string } | undefined;
     try {
-      auth = (await ecr.send(new GetAuthorizationTokenCommand({}), aws)).authorizationData?.[0];
+      auth = (await cacheAuth).authorizationData?.[0];
       if (!auth?.authorizationToken || !auth.proxyEndpoint)
         throw new KeeperError('GetAuthorizationToken returned no token or proxyEndpoint');
     } catch (error) {
@@ -505,6 +524,9 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
           }
         : layerContext;
       enter('upstream-check');
+      // The cache lookup needs neither the Docker Hub login nor the HEAD: sent while the login runs.
+      const lookup = cachedDigest(repository, image.tag);
+      lookup.catch(() => undefined); // awaited below, unless the image stops before its HEAD
       try {
         const upstream = await upstreamFor(rule);
         const gateFacts = {
@@ -520,7 +542,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
 
         // The cache lookup and the upstream HEAD are independent: both at once.
         const [cached, head] = await Promise.all([
-          cachedDigest(repository, image.tag).catch((error: unknown) => {
+          lookup.catch((error: unknown) => {
             step = 'cache-lookup';
             throw error;
           }),

@@ -23,6 +23,10 @@ export interface Upstream {
 export const upstreamRepository = (rule: DesiredRule, image: PrewarmImage) =>
   rule.upstreamPrefix === 'ROOT' ? image.repository : `${rule.upstreamPrefix}/${image.repository}`;
 
+/**
+ * Reads the rule's credential and asks the registry's challenge at once (neither sends a secret),
+ * then, once `mayLogIn` says so (the run holds its lease), logs in with that challenge.
+ */
 export async function connectUpstream(
   rule: DesiredRule,
   repositories: string[],
@@ -32,26 +36,36 @@ export async function connectUpstream(
     deadline: number;
     endpoints?: Endpoints;
     signal?: AbortSignal;
+    mayLogIn?: Promise<boolean>;
   },
 ): Promise<Upstream> {
   const upstream: Upstream = { key: rule.prefix };
+  const clientOptions = {
+    baseUrl: upstreamBaseUrl(rule.upstreamUrl, deps.endpoints),
+    fetch: deps.fetch,
+    deadline: deps.deadline,
+    signal: deps.signal,
+  };
+  const challenge = new RegistryClient(clientOptions).challenge();
+  challenge.catch(() => undefined); // its failure is the login's, below
   try {
     const credentials = rule.credentialSecret
       ? await readCredentialValue(deps.secrets, rule.credentialSecret)
       : undefined;
     upstream.client = new RegistryClient({
-      baseUrl: upstreamBaseUrl(rule.upstreamUrl, deps.endpoints),
+      ...clientOptions,
       credentials: credentials && { username: credentials.username, password: credentials.accessToken },
-      fetch: deps.fetch,
-      deadline: deps.deadline,
-      signal: deps.signal,
     });
   } catch (error) {
     upstream.unusable = `credential secret unusable: ${errorMessage(error)}`;
     return upstream;
   }
+  if (deps.mayLogIn && !(await deps.mayLogIn)) {
+    upstream.unusable = 'the run did not start';
+    return upstream;
+  }
   try {
-    await upstream.client.login(repositories);
+    await upstream.client.login(repositories, challenge);
   } catch (error) {
     if (error instanceof RegistryError && error.kind === 'auth' && error.details.credentialsRejected) {
       upstream.unusable = `upstream refused the credential (${error.message}); not retried, Docker Hub throttles failed logins`;

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { describeJsonError } from '../runtime/errors.js';
 import { retry } from '../runtime/retry.js';
-import { basicValue, parseChallenge, type RegistryCredentials } from './auth.js';
+import { basicValue, type Challenge, parseChallenge, type RegistryCredentials } from './auth.js';
 import { isRetryableRegistryError, RegistryError } from './errors.js';
 import { MANIFEST_ACCEPT } from './media-types.js';
 import { type RateLimit, readRateLimit } from './rate-limit.js';
@@ -164,28 +164,38 @@ export class RegistryClient {
   }
 
   /**
-   * Proves the credentials by obtaining a pull token through the challenge's realm. Given several
-   * repositories, asks for all their scopes in as few token requests as possible (50 scopes each),
-   * so later requests need no token round trip. One attempt: a 401 is never retried (Docker Hub
-   * throttles failed logins per user).
+   * `GET /v2/` with no credentials: the registry's challenge (`open` when it lets anyone in). Sends
+   * nothing secret, so a run asks it while it is still reading the credential and taking its lease.
    */
-  async login(repositories: string | string[]): Promise<void> {
-    const list = [...new Set(Array.isArray(repositories) ? repositories : [repositories])];
+  async challenge(): Promise<Challenge | 'open'> {
     const res = await this.raw('GET', '/v2/', {});
     const text = await res.text().catch(() => '');
     if (res.status !== 401) {
-      if (res.ok) return;
+      if (res.ok) return 'open';
       throw this.errorFor(res, 'GET /v2/', text);
     }
-    const challenge = parseChallenge(res.headers.get('www-authenticate'));
-    if (challenge?.scheme === 'bearer') {
+    // A 401 without a challenge this client understands: try Basic, as a registry without tokens wants.
+    return parseChallenge(res.headers.get('www-authenticate')) ?? { scheme: 'basic' };
+  }
+
+  /**
+   * Proves the credentials by obtaining a pull token through the challenge's realm (`challenge`, or
+   * one asked now). Given several repositories, asks for all their scopes in as few token requests
+   * as possible (50 scopes each), so later requests need no token round trip. One attempt: a 401 is
+   * never retried (Docker Hub throttles failed logins per user).
+   */
+  async login(repositories: string | string[], challenge?: Promise<Challenge | 'open'>): Promise<void> {
+    const list = [...new Set(Array.isArray(repositories) ? repositories : [repositories])];
+    const answer = await (challenge ?? this.challenge());
+    if (answer === 'open') return;
+    if (answer.scheme === 'bearer') {
       // 50 scopes a request, the requests at once.
       const chunks: string[][] = [];
       for (let i = 0; i < list.length; i += 50) chunks.push(list.slice(i, i + 50));
       await Promise.all(
         chunks.map((chunk) =>
           this.fetchToken(
-            challenge,
+            answer,
             chunk.map((r) => `repository:${r}:pull`),
           ),
         ),

@@ -12,6 +12,7 @@ import { auditNight, bucketOf, LAYERS_VERIFIED_TAG } from '../../lib/prewarm/lay
 import type { PrewarmReport } from '../../lib/prewarm/report.js';
 import { runPrewarm } from '../../lib/prewarm/run.js';
 import { RegistryClient } from '../../lib/registry/client.js';
+import { sleep } from '../../lib/runtime/retry.js';
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
 import { captureIo } from '../support/cli-io.js';
 import { lambdaContext } from '../support/lambda.js';
@@ -276,6 +277,30 @@ describe('nightly pre-warm', () => {
     expect(report.counts.warmed).toBe(12);
     expect(checked.size).toBe(12);
     expect(Math.max(...checked.values())).toBeLessThan(debianDone);
+  });
+
+  it('the cache lookups do not wait for the Docker Hub login', async () => {
+    // The token realm answers only once every repository's DescribeImages has been sent (or, if the
+    // lookups wait for the login, after a few seconds, and the test fails).
+    const config = loadConfig('keeper.config.yaml');
+    const repositories = new Set(config.prewarm.images.map((i) => cacheRepositoryName(i))).size;
+    const lookups = () => sandbox.awsCalls.get('ecr:DescribeImages') ?? 0;
+    let lookupsBeforeLogin: number | undefined;
+    const report = await runPrewarm(config.prewarm.images, {
+      ...kit.as('prewarm'),
+      config,
+      deadline: Date.now() + 600_000,
+      fetch: async (input, init) => {
+        const url = new URL(String(input instanceof Request ? input.url : input));
+        if (url.pathname === '/token') {
+          for (let waited = 0; lookups() < repositories && waited < 3_000; waited += 10) await sleep(10);
+          lookupsBeforeLogin ??= lookups();
+        }
+        return fetch(input, init);
+      },
+    });
+    expect(report.counts.warmed).toBe(12);
+    expect(lookupsBeforeLogin).toBe(repositories);
   });
 
   it('manifest-only warms no blob; a later full run fills the layers in without any upstream pull', async () => {
@@ -597,9 +622,25 @@ describe('a report that is never lost, and one spend per image', () => {
 describe('one pre-warm at a time', () => {
   it('two runs started together spend the night’s pulls once: the second finds the lease and warms nothing', async () => {
     const config = loadConfig('keeper.config.yaml');
-    const [a, b] = await Promise.all([warm(config), warm(config)]);
-    const [ran, refused] = a.lease ? [b, a] : [a, b];
+    // Each run's token requests: the refused one may read while it asks for the lease, but sends no credential.
+    const run = () => {
+      const run = { logins: 0, report: undefined as unknown as PrewarmReport };
+      const fetchCounting: typeof fetch = (input, init) => {
+        if (new URL(String(input instanceof Request ? input.url : input)).pathname === '/token') run.logins++;
+        return fetch(input, init);
+      };
+      return runPrewarm(config.prewarm.images, {
+        ...kit.as('prewarm'),
+        config,
+        deadline: Date.now() + 600_000,
+        fetch: fetchCounting,
+      }).then((report) => Object.assign(run, { report }));
+    };
+    const [first, second] = await Promise.all([run(), run()]);
+    const [ran, refused] = first.report.lease ? [second.report, first.report] : [first.report, second.report];
     expect(ran.counts.warmed).toBe(12);
+    expect((first.report.lease ? first : second).logins).toBe(0);
+    expect((first.report.lease ? second : first).logins).toBe(1);
     expect(refused.lease).toMatchObject({ held: false });
     expect(
       refused.images.every((i) => i.status === 'deferred' && /holds the lease/.test(i.reason ?? '')),

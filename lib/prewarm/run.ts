@@ -227,8 +227,9 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
   let verifiedUntil = settings.mode === 'full' ? deps.layersVerifiedUntil : undefined;
   let received = settings.mode === 'full' ? deps.layersReceived : undefined;
 
-  // While the lease is taken, what sends no secret and spends nothing: the credentials are read,
-  // Docker Hub's challenge and the cache's registry token asked. The logins wait for the lease.
+  // While the lease is taken, only what sends no secret and spends nothing: the credential secret
+  // is read, Docker Hub's challenge and ECR's registry token asked. The token request to Docker Hub,
+  // which carries the credential, waits for the lease.
   let leaseTaken: (taken: boolean) => void = () => undefined;
   const mayLogIn = leaseSecret
     ? new Promise<boolean>((resolve) => {

@@ -41,6 +41,8 @@ const withPrewarm = (config: KeeperConfig, patch: Partial<KeeperConfig['prewarm'
 });
 const warm = (config: KeeperConfig = loadConfig('keeper.config.yaml'), deadline = Date.now() + 600_000) =>
   runPrewarm(config.prewarm.images, { ...kit.as('prewarm'), config, deadline });
+/** The URL a fetch was called with. */
+const urlOf = (input: string | URL | Request) => String(input instanceof Request ? input.url : input);
 const statuses = (report: PrewarmReport) => Object.fromEntries(report.images.map((i) => [i.image, i.status]));
 
 describe('nightly pre-warm', () => {
@@ -223,7 +225,7 @@ describe('nightly pre-warm', () => {
             ? 'pull'
             : undefined;
     const counting: typeof fetch = async (input, init) => {
-      const url = String(input instanceof Request ? input.url : input);
+      const url = urlOf(input);
       const kind = kindOf(url, init?.method ?? 'GET');
       const image = /\/v2\/(?:docker-hub\/)?(.+?)\/(?:manifests|blobs)\//.exec(url)?.[1] ?? url;
       if (!kind) return fetch(input, init);
@@ -266,7 +268,7 @@ describe('nightly pre-warm', () => {
       deadline: Date.now() + 600_000,
       fetch: async (input, init) => {
         const res = await fetch(input, init);
-        const url = String(input instanceof Request ? input.url : input);
+        const url = urlOf(input);
         if (init?.method === 'HEAD' && !checked.has(url)) checked.set(url, Date.now());
         return res;
       },
@@ -291,7 +293,7 @@ describe('nightly pre-warm', () => {
       config,
       deadline: Date.now() + 600_000,
       fetch: async (input, init) => {
-        const url = new URL(String(input instanceof Request ? input.url : input));
+        const url = new URL(urlOf(input));
         if (url.pathname === '/token') {
           for (let waited = 0; lookups() < repositories && waited < 3_000; waited += 10) await sleep(10);
           lookupsBeforeLogin ??= lookups();
@@ -623,27 +625,27 @@ describe('one pre-warm at a time', () => {
   it('two runs started together spend the night’s pulls once: the second finds the lease and warms nothing', async () => {
     const config = loadConfig('keeper.config.yaml');
     // Each run's token requests: the refused one may read while it asks for the lease, but sends no credential.
-    const run = () => {
-      const run = { logins: 0, report: undefined as unknown as PrewarmReport };
-      const fetchCounting: typeof fetch = (input, init) => {
-        if (new URL(String(input instanceof Request ? input.url : input)).pathname === '/token') run.logins++;
-        return fetch(input, init);
-      };
-      return runPrewarm(config.prewarm.images, {
+    const runCountingLogins = async () => {
+      let logins = 0;
+      const report = await runPrewarm(config.prewarm.images, {
         ...kit.as('prewarm'),
         config,
         deadline: Date.now() + 600_000,
-        fetch: fetchCounting,
-      }).then((report) => Object.assign(run, { report }));
+        fetch: (input, init) => {
+          if (new URL(urlOf(input)).pathname === '/token') logins++;
+          return fetch(input, init);
+        },
+      });
+      return { report, logins };
     };
-    const [first, second] = await Promise.all([run(), run()]);
-    const [ran, refused] = first.report.lease ? [second.report, first.report] : [first.report, second.report];
-    expect(ran.counts.warmed).toBe(12);
-    expect((first.report.lease ? first : second).logins).toBe(0);
-    expect((first.report.lease ? second : first).logins).toBe(1);
-    expect(refused.lease).toMatchObject({ held: false });
+    const [a, b] = await Promise.all([runCountingLogins(), runCountingLogins()]);
+    const [ran, refused] = a.report.lease ? [b, a] : [a, b];
+    expect(ran.report.counts.warmed).toBe(12);
+    expect(ran.logins).toBe(1);
+    expect(refused.logins).toBe(0);
+    expect(refused.report.lease).toMatchObject({ held: false });
     expect(
-      refused.images.every((i) => i.status === 'deferred' && /holds the lease/.test(i.reason ?? '')),
+      refused.report.images.every((i) => i.status === 'deferred' && /holds the lease/.test(i.reason ?? '')),
     ).toBe(true);
     expect(sandbox.hub.pulls).toHaveLength(17);
     // Released at the end: the next night runs.

@@ -16,7 +16,8 @@
  * Sizes: BENCH_SIZES (default 10,100,500); runs: BENCH_RUNS (default 3 for up to 100 images, 1
  * above); skopeo one at a time only up to BENCH_SERIAL_MAX images (default 100). 50 ms of latency
  * on every Docker Hub request. BENCH_CLIENTS (e.g. `skopeo-8`) and BENCH_RECHECK (`head` or `get`)
- * narrow a run for a quick look; the keeper always runs. The keeper runs as `cache-keeper prewarm`
+ * narrow a run for a quick look; the keeper always runs. BENCH_AWS_LATENCY_MS adds latency to every AWS
+ * call and ECR registry request as well (0 by default). The keeper runs as `cache-keeper prewarm`
  * with its default settings (concurrency 16, full mode), started as a user starts it:
  * bin/cache-keeper.mjs, which runs the bundle `npm ci` built (scripts/build-cli.mjs); the benchmark
  * builds it first if the sources changed.
@@ -37,6 +38,10 @@ import { median, ms, printTable } from './table.js';
 const SIZES = (process.env.BENCH_SIZES ?? '10,100,500').split(',').map(Number);
 const SERIAL_MAX = Number(process.env.BENCH_SERIAL_MAX ?? 100);
 const LATENCY_MS = 50;
+// Latency on every AWS call and ECR registry request too (0 by default: the sandbox answers at once,
+// where real ECR and Secrets Manager take some milliseconds a call); BENCH_AWS_LATENCY_MS=20 shows
+// how each client's work is paced once the cache's own round trips cost something.
+const AWS_LATENCY_MS = Number(process.env.BENCH_AWS_LATENCY_MS ?? 0);
 const PLATFORMS = ['linux/amd64', 'linux/arm64'];
 const root = resolve(import.meta.dirname, '..');
 const runsFor = (n: number) => Number(process.env.BENCH_RUNS ?? (n <= 100 ? 3 : 1));
@@ -113,6 +118,8 @@ async function boot(n: number, recheck: 'head' | 'get'): Promise<{ sandbox: Sand
   const configPath = join(dir, 'keeper.config.yaml');
   writeFileSync(configPath, configYaml(n));
   sandbox.faults.add({ match: 'hub:', latencyMs: LATENCY_MS });
+  if (AWS_LATENCY_MS > 0)
+    sandbox.faults.add({ match: /^(ecr|secretsmanager|cloudwatch|registry):/, latencyMs: AWS_LATENCY_MS });
   return { sandbox, configPath };
 }
 
@@ -233,7 +240,7 @@ for (const recheck of RECHECKS) {
       }
     }
     printTable(
-      `Pre-warm, ${n} images (a third of them two platforms), ${LATENCY_MS} ms Docker Hub latency, ECR re-check model: ${recheck}; median of ${runsFor(n)}`,
+      `Pre-warm, ${n} images (a third of them two platforms), ${LATENCY_MS} ms Docker Hub latency${AWS_LATENCY_MS ? `, ${AWS_LATENCY_MS} ms on every AWS call and ECR registry request` : ''}, ECR re-check model: ${recheck}; median of ${runsFor(n)}`,
       [
         'night',
         'client',

@@ -267,6 +267,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
     try {
       lease = await takeLease(deps.secrets, leaseSecret, { id: runId, until: deps.deadline, now });
     } catch (error) {
+      leaseTaken(false);
       work.abort();
       clearTimeout(timer);
       throw error;

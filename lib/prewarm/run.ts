@@ -263,19 +263,21 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
   cacheAuth.catch(() => undefined); // awaited once the lease is held
 
   if (leaseSecret) {
-    let lease: Awaited<ReturnType<typeof takeLease>>;
-    try {
-      lease = await takeLease(deps.secrets, leaseSecret, { id: runId, until: deps.deadline, now });
-    } catch (error) {
+    // Not started: what was begun meanwhile is cut short, and the login told not to go on.
+    const notStarted = () => {
       leaseTaken(false);
       work.abort();
       clearTimeout(timer);
-      throw error;
-    }
+    };
+    const lease = await takeLease(deps.secrets, leaseSecret, { id: runId, until: deps.deadline, now }).catch(
+      (error: unknown) => {
+        notStarted();
+        throw error;
+      },
+    );
     leaseTaken(lease.acquired);
     if (!lease.acquired) {
-      work.abort();
-      clearTimeout(timer);
+      notStarted();
       const reason = leaseRefusal(lease);
       return report(
         images.map((image) => notStartedLine(image, cacheRepositoryName(image), reason)),

@@ -85,6 +85,26 @@ describe('pull-through cache', () => {
     expect(repo.blobs.size).toBe(manifest.json.layers!.length);
   });
 
+  it('refuses a blob upstream sends with other bytes or cuts off (503), and stores it only once whole', async () => {
+    const client = await ecrClient();
+    const index = await client.getManifest('docker-hub/library/golang', '1.24');
+    const child = await client.getManifest('docker-hub/library/golang', index.json.manifests![0]!.digest);
+    const layer = child.json.layers![0]!.digest;
+    const route = `hub:GET /v2/library/golang/blobs/${layer}`;
+    const repo = sandbox.ecr.repositories.get('docker-hub/library/golang')!;
+    sandbox.faults.add({ match: route, status: 200, body: { not: 'the layer' }, times: 1 });
+    await expect(client.fetchBlob('docker-hub/library/golang', layer)).rejects.toMatchObject({
+      details: { status: 503 },
+    });
+    sandbox.faults.add({ match: route, drop: true, times: 1 });
+    await expect(client.fetchBlob('docker-hub/library/golang', layer)).rejects.toMatchObject({
+      details: { status: 503 },
+    });
+    expect(repo.blobs.has(layer)).toBe(false);
+    await client.fetchBlob('docker-hub/library/golang', layer);
+    expect(repo.blobs.has(layer)).toBe(true);
+  });
+
   it('an upstream failure on an uncached image surfaces as ECR reports it, with a FAILED event', async () => {
     sandbox.faults.add({ match: 'hub:HEAD /v2/library/nginx/manifests', status: 503 });
     const client = await ecrClient();

@@ -165,3 +165,45 @@ describe.each(targets)('registry client against the %s', (_name, start, availabl
     await expect(bad.login('library/single')).rejects.toMatchObject({ kind: 'auth' });
   });
 });
+
+describe('registry client: a bearer token the registry stops accepting', () => {
+  let sandbox: Sandbox;
+  beforeAll(async () => {
+    sandbox = await startSandbox({ seed: { images: [] } });
+    sandbox.hub.publish('library/multi', '1.0', { platforms: ['linux/amd64', 'linux/arm64'] });
+    sandbox.hub.publish('library/single', '2.0', { platforms: ['linux/amd64'] });
+  });
+  afterAll(() => sandbox.stop());
+
+  it('is replaced once (a single token request) and the request goes through', async () => {
+    const sent: string[] = [];
+    const counting: typeof fetch = (input, init) => {
+      const url = new URL(String(input instanceof Request ? input.url : input));
+      sent.push(`${init?.method ?? 'GET'} ${url.pathname}`);
+      return fetch(input, init);
+    };
+    const c = new RegistryClient({
+      baseUrl: sandbox.urls.dockerHub,
+      credentials: { username: sandbox.seeded!.username, password: sandbox.seeded!.pat.token },
+      fetch: counting,
+      baseDelayMs: 1,
+    });
+    await c.login(['library/multi', 'library/single']);
+    await c.headManifest('library/multi', '1.0');
+    expect(sent.filter((s) => s === 'GET /token')).toHaveLength(1);
+    // The registry's tokens last 300 s by its own clock; ours has not seen them expire.
+    sandbox.clock.advance(301_000);
+    sent.length = 0;
+    const head = await c.headManifest('library/single', '2.0');
+    expect(head.digest).toBe(sandbox.hub.digestOf('library/single', '2.0'));
+    expect(sent).toEqual([
+      'HEAD /v2/library/single/manifests/2.0',
+      'GET /token',
+      'HEAD /v2/library/single/manifests/2.0',
+    ]);
+    // The new token serves the next request as it is.
+    sent.length = 0;
+    await c.headManifest('library/single', '2.0');
+    expect(sent).toEqual(['HEAD /v2/library/single/manifests/2.0']);
+  });
+});

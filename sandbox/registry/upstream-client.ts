@@ -10,7 +10,7 @@
  *   sha256 of the exact bytes and must equal Docker-Content-Digest.
  * - Blobs: streamed and hashed, never held whole.
  *
- * It speaks HTTP with node:http rather than fetch: fetch's web streams cost this one thread a sixth
+ * It speaks HTTP with node:http rather than fetch: fetch's web streams cost this one thread a quarter
  * of its time on a benchmark's cold night (where the witness, not the clients, must not be the
  * limit), and fetch opens a new connection for every HEAD where ECR's fleet would keep them.
  */

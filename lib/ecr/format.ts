@@ -116,8 +116,8 @@ function attributes(change: Change): string[] {
   const lines: string[] = [];
   for (const [key, value] of Object.entries(change.input as unknown as Record<string, unknown>)) {
     if (value === undefined) continue;
-    if (key === 'lifecyclePolicy')
-      for (const l of lifecycleDiff(undefined, value)) lines.push(l.replace(': added (', ': '));
+    const rules = key === 'lifecyclePolicy' ? rulesOf(value) : undefined;
+    if (rules) for (const r of rules) lines.push(`lifecycle rule ${r.rulePriority}: ${ruleSummary(r)}`);
     else lines.push(`${key} = ${show(value)}`);
   }
   return lines;

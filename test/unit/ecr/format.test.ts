@@ -85,7 +85,7 @@ describe('the plan text', () => {
     expect(text).toContain(`    credentialArn = ${SECRET_ARN}`);
     expect(text).toContain('    upstreamRegistryUrl = registry-1.docker.io');
     expect(text).toContain('    imageTagMutability = MUTABLE');
-    expect(text).toContain('    lifecycle rule 1: any imageCountMoreThan 6 expire)');
+    expect(text).toMatch(/^ {4}lifecycle rule 1: any imageCountMoreThan 6 expire$/m);
     expect(text).toContain('Plan: 2 to add, 0 to change, 0 to destroy.');
   });
 });

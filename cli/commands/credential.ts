@@ -9,7 +9,7 @@ import { checkCredentials, credentialSecrets, formatChecks } from '../../lib/cre
 import { type CleanupReport, cleanupRetiredTokens } from '../../lib/credential/cleanup.js';
 import { followRotation } from '../../lib/credential/follow.js';
 import { describeCredentialSecret } from '../../lib/credential/secret.js';
-import { recordTokenExpiry, stageToken } from '../../lib/credential/stage.js';
+import { recordTokenExpiry, requireRotationFunction, stageToken } from '../../lib/credential/stage.js';
 import { KeeperError } from '../../lib/runtime/errors.js';
 import type { CommandDeps } from '../deps.js';
 import { isoDate } from '../help.js';
@@ -105,6 +105,7 @@ export async function rotateCommand(
   options: CredentialOptions,
 ): Promise<number> {
   const secret = defaultSecret(deps.config, options.secret);
+  requireRotationFunction(await describeCredentialSecret(deps.secrets, secret), options.rotationLambdaArn);
   const out = await deps.secrets.send(
     new RotateSecretCommand({
       SecretId: secret,

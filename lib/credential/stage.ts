@@ -12,7 +12,7 @@ import {
 import { KeeperError } from '../runtime/errors.js';
 import { registerSecret } from '../runtime/redact.js';
 import { setTags, TAGS } from './metadata.js';
-import { describeCredentialSecret, readCredentialValue } from './secret.js';
+import { type CredentialSecret, describeCredentialSecret, readCredentialValue } from './secret.js';
 
 /** The version label under which the operator's token waits for the next rotation. */
 export const STAGED_LABEL = 'KEEPER_STAGED';
@@ -36,6 +36,18 @@ export interface StageReport {
 }
 
 /**
+ * RotateSecret needs a rotation function, attached to the secret (the stack attaches rotateCredential
+ * in one stage) or named in the call. Checked before anything is written: a refused stage leaves no
+ * staged version behind.
+ */
+export function requireRotationFunction(secret: CredentialSecret, rotationLambdaArn?: string): void {
+  if (rotationLambdaArn || secret.rotationLambdaArn) return;
+  throw new KeeperError(
+    `secret ${secret.name} has no rotation function: deploy the stack in the stage that attaches it (its rotationStage parameter, prod by default), or name the function with --rotation-lambda-arn ARN`,
+  );
+}
+
+/**
  * Stages the operator's token with documented calls only: a new version labelled KEEPER_STAGED
  * (not AWSPENDING: whether RotateSecret would reuse a version staged before it is not documented),
  * its expiry and uuid in the secret's tags; then starts a rotation, whose createSecret copies it
@@ -47,6 +59,7 @@ export async function stageToken(secrets: SecretsManagerClient, request: StageRe
   registerSecret(token);
   if (!token) throw new KeeperError('pipe the new access token on standard input');
   const secret = await describeCredentialSecret(secrets, request.secretId);
+  requireRotationFunction(secret, request.rotationLambdaArn);
   const current = await readCredentialValue(secrets, secret.arn);
   const stagedVersionId = randomUUID();
   await secrets.send(

@@ -2,6 +2,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli as runCliWith } from '../../cli/main.js';
 import { createRotateCredentialHandler } from '../../handlers/rotateCredential.js';
@@ -104,5 +105,23 @@ describe('credential commands', () => {
     expect(sandbox.secrets.rotations.at(-1)?.steps.at(-1)).toMatchObject({ step: 'testSecret', ok: false });
     expect(sandbox.secrets.currentValue('ecr-pullthroughcache/docker-hub')).toBe(before);
     expect([...run.out, ...run.err].join('\n')).not.toContain('dckr_pat_fake-1');
+  });
+  it('rotate and stage name the missing rotation function; stage then writes nothing', async () => {
+    const described = () =>
+      kit.aws.secrets.send(new DescribeSecretCommand({ SecretId: 'ecr-pullthroughcache/docker-hub' }));
+    const before = await described();
+    expect(before.RotationLambdaARN).toBeUndefined();
+    const missing = /ecr-pullthroughcache\/docker-hub has no rotation function.*--rotation-lambda-arn/;
+    await expect(runCli(['rotate', '--config', configPath], captureIo().io)).rejects.toThrow(missing);
+    await expect(
+      runCli(
+        ['credential', 'stage', '--config', configPath, '--expires-at', '2027-06-01'],
+        captureIo('dckr_pat_fresh-1').io,
+      ),
+    ).rejects.toThrow(missing);
+    expect(sandbox.secrets.rotations).toHaveLength(0);
+    const after = await described();
+    expect(after.VersionIdsToStages).toEqual(before.VersionIdsToStages);
+    expect(after.Tags).toEqual(before.Tags);
   });
 });

@@ -25,6 +25,6 @@ export function hintFor(error: unknown): string | undefined {
     return 'an endpoint did not answer: check AWS_ENDPOINT_URL (against the local sandbox: is `npm run sandbox` running, and its environment loaded?) and the network';
   const denied = /not authorized to perform: (\S+)/.exec(text);
   if (names.some((n) => /^AccessDenied/.test(n)) || denied)
-    return `access denied${denied ? ` for ${denied[1]}` : ''}: the identity running cache-keeper needs that action (docs/operations.md lists what each command calls)`;
+    return `access denied${denied ? ` for ${denied[1]}` : ''}: the identity running cache-keeper needs that action; docs/operations.md ("The permissions each command needs") lists each command's`;
   return undefined;
 }

@@ -151,8 +151,19 @@ Examples:
 
 /** Dates are ISO 8601 only (YYYY-MM-DD, or a full timestamp): 01/06/2027 means different days to different people. */
 export function isoDate(text: string | undefined): string | undefined {
-  if (!text || !/^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}))?$/.test(text))
-    return undefined;
+  if (!isoShaped(text) || !isCalendarDay(text)) return undefined;
   const time = Date.parse(text.length === 10 ? `${text}T00:00:00Z` : text);
   return Number.isNaN(time) ? undefined : new Date(time).toISOString();
+}
+
+/** YYYY-MM-DD, or a full timestamp with its offset. */
+export const isoShaped = (text: string | undefined): text is string =>
+  text !== undefined &&
+  /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}))?$/.test(text);
+
+/** Whether the text's YYYY-MM-DD is a day of the calendar (Date.parse moves 2027-02-30 to 2 March). */
+export function isCalendarDay(text: string): boolean {
+  const [year, month, day] = text.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const probe = new Date(Date.UTC(year, month - 1, day));
+  return probe.getUTCFullYear() === year && probe.getUTCMonth() === month - 1 && probe.getUTCDate() === day;
 }

@@ -12,7 +12,7 @@ import { describeCredentialSecret } from '../../lib/credential/secret.js';
 import { recordTokenExpiry, requireRotationFunction, stageToken } from '../../lib/credential/stage.js';
 import { KeeperError } from '../../lib/runtime/errors.js';
 import type { CommandDeps } from '../deps.js';
-import { isoDate } from '../help.js';
+import { isCalendarDay, isoDate, isoShaped } from '../help.js';
 import type { CliIo } from '../io.js';
 
 export interface CredentialOptions {
@@ -81,6 +81,8 @@ function defaultSecret(config: KeeperConfig, secret?: string): string {
 
 function parseDate(text: string | undefined, flag: string): string {
   const iso = isoDate(text);
+  if (!iso && isoShaped(text) && !isCalendarDay(text))
+    throw new KeeperError(`${flag}: ${text.slice(0, 10)} is not a day of the calendar`);
   if (!iso)
     throw new KeeperError(
       `${flag} must be an ISO 8601 date, YYYY-MM-DD (e.g. 2027-03-01), not "${text ?? ''}": 01/06/2027 means different days to different people`,

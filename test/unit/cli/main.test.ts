@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { isoDate } from '../../../cli/help.js';
 import { runCli } from '../../../cli/main.js';
 import { ConfigError } from '../../../lib/config/errors.js';
 import { captureIo } from '../../support/cli-io.js';
@@ -110,5 +111,28 @@ describe('help, version and exit codes', () => {
     await expect(
       runCli(['credential', 'record', '--expires-at', '01/06/2027', '--region', 'us-east-1'], captureIo().io),
     ).rejects.toThrow(/ISO 8601 date, YYYY-MM-DD/);
+  });
+
+  it.each([
+    ['2027-06-01', '2027-06-01T00:00:00.000Z'],
+    ['2028-02-29', '2028-02-29T00:00:00.000Z'],
+    ['2027-06-01T10:30:00+02:00', '2027-06-01T08:30:00.000Z'],
+    ['2027-02-29', undefined],
+    ['2027-02-30', undefined],
+    ['2027-04-31', undefined],
+    ['2027-13-01', undefined],
+    ['2027-06-31T10:00:00Z', undefined],
+    ['01/06/2027', undefined],
+  ])(
+    'isoDate(%s) is %s: a day that is not in the calendar is refused, not moved to the next month',
+    (text, iso) => {
+      expect(isoDate(text)).toBe(iso);
+    },
+  );
+
+  it('a date that is not in the calendar is named as such', async () => {
+    await expect(
+      runCli(['credential', 'record', '--expires-at', '2027-02-30', '--region', 'us-east-1'], captureIo().io),
+    ).rejects.toThrow(/--expires-at: 2027-02-30 is not a day of the calendar/);
   });
 });

@@ -57,6 +57,7 @@ export interface ReceivedMark {
 
 const BUCKETS = 16;
 const BUCKET_HEX = 8;
+const FINGERPRINT = new RegExp(`^[0-9a-f]{${BUCKETS * BUCKET_HEX}}$`);
 
 /** Which of the fingerprint's buckets an image reference falls in. */
 export const bucketOf = (reference: string) => createHash('sha256').update(reference).digest()[0]! % BUCKETS;
@@ -87,7 +88,7 @@ export const formatReceivedMark = (mark: ReceivedMark) =>
 export function parseReceivedMark(value: string | undefined): ReceivedMark | undefined {
   const [at, fingerprint] = (value ?? '').split(' ');
   const until = Date.parse(at ?? '');
-  return Number.isNaN(until) || !new RegExp(`^[0-9a-f]{${BUCKETS * BUCKET_HEX}}$`).test(fingerprint ?? '')
+  return Number.isNaN(until) || !FINGERPRINT.test(fingerprint ?? '')
     ? undefined
     : { until, fingerprint: fingerprint! };
 }

@@ -82,7 +82,10 @@ Cache size, images, stale images and estimated cost; --publish also sends them t
   cache-keeper metrics --json | jq '.total'`,
   uri: `usage: cache-keeper uri IMAGE... [--registry HOST]
 
-Prints the reference CI should pull instead of the Docker Hub one.
+Prints the reference CI should pull instead of the upstream one (Docker Hub's, or that of any
+registry a rule caches), through the first rule in the config that caches it. A pinned digest is
+kept, with a note on stderr: an image not yet in the cache cannot be pulled through it by digest,
+so pre-warm its tag.
 
   cache-keeper uri node:22-alpine
   cache-keeper uri node:22 --registry 123456789012.dkr.ecr.eu-west-1.amazonaws.com`,
@@ -98,12 +101,14 @@ Examples:
   cache-keeper suggest --days 30 --config-lines`,
   rewrite: `usage: cache-keeper rewrite FILE... [--check | --diff] [--registry HOST] [--json]
 
-Rewrites Docker Hub image references to the cache's, in place: FROM node:22 becomes
-FROM <registry>/docker-hub/library/node:22. Dockerfiles (FROM, COPY --from, RUN --mount=from)
-and YAML (docker-compose and Kubernetes image:, GitHub Actions container:, GitLab image:). Tags,
-digests, --platform and stage names are kept. Left alone, each with a note on stderr: scratch,
-build stages, references built from variables, and registries with no pull-through cache rule.
-Running it twice changes nothing. Every file is checked before any is written.
+Rewrites image references to the cache's, in place: FROM node:22 becomes
+FROM <registry>/docker-hub/library/node:22, and so for every registry a rule caches (through the
+first rule in the config that caches the reference). Dockerfiles (FROM, COPY --from,
+RUN --mount=from) and YAML (docker-compose and Kubernetes image:, GitHub Actions container:,
+GitLab image:). Tags, digests, --platform and stage names are kept. Left alone, each with a
+"left" note on stderr: scratch, build stages, references built from variables, and registries
+(or repositories) no rule caches. A reference pinned by digest is rewritten with a "note": pre-warm
+its tag. Running it twice changes nothing. Every file is checked before any is written.
 
   --check   write nothing; exit 1 when a file would change (a CI gate)
   --diff    write nothing; print a unified diff

@@ -2,7 +2,7 @@
  * What a person can do about an error: a short hint under the message, for the failures a user
  * meets first (no credentials, no region, an endpoint that does not answer, a denied action).
  */
-import { errorMessage } from '../lib/runtime/errors.js';
+import { errorMessage, KeeperError } from '../lib/runtime/errors.js';
 
 const causes = (error: unknown): unknown[] => {
   const out: unknown[] = [];
@@ -27,4 +27,14 @@ export function hintFor(error: unknown): string | undefined {
   if (names.some((n) => /^AccessDenied/.test(n)) || denied)
     return `access denied${denied ? ` for ${denied[1]}` : ''}: the identity running cache-keeper needs that action; docs/operations.md ("The permissions each command needs") lists each command's`;
   return undefined;
+}
+
+/**
+ * The line a failed command prints (after `cache-keeper: `): the keeper's own errors as they are,
+ * since they say what and where; others with their name (AccessDeniedException…), the code people
+ * look up.
+ */
+export function failureLine(error: unknown): string {
+  if (error instanceof KeeperError || !(error instanceof Error)) return errorMessage(error);
+  return `${error.name}: ${error.message}`;
 }

@@ -3,7 +3,6 @@
  * (through the SDK's standard environment: AWS_REGION, AWS_ENDPOINT_URL, credentials).
  */
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../lib/config/errors.js';
 import { loadConfig } from '../lib/config/load.js';
 import { redactText } from '../lib/runtime/redact.js';
 import packageJson from '../package.json' with { type: 'json' };
@@ -19,7 +18,7 @@ import { prewarmCommand, uriCommand } from './commands/prewarm.js';
 import { reconcileCommand } from './commands/reconcile.js';
 import { type CliSetup, commandDeps } from './deps.js';
 import { COMMAND_HELP, EXIT_CODES } from './help.js';
-import { hintFor } from './hints.js';
+import { failureLine, hintFor } from './hints.js';
 import { type CliIo, stdio } from './io.js';
 
 /** Set to "bundle" by scripts/build-cli.mjs in the built command; absent when running the sources. */
@@ -278,11 +277,7 @@ if (process.argv[1] && /cache-keeper(\.mjs)?$|cli\/main\.ts$/.test(process.argv[
       process.exitCode = code;
     })
     .catch((error: unknown) => {
-      const message =
-        error instanceof ConfigError
-          ? error.message
-          : `${(error as Error).name}: ${(error as Error).message}`;
-      process.stderr.write(`cache-keeper: ${redactText(message)}\n`);
+      process.stderr.write(`cache-keeper: ${redactText(failureLine(error))}\n`);
       const hint = hintFor(error);
       if (hint) process.stderr.write(`  hint: ${hint}\n`);
       process.exitCode = 1;

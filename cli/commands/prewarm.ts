@@ -1,5 +1,6 @@
 /** cache-keeper prewarm [IMAGE…] | cache-keeper uri IMAGE… */
 import { ConfigError } from '../../lib/config/errors.js';
+import { DIGEST_CAUTION, splitDigest } from '../../lib/config/image-ref.js';
 import { cacheRepositoryName, resolveImage } from '../../lib/config/images.js';
 import type { KeeperConfig } from '../../lib/config/load.js';
 import { formatImageLine, formatPrewarm, type ImageResult } from '../../lib/prewarm/report.js';
@@ -118,17 +119,30 @@ export async function uriCommand(
     io.err('cache-keeper uri: name at least one image, e.g. cache-keeper uri node:22-alpine');
     return 2;
   }
-  // Every image is checked before anything is printed: all or nothing, never half a list.
-  const images = options.images.map((text) => ({ text, image: resolveImageForCli(config, text) }));
+  // Every image is checked before anything is printed: all or nothing, never half a list. A pinned
+  // digest is kept (CI may pull by it once the tag is warm), with rewrite's caution.
+  const images = options.images.map((text) => {
+    try {
+      const { name, digest, tagged } = splitDigest(text);
+      return { text, digest, tagged, image: resolveImageForCli(config, name) };
+    } catch (error) {
+      return { text, tagged: false, image: errorMessage(error) };
+    }
+  });
   const bad = images.filter((i) => typeof i.image === 'string');
   if (bad.length) {
     for (const b of bad) io.err(`cache-keeper uri: ${b.text}: ${b.image as string}`);
     return 2;
   }
   const host = await registryHost(options);
-  const references = images.map(({ text, image }) => {
+  const references = images.map(({ text, image, digest, tagged }) => {
     const resolved = image as Exclude<typeof image, string>;
-    return { image: text, reference: `${host}/${cacheRepositoryName(resolved)}:${resolved.tag}` };
+    const tag = tagged || !digest ? `:${resolved.tag}` : '';
+    if (digest) io.err(`cache-keeper uri: ${text}: ${DIGEST_CAUTION}`);
+    return {
+      image: text,
+      reference: `${host}/${cacheRepositoryName(resolved)}${tag}${digest ? `@${digest}` : ''}`,
+    };
   });
   if (options.json) io.out(JSON.stringify(references, null, 2));
   else for (const r of references) io.out(r.reference);

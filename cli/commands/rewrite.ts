@@ -1,6 +1,5 @@
-/** cache-keeper rewrite FILE… [--check] [--diff]: Docker Hub references → the cache's, in place. */
+/** cache-keeper rewrite FILE… [--check] [--diff]: references of the cached registries → the cache's, in place. */
 import { existsSync, readFileSync } from 'node:fs';
-import { dockerHubRule } from '../../lib/ci/mirror-config.js';
 import { fileKind, type RewriteResult, rewriteText, unifiedDiff } from '../../lib/ci/rewrite.js';
 import type { KeeperConfig } from '../../lib/config/load.js';
 import { type CommandDeps, registryHost } from '../deps.js';
@@ -40,7 +39,7 @@ export async function rewriteCommand(
     for (const p of problems) io.err(`cache-keeper rewrite: ${p}`);
     return 2;
   }
-  const target = { registryHost: await registryHost(options), prefix: dockerHubRule(config).prefix };
+  const target = { registryHost: await registryHost(options), rules: config.rules };
   const results = options.files.map((path) => {
     const before = readFileSync(path, 'utf8');
     return { path, before, ...rewriteText(before, fileKind(path)!, target) };
@@ -60,7 +59,8 @@ export async function rewriteCommand(
     for (const r of results) {
       if (options.diff && r.changes.length) io.out(unifiedDiff(r.path, r.before, r.output));
       else if (!options.diff) printChanges(io, r.path, r, write);
-      for (const n of r.notes) io.err(`${r.path}:${n.line}: left ${n.reference}: ${n.note}`);
+      for (const n of r.notes)
+        io.err(`${r.path}:${n.line}: ${n.left ? 'left' : 'note'} ${n.reference}: ${n.note}`);
     }
   }
   const changed = results.filter((r) => r.changes.length).length;

@@ -15,12 +15,26 @@ export interface MirrorConfig {
   content: string;
 }
 
-/** The rule that caches Docker Hub: the one a `docker.io` mirror points at. */
+/**
+ * The rule that caches Docker Hub: the first that caches all of it (no upstream prefix), else the
+ * first with one.
+ */
 export function dockerHubRule(config: KeeperConfig): DesiredRule {
-  const rule = config.rules.find((r) => r.upstream === 'docker-hub');
+  const rules = config.rules.filter((r) => r.upstream === 'docker-hub');
+  const rule = rules.find((r) => r.upstreamPrefix === 'ROOT') ?? rules[0];
   if (!rule)
     throw new KeeperError(
       `${config.source}: no rule caches Docker Hub (upstream: docker-hub), so there is nothing to mirror docker.io to`,
+    );
+  return rule;
+}
+
+/** The rule a `docker.io` mirror points at: it must take every repository, as a mirror sends them all. */
+function mirrorRule(config: KeeperConfig): DesiredRule {
+  const rule = dockerHubRule(config);
+  if (rule.upstreamPrefix !== 'ROOT')
+    throw new KeeperError(
+      `${config.source}: rule ${rule.prefix} caches only ${rule.upstreamPrefix.replace(/\/$/, '')}/… of Docker Hub, and a docker.io mirror sends every repository, by its full name, to the cache; add a Docker Hub rule without upstreamPrefix to mirror, or point builds at this one with cache-keeper rewrite`,
     );
   return rule;
 }
@@ -125,7 +139,7 @@ export function mirrorConfig(
   client: MirrorClient,
   options: { registryHost: string; insecure?: boolean },
 ): MirrorConfig {
-  const rule = dockerHubRule(config);
+  const rule = mirrorRule(config);
   switch (client) {
     case 'containers':
       return {

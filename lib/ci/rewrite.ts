@@ -1,24 +1,26 @@
 /**
- * Rewrites Docker Hub image references to the cache's (`FROM node:22` →
- * `<registry>/docker-hub/library/node:22`) in Dockerfiles and YAML (docker-compose, Kubernetes,
- * GitHub Actions, GitLab CI). Tags, digests, `--platform` and stage names are kept; what it cannot
- * or should not rewrite is left as it is, with a note. Lines map one to one, and a rewritten
- * reference names the cache's registry, so a second run changes nothing.
+ * Rewrites image references of the registries the rules cache to the cache's (`FROM node:22` →
+ * `<registry>/docker-hub/library/node:22`, `quay.io/x/y` → `<registry>/quay/x/y`) in Dockerfiles
+ * and YAML (docker-compose, Kubernetes, GitHub Actions, GitLab CI). Tags, digests, `--platform` and
+ * stage names are kept; what it cannot or should not rewrite is left as it is, with a note. Lines map
+ * one to one, and a rewritten reference names the cache's registry, so a second run changes nothing.
  */
-import { parseImageRef } from '../config/image-ref.js';
-import { cacheRepositoryName } from '../config/images.js';
+import { DIGEST_CAUTION, parseImageRef } from '../config/image-ref.js';
+import { cacheRepositoryName, type RoutingRule, routeImage } from '../config/images.js';
 
 export interface RewriteTarget {
   /** The cache's registry host, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com. */
   registryHost: string;
-  /** The Docker Hub rule's prefix (`ROOT` for none). */
-  prefix: string;
+  /** The config's rules, in its order: the first that caches a reference takes it. */
+  rules: readonly RoutingRule[];
 }
 
 export interface RewriteNote {
   line: number;
   reference: string;
   note: string;
+  /** True when the reference was left as written; false for a caution about one that was rewritten. */
+  left: boolean;
 }
 
 export interface RewriteResult {
@@ -59,9 +61,16 @@ export function rewriteReference(reference: string, target: RewriteTarget): Deci
     return { note: 'not an image reference this tool can read' };
   }
   if (parsed.registry === target.registryHost.toLowerCase()) return { unchanged: true };
-  if (parsed.registry !== 'docker.io')
-    return { note: `${parsed.registry} has no pull-through cache rule here` };
-  const repository = cacheRepositoryName({ rulePrefix: target.prefix, repository: parsed.repository });
+  const route = routeImage(target.rules, parsed);
+  if ('problem' in route)
+    return {
+      note: route.noRegistry ? `${parsed.registry} has no pull-through cache rule here` : route.problem,
+    };
+  const repository = cacheRepositoryName({
+    rulePrefix: route.rule.prefix,
+    upstreamPrefix: route.rule.upstreamPrefix,
+    repository: parsed.repository,
+  });
   return { to: `${target.registryHost}/${repository}${tag}${digest}` };
 }
 
@@ -76,7 +85,7 @@ function apply(
 ): void {
   const decision = rewriteReference(reference, target);
   if ('note' in decision) {
-    result.notes.push({ line: index + 1, reference, note: decision.note });
+    result.notes.push({ line: index + 1, reference, note: decision.note, left: true });
     return;
   }
   if ('unchanged' in decision) return;
@@ -87,7 +96,8 @@ function apply(
     result.notes.push({
       line: index + 1,
       reference,
-      note: 'pinned by digest: an image not yet in the cache cannot be pulled through it by digest; pre-warm its tag first',
+      note: DIGEST_CAUTION,
+      left: false,
     });
 }
 
@@ -125,7 +135,12 @@ function rewriteDockerfile(text: string, target: RewriteTarget): RewriteResult {
         if (!fromImageDone) {
           fromImageDone = true;
           if (stages.has(token.text.toLowerCase()))
-            result.notes.push({ line: i + 1, reference: token.text, note: 'an earlier build stage' });
+            result.notes.push({
+              line: i + 1,
+              reference: token.text,
+              note: 'an earlier build stage',
+              left: true,
+            });
           else apply(result, lines, i, token.start, token.text, target);
         } else if (token.text.toUpperCase() === 'AS' && tokens[n + 1]) {
           stages.add(tokens[n + 1]!.text.toLowerCase());
@@ -140,7 +155,7 @@ function rewriteDockerfile(text: string, target: RewriteTarget): RewriteResult {
         const reference = from[1]!;
         const start = token.start + token.text.indexOf(reference, token.text.indexOf('from=') + 5);
         if (stages.has(reference.toLowerCase()) || /^\d+$/.test(reference))
-          result.notes.push({ line: i + 1, reference, note: 'an earlier build stage' });
+          result.notes.push({ line: i + 1, reference, note: 'an earlier build stage', left: true });
         else apply(result, lines, i, start, reference, target);
       }
       const heredoc = line.match(/<<-?\s*["']?([A-Za-z_][\w]*)["']?/);

@@ -1,21 +1,71 @@
 /** Images as people write them for `docker pull`, mapped onto the cache. */
 import { ConfigError } from './errors.js';
-import { parseImageRef } from './image-ref.js';
-import type { KeeperConfig, PrewarmImage } from './load.js';
+import { type ImageRef, parseImageRef } from './image-ref.js';
+import type { DesiredRule, KeeperConfig, PrewarmImage } from './load.js';
+
+/** What mapping an image onto the cache needs of a rule. */
+export type RoutingRule = Pick<DesiredRule, 'prefix' | 'upstreamPrefix' | 'pullHosts'>;
+
+/** `library/` → `library`: the API accepts the prefix with or without its trailing slash. */
+const bare = (upstreamPrefix: string) => upstreamPrefix.replace(/\/$/, '');
+
+/**
+ * The rule that caches an upstream image: the first in the file that serves its registry and, if the
+ * rule has an upstream prefix, whose prefix the repository falls under (ECR maps the cache repository
+ * `<prefix>/<rest>` to the upstream `<upstreamPrefix>/<rest>`, so nothing outside that prefix can go
+ * through the rule). Else why none does.
+ */
+export function routeImage<R extends RoutingRule>(
+  rules: readonly R[],
+  ref: Pick<ImageRef, 'registry' | 'repository'>,
+): { rule: R } | { problem: string; noRegistry: boolean } {
+  const serving = rules.filter((r) => r.pullHosts.includes(ref.registry));
+  if (serving.length === 0) return { problem: `no rule caches registry "${ref.registry}"`, noRegistry: true };
+  const rule = serving.find(
+    (r) => r.upstreamPrefix === 'ROOT' || ref.repository.startsWith(`${bare(r.upstreamPrefix)}/`),
+  );
+  if (rule) return { rule };
+  const prefixes = serving.map((r) => `rule ${r.prefix} caches only ${bare(r.upstreamPrefix)}/…`).join(', ');
+  return {
+    problem: `${ref.repository} is outside the upstream prefix of every rule for ${ref.registry} (${prefixes})`,
+    noRegistry: false,
+  };
+}
 
 /** Resolves an image as written for `docker pull` against the config's rules. */
 export function resolveImage(config: KeeperConfig, text: string): PrewarmImage {
   const ref = parseImageRef(text);
-  const rule = config.rules.find((r) => r.pullHosts.includes(ref.registry));
-  if (!rule) {
-    throw new ConfigError(config.source, [
-      { path: 'image', message: `no rule caches registry "${ref.registry}" (for ${text})` },
-    ]);
-  }
-  return { ...ref, rulePrefix: rule.prefix, platforms: config.prewarm.platforms };
+  const route = routeImage(config.rules, ref);
+  if ('problem' in route)
+    throw new ConfigError(config.source, [{ path: 'image', message: `${route.problem} (for ${text})` }]);
+  return {
+    ...ref,
+    rulePrefix: route.rule.prefix,
+    upstreamPrefix: route.rule.upstreamPrefix,
+    platforms: config.prewarm.platforms,
+  };
 }
 
-/** The repository name inside ECR for a cached image: `<prefix>/<upstream repository>`. */
-export function cacheRepositoryName(image: Pick<PrewarmImage, 'rulePrefix' | 'repository'>): string {
-  return image.rulePrefix === 'ROOT' ? image.repository : `${image.rulePrefix}/${image.repository}`;
+/**
+ * The repository name inside ECR for a cached image: `<prefix>/<upstream repository>`, less the
+ * rule's upstream prefix when it has one (`library/node` under prefix `official` with upstream
+ * prefix `library` is `official/node`).
+ */
+export function cacheRepositoryName(
+  image: Pick<PrewarmImage, 'rulePrefix' | 'upstreamPrefix' | 'repository'>,
+): string {
+  const rest =
+    image.upstreamPrefix === 'ROOT'
+      ? image.repository
+      : image.repository.slice(bare(image.upstreamPrefix).length + 1);
+  return image.rulePrefix === 'ROOT' ? rest : `${image.rulePrefix}/${rest}`;
+}
+
+/** The upstream repository a cache repository of the rule stands for: the inverse of cacheRepositoryName. */
+export function upstreamRepositoryOf(
+  rule: Pick<DesiredRule, 'prefix' | 'upstreamPrefix'>,
+  cacheRepository: string,
+): string {
+  const rest = rule.prefix === 'ROOT' ? cacheRepository : cacheRepository.slice(rule.prefix.length + 1);
+  return rule.upstreamPrefix === 'ROOT' ? rest : `${bare(rule.upstreamPrefix)}/${rest}`;
 }

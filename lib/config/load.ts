@@ -8,6 +8,7 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type ConfigProblem, formatPath } from './errors.js';
 import { type ImageRef, parseImageRef } from './image-ref.js';
+import { routeImage } from './images.js';
 import { type LifecyclePolicy, lifecyclePolicyFromPresets, lifecyclePolicyText } from './lifecycle.js';
 import { secretNameOf } from './names.js';
 import { configSchema, type RawConfig } from './schema.js';
@@ -44,6 +45,8 @@ export interface DesiredRule {
 export interface PrewarmImage extends ImageRef {
   /** ECR prefix of the rule that caches it. */
   rulePrefix: string;
+  /** That rule's upstream prefix (ROOT for none): the part of the repository its cache name leaves out. */
+  upstreamPrefix: string;
   platforms: string[];
 }
 
@@ -147,10 +150,12 @@ function resolveConfig(raw: RawConfig, source: string): KeeperConfig {
   const images = raw.prewarm.images.map((entry): PrewarmImage => {
     const text = typeof entry === 'string' ? entry : entry.image;
     const ref = parseImageRef(text);
-    const rule = rules.find((r) => r.pullHosts.includes(ref.registry))!;
+    // The schema has checked that a rule caches it.
+    const { rule } = routeImage(rules, ref) as { rule: DesiredRule };
     return {
       ...ref,
       rulePrefix: rule.prefix,
+      upstreamPrefix: rule.upstreamPrefix,
       platforms: (typeof entry === 'string' ? undefined : entry.platforms) ?? raw.prewarm.platforms,
     };
   });

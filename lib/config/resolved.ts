@@ -9,7 +9,8 @@ import { KeeperError } from '../runtime/errors.js';
 import type { KeeperConfig } from './load.js';
 
 const KIND = 'ecr-cache-keeper/resolved-config';
-const VERSION = 1;
+// 2: each pre-warm image carries its rule's upstreamPrefix.
+const VERSION = 2;
 
 export class ResolvedConfigError extends KeeperError {
   override name = 'ResolvedConfigError';
@@ -43,7 +44,12 @@ export function readResolvedConfig(path: string): KeeperConfig {
       { cause },
     );
   }
-  if (parsed.kind !== KIND || parsed.version !== VERSION || !parsed.config?.rules) {
+  if (parsed.kind === KIND && parsed.version !== VERSION) {
+    throw new ResolvedConfigError(
+      `${path}: written by another version of ecr-cache-keeper (resolved config version ${parsed.version}, this one reads ${VERSION}): run \`serverless package\` again`,
+    );
+  }
+  if (parsed.kind !== KIND || !parsed.config?.rules) {
     throw new ResolvedConfigError(
       `${path}: not a resolved ecr-cache-keeper config (kind ${KIND}, version ${VERSION})`,
     );

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { apiModelProblem } from './api-model.js';
 import { ImageRefError, parseImageRef } from './image-ref.js';
-import { cacheRepositoryName } from './images.js';
+import { cacheRepositoryName, routeImage } from './images.js';
 import { lifecyclePolicyProblems, lifecyclePolicyText } from './lifecycle.js';
 import { CREDENTIAL_SECRET_PREFIX, secretNameOf } from './names.js';
 import { pullHostsFor, UPSTREAM_KINDS, UPSTREAMS } from './upstreams.js';
@@ -131,7 +131,9 @@ const rule = z.strictObject({
   upstreamUrl: z.string().optional().describe('Only for azure and ecr; the others have a fixed URL.'),
   upstreamPrefix: apiString('ecr.CreatePullThroughCacheRule.upstreamRepositoryPrefix')
     .optional()
-    .describe('Upstream repository prefix; default ROOT.'),
+    .describe(
+      'Upstream repository prefix; default ROOT (every repository). ECR maps the cache repository <prefix>/<rest> to the upstream <upstreamPrefix>/<rest>: with prefix official and upstreamPrefix library, node:22 is cached as official/node. An image goes through the first rule that caches its registry and, where set, its upstream prefix.',
+    ),
   credentialSecret: secretId
     .superRefine((value, ctx) => {
       // Given as an ARN, it is what ECR's credentialArn takes: checked as such.
@@ -423,12 +425,11 @@ function crossFieldProblems(config: RawConfig): Problem[] {
     }
   });
 
-  const hosts = new Map<string, string>();
-  for (const r of config.rules) {
-    for (const host of pullHostsFor(r.upstream, r.upstreamUrl ?? UPSTREAMS[r.upstream].defaultUrl ?? '')) {
-      hosts.set(host, r.prefix);
-    }
-  }
+  const routing = config.rules.map((r) => ({
+    prefix: r.prefix,
+    upstreamPrefix: r.upstreamPrefix ?? 'ROOT',
+    pullHosts: pullHostsFor(r.upstream, r.upstreamUrl ?? UPSTREAMS[r.upstream].defaultUrl ?? ''),
+  }));
   config.prewarm.images.forEach((entry, i) => {
     const text = typeof entry === 'string' ? entry : entry.image;
     const path = typeof entry === 'string' ? ['prewarm', 'images', i] : ['prewarm', 'images', i, 'image'];
@@ -439,16 +440,18 @@ function crossFieldProblems(config: RawConfig): Problem[] {
       if (error instanceof ImageRefError) return; // reported at the field already
       throw error;
     }
-    const prefix = hosts.get(ref.registry);
-    if (prefix === undefined) {
-      problems.push([
-        path,
-        `no rule caches registry "${ref.registry}" (declared: ${[...hosts.keys()].join(', ')})`,
-      ]);
+    const route = routeImage(routing, ref);
+    if ('problem' in route) {
+      const declared = [...new Set(routing.flatMap((r) => r.pullHosts))].join(', ');
+      problems.push([path, route.noRegistry ? `${route.problem} (declared: ${declared})` : route.problem]);
       return;
     }
     // The cache repository ECR creates for it (<prefix>/<repository>) must be a valid repository name.
-    const repository = cacheRepositoryName({ ...ref, rulePrefix: prefix });
+    const repository = cacheRepositoryName({
+      ...ref,
+      rulePrefix: route.rule.prefix,
+      upstreamPrefix: route.rule.upstreamPrefix,
+    });
     const problem = apiModelProblem('ecr.CreateRepository.repositoryName', repository);
     if (problem) problems.push([path, `its cache repository ${repository.slice(0, 40)}… ${problem}`]);
   });

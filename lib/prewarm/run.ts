@@ -62,7 +62,7 @@ import {
   type PrewarmReport,
   type PrewarmStep,
 } from './report.js';
-import { connectUpstream, type Upstream, upstreamRepository } from './upstream.js';
+import { connectUpstream, type Upstream } from './upstream.js';
 
 export interface PrewarmDeps {
   ecr: ECRClient;
@@ -241,9 +241,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
   const upstreamFor = (rule: DesiredRule): Promise<Upstream> => {
     let pending = connecting.get(rule.prefix);
     if (!pending) {
-      const repositories = images
-        .filter((i) => i.rulePrefix === rule.prefix)
-        .map((i) => upstreamRepository(rule, i));
+      const repositories = images.filter((i) => i.rulePrefix === rule.prefix).map((i) => i.repository);
       pending = connectUpstream(rule, repositories, {
         secrets: deps.secrets,
         fetch: deps.fetch,
@@ -550,7 +548,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
             step = 'cache-lookup';
             throw error;
           }),
-          headUpstream(upstream.client!, upstreamRepository(rule, image), image.tag),
+          headUpstream(upstream.client!, image.repository, image.tag),
         ]);
         held.releaseCheck();
         result.cachedDigest = cached.digest;
@@ -644,7 +642,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
           pulled = await pullThroughCache(
             repository,
             image.tag,
-            { key: upstream.key, client: upstream.client!, repository: upstreamRepository(rule, image) },
+            { key: upstream.key, client: upstream.client!, repository: image.repository },
             cost,
           );
         } catch (error) {
@@ -747,14 +745,12 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
       const probe = results.find((r, i) => images[i]!.rulePrefix === key && r.upstreamDigest);
       const probeImage = probe && images[results.indexOf(probe)];
       if (upstream.client && probeImage && !upstream.unusable && gate.quota(key)) {
-        const rule = config.rules.find((r) => r.prefix === key)!;
         // Nothing pulled: the quota already seen says all (an unchanged night costs no extra request).
         if (!stoppedUpstream && !signal.aborted && gate.spent > 0 && !deps.dryRun) {
           try {
             gate.observe(
               key,
-              (await upstream.client.headManifest(upstreamRepository(rule, probeImage), probeImage.tag))
-                .rateLimit,
+              (await upstream.client.headManifest(probeImage.repository, probeImage.tag)).rateLimit,
             );
           } catch {
             // the measurement is best effort

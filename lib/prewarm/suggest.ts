@@ -8,7 +8,7 @@
  */
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import { dockerHubRule } from '../ci/mirror-config.js';
-import { cacheRepositoryName, resolveImage } from '../config/images.js';
+import { cacheRepositoryName, resolveImage, upstreamRepositoryOf } from '../config/images.js';
 import type { KeeperConfig, PrewarmImage } from '../config/load.js';
 import { cachedRepositories, repositoryImages } from '../metrics/collect.js';
 import { mapConcurrent } from '../runtime/retry.js';
@@ -45,11 +45,15 @@ export async function suggestImages(
       .filter((i) => i.rulePrefix === rule.prefix)
       .map((i) => `${cacheRepositoryName(i)}:${i.tag}`),
   );
-  const strip = rule.prefix === 'ROOT' ? 0 : rule.prefix.length + 1;
+  /** `<cache repository>:<tag>` → the Docker Hub reference it caches, as people write it. */
+  const upstreamName = (key: string) => {
+    const colon = key.lastIndexOf(':');
+    return `${dockerName(upstreamRepositoryOf(rule, key.slice(0, colon)))}${key.slice(colon)}`;
+  };
   const pulledNotListed = [...lastPull.entries()]
     .filter(([key, at]) => at !== undefined && at >= since && !listed.has(key))
     .sort((a, b) => b[1]! - a[1]! || a[0].localeCompare(b[0]))
-    .map(([key, at]) => ({ image: dockerName(key.slice(strip)), lastPulledAt: new Date(at!).toISOString() }));
+    .map(([key, at]) => ({ image: upstreamName(key), lastPulledAt: new Date(at!).toISOString() }));
   const listedNotPulled = config.prewarm.images
     .filter((i) => i.rulePrefix === rule.prefix)
     .flatMap((i) => {

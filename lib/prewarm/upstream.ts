@@ -5,7 +5,7 @@
  * token request covers every repository of the rule in the run.
  */
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { DesiredRule, PrewarmImage } from '../config/load.js';
+import type { DesiredRule } from '../config/load.js';
 import { readCredentialValue } from '../credential/secret.js';
 import { RegistryClient } from '../registry/client.js';
 import { RegistryError } from '../registry/errors.js';
@@ -18,10 +18,6 @@ export interface Upstream {
   /** Set when the upstream credential cannot be used: nothing more is asked of this upstream. */
   unusable?: string;
 }
-
-/** The repository path upstream: the rule's upstream prefix, if any, in front. */
-export const upstreamRepository = (rule: DesiredRule, image: PrewarmImage) =>
-  rule.upstreamPrefix === 'ROOT' ? image.repository : `${rule.upstreamPrefix}/${image.repository}`;
 
 /**
  * Reads the rule's credential and asks the registry's challenge at once (neither sends a secret),

@@ -189,6 +189,31 @@ describe('nightly pre-warm', () => {
     expect(report.images[3]).toMatchObject({ cause: 'not-found', step: 'upstream-check' });
   });
 
+  it('a rule with an upstream prefix: images warm into <prefix>/<rest>, as ECR maps them, and stay unchanged', async () => {
+    const config = parseConfig(
+      'rules:\n  - { prefix: official, upstream: docker-hub, upstreamPrefix: library, credentialSecret: ecr-pullthroughcache/docker-hub }\nprewarm:\n  images: [alpine:3.20, busybox:1.36]\n',
+    );
+    // The stack's roles as they would be deployed for this config (their resources follow its prefixes).
+    const stack = sandboxDeps(sandbox, config);
+    await reconcile(stack.aws, config);
+    const night = () =>
+      runPrewarm(config.prewarm.images, { ...stack.as('prewarm'), deadline: Date.now() + 600_000 });
+    const first = await night();
+    expect(statuses(first), JSON.stringify(first.images)).toEqual({
+      'alpine:3.20': 'warmed',
+      'busybox:1.36': 'warmed',
+    });
+    expect(first.images[0]!.cacheReference).toBe(
+      `${new URL(sandbox.urls.registry).host}/official/alpine:3.20`,
+    );
+    // What ECR fetched for official/alpine is Docker Hub's library/alpine: the image the keeper checked.
+    expect(sandbox.ecr.repositories.get('official/alpine')?.images.size).toBeGreaterThan(0);
+    expect(sandbox.ecr.repositories.has('official/library/alpine')).toBe(false);
+    const second = await night();
+    expect(second.counts).toMatchObject({ skipped: 2, failed: 0 });
+    expect(second.upstreamPulls).toEqual({ estimated: 0, measured: 0 });
+  });
+
   it("an ECR throttling burst is absorbed by the SDK's adaptive retry", async () => {
     const burst = sandbox.faults.add({
       match: 'ecr:DescribeImages',

@@ -17,6 +17,24 @@ describe('mirror-config', () => {
     expect(out.content).toContain(`[[registry.mirror]]\nlocation = "${location}"\n`);
   });
 
+  it('mirrors docker.io to the rule that caches all of Docker Hub, not to one limited to an upstream prefix', () => {
+    const both = parseConfig(`rules:
+  - { prefix: official, upstream: docker-hub, upstreamPrefix: library, credentialSecret: ecr-pullthroughcache/docker-hub }
+  - { prefix: hub, upstream: docker-hub, credentialSecret: ecr-pullthroughcache/docker-hub }
+`);
+    expect(mirrorConfig(both, 'containers', { registryHost: 'r.example' }).content).toContain(
+      '[[registry.mirror]]\nlocation = "r.example/hub"\n',
+    );
+    // Only a prefixed rule: a docker.io mirror would send every repository to it, so none is written.
+    const onlyOfficial = parseConfig(`rules:
+  - { prefix: official, upstream: docker-hub, upstreamPrefix: library, credentialSecret: ecr-pullthroughcache/docker-hub }
+`);
+    for (const client of ['containers', 'containerd', 'buildkit'] as const)
+      expect(() => mirrorConfig(onlyOfficial, client, { registryHost: 'r.example' })).toThrow(
+        /rule official caches only library\/… of Docker Hub.*cache-keeper rewrite/,
+      );
+  });
+
   it('says which file names the config when no rule caches Docker Hub', () => {
     const config = parseConfig(shipped, 'ci.yaml');
     const withoutHub = { ...config, rules: config.rules.filter((r) => r.upstream !== 'docker-hub') };

@@ -3,7 +3,11 @@
 import { describe, expect, it } from 'vitest';
 import { fileKind, rewriteText, unifiedDiff } from '../../../lib/ci/rewrite.js';
 
-const target = { registryHost: 'r.example', prefix: 'docker-hub' };
+const DOCKER_HUB = ['docker.io', 'registry-1.docker.io', 'index.docker.io'];
+const target = {
+  registryHost: 'r.example',
+  rules: [{ prefix: 'docker-hub', upstreamPrefix: 'ROOT', pullHosts: DOCKER_HUB }],
+};
 const C = 'r.example/docker-hub';
 
 /** [form, kind, input, expected output, notes expected (substrings, one per note)] */
@@ -258,7 +262,10 @@ describe('rewrite corpus', () => {
 
   it('with the ROOT prefix, references go to the registry root', () => {
     expect(
-      rewriteText('FROM node:22', 'dockerfile', { registryHost: 'r.example', prefix: 'ROOT' }).output,
+      rewriteText('FROM node:22', 'dockerfile', {
+        registryHost: 'r.example',
+        rules: [{ prefix: 'ROOT', upstreamPrefix: 'ROOT', pullHosts: DOCKER_HUB }],
+      }).output,
     ).toBe('FROM r.example/library/node:22');
   });
 });

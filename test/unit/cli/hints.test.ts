@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { hintFor } from '../../../cli/hints.js';
+import { failureLine, hintFor } from '../../../cli/hints.js';
 import { RegionError } from '../../../lib/aws/region.js';
+import { ConfigError } from '../../../lib/config/errors.js';
 import { KeeperError } from '../../../lib/runtime/errors.js';
 
 const named = (name: string, message: string, extra: Record<string, unknown> = {}) =>
@@ -40,4 +41,28 @@ describe('hints under errors', () => {
     if (hint) expect(got).toMatch(hint);
     else expect(got).toBeUndefined();
   });
+});
+
+describe('the line a failure prints', () => {
+  it.each<[string, unknown, string]>([
+    // The keeper's own errors say what and where: their class name adds nothing.
+    [
+      'own error',
+      new KeeperError('keeper.config.yaml: rule x caches only library/…'),
+      'keeper.config.yaml: rule x caches only library/…',
+    ],
+    ['own subclass', new RegionError('no region: pass --region'), 'no region: pass --region'],
+    [
+      'config error',
+      new ConfigError('k.yaml', [{ path: 'rules', message: 'is empty' }]),
+      new ConfigError('k.yaml', [{ path: 'rules', message: 'is empty' }]).message,
+    ],
+    // An AWS or library error: its name is the code a user searches for.
+    [
+      'AWS error',
+      named('AccessDeniedException', 'User: x is not authorized'),
+      'AccessDeniedException: User: x is not authorized',
+    ],
+    ['not an Error', 'boom', 'boom'],
+  ])('%s', (_what, error, line) => expect(failureLine(error)).toBe(line));
 });

@@ -1,8 +1,12 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isoDate } from '../../../cli/help.js';
 import { runCli } from '../../../cli/main.js';
 import { ConfigError } from '../../../lib/config/errors.js';
 import { captureIo } from '../../support/cli-io.js';
+import { RULES } from '../../support/configs.js';
 
 describe('cache-keeper', () => {
   it('prints the usage and exits 2 without a command, 0 with --help', async () => {
@@ -62,6 +66,39 @@ describe('cache-keeper', () => {
     expect(run.out).toEqual([]);
     expect(run.err.join('\n')).toMatch(/^cache-keeper uri: Not Valid!: /);
     expect(run.err.join('\n')).not.toMatch(/config/i);
+  });
+
+  it("uri maps through the rule's upstream prefix, and for any registry a rule caches", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keeper-uri-'));
+    writeFileSync(join(dir, 'keeper.config.yaml'), RULES);
+    const run = captureIo();
+    const argv = ['uri', 'node:22', 'bitnami/redis:7', 'quay.io/prometheus/node-exporter:v1'];
+    expect(
+      await runCli([...argv, '--config', join(dir, 'keeper.config.yaml'), '--registry', 'r.example'], run.io),
+    ).toBe(0);
+    expect(run.out).toEqual([
+      'r.example/docker-hub/node:22',
+      'r.example/hub-all/bitnami/redis:7',
+      'r.example/quay/prometheus/node-exporter:v1',
+    ]);
+  });
+
+  it('uri keeps a pinned digest, as rewrite does, with the caution on stderr', async () => {
+    const run = captureIo();
+    const digest = `sha256:${'c'.repeat(64)}`;
+    expect(
+      await runCli(['uri', `node:22@${digest}`, `alpine@${digest}`, '--registry', 'r.example'], run.io),
+    ).toBe(0);
+    expect(run.out).toEqual([
+      `r.example/docker-hub/library/node:22@${digest}`,
+      `r.example/docker-hub/library/alpine@${digest}`,
+    ]);
+    expect(run.err).toEqual([
+      expect.stringMatching(
+        /^cache-keeper uri: node:22@sha256:c+: pinned by digest: an image not yet in the cache/,
+      ),
+      expect.stringMatching(/^cache-keeper uri: alpine@sha256:c+: pinned by digest/),
+    ]);
   });
 
   it('uri --json pairs each image with its cache reference', async () => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../../cli/main.js';
 import { captureIo } from '../../support/cli-io.js';
+import { RULES } from '../../support/configs.js';
 
 const REGISTRY = ['--registry', 'r.example'];
 
@@ -57,5 +58,38 @@ describe('cache-keeper rewrite', () => {
       expect.stringMatching(/nope\.yml: no such file/),
     ]);
     expect(readFileSync(dockerfile, 'utf8')).toMatch(/^FROM node:22 AS build/);
+  });
+
+  it("rewrites every registry a rule caches, through each rule's upstream prefix, and leaves the rest", async () => {
+    const { dir } = files();
+    const config = join(dir, 'keeper.config.yaml');
+    writeFileSync(config, RULES);
+    const dockerfile = join(dir, 'Dockerfile');
+    writeFileSync(
+      dockerfile,
+      'FROM node:22\nFROM bitnami/redis:7\nFROM quay.io/prometheus/node-exporter:v1\nFROM ghcr.io/o/app:1\n',
+    );
+    const run = captureIo();
+    expect(await runCli(['rewrite', dockerfile, '--config', config, ...REGISTRY], run.io)).toBe(0);
+    expect(readFileSync(dockerfile, 'utf8')).toBe(
+      'FROM r.example/docker-hub/node:22\nFROM r.example/hub-all/bitnami/redis:7\n' +
+        'FROM r.example/quay/prometheus/node-exporter:v1\nFROM ghcr.io/o/app:1\n',
+    );
+    expect(run.err).toEqual([
+      `${dockerfile}:4: left ghcr.io/o/app:1: ghcr.io has no pull-through cache rule here`,
+    ]);
+  });
+
+  it('a reference pinned by digest is rewritten, and its caution is not reported as left alone', async () => {
+    const { dir } = files();
+    const dockerfile = join(dir, 'Dockerfile');
+    const digest = `sha256:${'a'.repeat(64)}`;
+    writeFileSync(dockerfile, `FROM node:22@${digest}\n`);
+    const run = captureIo();
+    expect(await runCli(['rewrite', dockerfile, ...REGISTRY], run.io)).toBe(0);
+    expect(readFileSync(dockerfile, 'utf8')).toBe(`FROM r.example/docker-hub/library/node:22@${digest}\n`);
+    expect(run.err).toEqual([
+      `${dockerfile}:1: note node:22@${digest}: pinned by digest: an image not yet in the cache cannot be pulled through it by digest; pre-warm its tag first`,
+    ]);
   });
 });

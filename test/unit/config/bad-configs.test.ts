@@ -554,7 +554,13 @@ describe('bad config files', () => {
       }),
     );
     expect([...new Set(error.problems.map((p) => p.path))].sort()).toEqual(
-      ['metrics.namespace', 'prewarm.images[0]', 'rules[0].prefix', 'rules[0].upstreamPrefix'].sort(),
+      [
+        'metrics.namespace',
+        'prewarm.images[0]',
+        'prewarm.images[1]', // python is outside the rule's upstream prefix y/
+        'rules[0].prefix',
+        'rules[0].upstreamPrefix',
+      ].sort(),
     );
   });
 });

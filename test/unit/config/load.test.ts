@@ -92,6 +92,26 @@ prewarm:
     expect(config.rules.map((r) => r.upstreamRegistry)).toEqual(['docker-hub', 'ecr-public', 'ecr']);
   });
 
+  it("maps an image through its rule's upstream prefix as ECR does (cache <prefix>/x ↔ upstream <upstreamPrefix>/x)", () => {
+    const config =
+      parseConfig(`${base.replace('    upstream: docker-hub\n', '    upstream: docker-hub\n    upstreamPrefix: library\n')}
+  - prefix: hub-all
+    upstream: docker-hub
+    credentialSecret: ecr-pullthroughcache/docker-hub
+  - prefix: quay
+    upstream: quay
+prewarm:
+  images: [node:22, bitnami/redis:7, quay.io/prometheus/node-exporter:v1]
+`);
+    const [node, redis, exporter] = config.prewarm.images;
+    // library/node falls under the first rule's upstream prefix; bitnami/redis does not, so the next rule caches it.
+    expect(node).toMatchObject({ repository: 'library/node', rulePrefix: 'docker-hub' });
+    expect(cacheRepositoryName(node!)).toBe('docker-hub/node');
+    expect(redis).toMatchObject({ repository: 'bitnami/redis', rulePrefix: 'hub-all' });
+    expect(cacheRepositoryName(redis!)).toBe('hub-all/bitnami/redis');
+    expect(cacheRepositoryName(exporter!)).toBe('quay/prometheus/node-exporter');
+  });
+
   it('accepts a secret given as an ARN and takes its name', () => {
     const config = parseConfig(
       base.replace(
@@ -374,6 +394,17 @@ describe('parseConfig: bad input is reported with its path', () => {
 
   it.each(cases)('%s', (_name, text, path, message) => {
     expectProblem(text, path, message);
+  });
+
+  it("refuses an image no rule's upstream prefix covers, naming the rule", () => {
+    expectProblem(
+      `${base.replace('    upstream: docker-hub\n', '    upstream: docker-hub\n    upstreamPrefix: library\n')}
+prewarm:
+  images: [node:22, bitnami/redis:7]
+`,
+      'prewarm.images[1]',
+      /bitnami\/redis.*rule docker-hub.*library\//,
+    );
   });
 
   it('reports every problem at once, not just the first', () => {

@@ -1,9 +1,9 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../../lib/config/load.js';
-import { writeResolvedConfig } from '../../../lib/config/resolved.js';
+import { readResolvedConfig, writeResolvedConfig } from '../../../lib/config/resolved.js';
 import { createRuntime } from '../../../lib/runtime/deps.js';
 import { InvalidEventError } from '../../../lib/runtime/errors.js';
 import { keeperHandler } from '../../../lib/runtime/handler.js';
@@ -56,6 +56,18 @@ describe('keeperHandler', () => {
     );
     await expect(handler({}, context)).rejects.toThrow(
       /not JSON; point KEEPER_RESOLVED_CONFIG at the file `serverless package` writes/,
+    );
+  });
+
+  it('refuses a resolved config an earlier version wrote (images without their upstream prefix), saying what to do', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keeper-resolved-'));
+    const path = join(dir, 'keeper.resolved.json');
+    writeFileSync(
+      path,
+      JSON.stringify({ kind: 'ecr-cache-keeper/resolved-config', version: 1, config: { rules: [] } }),
+    );
+    expect(() => readResolvedConfig(path)).toThrow(
+      /written by another version .*version 1.*run `serverless package` again/,
     );
   });
 

@@ -54,7 +54,8 @@ plan step alone. Same report.
   check: `usage: cache-keeper check [--secret NAME] [--config FILE] [--json]
 
 Is each Docker Hub token valid (upstream login, ECR's validation), how many days has it left,
-and (managed rotation) can the admin credential log in. Changes nothing.
+and (managed rotation) can the admin credential log in. Changes nothing. Every credential secret
+the rules use; with --secret, that one only.
 
   cache-keeper check`,
   rotate: `usage: cache-keeper rotate [--secret NAME] [--rotation-lambda-arn ARN] [--wait SECONDS]

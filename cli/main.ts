@@ -9,6 +9,7 @@ import packageJson from '../package.json' with { type: 'json' };
 import {
   checkCommand,
   cleanupCommand,
+  credentialOptionProblems,
   recordCommand,
   rotateCommand,
   stageCommand,
@@ -64,7 +65,7 @@ options:
   --for CLIENT        (ci-snippet) github-actions, gitlab or buildkite; (mirror-config) containers: registries.conf for podman, buildah, skopeo, CRI-O;
                       containerd: certs.d/docker.io/hosts.toml; buildkit: buildkitd.toml; docker: why not
   --insecure          (mirror-config) plain HTTP to the mirror (a local test registry only)
-  --secret NAME       (credential commands) the credential secret; default: the Docker Hub rule's
+  --secret NAME       (check, rotate, credential) the credential secret; default: the Docker Hub rule's
   --expires-at DATE   (credential stage|record) when the token expires
   --uuid UUID         (credential stage|record) the token's uuid in Docker Hub
   --rotation-lambda-arn ARN  (rotate, credential stage) the rotation function, if not yet configured
@@ -207,6 +208,11 @@ export async function runCli(argv: string[], io: CliIo = stdio, setup: CliSetup 
         waitSeconds: values.wait === undefined ? undefined : Number(values.wait),
         readStdin: io.readStdin,
       };
+      if (positionals[1] === 'stage' || positionals[1] === 'record') {
+        const problems = credentialOptionProblems(options, Date.now());
+        for (const p of problems) io.err(`cache-keeper credential ${positionals[1]}: ${p}`);
+        if (problems.length) return 2;
+      }
       if (command === 'check') return checkCommand(deps(), io, options);
       if (command === 'rotate') return rotateCommand(deps(), io, options);
       if (positionals[1] === 'stage') return stageCommand(deps(), io, options);

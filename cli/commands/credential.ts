@@ -4,6 +4,7 @@
  */
 import { RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import type { KeeperConfig } from '../../lib/config/load.js';
+import { secretNameOf } from '../../lib/config/names.js';
 import { adminHubSession } from '../../lib/credential/admin.js';
 import { checkCredentials, credentialSecrets, formatChecks } from '../../lib/credential/check.js';
 import { type CleanupReport, cleanupRetiredTokens } from '../../lib/credential/cleanup.js';
@@ -55,7 +56,21 @@ async function reportRotation(
     io.err(
       `rotation ${versionId} still in progress after ${seconds} s: follow it with \`cache-keeper check\` or the rotateCredential function's log`,
     );
-  const checks = await checkCredentials(deps);
+  let checked = deps;
+  if (options.secret !== undefined) {
+    // Only the rules of that secret (named by name or ARN, as the config may name it).
+    const name = secretNameOf(options.secret);
+    const rules = deps.config.rules.filter((r) => r.credentialSecretName === name);
+    if (rules.length === 0) {
+      const used = [...new Set(deps.config.rules.flatMap((r) => r.credentialSecretName ?? []))];
+      io.err(
+        `cache-keeper check: no rule uses the secret ${options.secret} (the rules use ${used.join(', ') || 'none'})`,
+      );
+      return 2;
+    }
+    checked = { ...deps, config: { ...deps.config, rules } };
+  }
+  const checks = await checkCredentials(checked);
   if (options.json)
     io.out(
       JSON.stringify(
@@ -79,15 +94,38 @@ function defaultSecret(config: KeeperConfig, secret?: string): string {
   return chosen;
 }
 
-function parseDate(text: string | undefined, flag: string): string {
+/** Docker Hub shows a token's uuid as a UUID (8-4-4-4-12 hex digits). */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The problems of `credential stage|record`'s options, found before anything is read or written:
+ * a bad value is a bad command line (exit 2). A past expiry would raise the expired-token alarm at
+ * the next check (a mistyped year, most often); a uuid that is not one would make the check report
+ * the token gone from Docker Hub.
+ */
+export function credentialOptionProblems(
+  options: { expiresAt?: string; uuid?: string },
+  now: number,
+): string[] {
+  const problems: string[] = [];
+  const text = options.expiresAt;
   const iso = isoDate(text);
-  if (!iso && isoShaped(text) && !isCalendarDay(text))
-    throw new KeeperError(`${flag}: ${text.slice(0, 10)} is not a day of the calendar`);
-  if (!iso)
-    throw new KeeperError(
-      `${flag} must be an ISO 8601 date, YYYY-MM-DD (e.g. 2027-03-01), not "${text ?? ''}": 01/06/2027 means different days to different people`,
+  if (text === undefined) problems.push('--expires-at is required: the day the token expires, YYYY-MM-DD');
+  else if (!iso && isoShaped(text) && !isCalendarDay(text))
+    problems.push(`--expires-at: ${text.slice(0, 10)} is not a day of the calendar`);
+  else if (!iso)
+    problems.push(
+      `--expires-at must be an ISO 8601 date, YYYY-MM-DD (e.g. 2027-03-01), not "${text}": 01/06/2027 means different days to different people`,
     );
-  return iso;
+  else if (Date.parse(iso) <= now)
+    problems.push(
+      `--expires-at: ${text} has passed, and a token past its expiry no longer logs in to Docker Hub; give the day it expires (for today, with the time: ${new Date(now).toISOString().slice(0, 10)}T23:59:00Z)`,
+    );
+  if (options.uuid !== undefined && !UUID.test(options.uuid))
+    problems.push(
+      `--uuid: "${options.uuid}" is not a UUID (Docker Hub shows the token's as 8-4-4-4-12 hex digits)`,
+    );
+  return problems;
 }
 
 export async function checkCommand(
@@ -95,7 +133,21 @@ export async function checkCommand(
   io: CliIo,
   options: CredentialOptions,
 ): Promise<number> {
-  const checks = await checkCredentials(deps);
+  let checked = deps;
+  if (options.secret !== undefined) {
+    // Only the rules of that secret (named by name or ARN, as the config may name it).
+    const name = secretNameOf(options.secret);
+    const rules = deps.config.rules.filter((r) => r.credentialSecretName === name);
+    if (rules.length === 0) {
+      const used = [...new Set(deps.config.rules.flatMap((r) => r.credentialSecretName ?? []))];
+      io.err(
+        `cache-keeper check: no rule uses the secret ${options.secret} (the rules use ${used.join(', ') || 'none'})`,
+      );
+      return 2;
+    }
+    checked = { ...deps, config: { ...deps.config, rules } };
+  }
+  const checks = await checkCredentials(checked);
   io.out(options.json ? JSON.stringify(checks, null, 2) : formatChecks(checks));
   return checks.every((c) => c.valid) ? 0 : 1;
 }
@@ -126,7 +178,7 @@ export async function stageCommand(
   options: CredentialOptions,
 ): Promise<number> {
   const secretId = defaultSecret(deps.config, options.secret);
-  const expiresAt = parseDate(options.expiresAt, '--expires-at');
+  const expiresAt = isoDate(options.expiresAt)!; // checked by credentialOptionProblems
   const staged = await stageToken(deps.secrets, {
     secretId,
     token: await options.readStdin(),
@@ -152,7 +204,7 @@ export async function recordCommand(
   options: CredentialOptions,
 ): Promise<number> {
   const secretId = defaultSecret(deps.config, options.secret);
-  const expiresAt = parseDate(options.expiresAt, '--expires-at');
+  const expiresAt = isoDate(options.expiresAt)!; // checked by credentialOptionProblems
   await recordTokenExpiry(deps.secrets, { secretId, expiresAt, uuid: options.uuid });
   if (options.json) {
     io.out(JSON.stringify({ secret: secretId, expiresAt, uuid: options.uuid ?? null }, null, 2));

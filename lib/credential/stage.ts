@@ -9,10 +9,15 @@ import {
   RotateSecretCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { KeeperError } from '../runtime/errors.js';
+import { awsErrorName, KeeperError } from '../runtime/errors.js';
 import { registerSecret } from '../runtime/redact.js';
 import { setTags, TAGS } from './metadata.js';
-import { type CredentialSecret, describeCredentialSecret, readCredentialValue } from './secret.js';
+import {
+  type CredentialSecret,
+  CredentialSecretError,
+  describeCredentialSecret,
+  readCredentialValue,
+} from './secret.js';
 
 /** The version label under which the operator's token waits for the next rotation. */
 export const STAGED_LABEL = 'KEEPER_STAGED';
@@ -93,8 +98,16 @@ export async function recordTokenExpiry(
   secrets: SecretsManagerClient,
   request: { secretId: string; expiresAt: string; uuid?: string },
 ): Promise<void> {
-  await setTags(secrets, request.secretId, {
-    [TAGS.expiresAt]: request.expiresAt,
-    ...(request.uuid ? { [TAGS.uuid]: request.uuid } : {}),
-  });
+  try {
+    await setTags(secrets, request.secretId, {
+      [TAGS.expiresAt]: request.expiresAt,
+      ...(request.uuid ? { [TAGS.uuid]: request.uuid } : {}),
+    });
+  } catch (error) {
+    if (awsErrorName(error) === 'ResourceNotFoundException')
+      throw new CredentialSecretError(request.secretId, 'missing', 'does not exist: nothing recorded', {
+        cause: error,
+      });
+    throw error;
+  }
 }

@@ -10,6 +10,7 @@ import { loadConfig } from '../../lib/config/load.js';
 import { reconcile } from '../../lib/ecr/reconcile.js';
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
 import { captureIo } from '../support/cli-io.js';
+import { EXPIRES_DAY } from '../support/configs.js';
 import { context } from '../support/lambda.js';
 import { type SandboxDeps, sandboxDeps } from './support/sandbox-deps.js';
 
@@ -53,13 +54,63 @@ describe('credential commands', () => {
     });
   });
 
+  it('record on a secret that does not exist names it, and writes nothing', async () => {
+    await expect(
+      runCli(
+        [
+          'credential',
+          'record',
+          '--config',
+          configPath,
+          '--secret',
+          'ecr-pullthroughcache/nope',
+          '--expires-at',
+          EXPIRES_DAY,
+        ],
+        captureIo().io,
+      ),
+    ).rejects.toThrow(/^secret ecr-pullthroughcache\/nope: does not exist/);
+  });
+
+  it('check --secret checks the rules of that secret only, and refuses one no rule uses', async () => {
+    const two = join(mkdtempSync(join(tmpdir(), 'keeper-cli-')), 'keeper.config.yaml');
+    writeFileSync(
+      two,
+      `${readFileSync(configPath, 'utf8').replace('rules:\n', 'rules:\n  - { prefix: ghcr, upstream: ghcr, credentialSecret: ecr-pullthroughcache/ghcr }\n')}`,
+    );
+    const all = captureIo();
+    // The GHCR secret does not exist: checking everything fails on it.
+    expect(await runCli(['check', '--config', two, '--json'], all.io)).toBe(1);
+    expect(JSON.parse(all.out.join('\n')).map((c: { secretName: string }) => c.secretName)).toEqual([
+      'ecr-pullthroughcache/ghcr',
+      'ecr-pullthroughcache/docker-hub',
+    ]);
+    const one = captureIo();
+    expect(
+      await runCli(
+        ['check', '--config', two, '--json', '--secret', 'ecr-pullthroughcache/docker-hub'],
+        one.io,
+      ),
+    ).toBe(0);
+    expect(JSON.parse(one.out.join('\n')).map((c: { secretName: string }) => c.secretName)).toEqual([
+      'ecr-pullthroughcache/docker-hub',
+    ]);
+    const none = captureIo();
+    expect(await runCli(['check', '--config', two, '--secret', 'ecr-pullthroughcache/nope'], none.io)).toBe(
+      2,
+    );
+    expect(none.err.join('\n')).toMatch(
+      /no rule uses the secret ecr-pullthroughcache\/nope \(the rules use ecr-pullthroughcache\/ghcr, ecr-pullthroughcache\/docker-hub\)/,
+    );
+  });
+
   it('stage takes a new token from stdin, tests it and promotes it; the check then sees its expiry', async () => {
     const user = sandbox.hubAccounts.users.get(sandbox.seeded!.username)!;
     const fresh = sandbox.hubAccounts.createPat(
       user,
       'made by hand',
       ['repo:public_read'],
-      '2027-06-01T00:00:00Z',
+      `${EXPIRES_DAY}T00:00:00Z`,
     );
     const run = captureIo(`${fresh.token}\n`);
     const code = await runCli(
@@ -69,7 +120,7 @@ describe('credential commands', () => {
         '--config',
         configPath,
         '--expires-at',
-        '2027-06-01',
+        EXPIRES_DAY,
         '--uuid',
         fresh.uuid,
         '--rotation-lambda-arn',
@@ -82,7 +133,7 @@ describe('credential commands', () => {
     expect(JSON.parse(sandbox.secrets.currentValue('ecr-pullthroughcache/docker-hub')!).accessToken).toBe(
       fresh.token,
     );
-    expect(run.out.join('\n')).toMatch(/expires 2027-06-01/);
+    expect(run.out.join('\n')).toMatch(new RegExp(`expires ${EXPIRES_DAY}`));
     expect([...run.out, ...run.err].join('\n')).not.toContain(fresh.token);
   });
 
@@ -96,7 +147,7 @@ describe('credential commands', () => {
         '--config',
         configPath,
         '--expires-at',
-        '2027-06-01',
+        EXPIRES_DAY,
         '--rotation-lambda-arn',
         ROTATION_ARN,
       ],
@@ -115,7 +166,7 @@ describe('credential commands', () => {
     await expect(runCli(['rotate', '--config', configPath], captureIo().io)).rejects.toThrow(missing);
     await expect(
       runCli(
-        ['credential', 'stage', '--config', configPath, '--expires-at', '2027-06-01'],
+        ['credential', 'stage', '--config', configPath, '--expires-at', EXPIRES_DAY],
         captureIo('dckr_pat_fresh-1').io,
       ),
     ).rejects.toThrow(missing);

@@ -10,6 +10,7 @@ import { runCli as runCliWith } from '../../cli/main.js';
 import { createRotateCredentialHandler } from '../../handlers/rotateCredential.js';
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
 import { captureIo } from '../support/cli-io.js';
+import { EXPIRES_DAY } from '../support/configs.js';
 import { context } from '../support/lambda.js';
 import { type SandboxDeps, sandboxDeps } from './support/sandbox-deps.js';
 
@@ -74,8 +75,8 @@ describe('--json on every command', () => {
     ['cache-keeper prewarm --dry-run', []],
     ['cache-keeper prewarm --fan-out', ['alpine:3.20']],
     ['cache-keeper check', []],
-    ['cache-keeper credential record', ['--expires-at', '2027-06-01']],
-    ['cache-keeper credential stage', ['--expires-at', '2027-06-01', '--rotation-lambda-arn', ROTATION_ARN]],
+    ['cache-keeper credential record', ['--expires-at', EXPIRES_DAY]],
+    ['cache-keeper credential stage', ['--expires-at', EXPIRES_DAY, '--rotation-lambda-arn', ROTATION_ARN]],
     ['cache-keeper rotate', ['--rotation-lambda-arn', ROTATION_ARN, '--wait', '2']],
     ['cache-keeper credential cleanup', []],
     ['cache-keeper metrics', []],
@@ -104,7 +105,7 @@ describe('--json on every command', () => {
     let stdin = '';
     if (words.includes('stage')) {
       const user = sandbox.hubAccounts.users.get(sandbox.seeded!.username)!;
-      stdin = `${sandbox.hubAccounts.createPat(user, 'staged', ['repo:public_read'], '2027-06-01T00:00:00Z').token}\n`;
+      stdin = `${sandbox.hubAccounts.createPat(user, 'staged', ['repo:public_read'], `${EXPIRES_DAY}T00:00:00Z`).token}\n`;
     }
     const run = captureIo(stdin);
     await runCliWith([...words, ...extra, '--json', '--config', configPath], run.io, kit.cli);

@@ -16,6 +16,7 @@ import { reconcile } from '../../lib/ecr/reconcile.js';
 import type { PolicyDocument } from '../../sandbox/iam/policy.js';
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
 import { captureIo } from '../support/cli-io.js';
+import { EXPIRES_DAY } from '../support/configs.js';
 import { context } from '../support/lambda.js';
 import { sandboxDeps } from './support/sandbox-deps.js';
 
@@ -69,17 +70,24 @@ const RUNS: Record<
   'metrics --publish': { argv: () => ['metrics', '--publish'], before: 'warmed' },
   suggest: { argv: () => ['suggest'], before: 'warmed' },
   'credential record': {
-    argv: () => ['credential', 'record', '--expires-at', '2027-06-01', '--uuid', 'u-1'],
+    argv: () => [
+      'credential',
+      'record',
+      '--expires-at',
+      EXPIRES_DAY,
+      '--uuid',
+      '0f3c2a1e-7d4b-4c5a-9e8f-1a2b3c4d5e6f',
+    ],
   },
   rotate: { argv: () => ['rotate', '--rotation-lambda-arn', ROTATION_ARN], before: 'reconciled' },
   'credential stage': {
-    argv: () => ['credential', 'stage', '--expires-at', '2027-06-01', '--rotation-lambda-arn', ROTATION_ARN],
+    argv: () => ['credential', 'stage', '--expires-at', EXPIRES_DAY, '--rotation-lambda-arn', ROTATION_ARN],
     stdin: (s) =>
       s.hubAccounts.createPat(
         s.hubAccounts.users.get(s.seeded!.username)!,
         'made by hand',
         ['repo:public_read'],
-        '2027-06-01T00:00:00Z',
+        `${EXPIRES_DAY}T00:00:00Z`,
       ).token,
     before: 'reconciled',
   },

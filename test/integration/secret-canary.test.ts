@@ -17,6 +17,7 @@ import { createReconcileHandler } from '../../handlers/reconcile.js';
 import { createRotateCredentialHandler } from '../../handlers/rotateCredential.js';
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
 import { captureIo } from '../support/cli-io.js';
+import { EXPIRES_DAY } from '../support/configs.js';
 import { context } from '../support/lambda.js';
 import { type SandboxDeps, sandboxDeps } from './support/sandbox-deps.js';
 
@@ -108,13 +109,13 @@ beforeAll(async () => {
     sandbox.hubAccounts.users.get(sandbox.seeded!.username)!,
     'made by hand',
     ['repo:public_read'],
-    '2027-06-01T00:00:00Z',
+    `${EXPIRES_DAY}T00:00:00Z`,
   );
   await cli(
-    ['credential', 'stage', '--expires-at', '2027-06-01', '--rotation-lambda-arn', ROTATION_ARN],
+    ['credential', 'stage', '--expires-at', EXPIRES_DAY, '--rotation-lambda-arn', ROTATION_ARN],
     staged.token,
   );
-  await cli(['credential', 'record', '--expires-at', '2027-06-01']);
+  await cli(['credential', 'record', '--expires-at', EXPIRES_DAY]);
   rememberSecrets();
 
   const { username, password } = sandbox.seeded!;

@@ -11,3 +11,6 @@ export const RULES = `rules:
   - prefix: quay
     upstream: quay
 `;
+
+/** A token expiry always ahead (1 June next year): the CLI refuses one that has passed. */
+export const EXPIRES_DAY = `${new Date().getUTCFullYear() + 1}-06-01`;

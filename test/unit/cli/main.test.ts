@@ -144,10 +144,28 @@ describe('help, version and exit codes', () => {
     expect(version.out).toEqual([expect.stringMatching(/^cache-keeper \d+\.\d+\.\d+ \(sources\)$/)]);
   });
 
+  /** A credential command that must be refused as a bad command line (exit 2) before any AWS call. */
+  const refused = async (argv: string[], message: RegExp) => {
+    const run = captureIo();
+    // No endpoint answers here: a command that got as far as AWS would fail otherwise, not with 2.
+    expect(await runCli([...argv, '--region', 'us-east-1'], run.io)).toBe(2);
+    expect(run.err.join('\n')).toMatch(message);
+  };
+
   it('dates are ISO 8601 only: 01/06/2027 is refused, not read as 6 January', async () => {
-    await expect(
-      runCli(['credential', 'record', '--expires-at', '01/06/2027', '--region', 'us-east-1'], captureIo().io),
-    ).rejects.toThrow(/ISO 8601 date, YYYY-MM-DD/);
+    await refused(['credential', 'record', '--expires-at', '01/06/2027'], /ISO 8601 date, YYYY-MM-DD/);
+  });
+
+  it.each([
+    [['credential', 'record', '--expires-at', '2020-01-01'], /--expires-at: 2020-01-01 has passed/],
+    [['credential', 'stage', '--expires-at', '2026-01-01'], /--expires-at: 2026-01-01 has passed/],
+    [
+      ['credential', 'record', '--expires-at', '2027-06-01', '--uuid', 'not-a-uuid'],
+      /--uuid: "not-a-uuid" is not a UUID/,
+    ],
+    [['credential', 'stage'], /--expires-at is required/],
+  ])('%j is refused as a bad command line, before anything is written', async (argv, message) => {
+    await refused(argv, message);
   });
 
   it.each([
@@ -168,8 +186,9 @@ describe('help, version and exit codes', () => {
   );
 
   it('a date that is not in the calendar is named as such', async () => {
-    await expect(
-      runCli(['credential', 'record', '--expires-at', '2027-02-30', '--region', 'us-east-1'], captureIo().io),
-    ).rejects.toThrow(/--expires-at: 2027-02-30 is not a day of the calendar/);
+    await refused(
+      ['credential', 'record', '--expires-at', '2027-02-30'],
+      /--expires-at: 2027-02-30 is not a day of the calendar/,
+    );
   });
 });

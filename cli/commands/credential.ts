@@ -56,21 +56,7 @@ async function reportRotation(
     io.err(
       `rotation ${versionId} still in progress after ${seconds} s: follow it with \`cache-keeper check\` or the rotateCredential function's log`,
     );
-  let checked = deps;
-  if (options.secret !== undefined) {
-    // Only the rules of that secret (named by name or ARN, as the config may name it).
-    const name = secretNameOf(options.secret);
-    const rules = deps.config.rules.filter((r) => r.credentialSecretName === name);
-    if (rules.length === 0) {
-      const used = [...new Set(deps.config.rules.flatMap((r) => r.credentialSecretName ?? []))];
-      io.err(
-        `cache-keeper check: no rule uses the secret ${options.secret} (the rules use ${used.join(', ') || 'none'})`,
-      );
-      return 2;
-    }
-    checked = { ...deps, config: { ...deps.config, rules } };
-  }
-  const checks = await checkCredentials(checked);
+  const checks = await checkCredentials(deps);
   if (options.json)
     io.out(
       JSON.stringify(

@@ -40,6 +40,12 @@ export interface SandboxOptions {
    * `every-pull` records each one.
    */
   pullTimeRefresh?: 'daily' | 'every-pull';
+  /**
+   * Which rules may carry an upstreamRepositoryPrefix. AWS documents it for ECR-to-ECR rules; whether
+   * other upstreams take it is unknown: `ecr-only` (default, the stricter) refuses it on them with
+   * InvalidParameterException, `any` takes it as the API model allows.
+   */
+  upstreamPrefixScope?: 'ecr-only' | 'any';
   /** Start with no account, secret or image. */
   empty?: boolean;
   seed?: SeedOptions;
@@ -106,6 +112,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const secrets = new SecretsManagerSandbox(clock, region, account);
   const cloudwatch = new CloudWatchSandbox(clock);
   const ecr = new EcrState(clock, region, account, secrets);
+  ecr.upstreamPrefixScope = options.upstreamPrefixScope ?? 'ecr-only';
   const hubAccounts = new HubAccounts(clock);
   const hub = new DockerHubRegistry(hubAccounts, clock, store);
   const hubApi = new HubApi(hubAccounts, clock);

@@ -132,7 +132,7 @@ const rule = z.strictObject({
   upstreamPrefix: apiString('ecr.CreatePullThroughCacheRule.upstreamRepositoryPrefix')
     .optional()
     .describe(
-      'Upstream repository prefix; default ROOT (every repository). ECR maps the cache repository <prefix>/<rest> to the upstream <upstreamPrefix>/<rest>: with prefix official and upstreamPrefix library, node:22 is cached as official/node. An image goes through the first rule that caches its registry and, where set, its upstream prefix.',
+      'Upstream repository prefix; default ROOT (every repository). ECR maps the cache repository <prefix>/<rest> to the upstream <upstreamPrefix>/<rest>: with prefix official and upstreamPrefix library, node:22 is cached as official/node. An image goes through the first rule that caches its registry and, where set, its upstream prefix. AWS describes it for ECR-to-ECR rules; whether other upstreams take it is to verify (docs/sandbox.md).',
     ),
   credentialSecret: secretId
     .superRefine((value, ctx) => {

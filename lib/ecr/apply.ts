@@ -15,7 +15,7 @@ import {
   UpdatePullThroughCacheRuleCommand,
   UpdateRepositoryCreationTemplateCommand,
 } from '@aws-sdk/client-ecr';
-import { errorMessage } from '../runtime/errors.js';
+import { errorMessage, KeeperError } from '../runtime/errors.js';
 import { mapConcurrent } from '../runtime/retry.js';
 import type { Change, ChangeKind, Plan } from './plan.js';
 import { type RuleValidation, validateRule as validateRuleOnce } from './validate.js';
@@ -33,6 +33,42 @@ export interface ApplyReport {
    * Dry run: the plan could be made (nothing blocks it); `notAttempted` lists what it would change.
    */
   ok: boolean;
+}
+
+/** A refused re-creation, named as ECR named it, saying what became of the previous one. */
+class ReplaceError extends KeeperError {
+  constructor(cause: unknown, outcome: string) {
+    super(`${errorMessage(cause)}; ${outcome}`, { cause });
+    this.name = (cause as Error)?.name ?? 'Error';
+  }
+}
+
+/**
+ * Delete, then create: what ECR cannot change in place. When the create is refused, the previous
+ * one is created again, so a refused change never leaves the cache without its rule or template.
+ */
+async function replace<I>(
+  what: 'rule' | 'template',
+  remove: () => Promise<unknown>,
+  create: (input: I) => Promise<unknown>,
+  input: I,
+  previous: I | undefined,
+): Promise<void> {
+  await remove();
+  try {
+    await create(input);
+  } catch (error) {
+    if (!previous) throw error;
+    try {
+      await create(previous);
+    } catch (restoreError) {
+      throw new ReplaceError(
+        error,
+        `putting the previous ${what} back failed too (${errorMessage(restoreError)}): there is none until an apply succeeds`,
+      );
+    }
+    throw new ReplaceError(error, `the previous ${what} was put back`);
+  }
 }
 
 const named = (error: unknown, ...names: string[]) =>
@@ -72,11 +108,17 @@ async function applyChange(ecr: ECRClient, change: Change): Promise<RuleValidati
       await ecr.send(new UpdatePullThroughCacheRuleCommand(change.input));
       return validateRule(ecr, change.prefix);
     case 'recreate-rule':
-      await ignoring(
-        ecr.send(new DeletePullThroughCacheRuleCommand({ ecrRepositoryPrefix: change.prefix })),
-        'PullThroughCacheRuleNotFoundException',
+      await replace(
+        'rule',
+        () =>
+          ignoring(
+            ecr.send(new DeletePullThroughCacheRuleCommand({ ecrRepositoryPrefix: change.prefix })),
+            'PullThroughCacheRuleNotFoundException',
+          ),
+        (input) => ecr.send(new CreatePullThroughCacheRuleCommand(input)),
+        change.input,
+        change.previous,
       );
-      await ecr.send(new CreatePullThroughCacheRuleCommand(change.input));
       return validateRule(ecr, change.prefix);
     case 'delete-rule':
       await ignoring(
@@ -96,11 +138,17 @@ async function applyChange(ecr: ECRClient, change: Change): Promise<RuleValidati
       await ecr.send(new UpdateRepositoryCreationTemplateCommand(change.input));
       return undefined;
     case 'recreate-template':
-      await ignoring(
-        ecr.send(new DeleteRepositoryCreationTemplateCommand({ prefix: change.prefix })),
-        'TemplateNotFoundException',
+      await replace(
+        'template',
+        () =>
+          ignoring(
+            ecr.send(new DeleteRepositoryCreationTemplateCommand({ prefix: change.prefix })),
+            'TemplateNotFoundException',
+          ),
+        (input) => ecr.send(new CreateRepositoryCreationTemplateCommand(input)),
+        change.input,
+        change.previous,
       );
-      await ecr.send(new CreateRepositoryCreationTemplateCommand(change.input));
       return undefined;
     case 'delete-template':
       await ignoring(

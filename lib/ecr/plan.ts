@@ -32,7 +32,13 @@ interface ChangeBase {
 export type Change =
   | (ChangeBase & { kind: 'create-rule'; prefix: string; input: CreatePullThroughCacheRuleCommandInput })
   | (ChangeBase & { kind: 'update-rule'; prefix: string; input: UpdatePullThroughCacheRuleCommandInput })
-  | (ChangeBase & { kind: 'recreate-rule'; prefix: string; input: CreatePullThroughCacheRuleCommandInput })
+  | (ChangeBase & {
+      kind: 'recreate-rule';
+      prefix: string;
+      input: CreatePullThroughCacheRuleCommandInput;
+      /** The rule as it is, put back if ECR refuses the new one (absent in plans saved before it). */
+      previous?: CreatePullThroughCacheRuleCommandInput;
+    })
   | (ChangeBase & { kind: 'delete-rule'; prefix: string })
   | (ChangeBase & {
       kind: 'create-template';
@@ -48,6 +54,8 @@ export type Change =
       kind: 'recreate-template';
       prefix: string;
       input: CreateRepositoryCreationTemplateCommandInput;
+      /** The template as it is, put back if ECR refuses the new one (absent in plans saved before it). */
+      previous?: CreateRepositoryCreationTemplateCommandInput;
     })
   | (ChangeBase & { kind: 'delete-template'; prefix: string })
   | (ChangeBase & { kind: 'put-lifecycle-policy'; repositoryName: string; lifecyclePolicyText: string })
@@ -222,6 +230,7 @@ function planRule(rule: DesiredRule, actual: ActualState, problems: PlanProblem[
         action: `DeletePullThroughCacheRule + CreatePullThroughCacheRule: ECR cannot update ${structural.map((d) => d.field).join(' or ')} in place (cached images stay)`,
         diffs: [...structural, ...inPlace],
         input,
+        previous: ruleAsInput(existing),
       },
     ];
   }
@@ -238,6 +247,26 @@ function planRule(rule: DesiredRule, actual: ActualState, problems: PlanProblem[
     ];
   }
   return [];
+}
+
+/** An existing rule as the input that would create it again. */
+function ruleAsInput(existing: PullThroughCacheRule): CreatePullThroughCacheRuleCommandInput {
+  return {
+    ecrRepositoryPrefix: existing.ecrRepositoryPrefix,
+    upstreamRegistryUrl: existing.upstreamRegistryUrl,
+    ...(existing.upstreamRegistry ? { upstreamRegistry: existing.upstreamRegistry } : {}),
+    ...(existing.credentialArn ? { credentialArn: existing.credentialArn } : {}),
+    ...(existing.customRoleArn ? { customRoleArn: existing.customRoleArn } : {}),
+    ...(existing.upstreamRepositoryPrefix && existing.upstreamRepositoryPrefix !== 'ROOT'
+      ? { upstreamRepositoryPrefix: existing.upstreamRepositoryPrefix }
+      : {}),
+  };
+}
+
+/** An existing template as the input that would create it again. */
+function templateAsInput(existing: RepositoryCreationTemplate): CreateRepositoryCreationTemplateCommandInput {
+  const { createdAt: _created, updatedAt: _updated, ...input } = existing;
+  return input as CreateRepositoryCreationTemplateCommandInput;
 }
 
 function planTemplate(desired: DesiredTemplate, actual: ActualState): Change[] {
@@ -271,6 +300,7 @@ function planTemplate(desired: DesiredTemplate, actual: ActualState): Change[] {
             .join(', ')} must be removed`,
           diffs,
           input,
+          previous: templateAsInput(existing),
         }
       : {
           kind: 'update-template',

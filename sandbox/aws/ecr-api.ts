@@ -113,6 +113,15 @@ export function ecrService(state: EcrState, clock: SandboxClock): AwsService {
             'upstreamRepositoryPrefix can only be set when ecrRepositoryPrefix is not ROOT.',
           );
         }
+        if (
+          upstreamPrefix !== 'ROOT' &&
+          upstreamRegistry !== 'ecr' &&
+          state.upstreamPrefixScope === 'ecr-only'
+        )
+          throw new AwsError(
+            'InvalidParameterException',
+            `upstreamRepositoryPrefix is supported only for Amazon ECR upstream registries, not ${url}.`,
+          );
         const now = clock.now();
         const rule: Rule = {
           ecrRepositoryPrefix: prefix,

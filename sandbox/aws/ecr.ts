@@ -111,6 +111,8 @@ export class EcrState {
   readonly principals = new Map<string, string>();
   /** The sandbox's IAM, for the checks ECR makes beyond the called action itself. */
   iam?: IamDirectory;
+  /** Which rules may carry an upstreamRepositoryPrefix (see SandboxOptions.upstreamPrefixScope). */
+  upstreamPrefixScope: 'ecr-only' | 'any' = 'ecr-only';
   /** ECR's service-linked roles that exist in the account (none in a new one). */
   readonly serviceLinkedRoles = new Set<string>();
 

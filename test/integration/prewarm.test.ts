@@ -193,6 +193,9 @@ describe('nightly pre-warm', () => {
     const config = parseConfig(
       'rules:\n  - { prefix: official, upstream: docker-hub, upstreamPrefix: library, credentialSecret: ecr-pullthroughcache/docker-hub }\nprewarm:\n  images: [alpine:3.20, busybox:1.36]\n',
     );
+    // An ECR that takes an upstream prefix on a Docker Hub rule (AWS documents it for ECR upstreams).
+    await sandbox.stop();
+    sandbox = await startSandbox({ upstreamPrefixScope: 'any' });
     // The stack's roles as they would be deployed for this config (their resources follow its prefixes).
     const stack = sandboxDeps(sandbox, config);
     await reconcile(stack.aws, config);

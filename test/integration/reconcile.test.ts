@@ -147,24 +147,32 @@ describe('reconcile on the sandbox', () => {
     await reconcile(aws, seedConfig());
   });
 
-  it('a changed upstream prefix re-creates the rule, and says why', async () => {
-    const config = parseConfig(
-      readSeedWith((t) =>
-        t.replace('    upstream: docker-hub\n', '    upstream: docker-hub\n    upstreamPrefix: library\n'),
-      ),
-    );
-    const before = sandbox.ecr.writeCalls.length;
-    const report = await reconcile(aws, config);
-    expect(report.plan.changes[0]).toMatchObject({
-      kind: 'recreate-rule',
-      diffs: [{ field: 'upstreamRepositoryPrefix', actual: 'ROOT', desired: 'library' }],
-    });
-    expect(report.plan.changes[0]!.action).toMatch(/cannot update upstreamRepositoryPrefix in place/);
-    expect(sandbox.ecr.writeCalls.slice(before)).toEqual([
-      'DeletePullThroughCacheRule',
-      'CreatePullThroughCacheRule',
-    ]);
-    await reconcile(aws, seedConfig());
+  it('a changed upstream prefix re-creates the rule, and says why (on an ECR that takes it for Docker Hub)', async () => {
+    const own = await startSandbox({ upstreamPrefixScope: 'any' });
+    try {
+      const ownAws = sandboxDeps(own).aws;
+      await reconcile(ownAws, seedConfig());
+      const config = parseConfig(
+        readSeedWith((t) =>
+          t.replace('    upstream: docker-hub\n', '    upstream: docker-hub\n    upstreamPrefix: library\n'),
+        ),
+      );
+      const before = own.ecr.writeCalls.length;
+      const report = await reconcile(ownAws, config);
+      expect(report.plan.changes[0]).toMatchObject({
+        kind: 'recreate-rule',
+        diffs: [{ field: 'upstreamRepositoryPrefix', actual: 'ROOT', desired: 'library' }],
+      });
+      expect(report.plan.changes[0]!.action).toMatch(/cannot update upstreamRepositoryPrefix in place/);
+      expect(own.ecr.writeCalls.slice(before)).toEqual([
+        'DeletePullThroughCacheRule',
+        'CreatePullThroughCacheRule',
+      ]);
+      expect(report.result.ok).toBe(true);
+      expect(own.ecr.rules.get('docker-hub')?.upstreamRepositoryPrefix).toBe('library');
+    } finally {
+      await own.stop();
+    }
   });
 
   it('a changed upstream URL re-creates the rule', async () => {
@@ -292,6 +300,57 @@ rules:
     const second = await reconcile(aws, config);
     expect(second.plan.changes.map((c) => c.target)).toEqual(['template team-a', 'template team-b']);
     expect(second.result.ok).toBe(true);
+  });
+});
+
+describe('a re-creation ECR refuses', () => {
+  it('puts the previous rule back: the cache keeps pulling through, and the report says why', async () => {
+    const seeded = seedConfig();
+    await reconcile(aws, seeded);
+    const before = sandbox.ecr.rules.get('docker-hub')!;
+    // An upstream prefix on a Docker Hub rule: the sandbox, like AWS's guide, takes it for ECR upstreams only.
+    const config = parseConfig(
+      readSeedWith((t) =>
+        t.replace('    upstream: docker-hub\n', '    upstream: docker-hub\n    upstreamPrefix: library\n'),
+      ),
+    );
+    const report = await reconcile(createAwsClients({ ...sandbox.clientOptions, maxAttempts: 1 }), config);
+    expect(report.result.ok).toBe(false);
+    expect(report.result.failed).toMatchObject({
+      target: 'rule docker-hub',
+      errorName: 'InvalidParameterException',
+    });
+    expect(report.result.failed!.error).toMatch(/the previous rule was put back/);
+    expect(sandbox.ecr.rules.get('docker-hub')).toMatchObject({
+      upstreamRegistryUrl: before.upstreamRegistryUrl,
+      upstreamRepositoryPrefix: 'ROOT',
+      credentialArn: before.credentialArn,
+    });
+    expect((await reconcile(aws, seeded, { dryRun: true })).plan.changes).toEqual([]);
+  });
+
+  it('puts the previous template back when the new one is refused', async () => {
+    const seeded = seedConfig();
+    await reconcile(aws, seeded);
+    const before = sandbox.ecr.templates.get('docker-hub')!;
+    // Removing the lifecycle policy needs delete + create; the create fails.
+    sandbox.faults.add({
+      match: 'ecr:CreateRepositoryCreationTemplate',
+      awsError: 'ServerException',
+      times: 1,
+    });
+    const config = parseConfig(readSeedWith((t) => t.replace('      lifecycle:\n        keepLast: 6\n', '')));
+    const report = await reconcile(createAwsClients({ ...sandbox.clientOptions, maxAttempts: 1 }), config);
+    expect(report.plan.changes.map((c) => c.kind)).toContain('recreate-template');
+    expect(report.result.failed).toMatchObject({
+      target: 'template docker-hub',
+      errorName: 'ServerException',
+    });
+    expect(report.result.failed!.error).toMatch(/the previous template was put back/);
+    expect(sandbox.ecr.templates.get('docker-hub')).toMatchObject({
+      lifecyclePolicy: before.lifecyclePolicy,
+      imageTagMutability: before.imageTagMutability,
+    });
   });
 });
 

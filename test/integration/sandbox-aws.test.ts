@@ -520,6 +520,36 @@ describe('misuse gets the AWS error classes', () => {
   });
 });
 
+describe.each(['ecr-only', 'any'] as const)(
+  'an upstream prefix on a rule whose upstream is not ECR (setting upstreamPrefixScope: %s)',
+  (scope) => {
+    // AWS documents upstreamRepositoryPrefix for ECR-to-ECR rules; whether other upstreams take it is unknown.
+    it(scope === 'ecr-only' ? 'is refused, and no rule is created' : 'is taken', async () => {
+      const own = await startSandbox({ upstreamPrefixScope: scope });
+      try {
+        const ecr = createAwsClients({ ...own.clientOptions, maxAttempts: 1 }).ecr;
+        const create = ecr.send(
+          new CreatePullThroughCacheRuleCommand({
+            ecrRepositoryPrefix: 'official',
+            upstreamRegistryUrl: 'registry-1.docker.io',
+            credentialArn: own.seeded!.secretArn,
+            upstreamRepositoryPrefix: 'library',
+          }),
+        );
+        if (scope === 'ecr-only') {
+          await expect(create).rejects.toThrow(InvalidParameterException);
+          expect(own.ecr.rules.has('official')).toBe(false);
+        } else {
+          await create;
+          expect(own.ecr.rules.get('official')?.upstreamRepositoryPrefix).toBe('library');
+        }
+      } finally {
+        await own.stop();
+      }
+    });
+  },
+);
+
 describe('Secrets Manager', () => {
   it('PutSecretValue is idempotent on ClientRequestToken and moves stages', async () => {
     const id = 'ecr-pullthroughcache/docker-hub';

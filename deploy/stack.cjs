@@ -240,12 +240,14 @@ function statementsFor(config) {
     Resource: cacheRepositories,
   };
   const upstreamCredential = allow('UpstreamCredential', 'secretsmanager:GetSecretValue', credentialSecrets);
-  // The one-night-at-a-time lease and the night's marks are tags on the credential secret
-  // (lib/prewarm/lease.ts, layer-audit.ts, order.ts).
+  // The one-night-at-a-time lease and the night's marks are tags on the Docker Hub rule's
+  // credential secret (prewarmStateSecret in lib/prewarm/run.ts; lease.ts, layer-audit.ts,
+  // order.ts): that secret only, not every rule's.
+  const stateRule = config.rules.find((r) => r.upstream === 'docker-hub' && r.credentialSecretName);
   const prewarmLease = allow(
     'PrewarmLease',
     ['secretsmanager:DescribeSecret', 'secretsmanager:TagResource', 'secretsmanager:UntagResource'],
-    credentialSecrets,
+    stateRule ? [secretArn(stateRule.credentialSecretName)] : [],
   );
   return {
     reconcile: [

@@ -5,15 +5,17 @@
  * outside its scope; and the enforcement is real: the old `repository/*` scoping is denied.
  */
 
+import { readFileSync } from 'node:fs';
 import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { CreatePullThroughCacheRuleCommand } from '@aws-sdk/client-ecr';
-import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, TagResourceCommand } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createCheckCredentialHandler } from '../../handlers/checkCredential.js';
 import { createReconcileHandler } from '../../handlers/reconcile.js';
 import { createAwsClients } from '../../lib/aws/clients.js';
-import { loadConfig } from '../../lib/config/load.js';
+import { loadConfig, parseConfig } from '../../lib/config/load.js';
 import { reconcile } from '../../lib/ecr/reconcile.js';
+import { runPrewarm } from '../../lib/prewarm/run.js';
 import { createRuntime } from '../../lib/runtime/deps.js';
 import { createLogger, memorySink } from '../../lib/runtime/logger.js';
 import type { PolicyDocument } from '../../sandbox/iam/policy.js';
@@ -72,6 +74,27 @@ describe('each role is denied outside its scope', () => {
     await expect(
       rotate.aws.secrets.send(new GetSecretValueCommand({ SecretId: 'ecr-pullthroughcache/docker-hub' })),
     ).resolves.toBeDefined();
+  });
+
+  it('pre-warm tags only the secret that holds its lease, not another rule’s credential, and still warms', async () => {
+    const twoSecrets = parseConfig(
+      `${readFileSync('keeper.config.yaml', 'utf8').replace('rules:\n', 'rules:\n  - { prefix: ghcr, upstream: ghcr, credentialSecret: ecr-pullthroughcache/ghcr }\n')}`,
+    );
+    sandbox.secrets.create('ecr-pullthroughcache/ghcr', '{"username":"u","accessToken":"t"}');
+    const prewarm = sandboxDeps(sandbox, twoSecrets, { role: 'prewarm' });
+    const tag = (SecretId: string) =>
+      prewarm.aws.secrets.send(new TagResourceCommand({ SecretId, Tags: [{ Key: 'x', Value: 'y' }] }));
+    await expect(tag('ecr-pullthroughcache/ghcr')).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    // It may read that credential (to log in upstream), not write it.
+    await expect(
+      prewarm.aws.secrets.send(new GetSecretValueCommand({ SecretId: 'ecr-pullthroughcache/ghcr' })),
+    ).resolves.toBeDefined();
+    await reconcile(sandboxDeps(sandbox, twoSecrets).aws, twoSecrets);
+    const night = await runPrewarm(twoSecrets.prewarm.images.slice(0, 3), {
+      ...prewarm.as('prewarm'),
+      deadline: Date.now() + 60_000,
+    });
+    expect(night.counts).toMatchObject({ warmed: 3, failed: 0 });
   });
 
   it('metrics cannot publish outside the keeper namespace', async () => {

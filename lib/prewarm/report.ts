@@ -158,7 +158,11 @@ export function formatPrewarm(report: PrewarmReport): string {
       `Discovered ${report.discovered.images.length} image(s) pulled through the cache and not on the list: ${report.discovered.images.join(', ')}.`,
     );
   for (const m of report.merged ?? [])
-    lines.push(`${m.image}: the same cache reference as ${m.sameAs}, warmed once.`);
+    lines.push(
+      m.image === m.sameAs
+        ? `${m.image}: listed more than once, warmed once.`
+        : `${m.image}: the same cache reference as ${m.sameAs}, warmed once.`,
+    );
   if (report.metrics && !report.metrics.published)
     lines.push(`Metrics were not published: ${report.metrics.error ?? 'unknown error'}.`);
   return lines.join('\n');

@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../lib/config/load.js';
+import { lifecycleLines } from '../lib/ecr/format.js';
 import { redactText } from '../lib/runtime/redact.js';
 import packageJson from '../package.json' with { type: 'json' };
 import {
@@ -157,7 +158,8 @@ export async function runCli(argv: string[], io: CliIo = stdio, setup: CliSetup 
             `  rule ${r.prefix} → ${r.upstreamUrl}${r.upstreamPrefix !== 'ROOT' ? `/${r.upstreamPrefix}` : ''}` +
               (r.credentialSecretName ? ` (credential ${r.credentialSecretName})` : ''),
           );
-          if (r.template?.lifecyclePolicy) io.out(`    template lifecycle ${r.template.lifecyclePolicy}`);
+          if (r.template?.lifecyclePolicy)
+            for (const line of lifecycleLines(r.template.lifecyclePolicy)) io.out(`    template ${line}`);
         }
         io.out(
           `  pre-warm: ${config.prewarm.images.length} images on ${config.prewarm.platforms.join(', ')}`,

@@ -110,6 +110,13 @@ function ruleSummary(r: PolicyRule): string {
     .join(' ');
 }
 
+/** A lifecycle policy's rules as data, one line each (`lifecycle rule 1: any imageCountMoreThan 6 expire`). */
+export function lifecycleLines(policyText: string): string[] {
+  const rules = rulesOf(policyText);
+  if (!rules) return [`lifecycle policy ${policyText}`];
+  return rules.map((r) => `lifecycle rule ${r.rulePriority}: ${ruleSummary(r)}`);
+}
+
 /** The attributes a create sets, one per line, lifecycle rules as data. */
 function attributes(change: Change): string[] {
   if (!('input' in change)) return [];
@@ -117,7 +124,7 @@ function attributes(change: Change): string[] {
   for (const [key, value] of Object.entries(change.input as unknown as Record<string, unknown>)) {
     if (value === undefined) continue;
     const rules = key === 'lifecyclePolicy' ? rulesOf(value) : undefined;
-    if (rules) for (const r of rules) lines.push(`lifecycle rule ${r.rulePriority}: ${ruleSummary(r)}`);
+    if (rules) lines.push(...lifecycleLines(value as string));
     else lines.push(`${key} = ${show(value)}`);
   }
   return lines;

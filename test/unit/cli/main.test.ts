@@ -31,6 +31,8 @@ describe('cache-keeper', () => {
     expect(run.out.join('\n')).toContain(
       'rule docker-hub → registry-1.docker.io (credential ecr-pullthroughcache/docker-hub)',
     );
+    // The template's lifecycle rules as plan prints them, not as a line of JSON.
+    expect(run.out).toContain('    template lifecycle rule 1: any imageCountMoreThan 6 expire');
   });
 
   it('validate of a broken config fails with every problem and its path', async () => {

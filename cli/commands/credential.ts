@@ -114,6 +114,13 @@ export function credentialOptionProblems(
   return problems;
 }
 
+/** The expiry of stage|record, ISO; runCli refuses bad options first (exit 2), this guards other callers. */
+function checkedExpiry(options: CredentialOptions): string {
+  const problems = credentialOptionProblems(options, Date.now());
+  if (problems.length) throw new KeeperError(problems.join('; '));
+  return isoDate(options.expiresAt)!;
+}
+
 export async function checkCommand(
   deps: CommandDeps,
   io: CliIo,
@@ -164,7 +171,7 @@ export async function stageCommand(
   options: CredentialOptions,
 ): Promise<number> {
   const secretId = defaultSecret(deps.config, options.secret);
-  const expiresAt = isoDate(options.expiresAt)!; // checked by credentialOptionProblems
+  const expiresAt = checkedExpiry(options);
   const staged = await stageToken(deps.secrets, {
     secretId,
     token: await options.readStdin(),
@@ -190,7 +197,7 @@ export async function recordCommand(
   options: CredentialOptions,
 ): Promise<number> {
   const secretId = defaultSecret(deps.config, options.secret);
-  const expiresAt = isoDate(options.expiresAt)!; // checked by credentialOptionProblems
+  const expiresAt = checkedExpiry(options);
   await recordTokenExpiry(deps.secrets, { secretId, expiresAt, uuid: options.uuid });
   if (options.json) {
     io.out(JSON.stringify({ secret: secretId, expiresAt, uuid: options.uuid ?? null }, null, 2));

@@ -28,7 +28,18 @@ import {
 
 const DAY_MS = 86_400_000;
 
-export type CredentialState = 'valid' | 'expiring' | 'expired' | 'invalid' | 'missing' | 'malformed';
+/**
+ * `unverified`: nothing said the token is bad, but something that checks it could not answer
+ * (Docker Hub unreachable, ECR's validation throttled or failing): no verdict, so no alarm.
+ */
+export type CredentialState =
+  | 'valid'
+  | 'expiring'
+  | 'expired'
+  | 'invalid'
+  | 'missing'
+  | 'malformed'
+  | 'unverified';
 
 export interface CredentialCheck {
   secretName: string;
@@ -36,6 +47,8 @@ export interface CredentialCheck {
   state: CredentialState;
   valid: boolean;
   problems: string[];
+  /** What could not be checked today, and why (a reason of the moment, not of the token). */
+  unverified: string[];
   upstreamLogin: 'ok' | 'refused' | 'unreachable' | 'skipped';
   ecrValidation: Array<{ prefix: string; isValid: boolean; failure?: string }>;
   expiry: {
@@ -86,6 +99,7 @@ export async function checkCredentialSecret(
     state: 'valid',
     valid: false,
     problems: [],
+    unverified: [],
     upstreamLogin: 'skipped',
     ecrValidation: [],
     expiry: { source: 'unknown' },
@@ -106,7 +120,8 @@ export async function checkCredentialSecret(
 
   const login = await probeUpstreamLogin(rules[0]!, value, deps);
   check.upstreamLogin = login.outcome;
-  if (login.problem) check.problems.push(login.problem);
+  if (login.problem)
+    (login.outcome === 'unreachable' ? check.unverified : check.problems).push(login.problem);
 
   for (const rule of rules) {
     if (login.outcome === 'refused') {
@@ -129,7 +144,10 @@ export async function checkCredentialSecret(
           ? { failure: validation.failure }
           : {}),
     });
-    if (!validation.isValid) check.problems.push(describeValidation(validation));
+    // A refusal by ECR while Docker Hub was unreachable from here too is no verdict on the token.
+    const noVerdict = validation.transient || login.outcome === 'unreachable';
+    if (!validation.isValid)
+      (noVerdict ? check.unverified : check.problems).push(describeValidation(validation));
   }
 
   const uuid = secret.tags[TAGS.uuid];
@@ -180,9 +198,11 @@ export async function checkCredentialSecret(
       ? 'expired'
       : invalid
         ? 'invalid'
-        : daysLeft !== undefined && daysLeft < deps.config.credential.warnDays
-          ? 'expiring'
-          : 'valid';
+        : check.unverified.length > 0
+          ? 'unverified'
+          : daysLeft !== undefined && daysLeft < deps.config.credential.warnDays
+            ? 'expiring'
+            : 'valid';
   check.valid = check.state === 'valid' || check.state === 'expiring';
   return check;
 }
@@ -257,6 +277,7 @@ export function formatChecks(checks: CredentialCheck[]): string {
         `${c.secretName} [${c.rules.join(', ')}]: ${c.state.toUpperCase()}; upstream login ${c.upstreamLogin}; ${expiry}`,
       ];
       for (const p of c.problems) lines.push(`  ! ${p}`);
+      for (const u of c.unverified) lines.push(`  ? not verified today: ${u}`);
       if (c.strayTokens.length)
         lines.push(
           `  ${c.strayTokens.length} Docker Hub token(s) left by aborted rotations (${c.strayTokens.join(', ')}): run \`cache-keeper credential cleanup\``,

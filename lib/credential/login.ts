@@ -38,7 +38,13 @@ export async function probeUpstreamLogin(
     await client.login(rule.upstream === 'docker-hub' ? PROBE_REPOSITORY : 'library/alpine');
     return { outcome: 'ok' };
   } catch (error) {
-    if (error instanceof RegistryError && (error.kind === 'auth' || error.kind === 'rate-limited')) {
+    // Refused: the credentials (or a throttle on failed logins), or a token too large to send at all.
+    const tooLarge =
+      error instanceof RegistryError && (error.details.status === 413 || error.details.status === 431);
+    if (
+      error instanceof RegistryError &&
+      (error.kind === 'auth' || error.kind === 'rate-limited' || tooLarge)
+    ) {
       return { outcome: 'refused', problem: `upstream login refused: ${error.message}`, error };
     }
     return {

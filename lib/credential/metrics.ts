@@ -15,7 +15,9 @@ export function credentialMetrics(checks: CredentialCheck[], admin?: AdminCreden
   return adminMetric.concat(
     checks.flatMap((c) => {
       const dimensions = { SecretName: c.secretName };
-      const metrics: Metric[] = [{ name: 'CredentialValid', value: c.valid ? 1 : 0, dimensions }];
+      // Unverified is no verdict: no datum, so the "token invalid" alarm neither fires nor clears on it.
+      const metrics: Metric[] =
+        c.state === 'unverified' ? [] : [{ name: 'CredentialValid', value: c.valid ? 1 : 0, dimensions }];
       if (c.expiry.daysLeft !== undefined)
         metrics.push({ name: 'CredentialDaysToExpiry', value: c.expiry.daysLeft, unit: 'None', dimensions });
       return metrics;

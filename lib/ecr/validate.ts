@@ -4,7 +4,7 @@
  * AWSCURRENT, and the daily check every day; all three read the same result.
  */
 import { type ECRClient, ValidatePullThroughCacheRuleCommand } from '@aws-sdk/client-ecr';
-import { awsErrorName, errorMessage } from '../runtime/errors.js';
+import { awsErrorName, errorMessage, isTransientAwsError } from '../runtime/errors.js';
 
 export interface RuleValidation {
   prefix: string;
@@ -13,6 +13,8 @@ export interface RuleValidation {
   failure?: string;
   /** Set when the call itself failed (`PullThroughCacheRuleNotFoundException`, `AccessDeniedException`…). */
   errorName?: string;
+  /** The call failed for a reason of the moment (throttling, 5xx, network): ECR said nothing of the rule. */
+  transient?: boolean;
 }
 
 /**
@@ -30,7 +32,13 @@ export async function validateRule(
   } catch (error) {
     if (options.strict) throw error;
     const name = awsErrorName(error) ?? 'Error';
-    return { prefix, isValid: false, failure: `${name}: ${errorMessage(error)}`, errorName: name };
+    return {
+      prefix,
+      isValid: false,
+      failure: `${name}: ${errorMessage(error)}`,
+      errorName: name,
+      ...(isTransientAwsError(error) ? { transient: true } : {}),
+    };
   }
 }
 

@@ -19,7 +19,7 @@ import { setTags } from '../credential/metadata.js';
 import { RegistryClient } from '../registry/client.js';
 import { RegistryError } from '../registry/errors.js';
 import type { Endpoints } from '../registry/upstreams.js';
-import { awsErrorName, errorMessage, KeeperError } from '../runtime/errors.js';
+import { AWS_THROTTLING, awsErrorName, errorMessage, KeeperError } from '../runtime/errors.js';
 import type { Logger } from '../runtime/logger.js';
 import { registerSecret } from '../runtime/redact.js';
 import { mapConcurrent, sleep, slots } from '../runtime/retry.js';
@@ -159,7 +159,6 @@ const short = (digest?: string) => (digest ? digest.slice(7, 19) : '(none)');
 class EcrThrottledError extends KeeperError {
   override name = 'EcrThrottledError';
 }
-const AWS_THROTTLING = new Set(['ThrottlingException', 'TooManyRequestsException', 'ThrottledException']);
 
 /** Any error met while warming an image, as a failure of the step it happened in. */
 function asImageFailure(error: unknown, step: PrewarmStep): ImageFailure {

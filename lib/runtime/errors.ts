@@ -58,3 +58,24 @@ export function errorMessage(error: unknown): string {
 
 /** The AWS SDK's exception name (`RepositoryNotFoundException`…), when the error has one. */
 export const awsErrorName = (error: unknown): string | undefined => (error as { name?: string } | null)?.name;
+
+/** The names AWS services give throttling (ECR's registry and APIs, and the SDK's own). */
+export const AWS_THROTTLING = new Set([
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'ThrottledException',
+]);
+
+/**
+ * An AWS call that failed for a reason of the moment, not of what it asked: throttling, a 5xx, a
+ * timeout, a dropped connection or a request cut short. Its answer says nothing about the request.
+ */
+export function isTransientAwsError(error: unknown): boolean {
+  const e = error as { name?: string; $fault?: string; $metadata?: unknown } | null;
+  if (!e || typeof e !== 'object') return false;
+  if (AWS_THROTTLING.has(e.name ?? '') || e.$fault === 'server') return true;
+  if (['TimeoutError', 'AbortError', 'RequestTimeout', 'RequestTimeoutException'].includes(e.name ?? ''))
+    return true;
+  // No answer at all (a network error); no credentials is the caller's to fix, not of the moment.
+  return !('$metadata' in e) && e.name !== 'CredentialsProviderError';
+}

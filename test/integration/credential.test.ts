@@ -101,6 +101,45 @@ describe('checkCredential', () => {
     expect(sandbox.cloudwatch.latest('EcrCacheKeeper', 'CredentialValid', { SecretName: SECRET })).toBe(0);
   });
 
+  it.each([
+    [
+      'Docker Hub down (503 at the token endpoint)',
+      { match: 'hub:GET /token', status: 503 },
+      /upstream not reachable/,
+    ],
+    [
+      'ECR throttling its validation past the retries',
+      { match: 'ecr:ValidatePullThroughCacheRule', awsError: 'ThrottlingException' },
+      /ValidatePullThroughCacheRule docker-hub: ThrottlingException/,
+    ],
+    [
+      'ECR failing its validation (500) past the retries',
+      { match: 'ecr:ValidatePullThroughCacheRule', awsError: 'ServerException' },
+      /ServerException/,
+    ],
+  ] as const)(
+    '%s: the token is unverified, not invalid, and no "token invalid" datum is published',
+    async (_what, fault, why) => {
+      await boot();
+      sandbox.faults.add({ ...fault });
+      // The check's own role, one attempt per call (the SDK's retries would only make the test slow).
+      const once = sandboxDeps(sandbox, 'keeper.config.yaml', { role: 'checkCredential', maxAttempts: 1 });
+      const [result] = (await createCheckCredentialHandler(once.deps)({}, context)) as CredentialCheck[];
+      expect(result).toMatchObject({ state: 'unverified', valid: false, problems: [] });
+      expect(result!.unverified.join(' ')).toMatch(why);
+      // The expiry is still known, and still published; the validity is not (no false alarm).
+      expect(result!.expiry.daysLeft).toBeCloseTo(60, 0);
+      expect(
+        sandbox.cloudwatch.latest('EcrCacheKeeper', 'CredentialValid', { SecretName: SECRET }),
+      ).toBeUndefined();
+      expect(
+        sandbox.cloudwatch.latest('EcrCacheKeeper', 'CredentialDaysToExpiry', { SecretName: SECRET }),
+      ).toBeCloseTo(60, 0);
+      sandbox.faults.clear();
+      expect(await check()).toMatchObject({ state: 'valid', valid: true, unverified: [] });
+    },
+  );
+
   it('a revoked PAT is invalid', async () => {
     await boot();
     sandbox.seeded!.pat.is_active = false;
@@ -327,7 +366,8 @@ describe('the daily check changes nothing and bounds its failed logins', () => {
     });
     sandbox.secrets.find(SECRET).versions.find((v) => v.stages.includes('AWSCURRENT'))!.value = value;
     const result = await check();
-    expect(result.upstreamLogin).toBe('unreachable');
+    // A token the registry cannot take at all is the token's fault: refused, and invalid.
+    expect(result).toMatchObject({ upstreamLogin: 'refused', state: 'invalid' });
     expect(result.problems.join(' ')).toMatch(/too large \(HTTP 431\)/);
     const warm = await runPrewarm(loadConfig('keeper.config.yaml').prewarm.images.slice(0, 1), {
       ...kit.as('prewarm'),

@@ -47,6 +47,6 @@ export function describeValidation(v: RuleValidation): string {
   if (v.isValid) return `rule ${v.prefix}: valid`;
   if (v.errorName === 'PullThroughCacheRuleNotFoundException')
     return `rule ${v.prefix} does not exist (run reconcile)`;
-  if (v.errorName) return `ValidatePullThroughCacheRule ${v.prefix}: ${v.errorName}`;
+  if (v.errorName) return `ValidatePullThroughCacheRule ${v.prefix}: ${v.failure ?? v.errorName}`;
   return `ECR says rule ${v.prefix} is not valid: ${v.failure ?? 'no reason given'}`;
 }

@@ -59,6 +59,11 @@ export function errorMessage(error: unknown): string {
 /** The AWS SDK's exception name (`RepositoryNotFoundException`…), when the error has one. */
 export const awsErrorName = (error: unknown): string | undefined => (error as { name?: string } | null)?.name;
 
+/** A call cut short because the invocation's time was running out: never retried. */
+export class DeadlineError extends KeeperError {
+  override name = 'DeadlineError';
+}
+
 /** The names AWS services give throttling (ECR's registry and APIs, and the SDK's own). */
 export const AWS_THROTTLING = new Set([
   'ThrottlingException',
@@ -74,8 +79,14 @@ export function isTransientAwsError(error: unknown): boolean {
   const e = error as { name?: string; $fault?: string; $metadata?: unknown } | null;
   if (!e || typeof e !== 'object') return false;
   if (AWS_THROTTLING.has(e.name ?? '') || e.$fault === 'server') return true;
-  if (['TimeoutError', 'AbortError', 'RequestTimeout', 'RequestTimeoutException'].includes(e.name ?? ''))
-    return true;
+  const timedOut = [
+    'DeadlineError',
+    'TimeoutError',
+    'AbortError',
+    'RequestTimeout',
+    'RequestTimeoutException',
+  ];
+  if (timedOut.includes(e.name ?? '')) return true;
   // No answer at all (a network error); no credentials is the caller's to fix, not of the moment.
   return !('$metadata' in e) && e.name !== 'CredentialsProviderError';
 }

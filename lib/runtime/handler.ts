@@ -11,6 +11,7 @@
  */
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { type AwsClients, boundedByDeadline } from '../aws/clients.js';
 import type { Runtime } from './deps.js';
 import type { Logger } from './logger.js';
 
@@ -79,7 +80,18 @@ export function keeperHandler<TEvent, TResult, Deps extends Runtime>(
       .use([invocationState, eventValidation] as middy.MiddlewareObj[])
       .handler(async (parsed: unknown, context: Context) => {
         const { event, state } = parsed as Parsed;
-        return run(event, { ...deps, logger: state.logger, deadline: state.deadline, lambda: context });
+        // Every AWS call without a signal of its own ends before the deadline (lib/aws/clients.ts).
+        const clients = boundedByDeadline(deps as Partial<AwsClients>, {
+          deadline: state.deadline,
+          budgetMs: state.deadline - state.started,
+        });
+        return run(event, {
+          ...deps,
+          ...clients,
+          logger: state.logger,
+          deadline: state.deadline,
+          lambda: context,
+        });
       });
     return (event, context) => lambda(event, context);
   };

@@ -1,0 +1,63 @@
+/**
+ * Every AWS call a function makes is cut short before Lambda's timeout: a call still hanging near
+ * the end fails in time, naming itself, and the function reports (or fails) while it still can,
+ * instead of Lambda killing it with nothing said. The pre-warm's own, finer bounds are tested in
+ * prewarm.test.ts.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createCheckCredentialHandler } from '../../handlers/checkCredential.js';
+import { createReconcileHandler } from '../../handlers/reconcile.js';
+import { loadConfig } from '../../lib/config/load.js';
+import type { CredentialCheck } from '../../lib/credential/check.js';
+import { reconcile } from '../../lib/ecr/reconcile.js';
+import { type Sandbox, startSandbox } from '../../sandbox/index.js';
+import { lambdaContext } from '../support/lambda.js';
+import { type SandboxDeps, sandboxDeps } from './support/sandbox-deps.js';
+
+let sandbox: Sandbox;
+let kit: SandboxDeps;
+beforeEach(async () => {
+  sandbox = await startSandbox();
+  kit = sandboxDeps(sandbox);
+});
+afterEach(async () => {
+  await sandbox.stop();
+});
+
+const BUDGET_MS = 5_000;
+
+describe('a call still hanging near the end of the invocation', () => {
+  it('reconcile: the change is cut short, the report logged, and the invocation fails in time, naming it', async () => {
+    sandbox.faults.add({ match: 'ecr:CreateRepositoryCreationTemplate', latencyMs: 30_000 });
+    const started = Date.now();
+    const outcome = createReconcileHandler(kit.as('reconcile'))(
+      {},
+      lambdaContext('reconcile', { remainingMs: BUDGET_MS }),
+    );
+    await expect(outcome).rejects.toThrow(
+      /template docker-hub.*CreateRepositoryCreationTemplate cut short at the invocation's deadline/s,
+    );
+    expect(Date.now() - started).toBeLessThan(BUDGET_MS);
+    const report = kit.logs.find((e) => e.message === 'reconcile report');
+    expect(report?.failed).toMatchObject({ target: 'template docker-hub' });
+    // The rule before it was applied; the next run finishes the template.
+    expect(sandbox.ecr.rules.has('docker-hub')).toBe(true);
+  }, 40_000);
+
+  it('checkCredential: the validation is cut short, the token unverified, and the metrics still published', async () => {
+    await reconcile(kit.aws, loadConfig('keeper.config.yaml'));
+    sandbox.faults.add({ match: 'ecr:ValidatePullThroughCacheRule', latencyMs: 30_000 });
+    const started = Date.now();
+    const [check] = (await createCheckCredentialHandler(kit.as('checkCredential'))(
+      {},
+      lambdaContext('checkCredential', { remainingMs: BUDGET_MS }),
+    )) as CredentialCheck[];
+    expect(Date.now() - started).toBeLessThan(BUDGET_MS);
+    expect(check).toMatchObject({ state: 'unverified', problems: [] });
+    expect(check!.unverified.join(' ')).toMatch(
+      /ValidatePullThroughCacheRule.*cut short at the invocation's deadline/,
+    );
+    const secret = { SecretName: 'ecr-pullthroughcache/docker-hub' };
+    expect(sandbox.cloudwatch.latest('EcrCacheKeeper', 'CredentialDaysToExpiry', secret)).toBeGreaterThan(0);
+  }, 40_000);
+});

@@ -13,7 +13,7 @@ import type { DesiredRule, KeeperConfig } from '../config/load.js';
 import { type HubApi, HubApiError } from '../dockerhub/hub-api.js';
 import { describeValidation, validateRule } from '../ecr/validate.js';
 import type { Endpoints } from '../registry/upstreams.js';
-import { errorMessage } from '../runtime/errors.js';
+import { DeadlineError, errorMessage, isTransientAwsError } from '../runtime/errors.js';
 import { adminHubSession } from './admin.js';
 import { ledgerState, type RetiredToken, retiredToken } from './cleanup.js';
 import { ledgerDrift } from './ledger.js';
@@ -86,14 +86,9 @@ export interface CheckDeps {
   endpoints?: Endpoints;
 }
 
-export async function checkCredentialSecret(
-  secretId: string,
-  rules: DesiredRule[],
-  deps: CheckDeps,
-  hub?: HubApi,
-): Promise<CredentialCheck> {
-  const now = (deps.now ?? Date.now)();
-  const check: CredentialCheck = {
+/** A check before anything is known. */
+function blankCheck(secretId: string, rules: DesiredRule[]): CredentialCheck {
+  return {
     secretName: secretId,
     rules: rules.map((r) => r.prefix),
     state: 'valid',
@@ -106,6 +101,16 @@ export async function checkCredentialSecret(
     retiredTokensDue: [],
     strayTokens: [],
   };
+}
+
+export async function checkCredentialSecret(
+  secretId: string,
+  rules: DesiredRule[],
+  deps: CheckDeps,
+  hub?: HubApi,
+): Promise<CredentialCheck> {
+  const now = (deps.now ?? Date.now)();
+  const check = blankCheck(secretId, rules);
   let secret: CredentialSecret;
   let value: { username: string; accessToken: string };
   try {
@@ -168,7 +173,11 @@ export async function checkCredentialSecret(
         if (!pat.is_active) check.problems.push(`the PAT (${pat.uuid}) is deactivated in Docker Hub`);
       }
     } catch (error) {
-      check.problems.push(`Docker Hub API: ${errorMessage(error)}`);
+      // No answer, a 5xx or no time left says nothing about the token.
+      const ofTheMoment =
+        error instanceof DeadlineError ||
+        (error instanceof HubApiError && (error.status === 0 || error.status >= 500));
+      (ofTheMoment ? check.unverified : check.problems).push(`Docker Hub API: ${errorMessage(error)}`);
     }
   }
   const retired = retiredToken(secret, deps.config, now);
@@ -249,12 +258,20 @@ export async function checkCredentialReport(deps: CheckDeps): Promise<Credential
   }
   const checks: CredentialCheck[] = [];
   for (const [secretId, rules] of credentialSecrets(deps.config)) {
+    // A call that could not be answered (throttled past its retries, a 5xx, no time left) leaves
+    // this secret unverified, not the whole check unreported.
     const check = await checkCredentialSecret(
       secretId,
       rules,
       deps,
       rules[0]!.upstream === 'docker-hub' ? hub : undefined,
-    );
+    ).catch((error: unknown) => {
+      if (!isTransientAwsError(error)) throw error;
+      const unverified = blankCheck(secretId, rules);
+      unverified.state = 'unverified';
+      unverified.unverified.push(errorMessage(error));
+      return unverified;
+    });
     if (hubProblem) check.expiry.howToRecord ??= `fix ${hubProblem}`;
     checks.push(check);
   }

@@ -3,7 +3,7 @@
  * Managing PATs needs a password login: a JWT minted from a PAT is refused (403). Hub API rate
  * limits are per minute: a 429 is waited out once when Retry-After is short, otherwise reported.
  */
-import { describeJsonError, KeeperError } from '../runtime/errors.js';
+import { DeadlineError, describeJsonError, KeeperError } from '../runtime/errors.js';
 import { registerSecret } from '../runtime/redact.js';
 import { retry, sleep } from '../runtime/retry.js';
 
@@ -74,6 +74,8 @@ export class HubApi {
           body: body === undefined ? undefined : JSON.stringify(body),
         });
       } catch (cause) {
+        // Cut short at the invocation's deadline: no time left to retry, and it says so itself.
+        if (cause instanceof DeadlineError) throw cause;
         throw new HubApiError(`${method} ${path}: ${(cause as Error).message}`, 0, { cause });
       }
     };

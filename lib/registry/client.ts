@@ -5,7 +5,7 @@
  * read on every manifest answer, and bounded retries for 5xx and network errors only.
  */
 import { createHash } from 'node:crypto';
-import { describeJsonError } from '../runtime/errors.js';
+import { DeadlineError, describeJsonError } from '../runtime/errors.js';
 import { retry } from '../runtime/retry.js';
 import { basicValue, type Challenge, parseChallenge, type RegistryCredentials } from './auth.js';
 import { isRetryableRegistryError, RegistryError } from './errors.js';
@@ -233,6 +233,9 @@ export class RegistryClient {
   private networkError(what: string, cause: unknown, details: RegistryError['details'] = {}): RegistryError {
     if (this.options.signal?.aborted)
       return new RegistryError('aborted', `${what}: cut short at the run's deadline`, details, { cause });
+    // The invocation's own bound (lib/runtime/deadline.ts): no time left to retry either.
+    if (cause instanceof DeadlineError)
+      return new RegistryError('aborted', `${what}: ${cause.message}`, details, { cause });
     return new RegistryError('network', `${what}: ${(cause as Error).message}`, details, { cause });
   }
 

@@ -11,7 +11,8 @@
  */
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { type AwsClients, boundedByDeadline } from '../aws/clients.js';
+import type { AwsClients } from '../aws/clients.js';
+import { boundedByDeadline } from './deadline.js';
 import type { Runtime } from './deps.js';
 import type { Logger } from './logger.js';
 
@@ -80,7 +81,7 @@ export function keeperHandler<TEvent, TResult, Deps extends Runtime>(
       .use([invocationState, eventValidation] as middy.MiddlewareObj[])
       .handler(async (parsed: unknown, context: Context) => {
         const { event, state } = parsed as Parsed;
-        // Every AWS call without a signal of its own ends before the deadline (lib/aws/clients.ts).
+        // Every AWS call and HTTP request without a signal of its own ends before the deadline (deadline.ts).
         const clients = boundedByDeadline(deps as Partial<AwsClients>, {
           deadline: state.deadline,
           budgetMs: state.deadline - state.started,

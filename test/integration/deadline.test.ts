@@ -60,4 +60,33 @@ describe('a call still hanging near the end of the invocation', () => {
     const secret = { SecretName: 'ecr-pullthroughcache/docker-hub' };
     expect(sandbox.cloudwatch.latest('EcrCacheKeeper', 'CredentialDaysToExpiry', secret)).toBeGreaterThan(0);
   }, 40_000);
+
+  it('checkCredential: a Docker Hub login hanging is cut short too: unverified, published, in time', async () => {
+    await reconcile(kit.aws, loadConfig('keeper.config.yaml'));
+    sandbox.faults.add({ match: 'hub:GET /token', latencyMs: 30_000 });
+    const started = Date.now();
+    const [check] = (await createCheckCredentialHandler(kit.as('checkCredential'))(
+      {},
+      lambdaContext('checkCredential', { remainingMs: BUDGET_MS }),
+    )) as CredentialCheck[];
+    expect(Date.now() - started).toBeLessThan(BUDGET_MS);
+    expect(check).toMatchObject({ state: 'unverified', problems: [] });
+    expect(check!.unverified.join(' ')).toMatch(/upstream not reachable: .*deadline/);
+  }, 40_000);
+
+  it('checkCredential: the Hub API hanging (the admin session) still leaves a report, in time', async () => {
+    await reconcile(kit.aws, loadConfig('keeper.config.yaml'));
+    sandbox.faults.add({ match: 'hubapi:', latencyMs: 30_000 });
+    const started = Date.now();
+    const [check] = (await createCheckCredentialHandler(kit.as('checkCredential'))(
+      {},
+      lambdaContext('checkCredential', { remainingMs: BUDGET_MS }),
+    )) as CredentialCheck[];
+    expect(Date.now() - started).toBeLessThan(BUDGET_MS);
+    expect(check).toMatchObject({ state: 'unverified', problems: [] });
+    expect(check!.unverified.join(' ')).toMatch(/cut short at the invocation's deadline/);
+    expect(
+      kit.logs.some((e) => e.message.startsWith('credential ecr-pullthroughcache/docker-hub: unverified')),
+    ).toBe(true);
+  }, 40_000);
 });

@@ -1,7 +1,7 @@
 /** boundedClient: a call without a signal of its own ends at the bound, as a DeadlineError naming it. */
 import { describe, expect, it } from 'vitest';
-import { boundedClient } from '../../lib/aws/clients.js';
-import { DeadlineError } from '../../lib/runtime/errors.js';
+import { boundedClient } from '../../../lib/runtime/deadline.js';
+import { DeadlineError } from '../../../lib/runtime/errors.js';
 
 class DescribeThingsCommand {}
 

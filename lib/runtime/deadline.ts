@@ -59,10 +59,9 @@ export function boundedFetch(fetchImpl: typeof fetch, until: number): typeof fet
 
 /**
  * The invocation's AWS clients (whichever of ecr, secrets and cloudwatch `deps` has) and `fetch`,
- * each bounded (fetch as the work's calls):
- * the work's calls end a tenth of the budget (at most 2 s) before the deadline, to publish the
- * metrics, log and return; CloudWatch's (the metrics, published last) a fortieth (at most 0.5 s)
- * before it, to log and return.
+ * each bounded. The work's calls (ECR, Secrets Manager, HTTP) end a tenth of the budget (at most
+ * 2 s) before the deadline, leaving time to publish the metrics, log and return; CloudWatch's (the
+ * metrics, published last) end a fortieth (at most 0.5 s) before it, leaving time to log and return.
  */
 export function boundedByDeadline(
   deps: Partial<AwsClients> & { fetch?: typeof fetch },

@@ -64,6 +64,17 @@ export class DeadlineError extends KeeperError {
   override name = 'DeadlineError';
 }
 
+/** Node's codes for a connection that gave no answer. */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+]);
+
 /** The names AWS services give throttling (ECR's registry and APIs, and the SDK's own). */
 export const AWS_THROTTLING = new Set([
   'ThrottlingException',
@@ -87,6 +98,7 @@ export function isTransientAwsError(error: unknown): boolean {
     'RequestTimeoutException',
   ];
   if (timedOut.includes(e.name ?? '')) return true;
-  // No answer at all (a network error); no credentials is the caller's to fix, not of the moment.
-  return !('$metadata' in e) && e.name !== 'CredentialsProviderError';
+  // No answer at all: a connection refused, reset or timed out (a bug in our code is none of these).
+  const code = (e as { code?: string }).code ?? '';
+  return !('$metadata' in e) && NETWORK_CODES.has(code);
 }

@@ -1,7 +1,7 @@
 /** boundedClient: a call without a signal of its own ends at the bound, as a DeadlineError naming it. */
 import { describe, expect, it } from 'vitest';
 import { boundedClient } from '../../../lib/runtime/deadline.js';
-import { DeadlineError } from '../../../lib/runtime/errors.js';
+import { DeadlineError, isTransientAwsError } from '../../../lib/runtime/errors.js';
 
 class DescribeThingsCommand {}
 
@@ -52,5 +52,27 @@ describe('boundedClient', () => {
       'ECR',
     );
     await expect(answering.send(new DescribeThingsCommand())).resolves.toEqual({ things: 1 });
+  });
+});
+
+describe('isTransientAwsError: what says nothing about the request', () => {
+  const named = (name: string, extra: Record<string, unknown> = {}) =>
+    Object.assign(new Error(name), { name, ...extra });
+  it.each([
+    ['throttled', named('ThrottlingException', { $metadata: {} }), true],
+    ['a 5xx', named('ServerException', { $metadata: {}, $fault: 'server' }), true],
+    ['cut short at the deadline', new DeadlineError('ECR X cut short'), true],
+    ['connection refused', named('Error', { code: 'ECONNREFUSED' }), true],
+    ['access denied', named('AccessDeniedException', { $metadata: {}, $fault: 'client' }), false],
+    [
+      'a rule that does not exist',
+      named('PullThroughCacheRuleNotFoundException', { $metadata: {}, $fault: 'client' }),
+      false,
+    ],
+    // A bug of ours is not an outage: it must not hide as "unverified".
+    ['a TypeError', new TypeError("Cannot read properties of undefined (reading 'x')"), false],
+    ['no credentials', named('CredentialsProviderError'), false],
+  ])('%s: %s', (_what, error, transient) => {
+    expect(isTransientAwsError(error)).toBe(transient);
   });
 });

@@ -15,7 +15,7 @@ import {
   UpdatePullThroughCacheRuleCommand,
   UpdateRepositoryCreationTemplateCommand,
 } from '@aws-sdk/client-ecr';
-import { errorMessage, KeeperError } from '../runtime/errors.js';
+import { DeadlineError, errorMessage, KeeperError } from '../runtime/errors.js';
 import { mapConcurrent } from '../runtime/retry.js';
 import type { Change, ChangeKind, Plan } from './plan.js';
 import { type RuleValidation, validateRule as validateRuleOnce } from './validate.js';
@@ -35,6 +35,9 @@ export interface ApplyReport {
   ok: boolean;
 }
 
+/** How long putting back a rule or template may take once the invocation's deadline has cut the create. */
+const RESTORE_MS = 1_000;
+
 /** A refused re-creation, named as ECR named it, saying what became of the previous one. */
 class ReplaceError extends KeeperError {
   constructor(cause: unknown, outcome: string) {
@@ -50,7 +53,7 @@ class ReplaceError extends KeeperError {
 async function replace<I>(
   what: 'rule' | 'template',
   remove: () => Promise<unknown>,
-  create: (input: I) => Promise<unknown>,
+  create: (input: I, abortSignal?: AbortSignal) => Promise<unknown>,
   input: I,
   previous: I | undefined,
 ): Promise<void> {
@@ -60,7 +63,9 @@ async function replace<I>(
   } catch (error) {
     if (!previous) throw error;
     try {
-      await create(previous);
+      // Cut short at the invocation's deadline, the create leaves no time under that bound: the
+      // restore takes some of the time kept back for the report (one quick call).
+      await create(previous, error instanceof DeadlineError ? AbortSignal.timeout(RESTORE_MS) : undefined);
     } catch (restoreError) {
       throw new ReplaceError(
         error,
@@ -115,7 +120,7 @@ async function applyChange(ecr: ECRClient, change: Change): Promise<RuleValidati
             ecr.send(new DeletePullThroughCacheRuleCommand({ ecrRepositoryPrefix: change.prefix })),
             'PullThroughCacheRuleNotFoundException',
           ),
-        (input) => ecr.send(new CreatePullThroughCacheRuleCommand(input)),
+        (input, abortSignal) => ecr.send(new CreatePullThroughCacheRuleCommand(input), { abortSignal }),
         change.input,
         change.previous,
       );
@@ -145,7 +150,7 @@ async function applyChange(ecr: ECRClient, change: Change): Promise<RuleValidati
             ecr.send(new DeleteRepositoryCreationTemplateCommand({ prefix: change.prefix })),
             'TemplateNotFoundException',
           ),
-        (input) => ecr.send(new CreateRepositoryCreationTemplateCommand(input)),
+        (input, abortSignal) => ecr.send(new CreateRepositoryCreationTemplateCommand(input), { abortSignal }),
         change.input,
         change.previous,
       );

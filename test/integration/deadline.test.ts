@@ -4,6 +4,7 @@
  * instead of Lambda killing it with nothing said. The pre-warm's own, finer bounds are tested in
  * prewarm.test.ts.
  */
+import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createCheckCredentialHandler } from '../../handlers/checkCredential.js';
 import { createReconcileHandler } from '../../handlers/reconcile.js';
@@ -12,7 +13,7 @@ import type { CredentialCheck } from '../../lib/credential/check.js';
 import { reconcile } from '../../lib/ecr/reconcile.js';
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
 import { lambdaContext } from '../support/lambda.js';
-import { type SandboxDeps, sandboxDeps } from './support/sandbox-deps.js';
+import { configFile, type SandboxDeps, sandboxDeps } from './support/sandbox-deps.js';
 
 let sandbox: Sandbox;
 let kit: SandboxDeps;
@@ -42,6 +43,27 @@ describe('a call still hanging near the end of the invocation', () => {
     expect(report?.failed).toMatchObject({ target: 'template docker-hub' });
     // The rule before it was applied; the next run finishes the template.
     expect(sandbox.ecr.rules.has('docker-hub')).toBe(true);
+  }, 40_000);
+
+  it('reconcile: a re-created template whose create is cut short is put back, in time', async () => {
+    const seeded = loadConfig('keeper.config.yaml');
+    await reconcile(kit.aws, seeded);
+    const before = sandbox.ecr.templates.get('docker-hub')!.lifecyclePolicy;
+    // Removing the lifecycle policy needs delete + create; the create hangs past the deadline once.
+    sandbox.faults.add({ match: 'ecr:CreateRepositoryCreationTemplate', latencyMs: 30_000, times: 1 });
+    const path = configFile(
+      readFileSync('keeper.config.yaml', 'utf8').replace('      lifecycle:\n        keepLast: 6\n', ''),
+    );
+    const stack = sandboxDeps(sandbox, path);
+    const started = Date.now();
+    await expect(
+      createReconcileHandler(stack.as('reconcile'))(
+        {},
+        lambdaContext('reconcile', { remainingMs: BUDGET_MS }),
+      ),
+    ).rejects.toThrow(/cut short at the invocation's deadline; the previous template was put back/);
+    expect(Date.now() - started).toBeLessThan(BUDGET_MS);
+    expect(sandbox.ecr.templates.get('docker-hub')?.lifecyclePolicy).toBe(before);
   }, 40_000);
 
   /** The daily check with `route` hanging 30 s and BUDGET_MS of Lambda time: its report, in time. */

@@ -101,6 +101,11 @@ describe('cache-keeper', () => {
       ),
       expect.stringMatching(/^cache-keeper uri: alpine@sha256:c+: pinned by digest/),
     ]);
+    // Something after @ that is no digest is a bad command line, not a reference to print.
+    const bad = captureIo();
+    expect(await runCli(['uri', 'node@sha256:abc', '--registry', 'r.example'], bad.io)).toBe(2);
+    expect(bad.out).toEqual([]);
+    expect(bad.err.join('\n')).toMatch(/"sha256:abc" is not a digest/);
   });
 
   it('uri --json pairs each image with its cache reference', async () => {

@@ -88,6 +88,17 @@ async function ignoring<T>(call: Promise<T>, ...names: string[]): Promise<T | un
   }
 }
 
+/** Deletes a rule; one already gone is fine (a re-run after a crash). */
+const deleteRule = (ecr: ECRClient, prefix: string) =>
+  ignoring(
+    ecr.send(new DeletePullThroughCacheRuleCommand({ ecrRepositoryPrefix: prefix })),
+    'PullThroughCacheRuleNotFoundException',
+  );
+
+/** Deletes a creation template; one already gone is fine. */
+const deleteTemplate = (ecr: ECRClient, prefix: string) =>
+  ignoring(ecr.send(new DeleteRepositoryCreationTemplateCommand({ prefix })), 'TemplateNotFoundException');
+
 const validateRule = (ecr: ECRClient, prefix: string) => validateRuleOnce(ecr, prefix, { strict: true });
 
 async function applyChange(ecr: ECRClient, change: Change): Promise<RuleValidation | undefined> {
@@ -115,21 +126,14 @@ async function applyChange(ecr: ECRClient, change: Change): Promise<RuleValidati
     case 'recreate-rule':
       await replace(
         'rule',
-        () =>
-          ignoring(
-            ecr.send(new DeletePullThroughCacheRuleCommand({ ecrRepositoryPrefix: change.prefix })),
-            'PullThroughCacheRuleNotFoundException',
-          ),
+        () => deleteRule(ecr, change.prefix),
         (input, abortSignal) => ecr.send(new CreatePullThroughCacheRuleCommand(input), { abortSignal }),
         change.input,
         change.previous,
       );
       return validateRule(ecr, change.prefix);
     case 'delete-rule':
-      await ignoring(
-        ecr.send(new DeletePullThroughCacheRuleCommand({ ecrRepositoryPrefix: change.prefix })),
-        'PullThroughCacheRuleNotFoundException',
-      );
+      await deleteRule(ecr, change.prefix);
       return undefined;
     case 'create-template':
       try {
@@ -145,21 +149,14 @@ async function applyChange(ecr: ECRClient, change: Change): Promise<RuleValidati
     case 'recreate-template':
       await replace(
         'template',
-        () =>
-          ignoring(
-            ecr.send(new DeleteRepositoryCreationTemplateCommand({ prefix: change.prefix })),
-            'TemplateNotFoundException',
-          ),
+        () => deleteTemplate(ecr, change.prefix),
         (input, abortSignal) => ecr.send(new CreateRepositoryCreationTemplateCommand(input), { abortSignal }),
         change.input,
         change.previous,
       );
       return undefined;
     case 'delete-template':
-      await ignoring(
-        ecr.send(new DeleteRepositoryCreationTemplateCommand({ prefix: change.prefix })),
-        'TemplateNotFoundException',
-      );
+      await deleteTemplate(ecr, change.prefix);
       return undefined;
     case 'put-lifecycle-policy':
       await ecr.send(

@@ -118,14 +118,16 @@ const ICON: Record<ImageStatus, string> = {
   'would-pull': '↓',
 };
 
-export function formatImageLine(r: ImageResult): string {
+/** One image's line; `width` is the image column's (the report's widest name, for aligned columns). */
+export function formatImageLine(r: ImageResult, width = 28): string {
   const detail = r.status === 'failed' ? `${r.step}: ${r.cause}: ${r.reason}` : r.reason;
-  return `${ICON[r.status]} ${r.image.padEnd(28)} ${r.status.padEnd(13)}${detail ? ` ${detail}` : ''}`;
+  return `${ICON[r.status]} ${r.image.padEnd(width)} ${r.status.padEnd(13)}${detail ? ` ${detail}` : ''}`;
 }
 
 export function formatPrewarm(report: PrewarmReport): string {
   const c = report.counts;
-  const lines = report.images.map(formatImageLine);
+  const width = Math.max(28, ...report.images.map((r) => r.image.length));
+  const lines = report.images.map((r) => formatImageLine(r, width));
   if (report.dryRun) {
     const quota = report.dockerHub
       ? `Docker Hub has ${report.dockerHub.remaining} of ${report.dockerHub.limit} pulls left in its window`

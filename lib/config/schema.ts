@@ -231,7 +231,7 @@ const prewarm = z.strictObject({
     })
     .optional()
     .describe(
-      "Also refresh, each night, the cached Docker Hub tags something pulled within pulledWithinDays that are not on images (ECR's lastRecordedPullTime; the pre-warm role's own pulls do not count).",
+      "Also refresh, each night, the cached tags (under any rule's prefix) something pulled within pulledWithinDays that are not on images (ECR's lastRecordedPullTime; the pre-warm role's own pulls do not count).",
     ),
 });
 

@@ -1,15 +1,14 @@
 /**
  * What the pre-warm list misses and what it carries for nothing, from ECR's own record of pulls
- * (`lastRecordedPullTime`): tags of the Docker Hub rule that something pulled within N days but that
+ * (`lastRecordedPullTime`): tags under any rule's prefix that something pulled within N days but that
  * are not on the list, and listed images nobody pulled within N days. Pulls by the pre-warm role do
  * not count once it is registered as a pull-time update exclusion (reconcile registers it), so
  * warming alone cannot keep an image looking used. ECR refreshes the recorded time at least once a
  * day, so "within N days" is good to a day.
  */
 import type { ECRClient } from '@aws-sdk/client-ecr';
-import { dockerHubRule } from '../ci/mirror-config.js';
 import { cacheRepositoryName, resolveImage, upstreamRepositoryOf } from '../config/images.js';
-import type { KeeperConfig, PrewarmImage } from '../config/load.js';
+import type { DesiredRule, KeeperConfig, PrewarmImage } from '../config/load.js';
 import { cachedRepositories, repositoryImages } from '../metrics/collect.js';
 import { mapConcurrent } from '../runtime/retry.js';
 
@@ -21,48 +20,52 @@ export interface SuggestReport {
   listedNotPulled: Array<{ image: string; lastPulledAt?: string }>;
 }
 
-/** `library/node` → `node`, `bitnami/redis` → `bitnami/redis`: as people write them. */
-const dockerName = (repository: string) => repository.replace(/^library\//, '');
+/**
+ * A cached repository's upstream image as people write it: `node`, `bitnami/redis` for Docker Hub
+ * (no host, no `library/`), `quay.io/prometheus/node-exporter` for the others.
+ */
+const upstreamImageName = (rule: DesiredRule, cacheRepository: string) => {
+  const repository = upstreamRepositoryOf(rule, cacheRepository);
+  return rule.upstream === 'docker-hub'
+    ? repository.replace(/^library\//, '')
+    : `${rule.pullHosts[0] ?? rule.upstreamUrl}/${repository}`;
+};
 
 export async function suggestImages(
   ecr: ECRClient,
   config: KeeperConfig,
   options: { now: number; pulledWithinDays: number },
 ): Promise<SuggestReport> {
-  const rule = dockerHubRule(config);
   const since = options.now - options.pulledWithinDays * 86_400_000;
-  const repositories = (await cachedRepositories(ecr, [rule.prefix])).filter((r) => r.prefix === rule.prefix);
-  /** `<cache repository>:<tag>` → last recorded pull (ms). */
-  const lastPull = new Map<string, number | undefined>();
+  const rules = new Map(config.rules.map((r) => [r.prefix, r]));
+  const repositories = await cachedRepositories(ecr, [...rules.keys()]);
+  /** `<cache repository>:<tag>` → the rule that caches it and its last recorded pull (ms). */
+  const lastPull = new Map<string, { rule: DesiredRule; repository: string; tag: string; at?: number }>();
   await mapConcurrent(repositories, config.metrics.concurrency, async (repo) => {
+    const rule = rules.get(repo.prefix)!;
     for (const image of await repositoryImages(ecr, repo.name))
       for (const tag of image.imageTags ?? [])
-        lastPull.set(`${repo.name}:${tag}`, image.lastRecordedPullTime?.getTime());
+        lastPull.set(`${repo.name}:${tag}`, {
+          rule,
+          repository: repo.name,
+          tag,
+          at: image.lastRecordedPullTime?.getTime(),
+        });
   });
 
-  const listed = new Set(
-    config.prewarm.images
-      .filter((i) => i.rulePrefix === rule.prefix)
-      .map((i) => `${cacheRepositoryName(i)}:${i.tag}`),
-  );
-  /** `<cache repository>:<tag>` → the Docker Hub reference it caches, as people write it. */
-  const upstreamName = (key: string) => {
-    const colon = key.lastIndexOf(':');
-    return `${dockerName(upstreamRepositoryOf(rule, key.slice(0, colon)))}${key.slice(colon)}`;
-  };
+  const listed = new Set(config.prewarm.images.map((i) => `${cacheRepositoryName(i)}:${i.tag}`));
   const pulledNotListed = [...lastPull.entries()]
-    .filter(([key, at]) => at !== undefined && at >= since && !listed.has(key))
-    .sort((a, b) => b[1]! - a[1]! || a[0].localeCompare(b[0]))
-    .map(([key, at]) => ({ image: upstreamName(key), lastPulledAt: new Date(at!).toISOString() }));
-  const listedNotPulled = config.prewarm.images
-    .filter((i) => i.rulePrefix === rule.prefix)
-    .flatMap((i) => {
-      const at = lastPull.get(`${cacheRepositoryName(i)}:${i.tag}`);
-      if (at !== undefined && at >= since) return [];
-      return [
-        { image: i.original, ...(at !== undefined ? { lastPulledAt: new Date(at).toISOString() } : {}) },
-      ];
-    });
+    .filter(([key, { at }]) => at !== undefined && at >= since && !listed.has(key))
+    .sort(([a, x], [b, y]) => y.at! - x.at! || a.localeCompare(b))
+    .map(([, p]) => ({
+      image: `${upstreamImageName(p.rule, p.repository)}:${p.tag}`,
+      lastPulledAt: new Date(p.at!).toISOString(),
+    }));
+  const listedNotPulled = config.prewarm.images.flatMap((i) => {
+    const at = lastPull.get(`${cacheRepositoryName(i)}:${i.tag}`)?.at;
+    if (at !== undefined && at >= since) return [];
+    return [{ image: i.original, ...(at !== undefined ? { lastPulledAt: new Date(at).toISOString() } : {}) }];
+  });
   return { pulledWithinDays: options.pulledWithinDays, pulledNotListed, listedNotPulled };
 }
 

@@ -4,7 +4,7 @@ import { DescribeImagesCommand, DescribeRepositoriesCommand, ECRClient } from '@
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../lib/config/load.js';
-import { discoverImages } from '../../../lib/prewarm/suggest.js';
+import { discoverImages, suggestImages } from '../../../lib/prewarm/suggest.js';
 
 const ecrMock = mockClient(ECRClient);
 const NOW = Date.parse('2026-11-29T00:00:00Z');
@@ -22,6 +22,7 @@ beforeEach(() => {
       { repositoryName: 'docker-hub/library/memcached' },
       { repositoryName: 'docker-hub/bitnami/kafka' },
       { repositoryName: 'docker-hub/library/node' },
+      { repositoryName: 'quay/prometheus/node-exporter' },
       { repositoryName: 'other/thing' },
     ],
   });
@@ -37,6 +38,9 @@ beforeEach(() => {
   ecrMock.on(DescribeImagesCommand, { repositoryName: 'docker-hub/library/node' }).resolves({
     // Listed in the shipped config: never discovered.
     imageDetails: [{ imageTags: ['22-alpine'], lastRecordedPullTime: daysAgo(0) }],
+  });
+  ecrMock.on(DescribeImagesCommand, { repositoryName: 'quay/prometheus/node-exporter' }).resolves({
+    imageDetails: [{ imageTags: ['v1.9.0'], lastRecordedPullTime: daysAgo(3) }],
   });
 });
 
@@ -60,5 +64,35 @@ describe('discoverImages', () => {
       await discoverImages(new ECRClient({}), parseConfig(readFileSync('keeper.config.yaml', 'utf8')), NOW),
     ).toEqual([]);
     expect(ecrMock.calls()).toHaveLength(0);
+  });
+});
+
+describe('every rule’s registry, not only Docker Hub’s', () => {
+  /** The shipped config with a Quay rule, and a Quay image listed that nothing pulls. */
+  const withQuay = (discover = '') =>
+    parseConfig(
+      readFileSync('keeper.config.yaml', 'utf8')
+        .replace(/^rules:\n/m, 'rules:\n  - { prefix: quay, upstream: quay }\n')
+        .replace('  images:\n', `${discover}  images:\n    - quay.io/coreos/etcd:v3.5.0\n`),
+    );
+
+  it('discovers a Quay image CI pulled, under its quay.io name and the Quay rule', async () => {
+    const found = await discoverImages(
+      new ECRClient({}),
+      withQuay('  discover: { pulledWithinDays: 7 }\n'),
+      NOW,
+    );
+    expect(found.map((i) => [i.original, i.rulePrefix])).toEqual([
+      ['memcached:1.6', 'docker-hub'],
+      ['bitnami/kafka:3.7', 'docker-hub'],
+      ['bitnami/kafka:latest', 'docker-hub'],
+      ['quay.io/prometheus/node-exporter:v1.9.0', 'quay'],
+    ]);
+  });
+
+  it('suggest lists a listed Quay image nobody pulled', async () => {
+    const report = await suggestImages(new ECRClient({}), withQuay(), { now: NOW, pulledWithinDays: 7 });
+    expect(report.listedNotPulled.map((i) => i.image)).toContain('quay.io/coreos/etcd:v3.5.0');
+    expect(report.pulledNotListed.map((i) => i.image)).toContain('quay.io/prometheus/node-exporter:v1.9.0');
   });
 });

@@ -125,15 +125,18 @@ region of the registry host, with the IAM actions the CI role needs.
 Examples:
   cache-keeper ci-snippet --for github-actions
   cache-keeper ci-snippet --for gitlab --registry 123456789012.dkr.ecr.eu-west-1.amazonaws.com`,
-  'mirror-config': `usage: cache-keeper mirror-config --for containers|containerd|buildkit|docker [--registry HOST] [--json]
+  'mirror-config': `usage: cache-keeper mirror-config --for containers|containerd|buildkit|docker [--registry HOST] [--out DIR] [--json]
 
-Prints the configuration that makes a client pull docker.io images through the cache while they
-keep their Docker Hub names, so Dockerfiles and manifests need no change:
-  containers   registries.conf for podman, buildah, skopeo and CRI-O (a docker.io mirror at
-               <registry>/<docker-hub rule prefix>); merge it into /etc/containers/registries.conf
-  containerd   hosts.toml for containerd, nerdctl and the Kubernetes CRI; install it as
-               /etc/containerd/certs.d/docker.io/hosts.toml (the CRI's config_path)
-  buildkit     buildkitd.toml: a docker.io mirror with the prefix as its path (docker buildx, buildkitd)
+Prints the configuration that makes a client pull images through the cache while they keep their
+names (docker.io/library/node:22, quay.io/…, registry.k8s.io/…), so Dockerfiles and manifests need
+no change. Every registry a rule caches whole is mirrored to <registry>/<rule prefix>; one only
+prefixed rules cover (upstreamPrefix) is not, with why (a mirror sends every repository):
+  containers   registries.conf for podman, buildah, skopeo and CRI-O; merge it into
+               /etc/containers/registries.conf
+  containerd   hosts.toml for containerd, nerdctl and the Kubernetes CRI, one per registry, installed
+               as /etc/containerd/certs.d/<registry>/hosts.toml (the CRI's config_path);
+               --out DIR writes each as DIR/<registry>/hosts.toml
+  buildkit     buildkitd.toml: a mirror per registry with the prefix as its path (docker buildx, buildkitd)
   docker       Docker Engine cannot mirror to a prefix: says why, and what to do instead
 
 The client still needs ECR credentials for the registry host: \`aws ecr get-login-password\` piped
@@ -141,6 +144,7 @@ to \`podman login --username AWS --password-stdin HOST\`, or the ECR credential 
 
 Examples:
   cache-keeper mirror-config --for containers > /etc/containers/registries.conf.d/ecr-cache.conf
+  cache-keeper mirror-config --for containerd --out /etc/containerd/certs.d
   cache-keeper mirror-config --for containers --registry 123456789012.dkr.ecr.eu-west-1.amazonaws.com`,
   cycle: `usage: cache-keeper cycle [--json [FILE]]
 

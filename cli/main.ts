@@ -47,7 +47,8 @@ commands:
   suggest             images CI pulls that are not on prewarm.images, and listed ones nobody pulls
   rewrite FILE...     point Dockerfiles, compose, Kubernetes and CI files at the cache (--check, --diff)
   mirror-config --for containers|containerd|buildkit|docker
-                      print the client configuration that pulls docker.io through the cache
+                      print the client configuration that pulls docker.io (and every other
+                      registry the cache covers) through the cache
   ci-snippet --for github-actions|gitlab|buildkite
                       print the CI steps that log in to the cache and pull through it
   uri IMAGE...        print the cache reference CI should pull (node:22-alpine → <registry>/docker-hub/library/node:22-alpine)
@@ -64,7 +65,7 @@ options:
   --check             (rewrite) write nothing; exit 1 when a file would change
   --diff              (rewrite) write nothing; print a unified diff
   --for CLIENT        (ci-snippet) github-actions, gitlab or buildkite; (mirror-config) containers: registries.conf for podman, buildah, skopeo, CRI-O;
-                      containerd: certs.d/docker.io/hosts.toml; buildkit: buildkitd.toml; docker: why not
+                      containerd: certs.d/<registry>/hosts.toml; buildkit: buildkitd.toml; docker: why not
   --insecure          (mirror-config) plain HTTP to the mirror (a local test registry only)
   --secret NAME       (check, rotate, credential) the credential secret; default: the Docker Hub rule's
   --expires-at DATE   (credential stage|record) when the token expires
@@ -73,7 +74,8 @@ options:
   --wait SECONDS      (rotate, credential stage) how long to follow the rotation (default 120);
                       exit 0 succeeded, 1 failed, 3 still in progress
   --detailed-exitcode (plan) 0 no changes, 2 changes, 1 a problem
-  --out FILE, -out FILE  (plan) save the plan; \`apply FILE\` applies exactly it
+  --out FILE, -out FILE  (plan) save the plan; \`apply FILE\` applies exactly it;
+                      (mirror-config --for containerd) the certs.d directory to write each hosts.toml in
   --dry-run           (prewarm) only the free checks: which images would spend Docker Hub pulls
   --fan-out           (prewarm) run the night through the nightly state machine, here
   --auto-approve      (apply) do not ask (apply asks on a terminal, and never asks when not on one)
@@ -262,6 +264,7 @@ export async function runCli(argv: string[], io: CliIo = stdio, setup: CliSetup 
         registry: values.registry,
         insecure: values.insecure,
         json: values.json,
+        out: values.out,
         deps,
       });
     }

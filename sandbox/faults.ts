@@ -4,6 +4,7 @@
  *   hub      `hub:GET /v2/library/node/manifests/22`   (Docker Hub registry and its token realm)
  *   hubapi   `hubapi:POST /v2/access-tokens`
  *   registry `registry:GET /v2/docker-hub/library/node/manifests/22` (the ECR registry endpoint)
+ *   upstream `upstream-quay.io:GET /v2/…` (another upstream's stand-in, options.upstreamStandIns)
  * `match` is a substring or a RegExp tested against that name.
  */
 export interface Fault {

@@ -46,6 +46,12 @@ export interface SandboxOptions {
    * InvalidParameterException, `any` takes it as the API model allows.
    */
   upstreamPrefixScope?: 'ecr-only' | 'any';
+  /**
+   * Other upstream registries to stand in for (quay.io, registry.k8s.io, …), each by a token-auth
+   * registry of its own with public images only (anonymous pulls), as `sandbox.standIns[host]`:
+   * publish images there, and rules for that upstream pull them through the cache.
+   */
+  upstreamStandIns?: string[];
   /** Start with no account, secret or image. */
   empty?: boolean;
   seed?: SeedOptions;
@@ -92,6 +98,8 @@ export interface Sandbox {
   secrets: SecretsManagerSandbox;
   cloudwatch: CloudWatchSandbox;
   hub: DockerHubRegistry;
+  /** The other upstreams' stand-ins, by host (options.upstreamStandIns). */
+  standIns: Record<string, DockerHubRegistry>;
   hubAccounts: HubAccounts;
   seeded?: SeededAccount;
   /** AWS API calls received, by `service:Operation` (benchmarks compare them with the minimum). */
@@ -188,6 +196,26 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   hub.url = dockerHub.url;
   hubApi.url = hubApiServer.url;
   upstreams.set('registry-1.docker.io', dockerHub.url);
+  const standIns: Record<string, DockerHubRegistry> = {};
+  for (const host of options.upstreamStandIns ?? []) {
+    // The same kind of registry as Docker Hub's stand-in, with no accounts: anonymous pulls only.
+    const standIn = new DockerHubRegistry(new HubAccounts(clock), clock, store);
+    standIn.service = host;
+    const server = await startServer(
+      standIn.handle,
+      faults,
+      registryRoute(`upstream-${host}`),
+      registryFault,
+    );
+    servers.push(server);
+    standIn.url = server.url;
+    upstreams.set(host, server.url);
+    standIns[host] = standIn;
+  }
+  const upstreamRegistries: Record<string, string> = {
+    'registry-1.docker.io': dockerHub.url,
+    ...Object.fromEntries(Object.entries(standIns).map(([host, r]) => [host, r.url])),
+  };
 
   const sandbox: Sandbox = {
     clock,
@@ -198,7 +226,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       AWS_REGION: region,
       AWS_ACCESS_KEY_ID: admin.accessKeyId,
       AWS_SECRET_ACCESS_KEY: admin.secretAccessKey,
-      KEEPER_UPSTREAM_REGISTRIES: `registry-1.docker.io=${dockerHub.url}`,
+      KEEPER_UPSTREAM_REGISTRIES: Object.entries(upstreamRegistries)
+        .map(([host, url]) => `${host}=${url}`)
+        .join(','),
       KEEPER_DOCKERHUB_API_URL: hubApiServer.url,
     },
     clientOptions: {
@@ -230,7 +260,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       };
     },
     endpoints: {
-      upstreamRegistries: { 'registry-1.docker.io': dockerHub.url },
+      upstreamRegistries,
       dockerHubApi: hubApiServer.url,
     },
     ecr,
@@ -238,6 +268,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     secrets,
     cloudwatch,
     hub,
+    standIns,
     hubAccounts,
     awsCalls,
     requests,

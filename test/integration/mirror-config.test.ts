@@ -1,16 +1,19 @@
 /**
  * The registries.conf that `cache-keeper mirror-config --for containers` prints, used for real:
  * Debian's skopeo, with that file as its only registries configuration and ECR credentials from the
- * sandbox, resolves docker.io/library/node:22-alpine through the sandbox's cache. The sandbox's
- * Docker Hub counts the pulls of the first copy and none of the second (the cache serves it).
+ * sandbox, resolves docker.io/library/node:22-alpine, and quay.io/prometheus/node-exporter (a Quay
+ * rule beside the Docker Hub one, Quay played by a stand-in), through the sandbox's cache. Each
+ * upstream counts the pulls of the first copy and none of the second (the cache serves it). And
+ * `--for containerd --out DIR` writes each registry's hosts.toml in place.
  * Skipped with a message when skopeo is not installed; required under CI (.ci/run installs it).
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
+import { parse as parseToml } from 'smol-toml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/main.js';
 import { loadConfig } from '../../lib/config/load.js';
@@ -24,10 +27,24 @@ if (!available && process.env.CI === 'true')
   throw new Error('skopeo is required under CI (.ci/run installs it)');
 if (!available) console.warn('mirror-config: skopeo not installed, the real-client test is skipped');
 
+/** The shipped config with a Quay rule added. */
+const WITH_QUAY = (() => {
+  const path = join(mkdtempSync(join(tmpdir(), 'keeper-mirror-config-')), 'keeper.config.yaml');
+  writeFileSync(
+    path,
+    readFileSync('keeper.config.yaml', 'utf8').replace(
+      /^rules:\n/m,
+      'rules:\n  - { prefix: quay, upstream: quay }\n',
+    ),
+  );
+  return path;
+})();
+
 let sandbox: Sandbox;
 beforeAll(async () => {
-  sandbox = await startSandbox();
-  await reconcile(sandboxDeps(sandbox).aws, loadConfig('keeper.config.yaml'));
+  sandbox = await startSandbox({ upstreamStandIns: ['quay.io'] });
+  sandbox.standIns['quay.io']!.publish('prometheus/node-exporter', 'v1.9.0');
+  await reconcile(sandboxDeps(sandbox).aws, loadConfig(WITH_QUAY));
 });
 afterAll(async () => {
   await sandbox?.stop();
@@ -52,15 +69,19 @@ describe('mirror-config --for containers', () => {
   });
 
   it.skipIf(!available)(
-    'used by skopeo, pulls docker.io images through the cache',
+    'used by skopeo, pulls docker.io and quay.io images through the cache',
     async () => {
       const kit = sandboxDeps(sandbox);
       const dir = mkdtempSync(join(tmpdir(), 'keeper-mirror-'));
       // The configuration exactly as the command prints it (registry host from the sandbox's ECR).
       const printed = captureIo();
-      expect(await runCli(['mirror-config', '--for', 'containers', '--insecure'], printed.io, kit.cli)).toBe(
-        0,
-      );
+      expect(
+        await runCli(
+          ['mirror-config', '--for', 'containers', '--insecure', '--config', WITH_QUAY],
+          printed.io,
+          kit.cli,
+        ),
+      ).toBe(0);
       const conf = join(dir, 'registries.conf');
       writeFileSync(conf, `${printed.out.join('\n')}\n`);
       // ECR credentials for the mirror host, as `podman login` or the credential helper would store them.
@@ -69,7 +90,7 @@ describe('mirror-config --for containers', () => {
       const authFile = join(dir, 'auth.json');
       writeFileSync(authFile, JSON.stringify({ auths: { [host]: { auth: auth.authorizationToken } } }));
 
-      const copy = (n: number) =>
+      const copy = (n: number, image = 'docker.io/library/node:22-alpine') =>
         promisify(execFile)('skopeo', [
           '--registries-conf',
           conf,
@@ -77,7 +98,7 @@ describe('mirror-config --for containers', () => {
           '--all',
           '--src-authfile',
           authFile,
-          'docker://docker.io/library/node:22-alpine',
+          `docker://${image}`,
           `dir:${join(dir, `copy-${n}`)}`,
         ]);
       const before = sandbox.hub.pulls.length;
@@ -87,7 +108,87 @@ describe('mirror-config --for containers', () => {
       const second = sandbox.hub.pulls.length - before - first;
       expect(first, 'the first copy came through the cache from Docker Hub').toBeGreaterThan(0);
       expect(second, 'the second copy was served by the cache').toBe(0);
+
+      const quay = sandbox.standIns['quay.io']!;
+      const quayBefore = quay.pulls.length;
+      await copy(3, 'quay.io/prometheus/node-exporter:v1.9.0');
+      const quayFirst = quay.pulls.length - quayBefore;
+      await copy(4, 'quay.io/prometheus/node-exporter:v1.9.0');
+      expect(quayFirst, 'the first copy came through the cache from Quay').toBeGreaterThan(0);
+      expect(quay.pulls.length - quayBefore - quayFirst, 'the second copy was served by the cache').toBe(0);
+      expect(readdirSync(join(dir, 'copy-4'))).toContain('manifest.json');
     },
     60_000,
   );
+});
+
+describe('mirror-config --for containerd --out DIR', () => {
+  it('writes each registry’s hosts.toml in its directory, and says so', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keeper-certs-d-'));
+    const run = captureIo();
+    expect(
+      await runCli(
+        [
+          'mirror-config',
+          '--for',
+          'containerd',
+          '--registry',
+          'r.example',
+          '--config',
+          WITH_QUAY,
+          '--out',
+          dir,
+        ],
+        run.io,
+      ),
+    ).toBe(0);
+    expect(run.out).toEqual([`wrote ${dir}/quay.io/hosts.toml`, `wrote ${dir}/docker.io/hosts.toml`]);
+    expect(readdirSync(dir).sort()).toEqual(['docker.io', 'quay.io']);
+    expect(readdirSync(join(dir, 'quay.io'))).toEqual(['hosts.toml']);
+    expect(parseToml(readFileSync(join(dir, 'quay.io/hosts.toml'), 'utf8'))).toEqual({
+      server: 'https://quay.io',
+      host: { 'https://r.example/v2/quay': { capabilities: ['pull', 'resolve'], override_path: true } },
+    });
+    // Run again: the same files, replaced whole.
+    expect(
+      await runCli(
+        [
+          'mirror-config',
+          '--for',
+          'containerd',
+          '--registry',
+          'r.example',
+          '--config',
+          WITH_QUAY,
+          '--out',
+          dir,
+        ],
+        captureIo().io,
+      ),
+    ).toBe(0);
+    expect(readdirSync(join(dir, 'docker.io'))).toEqual(['hosts.toml']);
+  });
+
+  it('without --out prints each file under its path; --out is refused for a one-file client', async () => {
+    const printed = captureIo();
+    expect(
+      await runCli(
+        ['mirror-config', '--for', 'containerd', '--registry', 'r.example', '--config', WITH_QUAY],
+        printed.io,
+      ),
+    ).toBe(0);
+    const text = printed.out.join('\n');
+    expect(text).toMatch(/^# ==> \/etc\/containerd\/certs\.d\/quay\.io\/hosts\.toml <==$/m);
+    expect(text).toMatch(/^# ==> \/etc\/containerd\/certs\.d\/docker\.io\/hosts\.toml <==$/m);
+    expect(printed.err.join('\n')).toMatch(/2 files.*--out \/etc\/containerd\/certs\.d writes them in place/);
+
+    const refused = captureIo();
+    expect(
+      await runCli(
+        ['mirror-config', '--for', 'containers', '--registry', 'r.example', '--out', '/tmp/x'],
+        refused.io,
+      ),
+    ).toBe(2);
+    expect(refused.err.join('\n')).toMatch(/--out takes containerd's certs\.d directory/);
+  });
 });

@@ -217,6 +217,48 @@ describe('nightly pre-warm', () => {
     expect(second.upstreamPulls).toEqual({ estimated: 0, measured: 0 });
   });
 
+  it('a Quay rule beside the Docker Hub one: its image is checked and pulled at Quay, spending none of Docker Hub’s pulls', async () => {
+    const config = parseConfig(
+      'rules:\n  - { prefix: docker-hub, upstream: docker-hub, credentialSecret: ecr-pullthroughcache/docker-hub }\n  - { prefix: quay, upstream: quay }\nprewarm:\n  platforms: [linux/amd64, linux/arm64]\n  images: [alpine:3.20, quay.io/prometheus/node-exporter:v1.9.0]\n',
+    );
+    await sandbox.stop();
+    sandbox = await startSandbox({ upstreamStandIns: ['quay.io'] });
+    const quay = sandbox.standIns['quay.io']!;
+    quay.publish('prometheus/node-exporter', 'v1.9.0', { platforms: ['linux/amd64', 'linux/arm64'] });
+    const stack = sandboxDeps(sandbox, config);
+    await reconcile(stack.aws, config);
+    const night = () =>
+      runPrewarm(config.prewarm.images, { ...stack.as('prewarm'), deadline: Date.now() + 600_000 });
+    const hubPulls = sandbox.hub.pulls.length;
+    const first = await night();
+    expect(statuses(first), JSON.stringify(first.images)).toEqual({
+      'alpine:3.20': 'warmed',
+      'quay.io/prometheus/node-exporter:v1.9.0': 'warmed',
+    });
+    expect(first.images[1]!.cacheReference).toBe(
+      `${new URL(sandbox.urls.registry).host}/quay/prometheus/node-exporter:v1.9.0`,
+    );
+    // Two platforms pulled from Quay; Docker Hub spent only alpine's.
+    expect(quay.pulls.map((p) => p.repository)).toEqual([
+      'prometheus/node-exporter',
+      'prometheus/node-exporter',
+    ]);
+    expect(sandbox.hub.pulls.slice(hubPulls).every((p) => p.repository === 'library/alpine')).toBe(true);
+    expect(first.upstreamPulls).toEqual({ estimated: 4, measured: 4 });
+    // Docker Hub's quota, as the report gives it, is what alpine spent there and nothing of Quay's.
+    expect(first.dockerHub?.remaining).toBe(first.dockerHub!.limit - 2);
+
+    // The next night, Quay moves its tag: only that image is pulled again.
+    sandbox.clock.advanceHours(25);
+    quay.release('prometheus/node-exporter', 'v1.9.0');
+    const second = await night();
+    expect(statuses(second)).toEqual({
+      'alpine:3.20': 'skipped',
+      'quay.io/prometheus/node-exporter:v1.9.0': 'warmed',
+    });
+    expect(quay.pulls).toHaveLength(4);
+  });
+
   it("an ECR throttling burst is absorbed by the SDK's adaptive retry", async () => {
     const burst = sandbox.faults.add({
       match: 'ecr:DescribeImages',

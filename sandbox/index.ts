@@ -41,6 +41,12 @@ export interface SandboxOptions {
    */
   pullTimeRefresh?: 'daily' | 'every-pull';
   /**
+   * What ECR fetches from upstream when it caches an index, not documented: `all` (default, the
+   * stricter: every child manifest at once, each a Docker Hub pull) or `requested` (each child when
+   * a client first asks for it by digest).
+   */
+  indexChildren?: 'all' | 'requested';
+  /**
    * Which rules may carry an upstreamRepositoryPrefix. AWS documents it for ECR-to-ECR rules; whether
    * other upstreams take it is unknown: `ecr-only` (default, the stricter) refuses it on them with
    * InvalidParameterException, `any` takes it as the API model allows.
@@ -128,6 +134,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const ecrRegistry = new EcrRegistry(ecr, secrets, store, clock, upstreams);
   ecrRegistry.recheck = options.ecrRecheck ?? 'head';
   ecrRegistry.pullTimeRefresh = options.pullTimeRefresh ?? 'daily';
+  ecrRegistry.indexChildren = options.indexChildren ?? 'all';
   const services = [ecrService(ecr, clock), secrets.service(), cloudwatch.service()];
   const iam = new IamDirectory(account, region);
   iam.enforce = options.enforceIam ?? true;

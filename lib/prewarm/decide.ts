@@ -154,6 +154,20 @@ export function decideWarm(facts: WarmFacts): WarmDecision {
   return { action: 'pull', cost, reason: facts.cachedDigest ? 'moved' : 'new' };
 }
 
+/**
+ * The upstream pulls a pull through the cache may have spent, once its manifest is known. Whether ECR,
+ * caching an index, fetches every child manifest from upstream (each a pull) or only those a client
+ * asks for is not documented; an index counts all its children, and never fewer than the platforms
+ * configured, so the run's budget is never under-counted.
+ */
+export function pullsSpent(
+  mediaType: string,
+  children: number | undefined,
+  configuredPlatforms: number,
+): number {
+  return isIndex(mediaType) ? Math.max(configuredPlatforms, children ?? 0) : 1;
+}
+
 /** After the pull through the cache: did ECR fetch upstream, or does it still serve its old copy? */
 export function pullOutcome(
   upstreamDigest: string,

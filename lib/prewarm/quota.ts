@@ -73,10 +73,13 @@ export class UpstreamPullGate {
     return undefined;
   }
 
-  /** Ends a reservation; `spent` says whether the pulls happened. */
-  settle(upstream: string, cost: number, spent: boolean): void {
+  /**
+   * Ends a reservation of `cost`; `spent` says whether the pulls happened, and `actual` how many,
+   * once the manifest showed more than the reservation assumed (an index's children).
+   */
+  settle(upstream: string, cost: number, spent: boolean, actual = cost): void {
     this.inFlight.set(upstream, Math.max(0, (this.inFlight.get(upstream) ?? 0) - cost));
     this.reserved -= cost;
-    if (spent) this.spent += cost;
+    if (spent) this.spent += actual;
   }
 }

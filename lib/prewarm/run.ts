@@ -31,6 +31,7 @@ import {
   failureCause,
   mergeDuplicates,
   pullOutcome,
+  pullsSpent,
   reportReserveMs,
   type WarmDecision,
 } from './decide.js';
@@ -664,8 +665,9 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
           );
         }
         const outcome = pullOutcome(upstreamDigest, pulled.digest);
-        gate.settle(upstream.key, cost, outcome.fetchedUpstream);
-        result.upstreamPulls = outcome.fetchedUpstream ? cost : 0;
+        const spent = pullsSpent(pulled.mediaType, pulled.json.manifests?.length, cost);
+        gate.settle(upstream.key, cost, outcome.fetchedUpstream, spent);
+        result.upstreamPulls = outcome.fetchedUpstream ? spent : 0;
         if (outcome.status === 'stale-pending') {
           return done({
             status: 'stale-pending',

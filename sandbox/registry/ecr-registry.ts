@@ -2,9 +2,10 @@
  * The ECR registry endpoint (`proxyEndpoint`) with pull-through cache behaviour:
  * - Basic auth with the token from GetAuthorizationToken (12 hours).
  * - A pull by tag under a rule's prefix checks upstream at most once per 24 hours per tag
- *   (injectable clock). On a miss it fetches the manifest (and, for a list, every child manifest)
- *   with the rule's secret (AWSCURRENT), creates the repository from the matching creation
- *   template, and emits an `ECR Pull Through Cache Action` event.
+ *   (injectable clock). On a miss it fetches the manifest (and, for a list, every child manifest, or
+ *   with `indexChildren: 'requested'` each child when first asked for by digest) with the rule's
+ *   secret (AWSCURRENT), creates the repository from the matching creation template, and emits an
+ *   `ECR Pull Through Cache Action` event.
  * - Blobs are imported from upstream when first requested, then served through a redirect to
  *   storage, as ECR redirects to S3.
  * - A pull by digest of an uncached image fails (containers-roadmap #2837).
@@ -63,8 +64,16 @@ export class EcrRegistry {
    * counts as a pull, whether or not the digest moved).
    */
   recheck: 'head' | 'get' = 'head';
+  /**
+   * What ECR fetches from upstream when it caches an index (a multi-platform image); not documented,
+   * so both are modelled: `all` (every child manifest at once, each a Docker Hub pull) or `requested`
+   * (each child when a client first asks for it by digest).
+   */
+  indexChildren: 'all' | 'requested' = 'all';
   pullTimeRefresh: 'daily' | 'every-pull' = 'daily';
   private readonly clients = new Map<string, UpstreamRegistryClient>();
+  /** `requested`: children of cached indexes not fetched yet, `<repository>@<digest>` → where upstream. */
+  private readonly pendingChildren = new Map<string, { rule: Rule; upstreamRepo: string; index: string }>();
 
   constructor(
     private readonly ecr: EcrState,
@@ -231,8 +240,12 @@ export class EcrRegistry {
       const manifests: StoredManifest[] = [
         { digest: top.digest, mediaType: top.mediaType, bytes: top.bytes },
       ];
-      // A list or index brings every manifest it references.
+      // A list or index brings every manifest it references (`requested`: each when first asked for).
       for (const child of top.children) {
+        if (this.indexChildren === 'requested') {
+          this.pendingChildren.set(`${repositoryName}@${child}`, { rule, upstreamRepo, index: top.digest });
+          continue;
+        }
         this.upstreamFetches.push({ repository: upstreamRepo, reference: child, kind: 'manifest' });
         const m = await client.getManifest(upstreamRepo, child);
         manifests.push({ digest: m.digest, mediaType: m.mediaType, bytes: m.bytes });
@@ -387,6 +400,21 @@ export class EcrRegistry {
         registryError('NAME_UNKNOWN', `The repository with name '${name}' does not exist in the registry`),
       );
     const digest = byDigest ? ref : repo.tagToDigest.get(ref);
+    const pending = byDigest ? this.pendingChildren.get(`${name}@${ref}`) : undefined;
+    if (pending && !repo.images.has(ref)) {
+      if (!this.allows(caller, 'ecr:BatchImportUpstreamImage', name))
+        return sendJson(
+          res,
+          404,
+          registryError('MANIFEST_UNKNOWN', `Requested image not found: ${name}@${ref}`),
+        );
+      try {
+        await this.fetchChild(repo, ref, pending);
+      } catch (error) {
+        const failure = this.asFailure(error);
+        return sendJson(res, failure.status, registryError(failure.registryCode, failure.message));
+      }
+    }
     const image = digest ? repo.images.get(digest) : undefined;
     if (!image)
       return sendJson(
@@ -406,6 +434,29 @@ export class EcrRegistry {
       'docker-content-digest': image.digest,
     });
     res.end(req.method === 'HEAD' ? undefined : image.manifest.bytes);
+  }
+
+  /** `requested`: a child of a cached index, fetched from upstream when first asked for. */
+  private async fetchChild(
+    repo: Repository,
+    digest: string,
+    pending: { rule: Rule; upstreamRepo: string; index: string },
+  ): Promise<void> {
+    this.upstreamFetches.push({ repository: pending.upstreamRepo, reference: digest, kind: 'manifest' });
+    const m = await this.upstreamClient(pending.rule).getManifest(pending.upstreamRepo, digest);
+    const manifest = { digest: m.digest, mediaType: m.mediaType, bytes: m.bytes };
+    repo.images.set(digest, {
+      digest,
+      manifest,
+      size: 0,
+      pushedAt: this.clock.now(),
+      storageClass: 'STANDARD',
+    });
+    repo.images.get(digest)!.size = this.ecr.imageSize(repo, manifest);
+    this.pendingChildren.delete(`${repo.name}@${digest}`);
+    // The index's size is its largest child's: known better now.
+    const index = repo.images.get(pending.index);
+    if (index) index.size = this.ecr.imageSize(repo, index.manifest);
   }
 
   private touch(repo: Repository, digest: string) {

@@ -259,6 +259,37 @@ describe('nightly pre-warm', () => {
     expect(quay.pulls).toHaveLength(4);
   });
 
+  // Whether ECR, pulling an index through the cache, fetches every child manifest from upstream (each
+  // one a Docker Hub pull) or only those a client asks for is not documented: both ways.
+  it.each([
+    ['all', 3],
+    ['requested', 1],
+  ] as const)(
+    'an image with more platforms upstream than configured, ECR fetching %s children: counted as it may spend, never less',
+    async (indexChildren, spentAtHub) => {
+      const config = parseConfig(
+        'rules:\n  - { prefix: docker-hub, upstream: docker-hub, credentialSecret: ecr-pullthroughcache/docker-hub }\nprewarm:\n  platforms: [linux/amd64]\n  images: [library/wide:1]\n',
+      );
+      await sandbox.stop();
+      sandbox = await startSandbox({ indexChildren });
+      sandbox.hub.publish('library/wide', '1', { platforms: ['linux/amd64', 'linux/arm64', 'linux/s390x'] });
+      const stack = sandboxDeps(sandbox, config);
+      await reconcile(stack.aws, config);
+      const report = await runPrewarm(config.prewarm.images, {
+        ...stack.as('prewarm'),
+        deadline: Date.now() + 600_000,
+      });
+      expect(statuses(report)).toEqual({ 'library/wide:1': 'warmed' });
+      expect(sandbox.hub.pulls).toHaveLength(spentAtHub);
+      // The estimate is what ECR may have fetched: every child of the index, whichever ECR does.
+      expect(report.images[0]!.upstreamPulls).toBe(3);
+      expect(report.upstreamPulls).toEqual({ estimated: 3, measured: spentAtHub });
+      // The configured platform is in the cache either way.
+      const repo = sandbox.ecr.repositories.get('docker-hub/library/wide')!;
+      expect(repo.images.size).toBe(1 + spentAtHub);
+    },
+  );
+
   it("an ECR throttling burst is absorbed by the SDK's adaptive retry", async () => {
     const burst = sandbox.faults.add({
       match: 'ecr:DescribeImages',

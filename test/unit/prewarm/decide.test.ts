@@ -6,9 +6,11 @@ import {
   decideWarm,
   failureCause,
   pullOutcome,
+  pullsSpent,
   quotaRefusal,
   type WarmFacts,
 } from '../../../lib/prewarm/decide.js';
+import { UpstreamPullGate } from '../../../lib/prewarm/quota.js';
 
 const A = `sha256:${'a'.repeat(64)}`;
 const B = `sha256:${'b'.repeat(64)}`;
@@ -182,6 +184,29 @@ describe('quotaRefusal', () => {
 });
 
 describe('after the pull', () => {
+  it.each<[string, string, number | undefined, number, number]>([
+    ['one image manifest: one pull', MANIFEST, undefined, 2, 1],
+    ['an index of 3 children, 1 platform configured: all 3 (ECR may fetch every child)', INDEX, 3, 1, 3],
+    ['an index of 2 children, 2 configured', INDEX, 2, 2, 2],
+    ['an index lacking a configured platform: never fewer than configured', INDEX, 1, 2, 2],
+    ['an index with no children listed', INDEX, undefined, 2, 2],
+  ])('pulls spent: %s', (_name, mediaType, children, configured, expected) => {
+    expect(pullsSpent(mediaType, children, configured)).toBe(expected);
+  });
+
+  it('the gate counts what the pull spent against the budget, not the reservation', () => {
+    const gate = new UpstreamPullGate(0, 10);
+    expect(gate.tryReserve('hub', 2)).toBeUndefined();
+    gate.settle('hub', 2, true, 8);
+    expect(gate.spent).toBe(8);
+    expect(gate.state('hub').budgetLeft).toBe(2);
+    expect(gate.tryReserve('hub', 3)).toMatch(/budget/i);
+    // A pull that did not happen spends nothing, whatever the manifest said.
+    expect(gate.tryReserve('hub', 2)).toBeUndefined();
+    gate.settle('hub', 2, false, 8);
+    expect(gate.spent).toBe(8);
+  });
+
   it.each([
     [
       'the cache served the upstream digest: warmed, a pull spent',

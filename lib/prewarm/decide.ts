@@ -39,6 +39,8 @@ export interface WarmFacts {
   upstreamUnusable?: string;
   /** The digest ECR holds for the tag (undefined: not cached). */
   cachedDigest?: string;
+  /** How many platforms the cached index the tag moved from has: what the new one likely costs. */
+  cachedPlatforms?: number;
   /** DescribeImages failed (other than not-found). */
   cacheLookupError?: string;
   upstream?: UpstreamAnswer;
@@ -148,7 +150,7 @@ export function decideWarm(facts: WarmFacts): WarmDecision {
     if (facts.layersVerified) return { action: 'skip', reason: `unchanged; ${facts.layersVerified}` };
     return { action: 'fill-layers', digest: upstream.digest };
   }
-  const cost = isIndex(upstream.mediaType) ? facts.platformCount : 1;
+  const cost = pullsSpent(upstream.mediaType, facts.cachedPlatforms, facts.platformCount);
   const refusal = quotaRefusal(facts.gate, cost);
   if (refusal) return { action: 'defer', reason: refusal };
   return { action: 'pull', cost, reason: facts.cachedDigest ? 'moved' : 'new' };

@@ -18,6 +18,7 @@ import type { DesiredRule, KeeperConfig, PrewarmImage } from '../config/load.js'
 import { setTags } from '../credential/metadata.js';
 import { RegistryClient } from '../registry/client.js';
 import { RegistryError } from '../registry/errors.js';
+import { isIndex } from '../registry/media-types.js';
 import type { Endpoints } from '../registry/upstreams.js';
 import { AWS_THROTTLING, awsErrorName, errorMessage, KeeperError } from '../runtime/errors.js';
 import type { Logger } from '../runtime/logger.js';
@@ -564,6 +565,15 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
             });
           result.upstreamDigest = head.digest;
         }
+        // A moved multi-platform image: the index it moved from, read from the cache (no upstream
+        // request), says how many platforms ECR may fetch, so the pull is reserved at what it may cost.
+        const cachedPlatforms =
+          'digest' in head && cached.digest && cached.digest !== head.digest && isIndex(head.mediaType)
+            ? await cache
+                .getManifest(repository, cached.digest)
+                .then((m) => m.json.manifests?.length)
+                .catch(() => undefined)
+            : undefined;
         // Unchanged and received while the last whole run ran: whole if that run pulled it in.
         const pulledInByThatRun =
           'digest' in head &&
@@ -577,6 +587,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
           upstreamUnusable: undefined,
           timeLeftMs: Number.POSITIVE_INFINITY,
           cachedDigest: cached.digest,
+          cachedPlatforms,
           cacheLookupError: cached.error,
           upstream: head,
           gate: gate.state(upstream.key),

@@ -290,6 +290,33 @@ describe('nightly pre-warm', () => {
     },
   );
 
+  it('a moved multi-platform image is reserved as many pulls as its cached index has platforms, so the reserve holds', async () => {
+    const config = parseConfig(
+      'rules:\n  - { prefix: docker-hub, upstream: docker-hub, credentialSecret: ecr-pullthroughcache/docker-hub }\nprewarm:\n  platforms: [linux/amd64]\n  reserveUpstreamPulls: 20\n  images: [library/wide:1]\n',
+    );
+    await sandbox.stop();
+    sandbox = await startSandbox();
+    sandbox.hub.publish('library/wide', '1', { platforms: ['linux/amd64', 'linux/arm64', 'linux/s390x'] });
+    const stack = sandboxDeps(sandbox, config);
+    await reconcile(stack.aws, config);
+    const night = (dryRun = false) =>
+      runPrewarm(config.prewarm.images, { ...stack.as('prewarm'), dryRun, deadline: Date.now() + 600_000 });
+    expect((await night()).counts.warmed).toBe(1);
+
+    sandbox.clock.advanceHours(25);
+    sandbox.hub.release('library/wide', '1');
+    // The cached index has 3 platforms: the move is planned as 3 pulls, not the 1 configured.
+    const planned = await night(true);
+    expect(planned.images[0]).toMatchObject({ status: 'would-pull', upstreamPulls: 3 });
+    // 22 left with 20 kept for CI: 3 would break the reserve, so the image waits for another night.
+    sandbox.hub.setRemaining('keeper-ci', 22);
+    const pulls = sandbox.hub.pulls.length;
+    const report = await night();
+    expect(report.images[0]).toMatchObject({ status: 'deferred' });
+    expect(report.images[0]!.reason).toMatch(/22 pulls left; pulling needs 3 and 20 are kept in reserve/);
+    expect(sandbox.hub.pulls.length).toBe(pulls);
+  });
+
   it("an ECR throttling burst is absorbed by the SDK's adaptive retry", async () => {
     const burst = sandbox.faults.add({
       match: 'ecr:DescribeImages',

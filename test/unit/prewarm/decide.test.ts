@@ -55,6 +55,21 @@ describe('decideWarm', () => {
       { action: 'pull', cost: 1, reason: 'moved' },
     ],
     [
+      'moved, index, the cached one has 6 platforms: reserved as 6 (ECR may fetch every child)',
+      { cachedDigest: B, cachedPlatforms: 6 },
+      { action: 'pull', cost: 6, reason: 'moved' },
+    ],
+    [
+      'moved, index, the cached one has fewer platforms than configured: the configured count',
+      { cachedDigest: B, cachedPlatforms: 1 },
+      { action: 'pull', cost: 2 },
+    ],
+    [
+      'moved from an index to a single manifest: one pull',
+      { cachedDigest: B, cachedPlatforms: 6, upstream: { digest: A, mediaType: MANIFEST } },
+      { action: 'pull', cost: 1 },
+    ],
+    [
       'three platforms configured, index: three pulls',
       { cachedDigest: undefined, platformCount: 3 },
       { action: 'pull', cost: 3 },

@@ -125,23 +125,9 @@ describe('mirror-config --for containers', () => {
 describe('mirror-config --for containerd --out DIR', () => {
   it('writes each registry’s hosts.toml in its directory, and says so', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'keeper-certs-d-'));
+    const argv = ['mirror-config', '--for', 'containerd', '--registry', 'r.example', '--config', WITH_QUAY];
     const run = captureIo();
-    expect(
-      await runCli(
-        [
-          'mirror-config',
-          '--for',
-          'containerd',
-          '--registry',
-          'r.example',
-          '--config',
-          WITH_QUAY,
-          '--out',
-          dir,
-        ],
-        run.io,
-      ),
-    ).toBe(0);
+    expect(await runCli([...argv, '--out', dir], run.io)).toBe(0);
     expect(run.out).toEqual([`wrote ${dir}/quay.io/hosts.toml`, `wrote ${dir}/docker.io/hosts.toml`]);
     expect(readdirSync(dir).sort()).toEqual(['docker.io', 'quay.io']);
     expect(readdirSync(join(dir, 'quay.io'))).toEqual(['hosts.toml']);
@@ -150,22 +136,7 @@ describe('mirror-config --for containerd --out DIR', () => {
       host: { 'https://r.example/v2/quay': { capabilities: ['pull', 'resolve'], override_path: true } },
     });
     // Run again: the same files, replaced whole.
-    expect(
-      await runCli(
-        [
-          'mirror-config',
-          '--for',
-          'containerd',
-          '--registry',
-          'r.example',
-          '--config',
-          WITH_QUAY,
-          '--out',
-          dir,
-        ],
-        captureIo().io,
-      ),
-    ).toBe(0);
+    expect(await runCli([...argv, '--out', dir], captureIo().io)).toBe(0);
     expect(readdirSync(join(dir, 'docker.io'))).toEqual(['hosts.toml']);
   });
 

@@ -20,7 +20,14 @@ import type { AuthToken, EcrState, Repository, Rule } from '../aws/ecr.js';
 import type { SecretsManagerSandbox } from '../aws/secrets.js';
 import type { SandboxClock } from '../clock.js';
 import { sendJson } from '../http.js';
-import { acceptable, blobStream, parseRegistryPath, registryError, type StoredManifest } from './content.js';
+import {
+  acceptable,
+  blobStream,
+  INDEX_TYPES,
+  parseRegistryPath,
+  registryError,
+  type StoredManifest,
+} from './content.js';
 import type { BlobStore } from './store.js';
 import { UpstreamError, UpstreamRegistryClient } from './upstream-client.js';
 
@@ -72,8 +79,6 @@ export class EcrRegistry {
   indexChildren: 'all' | 'requested' = 'all';
   pullTimeRefresh: 'daily' | 'every-pull' = 'daily';
   private readonly clients = new Map<string, UpstreamRegistryClient>();
-  /** `requested`: children of cached indexes not fetched yet, `<repository>@<digest>` → where upstream. */
-  private readonly pendingChildren = new Map<string, { rule: Rule; upstreamRepo: string; index: string }>();
 
   constructor(
     private readonly ecr: EcrState,
@@ -242,10 +247,7 @@ export class EcrRegistry {
       ];
       // A list or index brings every manifest it references (`requested`: each when first asked for).
       for (const child of top.children) {
-        if (this.indexChildren === 'requested') {
-          this.pendingChildren.set(`${repositoryName}@${child}`, { rule, upstreamRepo, index: top.digest });
-          continue;
-        }
+        if (this.indexChildren === 'requested') continue;
         this.upstreamFetches.push({ repository: upstreamRepo, reference: child, kind: 'manifest' });
         const m = await client.getManifest(upstreamRepo, child);
         manifests.push({ digest: m.digest, mediaType: m.mediaType, bytes: m.bytes });
@@ -400,8 +402,12 @@ export class EcrRegistry {
         registryError('NAME_UNKNOWN', `The repository with name '${name}' does not exist in the registry`),
       );
     const digest = byDigest ? ref : repo.tagToDigest.get(ref);
-    const pending = byDigest ? this.pendingChildren.get(`${name}@${ref}`) : undefined;
-    if (pending && !repo.images.has(ref)) {
+    // `requested`: a child of a cached index is fetched from upstream when first asked for.
+    const parent =
+      byDigest && rule && this.indexChildren === 'requested' && !repo.images.has(ref)
+        ? this.indexListing(repo, ref)
+        : undefined;
+    if (rule && parent) {
       if (!this.allows(caller, 'ecr:BatchImportUpstreamImage', name))
         return sendJson(
           res,
@@ -409,7 +415,7 @@ export class EcrRegistry {
           registryError('MANIFEST_UNKNOWN', `Requested image not found: ${name}@${ref}`),
         );
       try {
-        await this.fetchChild(repo, ref, pending);
+        await this.fetchChild(rule, repo, ref, parent);
       } catch (error) {
         const failure = this.asFailure(error);
         return sendJson(res, failure.status, registryError(failure.registryCode, failure.message));
@@ -436,14 +442,23 @@ export class EcrRegistry {
     res.end(req.method === 'HEAD' ? undefined : image.manifest.bytes);
   }
 
+  /** The cached index of the repository that lists `digest` as a child, if any. */
+  private indexListing(repo: Repository, digest: string): string | undefined {
+    for (const image of repo.images.values()) {
+      if (!INDEX_TYPES.has(image.manifest.mediaType)) continue;
+      const doc = JSON.parse(image.manifest.bytes.toString('utf8')) as {
+        manifests?: Array<{ digest: string }>;
+      };
+      if (doc.manifests?.some((m) => m.digest === digest)) return image.digest;
+    }
+    return undefined;
+  }
+
   /** `requested`: a child of a cached index, fetched from upstream when first asked for. */
-  private async fetchChild(
-    repo: Repository,
-    digest: string,
-    pending: { rule: Rule; upstreamRepo: string; index: string },
-  ): Promise<void> {
-    this.upstreamFetches.push({ repository: pending.upstreamRepo, reference: digest, kind: 'manifest' });
-    const m = await this.upstreamClient(pending.rule).getManifest(pending.upstreamRepo, digest);
+  private async fetchChild(rule: Rule, repo: Repository, digest: string, index: string): Promise<void> {
+    const upstreamRepo = this.upstreamPath(rule, repo.name);
+    this.upstreamFetches.push({ repository: upstreamRepo, reference: digest, kind: 'manifest' });
+    const m = await this.upstreamClient(rule).getManifest(upstreamRepo, digest);
     const manifest = { digest: m.digest, mediaType: m.mediaType, bytes: m.bytes };
     repo.images.set(digest, {
       digest,
@@ -453,10 +468,9 @@ export class EcrRegistry {
       storageClass: 'STANDARD',
     });
     repo.images.get(digest)!.size = this.ecr.imageSize(repo, manifest);
-    this.pendingChildren.delete(`${repo.name}@${digest}`);
     // The index's size is its largest child's: known better now.
-    const index = repo.images.get(pending.index);
-    if (index) index.size = this.ecr.imageSize(repo, index.manifest);
+    const parent = repo.images.get(index);
+    if (parent) parent.size = this.ecr.imageSize(repo, parent.manifest);
   }
 
   private touch(repo: Repository, digest: string) {

@@ -634,10 +634,12 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
           // Counted as spent, so the budget and the reserve apply to the next images as in a run.
           gate.settle(upstream.key, cost, true);
           result.upstreamPulls = cost;
+          // An index's platforms upstream are known only from the cached version it moved from.
+          const atLeast = 'mediaType' in head && isIndex(head.mediaType) && cachedPlatforms === undefined;
           return done({
             status: 'would-pull',
             planned: 'pull',
-            reason: `${cached.digest ? `moved from ${short(cached.digest)}` : 'not cached'}: ${cost} Docker Hub pull(s)`,
+            reason: `${cached.digest ? `moved from ${short(cached.digest)}` : 'not cached'}: ${atLeast ? 'at least ' : ''}${cost} Docker Hub pull(s)`,
           });
         }
         held.releasePull = await pulls.acquire();

@@ -301,6 +301,8 @@ describe('nightly pre-warm', () => {
     await reconcile(stack.aws, config);
     const night = (dryRun = false) =>
       runPrewarm(config.prewarm.images, { ...stack.as('prewarm'), dryRun, deadline: Date.now() + 600_000 });
+    // Not cached yet: how many platforms ECR will fetch is not known before the pull.
+    expect((await night(true)).images[0]!.reason).toBe('not cached: at least 1 Docker Hub pull(s)');
     expect((await night()).counts.warmed).toBe(1);
 
     sandbox.clock.advanceHours(25);
@@ -308,6 +310,7 @@ describe('nightly pre-warm', () => {
     // The cached index has 3 platforms: the move is planned as 3 pulls, not the 1 configured.
     const planned = await night(true);
     expect(planned.images[0]).toMatchObject({ status: 'would-pull', upstreamPulls: 3 });
+    expect(planned.images[0]!.reason).toMatch(/^moved from \w{12}: 3 Docker Hub pull\(s\)$/);
     // 22 left with 20 kept for CI: 3 would break the reserve, so the image waits for another night.
     sandbox.hub.setRemaining('keeper-ci', 22);
     const pulls = sandbox.hub.pulls.length;

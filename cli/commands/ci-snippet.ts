@@ -1,11 +1,24 @@
 /** cache-keeper ci-snippet --for github-actions|gitlab|buildkite: log in to the cache and pull through it. */
 
-import { dockerHubRule } from '../../lib/ci/mirror-config.js';
 import { CI_SYSTEMS, type CiSystem, ciSnippet } from '../../lib/ci/snippet.js';
 import { cacheRepositoryName, resolveImage } from '../../lib/config/images.js';
 import type { KeeperConfig } from '../../lib/config/load.js';
 import { type CommandDeps, registryHost } from '../deps.js';
 import type { CliIo } from '../io.js';
+
+/**
+ * The image the snippet pulls: the first listed image of the Docker Hub rule (node:22 when none is
+ * listed), else of any rule, else a placeholder under the first rule's prefix.
+ */
+function exampleImage(config: KeeperConfig, host: string): string {
+  const hub = config.rules.find((r) => r.upstream === 'docker-hub');
+  const first =
+    config.prewarm.images.find((i) => i.rulePrefix === hub?.prefix) ??
+    (hub ? resolveImage(config, 'node:22') : config.prewarm.images[0]);
+  if (first) return `${host}/${cacheRepositoryName(first)}:${first.tag}`;
+  const rule = config.rules[0];
+  return `${host}/${rule && rule.prefix !== 'ROOT' ? `${rule.prefix}/` : ''}<repository>:<tag>`;
+}
 
 export async function ciSnippetCommand(
   config: KeeperConfig,
@@ -19,12 +32,10 @@ export async function ciSnippetCommand(
     return 2;
   }
   const host = await registryHost(options);
-  // The example pulls the first configured image of the Docker Hub rule.
-  const rule = dockerHubRule(config);
-  const first =
-    config.prewarm.images.find((i) => i.rulePrefix === rule.prefix) ?? resolveImage(config, 'node:22');
-  const example = `${host}/${cacheRepositoryName(first)}:${first.tag}`;
-  const snippet = ciSnippet(options.system as CiSystem, { registryHost: host, example });
+  const snippet = ciSnippet(options.system as CiSystem, {
+    registryHost: host,
+    example: exampleImage(config, host),
+  });
   if (options.json) io.out(JSON.stringify({ system: options.system, snippet }, null, 2));
   else io.out(snippet.trimEnd());
   return 0;

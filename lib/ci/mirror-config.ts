@@ -33,20 +33,6 @@ export interface MirrorConfig {
   files: MirrorFile[];
 }
 
-/**
- * The rule that caches Docker Hub: the first that caches all of it (no upstream prefix), else the
- * first with one.
- */
-export function dockerHubRule(config: KeeperConfig): DesiredRule {
-  const rules = config.rules.filter((r) => r.upstream === 'docker-hub');
-  const rule = rules.find((r) => r.upstreamPrefix === 'ROOT') ?? rules[0];
-  if (!rule)
-    throw new KeeperError(
-      `${config.source}: no rule caches Docker Hub (upstream: docker-hub), so there is nothing to mirror docker.io to`,
-    );
-  return rule;
-}
-
 /** The name images carry for a rule's registry: docker.io for Docker Hub, else its host. */
 const registryName = (rule: DesiredRule) => rule.pullHosts[0] ?? rule.upstreamUrl;
 

@@ -1,6 +1,11 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { runCli } from '../../../cli/main.js';
 import { CI_SYSTEMS, ciSnippet, registryRegion } from '../../../lib/ci/snippet.js';
+import { captureIo } from '../../support/cli-io.js';
 
 const host = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
 const example = `${host}/docker-hub/library/node:22`;
@@ -36,5 +41,44 @@ describe('ci-snippet', () => {
 
   it('refuses a host that is not an ECR registry, saying what it expects', () => {
     expect(() => registryRegion('r.example')).toThrow(/"r\.example" is not an ECR registry host/);
+  });
+});
+
+describe('cache-keeper ci-snippet with rules for other registries', () => {
+  const configFile = (yaml: string) => {
+    const path = join(mkdtempSync(join(tmpdir(), 'keeper-snippet-')), 'keeper.config.yaml');
+    writeFileSync(path, yaml);
+    return path;
+  };
+  const snippet = async (yaml: string) => {
+    const run = captureIo();
+    const code = await runCli(
+      ['ci-snippet', '--for', 'gitlab', '--registry', host, '--config', configFile(yaml)],
+      run.io,
+    );
+    return { code, out: run.out.join('\n'), err: run.err.join('\n') };
+  };
+
+  it.each([
+    [
+      'only a Quay rule: its first listed image',
+      'rules:\n  - { prefix: quay, upstream: quay }\nprewarm:\n  images: [quay.io/prometheus/node-exporter:v1.9.0]\n',
+      `docker pull ${host}/quay/prometheus/node-exporter:v1.9.0`,
+    ],
+    [
+      'a Docker Hub rule and a Quay rule: the first Docker Hub image',
+      'rules:\n  - { prefix: quay, upstream: quay }\n  - { prefix: docker-hub, upstream: docker-hub, credentialSecret: ecr-pullthroughcache/docker-hub }\nprewarm:\n  images: [quay.io/prometheus/node-exporter:v1.9.0, alpine:3.20]\n',
+      `docker pull ${host}/docker-hub/library/alpine:3.20`,
+    ],
+    [
+      'only a Quay rule, nothing listed: a placeholder under its prefix',
+      'rules:\n  - { prefix: quay, upstream: quay }\n',
+      `docker pull ${host}/quay/<repository>:<tag>`,
+    ],
+  ])('%s', async (_name, yaml, pull) => {
+    const { code, out, err } = await snippet(yaml);
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    expect(out).toContain(pull);
   });
 });

@@ -241,9 +241,11 @@ function statementsFor(config) {
   };
   const upstreamCredential = allow('UpstreamCredential', 'secretsmanager:GetSecretValue', credentialSecrets);
   // The one-night-at-a-time lease and the night's marks are tags on the Docker Hub rule's
-  // credential secret (prewarmStateSecret in lib/prewarm/run.ts; lease.ts, layer-audit.ts,
-  // order.ts): that secret only, not every rule's.
-  const stateRule = config.rules.find((r) => r.upstream === 'docker-hub' && r.credentialSecretName);
+  // credential secret, else the first rule's that has one (prewarmStateSecret in
+  // lib/prewarm/run.ts; lease.ts, layer-audit.ts, order.ts): that secret only, not every rule's.
+  const stateRule =
+    config.rules.find((r) => r.upstream === 'docker-hub' && r.credentialSecretName) ??
+    config.rules.find((r) => r.credentialSecretName);
   const prewarmLease = allow(
     'PrewarmLease',
     ['secretsmanager:DescribeSecret', 'secretsmanager:TagResource', 'secretsmanager:UntagResource'],

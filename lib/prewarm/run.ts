@@ -114,9 +114,15 @@ class ImageFailure extends KeeperError {
 /** `docker-hub/library/node:22`: an image as the cache names it, for the night's marks. */
 export const imageReference = (image: PrewarmImage) => `${cacheRepositoryName(image)}:${image.tag}`;
 
-/** The secret whose tags hold the night's lease and marks: the Docker Hub rule's credential secret. */
+/**
+ * The secret whose tags hold the night's lease and marks: the Docker Hub rule's credential secret,
+ * else the first rule's that has one (deploy/stack.cjs grants the pre-warm role the same one).
+ */
 export const prewarmStateSecret = (config: KeeperConfig) =>
-  config.rules.find((r) => r.upstream === 'docker-hub' && r.credentialSecret)?.credentialSecret;
+  (
+    config.rules.find((r) => r.upstream === 'docker-hub' && r.credentialSecret) ??
+    config.rules.find((r) => r.credentialSecret)
+  )?.credentialSecret;
 
 /** Records the night's marks (layer-audit.ts, order.ts) in one write; an absent resume clears it. */
 export async function recordNight(
@@ -220,7 +226,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
     ...extra,
   });
 
-  // One pre-warm at a time (see lease.ts): held on the Docker Hub rule's credential secret.
+  // One pre-warm at a time (see lease.ts): held on a credential secret (prewarmStateSecret).
   // A dry run spends nothing, so it needs no lease.
   const leaseSecret = deps.dryRun || deps.coordinated ? undefined : prewarmStateSecret(config);
   const runId = randomUUID();

@@ -783,6 +783,34 @@ describe('one pre-warm at a time', () => {
     expect((await warm(config)).lease).toBeUndefined();
   });
 
+  it('without a Docker Hub rule the lease is on the first rule credential: a second run is still kept out', async () => {
+    const config = parseConfig(
+      'rules:\n  - { prefix: quay, upstream: quay }\n  - { prefix: ghcr, upstream: ghcr, credentialSecret: ecr-pullthroughcache/ghcr }\nprewarm:\n  images: [quay.io/prometheus/node-exporter:v1.9.0]\n',
+    );
+    await sandbox.stop();
+    sandbox = await startSandbox({ upstreamStandIns: ['quay.io'] });
+    sandbox.standIns['quay.io']!.publish('prometheus/node-exporter', 'v1.9.0');
+    sandbox.secrets.create('ecr-pullthroughcache/ghcr', '{"username":"u","accessToken":"t"}');
+    const stack = sandboxDeps(sandbox, config);
+    await reconcile(stack.aws, config);
+    const { setTags } = await import('../../lib/credential/metadata.js');
+    await setTags(stack.aws.secrets, 'ecr-pullthroughcache/ghcr', {
+      'prewarm-lease': `other-run ${new Date(Date.now() + 600_000).toISOString()}`,
+    });
+    // As the stack's pre-warm role: its policy lets it hold the lease there.
+    const night = () =>
+      runPrewarm(config.prewarm.images, { ...stack.as('prewarm'), deadline: Date.now() + 600_000 });
+    const refused = await night();
+    expect(refused.lease).toMatchObject({ held: false });
+    expect(refused.images[0]).toMatchObject({
+      status: 'deferred',
+      reason: expect.stringMatching(/holds the lease/),
+    });
+    expect(sandbox.standIns['quay.io']!.pulls).toHaveLength(0);
+    await setTags(stack.aws.secrets, 'ecr-pullthroughcache/ghcr', { 'prewarm-lease': '' });
+    expect((await night()).counts.warmed).toBe(1);
+  });
+
   it('a lease left by a crashed run expires with its deadline', async () => {
     const { setTags } = await import('../../lib/credential/metadata.js');
     await setTags(aws.secrets, 'ecr-pullthroughcache/docker-hub', {

@@ -2,7 +2,7 @@
  * cache-keeper mirror-config --for CLIENT: the registries the cache covers (docker.io, quay.io, …)
  * pulled through it, without rewriting image names.
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { MIRROR_CLIENTS, type MirrorClient, mirrorConfig } from '../../lib/ci/mirror-config.js';
 import type { KeeperConfig } from '../../lib/config/load.js';
@@ -42,11 +42,22 @@ export async function mirrorConfigCommand(
   });
   for (const n of out.notMirrored) io.err(`not mirrored: ${n.registry}: ${n.reason}`);
   if (options.out !== undefined) {
-    // Each file in place, whole or not at all (written beside it, then renamed over it).
-    for (const file of out.files) {
-      const target = join(options.out, file.registry!, 'hosts.toml');
-      mkdirSync(dirname(target), { recursive: true });
-      writeFileSync(`${target}.tmp`, file.content);
+    const outDir = options.out;
+    const targets = out.files.map((file) => ({ file, target: join(outDir, file.registry!, 'hosts.toml') }));
+    // All or none: every file is written beside its place first; only when all are, each is renamed
+    // over its place (a directory it may not write leaves the installed ones as they were).
+    const written: string[] = [];
+    try {
+      for (const { file, target } of targets) {
+        mkdirSync(dirname(target), { recursive: true });
+        writeFileSync(`${target}.tmp`, file.content);
+        written.push(`${target}.tmp`);
+      }
+    } catch (error) {
+      for (const tmp of written) rmSync(tmp, { force: true });
+      throw error;
+    }
+    for (const { target } of targets) {
       renameSync(`${target}.tmp`, target);
       if (!options.json) io.out(`wrote ${target}`);
     }

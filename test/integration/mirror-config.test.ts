@@ -140,6 +140,16 @@ describe('mirror-config --for containerd --out DIR', () => {
     expect(readdirSync(join(dir, 'docker.io'))).toEqual(['hosts.toml']);
   });
 
+  it('writes none of the files when one cannot be written, and says why', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keeper-certs-d-'));
+    // docker.io's directory cannot be made (a file is in the way); quay.io's could.
+    writeFileSync(join(dir, 'docker.io'), 'not a directory');
+    const argv = ['mirror-config', '--for', 'containerd', '--registry', 'r.example', '--config', WITH_QUAY];
+    await expect(runCli([...argv, '--out', dir], captureIo().io)).rejects.toThrow(/docker\.io/);
+    expect(readdirSync(dir).sort()).toEqual(['docker.io', 'quay.io']);
+    expect(readdirSync(join(dir, 'quay.io'))).toEqual([]);
+  });
+
   it('without --out prints each file under its path; --out is refused for a one-file client', async () => {
     const printed = captureIo();
     expect(

@@ -1,10 +1,33 @@
-import { renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 /** Writes a file whole or not at all (beside it, then renamed): a reader never sees half of it. */
 export function writeFileWhole(path: string, text: string): void {
-  const partial = `${path}.cache-keeper-partial`;
-  writeFileSync(partial, text);
-  renameSync(partial, path);
+  writeFilesWhole([{ path, text }]);
+}
+
+/**
+ * Writes files all or none: each beside its place first (`makeDirs`: creating its directory), and
+ * only when all are written is each renamed over its place; on a failure the written ones go and
+ * the error (naming the path) is thrown, leaving every file as it was.
+ */
+export function writeFilesWhole(
+  files: Array<{ path: string; text: string }>,
+  options: { makeDirs?: boolean } = {},
+): void {
+  const partial = (path: string) => `${path}.cache-keeper-partial`;
+  const written: string[] = [];
+  try {
+    for (const { path, text } of files) {
+      if (options.makeDirs) mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(partial(path), text);
+      written.push(partial(path));
+    }
+  } catch (error) {
+    for (const path of written) rmSync(path, { force: true });
+    throw error;
+  }
+  for (const { path } of files) renameSync(partial(path), path);
 }
 
 /** Where the CLI writes: a terminal by default, a buffer in tests. */

@@ -2,12 +2,11 @@
  * cache-keeper mirror-config --for CLIENT: the registries the cache covers (docker.io, quay.io, …)
  * pulled through it, without rewriting image names.
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { MIRROR_CLIENTS, type MirrorClient, mirrorConfig } from '../../lib/ci/mirror-config.js';
 import type { KeeperConfig } from '../../lib/config/load.js';
 import { type CommandDeps, registryHost } from '../deps.js';
-import type { CliIo } from '../io.js';
+import { type CliIo, writeFilesWhole } from '../io.js';
 
 const CERTS_D = '/etc/containerd/certs.d';
 
@@ -43,24 +42,10 @@ export async function mirrorConfigCommand(
   for (const n of out.notMirrored) io.err(`not mirrored: ${n.registry}: ${n.reason}`);
   if (options.out !== undefined) {
     const outDir = options.out;
-    const targets = out.files.map((file) => ({ file, target: join(outDir, file.registry!, 'hosts.toml') }));
-    // All or none: every file is written beside its place first; only when all are, each is renamed
-    // over its place (a directory it may not write leaves the installed ones as they were).
-    const written: string[] = [];
-    try {
-      for (const { file, target } of targets) {
-        mkdirSync(dirname(target), { recursive: true });
-        writeFileSync(`${target}.tmp`, file.content);
-        written.push(`${target}.tmp`);
-      }
-    } catch (error) {
-      for (const tmp of written) rmSync(tmp, { force: true });
-      throw error;
-    }
-    for (const { target } of targets) {
-      renameSync(`${target}.tmp`, target);
-      if (!options.json) io.out(`wrote ${target}`);
-    }
+    const files = out.files.map((f) => ({ path: join(outDir, f.registry!, 'hosts.toml'), text: f.content }));
+    // All or none: a directory it may not write leaves the installed ones as they were.
+    writeFilesWhole(files, { makeDirs: true });
+    if (!options.json) for (const f of files) io.out(`wrote ${f.path}`);
   }
   if (options.json) io.out(JSON.stringify(out, null, 2));
   else if (options.out !== undefined) return 0;

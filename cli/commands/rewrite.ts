@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileKind, type RewriteResult, rewriteText, unifiedDiff } from '../../lib/ci/rewrite.js';
 import type { KeeperConfig } from '../../lib/config/load.js';
 import { type CommandDeps, registryHost } from '../deps.js';
-import { type CliIo, writeFileWhole } from '../io.js';
+import { type CliIo, writeFilesWhole } from '../io.js';
 
 export interface RewriteOptions {
   files: string[];
@@ -45,7 +45,8 @@ export async function rewriteCommand(
     return { path, before, ...rewriteText(before, fileKind(path)!, target) };
   });
   const write = !options.check && !options.diff;
-  if (write) for (const r of results.filter((r) => r.changes.length)) writeFileWhole(r.path, r.output);
+  if (write)
+    writeFilesWhole(results.filter((r) => r.changes.length).map((r) => ({ path: r.path, text: r.output })));
 
   if (options.json) {
     io.out(

@@ -1,5 +1,5 @@
 /** cache-keeper rewrite on files: in place, --check, --diff, all-or-nothing on bad input. */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -35,6 +35,18 @@ describe('cache-keeper rewrite', () => {
     expect(run.err).toEqual([`${dockerfile}:4: left build: an earlier build stage`]);
 
     expect(await runCli(['rewrite', dockerfile, compose, '--check', ...REGISTRY], captureIo().io)).toBe(0);
+  });
+
+  it('a file that cannot be written leaves every file as it was', async () => {
+    const { dockerfile, compose } = files();
+    const before = [readFileSync(dockerfile, 'utf8'), readFileSync(compose, 'utf8')];
+    // The compose file's place beside it is taken by a directory: it cannot be written there.
+    mkdirSync(`${compose}.cache-keeper-partial`);
+    await expect(runCli(['rewrite', dockerfile, compose, ...REGISTRY], captureIo().io)).rejects.toThrow(
+      /docker-compose\.yml/,
+    );
+    expect([readFileSync(dockerfile, 'utf8'), readFileSync(compose, 'utf8')]).toEqual(before);
+    expect(existsSync(`${dockerfile}.cache-keeper-partial`)).toBe(false);
   });
 
   it('--diff prints a unified diff and writes nothing', async () => {

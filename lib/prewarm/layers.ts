@@ -50,6 +50,22 @@ async function availableBlobs(
   return available;
 }
 
+/**
+ * The configured platforms' manifests an index lists that the cache does not hold (`present`: the
+ * digests it does): asking for them may make ECR fetch them from upstream.
+ */
+export function uncachedPlatformManifests(
+  document: ManifestDocument,
+  mediaType: string,
+  platforms: string[],
+  present: ReadonlySet<string>,
+): string[] {
+  if (!isIndex(mediaType)) return [];
+  return platforms
+    .map((platform) => document.manifests?.find((m) => matchesPlatform(m, platform))?.digest)
+    .filter((digest): digest is string => digest !== undefined && !present.has(digest));
+}
+
 export async function warmPlatforms(
   ctx: LayerContext,
   repository: string,

@@ -52,7 +52,7 @@ import {
   receivedFingerprint,
   sameBucket,
 } from './layer-audit.js';
-import { warmPlatforms } from './layers.js';
+import { uncachedPlatformManifests, warmPlatforms } from './layers.js';
 import { leaseRefusal, releaseLease, takeLease } from './lease.js';
 import { nextResume, RESUME_TAG, resumeOrder } from './order.js';
 import { UpstreamPullGate } from './quota.js';
@@ -339,36 +339,38 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
     const cachePull = new RegistryClient({ ...cacheOptions, attempts: 1 });
     const layerContext = { cache, ecr, mode: settings.mode, signal };
 
-    /** Tag → digest (and when the cache received it) for a cache repository: one DescribeImages walk per repository, shared by its images. */
+    /**
+     * Tag → digest (and when the cache received it) for a cache repository, and every digest it holds
+     * (child manifests are untagged): one DescribeImages walk per repository, shared by its images.
+     */
     type CachedImage = { digest: string; pushedAt?: number };
-    const repositoryTags = new Map<string, Promise<{ tags: Map<string, CachedImage> } | { error: string }>>();
+    type CachedRepository = { tags: Map<string, CachedImage>; present: Set<string> };
+    const repositoryTags = new Map<string, Promise<CachedRepository | { error: string }>>();
     const cachedDigest = async (repository: string, tag: string) => {
       let pending = repositoryTags.get(repository);
       if (!pending) {
         pending = (async () => {
           const tags = new Map<string, CachedImage>();
+          const present = new Set<string>();
           try {
             let nextToken: string | undefined;
             do {
               const page = await ecr.send(
-                new DescribeImagesCommand({
-                  repositoryName: repository,
-                  filter: { tagStatus: 'TAGGED' },
-                  maxResults: 1000,
-                  nextToken,
-                }),
+                new DescribeImagesCommand({ repositoryName: repository, maxResults: 1000, nextToken }),
                 aws,
               );
-              for (const d of page.imageDetails ?? [])
+              for (const d of page.imageDetails ?? []) {
+                if (!d.imageDigest) continue;
+                present.add(d.imageDigest);
                 for (const t of d.imageTags ?? [])
-                  if (d.imageDigest)
-                    tags.set(t, { digest: d.imageDigest, pushedAt: d.imagePushedAt?.getTime() });
+                  tags.set(t, { digest: d.imageDigest, pushedAt: d.imagePushedAt?.getTime() });
+              }
               nextToken = page.nextToken;
             } while (nextToken);
-            return { tags };
+            return { tags, present };
           } catch (error) {
             const name = awsErrorName(error);
-            if (name === 'RepositoryNotFoundException') return { tags };
+            if (name === 'RepositoryNotFoundException') return { tags, present };
             if (signal.aborted) throw error;
             if (name && AWS_THROTTLING.has(name)) throw error;
             return { error: `DescribeImages: ${name}: ${errorMessage(error)}` };
@@ -379,7 +381,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
       const found = await pending;
       if ('error' in found) return { error: found.error };
       const image = found.tags.get(tag);
-      return { digest: image?.digest, pushedAt: image?.pushedAt };
+      return { digest: image?.digest, pushedAt: image?.pushedAt, present: found.present };
     };
 
     /** The upstream HEAD (free on Docker Hub): the digest, or what went wrong. */
@@ -399,16 +401,6 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
     };
 
     /** Full mode, unchanged image: the layers a crashed or manifest-only earlier run left behind. */
-    const fillLayers = async (
-      ctx: typeof layerContext,
-      repository: string,
-      digest: string,
-      platforms: string[],
-    ) => {
-      // By digest, through the registry: served from the cache, no upstream pull and no API call.
-      const top = await cache.getManifest(repository, digest);
-      return warmPlatforms(ctx, repository, top.json, top.mediaType, platforms, true);
-    };
 
     /**
      * The pull by tag through the cache. A 429 from the cache is ECR's own throttling ("Rate
@@ -617,15 +609,54 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
               return done({
                 status: 'skipped',
                 planned: 'fill-layers',
-                reason: 'unchanged (a run also checks its layers, free of pulls)',
+                reason:
+                  'unchanged (a run also checks its layers, free of pulls while the cache holds its platforms)',
               });
             held.release = await transfers.acquire();
             enter('pull-blobs');
-            const blobs = await fillLayers(imageLayers, repository, decision.digest, image.platforms);
-            if (blobs.count === 0) return done({ status: 'skipped', reason: 'unchanged' });
+            // By digest, through the registry: served from the cache, no upstream pull and no API call.
+            const top = await cache.getManifest(repository, decision.digest);
+            // A configured platform's manifest the cache does not hold (CI pulled another platform
+            // first) may be fetched from upstream when asked for: a pull, held to the reserve and budget.
+            // (`present` is known here: a failed lookup never decides fill-layers.)
+            const fetching = uncachedPlatformManifests(
+              top.json,
+              top.mediaType,
+              image.platforms,
+              cached.present!,
+            );
+            const refused = fetching.length ? gate.tryReserve(upstream.key, fetching.length) : undefined;
+            if (refused) return done({ status: 'deferred', reason: refused });
+            let blobs: Awaited<ReturnType<typeof warmPlatforms>>;
+            try {
+              blobs = await warmPlatforms(
+                imageLayers,
+                repository,
+                top.json,
+                top.mediaType,
+                image.platforms,
+                true,
+              );
+            } catch (error) {
+              // Whether the cache reached upstream is unknown: released, and not asked again tonight.
+              if (fetching.length) gate.settle(upstream.key, fetching.length, false);
+              throw error;
+            }
+            if (fetching.length) {
+              gate.settle(upstream.key, fetching.length, true);
+              result.upstreamPulls = fetching.length;
+            }
+            if (blobs.count === 0 && !fetching.length)
+              return done({ status: 'skipped', reason: 'unchanged' });
+            const filled = [
+              ...(fetching.length
+                ? [`${fetching.length} platform manifest(s) fetched through the cache`]
+                : []),
+              ...(blobs.count ? [`${blobs.count} missing layer(s) filled in`] : []),
+            ];
             return done({
               status: 'warmed',
-              reason: `unchanged; ${blobs.count} missing layer(s) filled in`,
+              reason: `unchanged; ${filled.join(', ')}`,
               blobs: { count: blobs.count, bytes: blobs.bytes },
             });
           }

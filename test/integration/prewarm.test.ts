@@ -290,6 +290,45 @@ describe('nightly pre-warm', () => {
     },
   );
 
+  it('an unchanged image whose configured platform the cache lacks (CI pulled one): the fetch is a counted pull, held to the reserve', async () => {
+    await sandbox.stop();
+    // ECR fetching each child when first asked: the arm64 manifest comes from Docker Hub then.
+    sandbox = await startSandbox({ indexChildren: 'requested' });
+    const config = withPrewarm(loadConfig('keeper.config.yaml'), {
+      images: [resolveImage(loadConfig('keeper.config.yaml'), 'node:22-alpine')],
+    });
+    kit = sandboxDeps(sandbox, config);
+    await reconcile(kit.aws, config);
+    // CI pulls the image for amd64 only, through the cache.
+    const auth = (await kit.aws.ecr.send(new GetAuthorizationTokenCommand({}))).authorizationData![0]!;
+    const ci = new RegistryClient({
+      baseUrl: auth.proxyEndpoint!,
+      credentials: { basic: auth.authorizationToken! },
+    });
+    const index = await ci.getManifest('docker-hub/library/node', '22-alpine');
+    await ci.getManifest(
+      'docker-hub/library/node',
+      index.json.manifests!.find((m) => m.platform?.architecture === 'amd64')!.digest,
+    );
+    expect(sandbox.hub.pulls).toHaveLength(1);
+    const night = () =>
+      runPrewarm(config.prewarm.images, { ...kit.as('prewarm'), config, deadline: Date.now() + 600_000 });
+
+    // 20 left, 20 kept for CI: fetching arm64 would break the reserve.
+    sandbox.hub.setRemaining('keeper-ci', 20);
+    const held = await night();
+    expect(held.images[0]).toMatchObject({ status: 'deferred', upstreamPulls: 0 });
+    expect(held.images[0]!.reason).toMatch(/20 pulls left; pulling needs 1 and 20 are kept in reserve/);
+    expect(sandbox.hub.pulls).toHaveLength(1);
+
+    sandbox.hub.setRemaining('keeper-ci', 100);
+    const report = await night();
+    expect(report.images[0]).toMatchObject({ status: 'warmed', upstreamPulls: 1 });
+    expect(report.images[0]!.reason).toMatch(/1 platform manifest\(s\) fetched through the cache/);
+    expect(report.upstreamPulls).toEqual({ estimated: 1, measured: 1 });
+    expect(sandbox.hub.pulls).toHaveLength(2);
+  });
+
   it('a moved multi-platform image is reserved as many pulls as its cached index has platforms, so the reserve holds', async () => {
     const config = parseConfig(
       'rules:\n  - { prefix: docker-hub, upstream: docker-hub, credentialSecret: ecr-pullthroughcache/docker-hub }\nprewarm:\n  platforms: [linux/amd64]\n  reserveUpstreamPulls: 20\n  images: [library/wide:1]\n',

@@ -625,6 +625,8 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
               image.platforms,
               cached.present!,
             );
+            if (fetching.length && stoppedUpstream)
+              return done({ status: 'deferred', reason: `upstream work stopped: ${stoppedUpstream}` });
             const refused = fetching.length ? gate.tryReserve(upstream.key, fetching.length) : undefined;
             if (refused) return done({ status: 'deferred', reason: refused });
             let blobs: Awaited<ReturnType<typeof warmPlatforms>>;
@@ -640,6 +642,13 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
             } catch (error) {
               // Whether the cache reached upstream is unknown: released, and not asked again tonight.
               if (fetching.length) gate.settle(upstream.key, fetching.length, false);
+              // A 429 while the cache fetched a platform is taken for Docker Hub's limit, as for a pull:
+              // deferred and upstream work stopped, never a failure (at worst ECR's throttling stops
+              // the night's upstream work early).
+              if (fetching.length && error instanceof RegistryError && error.kind === 'rate-limited')
+                return settle(
+                  decidePullFailure('upstream-429', error.message) as WarmDecision & { action: 'defer' },
+                );
               throw error;
             }
             if (fetching.length) {

@@ -321,7 +321,19 @@ describe('nightly pre-warm', () => {
     expect(held.images[0]!.reason).toMatch(/20 pulls left; pulling needs 1 and 20 are kept in reserve/);
     expect(sandbox.hub.pulls).toHaveLength(1);
 
+    // Docker Hub refusing that fetch (429 through the cache) defers the image and stops upstream work: no alarm.
     sandbox.hub.setRemaining('keeper-ci', 100);
+    const refusal = sandbox.faults.add({
+      match: 'hub:GET /v2/library/node/manifests/sha256:',
+      status: 429,
+      times: 1,
+    });
+    const limited = await night();
+    expect(refusal.hits).toBe(1);
+    expect(limited.images[0]).toMatchObject({ status: 'deferred', cause: 'upstream-429', upstreamPulls: 0 });
+    expect(limited.stoppedUpstream).toMatch(/429/);
+    expect(limited.counts.failed).toBe(0);
+
     const report = await night();
     expect(report.images[0]).toMatchObject({ status: 'warmed', upstreamPulls: 1 });
     expect(report.images[0]!.reason).toMatch(/1 platform manifest\(s\) fetched through the cache/);

@@ -41,8 +41,13 @@ export interface ImageResult {
   upstreamDigest?: string;
   cachedDigest?: string;
   platforms: string[];
-  /** Upstream pulls this image was expected to cost (0 when nothing was pulled upstream). */
+  /**
+   * Upstream pulls this image cost, as counted: one per platform manifest it has upstream (all of
+   * an index's, which ECR may fetch), never fewer than configured; 0 when nothing was pulled upstream.
+   */
   upstreamPulls: number;
+  /** Dry run: a multi-platform image not cached yet, whose platforms upstream are unknown: upstreamPulls is the least it costs. */
+  upstreamPullsAtLeast?: true;
   blobs?: { count: number; bytes: number };
   durationMs: number;
   /** Dry run only: what a run would do with the image (pull it, or check and fill its layers). */
@@ -56,7 +61,7 @@ export interface PrewarmReport {
   images: ImageResult[];
   counts: Record<ImageStatus, number>;
   upstreamPulls: {
-    /** Estimated from the images pulled through (one per platform). */
+    /** The images' own counts (upstreamPulls), summed. */
     estimated: number;
     /** Measured from Docker Hub's ratelimit-remaining before and after, when it reports one. */
     measured?: number;
@@ -133,7 +138,7 @@ export function formatPrewarm(report: PrewarmReport): string {
       ? `Docker Hub has ${report.dockerHub.remaining} of ${report.dockerHub.limit} pulls left in its window`
       : 'Docker Hub reported no limit';
     lines.push(
-      `Dry run (nothing pulled): ${c['would-pull']} image(s) would be pulled, spending ${report.upstreamPulls.estimated} Docker Hub pull(s); ${c.skipped} unchanged, ${c.deferred} held back by the reserve or the budget, ${c.failed} failing the check. ${quota}.`,
+      `Dry run (nothing pulled): ${c['would-pull']} image(s) would be pulled, spending ${report.images.some((i) => i.upstreamPullsAtLeast) ? 'at least ' : ''}${report.upstreamPulls.estimated} Docker Hub pull(s); ${c.skipped} unchanged, ${c.deferred} held back by the reserve or the budget, ${c.failed} failing the check. ${quota}.`,
     );
     return lines.join('\n');
   }

@@ -685,6 +685,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
           return done({
             status: 'would-pull',
             planned: 'pull',
+            ...(atLeast ? { upstreamPullsAtLeast: true as const } : {}),
             reason: `${cached.digest ? `moved from ${short(cached.digest)}` : 'not cached'}: ${atLeast ? 'at least ' : ''}${cost} Docker Hub pull(s)`,
           });
         }

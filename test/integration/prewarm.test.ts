@@ -9,7 +9,7 @@ import { cacheRepositoryName, resolveImage } from '../../lib/config/images.js';
 import { type KeeperConfig, loadConfig, parseConfig } from '../../lib/config/load.js';
 import { reconcile } from '../../lib/ecr/reconcile.js';
 import { auditNight, bucketOf, LAYERS_VERIFIED_TAG } from '../../lib/prewarm/layer-audit.js';
-import type { PrewarmReport } from '../../lib/prewarm/report.js';
+import { formatPrewarm, type PrewarmReport } from '../../lib/prewarm/report.js';
 import { runPrewarm } from '../../lib/prewarm/run.js';
 import { RegistryClient } from '../../lib/registry/client.js';
 import { sleep } from '../../lib/runtime/retry.js';
@@ -46,34 +46,46 @@ const urlOf = (input: string | URL | Request) => String(input instanceof Request
 const statuses = (report: PrewarmReport) => Object.fromEntries(report.images.map((i) => [i.image, i.status]));
 
 describe('nightly pre-warm', () => {
-  it('the first night warms every image with its blobs; the second spends no upstream pull', async () => {
-    const first = await warm();
-    expect(first.counts).toMatchObject({ warmed: 12, failed: 0, deferred: 0 });
-    // 5 images for two platforms, 7 for one: what the sandbox's Docker Hub counted, and what the keeper measured.
-    expect(first.upstreamPulls.estimated).toBe(17);
-    expect(sandbox.hub.pulls).toHaveLength(17);
-    expect(first.upstreamPulls.measured).toBe(17);
-    expect(first.dockerHub).toMatchObject({ limit: 200, remaining: 183 });
+  // Whether ECR fetches an index's children at once or as asked: the same night both ways, since the
+  // seeded images have only configured platforms.
+  it.each(['all', 'requested'] as const)(
+    'the first night warms every image with its blobs; the second spends no upstream pull (index children: %s)',
+    async (indexChildren) => {
+      if (indexChildren !== 'all') {
+        await sandbox.stop();
+        sandbox = await startSandbox({ indexChildren });
+        kit = sandboxDeps(sandbox);
+        aws = kit.aws;
+        await reconcile(aws, loadConfig('keeper.config.yaml'));
+      }
+      const first = await warm();
+      expect(first.counts).toMatchObject({ warmed: 12, failed: 0, deferred: 0 });
+      // 5 images for two platforms, 7 for one: what the sandbox's Docker Hub counted, and what the keeper measured.
+      expect(first.upstreamPulls.estimated).toBe(17);
+      expect(sandbox.hub.pulls).toHaveLength(17);
+      expect(first.upstreamPulls.measured).toBe(17);
+      expect(first.dockerHub).toMatchObject({ limit: 200, remaining: 183 });
 
-    const node = sandbox.ecr.repositories.get('docker-hub/library/node')!;
-    const expectedBlobs = [...node.images.values()]
-      .filter((i) => i.manifest.mediaType.includes('manifest'))
-      .flatMap((i) => {
-        const doc = JSON.parse(i.manifest.bytes.toString());
-        return [doc.config.digest, ...doc.layers.map((l: { digest: string }) => l.digest)];
-      });
-    expect(expectedBlobs.length).toBeGreaterThan(0);
-    for (const digest of expectedBlobs) expect(node.blobs.has(digest)).toBe(true);
-    expect(first.images[0]!.cacheReference).toBe(
-      `${new URL(sandbox.urls.registry).host}/docker-hub/library/node:22-alpine`,
-    );
+      const node = sandbox.ecr.repositories.get('docker-hub/library/node')!;
+      const expectedBlobs = [...node.images.values()]
+        .filter((i) => i.manifest.mediaType.includes('manifest'))
+        .flatMap((i) => {
+          const doc = JSON.parse(i.manifest.bytes.toString());
+          return [doc.config.digest, ...doc.layers.map((l: { digest: string }) => l.digest)];
+        });
+      expect(expectedBlobs.length).toBeGreaterThan(0);
+      for (const digest of expectedBlobs) expect(node.blobs.has(digest)).toBe(true);
+      expect(first.images[0]!.cacheReference).toBe(
+        `${new URL(sandbox.urls.registry).host}/docker-hub/library/node:22-alpine`,
+      );
 
-    const getsBefore = upstreamGets().length;
-    const second = await warm();
-    expect(second.counts).toMatchObject({ skipped: 12, warmed: 0 });
-    expect(upstreamGets().length).toBe(getsBefore);
-    expect(second.upstreamPulls).toEqual({ estimated: 0, measured: 0 });
-  });
+      const getsBefore = upstreamGets().length;
+      const second = await warm();
+      expect(second.counts).toMatchObject({ skipped: 12, warmed: 0 });
+      expect(upstreamGets().length).toBe(getsBefore);
+      expect(second.upstreamPulls).toEqual({ estimated: 0, measured: 0 });
+    },
+  );
 
   it("after three upstream releases: stale-pending within ECR's 24 h, then exactly those three re-pulled", async () => {
     await warm();
@@ -353,7 +365,14 @@ describe('nightly pre-warm', () => {
     const night = (dryRun = false) =>
       runPrewarm(config.prewarm.images, { ...stack.as('prewarm'), dryRun, deadline: Date.now() + 600_000 });
     // Not cached yet: how many platforms ECR will fetch is not known before the pull.
-    expect((await night(true)).images[0]!.reason).toBe('not cached: at least 1 Docker Hub pull(s)');
+    const firstPlan = await night(true);
+    expect(firstPlan.images[0]).toMatchObject({
+      reason: 'not cached: at least 1 Docker Hub pull(s)',
+      upstreamPullsAtLeast: true,
+    });
+    expect(formatPrewarm(firstPlan)).toMatch(
+      /1 image\(s\) would be pulled, spending at least 1 Docker Hub pull\(s\)/,
+    );
     expect((await night()).counts.warmed).toBe(1);
 
     sandbox.clock.advanceHours(25);
@@ -362,6 +381,8 @@ describe('nightly pre-warm', () => {
     const planned = await night(true);
     expect(planned.images[0]).toMatchObject({ status: 'would-pull', upstreamPulls: 3 });
     expect(planned.images[0]!.reason).toMatch(/^moved from \w{12}: 3 Docker Hub pull\(s\)$/);
+    expect(planned.images[0]!.upstreamPullsAtLeast).toBeUndefined();
+    expect(formatPrewarm(planned)).toMatch(/would be pulled, spending 3 Docker Hub pull\(s\)/);
     // 22 left with 20 kept for CI: 3 would break the reserve, so the image waits for another night.
     sandbox.hub.setRemaining('keeper-ci', 22);
     const pulls = sandbox.hub.pulls.length;

@@ -39,8 +39,11 @@ export interface WarmFacts {
   upstreamUnusable?: string;
   /** The digest ECR holds for the tag (undefined: not cached). */
   cachedDigest?: string;
-  /** How many platforms the cached index the tag moved from has: what the new one likely costs. */
-  cachedPlatforms?: number;
+  /**
+   * How many platform manifests the new index likely lists: the cached one's it moved from, else the
+   * widest index this upstream served tonight (ECR may fetch them all: what the pull likely costs).
+   */
+  expectedPlatforms?: number;
   /** DescribeImages failed (other than not-found). */
   cacheLookupError?: string;
   upstream?: UpstreamAnswer;
@@ -150,7 +153,7 @@ export function decideWarm(facts: WarmFacts): WarmDecision {
     if (facts.layersVerified) return { action: 'skip', reason: `unchanged; ${facts.layersVerified}` };
     return { action: 'fill-layers', digest: upstream.digest };
   }
-  const cost = pullsSpent(upstream.mediaType, facts.cachedPlatforms, facts.platformCount);
+  const cost = pullsSpent(upstream.mediaType, facts.expectedPlatforms, facts.platformCount);
   const refusal = quotaRefusal(facts.gate, cost);
   if (refusal) return { action: 'defer', reason: refusal };
   return { action: 'pull', cost, reason: facts.cachedDigest ? 'moved' : 'new' };

@@ -447,6 +447,14 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
     const pulls = slots(settings.concurrency * PULLS_PER_TRANSFER);
     const checksInFlight = settings.concurrency * CHECKS_PER_TRANSFER;
     const checks = slots(checksInFlight);
+    /**
+     * Per upstream, the most platform manifests an index listed tonight (pulled, or cached from
+     * before): what a new image's index likely lists, so its pull is reserved at what ECR may fetch.
+     */
+    const widestIndex = new Map<string, number>();
+    const noteIndexWidth = (upstreamKey: string, width: number | undefined) => {
+      if (width) widestIndex.set(upstreamKey, Math.max(widestIndex.get(upstreamKey) ?? 0, width));
+    };
     /** The slots an image holds (each released once, when its stage ends or the image does). */
     type Held = { releaseCheck?: () => void; releasePull?: () => void; release?: () => void };
 
@@ -572,6 +580,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
                 .then((m) => m.json.manifests?.length)
                 .catch(() => undefined)
             : undefined;
+        noteIndexWidth(upstream.key, cachedPlatforms);
         // Unchanged and received while the last whole run ran: whole if that run pulled it in.
         const pulledInByThatRun =
           'digest' in head &&
@@ -585,7 +594,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
           upstreamUnusable: undefined,
           timeLeftMs: Number.POSITIVE_INFINITY,
           cachedDigest: cached.digest,
-          cachedPlatforms,
+          expectedPlatforms: cachedPlatforms ?? widestIndex.get(upstream.key),
           cacheLookupError: cached.error,
           upstream: head,
           gate: gate.state(upstream.key),
@@ -726,6 +735,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
         }
         const outcome = pullOutcome(upstreamDigest, pulled.digest);
         const spent = pullsSpent(pulled.mediaType, pulled.json.manifests?.length, cost);
+        if (isIndex(pulled.mediaType)) noteIndexWidth(upstream.key, pulled.json.manifests?.length);
         gate.settle(upstream.key, cost, outcome.fetchedUpstream, spent);
         result.upstreamPulls = outcome.fetchedUpstream ? spent : 0;
         if (outcome.status === 'stale-pending') {

@@ -353,6 +353,39 @@ describe('nightly pre-warm', () => {
     expect(sandbox.hub.pulls).toHaveLength(2);
   });
 
+  it('new multi-platform images are reserved at the widest index this upstream served tonight, so the reserve holds', async () => {
+    const config = parseConfig(
+      'rules:\n  - { prefix: docker-hub, upstream: docker-hub, credentialSecret: ecr-pullthroughcache/docker-hub }\nprewarm:\n  platforms: [linux/amd64]\n  concurrency: 1\n  reserveUpstreamPulls: 20\n  images: [library/wide1:1, library/wide2:1, library/wide3:1]\n',
+    );
+    await sandbox.stop();
+    sandbox = await startSandbox();
+    for (const name of ['wide1', 'wide2', 'wide3'])
+      sandbox.hub.publish(`library/${name}`, '1', {
+        platforms: ['linux/amd64', 'linux/arm64', 'linux/s390x'],
+      });
+    const stack = sandboxDeps(sandbox, config);
+    await reconcile(stack.aws, config);
+    // In this order (latencies with room for a loaded machine): wide1 is pulled (3 pulls: ECR fetches
+    // every child); wide2 is checked after that, and its pull is slow; wide3 is checked while wide2's
+    // pull is in flight.
+    sandbox.faults.add({ match: 'hub:HEAD /v2/library/wide2/', latencyMs: 500 });
+    sandbox.faults.add({ match: 'registry:GET /v2/docker-hub/library/wide2/manifests/1', latencyMs: 2000 });
+    sandbox.faults.add({ match: 'hub:HEAD /v2/library/wide3/', latencyMs: 1200 });
+    sandbox.hub.setRemaining('keeper-ci', 27);
+    const report = await runPrewarm(config.prewarm.images, {
+      ...stack.as('prewarm'),
+      deadline: Date.now() + 600_000,
+    });
+    // wide2 was held at 3 (what wide1 showed), so wide3 saw 24 - 3 in flight and could not take 3 more.
+    expect(statuses(report)).toEqual({
+      'library/wide1:1': 'warmed',
+      'library/wide2:1': 'warmed',
+      'library/wide3:1': 'deferred',
+    });
+    expect(report.images[2]!.reason).toMatch(/21 pulls left; pulling needs 3 and 20 are kept in reserve/);
+    expect(sandbox.hub.remaining('keeper-ci')).toBe(21);
+  });
+
   it('a moved multi-platform image is reserved as many pulls as its cached index has platforms, so the reserve holds', async () => {
     const config = parseConfig(
       'rules:\n  - { prefix: docker-hub, upstream: docker-hub, credentialSecret: ecr-pullthroughcache/docker-hub }\nprewarm:\n  platforms: [linux/amd64]\n  reserveUpstreamPulls: 20\n  images: [library/wide:1]\n',

@@ -56,17 +56,17 @@ describe('decideWarm', () => {
     ],
     [
       'moved, index, the cached one has 6 platforms: reserved as 6 (ECR may fetch every child)',
-      { cachedDigest: B, cachedPlatforms: 6 },
+      { cachedDigest: B, expectedPlatforms: 6 },
       { action: 'pull', cost: 6, reason: 'moved' },
     ],
     [
       'moved, index, the cached one has fewer platforms than configured: the configured count',
-      { cachedDigest: B, cachedPlatforms: 1 },
+      { cachedDigest: B, expectedPlatforms: 1 },
       { action: 'pull', cost: 2 },
     ],
     [
       'moved from an index to a single manifest: one pull',
-      { cachedDigest: B, cachedPlatforms: 6, upstream: { digest: A, mediaType: MANIFEST } },
+      { cachedDigest: B, expectedPlatforms: 6, upstream: { digest: A, mediaType: MANIFEST } },
       { action: 'pull', cost: 1 },
     ],
     [

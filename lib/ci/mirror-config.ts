@@ -3,6 +3,7 @@
  * registry.k8s.io, ghcr.io, …) resolve through the pull-through cache, for runners and clusters
  * where images keep their upstream names (no rewriting of Dockerfiles or manifests).
  */
+import { registryName } from '../config/images.js';
 import type { DesiredRule, KeeperConfig } from '../config/load.js';
 import { KeeperError } from '../runtime/errors.js';
 
@@ -32,9 +33,6 @@ export interface MirrorConfig {
   notMirrored: Array<{ registry: string; rule: string; reason: string }>;
   files: MirrorFile[];
 }
-
-/** The name images carry for a rule's registry: docker.io for Docker Hub, else its host. */
-const registryName = (rule: DesiredRule) => rule.pullHosts[0] ?? rule.upstreamUrl;
 
 /** The upstream a containerd hosts.toml names as its server: registry-1.docker.io for docker.io. */
 const serverOf = (rule: DesiredRule) =>

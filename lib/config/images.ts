@@ -6,6 +6,10 @@ import type { DesiredRule, KeeperConfig, PrewarmImage } from './load.js';
 /** What mapping an image onto the cache needs of a rule. */
 export type RoutingRule = Pick<DesiredRule, 'prefix' | 'upstreamPrefix' | 'pullHosts'>;
 
+/** The name images carry for a rule's registry: docker.io for Docker Hub, else its host (quay.io, …). */
+export const registryName = (rule: Pick<DesiredRule, 'pullHosts' | 'upstreamUrl'>) =>
+  rule.pullHosts[0] ?? rule.upstreamUrl;
+
 /** `library/` → `library`: the API accepts the prefix with or without its trailing slash. */
 const bare = (upstreamPrefix: string) => upstreamPrefix.replace(/\/$/, '');
 

@@ -7,7 +7,7 @@
  * day, so "within N days" is good to a day.
  */
 import type { ECRClient } from '@aws-sdk/client-ecr';
-import { cacheRepositoryName, resolveImage, upstreamRepositoryOf } from '../config/images.js';
+import { cacheRepositoryName, registryName, resolveImage, upstreamRepositoryOf } from '../config/images.js';
 import type { DesiredRule, KeeperConfig, PrewarmImage } from '../config/load.js';
 import { cachedRepositories, repositoryImages } from '../metrics/collect.js';
 import { mapConcurrent } from '../runtime/retry.js';
@@ -28,7 +28,7 @@ const upstreamImageName = (rule: DesiredRule, cacheRepository: string) => {
   const repository = upstreamRepositoryOf(rule, cacheRepository);
   return rule.upstream === 'docker-hub'
     ? repository.replace(/^library\//, '')
-    : `${rule.pullHosts[0] ?? rule.upstreamUrl}/${repository}`;
+    : `${registryName(rule)}/${repository}`;
 };
 
 export async function suggestImages(

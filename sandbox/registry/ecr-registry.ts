@@ -261,18 +261,7 @@ export class EcrRegistry {
         });
       const now = this.clock.now();
       // Children first, so the list's size can be derived from them.
-      for (const m of [...manifests].reverse()) {
-        if (!repo.images.has(m.digest)) {
-          repo.images.set(m.digest, {
-            digest: m.digest,
-            manifest: m,
-            size: 0,
-            pushedAt: now,
-            storageClass: 'STANDARD',
-          });
-          repo.images.get(m.digest)!.size = this.ecr.imageSize(repo, m);
-        }
-      }
+      for (const m of [...manifests].reverse()) if (!repo.images.has(m.digest)) this.keepImage(repo, m, now);
       repo.tagToDigest.set(tag, top.digest);
       repo.tagCheckedAt.set(tag, now);
       this.emit(rule, repositoryName, tag, { 'sync-status': 'SUCCESS', 'image-digest': top.digest });
@@ -442,6 +431,18 @@ export class EcrRegistry {
     res.end(req.method === 'HEAD' ? undefined : image.manifest.bytes);
   }
 
+  /** Keeps a manifest fetched from upstream as an image of the repository (its size from its children). */
+  private keepImage(repo: Repository, manifest: StoredManifest, pushedAt: number): void {
+    repo.images.set(manifest.digest, {
+      digest: manifest.digest,
+      manifest,
+      size: 0,
+      pushedAt,
+      storageClass: 'STANDARD',
+    });
+    repo.images.get(manifest.digest)!.size = this.ecr.imageSize(repo, manifest);
+  }
+
   /** The cached index of the repository that lists `digest` as a child, if any. */
   private indexListing(repo: Repository, digest: string): string | undefined {
     for (const image of repo.images.values()) {
@@ -459,15 +460,7 @@ export class EcrRegistry {
     const upstreamRepo = this.upstreamPath(rule, repo.name);
     this.upstreamFetches.push({ repository: upstreamRepo, reference: digest, kind: 'manifest' });
     const m = await this.upstreamClient(rule).getManifest(upstreamRepo, digest);
-    const manifest = { digest: m.digest, mediaType: m.mediaType, bytes: m.bytes };
-    repo.images.set(digest, {
-      digest,
-      manifest,
-      size: 0,
-      pushedAt: this.clock.now(),
-      storageClass: 'STANDARD',
-    });
-    repo.images.get(digest)!.size = this.ecr.imageSize(repo, manifest);
+    this.keepImage(repo, { digest: m.digest, mediaType: m.mediaType, bytes: m.bytes }, this.clock.now());
     // The index's size is its largest child's: known better now.
     const parent = repo.images.get(index);
     if (parent) parent.size = this.ecr.imageSize(repo, parent.manifest);

@@ -11,6 +11,11 @@ export interface Fault {
   match: string | RegExp;
   /** Added delay before the request is handled (or fails). */
   latencyMs?: number;
+  /**
+   * Added delay after the request was handled, before its answer completes: the way back of a round
+   * trip. What the answer says (a quota, a digest) was true when it was handled, not when it arrives.
+   */
+  answerLatencyMs?: number;
   /** Answer with this HTTP status (registry routes) instead of handling the request. */
   status?: number;
   /** Body for `status` (JSON); a registry-style error by default. */
@@ -45,8 +50,9 @@ export class FaultInjector {
   }
 
   /** The faults that apply to this request; each use counts against its `times`. */
-  take(route: string): { latencyMs: number; failure?: ActiveFault } {
+  take(route: string): { latencyMs: number; answerLatencyMs: number; failure?: ActiveFault } {
     let latencyMs = 0;
+    let answerLatencyMs = 0;
     let failure: ActiveFault | undefined;
     for (const fault of this.faults) {
       const matches = typeof fault.match === 'string' ? route.includes(fault.match) : fault.match.test(route);
@@ -54,9 +60,10 @@ export class FaultInjector {
       fault.hits++;
       fault.before?.();
       latencyMs += fault.latencyMs ?? 0;
+      answerLatencyMs += fault.answerLatencyMs ?? 0;
       if (!failure && (fault.status !== undefined || fault.awsError !== undefined || fault.drop))
         failure = fault;
     }
-    return { latencyMs, failure };
+    return { latencyMs, answerLatencyMs, failure };
   }
 }

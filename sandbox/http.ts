@@ -23,6 +23,15 @@ export function sendJson(
   res.end(body);
 }
 
+/** Holds the end of `res` for `ms` after the handler ends it: the answer is written, then travels. */
+function holdAnswer(res: ServerResponse, ms: number): void {
+  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+  (res as unknown as { end: (...args: unknown[]) => ServerResponse }).end = (...args: unknown[]) => {
+    setTimeout(() => end(...args), ms);
+    return res;
+  };
+}
+
 export interface StartedServer {
   server: Server;
   url: string;
@@ -48,8 +57,9 @@ export async function startServer(
     void (async () => {
       try {
         const body = await readBody(req);
-        const { latencyMs, failure } = faults.take(routeOf(req, body));
+        const { latencyMs, answerLatencyMs, failure } = faults.take(routeOf(req, body));
         if (latencyMs > 0) await delay(latencyMs);
+        if (answerLatencyMs > 0) holdAnswer(res, answerLatencyMs);
         if (failure?.drop && failure.afterActing) {
           // The service acts; its answer never reaches the caller.
           const sink = res as unknown as Record<string, unknown>;

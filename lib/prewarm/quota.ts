@@ -1,7 +1,9 @@
 /**
  * Upstream pulls are the scarce resource. The gate lets an image spend pulls only while the
- * account keeps its reserve (from the latest `ratelimit-remaining`, minus pulls in flight) and
- * the run stays within its budget. It answers with the reason when it says no.
+ * account keeps its reserve and the run stays within its budget, and answers with the reason when
+ * it says no. What is left is the lower of the latest `ratelimit-remaining` and the first one minus
+ * this run's own pulls, less the pulls in flight: answers arrive out of order, so a HEAD answered
+ * before one of this run's pulls can be read after that pull, and must not give its pulls back.
  */
 import type { RateLimit } from '../registry/rate-limit.js';
 import { type GateState, quotaRefusal } from './decide.js';
@@ -12,6 +14,8 @@ export class UpstreamPullGate {
   /** Upstreams whose quota no longer measures this run alone (a 429 showed others spend too). */
   private readonly frozen = new Set<string>();
   private readonly inFlight = new Map<string, number>();
+  /** Pulls this run spent per upstream, to hold against the first quota it saw there. */
+  private readonly spentOn = new Map<string, number>();
   /** Pulls estimated as spent so far in this run. */
   spent = 0;
   private reserved = 0;
@@ -51,13 +55,18 @@ export class UpstreamPullGate {
 
   /** The state the decision reads (lib/prewarm/decide.ts), for this upstream, now. */
   state(upstream: string): GateState {
-    const quota = this.quotas.get(upstream);
+    const latest = this.quotas.get(upstream);
+    const first = this.firstSeen.get(upstream);
     const inFlight = this.inFlight.get(upstream) ?? 0;
+    const left =
+      latest && first
+        ? Math.min(latest.remaining, first.remaining - (this.spentOn.get(upstream) ?? 0))
+        : undefined;
     return {
       budget: this.budget,
       budgetLeft: this.budget - this.spent - this.reserved,
       reserve: this.reserve,
-      ...(quota ? { remaining: quota.remaining - inFlight } : {}),
+      ...(left !== undefined ? { remaining: left - inFlight } : {}),
     };
   }
 
@@ -80,6 +89,8 @@ export class UpstreamPullGate {
   settle(upstream: string, cost: number, spent: boolean, actual = cost): void {
     this.inFlight.set(upstream, Math.max(0, (this.inFlight.get(upstream) ?? 0) - cost));
     this.reserved -= cost;
-    if (spent) this.spent += actual;
+    if (!spent) return;
+    this.spent += actual;
+    this.spentOn.set(upstream, (this.spentOn.get(upstream) ?? 0) + actual);
   }
 }

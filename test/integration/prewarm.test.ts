@@ -353,6 +353,29 @@ describe('nightly pre-warm', () => {
     expect(sandbox.hub.pulls).toHaveLength(2);
   });
 
+  it('a quota read after one of the run’s own pulls, but answered before it, does not give that pull back', async () => {
+    const config = parseConfig(
+      'rules:\n  - { prefix: docker-hub, upstream: docker-hub, credentialSecret: ecr-pullthroughcache/docker-hub }\nprewarm:\n  platforms: [linux/amd64]\n  reserveUpstreamPulls: 20\n  images: [library/early:1, library/late:1]\n',
+    );
+    await sandbox.stop();
+    sandbox = await startSandbox();
+    for (const name of ['early', 'late']) sandbox.hub.publish(`library/${name}`, '1');
+    const stack = sandboxDeps(sandbox, config);
+    await reconcile(stack.aws, config);
+    // late's HEAD is answered at once (21 left) but its answer takes 1.5 s to arrive: early is pulled
+    // meanwhile, and late's answer still says 21.
+    const slowAnswer = sandbox.faults.add({ match: 'hub:HEAD /v2/library/late/', answerLatencyMs: 1500 });
+    sandbox.hub.setRemaining('keeper-ci', 21);
+    const report = await runPrewarm(config.prewarm.images, {
+      ...stack.as('prewarm'),
+      deadline: Date.now() + 600_000,
+    });
+    expect(slowAnswer.hits).toBeGreaterThan(0);
+    expect(statuses(report)).toEqual({ 'library/early:1': 'warmed', 'library/late:1': 'deferred' });
+    expect(report.images[1]!.reason).toMatch(/20 pulls left; pulling needs 1 and 20 are kept in reserve/);
+    expect(sandbox.hub.remaining('keeper-ci')).toBe(20);
+  });
+
   it('new multi-platform images are reserved at the widest index this upstream served tonight, so the reserve holds', async () => {
     const config = parseConfig(
       'rules:\n  - { prefix: docker-hub, upstream: docker-hub, credentialSecret: ecr-pullthroughcache/docker-hub }\nprewarm:\n  platforms: [linux/amd64]\n  concurrency: 1\n  reserveUpstreamPulls: 20\n  images: [library/wide1:1, library/wide2:1, library/wide3:1]\n',

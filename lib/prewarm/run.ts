@@ -455,8 +455,19 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
     const noteIndexWidth = (upstreamKey: string, width: number | undefined) => {
       if (width) widestIndex.set(upstreamKey, Math.max(widestIndex.get(upstreamKey) ?? 0, width));
     };
+    /**
+     * Per upstream, the image deciding while no index has shown a width tonight. Until one pull shows
+     * it, such images decide one at a time: reserved at their configured platforms, several at once
+     * could each spend every platform the index has and cross the reserve together.
+     */
+    const widthProbes = new Map<string, Promise<void>>();
     /** The slots an image holds (each released once, when its stage ends or the image does). */
-    type Held = { releaseCheck?: () => void; releasePull?: () => void; release?: () => void };
+    type Held = {
+      releaseCheck?: () => void;
+      releasePull?: () => void;
+      release?: () => void;
+      endWidthProbe?: () => void;
+    };
 
     /**
      * The fingerprint of what the cache received between the mark and the end of the run that set
@@ -581,6 +592,25 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
                 .catch(() => undefined)
             : undefined;
         noteIndexWidth(upstream.key, cachedPlatforms);
+        const widthUnknown = () =>
+          !deps.dryRun &&
+          'digest' in head &&
+          isIndex(head.mediaType) &&
+          head.digest !== cached.digest &&
+          cachedPlatforms === undefined &&
+          !widestIndex.has(upstream.key);
+        while (widthUnknown() && widthProbes.has(upstream.key)) await widthProbes.get(upstream.key);
+        if (widthUnknown()) {
+          let resolve!: () => void;
+          const promise = new Promise<void>((done) => {
+            resolve = done;
+          });
+          widthProbes.set(upstream.key, promise);
+          held.endWidthProbe = () => {
+            if (widthProbes.get(upstream.key) === promise) widthProbes.delete(upstream.key);
+            resolve();
+          };
+        }
         // Unchanged and received while the last whole run ran: whole if that run pulled it in.
         const pulledInByThatRun =
           'digest' in head &&
@@ -737,6 +767,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
         const spent = pullsSpent(pulled.mediaType, pulled.json.manifests?.length, cost);
         if (isIndex(pulled.mediaType)) noteIndexWidth(upstream.key, pulled.json.manifests?.length);
         gate.settle(upstream.key, cost, outcome.fetchedUpstream, spent);
+        held.endWidthProbe?.();
         result.upstreamPulls = outcome.fetchedUpstream ? spent : 0;
         if (outcome.status === 'stale-pending') {
           return done({
@@ -805,6 +836,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
         held.releaseCheck?.();
         held.releasePull?.();
         held.release?.();
+        held.endWidthProbe?.();
       }
     });
 

@@ -409,6 +409,37 @@ describe('nightly pre-warm', () => {
     expect(sandbox.hub.remaining('keeper-ci')).toBe(21);
   });
 
+  it.each(['all', 'requested'] as const)(
+    'the first new multi-platform images of a night go one at a time until a pull shows how wide they are, so the reserve holds (index children: %s)',
+    async (indexChildren) => {
+      const names = ['fresh1', 'fresh2', 'fresh3', 'fresh4'];
+      const config = parseConfig(
+        `rules:\n  - { prefix: docker-hub, upstream: docker-hub, credentialSecret: ecr-pullthroughcache/docker-hub }\nprewarm:\n  platforms: [linux/amd64]\n  reserveUpstreamPulls: 20\n  images: [${names.map((n) => `library/${n}:1`).join(', ')}]\n`,
+      );
+      await sandbox.stop();
+      sandbox = await startSandbox({ indexChildren });
+      for (const name of names)
+        sandbox.hub.publish(`library/${name}`, '1', {
+          platforms: ['linux/amd64', 'linux/arm64', 'linux/s390x'],
+        });
+      const stack = sandboxDeps(sandbox, config);
+      await reconcile(stack.aws, config);
+      sandbox.hub.setRemaining('keeper-ci', 27);
+      // Every check runs at once and every HEAD says 27 left; nothing has shown an index's width yet.
+      const report = await runPrewarm(config.prewarm.images, {
+        ...stack.as('prewarm'),
+        deadline: Date.now() + 600_000,
+      });
+      // The first is pulled alone (3 pulls counted); the next is held at 3 (24 - 3 = 21), the rest would
+      // break the reserve.
+      expect(report.counts).toMatchObject({ warmed: 2, deferred: 2, failed: 0 });
+      expect(report.upstreamPulls.estimated).toBe(6);
+      for (const image of report.images.filter((i) => i.status === 'deferred'))
+        expect(image.reason).toMatch(/21 pulls left; pulling needs 3 and 20 are kept in reserve/);
+      expect(sandbox.hub.remaining('keeper-ci')).toBe(indexChildren === 'all' ? 21 : 25);
+    },
+  );
+
   it('a moved multi-platform image is reserved as many pulls as its cached index has platforms, so the reserve holds', async () => {
     const config = parseConfig(
       'rules:\n  - { prefix: docker-hub, upstream: docker-hub, credentialSecret: ecr-pullthroughcache/docker-hub }\nprewarm:\n  platforms: [linux/amd64]\n  reserveUpstreamPulls: 20\n  images: [library/wide:1]\n',

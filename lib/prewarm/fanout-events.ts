@@ -30,6 +30,7 @@ const planItemShape = {
   image: text,
   platforms: z.array(text).check(z.minLength(1)),
   planned: z.enum(['pull', 'fill-layers']),
+  pulledByPlan: z.optional(z.int().check(z.gte(0))),
 };
 const itemShape = { ...planItemShape, runId: text, layersVerifiedUntil: z.nullable(z.number()) };
 const item = z.strictObject(itemShape);

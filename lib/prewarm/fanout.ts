@@ -1,8 +1,9 @@
 /**
  * The night fanned out over Step Functions (deploy/state-machine.cjs): a plan step, a Map of
  * warmImage over the images to pull or fill, a report step. The plan makes the free checks and the
- * Docker Hub quota decision once, for the whole night (a dry run of the same code as a single run),
- * so the workers never share a counter; each worker runs the same code on one image; the report
+ * Docker Hub quota decision once, for the whole night (a dry run of the same code as a single run,
+ * which pulls the first new multi-platform image to learn how wide such images are), so the workers
+ * never share a counter; each worker runs the same code on one image; the report
  * step puts the night back together in the night's order, as the single run reports it. A night
  * with few images to transfer is warmed by the plan step itself: one invocation.
  *
@@ -26,6 +27,7 @@ import { countStatuses, type ImageResult, notStartedLine, type PrewarmReport } f
 import {
   imageReference,
   type PrewarmDeps,
+  PULLED_BY_PLAN,
   prewarmStateSecret,
   receivedMark,
   recordNight,
@@ -43,6 +45,8 @@ export interface PlanItem {
   image: string;
   platforms: string[];
   planned: 'pull' | 'fill-layers';
+  /** Docker Hub pulls the plan spent on this image itself (learnIndexWidths); a worker fills its layers. */
+  pulledByPlan?: number;
 }
 
 /** One warmImage invocation: the plan's item with the night's run id and layer mark (the Map's ItemSelector). */
@@ -143,7 +147,16 @@ export async function planNight(images: PrewarmImage[], deps: PlanDeps): Promise
   const byOriginal = new Map(ordered.map((image) => [image.original, image]));
 
   // The free checks and the quota decision for the whole night: a dry run of the single run's code.
-  const checked = await runPrewarm(ordered, { ...deps, dryRun: true, layersVerifiedUntil, layersReceived });
+  // Workers run at once and cannot learn from each other how many platforms a new image's index
+  // has (each may cost a pull): the first such image per upstream is pulled here, so the rest are
+  // held to the reserve at the width it showed.
+  const checked = await runPrewarm(ordered, {
+    ...deps,
+    dryRun: true,
+    learnIndexWidths: true,
+    layersVerifiedUntil,
+    layersReceived,
+  });
   // The dry run answers one line per distinct image, in the night's order.
   const lines = checked.images.map((result) => ({
     result,
@@ -167,6 +180,7 @@ export async function planNight(images: PrewarmImage[], deps: PlanDeps): Promise
         image: l.image.original,
         platforms: l.image.platforms,
         planned: l.result.planned!,
+        ...(l.result.status === 'warmed' ? { pulledByPlan: l.result.upstreamPulls } : {}),
       })),
     layersVerifiedUntil: layersVerifiedUntil ?? null,
     ...registryHostOf(lines),
@@ -187,7 +201,10 @@ export async function planNight(images: PrewarmImage[], deps: PlanDeps): Promise
     mode: 'inline',
     settled: [
       ...settled,
-      ...plan.items.map((item, i) => ({ reference: item.reference, result: warmed.images[i]! })),
+      ...plan.items.map((item, i) => ({
+        reference: item.reference,
+        result: withPlanPull(warmed.images[i]!, item.pulledByPlan),
+      })),
     ],
     items: [],
     ...(warmed.dockerHub ? { dockerHub: warmed.dockerHub } : {}),
@@ -195,6 +212,26 @@ export async function planNight(images: PrewarmImage[], deps: PlanDeps): Promise
     ...(warmed.upstreamPulls.measured !== undefined
       ? { upstreamPullsMeasured: warmed.upstreamPulls.measured }
       : {}),
+  };
+}
+
+/**
+ * Pure: the line of an image the plan pulled itself (to learn its index's width), once a worker or
+ * the plan's own run has filled its layers: the pulls are the plan's, the rest what was done after.
+ */
+export function withPlanPull<Line extends Pick<ImageResult, 'status' | 'reason' | 'upstreamPulls'>>(
+  line: Line,
+  pulledByPlan: number | undefined,
+): Line {
+  if (pulledByPlan === undefined) return line;
+  // What came after, without the "unchanged" the re-check found (the plan had just pulled it).
+  const after = line.reason?.replace(/^unchanged(; )?/, '');
+  return {
+    ...line,
+    // Found whole (nothing to fill) is still the night's pull.
+    status: line.status === 'skipped' ? 'warmed' : line.status,
+    upstreamPulls: line.upstreamPulls + pulledByPlan,
+    reason: after ? `${PULLED_BY_PLAN}; then ${after}` : PULLED_BY_PLAN,
   };
 }
 
@@ -296,12 +333,15 @@ export function assembleNight(
     if (!outcome) lines.set(item.reference, failedLine(item, 'warmImage returned nothing for this image'));
     else if (isCrash(outcome)) lines.set(item.reference, failedLine(item, crashReason(outcome)));
     else {
-      const line: ImageResult = {
-        image: item.image,
-        cacheReference: plan.cacheHost ? `${plan.cacheHost}/${item.reference}` : item.reference,
-        platforms: item.platforms,
-        ...outcome.result,
-      };
+      const line: ImageResult = withPlanPull(
+        {
+          image: item.image,
+          cacheReference: plan.cacheHost ? `${plan.cacheHost}/${item.reference}` : item.reference,
+          platforms: item.platforms,
+          ...outcome.result,
+        },
+        item.pulledByPlan,
+      );
       if (
         line.upstreamDigest &&
         !line.cachedDigest &&

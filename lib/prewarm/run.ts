@@ -82,6 +82,12 @@ export interface PrewarmDeps {
   /** Only the free checks (DescribeImages, upstream HEAD): say what would be pulled, pull nothing. */
   dryRun?: boolean;
   /**
+   * With `dryRun`, for a plan that others carry out (fanout.ts): the first new multi-platform image
+   * of each upstream, while nothing has shown how wide its indexes are, is pulled for real, so the
+   * rest are planned at the width it showed instead of at their configured platforms.
+   */
+  learnIndexWidths?: boolean;
+  /**
    * Part of a fanned-out night (fanout.ts): the execution's plan step holds the lease and its report
    * step records the marks, so this run takes no lease and writes no tag.
    */
@@ -158,6 +164,9 @@ export function receivedMark(
  * from upstream, several Docker Hub round trips, so twice as many keep the transfers busy) and
  * how many are checked (the free HEAD and DescribeImages).
  */
+/** Why a fanned-out night's plan pulled an image itself (see learnIndexWidths). */
+export const PULLED_BY_PLAN =
+  'pulled by the plan step, to learn how many platforms ECR fetches for a new multi-platform image';
 const PULLS_PER_TRANSFER = 2;
 const CHECKS_PER_TRANSFER = 4;
 
@@ -593,7 +602,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
             : undefined;
         noteIndexWidth(upstream.key, cachedPlatforms);
         const widthUnknown = () =>
-          !deps.dryRun &&
+          (!deps.dryRun || deps.learnIndexWidths) &&
           'digest' in head &&
           isIndex(head.mediaType) &&
           head.digest !== cached.digest &&
@@ -715,7 +724,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
         const { cost } = decision;
         const refusal = gate.tryReserve(upstream.key, cost);
         if (refusal) return done({ status: 'deferred', reason: refusal });
-        if (deps.dryRun) {
+        if (deps.dryRun && !(deps.learnIndexWidths && held.endWidthProbe)) {
           // Counted as spent, so the budget and the reserve apply to the next images as in a run.
           gate.settle(upstream.key, cost, true);
           result.upstreamPulls = cost;
@@ -777,6 +786,24 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
           });
         }
         held.releasePull?.();
+        if (deps.dryRun) {
+          // The plan's pull to learn the index's width (learnIndexWidths): its platforms' manifests
+          // are fetched here; its layers are a worker's, which has a whole Lambda timeout for them.
+          await warmPlatforms(
+            { ...imageLayers, mode: 'manifest-only' },
+            repository,
+            pulled.json,
+            pulled.mediaType,
+            image.platforms,
+            false,
+          );
+          return done({
+            status: 'warmed',
+            cachedDigest: pulled.digest,
+            reason: `${cached.digest ? `moved from ${short(cached.digest)}` : 'new'}: ${PULLED_BY_PLAN}`,
+            ...(settings.mode === 'full' ? { planned: 'fill-layers' as const } : {}),
+          });
+        }
         if (settings.mode === 'full') held.release = await transfers.acquire();
         enter('pull-blobs');
         const blobs = await warmPlatforms(

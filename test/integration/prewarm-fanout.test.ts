@@ -10,7 +10,7 @@ import { type KeeperConfig, loadConfig, parseConfig } from '../../lib/config/loa
 import { reconcile } from '../../lib/ecr/reconcile.js';
 import { type LocalNightOptions, runNightLocally } from '../../lib/prewarm/local-execution.js';
 import type { PrewarmReport } from '../../lib/prewarm/report.js';
-import { runPrewarm } from '../../lib/prewarm/run.js';
+import { PULLED_BY_PLAN, runPrewarm } from '../../lib/prewarm/run.js';
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
 import { captureIo } from '../support/cli-io.js';
 import { type SandboxDeps, sandboxDeps } from './support/sandbox-deps.js';
@@ -82,11 +82,46 @@ describe('the nightly state machine, locally', () => {
       ]);
       expect(viaPlan.fanOut).toEqual({ mode: 'inline', invocations: 0 });
       expect(viaMap.fanOut).toEqual({ mode: 'fan-out', invocations: 12 });
-      expect(comparable(viaPlan)).toEqual(comparable(single));
-      expect(comparable(viaMap)).toEqual(comparable(single));
+      // The plan pulls the night's first new multi-platform image itself (to learn how wide such
+      // images are) and says so on its line; the rest of the report is the single run's.
+      for (const fanned of [viaPlan, viaMap]) {
+        const pulledByPlan = fanned.images.filter((i) => i.reason?.startsWith(PULLED_BY_PLAN));
+        expect(pulledByPlan.map((i) => i.image)).toEqual(['node:22-alpine']);
+        expect(pulledByPlan[0]!.reason).toBe(`${PULLED_BY_PLAN}; then 6 missing layer(s) filled in`);
+        pulledByPlan[0]!.reason = 'new';
+        expect(comparable(fanned)).toEqual(comparable(single));
+      }
     } finally {
       await Promise.all(others.map((s) => s.stop()));
     }
+  });
+
+  it('new multi-platform images fanned out keep the reserve: the plan learns how wide they are before it approves them', async () => {
+    const names = ['fresh1', 'fresh2', 'fresh3', 'fresh4'];
+    const config = withFanOut(
+      parseConfig(
+        `rules:\n  - { prefix: docker-hub, upstream: docker-hub, credentialSecret: ecr-pullthroughcache/docker-hub }\nprewarm:\n  platforms: [linux/amd64]\n  reserveUpstreamPulls: 20\n  images: [${names.map((n) => `library/${n}:1`).join(', ')}]\n`,
+      ),
+      { minImages: 0 },
+    );
+    await sandbox.stop();
+    sandbox = await startSandbox();
+    for (const name of names)
+      sandbox.hub.publish(`library/${name}`, '1', {
+        platforms: ['linux/amd64', 'linux/arm64', 'linux/s390x'],
+      });
+    await reconcile(sandboxDeps(sandbox, config).aws, config);
+    sandbox.hub.setRemaining('keeper-ci', 27);
+    const report = await night(config);
+    // As a single run: one pulled to learn the width (3), one more at 3 (21 left), two deferred.
+    expect(report.counts).toMatchObject({ warmed: 2, deferred: 2, failed: 0 });
+    expect(report.upstreamPulls.estimated).toBe(6);
+    expect(sandbox.hub.remaining('keeper-ci')).toBe(21);
+    // The plan's pull is on its image's line, whose layers a worker filled.
+    const probe = report.images.find((i) => i.reason?.startsWith('pulled by the plan step'))!;
+    expect(probe).toMatchObject({ status: 'warmed', upstreamPulls: 3 });
+    expect(probe.reason).toMatch(/; then \d+ missing layer\(s\) filled in$/);
+    expect(report.fanOut).toEqual({ mode: 'fan-out', invocations: 2 });
   });
 
   it('a warmImage that crashes costs only its own image: the report names it, the others keep their results', async () => {

@@ -7,10 +7,12 @@ import {
   type PlanItem,
   type WarmCrash,
   type WarmItem,
+  withPlanPull,
 } from '../../../lib/prewarm/fanout.js';
 import { parsePlanEvent, parseReportEvent, parseWarmItem } from '../../../lib/prewarm/fanout-events.js';
 import { nextResume, resumeKey, resumeOrder } from '../../../lib/prewarm/order.js';
 import type { ImageResult } from '../../../lib/prewarm/report.js';
+import { PULLED_BY_PLAN } from '../../../lib/prewarm/run.js';
 
 const ref = (name: string) => `docker-hub/library/${name}:1`;
 const line = (
@@ -127,6 +129,47 @@ describe('assembleNight', () => {
       status: 'failed',
       reason: 'warmImage returned nothing for this image',
     });
+  });
+});
+
+describe('withPlanPull', () => {
+  it.each<[string, Partial<ImageResult>, number | undefined, Partial<ImageResult>]>([
+    [
+      'not pulled by the plan: as the worker said',
+      { status: 'warmed', reason: 'new', upstreamPulls: 1 },
+      undefined,
+      { status: 'warmed', reason: 'new', upstreamPulls: 1 },
+    ],
+    [
+      'layers filled by the worker',
+      { status: 'warmed', reason: 'unchanged; 4 missing layer(s) filled in' },
+      3,
+      { status: 'warmed', reason: `${PULLED_BY_PLAN}; then 4 missing layer(s) filled in`, upstreamPulls: 3 },
+    ],
+    [
+      'nothing left to fill is still the night’s pull',
+      { status: 'skipped', reason: 'unchanged' },
+      3,
+      { status: 'warmed', reason: PULLED_BY_PLAN, upstreamPulls: 3 },
+    ],
+    [
+      'the worker failed: its failure, and the plan’s pulls',
+      { status: 'failed', reason: 'blob 503' },
+      2,
+      { status: 'failed', reason: `${PULLED_BY_PLAN}; then blob 503`, upstreamPulls: 2 },
+    ],
+    [
+      'a worker platform fetch adds to the plan’s',
+      {
+        status: 'warmed',
+        reason: 'unchanged; 1 platform manifest(s) fetched through the cache',
+        upstreamPulls: 1,
+      },
+      3,
+      { upstreamPulls: 4 },
+    ],
+  ])('%s', (_name, worker, pulledByPlan, expected) => {
+    expect(withPlanPull(line('a', 'warmed', worker), pulledByPlan)).toMatchObject(expected);
   });
 });
 

@@ -36,6 +36,7 @@ import {
   reportReserveMs,
   type WarmDecision,
 } from './decide.js';
+import { IndexWidths } from './index-width.js';
 import {
   cachedSinceMark,
   coversNight,
@@ -456,26 +457,14 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
     const pulls = slots(settings.concurrency * PULLS_PER_TRANSFER);
     const checksInFlight = settings.concurrency * CHECKS_PER_TRANSFER;
     const checks = slots(checksInFlight);
-    /**
-     * Per upstream, the most platform manifests an index listed tonight (pulled, or cached from
-     * before): what a new image's index likely lists, so its pull is reserved at what ECR may fetch.
-     */
-    const widestIndex = new Map<string, number>();
-    const noteIndexWidth = (upstreamKey: string, width: number | undefined) => {
-      if (width) widestIndex.set(upstreamKey, Math.max(widestIndex.get(upstreamKey) ?? 0, width));
-    };
-    /**
-     * Per upstream, the image deciding while no index has shown a width tonight. Until one pull shows
-     * it, such images decide one at a time: reserved at their configured platforms, several at once
-     * could each spend every platform the index has and cross the reserve together.
-     */
-    const widthProbes = new Map<string, Promise<void>>();
+    /** What tonight's indexes showed of their width, per upstream (index-width.ts). */
+    const indexWidths = new IndexWidths();
     /** The slots an image holds (each released once, when its stage ends or the image does). */
     type Held = {
       releaseCheck?: () => void;
       releasePull?: () => void;
       release?: () => void;
-      endWidthProbe?: () => void;
+      endWidthTurn?: () => void;
     };
 
     /**
@@ -600,26 +589,17 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
                 .then((m) => m.json.manifests?.length)
                 .catch(() => undefined)
             : undefined;
-        noteIndexWidth(upstream.key, cachedPlatforms);
-        const widthUnknown = () =>
-          (!deps.dryRun || deps.learnIndexWidths) &&
-          'digest' in head &&
-          isIndex(head.mediaType) &&
-          head.digest !== cached.digest &&
-          cachedPlatforms === undefined &&
-          !widestIndex.has(upstream.key);
-        while (widthUnknown() && widthProbes.has(upstream.key)) await widthProbes.get(upstream.key);
-        if (widthUnknown()) {
-          let resolve!: () => void;
-          const promise = new Promise<void>((done) => {
-            resolve = done;
-          });
-          widthProbes.set(upstream.key, promise);
-          held.endWidthProbe = () => {
-            if (widthProbes.get(upstream.key) === promise) widthProbes.delete(upstream.key);
-            resolve();
-          };
-        }
+        indexWidths.note(upstream.key, cachedPlatforms);
+        // A new (or unreadable) multi-platform image: what its pull costs is unknown until one shows it.
+        held.endWidthTurn = await indexWidths.turn(
+          upstream.key,
+          () =>
+            (!deps.dryRun || !!deps.learnIndexWidths) &&
+            'digest' in head &&
+            isIndex(head.mediaType) &&
+            head.digest !== cached.digest &&
+            cachedPlatforms === undefined,
+        );
         // Unchanged and received while the last whole run ran: whole if that run pulled it in.
         const pulledInByThatRun =
           'digest' in head &&
@@ -633,7 +613,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
           upstreamUnusable: undefined,
           timeLeftMs: Number.POSITIVE_INFINITY,
           cachedDigest: cached.digest,
-          expectedPlatforms: cachedPlatforms ?? widestIndex.get(upstream.key),
+          expectedPlatforms: cachedPlatforms ?? indexWidths.widest(upstream.key),
           cacheLookupError: cached.error,
           upstream: head,
           gate: gate.state(upstream.key),
@@ -724,7 +704,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
         const { cost } = decision;
         const refusal = gate.tryReserve(upstream.key, cost);
         if (refusal) return done({ status: 'deferred', reason: refusal });
-        if (deps.dryRun && !(deps.learnIndexWidths && held.endWidthProbe)) {
+        if (deps.dryRun && !(deps.learnIndexWidths && held.endWidthTurn)) {
           // Counted as spent, so the budget and the reserve apply to the next images as in a run.
           gate.settle(upstream.key, cost, true);
           result.upstreamPulls = cost;
@@ -774,9 +754,9 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
         }
         const outcome = pullOutcome(upstreamDigest, pulled.digest);
         const spent = pullsSpent(pulled.mediaType, pulled.json.manifests?.length, cost);
-        if (isIndex(pulled.mediaType)) noteIndexWidth(upstream.key, pulled.json.manifests?.length);
+        if (isIndex(pulled.mediaType)) indexWidths.note(upstream.key, pulled.json.manifests?.length);
         gate.settle(upstream.key, cost, outcome.fetchedUpstream, spent);
-        held.endWidthProbe?.();
+        held.endWidthTurn?.();
         result.upstreamPulls = outcome.fetchedUpstream ? spent : 0;
         if (outcome.status === 'stale-pending') {
           return done({
@@ -863,7 +843,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
         held.releaseCheck?.();
         held.releasePull?.();
         held.release?.();
-        held.endWidthProbe?.();
+        held.endWidthTurn?.();
       }
     });
 

@@ -1,20 +1,30 @@
 /**
  * Upstream pulls are the scarce resource. The gate lets an image spend pulls only while the
  * account keeps its reserve and the run stays within its budget, and answers with the reason when
- * it says no. What is left is the lower of the latest `ratelimit-remaining` and the first one minus
- * this run's own pulls, less the pulls in flight: answers arrive out of order, so a HEAD answered
- * before one of this run's pulls can be read after that pull, and must not give its pulls back.
+ * it says no. What is left comes from Docker Hub's `ratelimit-remaining`, true when the request was
+ * handled: answers arrive out of order, so each is taken with how many pulls this run had settled
+ * when its request was sent. The answer to the request sent last counts, less the pulls this run
+ * settled since and those in flight; an answer sent before one of this run's pulls never gives
+ * that pull back, and one sent after it shows what Docker Hub really counted.
  */
 import type { RateLimit } from '../registry/rate-limit.js';
 import { type GateState, quotaRefusal } from './decide.js';
 
+/** When a request was sent: its place in the run's sends, and the pulls this run had settled then. */
+export interface SendMark {
+  order: number;
+  spent: number;
+}
+
 export class UpstreamPullGate {
-  private readonly quotas = new Map<string, RateLimit>();
+  /** Per upstream, the answer to the request sent last, with its send mark. */
+  private readonly quotas = new Map<string, { rateLimit: RateLimit; sent: SendMark }>();
+  private sends = 0;
   private readonly firstSeen = new Map<string, RateLimit>();
   /** Upstreams whose quota no longer measures this run alone (a 429 showed others spend too). */
   private readonly frozen = new Set<string>();
   private readonly inFlight = new Map<string, number>();
-  /** Pulls this run spent per upstream, to hold against the first quota it saw there. */
+  /** Pulls this run settled as spent per upstream. */
   private readonly spentOn = new Map<string, number>();
   /** Pulls estimated as spent so far in this run. */
   spent = 0;
@@ -25,11 +35,20 @@ export class UpstreamPullGate {
     private readonly budget: number,
   ) {}
 
-  /** Records the quota an upstream answer carried (HEADs are free and carry it on Docker Hub). */
-  observe(upstream: string, rateLimit: RateLimit | undefined): void {
+  /** Take before sending a request whose answer may carry the quota; give it to `observe`. */
+  sendMark(upstream: string): SendMark {
+    return { order: ++this.sends, spent: this.spentOn.get(upstream) ?? 0 };
+  }
+
+  /**
+   * Records the quota an upstream answer carried (HEADs are free and carry it on Docker Hub), with
+   * the `sendMark` taken when its request was sent.
+   */
+  observe(upstream: string, rateLimit: RateLimit | undefined, sent: SendMark): void {
     if (!rateLimit) return;
     if (!this.firstSeen.has(upstream)) this.firstSeen.set(upstream, rateLimit);
-    this.quotas.set(upstream, rateLimit);
+    const current = this.quotas.get(upstream);
+    if (!current || sent.order > current.sent.order) this.quotas.set(upstream, { rateLimit, sent });
   }
 
   /**
@@ -42,14 +61,14 @@ export class UpstreamPullGate {
   }
 
   quota(upstream: string): RateLimit | undefined {
-    return this.quotas.get(upstream);
+    return this.quotas.get(upstream)?.rateLimit;
   }
 
   /** Pulls consumed on this upstream's account between the first and the latest answer, while only this run counts. */
   measuredSpend(upstream: string): number | undefined {
     if (this.frozen.has(upstream)) return undefined;
     const first = this.firstSeen.get(upstream);
-    const last = this.quotas.get(upstream);
+    const last = this.quota(upstream);
     return first && last ? Math.max(0, first.remaining - last.remaining) : undefined;
   }
 
@@ -58,15 +77,13 @@ export class UpstreamPullGate {
     const latest = this.quotas.get(upstream);
     const first = this.firstSeen.get(upstream);
     const inFlight = this.inFlight.get(upstream) ?? 0;
-    const left =
-      latest && first
-        ? Math.min(latest.remaining, first.remaining - (this.spentOn.get(upstream) ?? 0))
-        : undefined;
     return {
       budget: this.budget,
       budgetLeft: this.budget - this.spent - this.reserved,
       reserve: this.reserve,
-      ...(left !== undefined ? { remaining: left - inFlight } : {}),
+      ...(latest && first
+        ? { remaining: quotaLeft(latest, first, this.spentOn.get(upstream) ?? 0) - inFlight }
+        : {}),
     };
   }
 
@@ -93,4 +110,20 @@ export class UpstreamPullGate {
     this.spent += actual;
     this.spentOn.set(upstream, (this.spentOn.get(upstream) ?? 0) + actual);
   }
+}
+
+/**
+ * Pure: what is left, from the answer to the request sent last and the run's first answer. Two
+ * readings, neither above the truth as far as this run's own pulls go: the last answer less every
+ * pull settled since its request left (it may count some already), and the last answer capped by the
+ * first less every pull of the run (the first was handled before any: no pull starts before an answer
+ * has come back). The higher is the closer.
+ */
+export function quotaLeft(
+  latest: { rateLimit: RateLimit; sent: SendMark },
+  first: RateLimit,
+  spentNow: number,
+): number {
+  const last = latest.rateLimit.remaining;
+  return Math.max(last - (spentNow - latest.sent.spent), Math.min(last, first.remaining - spentNow));
 }

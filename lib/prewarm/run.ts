@@ -428,6 +428,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
           return await cachePull.getManifest(repository, tag);
         } catch (error) {
           if (!(error instanceof RegistryError) || error.kind !== 'rate-limited') throw error;
+          const sent = gate.sendMark(upstream.key);
           const head = await upstream.client
             .headManifest(upstream.repository, tag)
             .catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
@@ -438,7 +439,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
             cacheThrottleIsEcrs(remaining, cost);
           // After Docker Hub's 429 the quota also counts other clients' pulls: stop measuring first.
           if (!ecrs) gate.freezeMeasurement(upstream.key);
-          if (!(head instanceof Error)) gate.observe(upstream.key, head.rateLimit);
+          if (!(head instanceof Error)) gate.observe(upstream.key, head.rateLimit, sent);
           if (!ecrs) throw error;
           const delay = Math.min(4000, 500 * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
           if (attempt >= 4 || now() + delay >= workDeadline)
@@ -559,6 +560,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
         if (blocked) return settle(blocked as WarmDecision & { action: 'defer' | 'fail' });
 
         // The cache lookup and the upstream HEAD are independent: both at once.
+        const sent = gate.sendMark(upstream.key);
         const [cached, head] = await Promise.all([
           lookup.catch((error: unknown) => {
             step = 'cache-lookup';
@@ -570,7 +572,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
         result.cachedDigest = cached.digest;
         if (!cached.error) sinceMark.set(result, cachedSinceMark(cached, verifiedUntil));
         if ('digest' in head) {
-          gate.observe(upstream.key, head.rateLimit);
+          gate.observe(upstream.key, head.rateLimit, sent);
           if (head.rateLimit)
             deps.onProgress?.({
               kind: 'quota',
@@ -858,9 +860,11 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
         // Nothing pulled: the quota already seen says all (an unchanged night costs no extra request).
         if (!stoppedUpstream && !signal.aborted && gate.spent > 0 && !deps.dryRun) {
           try {
+            const sent = gate.sendMark(key);
             gate.observe(
               key,
               (await upstream.client.headManifest(probeImage.repository, probeImage.tag)).rateLimit,
+              sent,
             );
           } catch {
             // the measurement is best effort

@@ -3,9 +3,9 @@
  * account keeps its reserve and the run stays within its budget, and answers with the reason when
  * it says no. What is left comes from Docker Hub's `ratelimit-remaining`, true when the request was
  * handled: answers arrive out of order, so each is taken with how many pulls this run had settled
- * when its request was sent. The answer to the request sent last counts, less the pulls this run
- * settled since and those in flight; an answer sent before one of this run's pulls never gives
- * that pull back, and one sent after it shows what Docker Hub really counted.
+ * when its request was sent. The answer to the request sent last counts (`quotaLeft`), less the
+ * pulls in flight: an answer sent before one of this run's pulls never gives that pull back, and
+ * one sent after it shows what Docker Hub really counted.
  */
 import type { RateLimit } from '../registry/rate-limit.js';
 import { type GateState, quotaRefusal } from './decide.js';

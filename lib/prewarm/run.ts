@@ -159,15 +159,16 @@ export function receivedMark(
   return { until, fingerprint: receivedFingerprint(pulledIn(lines)) };
 }
 
+/** Why a fanned-out night's plan pulled an image itself (see learnIndexWidths). */
+export const PULLED_BY_PLAN =
+  'pulled by the plan step, to learn how many platforms ECR fetches for a new multi-platform image';
+
 /**
  * Per transfer slot (`prewarm.concurrency`: images moving their layers at once), how many images
  * are pulled by tag through the cache at once (a pull mostly waits on ECR fetching the manifests
  * from upstream, several Docker Hub round trips, so twice as many keep the transfers busy) and
  * how many are checked (the free HEAD and DescribeImages).
  */
-/** Why a fanned-out night's plan pulled an image itself (see learnIndexWidths). */
-export const PULLED_BY_PLAN =
-  'pulled by the plan step, to learn how many platforms ECR fetches for a new multi-platform image';
 const PULLS_PER_TRANSFER = 2;
 const CHECKS_PER_TRANSFER = 4;
 

@@ -23,13 +23,13 @@ export class IndexWidths {
   }
 
   /**
-   * For an image whose index width is unknown (`unknown()` is asked again after each wait): waits
-   * while another image on `upstream` is learning it. Returns the end of this image's turn when it
-   * must learn the width itself (call it once its pull has settled, or when it stops), or undefined
-   * when the width is known by then or `unknown()` says it is not needed.
+   * For an image whose pull may list an index of unknown width (`mayBeWide`): waits while another
+   * image on `upstream` is learning the width. Returns the end of this image's turn when it must
+   * learn the width itself (call it once its pull has settled, or when it stops), or undefined when
+   * the width is known by then or the image needs none.
    */
-  async turn(upstream: string, unknown: () => boolean): Promise<(() => void) | undefined> {
-    const needed = () => unknown() && !this.widestSeen.has(upstream);
+  async turn(upstream: string, mayBeWide: boolean): Promise<(() => void) | undefined> {
+    const needed = () => mayBeWide && !this.widestSeen.has(upstream);
     while (needed() && this.learning.has(upstream)) await this.learning.get(upstream);
     if (!needed()) return undefined;
     let end!: () => void;

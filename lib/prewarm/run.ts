@@ -596,8 +596,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
         // A new (or unreadable) multi-platform image: what its pull costs is unknown until one shows it.
         held.endWidthTurn = await indexWidths.turn(
           upstream.key,
-          () =>
-            (!deps.dryRun || !!deps.learnIndexWidths) &&
+          (!deps.dryRun || !!deps.learnIndexWidths) &&
             'digest' in head &&
             isIndex(head.mediaType) &&
             head.digest !== cached.digest &&

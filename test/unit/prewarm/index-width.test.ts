@@ -4,7 +4,6 @@ import { IndexWidths } from '../../../lib/prewarm/index-width.js';
 
 const HUB = 'docker-hub';
 const QUAY = 'quay';
-const always = () => true;
 
 describe('IndexWidths', () => {
   it.each<[string, Array<number | undefined>, number | undefined]>([
@@ -20,15 +19,15 @@ describe('IndexWidths', () => {
 
   it('while one image learns the width, the next waits, then needs no turn once it is known', async () => {
     const widths = new IndexWidths();
-    const first = await widths.turn(HUB, always);
+    const first = await widths.turn(HUB, true);
     expect(first).toBeTypeOf('function');
     let secondDone = false;
-    const second = widths.turn(HUB, always).then((end) => {
+    const second = widths.turn(HUB, true).then((end) => {
       secondDone = true;
       return end;
     });
     // Another upstream does not wait for this one.
-    expect(await widths.turn(QUAY, always)).toBeTypeOf('function');
+    expect(await widths.turn(QUAY, true)).toBeTypeOf('function');
     await new Promise((r) => setTimeout(r, 10));
     expect(secondDone).toBe(false);
     widths.note(HUB, 3);
@@ -38,20 +37,20 @@ describe('IndexWidths', () => {
 
   it('a turn that ends without showing a width passes to the next image', async () => {
     const widths = new IndexWidths();
-    const first = await widths.turn(HUB, always);
-    const second = widths.turn(HUB, always);
+    const first = await widths.turn(HUB, true);
+    const second = widths.turn(HUB, true);
     first!(); // deferred at the reserve, or failed: nothing learnt
     const end = await second;
     expect(end).toBeTypeOf('function');
     // Ending twice (after the pull, and when the image stops) is harmless.
     end!();
     end!();
-    expect(await widths.turn(HUB, always)).toBeTypeOf('function');
+    expect(await widths.turn(HUB, true)).toBeTypeOf('function');
   });
 
   it('an image whose width is known (or that is not multi-platform) takes no turn and never waits', async () => {
     const widths = new IndexWidths();
-    await widths.turn(HUB, always); // held by another image, never ended
-    expect(await widths.turn(HUB, () => false)).toBeUndefined();
+    await widths.turn(HUB, true); // held by another image, never ended
+    expect(await widths.turn(HUB, false)).toBeUndefined();
   });
 });

@@ -1,5 +1,6 @@
 /** JSON Schema of keeper.config.yaml for editors. Cross-field rules are only checked at load. */
-import { z } from 'zod';
+// A namespace import, as in schema.ts: the bundle keeps only what is used.
+import * as z from 'zod';
 import { configSchema } from './schema.js';
 
 export function configJsonSchema(): Record<string, unknown> {

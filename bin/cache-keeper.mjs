@@ -26,7 +26,18 @@ function freshBundle() {
 if (process.argv[2] !== 'cycle' && freshBundle()) {
   await import('../dist/cache-keeper.mjs');
 } else {
-  const { register } = await import('tsx/esm/api');
-  register();
+  const tsx = await import('tsx/esm/api').catch((error) => {
+    if (error?.code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    // An install without the dev dependencies has neither esbuild (no bundle) nor tsx.
+    const what =
+      process.argv[2] === 'cycle'
+        ? '`cycle` runs from the TypeScript sources through tsx, which is not installed; it comes'
+        : 'there is no built command up to date with the sources (dist/cache-keeper.mjs) and no tsx to run them; both come';
+    process.stderr.write(
+      `cache-keeper: ${what} with the dev dependencies. Run \`npm ci\` (without --omit=dev) in ${root}.\n`,
+    );
+    process.exit(1);
+  });
+  tsx.register();
   await import('../cli/main.ts');
 }

@@ -13,8 +13,8 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-// Without the dev dependencies (npm ci --omit=dev) there is no esbuild: no bundle, and the command
-// runs from its sources.
+// Without the dev dependencies (npm ci --omit=dev) there is no esbuild, so no bundle (and no tsx to
+// run the sources: bin/cache-keeper.mjs says to install them).
 const esbuild = await import('esbuild').catch(() => undefined);
 if (!esbuild) {
   console.warn('build-cli: esbuild is not installed; cache-keeper will run from its sources');

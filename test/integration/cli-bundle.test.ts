@@ -101,4 +101,19 @@ describe('the built command', () => {
     writeFileSync(join(dir, 'dist/cache-keeper.inputs.json'), JSON.stringify(['cli/main.ts', 'cli/gone.ts']));
     expect(await says('validate')).toBe('sources'); // an input that no longer exists
   });
+
+  it('says what to do, without a stack trace, when it has neither a built bundle nor tsx (npm ci --omit=dev)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keeper-bin-'));
+    for (const d of ['bin', 'cli']) mkdirSync(join(dir, d));
+    copyFileSync(join(root, 'bin/cache-keeper.mjs'), join(dir, 'bin/cache-keeper.mjs'));
+    writeFileSync(join(dir, 'cli/main.ts'), "console.log('sources');\n");
+    const failed = await run(process.execPath, [join(dir, 'bin/cache-keeper.mjs'), 'validate']).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failed?.code).toBe(1);
+    expect(failed?.stderr).toContain('npm ci');
+    expect(failed?.stderr).toContain('dev dependencies');
+    expect(failed?.stderr).not.toMatch(/\n\s+at /);
+  });
 });

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 // run the sources: bin/cache-keeper.mjs says to install them).
 const esbuild = await import('esbuild').catch(() => undefined);
 if (!esbuild) {
-  console.warn('build-cli: esbuild is not installed; cache-keeper will run from its sources');
+  console.warn('build-cli: esbuild is not installed (dev dependencies omitted?): no bundle built');
   process.exit(0);
 }
 const { build } = esbuild;

@@ -209,8 +209,9 @@ export async function planNight(images: PrewarmImage[], deps: PlanDeps): Promise
     items: [],
     ...(warmed.dockerHub ? { dockerHub: warmed.dockerHub } : {}),
     ...(warmed.stoppedUpstream ? { stoppedUpstream: warmed.stoppedUpstream } : {}),
-    ...(warmed.upstreamPulls.measured !== undefined
-      ? { upstreamPullsMeasured: warmed.upstreamPulls.measured }
+    // The plan's own pulls (to learn an index's width) were measured by its quota answers, not this run's.
+    ...(warmed.upstreamPulls.measured !== undefined && checked.upstreamPulls.measured !== undefined
+      ? { upstreamPullsMeasured: checked.upstreamPulls.measured + warmed.upstreamPulls.measured }
       : {}),
   };
 }

@@ -853,12 +853,14 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
     // after a 429 (the quota then says nothing about this run) nor once the deadline has passed.
     const measures: Array<number | undefined> = [];
     let dockerHub = undefined as PrewarmReport['dockerHub'];
+    // A dry run's pulls are estimates, except the plan's pulls to learn an index's width (warmed).
+    const pulledForReal = deps.dryRun ? results.some((r) => r.status === 'warmed') : gate.spent > 0;
     for (const [key, upstream] of upstreams) {
       const probe = results.find((r, i) => images[i]!.rulePrefix === key && r.upstreamDigest);
       const probeImage = probe && images[results.indexOf(probe)];
       if (upstream.client && probeImage && !upstream.unusable && gate.quota(key)) {
         // Nothing pulled: the quota already seen says all (an unchanged night costs no extra request).
-        if (!stoppedUpstream && !signal.aborted && gate.spent > 0 && !deps.dryRun) {
+        if (!stoppedUpstream && !signal.aborted && pulledForReal) {
           try {
             const sent = gate.sendMark(key);
             gate.observe(

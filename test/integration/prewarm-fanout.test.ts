@@ -91,6 +91,10 @@ describe('the nightly state machine, locally', () => {
         pulledByPlan[0]!.reason = 'new';
         expect(comparable(fanned)).toEqual(comparable(single));
       }
+      // What Docker Hub counted, read from its quota answers: in one invocation the plan's pull
+      // counts as well as the run's (the metric UpstreamPullsSpent is this figure).
+      expect(single.upstreamPulls.measured).toBe(17);
+      expect(viaPlan.upstreamPulls.measured).toBe(17);
     } finally {
       await Promise.all(others.map((s) => s.stop()));
     }

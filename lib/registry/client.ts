@@ -354,13 +354,22 @@ export class RegistryClient {
           { status: res.status },
         );
       const kind = res.status === 429 ? 'rate-limited' : res.status >= 500 ? 'server' : 'auth';
+      const credentialsRejected = res.status === 401 || res.status === 403;
+      // Only a 401 or 403 is the credentials refused; a 429 is Docker Hub throttling logins, a 5xx its failure.
+      const what = credentialsRejected
+        ? 'refused the credentials'
+        : kind === 'rate-limited'
+          ? 'throttled the login'
+          : kind === 'server'
+            ? 'failed'
+            : 'refused the request';
       throw new RegistryError(
         kind,
-        `token endpoint refused the credentials (HTTP ${res.status}${detail ? `: ${detail}` : ''})`,
+        `token endpoint ${what} (HTTP ${res.status}${detail ? `: ${detail}` : ''})`,
         {
           status: res.status,
           code: detail || undefined,
-          credentialsRejected: res.status === 401 || res.status === 403,
+          credentialsRejected,
         },
       );
     }

@@ -2,7 +2,7 @@
  * What a person can do about an error: a short hint under the message, for the failures a user
  * meets first (no credentials, no region, an endpoint that does not answer, a denied action).
  */
-import { errorMessage, KeeperError } from '../lib/runtime/errors.js';
+import { awsOperation, errorMessage, KeeperError } from '../lib/runtime/errors.js';
 
 const causes = (error: unknown): unknown[] => {
   const out: unknown[] = [];
@@ -36,5 +36,6 @@ export function hintFor(error: unknown): string | undefined {
  */
 export function failureLine(error: unknown): string {
   if (error instanceof KeeperError || !(error instanceof Error)) return errorMessage(error);
-  return `${error.name}: ${error.message}`;
+  const operation = awsOperation(error);
+  return `${error.name}${operation ? ` (${operation})` : ''}: ${error.message}`;
 }

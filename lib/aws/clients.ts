@@ -7,6 +7,7 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { OPERATION } from '../runtime/errors.js';
 import { resolveRegion } from './region.js';
 
 export interface AwsClients {
@@ -37,9 +38,55 @@ export function awsClientConfig(options: AwsClientOptions = {}, env: NodeJS.Proc
 
 export function createAwsClients(options: AwsClientOptions = {}, env?: NodeJS.ProcessEnv): AwsClients {
   const config = awsClientConfig(options, env);
-  return {
+  return namingFailures({
     ecr: new ECRClient(config),
     secrets: new SecretsManagerClient(config),
     cloudwatch: new CloudWatchClient(config),
+  });
+}
+
+type MiddlewareClient = {
+  middlewareStack: {
+    add(
+      middleware: (
+        next: (args: unknown) => Promise<unknown>,
+        context: { commandName?: string },
+      ) => (args: unknown) => Promise<unknown>,
+      options: { step: 'initialize'; name: string; priority: 'high' },
+    ): void;
   };
+};
+
+const SERVICE_NAMES: Record<string, string> = {
+  ecr: 'ECR',
+  secrets: 'Secrets Manager',
+  cloudwatch: 'CloudWatch',
+};
+
+/**
+ * Each client's failures name the call that failed (`ECR DescribeImages`), as `awsOperation(error)`
+ * reads it: the SDK's errors carry only the service's code and message ("ThrottlingException: Rate
+ * exceeded"), which does not say which of a command's calls it was. Added outermost, so it names
+ * the failure that is left once the SDK's retries are done. Returns the same clients.
+ */
+export function namingFailures<Clients extends Partial<Record<string, unknown>>>(clients: Clients): Clients {
+  for (const [key, client] of Object.entries(clients)) {
+    const stack = (client as Partial<MiddlewareClient> | undefined)?.middlewareStack;
+    if (!stack) continue;
+    stack.add(
+      (next, context) => async (args) => {
+        try {
+          return await next(args);
+        } catch (error) {
+          if (error instanceof Error && !(OPERATION in error)) {
+            const call = (context.commandName ?? '').replace(/Command$/, '');
+            Object.defineProperty(error, OPERATION, { value: `${SERVICE_NAMES[key] ?? key} ${call}` });
+          }
+          throw error;
+        }
+      },
+      { step: 'initialize', name: 'keeperNamesFailures', priority: 'high' },
+    );
+  }
+  return clients;
 }

@@ -56,6 +56,13 @@ export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** Where an AWS client records which call failed (lib/aws/clients.ts, namingFailures). */
+export const OPERATION = '$keeperOperation';
+
+/** The AWS call an error came from (`ECR DescribeImages`), when a keeper-built client made it. */
+export const awsOperation = (error: unknown): string | undefined =>
+  (error as Record<string, unknown> | null)?.[OPERATION] as string | undefined;
+
 /** The AWS SDK's exception name (`RepositoryNotFoundException`…), when the error has one. */
 export const awsErrorName = (error: unknown): string | undefined => (error as { name?: string } | null)?.name;
 

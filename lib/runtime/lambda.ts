@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { Context } from 'aws-lambda';
-import { type AwsClientConfig, awsClientConfig } from '../aws/clients.js';
+import { type AwsClientConfig, awsClientConfig, namingFailures } from '../aws/clients.js';
 import { readResolvedConfig } from '../config/resolved.js';
 import { endpointsFromEnv } from '../registry/upstreams.js';
 import { createRuntime, type Runtime } from './deps.js';
@@ -49,7 +49,7 @@ export function lambdaEntry<TResult, Deps extends Runtime>(
       const env = process.env;
       try {
         const runtime = lambdaRuntime(env);
-        built = make({ ...runtime, ...clients(awsClientConfig({}, env), env) } as Deps);
+        built = make({ ...runtime, ...namingFailures(clients(awsClientConfig({}, env), env)) } as Deps);
       } catch (error) {
         createLogger({ level: env.LOG_LEVEL, context: { function: name } }).error(`${name} failed`, {
           error,

@@ -3,6 +3,8 @@
  * a secret are masked wherever they appear, and every secret value the keeper reads is registered
  * so that the value itself is masked wherever it turns up (inside a URL, an upstream error text…).
  */
+import { awsOperation } from './errors.js';
+
 const SECRET_KEY =
   /(token|password|secret(?!Name|Arn|Id)|authorization|credential(?!Secret)|passphrase|apikey)/i;
 const SAFE_KEYS = new Set([
@@ -38,8 +40,10 @@ export function redact(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return redactText(value);
   if (value === null || typeof value !== 'object' || depth > 8) return value;
   if (value instanceof Error) {
+    const operation = awsOperation(value);
     return {
       name: value.name,
+      ...(operation ? { operation } : {}),
       message: redactText(value.message),
       ...(value.cause !== undefined ? { cause: redact(value.cause, depth + 1) } : {}),
     };

@@ -21,8 +21,8 @@ afterAll(async () => {
   await sandbox.stop();
 });
 
-/** Invokes a bundle's handler in a fresh Node process, as Lambda would; returns its result. */
-async function invokeBundle(root: string, fn: string, event: unknown): Promise<unknown> {
+/** Invokes a bundle's handler in a fresh Node process, as Lambda would; returns what it printed. */
+async function runBundle(root: string, fn: string, event: unknown): Promise<string> {
   const script = `
     const { handler } = require(${JSON.stringify(join(root, 'handlers', `${fn}.cjs`))});
     const context = { awsRequestId: 'b1', getRemainingTimeInMillis: () => 60000 };
@@ -31,7 +31,7 @@ async function invokeBundle(root: string, fn: string, event: unknown): Promise<u
       (error) => { process.stdout.write('ERROR ' + error.message + '\\n'); process.exitCode = 1; },
     );`;
   // Asynchronously: the sandbox answering the bundle lives in this process's event loop.
-  const { stdout: out } = await promisify(execFile)(process.execPath, ['-e', script], {
+  const run = promisify(execFile)(process.execPath, ['-e', script], {
     encoding: 'utf8',
     env: {
       PATH: process.env.PATH,
@@ -41,6 +41,12 @@ async function invokeBundle(root: string, fn: string, event: unknown): Promise<u
       EVENT: JSON.stringify(event),
     },
   });
+  return (await run.catch((failed: { stdout: string }) => failed)).stdout;
+}
+
+/** Invokes a bundle's handler; returns its result. */
+async function invokeBundle(root: string, fn: string, event: unknown): Promise<unknown> {
+  const out = await runBundle(root, fn, event);
   const line = out.split('\n').find((l) => l.startsWith('RESULT '));
   if (!line) throw new Error(`${fn} returned no result:\n${out}`);
   return JSON.parse(line.slice('RESULT '.length));
@@ -60,6 +66,23 @@ it('the packaged reconcile and pullEvents bundles run with environment credentia
     'create-rule',
     'create-template',
   ]);
+
+  // A failing call is named in the function's log: which service, which operation.
+  sandbox.faults.add({
+    match: 'ecr:DescribePullThroughCacheRules',
+    awsError: 'AccessDeniedException',
+    times: 1,
+  });
+  const failedRun = await runBundle(join(dir, 'reconcile'), 'reconcile', { dryRun: true });
+  const failure = failedRun
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l))
+    .find((entry) => entry.message === 'reconcile failed');
+  expect(failure?.error).toMatchObject({
+    name: 'AccessDeniedException',
+    operation: 'ECR DescribePullThroughCacheRules',
+  });
 
   const event = JSON.parse(readFileSync('events/pull-through-failed.json', 'utf8'));
   await invokeBundle(join(dir, 'pullEvents'), 'pullEvents', event);

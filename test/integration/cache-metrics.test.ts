@@ -1,5 +1,6 @@
 /** cacheMetrics on the sandbox, over images warmed by the pre-warm code: published values match what the sandbox holds. */
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { failureLine } from '../../cli/hints.js';
 import { runCli } from '../../cli/main.js';
 import { createCacheMetricsHandler } from '../../handlers/cacheMetrics.js';
 import { reconcile } from '../../lib/ecr/reconcile.js';
@@ -112,4 +113,25 @@ it('counts layers shared inside a repository once when exactLayerBytes is on, ne
   expect(shared.dedupedBytes).toBe(1200);
   expect(report.apiCalls.BatchGetImage).toBe(report.total.repositories);
   expect(report.total.dedupedBytes).toBeLessThan(report.total.bytes);
+});
+
+it("a failing AWS call names its service and operation, in the CLI and in the function's log", async () => {
+  sandbox.faults.add({ match: 'ecr:DescribeImages', awsError: 'ThrottlingException', times: 1000 });
+  try {
+    const err: string[] = [];
+    const io = { out: () => {}, err: (t: string) => err.push(t), isTty: false, readStdin: async () => '' };
+    const cli = { ...kit.cli, aws: { ...kit.cli.aws, maxAttempts: 1 } };
+    // runCli returns the command's code; a thrown failure is printed by the entry point (failureLine).
+    const failure = await runCli(['metrics'], io, cli).catch((error: unknown) => error);
+    expect(failureLine(failure)).toMatch(/^ThrottlingException \(ECR DescribeImages\): /);
+
+    const once = sandboxDeps(sandbox, kit.config, { role: 'cacheMetrics', maxAttempts: 1 });
+    await expect(
+      createCacheMetricsHandler(once.deps)({}, lambdaContext('cacheMetrics', { remainingMs: 300_000 })),
+    ).rejects.toThrow();
+    const failed = once.logs.find((entry) => entry.message === 'cacheMetrics failed');
+    expect(failed?.error).toMatchObject({ name: 'ThrottlingException', operation: 'ECR DescribeImages' });
+  } finally {
+    sandbox.faults.clear();
+  }
 });

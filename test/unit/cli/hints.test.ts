@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { failureLine, hintFor } from '../../../cli/hints.js';
 import { RegionError } from '../../../lib/aws/region.js';
 import { ConfigError } from '../../../lib/config/errors.js';
-import { KeeperError } from '../../../lib/runtime/errors.js';
+import { KeeperError, OPERATION } from '../../../lib/runtime/errors.js';
 
 const named = (name: string, message: string, extra: Record<string, unknown> = {}) =>
   Object.assign(new Error(message), { name, ...extra });
@@ -62,6 +62,11 @@ describe('the line a failure prints', () => {
       'AWS error',
       named('AccessDeniedException', 'User: x is not authorized'),
       'AccessDeniedException: User: x is not authorized',
+    ],
+    [
+      'AWS error from a keeper-built client: the call that failed too',
+      named('ThrottlingException', 'Rate exceeded', { [OPERATION]: 'ECR DescribeImages' }),
+      'ThrottlingException (ECR DescribeImages): Rate exceeded',
     ],
     ['not an Error', 'boom', 'boom'],
   ])('%s', (_what, error, line) => expect(failureLine(error)).toBe(line));

@@ -49,7 +49,9 @@ export async function prewarmCommand(
       live ? formatPrewarm(report).split('\n').slice(report.images.length).join('\n') : formatPrewarm(report),
     );
   if (report.lease) {
-    io.err(`cache-keeper prewarm: not started: another pre-warm run holds the lease (${report.lease.by})`);
+    io.err(
+      `cache-keeper prewarm: not started: ${report.lease.unreadable ? `the pre-warm lease could not be read (${report.lease.unreadable})` : `another pre-warm run holds the lease (${report.lease.by})`}`,
+    );
     return 1;
   }
   return report.counts.failed > 0 ? 1 : 0;

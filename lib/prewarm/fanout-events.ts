@@ -52,7 +52,9 @@ const planShape = {
   stoppedUpstream: z.optional(z.string()),
   upstreamPullsMeasured: z.optional(z.number()),
   leaseHeld: z.boolean(),
-  lease: z.optional(z.object({ held: z.literal(false), by: z.string() })),
+  lease: z.optional(
+    z.object({ held: z.literal(false), by: z.optional(z.string()), unreadable: z.optional(z.string()) }),
+  ),
 };
 
 const outcome = z.union([

@@ -21,7 +21,7 @@ import {
   parseReceivedMark,
   parseVerifiedMark,
 } from './layer-audit.js';
-import { leaseRefusal, releaseLease, takeLease } from './lease.js';
+import { leaseNotHeld, leaseRefusal, releaseLease, takeLease } from './lease.js';
 import { nextResume, RESUME_TAG, resumeOrder } from './order.js';
 import { countStatuses, type ImageResult, notStartedLine, type PrewarmReport } from './report.js';
 import {
@@ -134,7 +134,7 @@ export async function planNight(images: PrewarmImage[], deps: PlanDeps): Promise
         items: [],
         layersVerifiedUntil: null,
         leaseHeld: false,
-        lease: { held: false, by: lease.holder },
+        lease: leaseNotHeld(lease),
       };
     }
     tags = lease.tags;

@@ -8,6 +8,8 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { setTags } from '../credential/metadata.js';
 import { describeCredentialSecret } from '../credential/secret.js';
+import { errorMessage } from '../runtime/errors.js';
+import type { PrewarmReport } from './report.js';
 
 export const LEASE_TAG = 'prewarm-lease';
 
@@ -29,7 +31,10 @@ export function leaseFree(existing: Lease | undefined, runId: string, now: numbe
 
 export type LeaseOutcome =
   /** `tags`: the secret's tags as read back, for the run's other marks (layer-audit.ts). */
-  { acquired: true; tags: Record<string, string> } | { acquired: false; holder: string; expiresAt: string };
+  | { acquired: true; tags: Record<string, string> }
+  | { acquired: false; holder: string; expiresAt: string }
+  /** The lease could not be read or written: taken as held, with why. */
+  | { acquired: false; unreadable: string };
 
 export async function acquireLease(
   secrets: SecretsManagerClient,
@@ -61,16 +66,22 @@ export function takeLease(
   secretId: string,
   run: { id: string; until: number; now: () => number },
 ): Promise<LeaseOutcome> {
-  return acquireLease(secrets, secretId, run).catch((error: unknown) => ({
-    acquired: false as const,
-    holder: `(lease unreadable: ${error instanceof Error ? error.message : String(error)})`,
-    expiresAt: '',
-  }));
+  return acquireLease(secrets, secretId, run).catch(
+    (error: unknown): LeaseOutcome => ({ acquired: false, unreadable: errorMessage(error) }),
+  );
 }
 
+/** A lease not taken, as the report records it: who holds it, or why it could not be read. */
+export const leaseNotHeld = (
+  lease: Exclude<LeaseOutcome, { acquired: true }>,
+): NonNullable<PrewarmReport['lease']> =>
+  'unreadable' in lease ? { held: false, unreadable: lease.unreadable } : { held: false, by: lease.holder };
+
 /** Why a run did not start: for every image's line. */
-export const leaseRefusal = (lease: { holder: string; expiresAt: string }) =>
-  `another pre-warm run holds the lease (${lease.holder}${lease.expiresAt ? `, until ${lease.expiresAt}` : ''}); not started, so no pull is spent twice`;
+export const leaseRefusal = (lease: Exclude<LeaseOutcome, { acquired: true }>) =>
+  'unreadable' in lease
+    ? `the pre-warm lease could not be read (${lease.unreadable}); not started, so no pull is spent twice`
+    : `another pre-warm run holds the lease (${lease.holder}${lease.expiresAt ? `, until ${lease.expiresAt}` : ''}); not started, so no pull is spent twice`;
 
 /** Releases the lease if this run still holds it. */
 export async function releaseLease(

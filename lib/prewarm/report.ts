@@ -76,8 +76,8 @@ export interface PrewarmReport {
   discovered?: { images: string[]; error?: string };
   /** A dry run: nothing was pulled; `would-pull` images say what a run would spend. */
   dryRun?: boolean;
-  /** Set when another run held the lease: this one warmed nothing. */
-  lease?: { held: false; by: string };
+  /** Set when another run held the lease (`by`), or it could not be read (`unreadable`): this one warmed nothing. */
+  lease?: { held: false; by?: string; unreadable?: string };
   /** A night run by the state machine: warmed in the plan step (`inline`) or one warmImage per image. */
   fanOut?: { mode: 'inline' | 'fan-out'; invocations: number };
   /** Whether the metrics reached CloudWatch (set by the handler; a failure never loses the report). */

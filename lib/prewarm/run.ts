@@ -54,7 +54,7 @@ import {
   sameBucket,
 } from './layer-audit.js';
 import { uncachedPlatformManifests, warmPlatforms } from './layers.js';
-import { leaseRefusal, releaseLease, takeLease } from './lease.js';
+import { leaseNotHeld, leaseRefusal, releaseLease, takeLease } from './lease.js';
 import { nextResume, RESUME_TAG, resumeOrder } from './order.js';
 import { UpstreamPullGate } from './quota.js';
 import {
@@ -297,7 +297,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
       const reason = leaseRefusal(lease);
       return report(
         images.map((image) => notStartedLine(image, cacheRepositoryName(image), reason)),
-        { lease: { held: false, by: lease.holder } },
+        { lease: leaseNotHeld(lease) },
       );
     }
     if (settings.mode === 'full') {

@@ -970,6 +970,27 @@ describe('one pre-warm at a time', () => {
     expect((await night()).counts.warmed).toBe(1);
   });
 
+  it('a lease that cannot be read keeps the run from starting, and says so: no other run is blamed', async () => {
+    const { DeleteSecretCommand } = await import('@aws-sdk/client-secrets-manager');
+    await aws.secrets.send(
+      new DeleteSecretCommand({
+        SecretId: 'ecr-pullthroughcache/docker-hub',
+        ForceDeleteWithoutRecovery: true,
+      }),
+    );
+    const report = await warm();
+    expect(report.lease).toMatchObject({ held: false, unreadable: expect.stringMatching(/does not exist/) });
+    expect(report.lease?.by).toBeUndefined();
+    for (const line of report.images) {
+      expect(line.status).toBe('deferred');
+      expect(line.reason).toMatch(
+        /^the pre-warm lease could not be read \(secret ecr-pullthroughcache\/docker-hub: does not exist/,
+      );
+      expect(line.reason).not.toMatch(/another pre-warm run/);
+    }
+    expect(sandbox.hub.pulls).toHaveLength(0);
+  });
+
   it('a lease left by a crashed run expires with its deadline', async () => {
     const { setTags } = await import('../../lib/credential/metadata.js');
     await setTags(aws.secrets, 'ecr-pullthroughcache/docker-hub', {

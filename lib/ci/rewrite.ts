@@ -170,6 +170,38 @@ function rewriteDockerfile(text: string, target: RewriteTarget): RewriteResult {
 /** `image: node:22`, `- image: "node:22"`, Actions' `container: node:22` (the string form). */
 const YAML_IMAGE = /^(\s*(?:-\s+)?(?:image|container)\s*:\s+)(["']?)([^\s"'#[\]]+)\2(\s*(?:#.*)?)$/;
 
+const BLANK_OR_COMMENT = /^\s*(#.*)?$/;
+const indentOf = (line: string) => line.length - line.trimStart().length;
+
+/**
+ * The keys of the block mapping that holds the key at `column` on line `at` (its own included): the
+ * lines around it at that column, up to the mapping's parent or the list item that opens it.
+ */
+function mappingKeys(lines: string[], at: number, column: number): string[] {
+  const keyAt = (line: string) => {
+    const m = /^(\s*(?:-\s+)?)([\w.-]+)\s*:/.exec(line);
+    return m && m[1]!.length === column ? m[2] : undefined;
+  };
+  const keys: string[] = [];
+  const opensItem = (line: string) => /^\s*-\s/.test(line) && keyAt(line) !== undefined;
+  for (let j = at; j >= 0; j--) {
+    const line = lines[j]!;
+    if (BLANK_OR_COMMENT.test(line)) continue;
+    if (indentOf(line) < column && !opensItem(line)) break;
+    const key = keyAt(line);
+    if (key) keys.push(key);
+    if (opensItem(line)) break;
+  }
+  for (let j = at + 1; j < lines.length; j++) {
+    const line = lines[j]!;
+    if (BLANK_OR_COMMENT.test(line)) continue;
+    if (indentOf(line) < column) break;
+    const key = keyAt(line);
+    if (key) keys.push(key);
+  }
+  return keys;
+}
+
 function rewriteYaml(text: string, target: RewriteTarget): RewriteResult {
   const result: RewriteResult = { kind: 'yaml', output: text, changes: [], notes: [] };
   const lines = text.split('\n');
@@ -177,6 +209,17 @@ function rewriteYaml(text: string, target: RewriteTarget): RewriteResult {
     const match = lines[i]!.match(YAML_IMAGE);
     if (!match) continue;
     const start = match[1]!.length + match[2]!.length;
+    // A compose service that builds: its `image` is the name the build is tagged with, not a pull.
+    const column = /^\s*(?:-\s+)?/.exec(lines[i]!)![0].length;
+    if (/image\s*:/.test(match[1]!) && mappingKeys(lines, i, column).includes('build')) {
+      result.notes.push({
+        line: i + 1,
+        reference: match[3]!,
+        note: 'the name the service builds (it has build:), not an image it pulls',
+        left: true,
+      });
+      continue;
+    }
     apply(result, lines, i, start, match[3]!, target);
   }
   result.output = lines.join('\n');

@@ -183,6 +183,27 @@ const CORPUS: Array<[string, 'dockerfile' | 'yaml', string, string, string[]]> =
   ['compose variable', 'yaml', '    image: ${REGISTRY}/app:1', '    image: ${REGISTRY}/app:1', ['variable']],
   ['compose build, no image', 'yaml', '  app:\n    build: .', '  app:\n    build: .', []],
   [
+    'compose build and image: the image is what the service builds, not a pull',
+    'yaml',
+    '  app:\n    build: .\n    image: myorg/app:latest\n  db:\n    image: postgres:16',
+    `  app:\n    build: .\n    image: myorg/app:latest\n  db:\n    image: ${C}/library/postgres:16`,
+    ['the name the service builds'],
+  ],
+  [
+    'compose image before a build mapping',
+    'yaml',
+    '  app:\n    image: "myorg/app:1"  # tag\n    # built here\n    build:\n      context: .',
+    '  app:\n    image: "myorg/app:1"  # tag\n    # built here\n    build:\n      context: .',
+    ['the name the service builds'],
+  ],
+  [
+    'a list item after another that builds',
+    'yaml',
+    '  - name: a\n    build: .\n  - image: busybox:1.36\n    name: b',
+    `  - name: a\n    build: .\n  - image: ${C}/library/busybox:1.36\n    name: b`,
+    [],
+  ],
+  [
     'kubernetes container',
     'yaml',
     'spec:\n  containers:\n    - name: app\n      image: busybox:1.36',

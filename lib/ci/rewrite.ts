@@ -167,7 +167,10 @@ function rewriteDockerfile(text: string, target: RewriteTarget): RewriteResult {
   return result;
 }
 
-/** `image: node:22`, `- image: "node:22"`, Actions' `container: node:22` (the string form). */
+/**
+ * `image: node:22`, `- image: "node:22"`, Actions' `container: node:22` (the string form); GitLab's
+ * service lists and image objects are read by gitlabReference.
+ */
 const YAML_IMAGE = /^(\s*(?:-\s+)?(?:image|container)\s*:\s+)(["']?)([^\s"'#[\]]+)\2(\s*(?:#.*)?)$/;
 
 const BLANK_OR_COMMENT = /^\s*(#.*)?$/;
@@ -202,11 +205,60 @@ function mappingKeys(lines: string[], at: number, column: number): string[] {
   return keys;
 }
 
+/** GitLab CI: a service as a string list item (`- postgres:17`), and `name:` of a service or image object. */
+const YAML_LIST_STRING = /^(\s*-\s+)(["']?)([^\s"'#[\]{}:][^\s"'#[\]{}]*)\2(\s*(?:#.*)?)$/;
+const YAML_NAME = /^(\s*(?:-\s+)?name\s*:\s+)(["']?)([^\s"'#[\]]+)\2(\s*(?:#.*)?)$/;
+const isListItem = (line: string) => /^\s*-(\s|$)/.test(line);
+
+/**
+ * The line that holds line `at`: the nearest one above it indented less (a block sequence may sit at
+ * its key's own indentation, so for a list item also a key line at the same indentation).
+ */
+function parentLine(lines: string[], at: number): number | undefined {
+  const own = indentOf(lines[at]!);
+  const item = isListItem(lines[at]!);
+  for (let j = at - 1; j >= 0; j--) {
+    const line = lines[j]!;
+    if (BLANK_OR_COMMENT.test(line)) continue;
+    const indent = indentOf(line);
+    if (indent < own || (item && indent === own && !isListItem(line))) return j;
+  }
+  return undefined;
+}
+
+const keyOf = (line: string | undefined) => line?.match(/^\s*(?:-\s+)?([\w.-]+)\s*:/)?.[1];
+
+/** The key of the list that line `at` (a list item, or a key inside one) belongs to. */
+function listKey(lines: string[], at: number): string | undefined {
+  const item = isListItem(lines[at]!) ? at : parentLine(lines, at);
+  if (item === undefined || !isListItem(lines[item]!)) return undefined;
+  const parent = parentLine(lines, item);
+  return parent === undefined ? undefined : keyOf(lines[parent]);
+}
+
+/** Where line `at` holds an image reference YAML_IMAGE does not match: GitLab's services and image objects. */
+function gitlabReference(lines: string[], at: number): RegExpMatchArray | undefined {
+  const line = lines[at]!;
+  const name = line.match(YAML_NAME);
+  if (name) {
+    const parent = parentLine(lines, at);
+    // Under `image:` with nothing after it (GitLab's image object), not beside an `- image: x` key.
+    const inImage =
+      !isListItem(line) && parent !== undefined && /^\s*image\s*:\s*(#.*)?$/.test(lines[parent]!);
+    return inImage || listKey(lines, at) === 'services' ? name : undefined;
+  }
+  const item = line.match(YAML_LIST_STRING);
+  return item && listKey(lines, at) === 'services' ? item : undefined;
+}
+
 function rewriteYaml(text: string, target: RewriteTarget): RewriteResult {
   const result: RewriteResult = { kind: 'yaml', output: text, changes: [], notes: [] };
   const lines = text.split('\n');
+  // GitLab CI's forms only in a GitLab CI file (a job's `script:`, or `stages:`): elsewhere a
+  // `services:` list of names is just that.
+  const gitlab = /^\s*(?:-\s+)?script\s*:/m.test(text) || /^stages\s*:/m.test(text);
   for (let i = 0; i < lines.length; i++) {
-    const match = lines[i]!.match(YAML_IMAGE);
+    const match = lines[i]!.match(YAML_IMAGE) ?? (gitlab ? gitlabReference(lines, i) : undefined);
     if (!match) continue;
     const start = match[1]!.length + match[2]!.length;
     // A compose service that builds: its `image` is the name the build is tagged with, not a pull.

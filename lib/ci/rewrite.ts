@@ -44,16 +44,20 @@ type Decision = { to: string } | { note: string } | { unchanged: true };
 
 /** What becomes of one reference as written. */
 export function rewriteReference(reference: string, target: RewriteTarget): Decision {
-  if (reference.includes('$'))
-    return { note: 'built from a variable (ARG or environment): rewrite the value where it is set' };
   if (reference.toLowerCase() === 'scratch') return { unchanged: true };
-  const at = reference.indexOf('@');
-  const digest = at >= 0 ? reference.slice(at) : '';
-  const nameAndTag = at >= 0 ? reference.slice(0, at) : reference;
-  const lastSlash = nameAndTag.lastIndexOf('/');
-  const colon = nameAndTag.lastIndexOf(':');
-  const tag = colon > lastSlash ? nameAndTag.slice(colon) : '';
-  const name = tag ? nameAndTag.slice(0, colon) : nameAndTag;
+  // A variable in the tag or digest (`node:${NODE_VERSION}-alpine`) leaves the repository, and so
+  // the rule, known: the name is rewritten and the rest kept as written. One in the name is not.
+  const dollar = reference.indexOf('$');
+  const literal = dollar >= 0 ? reference.slice(0, dollar) : reference;
+  const at = literal.indexOf('@');
+  const lastSlash = literal.lastIndexOf('/');
+  const colon = literal.indexOf(':', lastSlash + 1);
+  const separators = [colon, at].filter((i) => i >= 0);
+  const nameEnd = separators.length ? Math.min(...separators) : dollar >= 0 ? -1 : reference.length;
+  if (nameEnd < 0)
+    return { note: 'built from a variable (ARG or environment): rewrite the value where it is set' };
+  const name = reference.slice(0, nameEnd);
+  const tagAndDigest = reference.slice(nameEnd);
   let parsed: ReturnType<typeof parseImageRef>;
   try {
     parsed = parseImageRef(name);
@@ -71,7 +75,7 @@ export function rewriteReference(reference: string, target: RewriteTarget): Deci
     upstreamPrefix: route.rule.upstreamPrefix,
     repository: parsed.repository,
   });
-  return { to: `${target.registryHost}/${repository}${tag}${digest}` };
+  return { to: `${target.registryHost}/${repository}${tagAndDigest}` };
 }
 
 /** Applies a decision to the reference found at `start` in `line`. */

@@ -70,7 +70,23 @@ const CORPUS: Array<[string, 'dockerfile' | 'yaml', string, string, string[]]> =
     'ARG BASE=node:22\nFROM ${BASE}',
     ['variable'],
   ],
-  ['ARG-built tag', 'dockerfile', 'ARG V=22\nFROM node:$V', 'ARG V=22\nFROM node:$V', ['variable']],
+  // Only the tag is a variable: the repository, so the rule, is known.
+  ['ARG-built tag', 'dockerfile', 'ARG V=22\nFROM node:$V', `ARG V=22\nFROM ${C}/library/node:$V`, []],
+  [
+    'ARG-built tag with a default',
+    'dockerfile',
+    'FROM node:${NODE_VERSION:-22}-alpine AS build',
+    `FROM ${C}/library/node:\${NODE_VERSION:-22}-alpine AS build`,
+    [],
+  ],
+  ['variable repository', 'dockerfile', 'FROM myorg/${APP}:1', 'FROM myorg/${APP}:1', ['variable']],
+  [
+    'compose variable tag',
+    'yaml',
+    '    image: postgres:${PG_VERSION}',
+    `    image: ${C}/library/postgres:\${PG_VERSION}`,
+    [],
+  ],
   [
     'other registry',
     'dockerfile',

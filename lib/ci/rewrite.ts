@@ -178,6 +178,8 @@ function rewriteDockerfile(text: string, target: RewriteTarget): RewriteResult {
 const YAML_IMAGE = /^(\s*(?:-\s+)?(?:image|container)\s*:\s+)(["']?)([^\s"'#[\]]+)\2(\s*(?:#.*)?)$/;
 
 const BLANK_OR_COMMENT = /^\s*(#.*)?$/;
+/** A block mapping key, in a list item or not: the text before it, and the key. */
+const KEY_LINE = /^(\s*(?:-\s+)?)([\w.-]+)\s*:/;
 const indentOf = (line: string) => line.length - line.trimStart().length;
 
 /**
@@ -186,7 +188,7 @@ const indentOf = (line: string) => line.length - line.trimStart().length;
  */
 function mappingKeys(lines: string[], at: number, column: number): string[] {
   const keyAt = (line: string) => {
-    const m = /^(\s*(?:-\s+)?)([\w.-]+)\s*:/.exec(line);
+    const m = KEY_LINE.exec(line);
     return m && m[1]!.length === column ? m[2] : undefined;
   };
   const keys: string[] = [];
@@ -230,7 +232,7 @@ function parentLine(lines: string[], at: number): number | undefined {
   return undefined;
 }
 
-const keyOf = (line: string | undefined) => line?.match(/^\s*(?:-\s+)?([\w.-]+)\s*:/)?.[1];
+const keyOf = (line: string | undefined) => line?.match(KEY_LINE)?.[2];
 
 /** The key of the list that line `at` (a list item, or a key inside one) belongs to. */
 function listKey(lines: string[], at: number): string | undefined {

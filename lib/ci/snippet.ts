@@ -62,6 +62,12 @@ export function ciSnippet(system: CiSystem, options: { registryHost: string; exa
         '  script:',
         `    - docker pull ${options.example}`,
         '',
+        '# A job’s own image: and services: are pulled by the runner, not by the job’s docker login:',
+        '# put docker-credential-ecr-login (the Amazon ECR credential helper) on the runner’s PATH, with',
+        '# AWS credentials that may pull as above, and set this CI/CD variable (or the runner’s',
+        '# environment) so the runner uses it for the cache’s registry:',
+        `#   DOCKER_AUTH_CONFIG: {"credHelpers": {"${host}": "ecr-login"}}`,
+        '',
       ].join('\n');
     case 'buildkite':
       return [

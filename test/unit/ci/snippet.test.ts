@@ -33,6 +33,13 @@ describe('ci-snippet', () => {
     expect(doc.jobs.build.steps[1].uses).toMatch(/^aws-actions\/amazon-ecr-login@/);
   });
 
+  it('gitlab says how the runner itself pulls a job’s image: and services: from the cache', () => {
+    const text = ciSnippet('gitlab', { registryHost: host, example });
+    // The runner, not the job's docker login, pulls them: the ECR credential helper, for this registry.
+    expect(text).toContain('docker-credential-ecr-login');
+    expect(text).toContain(`DOCKER_AUTH_CONFIG: {"credHelpers": {"${host}": "ecr-login"}}`);
+  });
+
   it.each([
     [host, 'eu-west-1'],
     ['123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn', 'cn-north-1'],

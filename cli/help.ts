@@ -107,7 +107,8 @@ FROM <registry>/docker-hub/library/node:22, and so for every registry a rule cac
 first rule in the config that caches the reference). Dockerfiles (FROM, COPY --from,
 RUN --mount=from) and YAML (docker-compose and Kubernetes image:, GitHub Actions container:,
 GitLab image: and services:). Tags (variables too), digests, --platform and stage names are kept.
-Left alone, each with a "left" note on stderr: scratch, build stages, references whose name is a
+A FROM that names an ARG set before the first FROM has the ARG's default rewritten. Left alone,
+each with a "left" note on stderr: scratch, build stages, other references whose name is a
 variable, a compose service's image: when it has build: (the name it builds), and registries (or
 repositories) no rule caches. A reference pinned by digest is rewritten with a "note": pre-warm
 its tag. Running it twice changes nothing. Every file is checked before any is written.

@@ -119,6 +119,10 @@ function rewriteDockerfile(text: string, target: RewriteTarget): RewriteResult {
   let heredocEnd: string | undefined;
   let instruction: string | undefined; // the instruction a continued line belongs to
   let fromImageDone = false;
+  // ARGs set before the first FROM, the only ones a FROM can read: where each default is written.
+  const globalArgs = new Map<string, { line: number; start: number; value: string }>();
+  const argsRewritten = new Set<string>();
+  let seenFrom = false;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     if (heredocEnd !== undefined) {
@@ -133,12 +137,30 @@ function rewriteDockerfile(text: string, target: RewriteTarget): RewriteResult {
       fromImageDone = false;
       tokens = tokens.slice(1);
     }
-    if (instruction === 'FROM') {
+    if (instruction === 'ARG' && !seenFrom) {
+      for (const token of tokens) {
+        const arg = token.text.match(/^(\w+)=(["']?)(.*)\2$/);
+        if (arg?.[3])
+          globalArgs.set(arg[1]!, {
+            line: i,
+            start: token.start + arg[1]!.length + 1 + arg[2]!.length,
+            value: arg[3],
+          });
+      }
+    } else if (instruction === 'FROM') {
+      seenFrom = true;
       for (const [n, token] of tokens.entries()) {
         if (token.text.startsWith('--')) continue;
         if (!fromImageDone) {
           fromImageDone = true;
-          if (stages.has(token.text.toLowerCase()))
+          const argName = token.text.match(/^\$(?:\{(\w+)\}|(\w+))$/);
+          const arg = argName && globalArgs.get((argName[1] ?? argName[2])!);
+          if (arg) {
+            // The base is the ARG's default: rewritten where it is set, once for every FROM naming it.
+            const name = (argName[1] ?? argName[2])!;
+            if (!argsRewritten.has(name)) apply(result, lines, arg.line, arg.start, arg.value, target);
+            argsRewritten.add(name);
+          } else if (stages.has(token.text.toLowerCase()))
             result.notes.push({
               line: i + 1,
               reference: token.text,
@@ -167,6 +189,9 @@ function rewriteDockerfile(text: string, target: RewriteTarget): RewriteResult {
     }
     instruction = /\\\s*$/.test(line) ? instruction : undefined;
   }
+  // An ARG's default is rewritten when a FROM names it, after lines below it: in line order again.
+  result.changes.sort((a, b) => a.line - b.line);
+  result.notes.sort((a, b) => a.line - b.line);
   result.output = lines.join('\n');
   return result;
 }

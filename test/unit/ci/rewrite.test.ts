@@ -63,11 +63,34 @@ const CORPUS: Array<[string, 'dockerfile' | 'yaml', string, string, string[]]> =
     ['pinned by digest'],
   ],
   ['scratch', 'dockerfile', 'FROM scratch', 'FROM scratch', []],
+  // A base named by an ARG set before the first FROM: its default is rewritten where it is set.
   [
     'ARG-built',
     'dockerfile',
-    'ARG BASE=node:22\nFROM ${BASE}',
-    'ARG BASE=node:22\nFROM ${BASE}',
+    'ARG BASE=node:22\nFROM ${BASE}\nFROM $BASE AS two',
+    `ARG BASE=${C}/library/node:22\nFROM \${BASE}\nFROM $BASE AS two`,
+    [],
+  ],
+  [
+    'ARG-built, quoted default',
+    'dockerfile',
+    'ARG BASE="python:3.13-slim"\nFROM ${BASE}',
+    `ARG BASE="${C}/library/python:3.13-slim"\nFROM \${BASE}`,
+    [],
+  ],
+  [
+    'ARG-built after another FROM: the changes stay in line order',
+    'dockerfile',
+    'ARG BASE=node:22\nFROM alpine:3.20 AS tools\nFROM ${BASE}',
+    `ARG BASE=${C}/library/node:22\nFROM ${C}/library/alpine:3.20 AS tools\nFROM \${BASE}`,
+    [],
+  ],
+  ['ARG without a default', 'dockerfile', 'ARG BASE\nFROM ${BASE}', 'ARG BASE\nFROM ${BASE}', ['variable']],
+  [
+    'ARG set inside a stage does not reach FROM',
+    'dockerfile',
+    'FROM alpine:3.20\nARG BASE=node:22\nFROM ${BASE}',
+    `FROM ${C}/library/alpine:3.20\nARG BASE=node:22\nFROM \${BASE}`,
     ['variable'],
   ],
   // Only the tag is a variable: the repository, so the rule, is known.
@@ -336,6 +359,15 @@ describe('rewrite corpus', () => {
     expect(result.notes.map((n) => n.note)).toEqual(notes.map((n) => expect.stringContaining(n)));
     // Idempotent: a second run changes nothing.
     expect(rewriteText(result.output, kind, target).changes).toEqual([]);
+  });
+
+  it('lists an ARG default it rewrote in line order, before the FROMs below it', () => {
+    const result = rewriteText(
+      'ARG BASE=node:22\nFROM alpine:3.20 AS tools\nFROM ${BASE}',
+      'dockerfile',
+      target,
+    );
+    expect(result.changes.map((c) => c.line)).toEqual([1, 2]);
   });
 
   it('with the ROOT prefix, references go to the registry root', () => {

@@ -3,6 +3,7 @@ import { ConfigError } from '../../lib/config/errors.js';
 import { DIGEST_CAUTION, splitDigest } from '../../lib/config/image-ref.js';
 import { cacheRepositoryName, resolveImage } from '../../lib/config/images.js';
 import type { KeeperConfig } from '../../lib/config/load.js';
+import { leaseNotTaken } from '../../lib/prewarm/lease.js';
 import { formatImageLine, formatPrewarm, type ImageResult } from '../../lib/prewarm/report.js';
 import { type PrewarmProgress, runPrewarm } from '../../lib/prewarm/run.js';
 import { errorMessage } from '../../lib/runtime/errors.js';
@@ -49,9 +50,7 @@ export async function prewarmCommand(
       live ? formatPrewarm(report).split('\n').slice(report.images.length).join('\n') : formatPrewarm(report),
     );
   if (report.lease) {
-    io.err(
-      `cache-keeper prewarm: not started: ${report.lease.unreadable ? `the pre-warm lease could not be read (${report.lease.unreadable})` : `another pre-warm run holds the lease (${report.lease.by})`}`,
-    );
+    io.err(`cache-keeper prewarm: not started: ${leaseNotTaken(report.lease)}`);
     return 1;
   }
   return report.counts.failed > 0 ? 1 : 0;

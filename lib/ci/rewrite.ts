@@ -203,6 +203,7 @@ function rewriteDockerfile(text: string, target: RewriteTarget): RewriteResult {
 const YAML_IMAGE = /^(\s*(?:-\s+)?(?:image|container)\s*:\s+)(["']?)([^\s"'#[\]]+)\2(\s*(?:#.*)?)$/;
 
 const BLANK_OR_COMMENT = /^\s*(#.*)?$/;
+const isListItem = (line: string) => /^\s*-(\s|$)/.test(line);
 /** A block mapping key, in a list item or not: the text before it, and the key. */
 const KEY_LINE = /^(\s*(?:-\s+)?)([\w.-]+)\s*:/;
 const indentOf = (line: string) => line.length - line.trimStart().length;
@@ -217,7 +218,7 @@ function mappingKeys(lines: string[], at: number, column: number): string[] {
     return m && m[1]!.length === column ? m[2] : undefined;
   };
   const keys: string[] = [];
-  const opensItem = (line: string) => /^\s*-\s/.test(line) && keyAt(line) !== undefined;
+  const opensItem = (line: string) => isListItem(line) && keyAt(line) !== undefined;
   for (let j = at; j >= 0; j--) {
     const line = lines[j]!;
     if (BLANK_OR_COMMENT.test(line)) continue;
@@ -239,7 +240,6 @@ function mappingKeys(lines: string[], at: number, column: number): string[] {
 /** GitLab CI: a service as a string list item (`- postgres:17`), and `name:` of a service or image object. */
 const YAML_LIST_STRING = /^(\s*-\s+)(["']?)([^\s"'#[\]{}:][^\s"'#[\]{}]*)\2(\s*(?:#.*)?)$/;
 const YAML_NAME = /^(\s*(?:-\s+)?name\s*:\s+)(["']?)([^\s"'#[\]]+)\2(\s*(?:#.*)?)$/;
-const isListItem = (line: string) => /^\s*-(\s|$)/.test(line);
 
 /**
  * The line that holds line `at`: the nearest one above it indented less (a block sequence may sit at

@@ -77,11 +77,15 @@ export const leaseNotHeld = (
 ): NonNullable<PrewarmReport['lease']> =>
   'unreadable' in lease ? { held: false, unreadable: lease.unreadable } : { held: false, by: lease.holder };
 
+/** Why the lease was not taken: who holds it (until when, if known), or why it could not be read. */
+export const leaseNotTaken = (lease: { by?: string; unreadable?: string; expiresAt?: string }) =>
+  lease.unreadable !== undefined
+    ? `the pre-warm lease could not be read (${lease.unreadable})`
+    : `another pre-warm run holds the lease (${lease.by}${lease.expiresAt ? `, until ${lease.expiresAt}` : ''})`;
+
 /** Why a run did not start: for every image's line. */
 export const leaseRefusal = (lease: Exclude<LeaseOutcome, { acquired: true }>) =>
-  'unreadable' in lease
-    ? `the pre-warm lease could not be read (${lease.unreadable}); not started, so no pull is spent twice`
-    : `another pre-warm run holds the lease (${lease.holder}${lease.expiresAt ? `, until ${lease.expiresAt}` : ''}); not started, so no pull is spent twice`;
+  `${leaseNotTaken({ ...leaseNotHeld(lease), ...('expiresAt' in lease ? { expiresAt: lease.expiresAt } : {}) })}; not started, so no pull is spent twice`;
 
 /** Releases the lease if this run still holds it. */
 export async function releaseLease(

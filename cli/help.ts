@@ -106,10 +106,13 @@ Rewrites image references to the cache's, in place: FROM node:22 becomes
 FROM <registry>/docker-hub/library/node:22, and so for every registry a rule caches (through the
 first rule in the config that caches the reference). Dockerfiles (FROM, COPY --from,
 RUN --mount=from) and YAML (docker-compose and Kubernetes image:, GitHub Actions container:,
-GitLab image: and services:). Tags (variables too), digests, --platform and stage names are kept.
-A FROM that names an ARG set before the first FROM has the ARG's default rewritten. Left alone,
-each with a "left" note on stderr: scratch, build stages, other references whose name is a
-variable, a compose service's image: when it has build: (the name it builds), and registries (or
+GitLab image: and services:, block or one-line flow form). Tags (variables too), digests,
+--platform and stage names are kept. A FROM that names an ARG set before the first FROM has the
+ARG's default rewritten; an alias (image: *node) has its anchor's value rewritten where it is set.
+Left alone, each with a "left" note on stderr: scratch, build stages, other references whose name
+is a variable, template expressions (\${{ }}, {{ }}), Helm-style images (repository: and tag:
+apart), YAML forms it does not read (block scalars, flow collections over several lines), a
+compose service's image: when it has build: (the name it builds), and registries (or
 repositories) no rule caches. A reference pinned by digest is rewritten with a "note": pre-warm
 its tag. Running it twice changes nothing. Every file is checked before any is written.
 

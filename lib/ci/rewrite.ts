@@ -197,10 +197,21 @@ function rewriteDockerfile(text: string, target: RewriteTarget): RewriteResult {
 }
 
 /**
- * `image: node:22`, `- image: "node:22"`, Actions' `container: node:22` (the string form); GitLab's
- * service lists and image objects are read by gitlabReference.
+ * `image: node:22`, `- image: "node:22"`, `image: &node node:22` (anchored), Actions' `container:
+ * node:22` (the string form); GitLab's service lists and image objects are read by gitlabReference,
+ * flow collections by flowEntries, aliases by anchoredReference.
  */
-const YAML_IMAGE = /^(\s*(?:-\s+)?(?:image|container)\s*:\s+)(["']?)([^\s"'#[\]]+)\2(\s*(?:#.*)?)$/;
+const YAML_IMAGE =
+  /^(\s*(?:-\s+)?(?:image|container)\s*:\s+(?:&\S+\s+)?)(["']?)([^\s"'#[\]{}&!|>%@`][^\s"'#[\]]*)\2(\s*(?:#.*)?)$/;
+/** An image key with a value YAML_IMAGE does not read: a flow collection, an alias, a block scalar, a tag. */
+const YAML_IMAGE_KEY = /^(\s*(?:-\s+)?(image|container)\s*:\s+(?:&\S+\s+)?)([^#\s].*)$/;
+/** A value that is not a reference at all: YAML's empty string and null, or only an anchor (a mapping follows). */
+const YAML_EMPTY = /^(?:""|''|~|null|&\S+)\s*(?:#.*)?$/i;
+const TEMPLATE = 'a template expression (Actions, Helm, Jinja): rewrite the value where it is set';
+const HELM_IMAGE =
+  "a Helm-style image (registry, repository and tag apart): point them at the cache's by hand, or use mirror-config";
+const UNREAD_FORM =
+  'a YAML form this tool does not read (a block scalar, a tag, a mapping it does not know): rewrite it by hand';
 
 const BLANK_OR_COMMENT = /^\s*(#.*)?$/;
 const isListItem = (line: string) => /^\s*-(\s|$)/.test(line);
@@ -238,8 +249,9 @@ function mappingKeys(lines: string[], at: number, column: number): string[] {
 }
 
 /** GitLab CI: a service as a string list item (`- postgres:17`), and `name:` of a service or image object. */
-const YAML_LIST_STRING = /^(\s*-\s+)(["']?)([^\s"'#[\]{}:][^\s"'#[\]{}]*)\2(\s*(?:#.*)?)$/;
-const YAML_NAME = /^(\s*(?:-\s+)?name\s*:\s+)(["']?)([^\s"'#[\]]+)\2(\s*(?:#.*)?)$/;
+const YAML_LIST_STRING = /^(\s*-\s+(?:&\S+\s+)?)(["']?)([^\s"'#[\]{}:&!|>%@`][^\s"'#[\]{}]*)\2(\s*(?:#.*)?)$/;
+const YAML_NAME =
+  /^(\s*(?:-\s+)?name\s*:\s+(?:&\S+\s+)?)(["']?)([^\s"'#[\]{}&!|>%@`][^\s"'#[\]]*)\2(\s*(?:#.*)?)$/;
 
 /**
  * The line that holds line `at`: the nearest one above it indented less (a block sequence may sit at
@@ -275,11 +287,103 @@ function gitlabReference(lines: string[], at: number): RegExpMatchArray | undefi
     const parent = parentLine(lines, at);
     // Under `image:` with nothing after it (GitLab's image object), not beside an `- image: x` key.
     const inImage =
-      !isListItem(line) && parent !== undefined && /^\s*image\s*:\s*(#.*)?$/.test(lines[parent]!);
+      !isListItem(line) && parent !== undefined && /^\s*image\s*:\s*(&\S+\s*)?(#.*)?$/.test(lines[parent]!);
     return inImage || listKey(lines, at) === 'services' ? name : undefined;
   }
   const item = line.match(YAML_LIST_STRING);
   return item && listKey(lines, at) === 'services' ? item : undefined;
+}
+
+interface FlowEntry {
+  /** The entry's key in a flow mapping; undefined for a sequence item. */
+  key?: string;
+  value: string;
+  /** Where the value starts on the line. */
+  start: number;
+  /** 1 for the collection's own entries, 2 for those of a collection inside it. */
+  depth: number;
+}
+
+const FLOW_PAIR = /^\s*([\w.-]+)\s*:\s+(["']?)([^\s"',{}[\]][^\s"',{}[\]]*)\2\s*$/d;
+const FLOW_ITEM = /^\s*(["']?)([^\s"',{}[\]][^\s"',{}[\]]*)\1\s*$/d;
+
+/**
+ * The plain entries of the flow collection that opens at `from` on `line` (`{ name: node:22 }`,
+ * `[postgres:17, { name: redis:7 }]`); undefined when it does not close on this line.
+ */
+function flowEntries(line: string, from: number): FlowEntry[] | undefined {
+  const entries: FlowEntry[] = [];
+  // Each open collection: a mapping or not, where its current entry starts, and whether that entry
+  // holds a collection (then it is not a plain value).
+  const open: Array<{ mapping: boolean; from: number; nested: boolean }> = [];
+  for (let i = from; i < line.length; i++) {
+    const c = line[i]!;
+    if (c === '"' || c === "'") {
+      const close = line.indexOf(c, i + 1);
+      if (close < 0) return undefined;
+      i = close;
+    } else if (c === '#' && /\s/.test(line[i - 1] ?? ' ')) {
+      return undefined; // a comment inside the collection: it goes on below
+    } else if (c === '{' || c === '[') {
+      if (open.length) open.at(-1)!.nested = true;
+      open.push({ mapping: c === '{', from: i + 1, nested: false });
+    } else if (c === ',' || c === '}' || c === ']') {
+      const top = open.at(-1);
+      if (!top) return undefined;
+      const segment = line.slice(top.from, i);
+      const m = top.nested ? null : (top.mapping ? FLOW_PAIR : FLOW_ITEM).exec(segment);
+      if (m) {
+        const value = top.mapping ? 3 : 2;
+        entries.push({
+          key: top.mapping ? m[1] : undefined,
+          value: m[value]!,
+          start: top.from + m.indices![value]![0],
+          depth: open.length,
+        });
+      }
+      if (c === ',') Object.assign(top, { from: i + 1, nested: false });
+      else {
+        open.pop();
+        if (open.length === 0) return entries;
+      }
+    }
+  }
+  return undefined;
+}
+
+/** `image: {…}`, `container: {…}`, GitLab's `services: […]` on one line: the key, and where the collection opens. */
+const FLOW_LINE = /^(\s*(?:-\s+)?(image|container|services)\s*:\s+(?:&\S+\s+)?)[[{]/;
+
+/** The references a one-line flow collection holds, by the form each key takes. */
+function flowReferences(key: string, entries: FlowEntry[], gitlab: boolean): FlowEntry[] {
+  return entries.filter((e) => {
+    if (key === 'container') return e.depth === 1 && e.key === 'image'; // Actions' container object
+    if (!gitlab) return false;
+    if (key === 'image') return e.depth === 1 && e.key === 'name'; // GitLab's image object
+    return (e.depth === 1 && e.key === undefined) || (e.depth === 2 && e.key === 'name'); // services
+  });
+}
+
+/**
+ * `image: *node`: the line above that sets the anchor and where its value starts, when that value is
+ * a plain scalar (`NODE_IMAGE: &node node:22`); else why not.
+ */
+function anchoredReference(
+  lines: string[],
+  at: number,
+  anchor: string,
+): { line: number; start: number; reference: string } | { note: string } {
+  const sets = new RegExp(`(?:^|\\s)&${anchor.replace(/[^\w]/g, '\\$&')}(?:\\s|$)`);
+  for (let j = at - 1; j >= 0; j--) {
+    // The nearest anchor above: YAML lets a later anchor of the same name replace an earlier one.
+    if (!sets.test(lines[j]!)) continue;
+    const scalar = lines[j]!.match(
+      /^(\s*(?:-\s+)?(?:[\w.-]+\s*:\s+)?&\S+\s+)(["']?)([^\s"'#[\]{}*&!|>%@`][^\s"'#[\]]*)\2(\s*(?:#.*)?)$/,
+    );
+    if (!scalar) return { note: `an alias (*${anchor}) of something that is not an image reference` };
+    return { line: j, start: scalar[1]!.length + scalar[2]!.length, reference: scalar[3]! };
+  }
+  return { note: `an alias (*${anchor}) whose anchor &${anchor} is not in this file` };
 }
 
 function rewriteYaml(text: string, target: RewriteTarget): RewriteResult {
@@ -288,9 +392,64 @@ function rewriteYaml(text: string, target: RewriteTarget): RewriteResult {
   // GitLab CI's forms only in a GitLab CI file (a job's `script:`, or `stages:`): elsewhere a
   // `services:` list of names is just that.
   const gitlab = /^\s*(?:-\s+)?script\s*:/m.test(text) || /^stages\s*:/m.test(text);
+  const anchorsDone = new Set<number>(); // lines whose anchored value an alias had rewritten
+  const leave = (i: number, reference: string, note: string) =>
+    result.notes.push({ line: i + 1, reference, note, left: true });
+  /** The reference at `start` on line `i`; an alias (`*node`) is rewritten where its anchor is set. */
+  const take = (i: number, start: number, reference: string) => {
+    const alias = reference.match(/^\*([^\s,[\]{}]+)$/);
+    if (!alias) return apply(result, lines, i, start, reference, target);
+    const anchored = anchoredReference(lines, i, alias[1]!);
+    if ('note' in anchored) return leave(i, reference, anchored.note);
+    // Once however many aliases name it (an anchored image line was already rewritten above, and
+    // reads as the cache's now).
+    if (anchorsDone.has(anchored.line)) return;
+    anchorsDone.add(anchored.line);
+    apply(result, lines, anchored.line, anchored.start, anchored.reference, target);
+  };
   for (let i = 0; i < lines.length; i++) {
-    const match = lines[i]!.match(YAML_IMAGE) ?? (gitlab ? gitlabReference(lines, i) : undefined);
-    if (!match) continue;
+    const line = lines[i]!;
+    const match = line.match(YAML_IMAGE) ?? (gitlab ? gitlabReference(lines, i) : undefined);
+    if (!match) {
+      const flow = line.match(FLOW_LINE);
+      if (flow && !line.includes('{{') && (flow[2] !== 'services' || gitlab)) {
+        const entries = flowEntries(line, flow[1]!.length);
+        if (!entries) {
+          leave(
+            i,
+            line.slice(flow[1]!.length).trim(),
+            'a flow collection that goes on past this line: rewrite it by hand',
+          );
+          continue;
+        }
+        const references = flowReferences(flow[2]!, entries, gitlab);
+        // Left to right, each start moved by what the rewrites before it on the line added.
+        let shift = 0;
+        for (const entry of references) {
+          const before = lines[i]!.length;
+          take(i, entry.start + shift, entry.value);
+          shift += lines[i]!.length - before;
+        }
+        if (references.length === 0 && flow[2] !== 'services')
+          leave(
+            i,
+            line.slice(flow[1]!.length).trim(),
+            entries.some((e) => e.key === 'repository') ? HELM_IMAGE : UNREAD_FORM,
+          );
+        continue;
+      }
+      const helm = line.match(/^\s*repository\s*:\s+(["']?)([^\s"'#]+)\1/);
+      if (helm) {
+        const parent = parentLine(lines, i);
+        if (parent !== undefined && /^\s*(?:-\s+)?image\s*:\s*(&\S+\s*)?(#.*)?$/.test(lines[parent]!))
+          leave(i, helm[2]!, HELM_IMAGE);
+        continue;
+      }
+      const other = line.match(YAML_IMAGE_KEY);
+      if (other && !YAML_EMPTY.test(other[3]!))
+        leave(i, other[3]!.replace(/\s+#.*$/, ''), other[3]!.includes('{{') ? TEMPLATE : UNREAD_FORM);
+      continue;
+    }
     const start = match[1]!.length + match[2]!.length;
     // A compose service that builds: its `image` is the name the build is tagged with, not a pull.
     const column = /^\s*(?:-\s+)?/.exec(lines[i]!)![0].length;
@@ -303,8 +462,11 @@ function rewriteYaml(text: string, target: RewriteTarget): RewriteResult {
       });
       continue;
     }
-    apply(result, lines, i, start, match[3]!, target);
+    take(i, start, match[3]!);
   }
+  // An anchor's value is rewritten when an alias below names it: in line order again.
+  result.changes.sort((a, b) => a.line - b.line);
+  result.notes.sort((a, b) => a.line - b.line);
   result.output = lines.join('\n');
   return result;
 }

@@ -42,7 +42,7 @@ export async function rewriteCommand(
   const target = { registryHost: await registryHost(options), rules: config.rules };
   const results = options.files.map((path) => {
     const before = readFileSync(path, 'utf8');
-    return { path, before, ...rewriteText(before, fileKind(path)!, target) };
+    return { path, before, ...rewriteText(before, fileKind(path)!, target, path) };
   });
   const write = !options.check && !options.diff;
   if (write)

@@ -40,6 +40,20 @@ export function fileKind(path: string): FileKind | undefined {
   return undefined;
 }
 
+/**
+ * GitLab CI by its name or place: `.gitlab-ci.yml`, `*.gitlab-ci.yml` (GitLab's template naming), or
+ * under a `.gitlab/` directory (where included templates usually live). Such a file may hold only
+ * hidden jobs with `services:` and no `script:` or `stages:` to tell it by.
+ */
+export function isGitlabCiFile(path: string): boolean {
+  const parts = path.toLowerCase().split(/[\\/]/);
+  const name = parts.at(-1)!;
+  return (
+    /(^|\.)gitlab-ci\.ya?ml$/.test(name) ||
+    (parts.slice(0, -1).includes('.gitlab') && fileKind(path) === 'yaml')
+  );
+}
+
 type Decision = { to: string } | { note: string } | { unchanged: true };
 
 /** What becomes of one reference as written. */
@@ -386,12 +400,12 @@ function anchoredReference(
   return { note: `an alias (*${anchor}) whose anchor &${anchor} is not in this file` };
 }
 
-function rewriteYaml(text: string, target: RewriteTarget): RewriteResult {
+function rewriteYaml(text: string, target: RewriteTarget, gitlabCi: boolean): RewriteResult {
   const result: RewriteResult = { kind: 'yaml', output: text, changes: [], notes: [] };
   const lines = text.split('\n');
-  // GitLab CI's forms only in a GitLab CI file (a job's `script:`, or `stages:`): elsewhere a
-  // `services:` list of names is just that.
-  const gitlab = /^\s*(?:-\s+)?script\s*:/m.test(text) || /^stages\s*:/m.test(text);
+  // GitLab CI's forms only in a GitLab CI file (by its name, a job's `script:`, or `stages:`):
+  // elsewhere a `services:` list of names is just that.
+  const gitlab = gitlabCi || /^\s*(?:-\s+)?script\s*:/m.test(text) || /^stages\s*:/m.test(text);
   const anchorsDone = new Set<number>(); // lines whose anchored value an alias had rewritten
   const leave = (i: number, reference: string, note: string) =>
     result.notes.push({ line: i + 1, reference, note, left: true });
@@ -471,8 +485,16 @@ function rewriteYaml(text: string, target: RewriteTarget): RewriteResult {
   return result;
 }
 
-export function rewriteText(text: string, kind: FileKind, target: RewriteTarget): RewriteResult {
-  return kind === 'dockerfile' ? rewriteDockerfile(text, target) : rewriteYaml(text, target);
+/** `path`, when given, tells a GitLab CI file by its name (isGitlabCiFile) as well as by its content. */
+export function rewriteText(
+  text: string,
+  kind: FileKind,
+  target: RewriteTarget,
+  path?: string,
+): RewriteResult {
+  return kind === 'dockerfile'
+    ? rewriteDockerfile(text, target)
+    : rewriteYaml(text, target, path !== undefined && isGitlabCiFile(path));
 }
 
 /** A unified diff of two texts whose lines correspond one to one (what a rewrite produces). */

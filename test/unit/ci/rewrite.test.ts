@@ -1,7 +1,7 @@
 /** `cache-keeper rewrite`: a corpus of the forms real Dockerfiles and CI files take, each with its expected output. */
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the corpus holds Dockerfile and compose variables, ${…} as users write them
 import { describe, expect, it } from 'vitest';
-import { fileKind, rewriteText, unifiedDiff } from '../../../lib/ci/rewrite.js';
+import { fileKind, isGitlabCiFile, rewriteText, unifiedDiff } from '../../../lib/ci/rewrite.js';
 
 const DOCKER_HUB = ['docker.io', 'registry-1.docker.io', 'index.docker.io'];
 const target = {
@@ -495,6 +495,17 @@ describe('file kinds', () => {
     ['.github/workflows/ci.yaml', 'yaml'],
     ['README.md', undefined],
   ])('%s is %s', (path, kind) => expect(fileKind(path)).toBe(kind));
+
+  it.each([
+    ['.gitlab-ci.yml', true],
+    ['sub/.gitlab-ci.yaml', true],
+    ['templates/Node.gitlab-ci.yml', true],
+    ['.gitlab/ci/build.yml', true],
+    ['ci/.gitlab/jobs/test.yaml', true],
+    ['gitlab.yml', false],
+    ['docker-compose.yml', false],
+    ['.github/workflows/ci.yml', false],
+  ])('%s is GitLab CI by its name: %s', (path, gitlab) => expect(isGitlabCiFile(path)).toBe(gitlab));
 });
 
 describe('unified diff', () => {

@@ -49,6 +49,22 @@ describe('cache-keeper rewrite', () => {
     expect(existsSync(`${dockerfile}.cache-keeper-partial`)).toBe(false);
   });
 
+  it("reads GitLab CI's forms in an included template, known by its place, though it has no script or stages", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keeper-rewrite-'));
+    mkdirSync(join(dir, '.gitlab', 'ci'), { recursive: true });
+    const template = join(dir, '.gitlab', 'ci', 'databases.yml');
+    const values = join(dir, 'values.yml');
+    const text = '.with-postgres:\n  services:\n    - postgres:17\n';
+    writeFileSync(template, text);
+    writeFileSync(values, text);
+    expect(await runCli(['rewrite', template, values, ...REGISTRY], captureIo().io)).toBe(0);
+    expect(readFileSync(template, 'utf8')).toBe(
+      '.with-postgres:\n  services:\n    - r.example/docker-hub/library/postgres:17\n',
+    );
+    // The same text elsewhere is a list of names, not GitLab's services.
+    expect(readFileSync(values, 'utf8')).toBe(text);
+  });
+
   it('--diff prints a unified diff and writes nothing', async () => {
     const { compose } = files();
     const run = captureIo();

@@ -365,7 +365,7 @@ function alarmResource(alarm, topic) {
       EvaluationPeriods: 1,
       Threshold: alarm.threshold,
       ComparisonOperator: alarm.comparison,
-      TreatMissingData: 'notBreaching',
+      TreatMissingData: alarm.missingData,
       AlarmActions: [topic],
       OKActions: [topic],
     },

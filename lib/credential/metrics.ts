@@ -3,19 +3,22 @@ import type { Metric } from '../runtime/metric.js';
 import type { AdminCredentialCheck, CredentialCheck } from './check.js';
 
 export function credentialMetrics(checks: CredentialCheck[], admin?: AdminCredentialCheck): Metric[] {
-  const adminMetric: Metric[] = admin
-    ? [
-        {
-          name: 'AdminCredentialValid',
-          value: admin.state === 'ok' ? 1 : 0,
-          dimensions: { SecretName: admin.secretName },
-        },
-      ]
-    : [];
+  // Throttled or unreachable is no verdict on the admin credential either: no datum.
+  const adminMetric: Metric[] =
+    admin && admin.state !== 'throttled' && admin.state !== 'unreachable'
+      ? [
+          {
+            name: 'AdminCredentialValid',
+            value: admin.state === 'ok' ? 1 : 0,
+            dimensions: { SecretName: admin.secretName },
+          },
+        ]
+      : [];
   return adminMetric.concat(
     checks.flatMap((c) => {
       const dimensions = { SecretName: c.secretName };
-      // Unverified is no verdict: no datum, so the "token invalid" alarm neither fires nor clears on it.
+      // Unverified is no verdict: no datum, and the "token invalid" alarm (TreatMissingData ignore)
+      // neither fires nor clears on it.
       const metrics: Metric[] =
         c.state === 'unverified' ? [] : [{ name: 'CredentialValid', value: c.valid ? 1 : 0, dimensions }];
       if (c.expiry.daysLeft !== undefined)

@@ -16,6 +16,12 @@ export interface AlarmDefinition {
   comparison: 'LessThanThreshold' | 'GreaterThanThreshold';
   threshold: number;
   periodSeconds: number;
+  /**
+   * A period without a datum: `ignore` keeps the alarm as it is (a daily verdict on a credential: a
+   * day the check could not get an answer neither fires nor clears it); `notBreaching` counts it as
+   * fine (counts of failures: no datum, no failure).
+   */
+  missingData: 'ignore' | 'notBreaching';
 }
 
 export function alarmDefinitions(config: KeeperConfig): AlarmDefinition[] {
@@ -39,6 +45,7 @@ export function alarmDefinitions(config: KeeperConfig): AlarmDefinition[] {
         comparison: 'LessThanThreshold',
         threshold: 1,
         periodSeconds: 86_400,
+        missingData: 'ignore',
       });
     }
     alarms.push(
@@ -53,6 +60,7 @@ export function alarmDefinitions(config: KeeperConfig): AlarmDefinition[] {
         comparison: 'LessThanThreshold',
         threshold: 1,
         periodSeconds: 86_400,
+        missingData: 'ignore',
       },
       {
         id: `CredentialExpiring${id}`,
@@ -65,6 +73,7 @@ export function alarmDefinitions(config: KeeperConfig): AlarmDefinition[] {
         comparison: 'LessThanThreshold',
         threshold: config.credential.warnDays,
         periodSeconds: 86_400,
+        missingData: 'ignore',
       },
     );
   }
@@ -81,6 +90,7 @@ export function alarmDefinitions(config: KeeperConfig): AlarmDefinition[] {
       comparison: 'GreaterThanThreshold',
       threshold: 0,
       periodSeconds: 86_400,
+      missingData: 'notBreaching',
     },
     {
       id: 'UpstreamPullFailures',
@@ -94,6 +104,7 @@ export function alarmDefinitions(config: KeeperConfig): AlarmDefinition[] {
       comparison: 'GreaterThanThreshold',
       threshold: 0,
       periodSeconds: 3_600,
+      missingData: 'notBreaching',
     },
   );
   return alarms;

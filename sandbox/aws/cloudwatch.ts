@@ -233,3 +233,80 @@ export class CloudWatchSandbox {
     };
   }
 }
+
+export type AlarmState = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+
+/** What this evaluator reads of an `AWS::CloudWatch::Alarm`'s properties, as CloudFormation spells them. */
+export interface AlarmProperties {
+  Statistic: string;
+  Threshold: number;
+  ComparisonOperator: string;
+  EvaluationPeriods: number;
+  DatapointsToAlarm?: number;
+  TreatMissingData?: string;
+}
+
+/**
+ * The state an alarm is in after one evaluation, as CloudWatch documents alarm evaluation. `periods`
+ * holds the values published in each of its latest evaluation periods, oldest first; an empty one
+ * is missing data. A period breaches when its statistic compares true with the threshold; the alarm
+ * is in ALARM when DatapointsToAlarm (default: EvaluationPeriods) of them breach. Missing periods
+ * go by TreatMissingData: `breaching` counts them as breaching, `notBreaching` as within the
+ * threshold; with every period missing, `ignore` keeps the current state and `missing` (the
+ * default) goes to INSUFFICIENT_DATA.
+ */
+export function alarmStateAfter(
+  alarm: AlarmProperties,
+  periods: number[][],
+  current: AlarmState,
+): AlarmState {
+  const window = periods.slice(-alarm.EvaluationPeriods);
+  if (window.length < alarm.EvaluationPeriods)
+    throw new Error(`alarmStateAfter: ${alarm.EvaluationPeriods} evaluation periods, ${window.length} given`);
+  const statistic = (values: number[]): number => {
+    switch (alarm.Statistic) {
+      case 'Minimum':
+        return Math.min(...values);
+      case 'Maximum':
+        return Math.max(...values);
+      case 'Sum':
+        return values.reduce((a, b) => a + b, 0);
+      case 'SampleCount':
+        return values.length;
+      case 'Average':
+        return values.reduce((a, b) => a + b, 0) / values.length;
+      default:
+        throw new Error(`alarmStateAfter: Statistic ${alarm.Statistic} is not one CloudWatch has`);
+    }
+  };
+  const breaches = (value: number): boolean => {
+    switch (alarm.ComparisonOperator) {
+      case 'GreaterThanThreshold':
+        return value > alarm.Threshold;
+      case 'GreaterThanOrEqualToThreshold':
+        return value >= alarm.Threshold;
+      case 'LessThanThreshold':
+        return value < alarm.Threshold;
+      case 'LessThanOrEqualToThreshold':
+        return value <= alarm.Threshold;
+      default:
+        throw new Error(
+          `alarmStateAfter: ComparisonOperator ${alarm.ComparisonOperator} is not supported here`,
+        );
+    }
+  };
+  const treatMissing = alarm.TreatMissingData ?? 'missing';
+  if (!['breaching', 'notBreaching', 'ignore', 'missing'].includes(treatMissing))
+    throw new Error(`alarmStateAfter: TreatMissingData ${treatMissing} is not one CloudWatch has`);
+  const present = window.filter((values) => values.length > 0);
+  const missing = window.length - present.length;
+  if (present.length === 0) {
+    if (treatMissing === 'breaching') return 'ALARM';
+    if (treatMissing === 'notBreaching') return 'OK';
+    return treatMissing === 'ignore' ? current : 'INSUFFICIENT_DATA';
+  }
+  const breaching =
+    present.filter((values) => breaches(statistic(values))).length +
+    (treatMissing === 'breaching' ? missing : 0);
+  return breaching >= (alarm.DatapointsToAlarm ?? alarm.EvaluationPeriods) ? 'ALARM' : 'OK';
+}

@@ -1,4 +1,5 @@
 /** The Docker Hub token on the sandbox: daily check, managed rotation through RotateSecret, crashes and failures. */
+import { existsSync, readFileSync } from 'node:fs';
 import {
   DescribeSecretCommand,
   GetSecretValueCommand,
@@ -13,6 +14,7 @@ import { loadConfig } from '../../lib/config/load.js';
 import type { CredentialCheck } from '../../lib/credential/check.js';
 import { reconcile } from '../../lib/ecr/reconcile.js';
 import { runPrewarm } from '../../lib/prewarm/run.js';
+import { type AlarmProperties, type AlarmState, alarmStateAfter } from '../../sandbox/aws/cloudwatch.js';
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
 import type { SeedOptions } from '../../sandbox/seed.js';
 import { captureIo } from '../support/cli-io.js';
@@ -56,6 +58,18 @@ afterEach(async () => {
 });
 
 const check = async () => ((await checkHandler({}, context)) as CredentialCheck[])[0]!;
+
+/** The alarms `serverless package` put in the stack's template (npm test packages first). */
+function deployedAlarms(): Array<AlarmProperties & { MetricName: string }> {
+  const template = '.serverless/cloudformation-template-update-stack.json';
+  if (!existsSync(template))
+    throw new Error(`${template} is missing: run \`npm run package\` first (npm test does)`);
+  const resources: Record<string, { Type: string; Properties: AlarmProperties & { MetricName: string } }> =
+    JSON.parse(readFileSync(template, 'utf8')).Resources;
+  return Object.values(resources)
+    .filter((r) => r.Type === 'AWS::CloudWatch::Alarm')
+    .map((r) => r.Properties);
+}
 const user = () => sandbox.hubAccounts.users.get(sandbox.seeded!.username)!;
 const activePats = () => user().pats.filter((p) => p.is_active && !p.deleted);
 const currentToken = () => JSON.parse(sandbox.secrets.currentValue(SECRET)!).accessToken as string;
@@ -139,6 +153,40 @@ describe('checkCredential', () => {
       expect(await check()).toMatchObject({ state: 'valid', valid: true, unverified: [] });
     },
   );
+
+  it('the token and admin alarms, as deployed, keep their state on a day the check has no verdict', async () => {
+    await boot();
+    const alarms = deployedAlarms();
+    const tokenAlarm = alarms.find((a) => a.MetricName === 'CredentialValid')!;
+    const adminAlarm = alarms.find((a) => a.MetricName === 'AdminCredentialValid')!;
+    let token: AlarmState = 'INSUFFICIENT_DATA';
+    let admin: AlarmState = 'INSUFFICIENT_DATA';
+    // One check a day, and each day one evaluation period of the alarms.
+    const day = async () => {
+      const from = sandbox.cloudwatch.datums.length;
+      await checkHandler({}, context);
+      const published = (metric: string) =>
+        sandbox.cloudwatch.datums
+          .slice(from)
+          .filter((d) => d.metricName === metric)
+          .flatMap((d) => d.values);
+      token = alarmStateAfter(tokenAlarm, [published('CredentialValid')], token);
+      admin = alarmStateAfter(adminAlarm, [published('AdminCredentialValid')], admin);
+    };
+    sandbox.seeded!.pat.is_active = false;
+    await day();
+    expect([token, admin]).toEqual(['ALARM', 'OK']);
+    // Docker Hub down and the Hub API throttling: no verdict on either credential. The token is
+    // still revoked: its alarm must not clear, and the admin credential's must not fire.
+    sandbox.faults.add({ match: 'hub:GET /token', status: 503 });
+    sandbox.faults.add({ match: 'hubapi:', status: 429 });
+    await day();
+    expect([token, admin]).toEqual(['ALARM', 'OK']);
+    sandbox.faults.clear();
+    sandbox.seeded!.pat.is_active = true;
+    await day();
+    expect([token, admin]).toEqual(['OK', 'OK']);
+  });
 
   it('a revoked PAT is invalid', async () => {
     await boot();

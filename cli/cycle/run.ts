@@ -105,8 +105,8 @@ function firingAlarms(sandbox: Sandbox, config: ReturnType<typeof loadConfig>): 
             JSON.stringify(Object.entries(d.dimensions).sort()) === key,
         )
         .flatMap((d) => d.values);
-      // The latest evaluation period only: what the alarm would say now.
-      return wouldFire(alarm, alarm.statistic === 'Sum' ? values : values.slice(-1));
+      // What the alarm would say now: each datum here is one evaluation period.
+      return wouldFire(alarm, values);
     })
     .map((a) => a.title);
 }

@@ -19,8 +19,12 @@ export function credentialMetrics(checks: CredentialCheck[], admin?: AdminCreden
       const dimensions = { SecretName: c.secretName };
       // Unverified is no verdict: no datum, and the "token invalid" alarm (TreatMissingData ignore)
       // neither fires nor clears on it.
-      const metrics: Metric[] =
-        c.state === 'unverified' ? [] : [{ name: 'CredentialValid', value: c.valid ? 1 : 0, dimensions }];
+      const verified = c.state !== 'unverified';
+      const metrics: Metric[] = [
+        // Days in a row without a verdict fire their own alarm: meanwhile "token invalid" cannot.
+        { name: 'CredentialVerified', value: verified ? 1 : 0, dimensions },
+        ...(verified ? [{ name: 'CredentialValid', value: c.valid ? 1 : 0, dimensions }] : []),
+      ];
       if (c.expiry.daysLeft !== undefined)
         metrics.push({ name: 'CredentialDaysToExpiry', value: c.expiry.daysLeft, unit: 'None', dimensions });
       return metrics;

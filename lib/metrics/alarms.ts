@@ -16,6 +16,8 @@ export interface AlarmDefinition {
   comparison: 'LessThanThreshold' | 'GreaterThanThreshold';
   threshold: number;
   periodSeconds: number;
+  /** How many periods are looked at, and how many of them must breach (1 and 1 unless said). */
+  evaluationPeriods?: number;
   /**
    * A period without a datum: `ignore` keeps the alarm as it is (a daily verdict on a credential: a
    * day the check could not get an answer neither fires nor clears it); `notBreaching` counts it as
@@ -23,6 +25,9 @@ export interface AlarmDefinition {
    */
   missingData: 'ignore' | 'notBreaching';
 }
+
+/** Days in a row without a verdict on a token before it alarms: Docker Hub has bad days. */
+const UNVERIFIED_DAYS = 3;
 
 export function alarmDefinitions(config: KeeperConfig): AlarmDefinition[] {
   const ns = config.metrics.namespace;
@@ -61,6 +66,20 @@ export function alarmDefinitions(config: KeeperConfig): AlarmDefinition[] {
         threshold: 1,
         periodSeconds: 86_400,
         missingData: 'ignore',
+      },
+      {
+        id: `CredentialUnverified${id}`,
+        title: `token check without a verdict (${secret})`,
+        description: `For ${UNVERIFIED_DAYS} days the daily check could not tell whether the Docker Hub token in ${secret} works (Docker Hub or the Hub API unreachable from the function, ECR's validation failing): the "token invalid" alarm cannot fire meanwhile. The checkCredential logs say what failed; a function in a VPC needs a NAT route to Docker Hub.`,
+        namespace: ns,
+        metric: 'CredentialVerified',
+        dimensions: { SecretName: secret },
+        statistic: 'Maximum',
+        comparison: 'LessThanThreshold',
+        threshold: 1,
+        periodSeconds: 86_400,
+        evaluationPeriods: UNVERIFIED_DAYS,
+        missingData: 'notBreaching',
       },
       {
         id: `CredentialExpiring${id}`,
@@ -110,14 +129,15 @@ export function alarmDefinitions(config: KeeperConfig): AlarmDefinition[] {
   return alarms;
 }
 
-/** Whether an alarm would be in ALARM for these data points (none: not breaching, as deployed). */
+/**
+ * Whether an alarm would be in ALARM for these data points, one per period, oldest first (none: not
+ * breaching). A Sum alarm sums them all; another needs its evaluation periods' worth, each breaching.
+ */
 export function wouldFire(alarm: AlarmDefinition, values: number[]): boolean {
+  const breaches = (value: number) =>
+    alarm.comparison === 'LessThanThreshold' ? value < alarm.threshold : value > alarm.threshold;
   if (values.length === 0) return false;
-  const stat =
-    alarm.statistic === 'Minimum'
-      ? Math.min(...values)
-      : alarm.statistic === 'Maximum'
-        ? Math.max(...values)
-        : values.reduce((a, b) => a + b, 0);
-  return alarm.comparison === 'LessThanThreshold' ? stat < alarm.threshold : stat > alarm.threshold;
+  if (alarm.statistic === 'Sum') return breaches(values.reduce((a, b) => a + b, 0));
+  const periods = values.slice(-(alarm.evaluationPeriods ?? 1));
+  return periods.length === (alarm.evaluationPeriods ?? 1) && periods.every(breaches);
 }

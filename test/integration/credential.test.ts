@@ -188,6 +188,34 @@ describe('checkCredential', () => {
     expect([token, admin]).toEqual(['OK', 'OK']);
   });
 
+  it('three days in a row without a verdict (Docker Hub unreachable from the function) fire the "no verdict" alarm', async () => {
+    await boot();
+    const alarm = deployedAlarms().find((a) => a.MetricName === 'CredentialVerified');
+    expect(alarm, 'an alarm on CredentialVerified in the packaged template').toBeDefined();
+    let state: AlarmState = 'INSUFFICIENT_DATA';
+    const days: number[][] = [];
+    const day = async () => {
+      const from = sandbox.cloudwatch.datums.length;
+      await checkHandler({}, context);
+      days.push(
+        sandbox.cloudwatch.datums
+          .slice(from)
+          .filter((d) => d.metricName === 'CredentialVerified')
+          .flatMap((d) => d.values),
+      );
+      // Before the alarm has as many days as it evaluates, the missing ones are days without a datum.
+      const periods = [...Array(Math.max(0, alarm!.EvaluationPeriods - days.length)).fill([]), ...days];
+      state = alarmStateAfter(alarm!, periods, state);
+      return state;
+    };
+    expect(await day()).toBe('OK');
+    sandbox.faults.add({ match: 'hub:GET /token', status: 503 });
+    expect([await day(), await day()]).toEqual(['OK', 'OK']); // a day or two: Docker Hub has bad days
+    expect(await day()).toBe('ALARM');
+    sandbox.faults.clear();
+    expect(await day()).toBe('OK');
+  });
+
   it('a revoked PAT is invalid', async () => {
     await boot();
     sandbox.seeded!.pat.is_active = false;

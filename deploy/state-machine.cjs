@@ -68,6 +68,7 @@ function stateMachineDefinition(config, arns) {
           'planned.$': '$$.Map.Item.Value.planned',
           'runId.$': '$.runId',
           'layersVerifiedUntil.$': '$.layersVerifiedUntil',
+          'indexWidths.$': '$.indexWidths',
         },
         MaxConcurrency: fanOut.maxConcurrency,
         ItemProcessor: {

@@ -32,7 +32,15 @@ const planItemShape = {
   planned: z.enum(['pull', 'fill-layers']),
   pulledByPlan: z.optional(z.int().check(z.gte(0))),
 };
-const itemShape = { ...planItemShape, runId: text, layersVerifiedUntil: z.nullable(z.number()) };
+/** Per upstream, the most platforms an index listed in the plan. */
+const indexWidths = z.record(text, z.int().check(z.gte(1)));
+const itemShape = {
+  ...planItemShape,
+  runId: text,
+  layersVerifiedUntil: z.nullable(z.number()),
+  // Optional: an execution started before the plan wrote it does not pass it.
+  indexWidths: z.optional(indexWidths),
+};
 const item = z.strictObject(itemShape);
 
 const rateLimit = z.looseObject({ limit: z.number(), remaining: z.number() });
@@ -45,6 +53,8 @@ const planShape = {
   settled: z.array(z.strictObject({ reference: z.string(), result: line })),
   items: z.array(z.strictObject(planItemShape)),
   layersVerifiedUntil: z.nullable(z.number()),
+  // Optional for the report step: a plan from before the field existed does not carry it.
+  indexWidths: z.optional(indexWidths),
   cacheHost: z.optional(z.string()),
   merged: z.optional(z.array(z.object({ image: z.string(), sameAs: z.string() }))),
   discovered: z.optional(z.object({ images: z.array(z.string()), error: z.optional(z.string()) })),

@@ -14,6 +14,7 @@ import { cacheRepositoryName, resolveImage } from '../config/images.js';
 import type { PrewarmImage } from '../config/load.js';
 import type { RateLimit } from '../registry/rate-limit.js';
 import { errorMessage, InvalidEventError } from '../runtime/errors.js';
+import { IndexWidths } from './index-width.js';
 import {
   coversNight,
   LAYERS_RECEIVED_TAG,
@@ -49,10 +50,12 @@ export interface PlanItem {
   pulledByPlan?: number;
 }
 
-/** One warmImage invocation: the plan's item with the night's run id and layer mark (the Map's ItemSelector). */
+/** One warmImage invocation: the plan's item with the night's run id, layer mark and index widths (the Map's ItemSelector). */
 export interface WarmItem extends PlanItem {
   runId: string;
   layersVerifiedUntil: number | null;
+  /** NightPlan.indexWidths; absent in an execution started before the plan wrote it. */
+  indexWidths?: Record<string, number>;
 }
 
 /**
@@ -88,6 +91,12 @@ export interface NightPlan {
   items: PlanItem[];
   /** The layer mark the night started from (layer-audit.ts), for every warmImage. */
   layersVerifiedUntil: number | null;
+  /**
+   * Per upstream (its rule's prefix), the most platforms an index listed in the plan, for every
+   * warmImage: what a new multi-platform image may cost, for the worker's own check against the
+   * reserve (CI may have pulled since the plan). Once for the night, not per item: bytes count.
+   */
+  indexWidths: Record<string, number>;
   /** The cache's registry host, for the cache references of warmImage's lines. */
   cacheHost?: string;
   merged?: PrewarmReport['merged'];
@@ -133,6 +142,7 @@ export async function planNight(images: PrewarmImage[], deps: PlanDeps): Promise
         })),
         items: [],
         layersVerifiedUntil: null,
+        indexWidths: {},
         leaseHeld: false,
         lease: leaseNotHeld(lease),
       };
@@ -150,10 +160,12 @@ export async function planNight(images: PrewarmImage[], deps: PlanDeps): Promise
   // Workers run at once and cannot learn from each other how many platforms a new image's index
   // has (each may cost a pull): the first such image per upstream is pulled here, so the rest are
   // held to the reserve at the width it showed.
+  const indexWidths = new IndexWidths();
   const checked = await runPrewarm(ordered, {
     ...deps,
     dryRun: true,
     learnIndexWidths: true,
+    indexWidths,
     layersVerifiedUntil,
     layersReceived,
   });
@@ -183,6 +195,7 @@ export async function planNight(images: PrewarmImage[], deps: PlanDeps): Promise
         ...(l.result.status === 'warmed' ? { pulledByPlan: l.result.upstreamPulls } : {}),
       })),
     layersVerifiedUntil: layersVerifiedUntil ?? null,
+    indexWidths: indexWidths.known(),
     ...registryHostOf(lines),
     ...(checked.merged ? { merged: checked.merged } : {}),
     ...(checked.dockerHub ? { dockerHub: checked.dockerHub } : {}),
@@ -194,7 +207,7 @@ export async function planNight(images: PrewarmImage[], deps: PlanDeps): Promise
   // A small night: the same code, here, in this one invocation.
   const warmed = await runPrewarm(
     lines.filter((l) => l.result.planned).map((l) => l.image),
-    { ...deps, coordinated: true, layersVerifiedUntil, layersReceived },
+    { ...deps, coordinated: true, layersVerifiedUntil, layersReceived, indexWidths },
   );
   return {
     ...plan,
@@ -281,6 +294,7 @@ export async function warmPlannedImage(item: WarmItem, deps: PrewarmDeps): Promi
   const report = await runPrewarm([image], {
     ...deps,
     coordinated: true,
+    indexWidths: IndexWidths.from(item.indexWidths ?? {}),
     ...(item.layersVerifiedUntil !== null ? { layersVerifiedUntil: item.layersVerifiedUntil } : {}),
   });
   const { image: _image, platforms: _platforms, cacheReference: _reference, ...line } = report.images[0]!;

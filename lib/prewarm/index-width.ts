@@ -12,6 +12,18 @@ export class IndexWidths {
   private readonly widestSeen = new Map<string, number>();
   private readonly learning = new Map<string, Promise<void>>();
 
+  /** Widths learnt elsewhere (a fanned-out night's plan), per upstream. */
+  static from(known: Readonly<Record<string, number>>): IndexWidths {
+    const widths = new IndexWidths();
+    for (const [upstream, width] of Object.entries(known)) widths.note(upstream, width);
+    return widths;
+  }
+
+  /** What has been learnt, per upstream, to hand on (`from`). */
+  known(): Record<string, number> {
+    return Object.fromEntries(this.widestSeen);
+  }
+
   /** Records the width of an index seen on `upstream` (pulled, or read from the cache). */
   note(upstream: string, width: number | undefined): void {
     if (width) this.widestSeen.set(upstream, Math.max(this.widestSeen.get(upstream) ?? 0, width));

@@ -93,6 +93,11 @@ export interface PrewarmDeps {
    * step records the marks, so this run takes no lease and writes no tag.
    */
   coordinated?: boolean;
+  /**
+   * What indexes have shown of their width, per upstream (index-width.ts), shared with the caller:
+   * a plan reads what its dry run learnt, a fanned-out worker starts from it. A run of its own by default.
+   */
+  indexWidths?: IndexWidths;
   /** The layer mark (layer-audit.ts) when the caller has read it; otherwise read with the lease. */
   layersVerifiedUntil?: number;
   /** What the run that set that mark pulled in (layer-audit.ts), read with it. */
@@ -460,7 +465,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
     const checksInFlight = settings.concurrency * CHECKS_PER_TRANSFER;
     const checks = slots(checksInFlight);
     /** What tonight's indexes showed of their width, per upstream (index-width.ts). */
-    const indexWidths = new IndexWidths();
+    const indexWidths = deps.indexWidths ?? new IndexWidths();
     /** The slots an image holds (each released once, when its stage ends or the image does). */
     type Held = {
       releaseCheck?: () => void;

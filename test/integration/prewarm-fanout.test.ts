@@ -128,6 +128,45 @@ describe('the nightly state machine, locally', () => {
     expect(report.fanOut).toEqual({ mode: 'fan-out', invocations: 2 });
   });
 
+  it('a worker holds a new multi-platform image to the reserve at the width the plan learnt, when CI pulled meanwhile', async () => {
+    const names = ['fresh1', 'fresh2', 'fresh3', 'fresh4'];
+    const config = withFanOut(
+      parseConfig(
+        `rules:\n  - { prefix: docker-hub, upstream: docker-hub, credentialSecret: ecr-pullthroughcache/docker-hub }\nprewarm:\n  platforms: [linux/amd64]\n  reserveUpstreamPulls: 20\n  images: [${names.map((n) => `library/${n}:1`).join(', ')}]\n`,
+      ),
+      { minImages: 0 },
+    );
+    await sandbox.stop();
+    sandbox = await startSandbox();
+    for (const name of names)
+      sandbox.hub.publish(`library/${name}`, '1', {
+        platforms: ['linux/amd64', 'linux/arm64', 'linux/s390x'],
+      });
+    await reconcile(sandboxDeps(sandbox, config).aws, config);
+    sandbox.hub.setRemaining('keeper-ci', 27);
+    const k = sandboxDeps(sandbox, config);
+    const handlers = nightHandlers((fn) => k.as(fn));
+    const report = await runNightLocally({
+      config,
+      handlers: {
+        ...handlers,
+        // The plan pulls one (3 platforms: 24 left) and approves one more at 3 (21 left, 20 kept);
+        // then CI pulls 2 before the workers start: 22 left, so that image no longer fits.
+        prewarmPlan: async (event, context) => {
+          const plan = await handlers.prewarmPlan(event, context);
+          sandbox.hub.setRemaining('keeper-ci', sandbox.hub.remaining('keeper-ci')! - 2);
+          return plan;
+        },
+      },
+      authorizeInvoke: (arn) => sandbox.authorizeStateMachineInvoke(arn),
+    });
+    expect(sandbox.hub.remaining('keeper-ci')).toBe(22);
+    expect(report.counts).toMatchObject({ warmed: 1, deferred: 3, failed: 0 });
+    expect(report.images.filter((i) => i.status === 'deferred').map((i) => i.reason)).toContainEqual(
+      expect.stringMatching(/22 pulls left; pulling needs 3 and 20 are kept in reserve/),
+    );
+  });
+
   it('a warmImage that crashes costs only its own image: the report names it, the others keep their results', async () => {
     const config = withFanOut(loadConfig('keeper.config.yaml'), { minImages: 0 });
     const k = sandboxDeps(sandbox, config);

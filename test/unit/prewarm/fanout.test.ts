@@ -47,6 +47,7 @@ const plan: NightPlan = {
   ],
   items: [planItem('b'), planItem('d')],
   layersVerifiedUntil: null,
+  indexWidths: {},
   dockerHub: { limit: 200, remaining: 150 } as NightPlan['dockerHub'],
   leaseHeld: true,
 };

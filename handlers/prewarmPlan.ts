@@ -5,7 +5,7 @@
  */
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { type NightPlan, planNight } from '../lib/prewarm/fanout.js';
+import { fitPayload, type NightPlan, planNight } from '../lib/prewarm/fanout.js';
 import { parsePlanEvent } from '../lib/prewarm/fanout-events.js';
 import { nightImages, parsePrewarmEvent } from '../lib/prewarm/invocation.js';
 import type { Runtime } from '../lib/runtime/deps.js';
@@ -37,8 +37,10 @@ export async function runPlanHandler(
     images: plan.order.length,
     items: plan.items.length,
     settled: plan.settled.length,
+    overflow: plan.overflow?.length ?? 0,
   });
-  return discovered ? { ...plan, discovered } : plan;
+  // What discovery found travels with the plan, so it counts against the payload too.
+  return discovered ? fitPayload({ ...plan, discovered }) : plan;
 }
 
 export const createPrewarmPlanHandler = keeperHandler('prewarmPlan', parseEvent, runPlanHandler);

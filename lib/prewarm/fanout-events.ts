@@ -52,6 +52,9 @@ const planShape = {
   order: z.array(z.string()),
   settled: z.array(z.strictObject({ reference: z.string(), result: line })),
   items: z.array(z.strictObject(planItemShape)),
+  overflow: z.optional(
+    z.array(z.strictObject({ reference: text, image: text, platforms: planItemShape.platforms })),
+  ),
   layersVerifiedUntil: z.nullable(z.number()),
   // Optional for the report step: a plan from before the field existed does not carry it.
   indexWidths: z.optional(indexWidths),

@@ -50,6 +50,9 @@ export interface PlanItem {
   pulledByPlan?: number;
 }
 
+/** An image the payload could not carry: what its deferred line needs, and no more. */
+export type OverflowItem = Pick<PlanItem, 'reference' | 'image' | 'platforms'>;
+
 /** One warmImage invocation: the plan's item with the night's run id, layer mark and index widths (the Map's ItemSelector). */
 export interface WarmItem extends PlanItem {
   runId: string;
@@ -89,6 +92,8 @@ export interface NightPlan {
   settled: Array<{ reference: string; result: ImageResult }>;
   /** One warmImage each. */
   items: PlanItem[];
+  /** Images to pull the night's payload could not carry (fitPayload): deferred, first in line tomorrow. */
+  overflow?: OverflowItem[];
   /** The layer mark the night started from (layer-audit.ts), for every warmImage. */
   layersVerifiedUntil: number | null;
   /**
@@ -249,31 +254,50 @@ export function withPlanPull<Line extends Pick<ImageResult, 'status' | 'reason' 
   };
 }
 
-/** What one fanned-out image costs between states: its item and its line coming back (measured, rounded up). */
-export const BYTES_PER_FANNED_IMAGE = 450;
+/**
+ * What a worker's line coming back adds for its image, at most (the longest line a worker sends,
+ * with Docker Hub's quota, measured and rounded up).
+ */
+export const RETURNED_LINE_BYTES = 320;
 /** Step Functions' 256 KiB, less room for the state's own fields. */
 export const PAYLOAD_BUDGET_BYTES = 240 * 1024;
 
 /**
  * Pure: the plan with as many items as the night's payload can carry back to the report; the rest
- * deferred, and first in line the next night (order.ts), instead of failing the whole execution.
+ * deferred (`overflow`: a few bytes each, their lines written by the report step), and first in
+ * line the next night (order.ts), instead of failing the whole execution. What is carried is
+ * measured: the plan as the Map passes it on, and a returned line for each item.
  */
 export function fitPayload(plan: NightPlan): NightPlan {
-  const base = Buffer.byteLength(JSON.stringify({ ...plan, items: [] }));
-  const fits = Math.max(0, Math.floor((PAYLOAD_BUDGET_BYTES - base) / BYTES_PER_FANNED_IMAGE));
-  if (plan.items.length <= fits) return plan;
-  const reason = `not fanned out tonight: the night's state machine carries at most 256 KiB (about ${fits} images to pull besides the rest); first in line tomorrow`;
+  const carried = (p: NightPlan) =>
+    Buffer.byteLength(JSON.stringify(p)) + p.items.length * RETURNED_LINE_BYTES;
+  if (carried(plan) <= PAYLOAD_BUDGET_BYTES) return plan;
+  // The most items that fit: one more never costs less, so a binary search finds it.
+  let fits = 0;
+  let over = plan.items.length;
+  while (over - fits > 1) {
+    const mid = Math.floor((fits + over) / 2);
+    if (carried(overflowFrom(plan, mid)) <= PAYLOAD_BUDGET_BYTES) fits = mid;
+    else over = mid;
+  }
+  return overflowFrom(plan, fits);
+}
+
+function overflowFrom(plan: NightPlan, fits: number): NightPlan {
   return {
     ...plan,
     items: plan.items.slice(0, fits),
-    settled: [
-      ...plan.settled,
-      ...plan.items.slice(fits).map((item) => ({
-        reference: item.reference,
-        result: notStartedLine({ original: item.image, platforms: item.platforms }, item.reference, reason),
-      })),
+    overflow: [
+      ...(plan.overflow ?? []),
+      ...plan.items.slice(fits).map(({ reference, image, platforms }) => ({ reference, image, platforms })),
     ],
   };
+}
+
+/** The line of an image the payload could not carry (NightPlan.overflow). */
+function overflowLine(item: OverflowItem, fannedOut: number): ImageResult {
+  const reason = `not fanned out tonight: the night's state machine carries at most 256 KiB (about ${fannedOut} images to pull besides the rest); first in line tomorrow`;
+  return notStartedLine({ original: item.image, platforms: item.platforms }, item.reference, reason);
 }
 
 /** The cache's registry host, as the dry run's lines name it (`<host>/<repository>:<tag>`). */
@@ -342,6 +366,7 @@ export function assembleNight(
   now: number,
 ): PrewarmReport {
   const lines = new Map(plan.settled.map((s) => [s.reference, s.result]));
+  for (const item of plan.overflow ?? []) lines.set(item.reference, overflowLine(item, plan.items.length));
   let quota = plan.dockerHub;
   plan.items.forEach((item, i) => {
     const outcome = outcomes[i];

@@ -175,36 +175,66 @@ describe('withPlanPull', () => {
 });
 
 describe('fitPayload', () => {
-  it('keeps a night that fits; defers the items past Step Functions’ 256 KiB, in the night’s order', () => {
+  it('keeps a night that fits; past Step Functions’ 256 KiB, the rest overflows, in the night’s order', () => {
     expect(fitPayload(plan)).toBe(plan);
     const names = Array.from({ length: 600 }, (_, i) => `img${i}`);
     const big: NightPlan = { ...plan, order: names.map(ref), settled: [], items: names.map(planItem) };
     const fitted = fitPayload(big);
-    expect(fitted.items.length).toBeGreaterThan(300);
     expect(fitted.items.length).toBeLessThan(600);
     expect(fitted.items).toEqual(big.items.slice(0, fitted.items.length));
-    expect(fitted.settled.map((s) => s.reference)).toEqual(names.slice(fitted.items.length).map(ref));
-    expect(fitted.settled[0]!.result).toMatchObject({
-      status: 'deferred',
-      reason: expect.stringMatching(/256 KiB.*first in line tomorrow/),
-    });
-    // What the report then carries stays under the limit, with every image's line at its full size.
+    expect(fitted.settled).toEqual([]);
+    expect(fitted.overflow!.map((s) => s.reference)).toEqual(names.slice(fitted.items.length).map(ref));
+    // Fitted again with more on board (what discovery found): more overflows, none is lost.
+    const discovered = { images: names.map((n) => `docker.io/library/${n}:latest`) };
+    const refitted = fitPayload({ ...fitted, discovered });
+    expect(refitted.items.length).toBeLessThan(fitted.items.length);
+    expect([...refitted.items, ...refitted.overflow!].map((i) => i.reference).sort()).toEqual(
+      names.map(ref).sort(),
+    );
+  });
+});
+
+describe('fitPayload, counting every byte the report step receives', () => {
+  // The longest line a worker sends back, with Docker Hub's quota.
+  const returned = (() => {
     const {
       image: _i,
       platforms: _p,
       cacheReference: _c,
       ...longest
-    } = line('img599', 'warmed', {
+    } = line('img999', 'warmed', {
       reason: 'moved from 0123456789ab; upstream has no linux/arm64',
       upstreamDigest: `sha256:${'f'.repeat(64)}`,
       blobs: { count: 9, bytes: 123456789 },
       durationMs: 123456,
     });
-    const longestLine = JSON.stringify({ result: longest, dockerHub: { limit: 200, remaining: 150 } });
-    expect(
-      Buffer.byteLength(JSON.stringify(fitted)) + fitted.items.length * Buffer.byteLength(longestLine),
-    ).toBeLessThan(256 * 1024);
-  });
+    return Buffer.byteLength(JSON.stringify({ result: longest, dockerHub: { limit: 200, remaining: 150 } }));
+  })();
+
+  it.each([600, 1000])(
+    'a night of %i images to pull: what the report step receives stays under 256 KiB, and most still fan out',
+    (count) => {
+      const names = Array.from({ length: count }, (_, i) => `img${i}`);
+      const big: NightPlan = { ...plan, order: names.map(ref), settled: [], items: names.map(planItem) };
+      const fitted = fitPayload(big);
+      // The plan as the Map passes it on, and one returned line per fanned-out image.
+      expect(Buffer.byteLength(JSON.stringify(fitted)) + fitted.items.length * returned).toBeLessThan(
+        256 * 1024,
+      );
+      expect(fitted.items.length).toBeGreaterThan(350);
+      // Every image still has its line in the report: fanned out, or deferred to tomorrow.
+      const outcomes = fitted.items.map(() => ({
+        result: { status: 'warmed' as const, upstreamPulls: 1, durationMs: 1 },
+      }));
+      const report = assembleNight(fitted, outcomes, 'full', NOW);
+      expect(report.images.map((l) => l.image)).toEqual(names.map((n) => `${n}:1`));
+      expect(report.counts).toMatchObject({
+        warmed: fitted.items.length,
+        deferred: count - fitted.items.length,
+      });
+      expect(report.images.at(-1)!.reason).toMatch(/256 KiB.*first in line tomorrow/);
+    },
+  );
 });
 
 describe('resumeOrder and nextResume', () => {

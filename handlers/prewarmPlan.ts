@@ -5,9 +5,10 @@
  */
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { fitPayload, type NightPlan, planNight } from '../lib/prewarm/fanout.js';
+import { fitPayload, planNight } from '../lib/prewarm/fanout.js';
 import { parsePlanEvent } from '../lib/prewarm/fanout-events.js';
 import { nightImages, parsePrewarmEvent } from '../lib/prewarm/invocation.js';
+import { type NightPayload, nightPayload } from '../lib/prewarm/night-payload.js';
 import type { Runtime } from '../lib/runtime/deps.js';
 import { type Invocation, keeperHandler } from '../lib/runtime/handler.js';
 import { lambdaEntry } from '../lib/runtime/lambda.js';
@@ -25,7 +26,7 @@ const parseEvent = (event: unknown) => {
 export async function runPlanHandler(
   event: ReturnType<typeof parseEvent>,
   deps: Invocation<PrewarmPlanDeps>,
-): Promise<NightPlan> {
+): Promise<NightPayload> {
   const { images, discovered } = await nightImages(event.options, deps);
   const plan = await planNight(images, {
     ...deps,
@@ -40,7 +41,7 @@ export async function runPlanHandler(
     overflow: plan.overflow?.length ?? 0,
   });
   // What discovery found travels with the plan, so it counts against the payload too.
-  return discovered ? fitPayload({ ...plan, discovered }) : plan;
+  return nightPayload(discovered ? fitPayload({ ...plan, discovered }) : plan);
 }
 
 export const createPrewarmPlanHandler = keeperHandler('prewarmPlan', parseEvent, runPlanHandler);

@@ -3,8 +3,9 @@
  * StartExecution, an edited definition) is refused with the path of what is wrong, before any work.
  */
 import * as z from 'zod/mini';
-import { InvalidEventError } from '../runtime/errors.js';
+import { errorMessage, InvalidEventError } from '../runtime/errors.js';
 import type { NightPlan, WarmCrash, WarmItem, WarmOutcome } from './fanout.js';
+import { type NightPayload, planFromPayload } from './night-payload.js';
 
 // zod/mini: the same checks as zod's, tree-shaken, so each function's bundle stays small.
 const text = z.string().check(z.minLength(1));
@@ -45,12 +46,26 @@ const item = z.strictObject(itemShape);
 
 const rateLimit = z.looseObject({ limit: z.number(), remaining: z.number() });
 
+const settledLines = z.array(z.strictObject({ reference: z.string(), result: line }));
+const packedRows = z.strictObject({
+  count: z.int().check(z.gte(0)),
+  columns: z.record(
+    text,
+    z.strictObject({
+      values: z.array(z.unknown()),
+      rows: z.optional(z.array(z.int().check(z.gte(0)))),
+      shared: z.optional(z.array(z.unknown())),
+    }),
+  ),
+});
+
 const planShape = {
   runId: text,
   startedAt: isoTime,
   mode: z.enum(['inline', 'fan-out']),
   order: z.array(z.string()),
-  settled: z.array(z.strictObject({ reference: z.string(), result: line })),
+  // Packed as it crosses the state machine (night-payload.ts); as lines from a plan of an older version.
+  settled: z.union([settledLines, packedRows]),
   items: z.array(z.strictObject(planItemShape)),
   overflow: z.optional(
     z.array(z.strictObject({ reference: text, image: text, platforms: planItemShape.platforms })),
@@ -105,7 +120,9 @@ function describeIssue(issue: z.core.$ZodIssue): string {
         ? `must be at most ${issue.maximum}`
         : `must have at most ${issue.maximum}`;
     case 'invalid_union':
-      return 'is neither an image result nor a failed item';
+      return issue.path[0] === 'settled'
+        ? 'is neither lines nor packed lines'
+        : 'is neither an image result nor a failed item';
     default:
       return issue.message;
   }
@@ -125,7 +142,20 @@ export const parsePlanEvent = (event: unknown) => parse('prewarmPlan', planEvent
 export const parseWarmItem = (event: unknown): WarmItem => parse('warmImage', item, event) as WarmItem;
 
 export function parseReportEvent(event: unknown): NightPlan & { outcomes: Array<WarmOutcome | WarmCrash> } {
-  const parsed = parse('prewarmReport', reportEvent, event);
+  const packed = parse('prewarmReport', reportEvent, event);
+  let settled: unknown;
+  try {
+    settled = Array.isArray(packed.settled)
+      ? packed.settled
+      : planFromPayload(packed as unknown as NightPayload).settled;
+  } catch (error) {
+    throw new InvalidEventError(`prewarmReport: event.settled: ${errorMessage(error)}`);
+  }
+  // The lines out of their columns are checked as lines.
+  const parsed = {
+    ...packed,
+    settled: parse('prewarmReport', z.object({ settled: settledLines }), { settled }).settled,
+  };
   if (parsed.outcomes.length !== parsed.items.length)
     throw new InvalidEventError(
       `prewarmReport: event.outcomes has ${parsed.outcomes.length} entries for ${parsed.items.length} items (the Map answers once per item)`,

@@ -23,6 +23,7 @@ import {
   parseVerifiedMark,
 } from './layer-audit.js';
 import { leaseNotHeld, leaseRefusal, releaseLease, takeLease } from './lease.js';
+import { nightPayload } from './night-payload.js';
 import { nextResume, RESUME_TAG, resumeOrder } from './order.js';
 import { countStatuses, type ImageResult, notStartedLine, type PrewarmReport } from './report.js';
 import {
@@ -270,7 +271,7 @@ export const PAYLOAD_BUDGET_BYTES = 240 * 1024;
  */
 export function fitPayload(plan: NightPlan): NightPlan {
   const carried = (p: NightPlan) =>
-    Buffer.byteLength(JSON.stringify(p)) + p.items.length * RETURNED_LINE_BYTES;
+    Buffer.byteLength(JSON.stringify(nightPayload(p))) + p.items.length * RETURNED_LINE_BYTES;
   if (carried(plan) <= PAYLOAD_BUDGET_BYTES) return plan;
   // The most items that fit: one more never costs less, so a binary search finds it.
   let fits = 0;

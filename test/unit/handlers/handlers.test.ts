@@ -36,6 +36,7 @@ import { createReconcileHandler } from '../../../handlers/reconcile.js';
 import { createRotateCredentialHandler } from '../../../handlers/rotateCredential.js';
 import { createWarmImageHandler } from '../../../handlers/warmImage.js';
 import { parseConfig } from '../../../lib/config/load.js';
+import { planFromPayload } from '../../../lib/prewarm/night-payload.js';
 import { createRuntime } from '../../../lib/runtime/deps.js';
 import { createLogger, memorySink } from '../../../lib/runtime/logger.js';
 import { lambdaContext } from '../../support/lambda.js';
@@ -263,7 +264,7 @@ describe('the nightly state machine’s steps', () => {
       leaseHeld: true,
       order: ['docker-hub/library/node:22-alpine'],
     });
-    expect(plan.settled.map((s) => [s.result.image, s.result.status])).toEqual([
+    expect(planFromPayload(plan).settled.map((s) => [s.result.image, s.result.status])).toEqual([
       ['node:22-alpine', 'skipped'],
     ]);
     expect(await leaseTag()).toMatch(/^night-1 /);

@@ -4,12 +4,14 @@ import {
   assembleNight,
   fitPayload,
   type NightPlan,
+  PAYLOAD_BUDGET_BYTES,
   type PlanItem,
   type WarmCrash,
   type WarmItem,
   withPlanPull,
 } from '../../../lib/prewarm/fanout.js';
 import { parsePlanEvent, parseReportEvent, parseWarmItem } from '../../../lib/prewarm/fanout-events.js';
+import { nightPayload, planFromPayload } from '../../../lib/prewarm/night-payload.js';
 import { nextResume, resumeKey, resumeOrder } from '../../../lib/prewarm/order.js';
 import type { ImageResult } from '../../../lib/prewarm/report.js';
 import { PULLED_BY_PLAN } from '../../../lib/prewarm/run.js';
@@ -237,6 +239,34 @@ describe('fitPayload, counting every byte the report step receives', () => {
   );
 });
 
+describe('the payload of an unchanged night', () => {
+  it('1,000 unchanged images (the config allows 1,000) cross the state machine, and the report is the same', () => {
+    const host = '123456789012.dkr.ecr.eu-central-1.amazonaws.com';
+    const names = Array.from({ length: 1000 }, (_, i) => `team-${i % 7}/service-image-${i}`);
+    const digest = (i: number) => `sha256:${i.toString(16).padStart(64, 'a')}`;
+    const settled = names.map((n, i) => ({
+      reference: ref(n),
+      result: {
+        image: `${n}:1`,
+        cacheReference: `${host}/${ref(n)}`,
+        status: 'skipped' as const,
+        platforms: ['linux/amd64', 'linux/arm64'],
+        upstreamPulls: 0,
+        durationMs: 20 + (i % 50),
+        cachedDigest: digest(i),
+        upstreamDigest: digest(i),
+        reason:
+          'unchanged; layers verified by the run of 2026-11-28T02:30:12.345Z, which pulled this digest in',
+      },
+    }));
+    const night: NightPlan = { ...plan, order: names.map(ref), settled, items: [], cacheHost: host };
+    const payload = JSON.stringify(nightPayload(night));
+    expect(Buffer.byteLength(payload)).toBeLessThan(PAYLOAD_BUDGET_BYTES);
+    const across = planFromPayload(JSON.parse(payload));
+    expect(assembleNight(across, [], 'full', NOW)).toEqual(assembleNight(night, [], 'full', NOW));
+  });
+});
+
 describe('resumeOrder and nextResume', () => {
   const names = ['a', 'b', 'c', 'd', 'e'];
   it.each<[string, string | undefined, string[]]>([
@@ -299,6 +329,24 @@ describe('the steps’ payloads', () => {
       () => parseReportEvent({ ...plan, outcomes: [] }),
       /event\.outcomes has 0 entries for 2 items/,
     ],
+    [
+      'report: packed lines whose column does not fit its rows',
+      () => {
+        const payload = nightPayload(plan);
+        payload.settled.columns.status!.values.pop();
+        return parseReportEvent({ ...payload, outcomes: [] });
+      },
+      /prewarmReport: event\.settled: column status: 1 values for 2 rows/,
+    ],
+    [
+      'report: packed lines that are not image lines once unpacked',
+      () => {
+        const payload = nightPayload(plan);
+        delete payload.settled.columns.status;
+        return parseReportEvent({ ...payload, outcomes: [] });
+      },
+      /prewarmReport: event\.settled\.0\.result\.status: must be one of/,
+    ],
   ])('%s is refused with the path', (_, parse, message) => {
     expect(parse).toThrow(message);
   });
@@ -312,5 +360,12 @@ describe('the steps’ payloads', () => {
     );
     expect(parseReportEvent(event).outcomes).toHaveLength(2);
     expect(parseWarmItem(JSON.parse(JSON.stringify(item('b'))))).toEqual(item('b'));
+    // As the plan step sends it (packed), and as a plan of an older version did (lines): the same plan.
+    const outcomes = event.outcomes;
+    const packed = JSON.parse(JSON.stringify({ ...nightPayload(plan), outcomes }));
+    expect(packed.settled).not.toBeInstanceOf(Array);
+    const { outcomes: _o, ...fromPacked } = parseReportEvent(packed);
+    const { outcomes: _p, ...fromLines } = parseReportEvent(event);
+    expect(fromPacked).toEqual(fromLines);
   });
 });

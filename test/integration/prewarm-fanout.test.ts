@@ -55,6 +55,27 @@ const comparable = (report: PrewarmReport) => ({
   })),
 });
 
+/**
+ * A sandbox with four new images of 3 platforms each, one configured, every night fanned out;
+ * 27 Docker Hub pulls left and 20 kept in reserve.
+ */
+async function freshWideImages(): Promise<KeeperConfig> {
+  const names = ['fresh1', 'fresh2', 'fresh3', 'fresh4'];
+  const config = withFanOut(
+    parseConfig(
+      `rules:\n  - { prefix: docker-hub, upstream: docker-hub, credentialSecret: ecr-pullthroughcache/docker-hub }\nprewarm:\n  platforms: [linux/amd64]\n  reserveUpstreamPulls: 20\n  images: [${names.map((n) => `library/${n}:1`).join(', ')}]\n`,
+    ),
+    { minImages: 0 },
+  );
+  await sandbox.stop();
+  sandbox = await startSandbox();
+  for (const name of names)
+    sandbox.hub.publish(`library/${name}`, '1', { platforms: ['linux/amd64', 'linux/arm64', 'linux/s390x'] });
+  await reconcile(sandboxDeps(sandbox, config).aws, config);
+  sandbox.hub.setRemaining('keeper-ci', 27);
+  return config;
+}
+
 describe('the nightly state machine, locally', () => {
   it('fans a night out over warmImage: every image warmed, the pulls a single run spends', async () => {
     const config = withFanOut(loadConfig('keeper.config.yaml'), { minImages: 0 });
@@ -101,21 +122,7 @@ describe('the nightly state machine, locally', () => {
   });
 
   it('new multi-platform images fanned out keep the reserve: the plan learns how wide they are before it approves them', async () => {
-    const names = ['fresh1', 'fresh2', 'fresh3', 'fresh4'];
-    const config = withFanOut(
-      parseConfig(
-        `rules:\n  - { prefix: docker-hub, upstream: docker-hub, credentialSecret: ecr-pullthroughcache/docker-hub }\nprewarm:\n  platforms: [linux/amd64]\n  reserveUpstreamPulls: 20\n  images: [${names.map((n) => `library/${n}:1`).join(', ')}]\n`,
-      ),
-      { minImages: 0 },
-    );
-    await sandbox.stop();
-    sandbox = await startSandbox();
-    for (const name of names)
-      sandbox.hub.publish(`library/${name}`, '1', {
-        platforms: ['linux/amd64', 'linux/arm64', 'linux/s390x'],
-      });
-    await reconcile(sandboxDeps(sandbox, config).aws, config);
-    sandbox.hub.setRemaining('keeper-ci', 27);
+    const config = await freshWideImages();
     const report = await night(config);
     // As a single run: one pulled to learn the width (3), one more at 3 (21 left), two deferred.
     expect(report.counts).toMatchObject({ warmed: 2, deferred: 2, failed: 0 });
@@ -129,21 +136,7 @@ describe('the nightly state machine, locally', () => {
   });
 
   it('a worker holds a new multi-platform image to the reserve at the width the plan learnt, when CI pulled meanwhile', async () => {
-    const names = ['fresh1', 'fresh2', 'fresh3', 'fresh4'];
-    const config = withFanOut(
-      parseConfig(
-        `rules:\n  - { prefix: docker-hub, upstream: docker-hub, credentialSecret: ecr-pullthroughcache/docker-hub }\nprewarm:\n  platforms: [linux/amd64]\n  reserveUpstreamPulls: 20\n  images: [${names.map((n) => `library/${n}:1`).join(', ')}]\n`,
-      ),
-      { minImages: 0 },
-    );
-    await sandbox.stop();
-    sandbox = await startSandbox();
-    for (const name of names)
-      sandbox.hub.publish(`library/${name}`, '1', {
-        platforms: ['linux/amd64', 'linux/arm64', 'linux/s390x'],
-      });
-    await reconcile(sandboxDeps(sandbox, config).aws, config);
-    sandbox.hub.setRemaining('keeper-ci', 27);
+    const config = await freshWideImages();
     const k = sandboxDeps(sandbox, config);
     const handlers = nightHandlers((fn) => k.as(fn));
     const report = await runNightLocally({
@@ -314,4 +307,43 @@ prewarm:
       await Promise.all([single.s.stop(), fanned.s.stop(), reference.s.stop()]);
     }
   }, 120_000);
+});
+
+describe('a big unchanged night', () => {
+  it('crosses the state machine within 256 KiB: 450 unchanged images, every line in the report', async () => {
+    const images = Array.from({ length: 450 }, (_, i) => ({
+      repository: `team-${i % 7}/service-image-${i}`,
+      tag: '1',
+      platforms: ['linux/amd64', 'linux/arm64'],
+    }));
+    const s = await startSandbox({ seed: { images, pullLimit: 100_000 } });
+    try {
+      const config = parseConfig(`rules:
+  - { prefix: docker-hub, upstream: docker-hub, credentialSecret: ecr-pullthroughcache/docker-hub }
+prewarm:
+  platforms: [linux/amd64, linux/arm64]
+  maxUpstreamPullsPerRun: 1000
+  images: [${images.map((i) => `"${i.repository}:1"`).join(', ')}]
+`);
+      const k = sandboxDeps(s, config);
+      await reconcile(k.aws, config);
+      const cold = await runPrewarm(config.prewarm.images, {
+        ...k.as('prewarm'),
+        deadline: Date.now() + 600_000,
+      });
+      if (cold.counts.warmed !== 450)
+        throw new Error(JSON.stringify(cold.images.find((l) => l.status !== 'warmed')));
+      expect(cold.counts.warmed).toBe(450);
+      const report = await night(config, s);
+      expect(report.counts).toMatchObject({ skipped: 450 });
+      expect(report.images.map((l) => l.image)).toEqual(images.map((i) => `${i.repository}:1`));
+      expect(report.images[0]).toMatchObject({
+        cacheReference: expect.stringMatching(/\/docker-hub\/team-0\/service-image-0:1$/),
+        upstreamDigest: expect.stringMatching(/^sha256:/),
+        cachedDigest: report.images[0]!.upstreamDigest,
+      });
+    } finally {
+      await s.stop();
+    }
+  });
 });

@@ -211,9 +211,15 @@ const prewarm = z.strictObject({
         .describe(
           'Nights with more images to pull or fill than this fan out over one warmImage invocation each; smaller nights are warmed in the plan step, one invocation (see docs/architecture.md).',
         ),
-      maxConcurrency: positiveInt(1000)
+      maxConcurrency: z
+        .number()
+        .int()
+        .min(1)
+        .max(40, 'at most 40: a Map state in Inline mode runs at most 40 iterations at once')
         .default(10)
-        .describe('warmImage invocations at once (the Map state’s MaxConcurrency).'),
+        .describe(
+          'warmImage invocations at once (the Map state’s MaxConcurrency; Step Functions runs at most 40).',
+        ),
       imageTimeoutSeconds: positiveInt(900)
         .default(900)
         .describe('Each warmImage invocation’s deadline (its Lambda timeout and the Task’s TimeoutSeconds).'),

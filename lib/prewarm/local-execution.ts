@@ -73,6 +73,27 @@ function asPayload(value: unknown): JSONValue {
   return JSON.parse(text) as JSONValue;
 }
 
+/** A Map state in Inline mode runs at most 40 iterations at once on AWS, whatever MaxConcurrency says (0: no limit). */
+const INLINE_MAP_CONCURRENCY = 40;
+
+function withInlineMapLimit<T>(definition: T): T {
+  const states = (definition as { States?: Record<string, Record<string, unknown>> }).States ?? {};
+  const limited = Object.fromEntries(
+    Object.entries(states).map(([name, state]) => {
+      if (state.Type !== 'Map') return [name, state];
+      const asked = typeof state.MaxConcurrency === 'number' ? state.MaxConcurrency : 0;
+      return [
+        name,
+        {
+          ...state,
+          MaxConcurrency: asked === 0 ? INLINE_MAP_CONCURRENCY : Math.min(asked, INLINE_MAP_CONCURRENCY),
+        },
+      ];
+    }),
+  );
+  return { ...definition, States: limited };
+}
+
 /** Runs one night through the state machine; resolves with the report step's report. */
 export async function runNightLocally(options: LocalNightOptions): Promise<PrewarmReport> {
   const region = options.region ?? 'us-east-1';
@@ -100,7 +121,7 @@ export async function runNightLocally(options: LocalNightOptions): Promise<Prewa
       }
       return asPayload(output);
     };
-  const machine = new StateMachine(definition as never);
+  const machine = new StateMachine(withInlineMapLimit(definition) as never);
   const name = `local-${randomUUID()}`;
   const input = options.input ?? {};
   const execution = machine.run(input as never, {

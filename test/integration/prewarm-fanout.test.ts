@@ -160,6 +160,40 @@ describe('the nightly state machine, locally', () => {
     );
   });
 
+  it('runs at most 40 warmImage invocations at once, as a Map state on AWS does, whatever the definition asks', async () => {
+    const names = Array.from({ length: 50 }, (_, i) => `library/many${i}`);
+    for (const name of names) sandbox.hub.publish(name, '1', {});
+    const config = withFanOut(
+      parseConfig(
+        `rules:\n  - { prefix: docker-hub, upstream: docker-hub, credentialSecret: ecr-pullthroughcache/docker-hub }\nprewarm:\n  images: [${names.map((n) => `${n}:1`).join(', ')}]\n`,
+      ),
+      // What the config refuses, as a hand-edited definition could ask it.
+      { minImages: 0, maxConcurrency: 60 },
+    );
+    const k = sandboxDeps(sandbox, config);
+    const handlers = nightHandlers((fn) => k.as(fn));
+    let running = 0;
+    let most = 0;
+    const report = await runNightLocally({
+      config,
+      handlers: {
+        ...handlers,
+        warmImage: async (event, context) => {
+          most = Math.max(most, ++running);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          try {
+            return await handlers.warmImage(event, context);
+          } finally {
+            running--;
+          }
+        },
+      },
+      authorizeInvoke: (arn) => sandbox.authorizeStateMachineInvoke(arn),
+    });
+    expect(report.fanOut).toEqual({ mode: 'fan-out', invocations: 50 });
+    expect(most).toBe(40);
+  });
+
   it('a warmImage that crashes costs only its own image: the report names it, the others keep their results', async () => {
     const config = withFanOut(loadConfig('keeper.config.yaml'), { minImages: 0 });
     const k = sandboxDeps(sandbox, config);
@@ -270,7 +304,7 @@ prewarm:
   platforms: [linux/amd64, linux/arm64]
   concurrency: 8
   maxUpstreamPullsPerRun: 1000
-  fanOut: { minImages: 25, maxConcurrency: 60, imageTimeoutSeconds: 60 }
+  fanOut: { minImages: 25, maxConcurrency: 40, imageTimeoutSeconds: 60 }
   images: [${images.map((i) => `"${i.repository.replace('library/', '')}:1"`).join(', ')}]
 `;
   const boot = async (slowLayers: boolean) => {

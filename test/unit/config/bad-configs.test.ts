@@ -419,6 +419,12 @@ const CASES: Array<[string, string, string, RegExp]> = [
     /pins a digest/,
   ],
   ['an image in capitals', config({ prewarm: { images: ['Node:22'] } }), 'prewarm.images[0]', /./],
+  [
+    'more warmImage invocations at once than a Map state runs',
+    config({ prewarm: { fanOut: { maxConcurrency: 41 } } }),
+    'prewarm.fanOut.maxConcurrency',
+    /at most 40/,
+  ],
   ['an empty image', config({ prewarm: { images: [''] } }), 'prewarm.images[0]', /empty/],
   [
     'an image from an undeclared registry',

@@ -5,7 +5,7 @@
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { assembleNight, finishNight } from '../lib/prewarm/fanout.js';
+import { assembleNight, executionOutput, finishNight } from '../lib/prewarm/fanout.js';
 import { parseReportEvent } from '../lib/prewarm/fanout-events.js';
 import { publishNight } from '../lib/prewarm/invocation.js';
 import type { PrewarmReport } from '../lib/prewarm/report.js';
@@ -26,7 +26,7 @@ export async function runReportHandler(
   const report = assembleNight(plan, outcomes, deps.config.prewarm.mode, deps.now());
   if (plan.discovered) report.discovered = plan.discovered;
   await finishNight(plan, report, deps);
-  return publishNight(report, deps);
+  return executionOutput(await publishNight(report, deps));
 }
 
 export const createPrewarmReportHandler = keeperHandler('prewarmReport', parseReportEvent, runReportHandler);

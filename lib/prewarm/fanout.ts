@@ -25,7 +25,13 @@ import {
 import { leaseNotHeld, leaseRefusal, releaseLease, takeLease } from './lease.js';
 import { nightPayload } from './night-payload.js';
 import { nextResume, RESUME_TAG, resumeOrder } from './order.js';
-import { countStatuses, type ImageResult, notStartedLine, type PrewarmReport } from './report.js';
+import {
+  countStatuses,
+  type ImageResult,
+  type ImageStatus,
+  notStartedLine,
+  type PrewarmReport,
+} from './report.js';
 import {
   imageReference,
   type PrewarmDeps,
@@ -299,6 +305,44 @@ function overflowFrom(plan: NightPlan, fits: number): NightPlan {
 function overflowLine(item: OverflowItem, fannedOut: number): ImageResult {
   const reason = `not fanned out tonight: the night's state machine carries at most 256 KiB (about ${fannedOut} images to pull besides the rest); first in line tomorrow`;
   return notStartedLine({ original: item.image, platforms: item.platforms }, item.reference, reason);
+}
+
+/** The statuses whose lines go first when the execution's output must be smaller: the least to act on first. */
+const UNLISTED_FIRST: ImageStatus[] = [
+  'skipped',
+  'warmed',
+  'would-pull',
+  'stale-pending',
+  'unverified',
+  'deferred',
+  'failed',
+];
+
+/**
+ * The report as the execution's output, which Step Functions also carries at most 256 KiB of (over
+ * it, the execution fails after the night's work is done): whole when it fits; otherwise without the
+ * lines of whole statuses, unchanged images first, failures last, until it fits. The counts stay
+ * whole, and every image's line is in the log of the step that settled it.
+ */
+export function executionOutput(report: PrewarmReport): PrewarmReport {
+  const fits = (r: PrewarmReport) => Buffer.byteLength(JSON.stringify(r)) <= PAYLOAD_BUDGET_BYTES;
+  if (fits(report)) return report;
+  const left = new Set<ImageStatus>();
+  let output = report;
+  for (const status of UNLISTED_FIRST) {
+    left.add(status);
+    const images = report.images.filter((line) => !left.has(line.status));
+    output = {
+      ...report,
+      images,
+      unlisted: {
+        count: report.images.length - images.length,
+        reason: `the night's output carries at most 256 KiB; the lines of ${[...left].join(', ')} images are in the prewarmPlan and warmImage logs`,
+      },
+    };
+    if (fits(output)) break;
+  }
+  return output;
 }
 
 /** The cache's registry host, as the dry run's lines name it (`<host>/<repository>:<tag>`). */

@@ -82,6 +82,11 @@ export interface PrewarmReport {
   fanOut?: { mode: 'inline' | 'fan-out'; invocations: number };
   /** Whether the metrics reached CloudWatch (set by the handler; a failure never loses the report). */
   metrics?: { published: boolean; error?: string };
+  /**
+   * Lines left out of `images` (a fanned-out night's output carries at most 256 KiB; `counts` still
+   * counts every image, and each image's line is in its step's log), and why.
+   */
+  unlisted?: { count: number; reason: string };
 }
 
 /** The line of an image a run deferred before it asked anything about it. */
@@ -142,8 +147,9 @@ export function formatPrewarm(report: PrewarmReport): string {
     );
     return lines.join('\n');
   }
+  if (report.unlisted) lines.push(`(${report.unlisted.count} more not listed: ${report.unlisted.reason})`);
   lines.push(
-    `${report.images.length} images: ${c.warmed} warmed, ${c.skipped} unchanged, ${c['stale-pending']} stale-pending, ${c.deferred} deferred, ${c.unverified} unverified, ${c.failed} failed ` +
+    `${report.images.length + (report.unlisted?.count ?? 0)} images: ${c.warmed} warmed, ${c.skipped} unchanged, ${c['stale-pending']} stale-pending, ${c.deferred} deferred, ${c.unverified} unverified, ${c.failed} failed ` +
       `in ${(report.durationMs / 1000).toFixed(1)} s (${report.mode}).`,
   );
   const measured =

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   assembleNight,
+  executionOutput,
   fitPayload,
   type NightPlan,
   PAYLOAD_BUDGET_BYTES,
@@ -13,7 +14,7 @@ import {
 import { parsePlanEvent, parseReportEvent, parseWarmItem } from '../../../lib/prewarm/fanout-events.js';
 import { nightPayload, planFromPayload } from '../../../lib/prewarm/night-payload.js';
 import { nextResume, resumeKey, resumeOrder } from '../../../lib/prewarm/order.js';
-import type { ImageResult } from '../../../lib/prewarm/report.js';
+import { countStatuses, formatPrewarm, type ImageResult } from '../../../lib/prewarm/report.js';
 import { PULLED_BY_PLAN } from '../../../lib/prewarm/run.js';
 
 const ref = (name: string) => `docker-hub/library/${name}:1`;
@@ -264,6 +265,45 @@ describe('the payload of an unchanged night', () => {
     expect(Buffer.byteLength(payload)).toBeLessThan(PAYLOAD_BUDGET_BYTES);
     const across = planFromPayload(JSON.parse(payload));
     expect(assembleNight(across, [], 'full', NOW)).toEqual(assembleNight(night, [], 'full', NOW));
+  });
+});
+
+describe('executionOutput', () => {
+  const report = (lines: ImageResult[]) => ({
+    mode: 'full' as const,
+    startedAt: '2026-11-29T03:00:00.000Z',
+    durationMs: 1,
+    images: lines,
+    counts: countStatuses(lines),
+    upstreamPulls: { estimated: 0 },
+  });
+  const digest = `sha256:${'d'.repeat(64)}`;
+  const unchanged = (i: number) =>
+    line(`team/service-${i}`, 'skipped', {
+      reason: 'unchanged',
+      upstreamDigest: digest,
+      cachedDigest: digest,
+    });
+
+  it('is the report itself when it fits', () => {
+    const small = report([unchanged(1), line('x', 'failed', { step: 'upstream-check', cause: 'not-found' })]);
+    expect(executionOutput(small)).toBe(small);
+  });
+
+  it('past 256 KiB, leaves out the unchanged lines first and keeps the failures, counting every image', () => {
+    const failed = line('broken', 'failed', { step: 'pull-manifest', cause: 'upstream-5xx', reason: '503' });
+    const big = report([...Array.from({ length: 1500 }, (_, i) => unchanged(i)), failed]);
+    const output = executionOutput(big);
+    expect(Buffer.byteLength(JSON.stringify(output))).toBeLessThan(256 * 1024);
+    expect(output.images).toEqual([failed]);
+    expect(output.counts).toEqual(big.counts);
+    expect(output.unlisted).toEqual({
+      count: 1500,
+      reason: expect.stringMatching(/skipped images are in the/),
+    });
+    const text = formatPrewarm(output);
+    expect(text).toMatch(/^\(1500 more not listed: the night's output carries at most 256 KiB/m);
+    expect(text).toMatch(/^1501 images: 0 warmed, 1500 unchanged, .* 1 failed/m);
   });
 });
 

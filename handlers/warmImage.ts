@@ -20,9 +20,8 @@ export async function runWarmImageHandler(
   item: WarmItem,
   deps: Invocation<WarmImageDeps>,
 ): Promise<WarmOutcome> {
-  const outcome = await warmPlannedImage(item, deps);
-  deps.logger.info('image', { image: item.image, cacheReference: item.reference, ...outcome.result });
-  return outcome;
+  // The run logs the image's line itself, as a single run does.
+  return warmPlannedImage(item, deps);
 }
 
 export const createWarmImageHandler = keeperHandler('warmImage', parseWarmItem, runWarmImageHandler);

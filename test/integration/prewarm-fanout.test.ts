@@ -388,7 +388,7 @@ prewarm:
       for (const line of lines.values())
         expect(line).toMatchObject({
           status: 'skipped',
-          cacheReference: expect.stringMatching(/docker-hub\/team-\d\/service-image-\d+:1$/),
+          cacheReference: expect.stringMatching(/:\d+\/docker-hub\/team-\d\/service-image-\d+:1$/),
           upstreamDigest: expect.stringMatching(/^sha256:/),
         });
     } finally {

@@ -167,6 +167,66 @@ function prewarmStateMachine(config, service, stage, schedule) {
   };
 }
 
+/**
+ * A night that failed as a whole (a failed Map, the execution's timeout) is no function's error,
+ * and a schedule that could not start the night leaves nothing at all: an alarm on each.
+ */
+function nightAlarms(topic) {
+  const execution = (Id, MetricName) => ({
+    Id,
+    ReturnData: false,
+    MetricStat: {
+      Metric: {
+        Namespace: 'AWS/States',
+        MetricName,
+        Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: 'PrewarmStateMachine' } }],
+      },
+      Period: 3600,
+      Stat: 'Sum',
+    },
+  });
+  const alarm = (AlarmDescription, metric) => ({
+    Type: 'AWS::CloudWatch::Alarm',
+    Properties: {
+      AlarmDescription,
+      ...metric,
+      EvaluationPeriods: 1,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [topic],
+    },
+  });
+  return {
+    PrewarmExecutionFailedAlarm: alarm(
+      'The nightly pre-warm failed or timed out as a whole (its execution history names the state; docs/operations.md, "Reading a failed execution").',
+      {
+        Metrics: [
+          execution('failed', 'ExecutionsFailed'),
+          execution('timedOut', 'ExecutionsTimedOut'),
+          // A series with no datum in the hour counts as none.
+          {
+            Id: 'nights',
+            Expression: 'FILL(failed, 0) + FILL(timedOut, 0)',
+            Label: 'failed or timed-out nights',
+            ReturnData: true,
+          },
+        ],
+      },
+    ),
+    PrewarmScheduleFailedAlarm: alarm(
+      'The schedule could not start the nightly pre-warm (EventBridge FailedInvocations): no night ran.',
+      {
+        Namespace: 'AWS/Events',
+        MetricName: 'FailedInvocations',
+        Dimensions: [{ Name: 'RuleName', Value: { Ref: 'PrewarmSchedule' } }],
+        Statistic: 'Sum',
+        Period: 3600,
+      },
+    ),
+  };
+}
+
 /** An Allow statement, or none when there is no resource to grant it on. */
 const allow = (Sid, Action, Resource) =>
   Resource.length ? [{ Sid, Effect: 'Allow', Action, Resource }] : [];
@@ -517,6 +577,7 @@ async function resources({ options = {}, resolveVariable } = {}) {
   }
   out.Dashboard = dashboard(config, service, stage);
   Object.assign(out, prewarmStateMachine(config, service, stage, prewarmSchedule));
+  Object.assign(out, nightAlarms(topic));
   // E-mail subscription to the alarm topic, only when the alarmEmail parameter is set.
   if (alarmEmail)
     out.AlarmEmailSubscription = {

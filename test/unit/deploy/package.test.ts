@@ -197,6 +197,29 @@ describe('packaged stack', () => {
       expect(text(c.Properties.DestinationConfig.OnFailure)).toContain('AlarmTopic');
   });
 
+  it('alarms on a night that fails or times out as a whole, and on a schedule that could not start it', () => {
+    // A failed Map (a payload over 256 KiB) or the execution's timeout is no function's error.
+    const night = resources.PrewarmExecutionFailedAlarm?.Properties;
+    expect(night, 'an alarm on the state machine’s failed executions').toBeDefined();
+    const stats = night!.Metrics.filter((m: { MetricStat?: unknown }) => m.MetricStat);
+    expect(
+      stats.map((m: { MetricStat: { Metric: { MetricName: string } } }) => m.MetricStat.Metric.MetricName),
+    ).toEqual(['ExecutionsFailed', 'ExecutionsTimedOut']);
+    for (const m of stats)
+      expect(m.MetricStat.Metric).toMatchObject({
+        Namespace: 'AWS/States',
+        Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: 'PrewarmStateMachine' } }],
+      });
+    expect(night!.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
+    const schedule = resources.PrewarmScheduleFailedAlarm?.Properties;
+    expect(schedule).toMatchObject({
+      Namespace: 'AWS/Events',
+      MetricName: 'FailedInvocations',
+      Dimensions: [{ Name: 'RuleName', Value: { Ref: 'PrewarmSchedule' } }],
+      AlarmActions: [{ Ref: 'AlarmTopic' }],
+    });
+  });
+
   it('outputs the registry URI prefix CI pulls through, one per rule, in the account and region deployed to', () => {
     expect(template.Outputs.CacheRegistryUriDockerHub).toEqual({
       Description: 'Pull-through cache for registry-1.docker.io (rule docker-hub)',

@@ -44,6 +44,40 @@ function stackConfig() {
   }
 }
 
+/** IAM's limit on a role's inline policies, in characters without whitespace. */
+const ROLE_POLICY_LIMIT = 10240;
+
+/**
+ * The characters a policy document takes once CloudFormation has resolved it, at the longest the
+ * account can make it (partition aws-us-gov, region ap-southeast-3, any Ref an ARN of 120).
+ */
+function resolvedPolicyCharacters(document) {
+  const longest = {
+    'AWS::Partition': 'aws-us-gov',
+    'AWS::Region': 'ap-southeast-3',
+    'AWS::AccountId': '123456789012',
+  };
+  const text = JSON.stringify(document, (_key, value) => {
+    if (value && typeof value === 'object' && typeof value['Fn::Sub'] === 'string')
+      return value['Fn::Sub'].replace(/\$\{([^}]+)\}/g, (_m, name) => longest[name] ?? 'x'.repeat(120));
+    if (value && typeof value === 'object' && typeof value.Ref === 'string') return 'x'.repeat(120);
+    return value;
+  });
+  return text.replace(/\s/g, '').length;
+}
+
+/** Each function role that would need more policy than IAM allows a role: what to tell the user. */
+function rolePolicyProblems(config) {
+  return FUNCTIONS.flatMap((fn) => {
+    const characters = resolvedPolicyCharacters(rolePolicyDocument(config, fn));
+    return characters > ROLE_POLICY_LIMIT
+      ? [
+          `the ${fn} function's role needs about ${characters} characters of policy; IAM allows a role ${ROLE_POLICY_LIMIT.toLocaleString('en')} (each of the config's ${config.rules.length} rules adds its repositories and its credential secret): use fewer rules, or let rules share a credential secret`,
+        ]
+      : [];
+  });
+}
+
 function configFile() {
   return path.resolve(__dirname, '..', process.env.KEEPER_CONFIG || 'keeper.config.yaml');
 }
@@ -555,6 +589,14 @@ async function resources({ options = {}, resolveVariable } = {}) {
   const out = {
     AlarmTopic: { Type: 'AWS::SNS::Topic', Properties: { TopicName: `${service}-${stage}-alarms` } },
   };
+  // Refused here rather than by CloudFormation halfway through a deploy.
+  const tooBig = rolePolicyProblems(config);
+  if (tooBig.length) {
+    process.stderr.write(
+      `serverless: the stack's IAM roles would be refused, nothing was packaged.\n${tooBig.map((p) => `  ${p}`).join('\n')}\n`,
+    );
+    process.exit(1);
+  }
   for (const fn of FUNCTIONS) out[`${logicalName(fn)}Role`] = role(config, fn, service, stage);
   for (const alarm of alarmDefinitions(config)) out[`${alarm.id}Alarm`] = alarmResource(alarm, topic);
   for (const fn of FUNCTIONS) {
@@ -643,6 +685,7 @@ const warmImageTimeout = () => stackConfig().prewarm.fanOut.imageTimeoutSeconds;
 
 module.exports = {
   resources,
+  rolePolicyProblems,
   resolvedConfig,
   statementsFor,
   rolePolicyDocument,

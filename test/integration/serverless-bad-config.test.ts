@@ -42,4 +42,31 @@ describe('serverless package with a bad config', () => {
     expect(output).not.toMatch(/^\s+at /m);
     expect(output.trim().split('\n').length).toBeLessThanOrEqual(6);
   }, 60_000);
+
+  it('refuses, before CloudFormation would, a config whose roles need more than IAM allows a role', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keeper-big-config-'));
+    const config = join(dir, 'keeper.config.yaml');
+    // ECR's 50 rules, each with its own credential secret: every rule adds its repositories and
+    // its secret to the roles' policies.
+    const rules = Array.from(
+      { length: 50 },
+      (_, i) =>
+        `  - { prefix: team${i}-hub, upstream: docker-hub, upstreamPrefix: team${i}, credentialSecret: ecr-pullthroughcache/docker-hub-team${i}, template: { lifecycle: { keepLast: 6 } } }`,
+    );
+    writeFileSync(config, ['rules:', ...rules, ''].join('\n'));
+    const env: NodeJS.ProcessEnv = { ...process.env, KEEPER_CONFIG: config, AWS_REGION: 'us-east-1' };
+    for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE'])
+      delete env[key];
+    const failure = await run('npx', ['serverless', 'package', '--package', join(dir, 'out')], { env }).then(
+      () => undefined,
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
+    expect(failure, 'serverless package accepted roles IAM would refuse').toBeDefined();
+    const output = `${failure!.stdout}${failure!.stderr}`;
+    expect(output).toMatch(
+      /the reconcile function's role needs about \d{5} characters of policy; IAM allows a role 10,240/,
+    );
+    expect(output).toMatch(/50 rules/);
+    expect(output).not.toMatch(/^\s+at /m);
+  }, 60_000);
 });

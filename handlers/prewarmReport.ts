@@ -24,6 +24,12 @@ export async function runReportHandler(
 ): Promise<PrewarmReport> {
   const { outcomes, ...plan } = event;
   const report = assembleNight(plan, outcomes, deps.config.prewarm.mode, deps.now());
+  // The images the payload could not carry are settled here: their lines are logged here, as the
+  // plan and warmImage log the lines they settle.
+  const overflow = new Set(plan.overflow?.map((item) => item.reference));
+  plan.order.forEach((reference, i) => {
+    if (overflow.has(reference) && report.images[i]) deps.logger.info('image', { ...report.images[i] });
+  });
   if (plan.discovered) report.discovered = plan.discovered;
   await finishNight(plan, report, deps);
   return executionOutput(await publishNight(report, deps));

@@ -337,7 +337,7 @@ export function executionOutput(report: PrewarmReport): PrewarmReport {
       images,
       unlisted: {
         count: report.images.length - images.length,
-        reason: `the night's output carries at most 256 KiB; the lines of ${[...left].join(', ')} images are in the prewarmPlan and warmImage logs`,
+        reason: `the night's output carries at most 256 KiB; the lines of ${[...left].join(', ')} images are in the prewarmPlan, warmImage and prewarmReport logs`,
       },
     };
     if (fits(output)) break;

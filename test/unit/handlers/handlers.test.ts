@@ -336,6 +336,36 @@ describe('the nightly state machine’s steps', () => {
     expect(published()).toMatchObject({ PrewarmImagesFailed: 1, UpstreamPullsSpent: 0 });
     expect(await leaseTag()).toBeUndefined();
   });
+
+  it('prewarmReport logs the line of an image the payload could not carry, which no other step logged', async () => {
+    cacheLogin();
+    ecrMock.on(DescribeImagesCommand).resolves({ imageDetails: [] });
+    const fanOut = { ...config.prewarm, fanOut: { ...config.prewarm.fanOut, minImages: 0 } };
+    const plan = await createPrewarmPlanHandler({ ...deps(), config: { ...config, prewarm: fanOut } })(
+      { ...planEvent, execution: 'night-3' },
+      context,
+    );
+    // As if the payload had room for none of it.
+    const { items, ...rest } = plan;
+    const overflowed = {
+      ...rest,
+      items: [],
+      overflow: items.map(({ reference, image, platforms }) => ({ reference, image, platforms })),
+    };
+    const logged = sink.entries.length;
+    const report = await createPrewarmReportHandler(deps())(
+      JSON.parse(JSON.stringify({ ...overflowed, outcomes: [] })),
+      context,
+    );
+    expect(report.counts).toMatchObject({ deferred: 1 });
+    expect(sink.entries.slice(logged).filter((e) => e.message === 'image')).toEqual([
+      expect.objectContaining({
+        image: 'node:22-alpine',
+        status: 'deferred',
+        reason: expect.stringMatching(/256 KiB/),
+      }),
+    ]);
+  });
 });
 
 describe('cacheMetrics', () => {

@@ -44,6 +44,22 @@ function stackConfig() {
   }
 }
 
+/**
+ * The prewarm function's reserved concurrency from its parameter: a whole number ≥ 1, or none
+ * (undefined). Reserving any needs an account quota above 100 (Lambda keeps 100 unreserved), which
+ * new accounts (10) do not have. A bad value ends the packaging with what is wrong.
+ */
+function prewarmReservedConcurrency(value) {
+  if (value === undefined || value === null) return 1; // serverless.yml's default
+  const text = String(value).trim();
+  if (text === 'none') return undefined;
+  if (/^[1-9]\d*$/.test(text)) return Number(text);
+  process.stderr.write(
+    `serverless: the parameter prewarmReservedConcurrency must be a whole number of at least 1, or none (not ${JSON.stringify(text)}); nothing was packaged.\n`,
+  );
+  process.exit(1);
+}
+
 /** IAM's limit on a role's inline policies, in characters without whitespace. */
 const ROLE_POLICY_LIMIT = 10240;
 
@@ -584,6 +600,9 @@ async function resources({ options = {}, resolveVariable } = {}) {
   const prewarmSchedule = resolveVariable
     ? await resolveVariable('param:prewarmSchedule')
     : 'cron(0 3 * * ? *)';
+  const reserved = prewarmReservedConcurrency(
+    resolveVariable ? await resolveVariable('param:prewarmReservedConcurrency') : 1,
+  );
   const service = 'ecr-cache-keeper';
   const topic = { Ref: 'AlarmTopic' };
   const out = {
@@ -660,6 +679,10 @@ async function resources({ options = {}, resolveVariable } = {}) {
   }
   return {
     Resources: out,
+    // serverless compiles the function; its reserved concurrency is set here, or left out.
+    ...(reserved
+      ? { extensions: { PrewarmLambdaFunction: { Properties: { ReservedConcurrentExecutions: reserved } } } }
+      : {}),
     Outputs: {
       AlarmTopicArn: { Value: topic },
       DashboardName: { Value: `${service}-${stage}` },

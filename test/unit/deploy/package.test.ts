@@ -244,6 +244,20 @@ describe('packaged stack', () => {
     });
   });
 
+  it.each<[string, string | undefined, number | undefined]>([
+    ['the default', undefined, 1],
+    ['a number', '2', 2],
+    ['none (an account whose Lambda quota is 10 cannot reserve any)', 'none', undefined],
+  ])('prewarmReservedConcurrency, %s: the prewarm function reserves %s', async (_case, value, reserved) => {
+    const { resources: stackResources } = createRequire(import.meta.url)('../../../deploy/stack.cjs');
+    const params: Record<string, string | undefined> = { 'param:prewarmReservedConcurrency': value };
+    const out = await stackResources({
+      options: { stage: 'dev' },
+      resolveVariable: async (v: string) => params[v],
+    });
+    expect(out.extensions?.PrewarmLambdaFunction?.Properties?.ReservedConcurrentExecutions).toBe(reserved);
+  });
+
   it('has a dashboard with cache size, image count, pre-warm outcomes, pulls remaining, token days and failed pulls', () => {
     const body = text(resources.Dashboard!.Properties.DashboardBody);
     for (const metric of [

@@ -60,6 +60,23 @@ function prewarmReservedConcurrency(value) {
   process.exit(1);
 }
 
+/** IAM's limit on a role name. */
+const ROLE_NAME_LIMIT = 64;
+
+/** Each role whose name (service, stage, function, region) IAM would refuse: what to tell the user. */
+function roleNameProblems(resources, stage, region) {
+  return Object.values(resources).flatMap((resource) => {
+    const pattern = resource.Type === 'AWS::IAM::Role' && resource.Properties.RoleName?.['Fn::Sub'];
+    if (typeof pattern !== 'string') return [];
+    const name = pattern.replace(/\$\{AWS::Region\}/, region);
+    return name.length > ROLE_NAME_LIMIT
+      ? [
+          `the role ${name} would be ${name.length} characters; IAM allows ${ROLE_NAME_LIMIT}: a stage name of at most ${ROLE_NAME_LIMIT - (name.length - stage.length)} characters here`,
+        ]
+      : [];
+  });
+}
+
 /** IAM's limit on a role's inline policies, in characters without whitespace. */
 const ROLE_POLICY_LIMIT = 10240;
 
@@ -609,6 +626,8 @@ async function resources({ options = {}, resolveVariable } = {}) {
     AlarmTopic: { Type: 'AWS::SNS::Topic', Properties: { TopicName: `${service}-${stage}-alarms` } },
   };
   // Refused here rather than by CloudFormation halfway through a deploy.
+  const region =
+    options.region || (resolveVariable ? await resolveVariable('self:provider.region') : undefined);
   const tooBig = rolePolicyProblems(config);
   if (tooBig.length) {
     process.stderr.write(
@@ -676,6 +695,13 @@ async function resources({ options = {}, resolveVariable } = {}) {
         },
       };
     });
+  }
+  const longNames = region ? roleNameProblems(out, stage, region) : [];
+  if (longNames.length) {
+    process.stderr.write(
+      `serverless: the stack's IAM role names would be refused, nothing was packaged.\n${longNames.map((p) => `  ${p}`).join('\n')}\n`,
+    );
+    process.exit(1);
   }
   return {
     Resources: out,

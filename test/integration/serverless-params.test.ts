@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
 
-async function packageWith(param: string) {
+async function packageWith(param: string, extra: string[] = []) {
   const dir = mkdtempSync(join(tmpdir(), 'keeper-params-'));
   const env: NodeJS.ProcessEnv = { ...process.env, AWS_REGION: 'us-east-1' };
   for (const key of [
@@ -22,7 +22,7 @@ async function packageWith(param: string) {
     'KEEPER_CONFIG',
   ])
     delete env[key];
-  const result = await run('npx', ['serverless', 'package', '--package', dir, `--param=${param}`], {
+  const result = await run('npx', ['serverless', 'package', '--package', dir, `--param=${param}`, ...extra], {
     env,
   }).then(
     () => ({ code: 0, output: '' }),
@@ -49,4 +49,20 @@ describe('prewarmReservedConcurrency', () => {
     },
     60_000,
   );
+});
+
+describe('the stage name', () => {
+  it('too long for the IAM role names it makes is refused, with the longest that fits, before anything is built', async () => {
+    const packaged = await packageWith('rotationStage=prod', [
+      '--stage',
+      'feature-branch-1234',
+      '--region',
+      'ap-southeast-3',
+    ]);
+    expect(packaged.code).not.toBe(0);
+    expect(packaged.output).toMatch(
+      /the role ecr-cache-keeper-feature-branch-1234-\w+-ap-southeast-3 would be \d+ characters; IAM allows 64: a stage name of at most 15 characters here/,
+    );
+    expect(packaged.output).not.toMatch(/^\s+at /m);
+  }, 60_000);
 });

@@ -2,14 +2,11 @@
  * `serverless package` with a keeper.config.yaml that does not validate: the user sees the config's
  * problems with their paths, once each, and no stack traces (the real osls CLI, no AWS).
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-
-const run = promisify(execFile);
+import { serverlessPackage } from './support/serverless-package.js';
 
 describe('serverless package with a bad config', () => {
   it('prints only the problems, each with its path, and exits non-zero', async () => {
@@ -26,16 +23,9 @@ describe('serverless package with a bad config', () => {
         '',
       ].join('\n'),
     );
-    const env: NodeJS.ProcessEnv = { ...process.env, KEEPER_CONFIG: config, AWS_REGION: 'us-east-1' };
-    for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE'])
-      delete env[key];
-    const failure = await run('npx', ['serverless', 'package', '--package', join(dir, 'out')], { env }).then(
-      () => undefined,
-      (error: { code: number; stdout: string; stderr: string }) => error,
-    );
-    expect(failure, 'serverless package accepted a bad config').toBeDefined();
-    expect(failure!.code).not.toBe(0);
-    const output = `${failure!.stdout}${failure!.stderr}`;
+    const packaged = await serverlessPackage([], { config });
+    expect(packaged.code, 'serverless package accepted a bad config').not.toBe(0);
+    const output = packaged.output;
     for (const path of ['rules[0].prefix', 'rules[0].upstream', 'prewarm.concurrency'])
       expect(output.split(`  ${path}: `).length - 1, `${path} reported once`).toBe(1);
     expect(output).toContain(config);
@@ -54,15 +44,9 @@ describe('serverless package with a bad config', () => {
         `  - { prefix: team${i}-hub, upstream: docker-hub, upstreamPrefix: team${i}, credentialSecret: ecr-pullthroughcache/docker-hub-team${i}, template: { lifecycle: { keepLast: 6 } } }`,
     );
     writeFileSync(config, ['rules:', ...rules, ''].join('\n'));
-    const env: NodeJS.ProcessEnv = { ...process.env, KEEPER_CONFIG: config, AWS_REGION: 'us-east-1' };
-    for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE'])
-      delete env[key];
-    const failure = await run('npx', ['serverless', 'package', '--package', join(dir, 'out')], { env }).then(
-      () => undefined,
-      (error: { code: number; stdout: string; stderr: string }) => error,
-    );
-    expect(failure, 'serverless package accepted roles IAM would refuse').toBeDefined();
-    const output = `${failure!.stdout}${failure!.stderr}`;
+    const packaged = await serverlessPackage([], { config });
+    expect(packaged.code, 'serverless package accepted roles IAM would refuse').not.toBe(0);
+    const output = packaged.output;
     expect(output).toMatch(
       /the reconcile function's role needs about \d{5} characters of policy; IAM allows a role 10,240/,
     );

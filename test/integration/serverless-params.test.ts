@@ -2,37 +2,11 @@
  * `serverless package` with the stack's parameters (the real osls CLI, no AWS): what a parameter
  * changes in the template, and a bad value refused with its name before anything is packaged.
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { serverlessPackage } from './support/serverless-package.js';
 
-const run = promisify(execFile);
-
-async function packageWith(param: string, extra: string[] = []) {
-  const dir = mkdtempSync(join(tmpdir(), 'keeper-params-'));
-  const env: NodeJS.ProcessEnv = { ...process.env, AWS_REGION: 'us-east-1' };
-  for (const key of [
-    'AWS_ACCESS_KEY_ID',
-    'AWS_SECRET_ACCESS_KEY',
-    'AWS_SESSION_TOKEN',
-    'AWS_PROFILE',
-    'KEEPER_CONFIG',
-  ])
-    delete env[key];
-  const result = await run('npx', ['serverless', 'package', '--package', dir, `--param=${param}`, ...extra], {
-    env,
-  }).then(
-    () => ({ code: 0, output: '' }),
-    (error: { code: number; stdout: string; stderr: string }) => ({
-      code: error.code,
-      output: `${error.stdout}${error.stderr}`,
-    }),
-  );
-  return result;
-}
+const packageWith = (param: string, extra: string[] = []) =>
+  serverlessPackage([`--param=${param}`, ...extra]);
 
 describe('prewarmReservedConcurrency', () => {
   // Only values refused before anything is built: a whole package here would rebuild .serverless/,

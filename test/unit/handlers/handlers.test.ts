@@ -306,15 +306,20 @@ describe('the nightly state machine’s steps', () => {
     ).rejects.toThrow(/no rule caches registry "quay.io"/);
   });
 
-  it('prewarmReport names a crashed image, publishes the night, and releases the lease', async () => {
+  /** The plan step's payload for a fanned-out night whose one image (nothing cached) needs a pull. */
+  const planToPull = async (execution: string) => {
     cacheLogin();
     ecrMock.on(DescribeImagesCommand).resolves({ imageDetails: [] });
-    // A plan with one image to pull (nothing cached), then the iteration that crashed.
     const fanOut = { ...config.prewarm, fanOut: { ...config.prewarm.fanOut, minImages: 0 } };
-    const plan = await createPrewarmPlanHandler({ ...deps(), config: { ...config, prewarm: fanOut } })(
-      { ...planEvent, execution: 'night-2' },
+    return createPrewarmPlanHandler({ ...deps(), config: { ...config, prewarm: fanOut } })(
+      { ...planEvent, execution },
       context,
     );
+  };
+
+  it('prewarmReport names a crashed image, publishes the night, and releases the lease', async () => {
+    // A plan with one image to pull (nothing cached), then the iteration that crashed.
+    const plan = await planToPull('night-2');
     expect(plan.items.map((i) => i.reference)).toEqual(['docker-hub/library/node:22-alpine']);
     const crashed = {
       ...plan.items[0]!,
@@ -338,13 +343,7 @@ describe('the nightly state machine’s steps', () => {
   });
 
   it('prewarmReport logs the line of an image the payload could not carry, which no other step logged', async () => {
-    cacheLogin();
-    ecrMock.on(DescribeImagesCommand).resolves({ imageDetails: [] });
-    const fanOut = { ...config.prewarm, fanOut: { ...config.prewarm.fanOut, minImages: 0 } };
-    const plan = await createPrewarmPlanHandler({ ...deps(), config: { ...config, prewarm: fanOut } })(
-      { ...planEvent, execution: 'night-3' },
-      context,
-    );
+    const plan = await planToPull('night-3');
     // As if the payload had room for none of it.
     const { items, ...rest } = plan;
     const overflowed = {

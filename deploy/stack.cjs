@@ -574,6 +574,26 @@ function dashboard(config, service, stage) {
         { stat: 'Minimum', period: 86400 },
       ),
       widget('Failed upstream pulls', [[ns, 'UpstreamPullFailures']], 12, 12, { stat: 'Sum' }),
+      widget(
+        'Nightly pre-warm executions',
+        ['ExecutionsSucceeded', 'ExecutionsFailed', 'ExecutionsTimedOut'].map((m) => [
+          'AWS/States',
+          m,
+          'StateMachineArn',
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub placeholder
+          '${PrewarmStateMachine}',
+        ]),
+        0,
+        18,
+        { stat: 'Sum', period: 86400 },
+      ),
+      widget(
+        'Token checks with a verdict (1) or without (0)',
+        secrets.map((s) => [ns, 'CredentialVerified', 'SecretName', s]),
+        12,
+        18,
+        { stat: 'Minimum', period: 86400 },
+      ),
     ],
   };
   return {

@@ -268,8 +268,23 @@ describe('packaged stack', () => {
       'DockerHubPullsRemaining',
       'CredentialDaysToExpiry',
       'UpstreamPullFailures',
+      'CredentialVerified',
     ]) {
       expect(body).toContain(metric);
     }
+    // The nights as Step Functions counts them, for this stack's state machine.
+    const widgets = JSON.parse(resources.Dashboard!.Properties.DashboardBody['Fn::Sub']).widgets;
+    const nights = widgets.find(
+      (w: { properties: { title: string } }) => w.properties.title === 'Nightly pre-warm executions',
+    );
+    expect(nights.properties.metrics).toEqual(
+      ['ExecutionsSucceeded', 'ExecutionsFailed', 'ExecutionsTimedOut'].map((m) => [
+        'AWS/States',
+        m,
+        'StateMachineArn',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub placeholder
+        '${PrewarmStateMachine}',
+      ]),
+    );
   });
 });

@@ -37,10 +37,7 @@ function stackConfig() {
     return loadConfig(configFile());
   } catch (error) {
     if (error?.name !== 'ConfigError') throw error;
-    process.stderr.write(
-      `serverless: the keeper config is not valid, nothing was packaged.\n${error.message}\n`,
-    );
-    process.exit(1);
+    refusePackaging('the keeper config is not valid', [error.message]);
   }
 }
 
@@ -54,10 +51,9 @@ function prewarmReservedConcurrency(value) {
   const text = String(value).trim();
   if (text === 'none') return undefined;
   if (/^[1-9]\d*$/.test(text)) return Number(text);
-  process.stderr.write(
-    `serverless: the parameter prewarmReservedConcurrency must be a whole number of at least 1, or none (not ${JSON.stringify(text)}); nothing was packaged.\n`,
+  refusePackaging(
+    `the parameter prewarmReservedConcurrency must be a whole number of at least 1, or none (not ${JSON.stringify(text)})`,
   );
-  process.exit(1);
 }
 
 /** IAM's limit on a role name. */
@@ -109,6 +105,17 @@ function rolePolicyProblems(config) {
         ]
       : [];
   });
+}
+
+/**
+ * Ends the packaging with what is wrong, once and without a stack trace (serverless would print a
+ * thrown error once per variable that reads it, each time with two traces).
+ */
+function refusePackaging(headline, problems = []) {
+  process.stderr.write(
+    `serverless: ${headline}, nothing was packaged.\n${problems.map((p) => `${p}\n`).join('')}`,
+  );
+  process.exit(1);
 }
 
 function configFile() {
@@ -234,6 +241,20 @@ function prewarmStateMachine(config, service, stage, schedule) {
   };
 }
 
+/** An alarm on a count of failures: any in the period fires it; a period without a datum is none. */
+const countAlarm = (AlarmDescription, topic, metric) => ({
+  Type: 'AWS::CloudWatch::Alarm',
+  Properties: {
+    AlarmDescription,
+    ...metric,
+    EvaluationPeriods: 1,
+    Threshold: 0,
+    ComparisonOperator: 'GreaterThanThreshold',
+    TreatMissingData: 'notBreaching',
+    AlarmActions: [topic],
+  },
+});
+
 /**
  * A night that failed as a whole (a failed Map, the execution's timeout) is no function's error,
  * and a schedule that could not start the night leaves nothing at all: an alarm on each.
@@ -252,21 +273,10 @@ function nightAlarms(topic) {
       Stat: 'Sum',
     },
   });
-  const alarm = (AlarmDescription, metric) => ({
-    Type: 'AWS::CloudWatch::Alarm',
-    Properties: {
-      AlarmDescription,
-      ...metric,
-      EvaluationPeriods: 1,
-      Threshold: 0,
-      ComparisonOperator: 'GreaterThanThreshold',
-      TreatMissingData: 'notBreaching',
-      AlarmActions: [topic],
-    },
-  });
   return {
-    PrewarmExecutionFailedAlarm: alarm(
+    PrewarmExecutionFailedAlarm: countAlarm(
       'The nightly pre-warm failed or timed out as a whole (its execution history names the state; docs/operations.md, "Reading a failed execution").',
+      topic,
       {
         Metrics: [
           execution('failed', 'ExecutionsFailed'),
@@ -281,8 +291,9 @@ function nightAlarms(topic) {
         ],
       },
     ),
-    PrewarmScheduleFailedAlarm: alarm(
+    PrewarmScheduleFailedAlarm: countAlarm(
       'The schedule could not start the nightly pre-warm (EventBridge FailedInvocations): no night ran.',
+      topic,
       {
         Namespace: 'AWS/Events',
         MetricName: 'FailedInvocations',
@@ -649,31 +660,21 @@ async function resources({ options = {}, resolveVariable } = {}) {
   const region =
     options.region || (resolveVariable ? await resolveVariable('self:provider.region') : undefined);
   const tooBig = rolePolicyProblems(config);
-  if (tooBig.length) {
-    process.stderr.write(
-      `serverless: the stack's IAM roles would be refused, nothing was packaged.\n${tooBig.map((p) => `  ${p}`).join('\n')}\n`,
+  if (tooBig.length)
+    refusePackaging(
+      "the stack's IAM roles would be refused",
+      tooBig.map((p) => `  ${p}`),
     );
-    process.exit(1);
-  }
   for (const fn of FUNCTIONS) out[`${logicalName(fn)}Role`] = role(config, fn, service, stage);
   for (const alarm of alarmDefinitions(config)) out[`${alarm.id}Alarm`] = alarmResource(alarm, topic);
   for (const fn of FUNCTIONS) {
-    out[`${logicalName(fn)}ErrorsAlarm`] = {
-      Type: 'AWS::CloudWatch::Alarm',
-      Properties: {
-        AlarmDescription: `The ${fn} function failed (see its logs).`,
-        Namespace: 'AWS/Lambda',
-        MetricName: 'Errors',
-        Dimensions: [{ Name: 'FunctionName', Value: { Ref: `${logicalName(fn)}LambdaFunction` } }],
-        Statistic: 'Sum',
-        Period: 3600,
-        EvaluationPeriods: 1,
-        Threshold: 0,
-        ComparisonOperator: 'GreaterThanThreshold',
-        TreatMissingData: 'notBreaching',
-        AlarmActions: [topic],
-      },
-    };
+    out[`${logicalName(fn)}ErrorsAlarm`] = countAlarm(`The ${fn} function failed (see its logs).`, topic, {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: `${logicalName(fn)}LambdaFunction` } }],
+      Statistic: 'Sum',
+      Period: 3600,
+    });
   }
   out.Dashboard = dashboard(config, service, stage);
   Object.assign(out, prewarmStateMachine(config, service, stage, prewarmSchedule));
@@ -717,12 +718,11 @@ async function resources({ options = {}, resolveVariable } = {}) {
     });
   }
   const longNames = region ? roleNameProblems(out, stage, region) : [];
-  if (longNames.length) {
-    process.stderr.write(
-      `serverless: the stack's IAM role names would be refused, nothing was packaged.\n${longNames.map((p) => `  ${p}`).join('\n')}\n`,
+  if (longNames.length)
+    refusePackaging(
+      "the stack's IAM role names would be refused",
+      longNames.map((p) => `  ${p}`),
     );
-    process.exit(1);
-  }
   return {
     Resources: out,
     // serverless compiles the function; its reserved concurrency is set here, or left out.

@@ -5,7 +5,7 @@
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { assembleNight, executionOutput, finishNight } from '../lib/prewarm/fanout.js';
+import { assembleNight, executionOutput, finishNight, overflowLines } from '../lib/prewarm/fanout.js';
 import { parseReportEvent } from '../lib/prewarm/fanout-events.js';
 import { publishNight } from '../lib/prewarm/invocation.js';
 import type { PrewarmReport } from '../lib/prewarm/report.js';
@@ -26,10 +26,7 @@ export async function runReportHandler(
   const report = assembleNight(plan, outcomes, deps.config.prewarm.mode, deps.now());
   // The images the payload could not carry are settled here: their lines are logged here, as the
   // plan and warmImage log the lines they settle.
-  const overflow = new Set(plan.overflow?.map((item) => item.reference));
-  plan.order.forEach((reference, i) => {
-    if (overflow.has(reference) && report.images[i]) deps.logger.info('image', { ...report.images[i] });
-  });
+  for (const { result } of overflowLines(plan)) deps.logger.info('image', { ...result });
   if (plan.discovered) report.discovered = plan.discovered;
   await finishNight(plan, report, deps);
   return executionOutput(await publishNight(report, deps));

@@ -421,59 +421,62 @@ function rewriteYaml(text: string, target: RewriteTarget, gitlabCi: boolean): Re
     anchorsDone.add(anchored.line);
     apply(result, lines, anchored.line, anchored.start, anchored.reference, target);
   };
+  /**
+   * A line with no reference YAML_IMAGE or GitLab's forms read: a one-line flow collection's
+   * references, or a note for an image it leaves (a Helm-style image, a template, a form it does not
+   * read).
+   */
+  const otherForms = (i: number, line: string): void => {
+    const flow = line.match(FLOW_LINE);
+    if (flow && !line.includes('{{') && (flow[2] !== 'services' || gitlab)) {
+      const entries = flowEntries(line, flow[1]!.length);
+      if (!entries) {
+        leave(
+          i,
+          line.slice(flow[1]!.length).trim(),
+          'a flow collection that goes on past this line: rewrite it by hand',
+        );
+        return;
+      }
+      const references = flowReferences(flow[2]!, entries, gitlab);
+      // Left to right, each start moved by what the rewrites before it on the line added.
+      let shift = 0;
+      for (const entry of references) {
+        const before = lines[i]!.length;
+        take(i, entry.start + shift, entry.value);
+        shift += lines[i]!.length - before;
+      }
+      if (references.length === 0 && flow[2] !== 'services')
+        leave(
+          i,
+          line.slice(flow[1]!.length).trim(),
+          entries.some((e) => e.key === 'repository') ? HELM_IMAGE : UNREAD_FORM,
+        );
+      return;
+    }
+    const helm = line.match(/^\s*repository\s*:\s+(["']?)([^\s"'#]+)\1/);
+    if (helm) {
+      const parent = parentLine(lines, i);
+      if (parent !== undefined && /^\s*(?:-\s+)?image\s*:\s*(&\S+\s*)?(#.*)?$/.test(lines[parent]!))
+        leave(i, helm[2]!, HELM_IMAGE);
+      return;
+    }
+    const other = line.match(YAML_IMAGE_KEY);
+    if (other && !YAML_EMPTY.test(other[3]!))
+      leave(i, other[3]!.replace(/\s+#.*$/, ''), other[3]!.includes('{{') ? TEMPLATE : UNREAD_FORM);
+  };
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     const match = line.match(YAML_IMAGE) ?? (gitlab ? gitlabReference(lines, i) : undefined);
     if (!match) {
-      const flow = line.match(FLOW_LINE);
-      if (flow && !line.includes('{{') && (flow[2] !== 'services' || gitlab)) {
-        const entries = flowEntries(line, flow[1]!.length);
-        if (!entries) {
-          leave(
-            i,
-            line.slice(flow[1]!.length).trim(),
-            'a flow collection that goes on past this line: rewrite it by hand',
-          );
-          continue;
-        }
-        const references = flowReferences(flow[2]!, entries, gitlab);
-        // Left to right, each start moved by what the rewrites before it on the line added.
-        let shift = 0;
-        for (const entry of references) {
-          const before = lines[i]!.length;
-          take(i, entry.start + shift, entry.value);
-          shift += lines[i]!.length - before;
-        }
-        if (references.length === 0 && flow[2] !== 'services')
-          leave(
-            i,
-            line.slice(flow[1]!.length).trim(),
-            entries.some((e) => e.key === 'repository') ? HELM_IMAGE : UNREAD_FORM,
-          );
-        continue;
-      }
-      const helm = line.match(/^\s*repository\s*:\s+(["']?)([^\s"'#]+)\1/);
-      if (helm) {
-        const parent = parentLine(lines, i);
-        if (parent !== undefined && /^\s*(?:-\s+)?image\s*:\s*(&\S+\s*)?(#.*)?$/.test(lines[parent]!))
-          leave(i, helm[2]!, HELM_IMAGE);
-        continue;
-      }
-      const other = line.match(YAML_IMAGE_KEY);
-      if (other && !YAML_EMPTY.test(other[3]!))
-        leave(i, other[3]!.replace(/\s+#.*$/, ''), other[3]!.includes('{{') ? TEMPLATE : UNREAD_FORM);
+      otherForms(i, line);
       continue;
     }
     const start = match[1]!.length + match[2]!.length;
     // A compose service that builds: its `image` is the name the build is tagged with, not a pull.
     const column = /^\s*(?:-\s+)?/.exec(lines[i]!)![0].length;
     if (/image\s*:/.test(match[1]!) && mappingKeys(lines, i, column).includes('build')) {
-      result.notes.push({
-        line: i + 1,
-        reference: match[3]!,
-        note: 'the name the service builds (it has build:), not an image it pulls',
-        left: true,
-      });
+      leave(i, match[3]!, 'the name the service builds (it has build:), not an image it pulls');
       continue;
     }
     take(i, start, match[3]!);

@@ -301,10 +301,13 @@ function overflowFrom(plan: NightPlan, fits: number): NightPlan {
   };
 }
 
-/** The line of an image the payload could not carry (NightPlan.overflow). */
-function overflowLine(item: OverflowItem, fannedOut: number): ImageResult {
-  const reason = `not fanned out tonight: the night's state machine carries at most 256 KiB (about ${fannedOut} images to pull besides the rest); first in line tomorrow`;
-  return notStartedLine({ original: item.image, platforms: item.platforms }, item.reference, reason);
+/** The lines of the images the payload could not carry (NightPlan.overflow): the report step settles them. */
+export function overflowLines(plan: NightPlan): Array<{ reference: string; result: ImageResult }> {
+  const reason = `not fanned out tonight: the night's state machine carries at most 256 KiB (about ${plan.items.length} images to pull besides the rest); first in line tomorrow`;
+  return (plan.overflow ?? []).map((item) => ({
+    reference: item.reference,
+    result: notStartedLine({ original: item.image, platforms: item.platforms }, item.reference, reason),
+  }));
 }
 
 /** The statuses whose lines go first when the execution's output must be smaller: the least to act on first. */
@@ -411,7 +414,7 @@ export function assembleNight(
   now: number,
 ): PrewarmReport {
   const lines = new Map(plan.settled.map((s) => [s.reference, s.result]));
-  for (const item of plan.overflow ?? []) lines.set(item.reference, overflowLine(item, plan.items.length));
+  for (const { reference, result } of overflowLines(plan)) lines.set(reference, result);
   let quota = plan.dockerHub;
   plan.items.forEach((item, i) => {
     const outcome = outcomes[i];

@@ -5,6 +5,22 @@
  * stage names are kept; what it cannot or should not rewrite is left as it is, with a note. Lines map
  * one to one, and a rewritten reference names the cache's registry, so a second run changes nothing.
  */
+
+import {
+  type Document,
+  isAlias,
+  isCollection,
+  isMap,
+  isNode,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  type Pair,
+  parseAllDocuments,
+  visit,
+  type YAMLMap,
+} from 'yaml';
 import { DIGEST_CAUTION, parseImageRef } from '../config/image-ref.js';
 import { cacheRepositoryName, type RoutingRule, routeImage } from '../config/images.js';
 
@@ -210,278 +226,179 @@ function rewriteDockerfile(text: string, target: RewriteTarget): RewriteResult {
   return result;
 }
 
-/**
- * `image: node:22`, `- image: "node:22"`, `image: &node node:22` (anchored), Actions' `container:
- * node:22` (the string form); GitLab's service lists and image objects are read by gitlabReference,
- * flow collections by flowEntries, aliases by anchoredReference.
- */
-const YAML_IMAGE =
-  /^(\s*(?:-\s+)?(?:image|container)\s*:\s+(?:&\S+\s+)?)(["']?)([^\s"'#[\]{}&!|>%@`][^\s"'#[\]]*)\2(\s*(?:#.*)?)$/;
-/** An image key with a value YAML_IMAGE does not read: a flow collection, an alias, a block scalar, a tag. */
-const YAML_IMAGE_KEY = /^(\s*(?:-\s+)?(image|container)\s*:\s+(?:&\S+\s+)?)([^#\s].*)$/;
-/** A value that is not a reference at all: YAML's empty string and null, or only an anchor (a mapping follows). */
-const YAML_EMPTY = /^(?:""|''|~|null|&\S+)\s*(?:#.*)?$/i;
 const TEMPLATE = 'a template expression (Actions, Helm, Jinja): rewrite the value where it is set';
 const HELM_IMAGE =
   "a Helm-style image (registry, repository and tag apart): point them at the cache's by hand, or use mirror-config";
 const UNREAD_FORM =
-  'a YAML form this tool does not read (a block scalar, a tag, a mapping it does not know): rewrite it by hand';
+  'a YAML form this tool does not read (a sequence, a mapping it does not know, a value that is not a string): rewrite it by hand';
+const ESCAPED =
+  'written with escapes in a double-quoted string: rewrite it by hand (or write it plainly, then run rewrite again)';
 
-const BLANK_OR_COMMENT = /^\s*(#.*)?$/;
-const isListItem = (line: string) => /^\s*-(\s|$)/.test(line);
-/** A block mapping key, in a list item or not: the text before it, and the key. */
-const KEY_LINE = /^(\s*(?:-\s+)?)([\w.-]+)\s*:/;
-const indentOf = (line: string) => line.length - line.trimStart().length;
-
-/**
- * The keys of the block mapping that holds the key at `column` on line `at` (its own included): the
- * lines around it at that column, up to the mapping's parent or the list item that opens it.
- */
-function mappingKeys(lines: string[], at: number, column: number): string[] {
-  const keyAt = (line: string) => {
-    const m = KEY_LINE.exec(line);
-    return m && m[1]!.length === column ? m[2] : undefined;
-  };
-  const keys: string[] = [];
-  const opensItem = (line: string) => isListItem(line) && keyAt(line) !== undefined;
-  for (let j = at; j >= 0; j--) {
-    const line = lines[j]!;
-    if (BLANK_OR_COMMENT.test(line)) continue;
-    if (indentOf(line) < column && !opensItem(line)) break;
-    const key = keyAt(line);
-    if (key) keys.push(key);
-    if (opensItem(line)) break;
-  }
-  for (let j = at + 1; j < lines.length; j++) {
-    const line = lines[j]!;
-    if (BLANK_OR_COMMENT.test(line)) continue;
-    if (indentOf(line) < column) break;
-    const key = keyAt(line);
-    if (key) keys.push(key);
-  }
-  return keys;
-}
-
-/** GitLab CI: a service as a string list item (`- postgres:17`), and `name:` of a service or image object. */
-const YAML_LIST_STRING = /^(\s*-\s+(?:&\S+\s+)?)(["']?)([^\s"'#[\]{}:&!|>%@`][^\s"'#[\]{}]*)\2(\s*(?:#.*)?)$/;
-const YAML_NAME =
-  /^(\s*(?:-\s+)?name\s*:\s+(?:&\S+\s+)?)(["']?)([^\s"'#[\]{}&!|>%@`][^\s"'#[\]]*)\2(\s*(?:#.*)?)$/;
+/** A template action: Go templates (Helm) and Jinja's `{{ … }}`, `{% … %}` and `{# … #}`, on one line. */
+const TEMPLATE_ACTION = /\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}/g;
+const hasTemplate = (text: string) => /\{\{|\{%/.test(text);
 
 /**
- * The line that holds line `at`: the nearest one above it indented less (a block sequence may sit at
- * its key's own indentation, so for a list item also a key line at the same indentation).
+ * The text with its template actions masked so the YAML around them parses (a Helm chart's templates
+ * are YAML only once rendered): a line of actions alone becomes a comment, an action inside a line
+ * filler of its length. Every offset stays where it was, so what is found maps back to the text.
  */
-function parentLine(lines: string[], at: number): number | undefined {
-  const own = indentOf(lines[at]!);
-  const item = isListItem(lines[at]!);
-  for (let j = at - 1; j >= 0; j--) {
-    const line = lines[j]!;
-    if (BLANK_OR_COMMENT.test(line)) continue;
-    const indent = indentOf(line);
-    if (indent < own || (item && indent === own && !isListItem(line))) return j;
-  }
-  return undefined;
-}
-
-const keyOf = (line: string | undefined) => line?.match(KEY_LINE)?.[2];
-
-/** The key of the list that line `at` (a list item, or a key inside one) belongs to. */
-function listKey(lines: string[], at: number): string | undefined {
-  const item = isListItem(lines[at]!) ? at : parentLine(lines, at);
-  if (item === undefined || !isListItem(lines[item]!)) return undefined;
-  const parent = parentLine(lines, item);
-  return parent === undefined ? undefined : keyOf(lines[parent]);
-}
-
-/** Where line `at` holds an image reference YAML_IMAGE does not match: GitLab's services and image objects. */
-function gitlabReference(lines: string[], at: number): RegExpMatchArray | undefined {
-  const line = lines[at]!;
-  const name = line.match(YAML_NAME);
-  if (name) {
-    const parent = parentLine(lines, at);
-    // Under `image:` with nothing after it (GitLab's image object), not beside an `- image: x` key.
-    const inImage =
-      !isListItem(line) && parent !== undefined && /^\s*image\s*:\s*(&\S+\s*)?(#.*)?$/.test(lines[parent]!);
-    return inImage || listKey(lines, at) === 'services' ? name : undefined;
-  }
-  const item = line.match(YAML_LIST_STRING);
-  return item && listKey(lines, at) === 'services' ? item : undefined;
-}
-
-interface FlowEntry {
-  /** The entry's key in a flow mapping; undefined for a sequence item. */
-  key?: string;
-  value: string;
-  /** Where the value starts on the line. */
-  start: number;
-  /** 1 for the collection's own entries, 2 for those of a collection inside it. */
-  depth: number;
-}
-
-const FLOW_PAIR = /^\s*([\w.-]+)\s*:\s+(["']?)([^\s"',{}[\]][^\s"',{}[\]]*)\2\s*$/d;
-const FLOW_ITEM = /^\s*(["']?)([^\s"',{}[\]][^\s"',{}[\]]*)\1\s*$/d;
-
-/**
- * The plain entries of the flow collection that opens at `from` on `line` (`{ name: node:22 }`,
- * `[postgres:17, { name: redis:7 }]`); undefined when it does not close on this line.
- */
-function flowEntries(line: string, from: number): FlowEntry[] | undefined {
-  const entries: FlowEntry[] = [];
-  // Each open collection: a mapping or not, where its current entry starts, and whether that entry
-  // holds a collection (then it is not a plain value).
-  const open: Array<{ mapping: boolean; from: number; nested: boolean }> = [];
-  for (let i = from; i < line.length; i++) {
-    const c = line[i]!;
-    if (c === '"' || c === "'") {
-      const close = line.indexOf(c, i + 1);
-      if (close < 0) return undefined;
-      i = close;
-    } else if (c === '#' && /\s/.test(line[i - 1] ?? ' ')) {
-      return undefined; // a comment inside the collection: it goes on below
-    } else if (c === '{' || c === '[') {
-      if (open.length) open.at(-1)!.nested = true;
-      open.push({ mapping: c === '{', from: i + 1, nested: false });
-    } else if (c === ',' || c === '}' || c === ']') {
-      const top = open.at(-1);
-      if (!top) return undefined;
-      const segment = line.slice(top.from, i);
-      const m = top.nested ? null : (top.mapping ? FLOW_PAIR : FLOW_ITEM).exec(segment);
-      if (m) {
-        const value = top.mapping ? 3 : 2;
-        entries.push({
-          key: top.mapping ? m[1] : undefined,
-          value: m[value]!,
-          start: top.from + m.indices![value]![0],
-          depth: open.length,
-        });
+function maskTemplates(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => {
+      if (!/\{[{%#]/.test(line)) return line;
+      if (line.replace(TEMPLATE_ACTION, '').trim() === '') {
+        const indent = line.length - line.trimStart().length;
+        return `${line.slice(0, indent)}#${' '.repeat(Math.max(0, line.length - indent - 1))}`;
       }
-      if (c === ',') Object.assign(top, { from: i + 1, nested: false });
-      else {
-        open.pop();
-        if (open.length === 0) return entries;
-      }
-    }
-  }
-  return undefined;
+      return line.replace(TEMPLATE_ACTION, (action) => '_'.repeat(action.length));
+    })
+    .join('\n');
 }
 
-/** `image: {…}`, `container: {…}`, GitLab's `services: […]` on one line: the key, and where the collection opens. */
-const FLOW_LINE = /^(\s*(?:-\s+)?(image|container|services)\s*:\s+(?:&\S+\s+)?)[[{]/;
+const keyName = (pair: Pair) => (isScalar(pair.key) ? String(pair.key.value) : undefined);
+const entry = (map: YAMLMap, key: string) => map.items.find((pair) => keyName(pair) === key)?.value;
 
-/** The references a one-line flow collection holds, by the form each key takes. */
-function flowReferences(key: string, entries: FlowEntry[], gitlab: boolean): FlowEntry[] {
-  return entries.filter((e) => {
-    if (key === 'container') return e.depth === 1 && e.key === 'image'; // Actions' container object
-    if (!gitlab) return false;
-    if (key === 'image') return e.depth === 1 && e.key === 'name'; // GitLab's image object
-    return (e.depth === 1 && e.key === undefined) || (e.depth === 2 && e.key === 'name'); // services
+/** GitLab CI by its content: a job's `script:` anywhere, or `stages:` at the top. */
+function looksLikeGitlabCi(documents: readonly Document[]): boolean {
+  return documents.some((doc) => {
+    if (isMap(doc.contents) && entry(doc.contents, 'stages') !== undefined) return true;
+    let found = false;
+    visit(doc, {
+      Pair(_, pair) {
+        if (keyName(pair) !== 'script') return undefined;
+        found = true;
+        return visit.BREAK;
+      },
+    });
+    return found;
   });
 }
 
 /**
- * `image: *node`: the line above that sets the anchor and where its value starts, when that value is
- * a plain scalar (`NODE_IMAGE: &node node:22`); else why not.
+ * YAML, read with a YAML parser (so block scalars, flow collections over several lines, quoted keys,
+ * anchors and several documents are what they are), and rewritten in the text as written: each
+ * reference is replaced where it stands, so comments, quoting and layout stay.
+ *
+ * Where references are: the value of `image:` (compose, Kubernetes, GitLab CI) and of `container:`
+ * (GitHub Actions' string form; its object form holds an `image:`); in GitLab CI, `name:` of an
+ * `image:` object, and `services:` items, strings or objects with a `name:`. An alias there is
+ * rewritten where its anchor is set, once.
  */
-function anchoredReference(
-  lines: string[],
-  at: number,
-  anchor: string,
-): { line: number; start: number; reference: string } | { note: string } {
-  const sets = new RegExp(`(?:^|\\s)&${anchor.replace(/[^\w]/g, '\\$&')}(?:\\s|$)`);
-  for (let j = at - 1; j >= 0; j--) {
-    // The nearest anchor above: YAML lets a later anchor of the same name replace an earlier one.
-    if (!sets.test(lines[j]!)) continue;
-    const scalar = lines[j]!.match(
-      /^(\s*(?:-\s+)?(?:[\w.-]+\s*:\s+)?&\S+\s+)(["']?)([^\s"'#[\]{}*&!|>%@`][^\s"'#[\]]*)\2(\s*(?:#.*)?)$/,
-    );
-    if (!scalar) return { note: `an alias (*${anchor}) of something that is not an image reference` };
-    return { line: j, start: scalar[1]!.length + scalar[2]!.length, reference: scalar[3]! };
-  }
-  return { note: `an alias (*${anchor}) whose anchor &${anchor} is not in this file` };
-}
-
 function rewriteYaml(text: string, target: RewriteTarget, gitlabCi: boolean): RewriteResult {
   const result: RewriteResult = { kind: 'yaml', output: text, changes: [], notes: [] };
+  const lineCounter = new LineCounter();
+  const documents = parseAllDocuments(maskTemplates(text), { lineCounter, uniqueKeys: false });
   const lines = text.split('\n');
-  // GitLab CI's forms only in a GitLab CI file (by its name, a job's `script:`, or `stages:`):
-  // elsewhere a `services:` list of names is just that.
-  const gitlab = gitlabCi || /^\s*(?:-\s+)?script\s*:/m.test(text) || /^stages\s*:/m.test(text);
-  const anchorsDone = new Set<number>(); // lines whose anchored value an alias had rewritten
-  const leave = (i: number, reference: string, note: string) =>
-    result.notes.push({ line: i + 1, reference, note, left: true });
-  /** The reference at `start` on line `i`; an alias (`*node`) is rewritten where its anchor is set. */
-  const take = (i: number, start: number, reference: string) => {
-    const alias = reference.match(/^\*([^\s,[\]{}]+)$/);
-    if (!alias) return apply(result, lines, i, start, reference, target);
-    const anchored = anchoredReference(lines, i, alias[1]!);
-    if ('note' in anchored) return leave(i, reference, anchored.note);
-    // Once however many aliases name it (an anchored image line was already rewritten above, and
-    // reads as the cache's now).
-    if (anchorsDone.has(anchored.line)) return;
-    anchorsDone.add(anchored.line);
-    apply(result, lines, anchored.line, anchored.start, anchored.reference, target);
-  };
-  /**
-   * A line with no reference YAML_IMAGE or GitLab's forms read: a one-line flow collection's
-   * references, or a note for an image it leaves (a Helm-style image, a template, a form it does not
-   * read).
-   */
-  const otherForms = (i: number, line: string): void => {
-    const flow = line.match(FLOW_LINE);
-    if (flow && !line.includes('{{') && (flow[2] !== 'services' || gitlab)) {
-      const entries = flowEntries(line, flow[1]!.length);
-      if (!entries) {
-        leave(
-          i,
-          line.slice(flow[1]!.length).trim(),
-          'a flow collection that goes on past this line: rewrite it by hand',
-        );
-        return;
-      }
-      const references = flowReferences(flow[2]!, entries, gitlab);
-      // Left to right, each start moved by what the rewrites before it on the line added.
-      let shift = 0;
-      for (const entry of references) {
-        const before = lines[i]!.length;
-        take(i, entry.start + shift, entry.value);
-        shift += lines[i]!.length - before;
-      }
-      if (references.length === 0 && flow[2] !== 'services')
-        leave(
-          i,
-          line.slice(flow[1]!.length).trim(),
-          entries.some((e) => e.key === 'repository') ? HELM_IMAGE : UNREAD_FORM,
-        );
-      return;
+  const lineOf = (offset: number) => lineCounter.linePos(offset).line;
+  const broken = documents.flatMap((doc) => doc.errors.slice(0, 1));
+  if (broken.length) {
+    // Nothing half-read is rewritten: the file is left whole, with where the parser stopped.
+    for (const error of broken) {
+      const line = error.linePos?.[0].line ?? 1;
+      const why = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+      result.notes.push({
+        line,
+        reference: (lines[line - 1] ?? '').trim().slice(0, 80),
+        note: `not YAML this tool can read (line ${line}: ${why}): the file is left as it is`,
+        left: true,
+      });
     }
-    const helm = line.match(/^\s*repository\s*:\s+(["']?)([^\s"'#]+)\1/);
-    if (helm) {
-      const parent = parentLine(lines, i);
-      if (parent !== undefined && /^\s*(?:-\s+)?image\s*:\s*(&\S+\s*)?(#.*)?$/.test(lines[parent]!))
-        leave(i, helm[2]!, HELM_IMAGE);
-      return;
-    }
-    const other = line.match(YAML_IMAGE_KEY);
-    if (other && !YAML_EMPTY.test(other[3]!))
-      leave(i, other[3]!.replace(/\s+#.*$/, ''), other[3]!.includes('{{') ? TEMPLATE : UNREAD_FORM);
-  };
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    const match = line.match(YAML_IMAGE) ?? (gitlab ? gitlabReference(lines, i) : undefined);
-    if (!match) {
-      otherForms(i, line);
-      continue;
-    }
-    const start = match[1]!.length + match[2]!.length;
-    // A compose service that builds: its `image` is the name the build is tagged with, not a pull.
-    const column = /^\s*(?:-\s+)?/.exec(lines[i]!)![0].length;
-    if (/image\s*:/.test(match[1]!) && mappingKeys(lines, i, column).includes('build')) {
-      leave(i, match[3]!, 'the name the service builds (it has build:), not an image it pulls');
-      continue;
-    }
-    take(i, start, match[3]!);
+    return result;
   }
-  // An anchor's value is rewritten when an alias below names it: in line order again.
+  const gitlab = gitlabCi || looksLikeGitlabCi(documents);
+  const edits: Array<{ offset: number; reference: string }> = [];
+  const taken = new Set<Node>(); // an anchored reference is rewritten once, however many aliases name it
+  const source = (node: Node) => text.slice(node.range![0], node.range![1]);
+  const leave = (node: Node, reference: string, note: string): undefined => {
+    result.notes.push({ line: lineOf(node.range![0]), reference, note, left: true });
+  };
+
+  /** The reference `node` holds (a string, or an alias of one), to be rewritten where it is written. */
+  const take = (doc: Document, node: Node): undefined => {
+    if (isAlias(node)) {
+      const name = `*${node.source}`;
+      const anchored = node.resolve(doc);
+      if (!anchored)
+        return leave(
+          node,
+          name,
+          `an alias (${name}) whose anchor &${node.source} is not set above it in its document`,
+        );
+      if (!isScalar(anchored) || typeof anchored.value !== 'string')
+        return leave(node, name, `an alias (${name}) of something that is not an image reference`);
+      return take(doc, anchored);
+    }
+    if (taken.has(node)) return;
+    taken.add(node);
+    const written = source(node);
+    if (hasTemplate(written)) return leave(node, written.trim(), TEMPLATE);
+    if (!isScalar(node) || typeof node.value !== 'string') return leave(node, written.trim(), UNREAD_FORM);
+    const reference = node.value.trim();
+    if (reference === '') return;
+    const at = written.indexOf(reference);
+    if (at < 0 || written.includes(reference, at + 1)) return leave(node, written.trim(), ESCAPED);
+    edits.push({ offset: node.range![0] + at, reference });
+  };
+
+  /** The value of `image:` or `container:` in `map`. */
+  const imageValue = (doc: Document, map: YAMLMap, key: string, value: unknown): undefined => {
+    if (value === null || value === undefined || !isNode(value)) return;
+    if (isScalar(value) && (value.value === null || value.value === '')) return;
+    if (isMap(value)) {
+      if (key === 'container') {
+        if (entry(value, 'image') === undefined)
+          leave(value, source(value).trim().split('\n')[0]!, UNREAD_FORM);
+        return; // its `image:` is read as the walk goes on
+      }
+      const repository = entry(value, 'repository');
+      if (isNode(repository)) return leave(repository, source(repository).trim(), HELM_IMAGE);
+      const name = entry(value, 'name');
+      if (gitlab && isNode(name)) return take(doc, name);
+      return leave(
+        value,
+        source(value).trim().split('\n')[0]!,
+        hasTemplate(source(value)) ? TEMPLATE : UNREAD_FORM,
+      );
+    }
+    // A compose service that builds: its `image` is the name the build is tagged with, not a pull.
+    if (key === 'image' && entry(map, 'build') !== undefined && !isCollection(value))
+      return leave(
+        value,
+        source(value).trim(),
+        'the name the service builds (it has build:), not an image it pulls',
+      );
+    take(doc, value);
+  };
+
+  const walk = (doc: Document, node: unknown): void => {
+    if (isSeq(node)) for (const item of node.items) walk(doc, item);
+    if (!isMap(node)) return;
+    for (const pair of node.items) {
+      const key = keyName(pair);
+      if (key === 'image' || key === 'container') imageValue(doc, node, key, pair.value);
+      else if (key === 'services' && gitlab && isSeq(pair.value))
+        for (const item of pair.value.items) {
+          if (!isNode(item)) continue;
+          const name = isMap(item) ? entry(item, 'name') : item;
+          if (isNode(name)) take(doc, name);
+        }
+      walk(doc, pair.value);
+    }
+  };
+  for (const doc of documents) walk(doc, doc.contents);
+
+  // In the order they stand, each start moved by what the rewrites before it on its line added.
+  edits.sort((a, b) => a.offset - b.offset);
+  const shift = new Map<number, number>();
+  for (const { offset, reference } of edits) {
+    const { line, col } = lineCounter.linePos(offset);
+    const index = line - 1;
+    const before = lines[index]!.length;
+    apply(result, lines, index, col - 1 + (shift.get(index) ?? 0), reference, target);
+    shift.set(index, (shift.get(index) ?? 0) + lines[index]!.length - before);
+  }
   result.changes.sort((a, b) => a.line - b.line);
   result.notes.sort((a, b) => a.line - b.line);
   result.output = lines.join('\n');

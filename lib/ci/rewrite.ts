@@ -135,16 +135,30 @@ function apply(
     });
 }
 
-/** The words of one physical line with where each starts, line continuation backslashes dropped. */
-function words(line: string): Array<{ text: string; start: number }> {
+/** The words of one physical line with where each starts, the line's continuation character dropped. */
+function words(line: string, escapeChar: string): Array<{ text: string; start: number }> {
   return [...line.matchAll(/\S+/g)]
-    .filter((m) => m[0] !== '\\')
+    .filter((m) => m[0] !== escapeChar)
     .map((m) => ({ text: m[0], start: m.index! }));
+}
+
+/** The escape character a `# escape=` parser directive sets (a backtick in Windows Dockerfiles), else `\`. */
+function escapeCharacter(lines: readonly string[]): string {
+  // Directives stand first, before any other comment, blank line or instruction.
+  for (const line of lines) {
+    const directive = line.match(/^#\s*([a-z]+)\s*=\s*(\S*)\s*$/i);
+    if (!directive) break;
+    if (directive[1]!.toLowerCase() === 'escape' && (directive[2] === '`' || directive[2] === '\\'))
+      return directive[2];
+  }
+  return '\\';
 }
 
 function rewriteDockerfile(text: string, target: RewriteTarget): RewriteResult {
   const result: RewriteResult = { kind: 'dockerfile', output: text, changes: [], notes: [] };
   const lines = text.split('\n');
+  const escapeChar = escapeCharacter(lines);
+  const continues = new RegExp(`${escapeChar === '`' ? '`' : '\\\\'}\\s*$`);
   const stages = new Set<string>();
   let heredocEnd: string | undefined;
   let instruction: string | undefined; // the instruction a continued line belongs to
@@ -160,12 +174,18 @@ function rewriteDockerfile(text: string, target: RewriteTarget): RewriteResult {
       continue;
     }
     const continued = instruction !== undefined;
-    if (!continued && /^\s*(#|$)/.test(line)) continue;
-    let tokens = words(line);
+    // Comment and blank lines, inside a continued instruction too (Docker drops them there).
+    if (/^\s*(#|$)/.test(line)) continue;
+    let tokens = words(line, escapeChar);
     if (!continued) {
       instruction = tokens[0]?.text.toUpperCase();
       fromImageDone = false;
       tokens = tokens.slice(1);
+      // ONBUILD's trigger is an instruction of its own (ONBUILD COPY --from=…).
+      if (instruction === 'ONBUILD') {
+        instruction = tokens[0]?.text.toUpperCase();
+        tokens = tokens.slice(1);
+      }
     }
     if (instruction === 'ARG' && !seenFrom) {
       for (const token of tokens) {
@@ -217,7 +237,7 @@ function rewriteDockerfile(text: string, target: RewriteTarget): RewriteResult {
       const heredoc = line.match(/<<-?\s*["']?([A-Za-z_][\w]*)["']?/);
       if (heredoc) heredocEnd = heredoc[1];
     }
-    instruction = /\\\s*$/.test(line) ? instruction : undefined;
+    instruction = continues.test(line) ? instruction : undefined;
   }
   // An ARG's default is rewritten when a FROM names it, after lines below it: in line order again.
   result.changes.sort((a, b) => a.line - b.line);

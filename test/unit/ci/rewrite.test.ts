@@ -197,6 +197,36 @@ const CORPUS: Array<[string, 'dockerfile' | 'yaml', string, string, string[]]> =
     [],
   ],
   ['CRLF-free trailing newline kept', 'dockerfile', 'FROM node:22\n', `FROM ${C}/library/node:22\n`, []],
+  // Docker drops comment lines inside a continued instruction, and a parser directive may change
+  // the escape character (Windows Dockerfiles use a backtick).
+  [
+    'a comment line inside a continued FROM',
+    'dockerfile',
+    'FROM \\\n# the base\n  node:22 AS build',
+    `FROM \\\n# the base\n  ${C}/library/node:22 AS build`,
+    [],
+  ],
+  [
+    'a comment line inside a continued RUN is not read',
+    'dockerfile',
+    'FROM node:22\nRUN --mount=type=cache,target=/x \\\n# was --mount=from=redis:7\n    make',
+    `FROM ${C}/library/node:22\nRUN --mount=type=cache,target=/x \\\n# was --mount=from=redis:7\n    make`,
+    [],
+  ],
+  [
+    'the escape directive: a backtick continues a line',
+    'dockerfile',
+    '# escape=`\nFROM `\n  mcr.microsoft.com/windows/servercore:ltsc2022 AS base\nFROM `\n  node:22',
+    `# escape=\`\nFROM \`\n  mcr.microsoft.com/windows/servercore:ltsc2022 AS base\nFROM \`\n  ${C}/library/node:22`,
+    ['mcr.microsoft.com has no pull-through cache rule'],
+  ],
+  [
+    'ONBUILD COPY --from',
+    'dockerfile',
+    'FROM alpine:3.20\nONBUILD COPY --from=node:22 /usr/local/bin/node /bin/',
+    `FROM ${C}/library/alpine:3.20\nONBUILD COPY --from=${C}/library/node:22 /usr/local/bin/node /bin/`,
+    [],
+  ],
   [
     'compose image',
     'yaml',

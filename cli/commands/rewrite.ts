@@ -33,7 +33,9 @@ export async function rewriteCommand(
       ? [`${file}: no such file`]
       : fileKind(file)
         ? []
-        : [`${file}: not a Dockerfile (Dockerfile*, Containerfile, *.dockerfile) nor YAML (*.yml, *.yaml)`],
+        : [
+            `${file}: not a Dockerfile (Dockerfile*, Containerfile, *.dockerfile), YAML (*.yml, *.yaml) nor JSON (*.json)`,
+          ],
   );
   if (problems.length) {
     for (const p of problems) io.err(`cache-keeper rewrite: ${p}`);

@@ -1,7 +1,8 @@
 /**
  * Rewrites image references of the registries the rules cache to the cache's (`FROM node:22` →
  * `<registry>/docker-hub/library/node:22`, `quay.io/x/y` → `<registry>/quay/x/y`) in Dockerfiles
- * and YAML (docker-compose, Kubernetes, GitHub Actions, GitLab CI). Tags, digests, `--platform` and
+ * YAML (docker-compose, Kubernetes, GitHub Actions, GitLab CI) and JSON (ECS task definitions, dev
+ * containers, Kubernetes). Tags, digests, `--platform` and
  * stage names are kept; what it cannot or should not rewrite is left as it is, with a note. Lines map
  * one to one, and a rewritten reference names the cache's registry, so a second run changes nothing.
  */
@@ -23,6 +24,7 @@ import {
 } from 'yaml';
 import { DIGEST_CAUTION, parseImageRef } from '../config/image-ref.js';
 import { cacheRepositoryName, type RoutingRule, routeImage } from '../config/images.js';
+import { errorMessage } from '../runtime/errors.js';
 
 export interface RewriteTarget {
   /** The cache's registry host, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com. */
@@ -40,7 +42,7 @@ export interface RewriteNote {
 }
 
 export interface RewriteResult {
-  kind: 'dockerfile' | 'yaml';
+  kind: 'dockerfile' | 'yaml' | 'json';
   output: string;
   changes: Array<{ line: number; from: string; to: string }>;
   notes: RewriteNote[];
@@ -48,11 +50,12 @@ export interface RewriteResult {
 
 export type FileKind = RewriteResult['kind'];
 
-/** Dockerfile, Containerfile, *.Dockerfile, Dockerfile.dev; *.yml and *.yaml; else undefined. */
+/** Dockerfile, Containerfile, *.Dockerfile, Dockerfile.dev; *.yml and *.yaml; *.json; else undefined. */
 export function fileKind(path: string): FileKind | undefined {
   const name = path.split('/').pop()!.toLowerCase();
   if (/^(docker|container)file([.-].*)?$/.test(name) || name.endsWith('.dockerfile')) return 'dockerfile';
   if (name.endsWith('.yml') || name.endsWith('.yaml')) return 'yaml';
+  if (name.endsWith('.json')) return 'json';
   return undefined;
 }
 
@@ -277,6 +280,64 @@ function maskTemplates(text: string): string {
     .join('\n');
 }
 
+/** `text` with what the sticky `pattern` matches outside JSON strings blanked to spaces, newlines kept. */
+function blankOutsideStrings(text: string, pattern: RegExp): string {
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    if (text[i] === '"') {
+      let end = i + 1;
+      while (end < text.length && text[end] !== '"' && text[end] !== '\n') end += text[end] === '\\' ? 2 : 1;
+      end = Math.min(end + 1, text.length);
+      out += text.slice(i, end);
+      i = end;
+      continue;
+    }
+    pattern.lastIndex = i;
+    const match = pattern.exec(text)?.[0];
+    out += match ? match.replace(/[^\n]/g, ' ') : text[i];
+    i += match ? match.length : 1;
+  }
+  return out;
+}
+
+/**
+ * JSON as dev containers and VS Code write it (comments, trailing commas) as plain JSON, what they
+ * add blanked to spaces: every offset stays where it was.
+ */
+function plainJson(text: string): string {
+  const uncommented = blankOutsideStrings(text, /\/\/[^\n]*|\/\*[\s\S]*?(?:\*\/|$)/y);
+  return blankOutsideStrings(uncommented, /,(?=\s*[}\]])/y);
+}
+
+/** Why JSON.parse refuses `text`, without the excerpt of it V8 adds; undefined when it parses. */
+function jsonFailure(text: string): string | undefined {
+  try {
+    JSON.parse(text);
+    return undefined;
+  } catch (error) {
+    return errorMessage(error)
+      .replace(/, (?:\.\.\.)?".*" is not valid JSON$/s, '')
+      .replace(/ at position \d+.*$/s, '');
+  }
+}
+
+/** Where and why JSON.parse refuses `text`; undefined when it parses. */
+function jsonProblem(text: string, lineCounter: LineCounter): { line: number; why: string } | undefined {
+  const why = jsonFailure(text);
+  if (why === undefined) return undefined;
+  if (/end of JSON input/.test(why)) return { line: lineCounter.linePos(text.length).line, why };
+  // V8 does not always say where: the shortest prefix that fails the same way ends where it stopped.
+  let low = 0;
+  let high = text.length - 1;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if (jsonFailure(text.slice(0, mid + 1)) === why) high = mid;
+    else low = mid + 1;
+  }
+  return { line: lineCounter.linePos(low).line, why };
+}
+
 const keyName = (pair: Pair) => (isScalar(pair.key) ? String(pair.key.value) : undefined);
 const entry = (map: YAMLMap, key: string) => map.items.find((pair) => keyName(pair) === key)?.value;
 
@@ -306,28 +367,41 @@ function looksLikeGitlabCi(documents: readonly Document[]): boolean {
  * `image:` object, and `services:` items, strings or objects with a `name:`. An alias there is
  * rewritten where its anchor is set, once.
  */
-function rewriteYaml(text: string, target: RewriteTarget, gitlabCi: boolean): RewriteResult {
-  const result: RewriteResult = { kind: 'yaml', output: text, changes: [], notes: [] };
+function rewriteYaml(
+  text: string,
+  target: RewriteTarget,
+  kind: 'yaml' | 'json',
+  gitlabCi: boolean,
+): RewriteResult {
+  const result: RewriteResult = { kind, output: text, changes: [], notes: [] };
   const lineCounter = new LineCounter();
-  const documents = parseAllDocuments(maskTemplates(text), { lineCounter, uniqueKeys: false });
+  const readable = kind === 'json' ? plainJson(text) : maskTemplates(text);
+  const documents = parseAllDocuments(readable, { lineCounter, uniqueKeys: false });
   const lines = text.split('\n');
   const lineOf = (offset: number) => lineCounter.linePos(offset).line;
-  const broken = documents.flatMap((doc) => doc.errors.slice(0, 1));
+  // YAML reads more than JSON allows (`"x": }` is a key without a value to it): JSON is held to JSON.
+  const json = kind === 'json' ? jsonProblem(readable, lineCounter) : undefined;
+  const broken = json
+    ? [json]
+    : documents.flatMap((doc) =>
+        doc.errors.slice(0, 1).map((error) => ({
+          line: error.linePos?.[0].line ?? 1,
+          why: error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''),
+        })),
+      );
   if (broken.length) {
     // Nothing half-read is rewritten: the file is left whole, with where the parser stopped.
-    for (const error of broken) {
-      const line = error.linePos?.[0].line ?? 1;
-      const why = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    for (const { line, why } of broken) {
       result.notes.push({
         line,
         reference: (lines[line - 1] ?? '').trim().slice(0, 80),
-        note: `not YAML this tool can read (line ${line}: ${why}): the file is left as it is`,
+        note: `not ${kind.toUpperCase()} this tool can read (line ${line}: ${why}): the file is left as it is`,
         left: true,
       });
     }
     return result;
   }
-  const gitlab = gitlabCi || looksLikeGitlabCi(documents);
+  const gitlab = kind === 'yaml' && (gitlabCi || looksLikeGitlabCi(documents));
   const edits: Array<{ offset: number; reference: string }> = [];
   const taken = new Set<Node>(); // an anchored reference is rewritten once, however many aliases name it
   const source = (node: Node) => text.slice(node.range![0], node.range![1]);
@@ -434,7 +508,7 @@ export function rewriteText(
 ): RewriteResult {
   return kind === 'dockerfile'
     ? rewriteDockerfile(text, target)
-    : rewriteYaml(text, target, path !== undefined && isGitlabCiFile(path));
+    : rewriteYaml(text, target, kind, path !== undefined && isGitlabCiFile(path));
 }
 
 /** A unified diff of two texts whose lines correspond one to one (what a rewrite produces). */

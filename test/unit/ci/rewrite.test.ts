@@ -11,7 +11,7 @@ const target = {
 const C = 'r.example/docker-hub';
 
 /** [form, kind, input, expected output, notes expected (substrings, one per note)] */
-const CORPUS: Array<[string, 'dockerfile' | 'yaml', string, string, string[]]> = [
+const CORPUS: Array<[string, 'dockerfile' | 'yaml' | 'json', string, string, string[]]> = [
   ['official image, tag', 'dockerfile', 'FROM node:22', `FROM ${C}/library/node:22`, []],
   ['no tag', 'dockerfile', 'FROM node', `FROM ${C}/library/node`, []],
   ['user image', 'dockerfile', 'FROM bitnami/redis:7', `FROM ${C}/bitnami/redis:7`, []],
@@ -554,6 +554,35 @@ const CORPUS: Array<[string, 'dockerfile' | 'yaml', string, string, string[]]> =
     'a:\n  image: node:22\n\tb: c',
     ['not YAML this tool can read (line 3'],
   ],
+  // JSON: ECS task definitions, dev containers, Kubernetes manifests written as JSON.
+  [
+    'an ECS task definition (tab-indented JSON)',
+    'json',
+    '{\n\t"family": "web",\n\t"containerDefinitions": [\n\t\t{ "name": "app", "image": "node:22" },\n\t\t{ "name": "log", "image": "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable" }\n\t]\n}\n',
+    `{\n\t"family": "web",\n\t"containerDefinitions": [\n\t\t{ "name": "app", "image": "${C}/library/node:22" },\n\t\t{ "name": "log", "image": "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable" }\n\t]\n}\n`,
+    ['public.ecr.aws has no pull-through cache rule'],
+  ],
+  [
+    'a dev container (JSON with comments and a trailing comma)',
+    'json',
+    '{\n  // the toolchain, from Docker Hub\n  "image": "node:22", /* pinned: "image": "node:20" */\n  "features": {},\n}\n',
+    `{\n  // the toolchain, from Docker Hub\n  "image": "${C}/library/node:22", /* pinned: "image": "node:20" */\n  "features": {},\n}\n`,
+    [],
+  ],
+  [
+    'a JSON string holding comment marks is a string',
+    'json',
+    '{"image": "node:22", "note": "see http://x/* and //y"}',
+    `{"image": "${C}/library/node:22", "note": "see http://x/* and //y"}`,
+    [],
+  ],
+  [
+    'JSON that does not parse is left whole, with a note',
+    'json',
+    '{"image": "node:22",\n "x": }',
+    '{"image": "node:22",\n "x": }',
+    ['not JSON this tool can read (line 2'],
+  ],
 ];
 
 describe('rewrite corpus', () => {
@@ -594,6 +623,8 @@ describe('file kinds', () => {
     ['app.Dockerfile', 'dockerfile'],
     ['docker-compose.yml', 'yaml'],
     ['.github/workflows/ci.yaml', 'yaml'],
+    ['task-definition.json', 'json'],
+    ['.devcontainer/devcontainer.json', 'json'],
     ['README.md', undefined],
   ])('%s is %s', (path, kind) => expect(fileKind(path)).toBe(kind));
 

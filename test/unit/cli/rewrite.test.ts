@@ -75,6 +75,25 @@ describe('cache-keeper rewrite', () => {
     expect(readFileSync(compose, 'utf8')).toContain('image: postgres:17');
   });
 
+  it('rewrites an ECS task definition in place and leaves a JSON file it cannot read whole, saying where', async () => {
+    const { dir } = files();
+    const taskDefinition = join(dir, 'task-definition.json');
+    const broken = join(dir, 'broken.json');
+    const ecs =
+      '{\n  "family": "web",\n  "containerDefinitions": [\n    { "name": "app", "image": "node:22" }\n  ]\n}\n';
+    writeFileSync(taskDefinition, ecs);
+    writeFileSync(broken, '{\n  "image": "node:22",\n  "x": \n}\n');
+    const run = captureIo();
+    expect(await runCli(['rewrite', taskDefinition, broken, ...REGISTRY], run.io)).toBe(0);
+    expect(readFileSync(taskDefinition, 'utf8')).toBe(
+      ecs.replace('node:22', 'r.example/docker-hub/library/node:22'),
+    );
+    expect(readFileSync(broken, 'utf8')).toBe('{\n  "image": "node:22",\n  "x": \n}\n');
+    expect(run.err).toEqual([
+      expect.stringMatching(/broken\.json:4: left }: not JSON this tool can read \(line 4: /),
+    ]);
+  });
+
   it('refuses a missing file or one of an unknown kind, exit 2, and writes none of the others', async () => {
     const { dir, dockerfile } = files();
     const readme = join(dir, 'README.md');

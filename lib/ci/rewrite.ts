@@ -341,6 +341,20 @@ function jsonProblem(text: string, lineCounter: LineCounter): { line: number; wh
 const keyName = (pair: Pair) => (isScalar(pair.key) ? String(pair.key.value) : undefined);
 const entry = (map: YAMLMap, key: string) => map.items.find((pair) => keyName(pair) === key)?.value;
 
+const scalarValue = (node: unknown) => (isScalar(node) ? node.value : undefined);
+
+/** Azure Pipelines' container resources: the names a `container:` beside an `image:` gives them. */
+function containerResources(doc: Document): Set<string> {
+  const names = new Set<string>();
+  visit(doc, {
+    Map(_, map) {
+      const name = scalarValue(entry(map, 'container'));
+      if (typeof name === 'string' && entry(map, 'image') !== undefined) names.add(name);
+    },
+  });
+  return names;
+}
+
 /** GitLab CI by its content: a job's `script:` anywhere, or `stages:` at the top. */
 function looksLikeGitlabCi(documents: readonly Document[]): boolean {
   return documents.some((doc) => {
@@ -409,8 +423,11 @@ function rewriteYaml(
     result.notes.push({ line: lineOf(node.range![0]), reference, note, left: true });
   };
 
-  /** The reference `node` holds (a string, or an alias of one), to be rewritten where it is written. */
-  const take = (doc: Document, node: Node): undefined => {
+  /**
+   * The reference `node` holds (a string, or an alias of one), to be rewritten where it is written;
+   * with `scheme`, only a string that starts with it, the reference after it (`docker://node:22`).
+   */
+  const take = (doc: Document, node: Node, scheme = ''): undefined => {
     if (isAlias(node)) {
       const name = `*${node.source}`;
       const anchored = node.resolve(doc);
@@ -422,14 +439,15 @@ function rewriteYaml(
         );
       if (!isScalar(anchored) || typeof anchored.value !== 'string')
         return leave(node, name, `an alias (${name}) of something that is not an image reference`);
-      return take(doc, anchored);
+      return take(doc, anchored, scheme);
     }
     if (taken.has(node)) return;
     taken.add(node);
     const written = source(node);
     if (hasTemplate(written)) return leave(node, written.trim(), TEMPLATE);
     if (!isScalar(node) || typeof node.value !== 'string') return leave(node, written.trim(), UNREAD_FORM);
-    const reference = node.value.trim();
+    if (!node.value.trim().startsWith(scheme)) return;
+    const reference = node.value.trim().slice(scheme.length);
     if (reference === '') return;
     const at = written.indexOf(reference);
     if (at < 0 || written.includes(reference, at + 1)) return leave(node, written.trim(), ESCAPED);
@@ -437,9 +455,22 @@ function rewriteYaml(
   };
 
   /** The value of `image:` or `container:` in `map`. */
-  const imageValue = (doc: Document, map: YAMLMap, key: string, value: unknown): undefined => {
+  const imageValue = (
+    doc: Document,
+    map: YAMLMap,
+    key: string,
+    value: unknown,
+    containerNames: ReadonlySet<string>,
+  ): undefined => {
     if (value === null || value === undefined || !isNode(value)) return;
     if (isScalar(value) && (value.value === null || value.value === '')) return;
+    // Azure Pipelines: beside an `image:`, `container:` names a container resource; a job's
+    // `container:` with one of those names refers to it.
+    if (
+      key === 'container' &&
+      (entry(map, 'image') !== undefined || containerNames.has(String(scalarValue(value))))
+    )
+      return;
     if (isMap(value)) {
       if (key === 'container') {
         if (entry(value, 'image') === undefined)
@@ -466,22 +497,24 @@ function rewriteYaml(
     take(doc, value);
   };
 
-  const walk = (doc: Document, node: unknown): void => {
-    if (isSeq(node)) for (const item of node.items) walk(doc, item);
+  const walk = (doc: Document, node: unknown, containerNames: ReadonlySet<string>): void => {
+    if (isSeq(node)) for (const item of node.items) walk(doc, item, containerNames);
     if (!isMap(node)) return;
     for (const pair of node.items) {
       const key = keyName(pair);
-      if (key === 'image' || key === 'container') imageValue(doc, node, key, pair.value);
+      if (key === 'image' || key === 'container') imageValue(doc, node, key, pair.value, containerNames);
+      else if (key === 'uses' && isNode(pair.value))
+        take(doc, pair.value, 'docker://'); // an Actions step
       else if (key === 'services' && gitlab && isSeq(pair.value))
         for (const item of pair.value.items) {
           if (!isNode(item)) continue;
           const name = isMap(item) ? entry(item, 'name') : item;
           if (isNode(name)) take(doc, name);
         }
-      walk(doc, pair.value);
+      walk(doc, pair.value, containerNames);
     }
   };
-  for (const doc of documents) walk(doc, doc.contents);
+  for (const doc of documents) walk(doc, doc.contents, containerResources(doc));
 
   // In the order they stand, each start moved by what the rewrites before it on its line added.
   edits.sort((a, b) => a.offset - b.offset);

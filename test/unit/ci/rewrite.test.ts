@@ -554,6 +554,20 @@ const CORPUS: Array<[string, 'dockerfile' | 'yaml' | 'json', string, string, str
     'a:\n  image: node:22\n\tb: c',
     ['not YAML this tool can read (line 3'],
   ],
+  [
+    "Azure Pipelines: a container resource's `container:` is its name, and a job naming it is no image",
+    'yaml',
+    'resources:\n  containers:\n  - container: u22\n    image: ubuntu:22.04\njobs:\n- job: build\n  container: u22\n- job: lint\n  container: node:22',
+    `resources:\n  containers:\n  - container: u22\n    image: ${C}/library/ubuntu:22.04\njobs:\n- job: build\n  container: u22\n- job: lint\n  container: ${C}/library/node:22`,
+    [],
+  ],
+  [
+    "GitHub Actions: a step's docker:// action",
+    'yaml',
+    'steps:\n  - uses: actions/checkout@v4\n  - uses: docker://alpine:3.20\n    with:\n      args: echo hi',
+    `steps:\n  - uses: actions/checkout@v4\n  - uses: docker://${C}/library/alpine:3.20\n    with:\n      args: echo hi`,
+    [],
+  ],
   // JSON: ECS task definitions, dev containers, Kubernetes manifests written as JSON.
   [
     'an ECS task definition (tab-indented JSON)',

@@ -355,19 +355,19 @@ function containerResources(doc: Document): Set<string> {
   return names;
 }
 
-/** GitLab CI by its content: a job's `script:` anywhere, or `stages:` at the top. */
+/**
+ * GitLab CI by its content: `stages:` at the top, or a job there (a mapping with a `script:`).
+ * Bitbucket Pipelines (`pipelines:` at the top) also has `script:` and `services:`, but its services
+ * name definitions, not images.
+ */
 function looksLikeGitlabCi(documents: readonly Document[]): boolean {
   return documents.some((doc) => {
-    if (isMap(doc.contents) && entry(doc.contents, 'stages') !== undefined) return true;
-    let found = false;
-    visit(doc, {
-      Pair(_, pair) {
-        if (keyName(pair) !== 'script') return undefined;
-        found = true;
-        return visit.BREAK;
-      },
-    });
-    return found;
+    const top = doc.contents;
+    if (!isMap(top) || entry(top, 'pipelines') !== undefined) return false;
+    return (
+      entry(top, 'stages') !== undefined ||
+      top.items.some((pair) => isMap(pair.value) && entry(pair.value, 'script') !== undefined)
+    );
   });
 }
 
@@ -376,10 +376,11 @@ function looksLikeGitlabCi(documents: readonly Document[]): boolean {
  * anchors and several documents are what they are), and rewritten in the text as written: each
  * reference is replaced where it stands, so comments, quoting and layout stay.
  *
- * Where references are: the value of `image:` (compose, Kubernetes, GitLab CI) and of `container:`
- * (GitHub Actions' string form; its object form holds an `image:`); in GitLab CI, `name:` of an
- * `image:` object, and `services:` items, strings or objects with a `name:`. An alias there is
- * rewritten where its anchor is set, once.
+ * Where references are: the value of `image:` (compose, Kubernetes, CI systems, ECS) and of
+ * `container:` (GitHub Actions' and Azure Pipelines' string form; the object form holds an
+ * `image:`), a `uses: docker://…` step; in GitLab CI, `name:` of an `image:` object, and
+ * `services:` items, strings or objects with a `name:`. An alias there is rewritten where its anchor
+ * is set, once.
  */
 function rewriteYaml(
   text: string,

@@ -568,6 +568,20 @@ const CORPUS: Array<[string, 'dockerfile' | 'yaml' | 'json', string, string, str
     `steps:\n  - uses: actions/checkout@v4\n  - uses: docker://${C}/library/alpine:3.20\n    with:\n      args: echo hi`,
     [],
   ],
+  [
+    "CircleCI: a job's docker executor",
+    'yaml',
+    'jobs:\n  test:\n    docker:\n      - image: cimg/node:22.11\n      - image: postgres:17\n        environment:\n          POSTGRES_PASSWORD: x',
+    `jobs:\n  test:\n    docker:\n      - image: ${C}/cimg/node:22.11\n      - image: ${C}/library/postgres:17\n        environment:\n          POSTGRES_PASSWORD: x`,
+    [],
+  ],
+  [
+    'Bitbucket Pipelines: the default image and a service',
+    'yaml',
+    'image: node:22\ndefinitions:\n  services:\n    redis:\n      image: redis:7\npipelines:\n  default:\n    - step:\n        script:\n          - npm test\n        services:\n          - redis',
+    `image: ${C}/library/node:22\ndefinitions:\n  services:\n    redis:\n      image: ${C}/library/redis:7\npipelines:\n  default:\n    - step:\n        script:\n          - npm test\n        services:\n          - redis`,
+    [],
+  ],
   // JSON: ECS task definitions, dev containers, Kubernetes manifests written as JSON.
   [
     'an ECS task definition (tab-indented JSON)',

@@ -515,7 +515,36 @@ function rewriteYaml(
       walk(doc, pair.value, containerNames);
     }
   };
-  for (const doc of documents) walk(doc, doc.contents, containerResources(doc));
+  /**
+   * A kustomization's `images:` (name, newName, newTag, digest): `newName` is where the image is
+   * pulled from, rewritten; without one, the note says what to add (kustomize keeps the tag apart).
+   */
+  const kustomizeImages = (doc: Document): void => {
+    const images = isMap(doc.contents) ? entry(doc.contents, 'images') : undefined;
+    if (!isSeq(images) || !images.items.every((item) => isMap(item) && entry(item, 'name') !== undefined))
+      return;
+    const overrides = images.items as YAMLMap[];
+    if (
+      !overrides.some((item) => ['newName', 'newTag', 'digest'].some((key) => entry(item, key) !== undefined))
+    )
+      return;
+    for (const item of overrides) {
+      const newName = entry(item, 'newName');
+      if (isNode(newName)) {
+        take(doc, newName);
+        continue;
+      }
+      const name = entry(item, 'name');
+      if (!isScalar(name) || typeof name.value !== 'string') continue;
+      const decision = rewriteReference(name.value, target);
+      if ('to' in decision) leave(name, name.value, `kustomize: add newName: ${decision.to}`);
+      else if ('note' in decision) leave(name, name.value, decision.note);
+    }
+  };
+  for (const doc of documents) {
+    kustomizeImages(doc);
+    walk(doc, doc.contents, containerResources(doc));
+  }
 
   // In the order they stand, each start moved by what the rewrites before it on its line added.
   edits.sort((a, b) => a.offset - b.offset);

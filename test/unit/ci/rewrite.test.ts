@@ -582,6 +582,13 @@ const CORPUS: Array<[string, 'dockerfile' | 'yaml' | 'json', string, string, str
     `image: ${C}/library/node:22\ndefinitions:\n  services:\n    redis:\n      image: ${C}/library/redis:7\npipelines:\n  default:\n    - step:\n        script:\n          - npm test\n        services:\n          - redis`,
     [],
   ],
+  [
+    "kustomize: an image's newName is rewritten; without one, the note says what to add",
+    'yaml',
+    'resources:\n- deploy.yaml\nimages:\n- name: nginx\n  newName: nginx\n  newTag: "1.27"\n- name: postgres\n  newTag: "17"\n- name: app\n  newName: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/app',
+    `resources:\n- deploy.yaml\nimages:\n- name: nginx\n  newName: ${C}/library/nginx\n  newTag: "1.27"\n- name: postgres\n  newTag: "17"\n- name: app\n  newName: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/app`,
+    [`add newName: ${C}/library/postgres`, 'has no pull-through cache rule'],
+  ],
   // JSON: ECS task definitions, dev containers, Kubernetes manifests written as JSON.
   [
     'an ECS task definition (tab-indented JSON)',

@@ -105,15 +105,17 @@ Examples:
 Rewrites image references to the cache's, in place: FROM node:22 becomes
 FROM <registry>/docker-hub/library/node:22, and so for every registry a rule caches (through the
 first rule in the config that caches the reference). Dockerfiles (FROM, COPY --from,
-RUN --mount=from) and YAML (docker-compose and Kubernetes image:, GitHub Actions container:,
-GitLab image: and services:, block or one-line flow form). Tags (variables too), digests,
---platform and stage names are kept. A FROM that names an ARG set before the first FROM has the
-ARG's default rewritten; an alias (image: *node) has its anchor's value rewritten where it is set.
+RUN --mount=from, ONBUILD), YAML read as YAML (image: in compose, Kubernetes and CI files,
+GitHub Actions container: and uses: docker://, Azure Pipelines container:, GitLab image: and
+services:, kustomize newName) and JSON (ECS task definitions, dev containers). Tags (variables
+too), digests, --platform, stage names, comments and layout are kept; text in a script block is
+never touched. A FROM that names an ARG set before the first FROM has the ARG's default
+rewritten; an alias (image: *node) has its anchor's value rewritten where it is set.
 Left alone, each with a "left" note on stderr: scratch, build stages, other references whose name
 is a variable, template expressions (\${{ }}, {{ }}), Helm-style images (repository: and tag:
-apart), YAML forms it does not read (block scalars, flow collections over several lines), a
-compose service's image: when it has build: (the name it builds), and registries (or
-repositories) no rule caches. A reference pinned by digest is rewritten with a "note": pre-warm
+apart), values it does not read as a reference, a compose service's image: when it has build:
+(the name it builds), registries (or repositories) no rule caches, and a file that does not parse
+(the note names the line). A reference pinned by digest is rewritten with a "note": pre-warm
 its tag. Running it twice changes nothing. Every file is checked before any is written.
 
   --check   write nothing; exit 1 when a file would change (a CI gate)
@@ -121,7 +123,7 @@ its tag. Running it twice changes nothing. Every file is checked before any is w
 
 Examples:
   cache-keeper rewrite Dockerfile docker-compose.yml --diff
-  cache-keeper rewrite $(git ls-files '*Dockerfile*' '*.yml') --check`,
+  cache-keeper rewrite $(git ls-files '*Dockerfile*' '*.yml' '*.yaml' 'task-definition*.json') --check`,
   'ci-snippet': `usage: cache-keeper ci-snippet --for github-actions|gitlab|buildkite [--registry HOST] [--json]
 
 Prints the CI steps that log in to the cache's registry and pull through it, for the account and

@@ -78,6 +78,13 @@ type Decision = { to: string } | { note: string } | { unchanged: true };
 /** What becomes of one reference as written. */
 export function rewriteReference(reference: string, target: RewriteTarget): Decision {
   if (reference.toLowerCase() === 'scratch') return { unchanged: true };
+  // `${IMAGE:-node:22}` (compose, Dockerfiles): the default is a whole reference, rewritten where it
+  // stands; a value set for the variable still wins.
+  const withDefault = reference.match(/^(\$\{\w+:?-)([^${}]+)\}$/);
+  if (withDefault) {
+    const inner = rewriteReference(withDefault[2]!, target);
+    return 'to' in inner ? { to: `${withDefault[1]}${inner.to}}` } : inner;
+  }
   // A variable in the tag or digest (`node:${NODE_VERSION}-alpine`) leaves the repository, and so
   // the rule, known: the name is rewritten and the rest kept as written. One in the name is not.
   const dollar = reference.indexOf('$');

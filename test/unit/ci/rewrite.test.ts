@@ -250,6 +250,27 @@ const CORPUS: Array<[string, 'dockerfile' | 'yaml' | 'json', string, string, str
     [],
   ],
   ['compose variable', 'yaml', '    image: ${REGISTRY}/app:1', '    image: ${REGISTRY}/app:1', ['variable']],
+  [
+    'a variable with a default reference: the default is rewritten (a value set for it still wins)',
+    'yaml',
+    'services:\n  app:\n    image: ${APP_IMAGE:-myorg/app:1.2}\n  db:\n    image: "${DB_IMAGE-postgres:17}"',
+    `services:\n  app:\n    image: \${APP_IMAGE:-${C}/myorg/app:1.2}\n  db:\n    image: "\${DB_IMAGE-${C}/library/postgres:17}"`,
+    [],
+  ],
+  [
+    'a Dockerfile FROM with a default reference',
+    'dockerfile',
+    'ARG BASE\nFROM ${BASE:-node:22} AS build',
+    `ARG BASE\nFROM \${BASE:-${C}/library/node:22} AS build`,
+    [],
+  ],
+  [
+    'a default that is only part of the name is left',
+    'yaml',
+    '    image: ${REGISTRY:-docker.io}/library/node:22',
+    '    image: ${REGISTRY:-docker.io}/library/node:22',
+    ['variable'],
+  ],
   ['compose build, no image', 'yaml', '  app:\n    build: .', '  app:\n    build: .', []],
   [
     'compose build and image: the image is what the service builds, not a pull',

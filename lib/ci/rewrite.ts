@@ -309,11 +309,13 @@ function blankOutsideStrings(text: string, pattern: RegExp): string {
 }
 
 /**
- * JSON as dev containers and VS Code write it (comments, trailing commas) as plain JSON, what they
- * add blanked to spaces: every offset stays where it was.
+ * JSON as dev containers and VS Code write it (comments, trailing commas, a byte order mark) as
+ * plain JSON, what they add blanked to spaces: every offset stays where it was.
  */
 function plainJson(text: string): string {
-  const uncommented = blankOutsideStrings(text, /\/\/[^\n]*|\/\*[\s\S]*?(?:\*\/|$)/y);
+  // A byte order mark, which JSON.parse refuses, counts as the space it takes.
+  const unmarked = text.startsWith('\uFEFF') ? ` ${text.slice(1)}` : text;
+  const uncommented = blankOutsideStrings(unmarked, /\/\/[^\n]*|\/\*[\s\S]*?(?:\*\/|$)/y);
   return blankOutsideStrings(uncommented, /,(?=\s*[}\]])/y);
 }
 
@@ -324,7 +326,7 @@ function jsonFailure(text: string): string | undefined {
     return undefined;
   } catch (error) {
     return errorMessage(error)
-      .replace(/, (?:\.\.\.)?".*" is not valid JSON$/s, '')
+      .replace(/, (?:\.\.\.)?".* is not valid JSON$/s, '')
       .replace(/ at position \d+.*$/s, '');
   }
 }

@@ -633,6 +633,13 @@ const CORPUS: Array<[string, 'dockerfile' | 'yaml' | 'json', string, string, str
     [],
   ],
   [
+    'JSON with a byte order mark (as some Windows editors save it)',
+    'json',
+    '\uFEFF{"image": "node:22"}',
+    `\uFEFF{"image": "${C}/library/node:22"}`,
+    [],
+  ],
+  [
     'JSON that does not parse is left whole, with a note',
     'json',
     '{"image": "node:22",\n "x": }',
@@ -659,6 +666,17 @@ describe('rewrite corpus', () => {
       target,
     );
     expect(result.changes.map((c) => c.line)).toEqual([1, 2]);
+  });
+
+  it("a JSON file it cannot read is named by its line, without the excerpt of it V8's message carries", () => {
+    const notes = (text: string) => rewriteText(text, 'json', target).notes.map((n) => n.note);
+    const secret = '{\n  "environment": [{ "name": "TOKEN", "value": "s3cr3t" }],\n  "image": \'node:22\'\n}';
+    expect(notes(secret)).toEqual([
+      "not JSON this tool can read (line 3: Unexpected token '''): the file is left as it is",
+    ]);
+    expect(notes('{"image": "node:22",\n "x": }')).toEqual([
+      "not JSON this tool can read (line 2: Unexpected token '}'): the file is left as it is",
+    ]);
   });
 
   it('with the ROOT prefix, references go to the registry root', () => {

@@ -107,7 +107,8 @@ FROM <registry>/docker-hub/library/node:22, and so for every registry a rule cac
 first rule in the config that caches the reference). Dockerfiles (FROM, COPY --from,
 RUN --mount=from, ONBUILD), YAML read as YAML (image: in compose, Kubernetes and CI files,
 GitHub Actions container: and uses: docker://, Azure Pipelines container:, GitLab image: and
-services:, kustomize newName) and JSON (ECS task definitions, dev containers). Tags (variables
+services:, kustomize newName), JSON (ECS task definitions, dev containers) and CloudFormation (ECS and
+Batch Image:). Tags (variables
 too), digests, --platform, stage names, comments and layout are kept; text in a script block is
 never touched. A FROM that names an ARG set before the first FROM has the ARG's default
 rewritten; an alias (image: *node) has its anchor's value rewritten where it is set.

@@ -350,6 +350,23 @@ function jsonProblem(text: string, lineCounter: LineCounter): { line: number; wh
 const keyName = (pair: Pair) => (isScalar(pair.key) ? String(pair.key.value) : undefined);
 const entry = (map: YAMLMap, key: string) => map.items.find((pair) => keyName(pair) === key)?.value;
 
+/**
+ * Why a value written as a function of something else is left: a CloudFormation intrinsic function
+ * (`!Sub …`, `!Ref X`, `{"Fn::Sub": …}`) or another tag (`!reference [...]`); undefined for a plain value.
+ */
+function writtenAsFunction(node: Node): string | undefined {
+  const name = isMap(node) && node.items.length === 1 ? keyName(node.items[0]!) : undefined;
+  if (name && /^(Ref|Condition|Fn::\w+)$/.test(name))
+    return `a CloudFormation function (${name}): point its value at the cache by hand`;
+  const tag = node.tag;
+  if (!tag?.startsWith('!') || tag.startsWith('!!')) return undefined;
+  return /^!(Ref|Sub|GetAtt|Join|If|Select|FindInMap|ImportValue|Base64|Split|Cidr|GetAZs|Transform)$/.test(
+    tag,
+  )
+    ? `a CloudFormation function (${tag}): point its value at the cache by hand`
+    : `a tagged value (${tag}): rewrite it by hand`;
+}
+
 const scalarValue = (node: unknown) => (isScalar(node) ? node.value : undefined);
 
 /** Azure Pipelines' container resources: the names a `container:` beside an `image:` gives them. */
@@ -454,6 +471,8 @@ function rewriteYaml(
     if (taken.has(node)) return;
     taken.add(node);
     const written = source(node);
+    const asFunction = writtenAsFunction(node);
+    if (asFunction) return leave(node, written.trim(), asFunction);
     if (hasTemplate(written)) return leave(node, written.trim(), TEMPLATE);
     if (!isScalar(node) || typeof node.value !== 'string') return leave(node, written.trim(), UNREAD_FORM);
     if (!node.value.trim().startsWith(scheme)) return;
@@ -481,6 +500,8 @@ function rewriteYaml(
       (entry(map, 'image') !== undefined || containerNames.has(String(scalarValue(value))))
     )
       return;
+    const asFunction = writtenAsFunction(value);
+    if (asFunction) return leave(value, source(value).trim().split('\n')[0]!, asFunction);
     if (isMap(value)) {
       if (key === 'container') {
         if (entry(value, 'image') === undefined)
@@ -507,12 +528,16 @@ function rewriteYaml(
     take(doc, value);
   };
 
-  const walk = (doc: Document, node: unknown, containerNames: ReadonlySet<string>): void => {
-    if (isSeq(node)) for (const item of node.items) walk(doc, item, containerNames);
+  /** `holder`: the key whose value `node` is, or whose sequence holds it. */
+  const walk = (doc: Document, node: unknown, containerNames: ReadonlySet<string>, holder?: string): void => {
+    if (isSeq(node)) for (const item of node.items) walk(doc, item, containerNames, holder);
     if (!isMap(node)) return;
     for (const pair of node.items) {
       const key = keyName(pair);
       if (key === 'image' || key === 'container') imageValue(doc, node, key, pair.value, containerNames);
+      // CloudFormation: an ECS task definition's containers, a Batch job definition's container.
+      else if (key === 'Image' && (holder === 'ContainerDefinitions' || holder === 'ContainerProperties'))
+        imageValue(doc, node, 'image', pair.value, containerNames);
       else if (key === 'uses' && isNode(pair.value))
         take(doc, pair.value, 'docker://'); // an Actions step
       else if (key === 'services' && gitlab && isSeq(pair.value))
@@ -521,7 +546,7 @@ function rewriteYaml(
           const name = isMap(item) ? entry(item, 'name') : item;
           if (isNode(name)) take(doc, name);
         }
-      walk(doc, pair.value, containerNames);
+      walk(doc, pair.value, containerNames, key);
     }
   };
   /**

@@ -610,6 +610,27 @@ const CORPUS: Array<[string, 'dockerfile' | 'yaml' | 'json', string, string, str
     `resources:\n- deploy.yaml\nimages:\n- name: nginx\n  newName: ${C}/library/nginx\n  newTag: "1.27"\n- name: postgres\n  newTag: "17"\n- name: app\n  newName: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/app`,
     [`add newName: ${C}/library/postgres`, 'has no pull-through cache rule'],
   ],
+  [
+    'CloudFormation: an ECS task definition and a Batch job definition; intrinsic functions left',
+    'yaml',
+    'Resources:\n  Task:\n    Type: AWS::ECS::TaskDefinition\n    Properties:\n      ContainerDefinitions:\n        - Name: app\n          Image: node:22\n        - Name: side\n          Image: !Sub "${Registry}/side:1"\n        - Name: ref\n          Image: !Ref SideImage\n  Job:\n    Type: AWS::Batch::JobDefinition\n    Properties:\n      ContainerProperties:\n        Image: python:3.13-slim',
+    `Resources:\n  Task:\n    Type: AWS::ECS::TaskDefinition\n    Properties:\n      ContainerDefinitions:\n        - Name: app\n          Image: ${C}/library/node:22\n        - Name: side\n          Image: !Sub "\${Registry}/side:1"\n        - Name: ref\n          Image: !Ref SideImage\n  Job:\n    Type: AWS::Batch::JobDefinition\n    Properties:\n      ContainerProperties:\n        Image: ${C}/library/python:3.13-slim`,
+    ['a CloudFormation function (!Sub)', 'a CloudFormation function (!Ref)'],
+  ],
+  [
+    'CloudFormation in JSON: an intrinsic function is left',
+    'json',
+    '{"Properties": {"ContainerDefinitions": [{"Image": "node:22"}, {"Image": {"Fn::Sub": "${R}/x:1"}}]}}',
+    `{"Properties": {"ContainerDefinitions": [{"Image": "${C}/library/node:22"}, {"Image": {"Fn::Sub": "\${R}/x:1"}}]}}`,
+    ['a CloudFormation function (Fn::Sub)'],
+  ],
+  [
+    "an Image key outside a container definition is someone else's",
+    'yaml',
+    'Properties:\n  ImageId: ami-123\n  Image: node:22',
+    'Properties:\n  ImageId: ami-123\n  Image: node:22',
+    [],
+  ],
   // JSON: ECS task definitions, dev containers, Kubernetes manifests written as JSON.
   [
     'an ECS task definition (tab-indented JSON)',

@@ -1,0 +1,103 @@
+/**
+ * One image reference rewritten to the cache's: what becomes of it (rewriteReference) and the edit
+ * in the text (rewriteAt). The readers of each kind of file (rewrite-dockerfile.ts, rewrite-yaml.ts)
+ * find the references; this decides and writes them.
+ */
+import { DIGEST_CAUTION, parseImageRef } from '../config/image-ref.js';
+import { cacheRepositoryName, type RoutingRule, routeImage } from '../config/images.js';
+
+export interface RewriteTarget {
+  /** The cache's registry host, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com. */
+  registryHost: string;
+  /** The config's rules, in its order: the first that caches a reference takes it. */
+  rules: readonly RoutingRule[];
+}
+
+export interface RewriteNote {
+  line: number;
+  reference: string;
+  note: string;
+  /** True when the reference was left as written; false for a caution about one that was rewritten. */
+  left: boolean;
+}
+
+export interface RewriteResult {
+  kind: 'dockerfile' | 'yaml' | 'json';
+  output: string;
+  changes: Array<{ line: number; from: string; to: string }>;
+  notes: RewriteNote[];
+}
+
+export type FileKind = RewriteResult['kind'];
+
+type Decision = { to: string } | { note: string } | { unchanged: true };
+
+/** What becomes of one reference as written. */
+export function rewriteReference(reference: string, target: RewriteTarget): Decision {
+  if (reference.toLowerCase() === 'scratch') return { unchanged: true };
+  // `${IMAGE:-node:22}` (compose, Dockerfiles): the default is a whole reference, rewritten where it
+  // stands; a value set for the variable still wins.
+  const withDefault = reference.match(/^(\$\{\w+:?-)([^${}]+)\}$/);
+  if (withDefault) {
+    const inner = rewriteReference(withDefault[2]!, target);
+    return 'to' in inner ? { to: `${withDefault[1]}${inner.to}}` } : inner;
+  }
+  // A variable in the tag or digest (`node:${NODE_VERSION}-alpine`) leaves the repository, and so
+  // the rule, known: the name is rewritten and the rest kept as written. One in the name is not.
+  const dollar = reference.indexOf('$');
+  const literal = dollar >= 0 ? reference.slice(0, dollar) : reference;
+  const at = literal.indexOf('@');
+  const lastSlash = literal.lastIndexOf('/');
+  const colon = literal.indexOf(':', lastSlash + 1);
+  const separators = [colon, at].filter((i) => i >= 0);
+  const nameEnd = separators.length ? Math.min(...separators) : dollar >= 0 ? -1 : reference.length;
+  if (nameEnd < 0)
+    return { note: 'built from a variable (ARG or environment): rewrite the value where it is set' };
+  const name = reference.slice(0, nameEnd);
+  const tagAndDigest = reference.slice(nameEnd);
+  let parsed: ReturnType<typeof parseImageRef>;
+  try {
+    parsed = parseImageRef(name);
+  } catch {
+    return { note: 'not an image reference this tool can read' };
+  }
+  if (parsed.registry === target.registryHost.toLowerCase()) return { unchanged: true };
+  const route = routeImage(target.rules, parsed);
+  if ('problem' in route)
+    return {
+      note: route.noRegistry ? `${parsed.registry} has no pull-through cache rule here` : route.problem,
+    };
+  const repository = cacheRepositoryName({
+    rulePrefix: route.rule.prefix,
+    upstreamPrefix: route.rule.upstreamPrefix,
+    repository: parsed.repository,
+  });
+  return { to: `${target.registryHost}/${repository}${tagAndDigest}` };
+}
+
+/** Applies a decision to the reference found at `start` on line `index` of `lines`. */
+export function rewriteAt(
+  result: RewriteResult,
+  lines: string[],
+  index: number,
+  start: number,
+  reference: string,
+  target: RewriteTarget,
+): void {
+  const decision = rewriteReference(reference, target);
+  if ('note' in decision) {
+    result.notes.push({ line: index + 1, reference, note: decision.note, left: true });
+    return;
+  }
+  if ('unchanged' in decision) return;
+  const line = lines[index]!;
+  lines[index] = line.slice(0, start) + decision.to + line.slice(start + reference.length);
+  result.changes.push({ line: index + 1, from: reference, to: decision.to });
+  if (reference.includes('@'))
+    result.notes.push({
+      line: index + 1,
+      reference,
+      note: DIGEST_CAUTION,
+      left: false,
+    });
+}

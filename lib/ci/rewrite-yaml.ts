@@ -1,0 +1,361 @@
+/**
+ * YAML and JSON, read with a YAML parser (JSON is YAML): where image references stand in compose,
+ * Kubernetes, CI systems, ECS, CloudFormation and kustomize files, each rewritten where it is written.
+ */
+import {
+  type Document,
+  isAlias,
+  isCollection,
+  isMap,
+  isNode,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  type Pair,
+  parseAllDocuments,
+  visit,
+  type YAMLMap,
+} from 'yaml';
+import { errorMessage } from '../runtime/errors.js';
+import { type RewriteResult, type RewriteTarget, rewriteAt, rewriteReference } from './rewrite-reference.js';
+
+const TEMPLATE = 'a template expression (Actions, Helm, Jinja): rewrite the value where it is set';
+const HELM_IMAGE =
+  "a Helm-style image (registry, repository and tag apart): point them at the cache's by hand, or use mirror-config";
+const UNREAD_FORM =
+  'a YAML form this tool does not read (a sequence, a mapping it does not know, a value that is not a string): rewrite it by hand';
+const ESCAPED =
+  'written with escapes in a double-quoted string: rewrite it by hand (or write it plainly, then run rewrite again)';
+
+/** A template action: Go templates (Helm) and Jinja's `{{ … }}`, `{% … %}` and `{# … #}`, on one line. */
+const TEMPLATE_ACTION = /\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}/g;
+const hasTemplate = (text: string) => /\{\{|\{%/.test(text);
+
+/**
+ * The text with its template actions masked so the YAML around them parses (a Helm chart's templates
+ * are YAML only once rendered): a line of actions alone becomes a comment, an action inside a line
+ * filler of its length. Every offset stays where it was, so what is found maps back to the text.
+ */
+function maskTemplates(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => {
+      if (!/\{[{%#]/.test(line)) return line;
+      if (line.replace(TEMPLATE_ACTION, '').trim() === '') {
+        const indent = line.length - line.trimStart().length;
+        return `${line.slice(0, indent)}#${' '.repeat(Math.max(0, line.length - indent - 1))}`;
+      }
+      return line.replace(TEMPLATE_ACTION, (action) => '_'.repeat(action.length));
+    })
+    .join('\n');
+}
+
+/** `text` with what the sticky `pattern` matches outside JSON strings blanked to spaces, newlines kept. */
+function blankOutsideStrings(text: string, pattern: RegExp): string {
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    if (text[i] === '"') {
+      let end = i + 1;
+      while (end < text.length && text[end] !== '"' && text[end] !== '\n') end += text[end] === '\\' ? 2 : 1;
+      end = Math.min(end + 1, text.length);
+      out += text.slice(i, end);
+      i = end;
+      continue;
+    }
+    pattern.lastIndex = i;
+    const match = pattern.exec(text)?.[0];
+    out += match ? match.replace(/[^\n]/g, ' ') : text[i];
+    i += match ? match.length : 1;
+  }
+  return out;
+}
+
+/**
+ * JSON as dev containers and VS Code write it (comments, trailing commas, a byte order mark) as
+ * plain JSON, what they add blanked to spaces: every offset stays where it was.
+ */
+function plainJson(text: string): string {
+  // A byte order mark, which JSON.parse refuses, counts as the space it takes.
+  const unmarked = text.startsWith('\uFEFF') ? ` ${text.slice(1)}` : text;
+  const uncommented = blankOutsideStrings(unmarked, /\/\/[^\n]*|\/\*[\s\S]*?(?:\*\/|$)/y);
+  return blankOutsideStrings(uncommented, /,(?=\s*[}\]])/y);
+}
+
+/** Why JSON.parse refuses `text`, without the excerpt of it V8 adds; undefined when it parses. */
+function jsonFailure(text: string): string | undefined {
+  try {
+    JSON.parse(text);
+    return undefined;
+  } catch (error) {
+    return errorMessage(error)
+      .replace(/, (?:\.\.\.)?".* is not valid JSON$/s, '')
+      .replace(/ at position \d+.*$/s, '');
+  }
+}
+
+/** Where and why JSON.parse refuses `text`; undefined when it parses. */
+function jsonProblem(text: string, lineCounter: LineCounter): { line: number; why: string } | undefined {
+  const why = jsonFailure(text);
+  if (why === undefined) return undefined;
+  if (/end of JSON input/.test(why)) return { line: lineCounter.linePos(text.length).line, why };
+  // V8 does not always say where: the shortest prefix that fails the same way ends where it stopped.
+  let low = 0;
+  let high = text.length - 1;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if (jsonFailure(text.slice(0, mid + 1)) === why) high = mid;
+    else low = mid + 1;
+  }
+  return { line: lineCounter.linePos(low).line, why };
+}
+
+const keyName = (pair: Pair) => (isScalar(pair.key) ? String(pair.key.value) : undefined);
+const entry = (map: YAMLMap, key: string) => map.items.find((pair) => keyName(pair) === key)?.value;
+
+/**
+ * Why a value written as a function of something else is left: a CloudFormation intrinsic function
+ * (`!Sub …`, `!Ref X`, `{"Fn::Sub": …}`) or another tag (`!reference [...]`); undefined for a plain value.
+ */
+function writtenAsFunction(node: Node): string | undefined {
+  const name = isMap(node) && node.items.length === 1 ? keyName(node.items[0]!) : undefined;
+  if (name && /^(Ref|Condition|Fn::\w+)$/.test(name))
+    return `a CloudFormation function (${name}): point its value at the cache by hand`;
+  const tag = node.tag;
+  if (!tag?.startsWith('!') || tag.startsWith('!!')) return undefined;
+  return /^!(Ref|Sub|GetAtt|Join|If|Select|FindInMap|ImportValue|Base64|Split|Cidr|GetAZs|Transform)$/.test(
+    tag,
+  )
+    ? `a CloudFormation function (${tag}): point its value at the cache by hand`
+    : `a tagged value (${tag}): rewrite it by hand`;
+}
+
+const scalarValue = (node: unknown) => (isScalar(node) ? node.value : undefined);
+
+/** Azure Pipelines' container resources: the names a `container:` beside an `image:` gives them. */
+function containerResources(doc: Document): Set<string> {
+  const names = new Set<string>();
+  visit(doc, {
+    Map(_, map) {
+      const name = scalarValue(entry(map, 'container'));
+      if (typeof name === 'string' && entry(map, 'image') !== undefined) names.add(name);
+    },
+  });
+  return names;
+}
+
+/**
+ * GitLab CI by its content: `stages:` at the top, or a job there (a mapping with a `script:`).
+ * Bitbucket Pipelines (`pipelines:` at the top) also has `script:` and `services:`, but its services
+ * name definitions, not images.
+ */
+function looksLikeGitlabCi(documents: readonly Document[]): boolean {
+  return documents.some((doc) => {
+    const top = doc.contents;
+    if (!isMap(top) || entry(top, 'pipelines') !== undefined) return false;
+    return (
+      entry(top, 'stages') !== undefined ||
+      top.items.some((pair) => isMap(pair.value) && entry(pair.value, 'script') !== undefined)
+    );
+  });
+}
+
+/**
+ * YAML, read with a YAML parser (so block scalars, flow collections over several lines, quoted keys,
+ * anchors and several documents are what they are), and rewritten in the text as written: each
+ * reference is replaced where it stands, so comments, quoting and layout stay.
+ *
+ * Where references are: the value of `image:` (compose, Kubernetes, CI systems, ECS) and of
+ * `container:` (GitHub Actions' and Azure Pipelines' string form; the object form holds an
+ * `image:`), a `uses: docker://…` step; in GitLab CI, `name:` of an `image:` object, and
+ * `services:` items, strings or objects with a `name:`. An alias there is rewritten where its anchor
+ * is set, once.
+ */
+export function rewriteYaml(
+  text: string,
+  target: RewriteTarget,
+  kind: 'yaml' | 'json',
+  gitlabCi: boolean,
+): RewriteResult {
+  const result: RewriteResult = { kind, output: text, changes: [], notes: [] };
+  const lineCounter = new LineCounter();
+  const readable = kind === 'json' ? plainJson(text) : maskTemplates(text);
+  const documents = parseAllDocuments(readable, { lineCounter, uniqueKeys: false });
+  const lines = text.split('\n');
+  const lineOf = (offset: number) => lineCounter.linePos(offset).line;
+  // YAML reads more than JSON allows (`"x": }` is a key without a value to it): JSON is held to JSON.
+  const json = kind === 'json' ? jsonProblem(readable, lineCounter) : undefined;
+  const broken = json
+    ? [json]
+    : documents.flatMap((doc) =>
+        doc.errors.slice(0, 1).map((error) => ({
+          line: error.linePos?.[0].line ?? 1,
+          why: error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''),
+        })),
+      );
+  if (broken.length) {
+    // Nothing half-read is rewritten: the file is left whole, with where the parser stopped.
+    for (const { line, why } of broken) {
+      result.notes.push({
+        line,
+        reference: (lines[line - 1] ?? '').trim().slice(0, 80),
+        note: `not ${kind.toUpperCase()} this tool can read (line ${line}: ${why}): the file is left as it is`,
+        left: true,
+      });
+    }
+    return result;
+  }
+  const gitlab = kind === 'yaml' && (gitlabCi || looksLikeGitlabCi(documents));
+  const edits: Array<{ offset: number; reference: string }> = [];
+  const taken = new Set<Node>(); // an anchored reference is rewritten once, however many aliases name it
+  const source = (node: Node) => text.slice(node.range![0], node.range![1]);
+  const leave = (node: Node, reference: string, note: string): undefined => {
+    result.notes.push({ line: lineOf(node.range![0]), reference, note, left: true });
+  };
+
+  /**
+   * The reference `node` holds (a string, or an alias of one), to be rewritten where it is written;
+   * with `scheme`, only a string that starts with it, the reference after it (`docker://node:22`).
+   */
+  const take = (doc: Document, node: Node, scheme = ''): undefined => {
+    if (isAlias(node)) {
+      const name = `*${node.source}`;
+      const anchored = node.resolve(doc);
+      if (!anchored)
+        return leave(
+          node,
+          name,
+          `an alias (${name}) whose anchor &${node.source} is not set above it in its document`,
+        );
+      if (!isScalar(anchored) || typeof anchored.value !== 'string')
+        return leave(node, name, `an alias (${name}) of something that is not an image reference`);
+      return take(doc, anchored, scheme);
+    }
+    if (taken.has(node)) return;
+    taken.add(node);
+    const written = source(node);
+    const asFunction = writtenAsFunction(node);
+    if (asFunction) return leave(node, written.trim(), asFunction);
+    if (hasTemplate(written)) return leave(node, written.trim(), TEMPLATE);
+    if (!isScalar(node) || typeof node.value !== 'string') return leave(node, written.trim(), UNREAD_FORM);
+    if (!node.value.trim().startsWith(scheme)) return;
+    const reference = node.value.trim().slice(scheme.length);
+    if (reference === '') return;
+    const at = written.indexOf(reference);
+    if (at < 0 || written.includes(reference, at + 1)) return leave(node, written.trim(), ESCAPED);
+    edits.push({ offset: node.range![0] + at, reference });
+  };
+
+  /** The value of `image:` or `container:` in `map`. */
+  const imageValue = (
+    doc: Document,
+    map: YAMLMap,
+    key: string,
+    value: unknown,
+    containerNames: ReadonlySet<string>,
+  ): undefined => {
+    if (value === null || value === undefined || !isNode(value)) return;
+    if (isScalar(value) && (value.value === null || value.value === '')) return;
+    // Azure Pipelines: beside an `image:`, `container:` names a container resource; a job's
+    // `container:` with one of those names refers to it.
+    if (
+      key === 'container' &&
+      (entry(map, 'image') !== undefined || containerNames.has(String(scalarValue(value))))
+    )
+      return;
+    const asFunction = writtenAsFunction(value);
+    if (asFunction) return leave(value, source(value).trim().split('\n')[0]!, asFunction);
+    if (isMap(value)) {
+      if (key === 'container') {
+        if (entry(value, 'image') === undefined)
+          leave(value, source(value).trim().split('\n')[0]!, UNREAD_FORM);
+        return; // its `image:` is read as the walk goes on
+      }
+      const repository = entry(value, 'repository');
+      if (isNode(repository)) return leave(repository, source(repository).trim(), HELM_IMAGE);
+      const name = entry(value, 'name');
+      if (gitlab && isNode(name)) return take(doc, name);
+      return leave(
+        value,
+        source(value).trim().split('\n')[0]!,
+        hasTemplate(source(value)) ? TEMPLATE : UNREAD_FORM,
+      );
+    }
+    // A compose service that builds: its `image` is the name the build is tagged with, not a pull.
+    if (key === 'image' && entry(map, 'build') !== undefined && !isCollection(value))
+      return leave(
+        value,
+        source(value).trim(),
+        'the name the service builds (it has build:), not an image it pulls',
+      );
+    take(doc, value);
+  };
+
+  /** `holder`: the key whose value `node` is, or whose sequence holds it. */
+  const walk = (doc: Document, node: unknown, containerNames: ReadonlySet<string>, holder?: string): void => {
+    if (isSeq(node)) for (const item of node.items) walk(doc, item, containerNames, holder);
+    if (!isMap(node)) return;
+    for (const pair of node.items) {
+      const key = keyName(pair);
+      if (key === 'image' || key === 'container') imageValue(doc, node, key, pair.value, containerNames);
+      // CloudFormation: an ECS task definition's containers, a Batch job definition's container.
+      else if (key === 'Image' && (holder === 'ContainerDefinitions' || holder === 'ContainerProperties'))
+        imageValue(doc, node, 'image', pair.value, containerNames);
+      else if (key === 'uses' && isNode(pair.value))
+        take(doc, pair.value, 'docker://'); // an Actions step
+      else if (key === 'services' && gitlab && isSeq(pair.value))
+        for (const item of pair.value.items) {
+          if (!isNode(item)) continue;
+          const name = isMap(item) ? entry(item, 'name') : item;
+          if (isNode(name)) take(doc, name);
+        }
+      walk(doc, pair.value, containerNames, key);
+    }
+  };
+  /**
+   * A kustomization's `images:` (name, newName, newTag, digest): `newName` is where the image is
+   * pulled from, rewritten; without one, the note says what to add (kustomize keeps the tag apart).
+   */
+  const kustomizeImages = (doc: Document): void => {
+    const images = isMap(doc.contents) ? entry(doc.contents, 'images') : undefined;
+    if (!isSeq(images) || !images.items.every((item) => isMap(item) && entry(item, 'name') !== undefined))
+      return;
+    const overrides = images.items as YAMLMap[];
+    if (
+      !overrides.some((item) => ['newName', 'newTag', 'digest'].some((key) => entry(item, key) !== undefined))
+    )
+      return;
+    for (const item of overrides) {
+      const newName = entry(item, 'newName');
+      if (isNode(newName)) {
+        take(doc, newName);
+        continue;
+      }
+      const name = entry(item, 'name');
+      if (!isScalar(name) || typeof name.value !== 'string') continue;
+      const decision = rewriteReference(name.value, target);
+      if ('to' in decision) leave(name, name.value, `kustomize: add newName: ${decision.to}`);
+      else if ('note' in decision) leave(name, name.value, decision.note);
+    }
+  };
+  for (const doc of documents) {
+    kustomizeImages(doc);
+    walk(doc, doc.contents, containerResources(doc));
+  }
+
+  // In the order they stand, each start moved by what the rewrites before it on its line added.
+  edits.sort((a, b) => a.offset - b.offset);
+  const shift = new Map<number, number>();
+  for (const { offset, reference } of edits) {
+    const { line, col } = lineCounter.linePos(offset);
+    const index = line - 1;
+    const before = lines[index]!.length;
+    rewriteAt(result, lines, index, col - 1 + (shift.get(index) ?? 0), reference, target);
+    shift.set(index, (shift.get(index) ?? 0) + lines[index]!.length - before);
+  }
+  result.changes.sort((a, b) => a.line - b.line);
+  result.notes.sort((a, b) => a.line - b.line);
+  result.output = lines.join('\n');
+  return result;
+}

@@ -105,7 +105,7 @@ Examples:
 Rewrites image references to the cache's, in place: FROM node:22 becomes
 FROM <registry>/docker-hub/library/node:22, and so for every registry a rule caches (through the
 first rule in the config that caches the reference). Dockerfiles (FROM, COPY --from,
-RUN --mount=from, ONBUILD), YAML read as YAML (image: in compose, Kubernetes and CI files,
+RUN --mount=from, ONBUILD, # syntax=), YAML read as YAML (image: in compose, Kubernetes and CI files,
 GitHub Actions container: and uses: docker://, Azure Pipelines container:, GitLab image: and
 services:, kustomize newName), JSON (ECS task definitions, dev containers) and CloudFormation (ECS and
 Batch Image:). Tags (variables

@@ -1,4 +1,7 @@
-/** Dockerfiles: the references FROM, COPY --from and RUN --mount=from name, read as Docker reads them. */
+/**
+ * Dockerfiles: the references FROM, COPY --from, RUN --mount=from and the syntax directive name, read
+ * as Docker reads them.
+ */
 import { type RewriteResult, type RewriteTarget, rewriteAt } from './rewrite-reference.js';
 
 /** The words of one physical line with where each starts, the line's continuation character dropped. */
@@ -8,22 +11,35 @@ function words(line: string, escapeChar: string): Array<{ text: string; start: n
     .map((m) => ({ text: m[0], start: m.index! }));
 }
 
-/** The escape character a `# escape=` parser directive sets (a backtick in Windows Dockerfiles), else `\`. */
-function escapeCharacter(lines: readonly string[]): string {
+/** The parser directives at the top (`# syntax=…`, `# escape=…`): key in lower case, value and where it starts. */
+function parserDirectives(
+  lines: readonly string[],
+): Array<{ line: number; key: string; value: string; start: number }> {
+  const directives = [];
   // Directives stand first, before any other comment, blank line or instruction.
-  for (const line of lines) {
-    const directive = line.match(/^#\s*([a-z]+)\s*=\s*(\S*)\s*$/i);
+  for (const [line, text] of lines.entries()) {
+    const directive = /^#\s*([a-z]+)\s*=\s*(\S*)\s*$/di.exec(text);
     if (!directive) break;
-    if (directive[1]!.toLowerCase() === 'escape' && (directive[2] === '`' || directive[2] === '\\'))
-      return directive[2];
+    directives.push({
+      line,
+      key: directive[1]!.toLowerCase(),
+      value: directive[2]!,
+      start: directive.indices![2]![0],
+    });
   }
-  return '\\';
+  return directives;
 }
 
 export function rewriteDockerfile(text: string, target: RewriteTarget): RewriteResult {
   const result: RewriteResult = { kind: 'dockerfile', output: text, changes: [], notes: [] };
   const lines = text.split('\n');
-  const escapeChar = escapeCharacter(lines);
+  const directives = parserDirectives(lines);
+  // A backtick in Windows Dockerfiles.
+  const escapeChar =
+    directives.find((d) => d.key === 'escape' && (d.value === '`' || d.value === '\\'))?.value ?? '\\';
+  // The BuildKit frontend, pulled on every build on a fresh runner: an image like any other.
+  for (const syntax of directives.filter((d) => d.key === 'syntax' && d.value))
+    rewriteAt(result, lines, syntax.line, syntax.start, syntax.value, target);
   const continues = new RegExp(`${escapeChar === '`' ? '`' : '\\\\'}\\s*$`);
   const stages = new Set<string>();
   let heredocEnd: string | undefined;

@@ -182,11 +182,27 @@ const CORPUS: Array<[string, 'dockerfile' | 'yaml' | 'json', string, string, str
     [],
   ],
   ['comment', 'dockerfile', '# FROM node:22\nFROM node:22', `# FROM node:22\nFROM ${C}/library/node:22`, []],
+  // BuildKit pulls the frontend the syntax directive names from Docker Hub on every build on a
+  // fresh runner.
   [
-    'syntax directive',
+    'syntax directive: the frontend image',
     'dockerfile',
     '# syntax=docker/dockerfile:1\nFROM node:22',
-    `# syntax=docker/dockerfile:1\nFROM ${C}/library/node:22`,
+    `# syntax=${C}/docker/dockerfile:1\nFROM ${C}/library/node:22`,
+    [],
+  ],
+  [
+    'syntax directive after another directive, spaced, upper case',
+    'dockerfile',
+    '# escape=\\\n#  SYNTAX = docker/dockerfile:1.7\nFROM node:22',
+    `# escape=\\\n#  SYNTAX = ${C}/docker/dockerfile:1.7\nFROM ${C}/library/node:22`,
+    [],
+  ],
+  [
+    'a syntax comment below the directives is a comment',
+    'dockerfile',
+    '# a comment\n# syntax=docker/dockerfile:1\nFROM node:22',
+    `# a comment\n# syntax=docker/dockerfile:1\nFROM ${C}/library/node:22`,
     [],
   ],
   [

@@ -120,6 +120,9 @@ apart), values it does not read as a reference, a compose service's image: when 
 its tag. Running it twice changes nothing. Every file is checked before any is written.
 
   --check   write nothing; exit 1 when a file would change (a CI gate)
+
+Exits 1 too when a file does not parse (the others are still rewritten): it may still pull from
+the registries the rules cache.
   --diff    write nothing; print a unified diff
 
 Examples:

@@ -53,7 +53,7 @@ export async function rewriteCommand(
   if (options.json) {
     io.out(
       JSON.stringify(
-        results.map(({ path, kind, changes, notes }) => ({ path, kind, changes, notes })),
+        results.map(({ path, kind, readable, changes, notes }) => ({ path, kind, readable, changes, notes })),
         null,
         2,
       ),
@@ -67,13 +67,16 @@ export async function rewriteCommand(
     }
   }
   const changed = results.filter((r) => r.changes.length).length;
+  const unreadable = results.filter((r) => !r.readable).length;
+  const unread = unreadable ? `; ${unreadable} could not be read` : '';
   if (!options.json && !options.diff)
     io.out(
       write
-        ? `${changed} of ${results.length} file(s) rewritten to ${target.registryHost}.`
-        : `${changed} of ${results.length} file(s) would change.`,
+        ? `${changed} of ${results.length} file(s) rewritten to ${target.registryHost}${unread}.`
+        : `${changed} of ${results.length} file(s) would change${unread}.`,
     );
-  return options.check && changed > 0 ? 1 : 0;
+  // A file it could not read may still pull from the registries the rules cache: done, but wrong.
+  return unreadable > 0 || (options.check && changed > 0) ? 1 : 0;
 }
 
 function printChanges(io: CliIo, path: string, result: RewriteResult, written: boolean): void {

@@ -31,7 +31,7 @@ function parserDirectives(
 }
 
 export function rewriteDockerfile(text: string, target: RewriteTarget): RewriteResult {
-  const result: RewriteResult = { kind: 'dockerfile', output: text, changes: [], notes: [] };
+  const result: RewriteResult = { kind: 'dockerfile', readable: true, output: text, changes: [], notes: [] };
   const lines = text.split('\n');
   const directives = parserDirectives(lines);
   // A backtick in Windows Dockerfiles.

@@ -23,6 +23,8 @@ export interface RewriteNote {
 
 export interface RewriteResult {
   kind: 'dockerfile' | 'yaml' | 'json';
+  /** False when the file does not parse: it is left whole, with a note saying where it stops. */
+  readable: boolean;
   output: string;
   changes: Array<{ line: number; from: string; to: string }>;
   notes: RewriteNote[];

@@ -178,7 +178,7 @@ export function rewriteYaml(
   kind: 'yaml' | 'json',
   gitlabCi: boolean,
 ): RewriteResult {
-  const result: RewriteResult = { kind, output: text, changes: [], notes: [] };
+  const result: RewriteResult = { kind, readable: true, output: text, changes: [], notes: [] };
   const lineCounter = new LineCounter();
   const readable = kind === 'json' ? plainJson(text) : maskTemplates(text);
   const documents = parseAllDocuments(readable, { lineCounter, uniqueKeys: false });
@@ -196,6 +196,7 @@ export function rewriteYaml(
       );
   if (broken.length) {
     // Nothing half-read is rewritten: the file is left whole, with where the parser stopped.
+    result.readable = false;
     for (const { line, why } of broken) {
       result.notes.push({
         line,

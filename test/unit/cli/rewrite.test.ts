@@ -83,14 +83,24 @@ describe('cache-keeper rewrite', () => {
       '{\n  "family": "web",\n  "containerDefinitions": [\n    { "name": "app", "image": "node:22" }\n  ]\n}\n';
     writeFileSync(taskDefinition, ecs);
     writeFileSync(broken, '{\n  "image": "node:22",\n  "x": \n}\n');
+    // Done, but something is wrong (exit 1): the file rewrite could not read may pull from Docker Hub.
+    const check = captureIo();
+    expect(await runCli(['rewrite', broken, '--check', ...REGISTRY], check.io)).toBe(1);
+    expect(check.out.at(-1)).toBe('0 of 1 file(s) would change; 1 could not be read.');
     const run = captureIo();
-    expect(await runCli(['rewrite', taskDefinition, broken, ...REGISTRY], run.io)).toBe(0);
+    expect(await runCli(['rewrite', taskDefinition, broken, ...REGISTRY], run.io)).toBe(1);
     expect(readFileSync(taskDefinition, 'utf8')).toBe(
       ecs.replace('node:22', 'r.example/docker-hub/library/node:22'),
     );
     expect(readFileSync(broken, 'utf8')).toBe('{\n  "image": "node:22",\n  "x": \n}\n');
     expect(run.err).toEqual([
       expect.stringMatching(/broken\.json:4: left }: not JSON this tool can read \(line 4: /),
+    ]);
+    expect(run.out.at(-1)).toBe('1 of 2 file(s) rewritten to r.example; 1 could not be read.');
+    const json = captureIo();
+    expect(await runCli(['rewrite', broken, '--json', ...REGISTRY], json.io)).toBe(1);
+    expect(JSON.parse(json.out.join('\n'))).toEqual([
+      expect.objectContaining({ readable: false, changes: [] }),
     ]);
   });
 

@@ -234,8 +234,9 @@ export function rewriteYaml(
       return take(doc, anchored, scheme);
     }
     if (taken.has(node)) return;
-    taken.add(node);
     const written = source(node);
+    if (scheme && !written.includes(scheme)) return; // `uses: actions/checkout@v4`: not an image
+    taken.add(node);
     const asFunction = writtenAsFunction(node);
     if (asFunction) return leave(node, written.trim(), asFunction);
     if (hasTemplate(written)) return leave(node, written.trim(), TEMPLATE);
@@ -243,6 +244,7 @@ export function rewriteYaml(
     if (!node.value.trim().startsWith(scheme)) return;
     const reference = node.value.trim().slice(scheme.length);
     if (reference === '') return;
+    if (/\s/.test(reference)) return leave(node, written.trim(), 'not an image reference this tool can read');
     const at = written.indexOf(reference);
     if (at < 0 || written.includes(reference, at + 1)) return leave(node, written.trim(), ESCAPED);
     edits.push({ offset: node.range![0] + at, reference });

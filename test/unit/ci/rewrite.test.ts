@@ -647,6 +647,20 @@ const CORPUS: Array<[string, 'dockerfile' | 'yaml' | 'json', string, string, str
     'Properties:\n  ImageId: ami-123\n  Image: node:22',
     [],
   ],
+  [
+    'an action that is not docker:// is not a reference, expression or not',
+    'yaml',
+    'steps:\n  - uses: ${{ matrix.action }}\n  - uses: ./local',
+    'steps:\n  - uses: ${{ matrix.action }}\n  - uses: ./local',
+    [],
+  ],
+  [
+    'an image value with a space in it is not a reference',
+    'yaml',
+    'services:\n  a:\n    image: node\n      22',
+    'services:\n  a:\n    image: node\n      22',
+    ['not an image reference'],
+  ],
   // JSON: ECS task definitions, dev containers, Kubernetes manifests written as JSON.
   [
     'an ECS task definition (tab-indented JSON)',

@@ -18,7 +18,7 @@ function parserDirectives(
   const directives = [];
   // Directives stand first, before any other comment, blank line or instruction.
   for (const [line, text] of lines.entries()) {
-    const directive = /^#\s*([a-z]+)\s*=\s*(\S*)\s*$/di.exec(text);
+    const directive = /^\uFEFF?#\s*([a-z]+)\s*=\s*(\S*)\s*$/di.exec(text); // BuildKit skips a byte order mark
     if (!directive) break;
     directives.push({
       line,

@@ -199,6 +199,13 @@ const CORPUS: Array<[string, 'dockerfile' | 'yaml' | 'json', string, string, str
     [],
   ],
   [
+    'syntax directive after a byte order mark, CRLF',
+    'dockerfile',
+    '\uFEFF# syntax=docker/dockerfile:1\r\nFROM node:22\r\n',
+    `\uFEFF# syntax=${C}/docker/dockerfile:1\r\nFROM ${C}/library/node:22\r\n`,
+    [],
+  ],
+  [
     'a syntax comment below the directives is a comment',
     'dockerfile',
     '# a comment\n# syntax=docker/dockerfile:1\nFROM node:22',

@@ -250,13 +250,14 @@ export function rewriteYaml(
     edits.push({ offset: node.range![0] + at, reference });
   };
 
-  /** The value of `image:` or `container:` in `map`. */
+  /** The value of `image:` or `container:` in `map`; `holder`, the key that holds `map`. */
   const imageValue = (
     doc: Document,
     map: YAMLMap,
     key: string,
     value: unknown,
     containerNames: ReadonlySet<string>,
+    holder: string | undefined,
   ): undefined => {
     if (value === null || value === undefined || !isNode(value)) return;
     if (isScalar(value) && (value.value === null || value.value === '')) return;
@@ -292,6 +293,13 @@ export function rewriteYaml(
         source(value).trim(),
         'the name the service builds (it has build:), not an image it pulls',
       );
+    // So is a skaffold build artifact's (build.artifacts[].image).
+    if (key === 'image' && holder === 'artifacts' && !isCollection(value))
+      return leave(
+        value,
+        source(value).trim(),
+        'the name a build artifact is tagged with, not an image it pulls',
+      );
     take(doc, value);
   };
 
@@ -301,10 +309,11 @@ export function rewriteYaml(
     if (!isMap(node)) return;
     for (const pair of node.items) {
       const key = keyName(pair);
-      if (key === 'image' || key === 'container') imageValue(doc, node, key, pair.value, containerNames);
+      if (key === 'image' || key === 'container')
+        imageValue(doc, node, key, pair.value, containerNames, holder);
       // CloudFormation: an ECS task definition's containers, a Batch job definition's container.
       else if (key === 'Image' && (holder === 'ContainerDefinitions' || holder === 'ContainerProperties'))
-        imageValue(doc, node, 'image', pair.value, containerNames);
+        imageValue(doc, node, 'image', pair.value, containerNames, holder);
       else if (key === 'uses' && isNode(pair.value))
         take(doc, pair.value, 'docker://'); // an Actions step
       else if (key === 'services' && gitlab && isSeq(pair.value))

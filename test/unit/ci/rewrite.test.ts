@@ -668,6 +668,13 @@ const CORPUS: Array<[string, 'dockerfile' | 'yaml' | 'json', string, string, str
     'services:\n  a:\n    image: node\n      22',
     ['not an image reference'],
   ],
+  [
+    "skaffold: a build artifact's image is the name it builds, not a pull",
+    'yaml',
+    'apiVersion: skaffold/v4beta11\nkind: Config\nbuild:\n  artifacts:\n  - image: my-app\n    docker:\n      dockerfile: Dockerfile',
+    'apiVersion: skaffold/v4beta11\nkind: Config\nbuild:\n  artifacts:\n  - image: my-app\n    docker:\n      dockerfile: Dockerfile',
+    ['the name a build artifact is tagged with'],
+  ],
   // JSON: ECS task definitions, dev containers, Kubernetes manifests written as JSON.
   [
     'an ECS task definition (tab-indented JSON)',

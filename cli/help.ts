@@ -91,15 +91,22 @@ so pre-warm its tag.
   cache-keeper uri node:22-alpine
   cache-keeper uri node:22 --registry 123456789012.dkr.ecr.eu-west-1.amazonaws.com`,
   suggest: `usage: cache-keeper suggest [--days N] [--config-lines] [--json]
+       cache-keeper suggest FILE... [--config-lines] [--json]
 
-Reads ECR's record of pulls (lastRecordedPullTime) under the Docker Hub rule and lists the tags
+Reads ECR's record of pulls (lastRecordedPullTime) under every rule's prefix and lists the tags
 something pulled within N days (default 7) that are not on prewarm.images, and the listed images
 nobody pulled within N days. Pulls by the pre-warm role do not count once reconcile has registered
 it as a pull-time update exclusion. ECR refreshes the recorded time at least once a day.
 
+Given files (Dockerfiles, YAML, JSON: what rewrite reads), it reads them instead, with no AWS: the
+images they pull through the rules that prewarm.images does not list, where each is pulled, and
+the references it cannot list as written (a variable tag, a digest alone). Exits 1 when a file
+does not parse.
+
 Examples:
   cache-keeper suggest
-  cache-keeper suggest --days 30 --config-lines`,
+  cache-keeper suggest --days 30 --config-lines
+  cache-keeper suggest $(git ls-files '*Dockerfile*' '*.yml') --config-lines`,
   rewrite: `usage: cache-keeper rewrite FILE... [--check | --diff] [--registry HOST] [--json]
 
 Rewrites image references to the cache's, in place: FROM node:22 becomes

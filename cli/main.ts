@@ -44,7 +44,7 @@ commands:
   credential record   record the expiry (--expires-at DATE [--uuid U]) of the token in the secret
   credential cleanup  delete the Docker Hub tokens earlier rotations retired, once their grace period is over
   metrics             cache size, images, stale images and cost (--publish also sends them to CloudWatch)
-  suggest             images CI pulls that are not on prewarm.images, and listed ones nobody pulls
+  suggest [FILE...]   images CI pulls (or the files pull) that are not on prewarm.images, and listed ones nobody pulls
   rewrite FILE...     point Dockerfiles, compose, Kubernetes, CI and ECS files at the cache (--check, --diff)
   mirror-config --for containers|containerd|buildkit|docker
                       print the client configuration that pulls docker.io (and every other
@@ -231,10 +231,12 @@ export async function runCli(argv: string[], io: CliIo = stdio, setup: CliSetup 
       return metricsCommand(deps(), io, { json: values.json, publish: values.publish });
     case 'suggest': {
       const { suggestCommand } = await import('./commands/suggest.js');
-      return suggestCommand(deps(), io, {
+      return suggestCommand(deps, io, {
         days: values.days,
         configLines: values['config-lines'],
         json: values.json,
+        files: positionals.slice(1),
+        config: () => loadConfig(path),
       });
     }
     case 'rewrite': {

@@ -16,6 +16,19 @@ export interface RewriteOptions {
   deps: () => CommandDeps;
 }
 
+/** What is wrong with files named to rewrite or suggest: missing, or of a kind neither reads. */
+export function sourceFileProblems(files: readonly string[]): string[] {
+  return files.flatMap((file) =>
+    !existsSync(file)
+      ? [`${file}: no such file`]
+      : fileKind(file)
+        ? []
+        : [
+            `${file}: not a Dockerfile (Dockerfile*, Containerfile, *.dockerfile), YAML (*.yml, *.yaml) nor JSON (*.json)`,
+          ],
+  );
+}
+
 export async function rewriteCommand(
   config: KeeperConfig,
   io: CliIo,
@@ -28,15 +41,7 @@ export async function rewriteCommand(
     return 2;
   }
   // Every file is checked before any is written: all or nothing.
-  const problems = options.files.flatMap((file) =>
-    !existsSync(file)
-      ? [`${file}: no such file`]
-      : fileKind(file)
-        ? []
-        : [
-            `${file}: not a Dockerfile (Dockerfile*, Containerfile, *.dockerfile), YAML (*.yml, *.yaml) nor JSON (*.json)`,
-          ],
-  );
+  const problems = sourceFileProblems(options.files);
   if (problems.length) {
     for (const p of problems) io.err(`cache-keeper rewrite: ${p}`);
     return 2;

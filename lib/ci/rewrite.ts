@@ -6,6 +6,8 @@
  * not rewrite is left as it is, with a note. Lines map one to one, and a rewritten reference names
  * the cache's registry, so a second run changes nothing.
  */
+
+import type { RoutingRule } from '../config/images.js';
 import { rewriteDockerfile } from './rewrite-dockerfile.js';
 import type { FileKind, RewriteResult, RewriteTarget } from './rewrite-reference.js';
 import { rewriteYaml } from './rewrite-yaml.js';
@@ -45,6 +47,23 @@ export function rewriteText(
   return kind === 'dockerfile'
     ? rewriteDockerfile(text, target)
     : rewriteYaml(text, target, kind, path !== undefined && isGitlabCiFile(path));
+}
+
+/**
+ * The references a file pulls through the rules, as written, with their lines: what `rewrite` would
+ * rewrite (the registry host is one no reference names).
+ */
+export function pulledReferences(
+  text: string,
+  kind: FileKind,
+  rules: readonly RoutingRule[],
+  path?: string,
+): { readable: boolean; references: Array<{ line: number; reference: string }> } {
+  const result = rewriteText(text, kind, { registryHost: 'cache.invalid', rules }, path);
+  return {
+    readable: result.readable,
+    references: result.changes.map((c) => ({ line: c.line, reference: c.from })),
+  };
 }
 
 /** A unified diff of two texts whose lines correspond one to one (what a rewrite produces). */

@@ -24,7 +24,7 @@ export interface SuggestReport {
  * A cached repository's upstream image as people write it: `node`, `bitnami/redis` for Docker Hub
  * (no host, no `library/`), `quay.io/prometheus/node-exporter` for the others.
  */
-const upstreamImageName = (rule: DesiredRule, cacheRepository: string) => {
+export const upstreamImageName = (rule: DesiredRule, cacheRepository: string) => {
   const repository = upstreamRepositoryOf(rule, cacheRepository);
   return rule.upstream === 'docker-hub'
     ? repository.replace(/^library\//, '')
@@ -53,7 +53,7 @@ export async function suggestImages(
         });
   });
 
-  const listed = new Set(config.prewarm.images.map((i) => `${cacheRepositoryName(i)}:${i.tag}`));
+  const listed = listedKeys(config);
   const pulledNotListed = [...lastPull.entries()]
     .filter(([key, { at }]) => at !== undefined && at >= since && !listed.has(key))
     .sort(([a, x], [b, y]) => y.at! - x.at! || a.localeCompare(b))
@@ -68,6 +68,10 @@ export async function suggestImages(
   });
   return { pulledWithinDays: options.pulledWithinDays, pulledNotListed, listedNotPulled };
 }
+
+/** `<cache repository>:<tag>` of each image on prewarm.images, however it is written. */
+export const listedKeys = (config: KeeperConfig) =>
+  new Set(config.prewarm.images.map((i) => `${cacheRepositoryName(i)}:${i.tag}`));
 
 export function formatSuggestions(report: SuggestReport, withConfigLines: boolean): string {
   const days = report.pulledWithinDays;

@@ -83,6 +83,7 @@ describe('--json on every command', () => {
     ['cache-keeper uri', ['node:22']],
     ['cache-keeper mirror-config', ['--for', 'containers']],
     ['cache-keeper suggest', []],
+    ['cache-keeper suggest FILE…', [rewriteFixture()]],
     ['cache-keeper rewrite', [rewriteFixture()]],
     [
       'cache-keeper ci-snippet',
@@ -101,7 +102,11 @@ describe('--json on every command', () => {
   });
 
   it.each(runs)('%s --json', async (commandLine, extra) => {
-    const words = commandLine.split(' ').slice(1);
+    // A placeholder in the documented line (FILE…) stands for the files `extra` gives.
+    const words = commandLine
+      .split(' ')
+      .slice(1)
+      .filter((w) => !/^[A-Z]+…$/.test(w));
     let stdin = '';
     if (words.includes('stage')) {
       const user = sandbox.hubAccounts.users.get(sandbox.seeded!.username)!;

@@ -69,6 +69,7 @@ const RUNS: Record<
   metrics: { argv: () => ['metrics'], before: 'warmed' },
   'metrics --publish': { argv: () => ['metrics', '--publish'], before: 'warmed' },
   suggest: { argv: () => ['suggest'], before: 'warmed' },
+  'suggest FILE…': { argv: (dir) => ['suggest', join(dir, 'Dockerfile')] },
   'credential record': {
     argv: () => [
       'credential',

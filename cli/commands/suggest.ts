@@ -10,16 +10,19 @@ import type { CommandDeps } from '../deps.js';
 import type { CliIo } from '../io.js';
 import { sourceFileProblems } from './rewrite.js';
 
+export interface SuggestOptions {
+  days?: string;
+  configLines: boolean;
+  json: boolean;
+  /** Files to read instead of ECR's record of pulls. */
+  files: string[];
+  config: () => KeeperConfig;
+}
+
 export async function suggestCommand(
   deps: () => CommandDeps,
   io: CliIo,
-  options: {
-    days?: string;
-    configLines: boolean;
-    json: boolean;
-    files: string[];
-    config: () => KeeperConfig;
-  },
+  options: SuggestOptions,
 ): Promise<number> {
   if (options.files.length) return suggestFromFilesCommand(io, options);
   const days = options.days === undefined ? 7 : Number(options.days);
@@ -34,16 +37,7 @@ export async function suggestCommand(
 }
 
 /** No AWS: the files alone, against the config's rules and list. */
-async function suggestFromFilesCommand(
-  io: CliIo,
-  options: {
-    days?: string;
-    configLines: boolean;
-    json: boolean;
-    files: string[];
-    config: () => KeeperConfig;
-  },
-): Promise<number> {
+async function suggestFromFilesCommand(io: CliIo, options: SuggestOptions): Promise<number> {
   const problems = sourceFileProblems(options.files);
   if (options.days !== undefined)
     problems.push("--days reads ECR's record of pulls: it does not go with files");

@@ -91,7 +91,7 @@ so pre-warm its tag.
   cache-keeper uri node:22-alpine
   cache-keeper uri node:22 --registry 123456789012.dkr.ecr.eu-west-1.amazonaws.com`,
   suggest: `usage: cache-keeper suggest [--days N] [--config-lines] [--json]
-       cache-keeper suggest FILE... [--config-lines] [--json]
+       cache-keeper suggest FILE... [--registry HOST] [--config-lines] [--json]
 
 Reads ECR's record of pulls (lastRecordedPullTime) under every rule's prefix and lists the tags
 something pulled within N days (default 7) that are not on prewarm.images, and the listed images
@@ -100,8 +100,9 @@ it as a pull-time update exclusion. ECR refreshes the recorded time at least onc
 
 Given files (Dockerfiles, YAML, JSON: what rewrite reads), it reads them instead, with no AWS: the
 images they pull through the rules that prewarm.images does not list, where each is pulled, and
-the references it cannot list as written (a variable tag, a digest alone). Exits 1 when a file
-does not parse.
+the references it cannot list as written (a variable tag, a digest alone). References rewrite
+already pointed at the cache count too: the cache's host is --registry, else the one ECR host the
+files name. Exits 1 when a file does not parse.
 
 Examples:
   cache-keeper suggest
@@ -111,25 +112,23 @@ Examples:
 
 Rewrites image references to the cache's, in place: FROM node:22 becomes
 FROM <registry>/docker-hub/library/node:22, and so for every registry a rule caches (through the
-first rule in the config that caches the reference). Dockerfiles (FROM, COPY --from,
-RUN --mount=from, ONBUILD, # syntax=), YAML read as YAML (image: in compose, Kubernetes and CI files,
+first rule in the config that caches the reference). Reads Dockerfiles (FROM, COPY --from,
+RUN --mount=from, ONBUILD, # syntax=), YAML as YAML (image: in compose, Kubernetes and CI files,
 GitHub Actions container: and uses: docker://, Azure Pipelines container:, GitLab image: and
-services:, kustomize newName), JSON (ECS task definitions, dev containers) and CloudFormation (ECS and
-Batch Image:). Tags (variables
-too), digests, --platform, stage names, comments and layout are kept; text in a script block is
-never touched. A FROM that names an ARG set before the first FROM has the ARG's default
-rewritten; an alias (image: *node) has its anchor's value rewritten where it is set.
+services:, kustomize newName, Helm values with registry: and repository:), JSON (ECS task
+definitions, dev containers) and CloudFormation (ECS and Batch Image:). Tags (variables too),
+digests, --platform, stage names, comments and layout are kept; text in a script block is never
+touched. A FROM that names an ARG set before the first FROM has the ARG's default rewritten; an
+alias (image: *node) has its anchor's value rewritten where it is set.
 Left alone, each with a "left" note on stderr: scratch, build stages, other references whose name
-is a variable, template expressions (\${{ }}, {{ }}), Helm-style images (repository: and tag:
-apart), values it does not read as a reference, a compose service's image: when it has build:
-(the name it builds), registries (or repositories) no rule caches, and a file that does not parse
-(the note names the line). A reference pinned by digest is rewritten with a "note": pre-warm
-its tag. Running it twice changes nothing. Every file is checked before any is written.
+is a variable, template expressions (\${{ }}, {{ }}), Helm images without registry: (the note
+says what to set), values it does not read as a reference, the image: a compose service with
+build: or a skaffold artifact builds, registries (or repositories) no rule caches, and a file that
+does not parse (the note names the line; the command then exits 1). A reference pinned by digest
+is rewritten with a "note": pre-warm its tag. Running it twice changes nothing. Every file is
+checked before any is written.
 
   --check   write nothing; exit 1 when a file would change (a CI gate)
-
-Exits 1 too when a file does not parse (the others are still rewritten): it may still pull from
-the registries the rules cache.
   --diff    write nothing; print a unified diff
 
 Examples:

@@ -59,7 +59,7 @@ options:
   --region REGION     the AWS region; else AWS_REGION, AWS_DEFAULT_REGION, or the profile's region
                       (AWS_PROFILE in AWS_CONFIG_FILE or ~/.aws/config), as the AWS CLI resolves it
   --json              machine-readable output
-  --registry HOST     (uri, rewrite, mirror-config, ci-snippet) the registry host, instead of asking ECR
+  --registry HOST     (uri, rewrite, mirror-config, ci-snippet, suggest FILE...) the registry host, instead of asking ECR
   --days N            (suggest) the window of pulls looked at (default 7)
   --config-lines      (suggest) also print the prewarm.images lines to add
   --check             (rewrite) write nothing; exit 1 when a file would change
@@ -236,6 +236,7 @@ export async function runCli(argv: string[], io: CliIo = stdio, setup: CliSetup 
         configLines: values['config-lines'],
         json: values.json,
         files: positionals.slice(1),
+        registry: values.registry,
         config: () => loadConfig(path),
       });
     }

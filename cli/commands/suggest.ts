@@ -16,6 +16,8 @@ export interface SuggestOptions {
   json: boolean;
   /** Files to read instead of ECR's record of pulls. */
   files: string[];
+  /** With files: the cache's registry host, for references already pointed at it. */
+  registry?: string;
   config: () => KeeperConfig;
 }
 
@@ -49,6 +51,7 @@ async function suggestFromFilesCommand(io: CliIo, options: SuggestOptions): Prom
   const report = suggestFromFiles(
     options.config(),
     options.files.map((path) => ({ path, kind: fileKind(path)!, text: readFileSync(path, 'utf8') })),
+    { registryHost: options.registry },
   );
   io.out(options.json ? JSON.stringify(report, null, 2) : formatFileSuggestions(report, options.configLines));
   // A file it could not read may pull more: done, but something is wrong.

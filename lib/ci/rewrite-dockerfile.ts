@@ -31,7 +31,14 @@ function parserDirectives(
 }
 
 export function rewriteDockerfile(text: string, target: RewriteTarget): RewriteResult {
-  const result: RewriteResult = { kind: 'dockerfile', readable: true, output: text, changes: [], notes: [] };
+  const result: RewriteResult = {
+    kind: 'dockerfile',
+    readable: true,
+    output: text,
+    changes: [],
+    notes: [],
+    pulls: [],
+  };
   const lines = text.split('\n');
   const directives = parserDirectives(lines);
   // A backtick in Windows Dockerfiles.

@@ -28,15 +28,21 @@ export interface RewriteResult {
   output: string;
   changes: Array<{ line: number; from: string; to: string }>;
   notes: RewriteNote[];
+  /**
+   * Every reference the file pulls through a rule, or from the cache's registry already, as written
+   * (a Helm image's registry, repository and tag put together): what it pulls, for `suggest`.
+   */
+  pulls: Array<{ line: number; reference: string }>;
 }
 
 export type FileKind = RewriteResult['kind'];
 
-type Decision = { to: string } | { note: string } | { unchanged: true };
+/** `unchanged`: `scratch`, or a reference that names the cache's registry already. */
+type Decision = { to: string } | { note: string } | { unchanged: 'scratch' | 'cache' };
 
 /** What becomes of one reference as written. */
 export function rewriteReference(reference: string, target: RewriteTarget): Decision {
-  if (reference.toLowerCase() === 'scratch') return { unchanged: true };
+  if (reference.toLowerCase() === 'scratch') return { unchanged: 'scratch' };
   // `${IMAGE:-node:22}` (compose, Dockerfiles): the default is a whole reference, rewritten where it
   // stands; a value set for the variable still wins.
   const withDefault = reference.match(/^(\$\{\w+:?-)([^${}]+)\}$/);
@@ -63,7 +69,7 @@ export function rewriteReference(reference: string, target: RewriteTarget): Deci
   } catch {
     return { note: 'not an image reference this tool can read' };
   }
-  if (parsed.registry === target.registryHost.toLowerCase()) return { unchanged: true };
+  if (parsed.registry === target.registryHost.toLowerCase()) return { unchanged: 'cache' };
   const route = routeImage(target.rules, parsed);
   if ('problem' in route)
     return {
@@ -75,6 +81,20 @@ export function rewriteReference(reference: string, target: RewriteTarget): Deci
     repository: parsed.repository,
   });
   return { to: `${target.registryHost}/${repository}${tagAndDigest}` };
+}
+
+/** Replaces `from`, found at `start` on line `index` of `lines`, with `to`, and records the change. */
+export function replaceAt(
+  result: RewriteResult,
+  lines: string[],
+  index: number,
+  start: number,
+  from: string,
+  to: string,
+): void {
+  const line = lines[index]!;
+  lines[index] = line.slice(0, start) + to + line.slice(start + from.length);
+  result.changes.push({ line: index + 1, from, to });
 }
 
 /** Applies a decision to the reference found at `start` on line `index` of `lines`. */
@@ -91,10 +111,12 @@ export function rewriteAt(
     result.notes.push({ line: index + 1, reference, note: decision.note, left: true });
     return;
   }
-  if ('unchanged' in decision) return;
-  const line = lines[index]!;
-  lines[index] = line.slice(0, start) + decision.to + line.slice(start + reference.length);
-  result.changes.push({ line: index + 1, from: reference, to: decision.to });
+  if ('unchanged' in decision) {
+    if (decision.unchanged === 'cache') result.pulls.push({ line: index + 1, reference });
+    return;
+  }
+  result.pulls.push({ line: index + 1, reference });
+  replaceAt(result, lines, index, start, reference, decision.to);
   if (reference.includes('@'))
     result.notes.push({
       line: index + 1,

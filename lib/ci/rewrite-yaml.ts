@@ -18,11 +18,15 @@ import {
   type YAMLMap,
 } from 'yaml';
 import { errorMessage } from '../runtime/errors.js';
-import { type RewriteResult, type RewriteTarget, rewriteAt, rewriteReference } from './rewrite-reference.js';
+import {
+  type RewriteResult,
+  type RewriteTarget,
+  replaceAt,
+  rewriteAt,
+  rewriteReference,
+} from './rewrite-reference.js';
 
 const TEMPLATE = 'a template expression (Actions, Helm, Jinja): rewrite the value where it is set';
-const HELM_IMAGE =
-  "a Helm-style image (registry, repository and tag apart): point them at the cache's by hand, or use mirror-config";
 const UNREAD_FORM =
   'a YAML form this tool does not read (a sequence, a mapping it does not know, a value that is not a string): rewrite it by hand';
 const ESCAPED =
@@ -178,7 +182,7 @@ export function rewriteYaml(
   kind: 'yaml' | 'json',
   gitlabCi: boolean,
 ): RewriteResult {
-  const result: RewriteResult = { kind, readable: true, output: text, changes: [], notes: [] };
+  const result: RewriteResult = { kind, readable: true, output: text, changes: [], notes: [], pulls: [] };
   const lineCounter = new LineCounter();
   const readable = kind === 'json' ? plainJson(text) : maskTemplates(text);
   const documents = parseAllDocuments(readable, { lineCounter, uniqueKeys: false });
@@ -208,7 +212,8 @@ export function rewriteYaml(
     return result;
   }
   const gitlab = kind === 'yaml' && (gitlabCi || looksLikeGitlabCi(documents));
-  const edits: Array<{ offset: number; reference: string }> = [];
+  /** Where each reference stands; `to`, what replaces it when that is decided already (Helm values). */
+  const edits: Array<{ offset: number; reference: string; to?: string }> = [];
   const taken = new Set<Node>(); // an anchored reference is rewritten once, however many aliases name it
   const source = (node: Node) => text.slice(node.range![0], node.range![1]);
   const leave = (node: Node, reference: string, note: string): undefined => {
@@ -245,9 +250,56 @@ export function rewriteYaml(
     const reference = node.value.trim().slice(scheme.length);
     if (reference === '') return;
     if (/\s/.test(reference)) return leave(node, written.trim(), 'not an image reference this tool can read');
-    const at = written.indexOf(reference);
-    if (at < 0 || written.includes(reference, at + 1)) return leave(node, written.trim(), ESCAPED);
-    edits.push({ offset: node.range![0] + at, reference });
+    const offset = offsetOf(node, reference);
+    if (offset === undefined) return leave(node, written.trim(), ESCAPED);
+    edits.push({ offset, reference });
+  };
+
+  /** Where `value` is written inside `node`, when it is there once as it reads (no escapes). */
+  const offsetOf = (node: Node, value: string): number | undefined => {
+    const written = source(node);
+    const at = written.indexOf(value);
+    return at < 0 || written.includes(value, at + 1) ? undefined : node.range![0] + at;
+  };
+
+  /**
+   * A Helm-style image (`registry:`, `repository:` and `tag:` apart). With a `registry:` (Bitnami's
+   * charts), both point at the cache: the registry its host, the repository the cache's path. Without
+   * one the chart may add its own, so the note says what to set if it takes a full reference.
+   */
+  const helmImage = (map: YAMLMap, repository: Node): undefined => {
+    // `registry: ""` (a global registry decides) is no registry.
+    const written = entry(map, 'registry');
+    const registry = isNode(written) && !(isScalar(written) && !written.value) ? written : undefined;
+    const parts = registry ? [registry, repository] : [repository];
+    if (parts.some((part) => hasTemplate(source(part))))
+      return leave(repository, source(repository).trim(), TEMPLATE);
+    const values = parts.map((part) =>
+      isScalar(part) && typeof part.value === 'string' ? part.value.trim() : '',
+    );
+    if (values.some((v) => v === '')) return leave(repository, source(repository).trim(), UNREAD_FORM);
+    const decision = rewriteReference(values.join('/'), target);
+    const tag = scalarValue(entry(map, 'tag'));
+    const pull = { line: lineOf(repository.range![0]), reference: `${values.join('/')}:${tag ?? 'latest'}` };
+    if ('unchanged' in decision) {
+      if (decision.unchanged === 'cache') result.pulls.push(pull);
+      return;
+    }
+    if ('note' in decision) return leave(repository, values.join('/'), decision.note);
+    if (!registry)
+      return leave(
+        repository,
+        values[0]!,
+        `a Helm-style image without registry: (the chart may add its own): if it takes a full reference in repository, set repository: ${decision.to}`,
+      );
+    const cacheRepository = decision.to.slice(target.registryHost.length + 1);
+    const offsets = parts.map((part, i) => offsetOf(part, values[i]!));
+    if (offsets.includes(undefined)) return leave(repository, source(repository).trim(), ESCAPED);
+    result.pulls.push(pull);
+    edits.push(
+      { offset: offsets[0]!, reference: values[0]!, to: target.registryHost },
+      { offset: offsets[1]!, reference: values[1]!, to: cacheRepository },
+    );
   };
 
   /** The value of `image:` or `container:` in `map`; `holder`, the key that holds `map`. */
@@ -277,7 +329,7 @@ export function rewriteYaml(
         return; // its `image:` is read as the walk goes on
       }
       const repository = entry(value, 'repository');
-      if (isNode(repository)) return leave(repository, source(repository).trim(), HELM_IMAGE);
+      if (isNode(repository)) return helmImage(value, repository);
       const name = entry(value, 'name');
       if (gitlab && isNode(name)) return take(doc, name);
       return leave(
@@ -359,11 +411,13 @@ export function rewriteYaml(
   // In the order they stand, each start moved by what the rewrites before it on its line added.
   edits.sort((a, b) => a.offset - b.offset);
   const shift = new Map<number, number>();
-  for (const { offset, reference } of edits) {
+  for (const { offset, reference, to } of edits) {
     const { line, col } = lineCounter.linePos(offset);
     const index = line - 1;
     const before = lines[index]!.length;
-    rewriteAt(result, lines, index, col - 1 + (shift.get(index) ?? 0), reference, target);
+    const start = col - 1 + (shift.get(index) ?? 0);
+    if (to === undefined) rewriteAt(result, lines, index, start, reference, target);
+    else replaceAt(result, lines, index, start, reference, to);
     shift.set(index, (shift.get(index) ?? 0) + lines[index]!.length - before);
   }
   result.changes.sort((a, b) => a.line - b.line);

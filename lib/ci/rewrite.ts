@@ -7,7 +7,6 @@
  * the cache's registry, so a second run changes nothing.
  */
 
-import type { RoutingRule } from '../config/images.js';
 import { rewriteDockerfile } from './rewrite-dockerfile.js';
 import type { FileKind, RewriteResult, RewriteTarget } from './rewrite-reference.js';
 import { rewriteYaml } from './rewrite-yaml.js';
@@ -50,20 +49,17 @@ export function rewriteText(
 }
 
 /**
- * The references a file pulls through the rules, as written, with their lines: what `rewrite` would
- * rewrite (the registry host is one no reference names).
+ * The references a file pulls through the rules or from the cache (`registryHost`) already, as
+ * written, with their lines (RewriteResult.pulls).
  */
 export function pulledReferences(
   text: string,
   kind: FileKind,
-  rules: readonly RoutingRule[],
+  target: RewriteTarget,
   path?: string,
 ): { readable: boolean; references: Array<{ line: number; reference: string }> } {
-  const result = rewriteText(text, kind, { registryHost: 'cache.invalid', rules }, path);
-  return {
-    readable: result.readable,
-    references: result.changes.map((c) => ({ line: c.line, reference: c.from })),
-  };
+  const result = rewriteText(text, kind, target, path);
+  return { readable: result.readable, references: result.pulls };
 }
 
 /** A unified diff of two texts whose lines correspond one to one (what a rewrite produces). */

@@ -4,9 +4,9 @@
  * prewarm.images does not list. Reads no AWS; the CLI's alone (it carries the YAML parser).
  */
 import { type FileKind, pulledReferences } from '../ci/rewrite.js';
-import { splitDigest } from '../config/image-ref.js';
+import { parseImageRef, splitDigest } from '../config/image-ref.js';
 import { cacheRepositoryName, resolveImage } from '../config/images.js';
-import type { KeeperConfig } from '../config/load.js';
+import type { DesiredRule, KeeperConfig } from '../config/load.js';
 import { errorMessage } from '../runtime/errors.js';
 import { listedKeys, upstreamImageName } from './suggest.js';
 
@@ -19,15 +19,39 @@ export interface FileSuggestReport {
   unreadable: string[];
 }
 
+/** An ECR registry host, as a reference already pointed at the cache names it. */
+const ECR_HOST = /\b\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?\b/g;
+
+/**
+ * The cache's registry host: the one given, else the one ECR host the files name (references
+ * `rewrite` pointed at the cache), else one no reference names.
+ */
+function cacheHost(files: ReadonlyArray<{ text: string }>, given?: string): string {
+  if (given) return given.toLowerCase();
+  const named = new Set(files.flatMap((f) => [...f.text.matchAll(ECR_HOST)].map((m) => m[0].toLowerCase())));
+  return named.size === 1 ? [...named][0]! : 'cache.invalid';
+}
+
+/** The rule a cache repository is under: the longest prefix that holds it, else the ROOT rule. */
+function ruleOfCacheRepository(config: KeeperConfig, repository: string): DesiredRule | undefined {
+  return (
+    config.rules
+      .filter((r) => r.prefix !== 'ROOT' && repository.startsWith(`${r.prefix}/`))
+      .sort((a, b) => b.prefix.length - a.prefix.length)[0] ?? config.rules.find((r) => r.prefix === 'ROOT')
+  );
+}
+
 export function suggestFromFiles(
   config: KeeperConfig,
   files: ReadonlyArray<{ path: string; kind: FileKind; text: string }>,
+  options: { registryHost?: string } = {},
 ): FileSuggestReport {
   const listed = listedKeys(config);
   const found = new Map<string, { image: string; pulledBy: string[] }>();
   const report: FileSuggestReport = { notListed: [], skipped: [], unreadable: [] };
+  const target = { registryHost: cacheHost(files, options.registryHost), rules: config.rules };
   for (const file of files) {
-    const { readable, references } = pulledReferences(file.text, file.kind, config.rules, file.path);
+    const { readable, references } = pulledReferences(file.text, file.kind, target, file.path);
     if (!readable) report.unreadable.push(file.path);
     for (const { line, reference } of references) {
       const where = `${file.path}:${line}`;
@@ -49,12 +73,15 @@ export function suggestFromFiles(
         report.skipped.push({ where, reference, why: 'pinned by digest only: list its tag' });
         continue;
       }
-      const image = resolveImage(config, name);
-      const rule = config.rules.find((r) => r.prefix === image.rulePrefix)!;
-      const key = `${cacheRepositoryName(image)}:${image.tag}`;
+      const pulled = cachedImage(config, target.registryHost, name);
+      if ('why' in pulled) {
+        report.skipped.push({ where, reference, why: pulled.why });
+        continue;
+      }
+      const key = `${pulled.cacheRepository}:${pulled.tag}`;
       if (listed.has(key)) continue;
       const entry = found.get(key) ?? {
-        image: `${upstreamImageName(rule, cacheRepositoryName(image))}:${image.tag}`,
+        image: `${upstreamImageName(pulled.rule, pulled.cacheRepository)}:${pulled.tag}`,
         pulledBy: [],
       };
       if (!entry.pulledBy.includes(where)) entry.pulledBy.push(where);
@@ -63,6 +90,24 @@ export function suggestFromFiles(
   }
   report.notListed = [...found.values()].sort((a, b) => a.image.localeCompare(b.image));
   return report;
+}
+
+/** The cache repository, tag and rule of a reference as written, upstream or on the cache already. */
+function cachedImage(
+  config: KeeperConfig,
+  registryHost: string,
+  name: string,
+): { rule: DesiredRule; cacheRepository: string; tag: string } | { why: string } {
+  const ref = parseImageRef(name);
+  if (ref.registry === registryHost) {
+    const rule = ruleOfCacheRepository(config, ref.repository);
+    return rule
+      ? { rule, cacheRepository: ref.repository, tag: ref.tag }
+      : { why: 'on the cache, under no rule of this config' };
+  }
+  const image = resolveImage(config, name);
+  const rule = config.rules.find((r) => r.prefix === image.rulePrefix)!;
+  return { rule, cacheRepository: cacheRepositoryName(image), tag: image.tag };
 }
 
 export function formatFileSuggestions(report: FileSuggestReport, withConfigLines: boolean): string {

@@ -56,6 +56,46 @@ describe('suggestFromFiles', () => {
     expect(report.notListed.map((i) => i.image)).toEqual(['busybox:latest', 'redis:7']);
   });
 
+  it('counts references rewrite already pointed at the cache, and a Helm image as one image', () => {
+    const host = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
+    const report = suggestFromFiles(config, [
+      {
+        path: 'Dockerfile',
+        kind: 'dockerfile',
+        text: `FROM ${host}/docker-hub/library/nginx:1.27\nFROM ${host}/quay/prometheus/node-exporter:v1.9.0`,
+      },
+      {
+        path: 'values.yaml',
+        kind: 'yaml',
+        text:
+          'image:\n  registry: docker.io\n  repository: bitnami/redis\n  tag: 7.4\nother:\n  image:\n    registry: ' +
+          host +
+          '\n    repository: docker-hub/library/node\n    tag: "22"',
+      },
+    ]);
+    expect(report.notListed).toEqual([
+      { image: 'bitnami/redis:7.4', pulledBy: ['values.yaml:3'] },
+      { image: 'nginx:1.27', pulledBy: ['Dockerfile:1'] },
+      { image: 'quay.io/prometheus/node-exporter:v1.9.0', pulledBy: ['Dockerfile:2'] },
+    ]);
+  });
+
+  it('with several ECR hosts in the files, the one given is the cache', () => {
+    const cache = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
+    const other = '210987654321.dkr.ecr.us-east-1.amazonaws.com';
+    const files = [
+      {
+        path: 'Dockerfile',
+        kind: 'dockerfile' as const,
+        text: `FROM ${cache}/docker-hub/library/nginx:1.27\nFROM ${other}/app:1`,
+      },
+    ];
+    expect(suggestFromFiles(config, files).notListed).toEqual([]);
+    expect(suggestFromFiles(config, files, { registryHost: cache }).notListed).toEqual([
+      { image: 'nginx:1.27', pulledBy: ['Dockerfile:1'] },
+    ]);
+  });
+
   it('names a file it cannot read', () => {
     const report = suggestFromFiles(config, [{ path: 'x.json', kind: 'json', text: '{"image": ' }]);
     expect(report.unreadable).toEqual(['x.json']);

@@ -601,6 +601,13 @@ const CORPUS: Array<[string, 'dockerfile' | 'yaml' | 'json', string, string, str
     ['a template expression'],
   ],
   [
+    'a Jinja template (Ansible): control and comment lines read around, a templated value noted',
+    'yaml',
+    '{# compose for {{ env }} #}\nservices:\n{% if with_cache %}\n  cache:\n    image: redis:7\n{% endif %}\n  app:\n    image: "{{ app_image }}"',
+    `{# compose for {{ env }} #}\nservices:\n{% if with_cache %}\n  cache:\n    image: ${C}/library/redis:7\n{% endif %}\n  app:\n    image: "{{ app_image }}"`,
+    ['a template expression'],
+  ],
+  [
     'a double-quoted reference written with escapes is left, with a note',
     'yaml',
     'image: "node\\x3a22"',

@@ -68,7 +68,9 @@ export async function rewriteCommand(
       if (options.diff && r.changes.length) io.out(unifiedDiff(r.path, r.before, r.output));
       else if (!options.diff) printChanges(io, r.path, r, write);
       for (const n of r.notes)
-        io.err(`${r.path}:${n.line}: ${n.left ? 'left' : 'note'} ${n.reference}: ${n.note}`);
+        io.err(
+          `${r.path}:${n.line}: ${n.left ? 'left' : 'note'}${n.reference ? ` ${n.reference}` : ''}: ${n.note}`,
+        );
     }
   }
   const changed = results.filter((r) => r.changes.length).length;

@@ -87,7 +87,7 @@ function plainJson(text: string): string {
   return blankOutsideStrings(uncommented, /,(?=\s*[}\]])/y);
 }
 
-/** Why JSON.parse refuses `text`, without the excerpt of it V8 adds; undefined when it parses. */
+/** Why JSON.parse refuses `text`, without the excerpt of it (or the token) V8 adds; undefined when it parses. */
 function jsonFailure(text: string): string | undefined {
   try {
     JSON.parse(text);
@@ -95,6 +95,7 @@ function jsonFailure(text: string): string | undefined {
   } catch (error) {
     return errorMessage(error)
       .replace(/, (?:\.\.\.)?".* is not valid JSON$/s, '')
+      .replace(/ token '.+'$/s, ' token') // not even one character of the file
       .replace(/ at position \d+.*$/s, '');
   }
 }
@@ -195,7 +196,12 @@ export function rewriteYaml(
     : documents.flatMap((doc) =>
         doc.errors.slice(0, 1).map((error) => ({
           line: error.linePos?.[0].line ?? 1,
-          why: error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''),
+          // Without the token's text the parser quotes: the file may hold secrets (a task
+          // definition's environment), and the note may reach a CI log.
+          why: error.message
+            .split('\n')[0]!
+            .replace(/ at line \d+, column \d+:?$/, '')
+            .replace(/: ".*"$/, ''),
         })),
       );
   if (broken.length) {
@@ -204,7 +210,7 @@ export function rewriteYaml(
     for (const { line, why } of broken) {
       result.notes.push({
         line,
-        reference: (lines[line - 1] ?? '').trim().slice(0, 80),
+        reference: '', // the line itself is not repeated: see `why` above
         note: `not ${kind.toUpperCase()} this tool can read (line ${line}: ${why}): the file is left as it is`,
         left: true,
       });

@@ -760,11 +760,22 @@ describe('rewrite corpus', () => {
     const notes = (text: string) => rewriteText(text, 'json', target).notes.map((n) => n.note);
     const secret = '{\n  "environment": [{ "name": "TOKEN", "value": "s3cr3t" }],\n  "image": \'node:22\'\n}';
     expect(notes(secret)).toEqual([
-      "not JSON this tool can read (line 3: Unexpected token '''): the file is left as it is",
+      'not JSON this tool can read (line 3: Unexpected token): the file is left as it is',
     ]);
     expect(notes('{"image": "node:22",\n "x": }')).toEqual([
-      "not JSON this tool can read (line 2: Unexpected token '}'): the file is left as it is",
+      'not JSON this tool can read (line 2: Unexpected token): the file is left as it is',
     ]);
+  });
+
+  it("a file it cannot read is named by its line, and none of the file's text reaches the note", () => {
+    for (const [kind, text] of [
+      ['json', '{\n  "environment": [{ "name": "TOKEN", "value": "s3cr3t-value" }]\n  "image": "node:22"\n}'],
+      ['yaml', 'env:\n  TOKEN: s3cr3t-value\n  - s3cr3t-value: x\nimage: node:22'],
+    ] as const) {
+      const notes = rewriteText(text, kind, target).notes;
+      expect(notes).toHaveLength(1);
+      expect(JSON.stringify(notes)).not.toContain('s3cr3t');
+    }
   });
 
   it('with the ROOT prefix, references go to the registry root', () => {

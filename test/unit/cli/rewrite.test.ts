@@ -94,7 +94,7 @@ describe('cache-keeper rewrite', () => {
     );
     expect(readFileSync(broken, 'utf8')).toBe('{\n  "image": "node:22",\n  "x": \n}\n');
     expect(run.err).toEqual([
-      expect.stringMatching(/broken\.json:4: left }: not JSON this tool can read \(line 4: /),
+      expect.stringMatching(/broken\.json:4: left: not JSON this tool can read \(line 4: /),
     ]);
     expect(run.out.at(-1)).toBe('1 of 2 file(s) rewritten to r.example; 1 could not be read.');
     const json = captureIo();

@@ -114,6 +114,11 @@ describe('cache-keeper rewrite', () => {
       expect.stringMatching(/README\.md: not a Dockerfile/),
       expect.stringMatching(/nope\.yml: no such file/),
     ]);
+    const directory = captureIo();
+    expect(await runCli(['rewrite', dir, ...REGISTRY], directory.io)).toBe(2);
+    expect(directory.err).toEqual([
+      `cache-keeper rewrite: ${dir}: a directory: name its files, e.g. $(git ls-files '*Dockerfile*' '*.yml' '*.yaml')`,
+    ]);
     expect(readFileSync(dockerfile, 'utf8')).toMatch(/^FROM node:22 AS build/);
   });
 

@@ -17,6 +17,7 @@ import {
   visit,
   type YAMLMap,
 } from 'yaml';
+import { DIGEST_CAUTION } from '../config/image-ref.js';
 import { errorMessage } from '../runtime/errors.js';
 import {
   type RewriteResult,
@@ -135,6 +136,9 @@ function writtenAsFunction(node: Node): string | undefined {
     ? `a CloudFormation function (${tag}): point its value at the cache by hand`
     : `a tagged value (${tag}): rewrite it by hand`;
 }
+
+/** The host name GitLab gives a service after its image: the name without tag, `/` as `-`. */
+const serviceHost = (reference: string) => reference.split(/[:@]/)[0]!.replaceAll('/', '-');
 
 const scalarValue = (node: unknown) => (isScalar(node) ? node.value : undefined);
 
@@ -361,6 +365,62 @@ export function rewriteYaml(
     take(doc, value);
   };
 
+  /**
+   * A GitLab CI service. GitLab names its host after its image (`docker:dind` is reached as
+   * `docker`, `bitnami/redis` as `bitnami__redis` and `bitnami-redis`), so one pointed at the cache
+   * keeps that name as its `alias:`, or the job can no longer reach it: a string becomes
+   * `{ name: …, alias: … }`; an object without an alias gets one in flow form, else a note.
+   */
+  const gitlabService = (doc: Document, item: Node): undefined => {
+    if (isAlias(item)) {
+      const anchored = item.resolve(doc);
+      const alias =
+        isScalar(anchored) && typeof anchored.value === 'string' ? serviceHost(anchored.value) : '…';
+      return leave(
+        item,
+        `*${item.source}`,
+        `a service named by an alias (GitLab names its host after the image): write it as { name: *${item.source}, alias: ${alias} }, then run rewrite again`,
+      );
+    }
+    const name = isMap(item) ? entry(item, 'name') : item;
+    if (!isNode(name)) return;
+    if (isMap(item) && entry(item, 'alias') !== undefined) return take(doc, name);
+    const written = source(name);
+    const asFunction = writtenAsFunction(name);
+    if (asFunction) return leave(name, written.trim(), asFunction);
+    if (hasTemplate(written) || !isScalar(name) || typeof name.value !== 'string') return take(doc, name);
+    const reference = name.value.trim();
+    const decision = rewriteReference(reference, target);
+    if ('note' in decision) return leave(name, reference, decision.note);
+    const line = lineOf(name.range![0]);
+    result.pulls.push({ line, reference });
+    if ('unchanged' in decision) return;
+    const alias = serviceHost(reference);
+    if (isMap(item) && !item.flow)
+      return leave(
+        name,
+        reference,
+        `add alias: ${alias} (GitLab names a service's host after its image, and the cache's name would change it), then run rewrite again`,
+      );
+    const at = offsetOf(name, reference);
+    if (at === undefined) return leave(name, written.trim(), ESCAPED);
+    const pointed = written.replace(reference, decision.to);
+    edits.push({
+      offset: name.range![0],
+      reference: written,
+      to: isMap(item) ? `${pointed}, alias: ${alias}` : `{ name: ${pointed}, alias: ${alias} }`,
+    });
+    const base = reference.split(/[:@]/)[0]!;
+    if (base.includes('/'))
+      result.notes.push({
+        line,
+        reference,
+        note: `GitLab also reached it as ${base.replaceAll('/', '__')}: only the alias ${alias} is kept`,
+        left: false,
+      });
+    if (reference.includes('@')) result.notes.push({ line, reference, note: DIGEST_CAUTION, left: false });
+  };
+
   /** `holder`: the key whose value `node` is, or whose sequence holds it. */
   const walk = (doc: Document, node: unknown, containerNames: ReadonlySet<string>, holder?: string): void => {
     if (isSeq(node)) for (const item of node.items) walk(doc, item, containerNames, holder);
@@ -375,11 +435,7 @@ export function rewriteYaml(
       else if (key === 'uses' && isNode(pair.value))
         take(doc, pair.value, 'docker://'); // an Actions step
       else if (key === 'services' && gitlab && isSeq(pair.value))
-        for (const item of pair.value.items) {
-          if (!isNode(item)) continue;
-          const name = isMap(item) ? entry(item, 'name') : item;
-          if (isNode(name)) take(doc, name);
-        }
+        for (const item of pair.value.items) if (isNode(item)) gitlabService(doc, item);
       walk(doc, pair.value, containerNames, key);
     }
   };

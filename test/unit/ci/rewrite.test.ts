@@ -365,19 +365,35 @@ const CORPUS: Array<[string, 'dockerfile' | 'yaml' | 'json', string, string, str
     `image: ${C}/library/python:3.13-slim\ntest:\n  script: pytest`,
     [],
   ],
+  // GitLab names a service's host after its image (`docker:dind` is reached as `docker`): a service
+  // pointed at the cache keeps that name as its alias, or the job cannot reach it.
   [
-    'gitlab services list',
+    'gitlab services list: each keeps the host name GitLab gave it',
     'yaml',
-    'services:\n  - postgres:17\n  - "redis:7" # cache\ntest:\n  script: make',
-    `services:\n  - ${C}/library/postgres:17\n  - "${C}/library/redis:7" # cache\ntest:\n  script: make`,
+    'services:\n  - postgres:17\n  - "redis:7" # cache\n  - docker:24.0.7-dind\ntest:\n  script: make',
+    `services:\n  - { name: ${C}/library/postgres:17, alias: postgres }\n  - { name: "${C}/library/redis:7", alias: redis } # cache\n  - { name: ${C}/library/docker:24.0.7-dind, alias: docker }\ntest:\n  script: make`,
     [],
   ],
   [
     "gitlab services at the key's indentation",
     'yaml',
     'test:\n  services:\n  - mysql:8\n  script: make',
-    `test:\n  services:\n  - ${C}/library/mysql:8\n  script: make`,
+    `test:\n  services:\n  - { name: ${C}/library/mysql:8, alias: mysql }\n  script: make`,
     [],
+  ],
+  [
+    'gitlab: a namespaced service keeps the dashed host name (GitLab gave it the __ one too)',
+    'yaml',
+    'test:\n  services:\n  - bitnami/redis:7\n  script: make',
+    `test:\n  services:\n  - { name: ${C}/bitnami/redis:7, alias: bitnami-redis }\n  script: make`,
+    ['also reached it as bitnami__redis'],
+  ],
+  [
+    'gitlab: a service object without an alias is left, with the alias to add',
+    'yaml',
+    'test:\n  services:\n  - name: postgres:17\n    command: ["postgres", "-c", "fsync=off"]\n  script: make',
+    'test:\n  services:\n  - name: postgres:17\n    command: ["postgres", "-c", "fsync=off"]\n  script: make',
+    ['add alias: postgres'],
   ],
   [
     'gitlab service objects',
@@ -462,8 +478,8 @@ const CORPUS: Array<[string, 'dockerfile' | 'yaml' | 'json', string, string, str
   [
     'gitlab services as a flow sequence',
     'yaml',
-    'test:\n  services: [postgres:17, "redis:7", { name: mysql:8, alias: db }] # deps\n  script: make',
-    `test:\n  services: [${C}/library/postgres:17, "${C}/library/redis:7", { name: ${C}/library/mysql:8, alias: db }] # deps\n  script: make`,
+    'test:\n  services: [postgres:17, "redis:7", { name: mysql:8, alias: db }, { name: mongo:8 }] # deps\n  script: make',
+    `test:\n  services: [{ name: ${C}/library/postgres:17, alias: postgres }, { name: "${C}/library/redis:7", alias: redis }, { name: ${C}/library/mysql:8, alias: db }, { name: ${C}/library/mongo:8, alias: mongo }] # deps\n  script: make`,
     [],
   ],
   [
@@ -495,11 +511,11 @@ const CORPUS: Array<[string, 'dockerfile' | 'yaml' | 'json', string, string, str
     [],
   ],
   [
-    'gitlab services that are aliases, in a flow sequence, a list and an object',
+    'gitlab services that are aliases: left, as GitLab would name them after the cache (one with an alias is rewritten)',
     'yaml',
-    'variables:\n  PG: &pg postgres:17\n  REDIS: &redis redis:7\n  MYSQL: &mysql mysql:8\na:\n  services: [*pg]\n  script: make\nb:\n  services:\n    - *redis\n    - name: *mysql\n  script: make',
-    `variables:\n  PG: &pg ${C}/library/postgres:17\n  REDIS: &redis ${C}/library/redis:7\n  MYSQL: &mysql ${C}/library/mysql:8\na:\n  services: [*pg]\n  script: make\nb:\n  services:\n    - *redis\n    - name: *mysql\n  script: make`,
-    [],
+    'variables:\n  PG: &pg postgres:17\n  REDIS: &redis redis:7\n  MYSQL: &mysql mysql:8\na:\n  services: [*pg]\n  script: make\nb:\n  services:\n    - *redis\n    - name: *mysql\n      alias: db\n  script: make',
+    `variables:\n  PG: &pg postgres:17\n  REDIS: &redis redis:7\n  MYSQL: &mysql ${C}/library/mysql:8\na:\n  services: [*pg]\n  script: make\nb:\n  services:\n    - *redis\n    - name: *mysql\n      alias: db\n  script: make`,
+    ['write it as { name: *pg, alias: postgres }', 'write it as { name: *redis, alias: redis }'],
   ],
   [
     'an alias of something that is not a reference is left, with a note',
@@ -583,7 +599,7 @@ const CORPUS: Array<[string, 'dockerfile' | 'yaml' | 'json', string, string, str
     'a comment inside a flow sequence over several lines',
     'yaml',
     'test:\n  services: [\n    postgres:17, # db\n    redis:7,\n  ]\n  script: make',
-    `test:\n  services: [\n    ${C}/library/postgres:17, # db\n    ${C}/library/redis:7,\n  ]\n  script: make`,
+    `test:\n  services: [\n    { name: ${C}/library/postgres:17, alias: postgres }, # db\n    { name: ${C}/library/redis:7, alias: redis },\n  ]\n  script: make`,
     [],
   ],
   [

@@ -59,7 +59,7 @@ describe('cache-keeper rewrite', () => {
     writeFileSync(values, text);
     expect(await runCli(['rewrite', template, values, ...REGISTRY], captureIo().io)).toBe(0);
     expect(readFileSync(template, 'utf8')).toBe(
-      '.with-postgres:\n  services:\n    - r.example/docker-hub/library/postgres:17\n',
+      '.with-postgres:\n  services:\n    - { name: r.example/docker-hub/library/postgres:17, alias: postgres }\n',
     );
     // The same text elsewhere is a list of names, not GitLab's services.
     expect(readFileSync(values, 'utf8')).toBe(text);

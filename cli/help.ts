@@ -114,8 +114,8 @@ Rewrites image references to the cache's, in place: FROM node:22 becomes
 FROM <registry>/docker-hub/library/node:22, and so for every registry a rule caches (through the
 first rule in the config that caches the reference). Reads Dockerfiles (FROM, COPY --from,
 RUN --mount=from, ONBUILD, # syntax=), YAML as YAML (image: in compose, Kubernetes and CI files,
-GitHub Actions container: and uses: docker://, Azure Pipelines container:, GitLab image: and
-services:, kustomize newName, Helm values with registry: and repository:), JSON (ECS task
+GitHub Actions container: and services (a caution: they need credentials:), Azure Pipelines
+container:, GitLab image: and services:, kustomize newName, Helm values with registry: and repository:), JSON (ECS task
 definitions, dev containers) and CloudFormation (ECS and Batch Image:). Tags (variables too),
 digests, --platform, stage names, comments and layout are kept; text in a script block is never
 touched. A FROM that names an ARG set before the first FROM has the ARG's default rewritten; an

@@ -230,11 +230,8 @@ export function rewriteYaml(
     result.notes.push({ line: lineOf(node.range![0]), reference, note, left: true });
   };
 
-  /**
-   * The reference `node` holds (a string, or an alias of one), to be rewritten where it is written;
-   * with `scheme`, only a string that starts with it, the reference after it (`docker://node:22`).
-   */
-  const take = (doc: Document, node: Node, scheme = ''): undefined => {
+  /** The reference `node` holds (a string, or an alias of one), to be rewritten where it is written. */
+  const take = (doc: Document, node: Node): undefined => {
     if (isAlias(node)) {
       const name = `*${node.source}`;
       const anchored = node.resolve(doc);
@@ -246,18 +243,16 @@ export function rewriteYaml(
         );
       if (!isScalar(anchored) || typeof anchored.value !== 'string')
         return leave(node, name, `an alias (${name}) of something that is not an image reference`);
-      return take(doc, anchored, scheme);
+      return take(doc, anchored);
     }
     if (taken.has(node)) return;
     const written = source(node);
-    if (scheme && !written.includes(scheme)) return; // `uses: actions/checkout@v4`: not an image
     taken.add(node);
     const asFunction = writtenAsFunction(node);
     if (asFunction) return leave(node, written.trim(), asFunction);
     if (hasTemplate(written)) return leave(node, written.trim(), TEMPLATE);
     if (!isScalar(node) || typeof node.value !== 'string') return leave(node, written.trim(), UNREAD_FORM);
-    if (!node.value.trim().startsWith(scheme)) return;
-    const reference = node.value.trim().slice(scheme.length);
+    const reference = node.value.trim();
     if (reference === '') return;
     if (/\s/.test(reference)) return leave(node, written.trim(), 'not an image reference this tool can read');
     const offset = offsetOf(node, reference);
@@ -421,6 +416,51 @@ export function rewriteYaml(
     if (reference.includes('@')) result.notes.push({ line, reference, note: DIGEST_CAUTION, left: false });
   };
 
+  /**
+   * An Actions step's `uses: docker://…`. The runner pulls it when the job starts, before any step
+   * can log in, and such a step takes no credentials: pointed at the cache it would fail on GitHub's
+   * runners, so it is left, with the pull to run after the login instead.
+   */
+  const dockerAction = (node: Node): undefined => {
+    if (!isScalar(node) || typeof node.value !== 'string' || !node.value.startsWith('docker://')) return;
+    const reference = node.value.slice('docker://'.length).trim();
+    const decision = rewriteReference(reference, target);
+    if ('note' in decision) return leave(node, reference, decision.note);
+    if ('unchanged' in decision) return;
+    leave(
+      node,
+      reference,
+      `a docker:// step is pulled when the job starts, before any step can log in: run docker run ${decision.to} after the login instead (such a step takes no credentials), or keep it on a runner with the ECR credential helper`,
+    );
+  };
+
+  /**
+   * A GitHub Actions job's `container:` and `services:` pointed at the cache: the runner pulls them
+   * before the job's steps, so a login step comes too late. Without `credentials:`, a caution.
+   */
+  const jobCredentials = (doc: Document): void => {
+    const jobs = isMap(doc.contents) ? entry(doc.contents, 'jobs') : undefined;
+    if (!isMap(jobs)) return;
+    for (const { value: job } of jobs.items) {
+      if (!isMap(job) || entry(job, 'runs-on') === undefined) continue;
+      const container = entry(job, 'container');
+      const services = entry(job, 'services');
+      const pulled = [container, ...(isMap(services) ? services.items.map((p) => p.value) : [])];
+      for (const spec of pulled) {
+        const image = isMap(spec) ? entry(spec, 'image') : spec;
+        if (!isScalar(image) || typeof image.value !== 'string') continue;
+        if (isMap(spec) && entry(spec, 'credentials') !== undefined) continue;
+        if ('to' in rewriteReference(image.value, target))
+          result.notes.push({
+            line: lineOf(image.range![0]),
+            reference: image.value,
+            note: "the runner pulls a job's container and services before its steps, so a login step comes too late: give it credentials: from a login job before it (cache-keeper ci-snippet --for github-actions)",
+            left: false,
+          });
+      }
+    }
+  };
+
   /** `holder`: the key whose value `node` is, or whose sequence holds it. */
   const walk = (doc: Document, node: unknown, containerNames: ReadonlySet<string>, holder?: string): void => {
     if (isSeq(node)) for (const item of node.items) walk(doc, item, containerNames, holder);
@@ -432,8 +472,7 @@ export function rewriteYaml(
       // CloudFormation: an ECS task definition's containers, a Batch job definition's container.
       else if (key === 'Image' && (holder === 'ContainerDefinitions' || holder === 'ContainerProperties'))
         imageValue(doc, node, 'image', pair.value, containerNames, holder);
-      else if (key === 'uses' && isNode(pair.value))
-        take(doc, pair.value, 'docker://'); // an Actions step
+      else if (key === 'uses' && isNode(pair.value)) dockerAction(pair.value);
       else if (key === 'services' && gitlab && isSeq(pair.value))
         for (const item of pair.value.items) if (isNode(item)) gitlabService(doc, item);
       walk(doc, pair.value, containerNames, key);
@@ -468,6 +507,7 @@ export function rewriteYaml(
   for (const doc of documents) {
     kustomizeImages(doc);
     walk(doc, doc.contents, containerResources(doc));
+    jobCredentials(doc);
   }
 
   // In the order they stand, each start moved by what the rewrites before it on its line added.

@@ -32,7 +32,20 @@ export function ciSnippet(system: CiSystem, options: { registryHost: string; exa
   const login = `aws ecr get-login-password --region ${region} | docker login --username AWS --password-stdin ${host}`;
   const iam = `# The CI role needs ${CI_PULL_ACTIONS.join(', ')} (the last two for an image's first pull).`;
   switch (system) {
-    case 'github-actions':
+    case 'github-actions': {
+      const assumeRole = [
+        '      - uses: aws-actions/configure-aws-credentials@v4',
+        '        with:',
+        `          role-to-assume: arn:aws:iam::${account}:role/YOUR-CI-ROLE`,
+        `          aws-region: ${region}`,
+      ];
+      // amazon-ecr-login names its outputs after the registry, dots and dashes as underscores.
+      const output = host.replace(/[.-]/g, '_');
+      const credentials = [
+        '      credentials:',
+        '        username: ${{ needs.login-to-cache.outputs.username }}',
+        '        password: ${{ needs.login-to-cache.outputs.password }}',
+      ];
       return [
         '# Log in to the ECR pull-through cache with the workflow’s OIDC role, then pull through it.',
         iam,
@@ -43,14 +56,40 @@ export function ciSnippet(system: CiSystem, options: { registryHost: string; exa
         '  build:',
         '    runs-on: ubuntu-latest',
         '    steps:',
-        '      - uses: aws-actions/configure-aws-credentials@v4',
-        '        with:',
-        `          role-to-assume: arn:aws:iam::${account}:role/YOUR-CI-ROLE`,
-        `          aws-region: ${region}`,
+        ...assumeRole,
         '      - uses: aws-actions/amazon-ecr-login@v2',
         `      - run: docker pull ${options.example}`,
         '',
+        '  # A job’s container: and services: are pulled before its steps run, so its own login comes',
+        '  # too late: log in in a job before it and hand over the credentials. The password (valid',
+        '  # 12 h) passes between the jobs unmasked (mask-password: false): GitHub shows it only with',
+        '  # debug logging on. A self-hosted runner with the ECR credential helper needs none of this.',
+        '  login-to-cache:',
+        '    runs-on: ubuntu-latest',
+        '    outputs:',
+        `      username: \${{ steps.ecr.outputs.docker_username_${output} }}`,
+        `      password: \${{ steps.ecr.outputs.docker_password_${output} }}`,
+        '    steps:',
+        ...assumeRole,
+        '      - id: ecr',
+        '        uses: aws-actions/amazon-ecr-login@v2',
+        '        with:',
+        "          mask-password: 'false'",
+        '  test:',
+        '    needs: login-to-cache',
+        '    runs-on: ubuntu-latest',
+        '    container:',
+        `      image: ${options.example}`,
+        ...credentials,
+        '    services:',
+        '      db:',
+        `        image: ${options.example.replace(/[^/]+$/, 'postgres:17')}`,
+        ...credentials.map((line) => `  ${line}`),
+        '    steps:',
+        '      - run: echo "in the cache\'s image, beside its service"',
+        '',
       ].join('\n');
+    }
     case 'gitlab':
       return [
         '# Log in to the ECR pull-through cache, then pull through it (the job needs the AWS CLI and',

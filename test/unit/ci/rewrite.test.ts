@@ -645,11 +645,22 @@ const CORPUS: Array<[string, 'dockerfile' | 'yaml' | 'json', string, string, str
     [],
   ],
   [
-    "GitHub Actions: a step's docker:// action",
+    // The runner pulls every docker:// action when the job starts, before any step can log in, and
+    // such a step takes no credentials: pointed at the cache, it would fail on GitHub's runners.
+    "GitHub Actions: a step's docker:// action is left, with how to pull it through the cache",
     'yaml',
     'steps:\n  - uses: actions/checkout@v4\n  - uses: docker://alpine:3.20\n    with:\n      args: echo hi',
-    `steps:\n  - uses: actions/checkout@v4\n  - uses: docker://${C}/library/alpine:3.20\n    with:\n      args: echo hi`,
-    [],
+    'steps:\n  - uses: actions/checkout@v4\n  - uses: docker://alpine:3.20\n    with:\n      args: echo hi',
+    [
+      `pulled when the job starts, before any step can log in: run docker run ${C}/library/alpine:3.20 after the login`,
+    ],
+  ],
+  [
+    'GitHub Actions workflow: a job container and a service from the cache need credentials (a caution each)',
+    'yaml',
+    'on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    container: node:22\n    services:\n      redis:\n        image: redis:7\n      db:\n        image: postgres:17\n        credentials:\n          username: ${{ needs.login.outputs.username }}\n          password: ${{ needs.login.outputs.password }}\n    steps:\n      - run: make',
+    `on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    container: ${C}/library/node:22\n    services:\n      redis:\n        image: ${C}/library/redis:7\n      db:\n        image: ${C}/library/postgres:17\n        credentials:\n          username: \${{ needs.login.outputs.username }}\n          password: \${{ needs.login.outputs.password }}\n    steps:\n      - run: make`,
+    ['give it credentials:', 'give it credentials:'],
   ],
   [
     "CircleCI: a job's docker executor",

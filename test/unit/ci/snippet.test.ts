@@ -33,6 +33,26 @@ describe('ci-snippet', () => {
     expect(doc.jobs.build.steps[1].uses).toMatch(/^aws-actions\/amazon-ecr-login@/);
   });
 
+  it("github-actions: a job's container and services get credentials from a login job before it", () => {
+    const doc = parse(ciSnippet('github-actions', { registryHost: host, example }));
+    // The runner pulls them before the job's steps run, so its own login comes too late.
+    const login = doc.jobs['login-to-cache'];
+    const output = 'docker_password_123456789012_dkr_ecr_eu_west_1_amazonaws_com';
+    expect(login.steps.at(-1)).toEqual({
+      id: 'ecr',
+      uses: expect.stringMatching(/^aws-actions\/amazon-ecr-login@/),
+      with: { 'mask-password': 'false' },
+    });
+    expect(login.outputs.password).toBe(`\${{ steps.ecr.outputs.${output} }}`);
+    expect(doc.jobs.test.needs).toBe('login-to-cache');
+    const credentials = {
+      username: '${{ needs.login-to-cache.outputs.username }}',
+      password: '${{ needs.login-to-cache.outputs.password }}',
+    };
+    expect(doc.jobs.test.container).toEqual({ image: example, credentials });
+    expect(doc.jobs.test.services.db.credentials).toEqual(credentials);
+  });
+
   it('gitlab says how the runner itself pulls a job’s image: and services: from the cache', () => {
     const text = ciSnippet('gitlab', { registryHost: host, example });
     // The runner, not the job's docker login, pulls them: the ECR credential helper, for this registry.

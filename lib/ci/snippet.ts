@@ -2,6 +2,7 @@
  * The CI steps that log in to the cache's registry and pull through it, per CI system. The registry
  * host names the account and region (`<account>.dkr.ecr.<region>.amazonaws.com`).
  */
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the snippets hold GitHub Actions expressions, ${{ … }} as workflows write them
 import { KeeperError } from '../runtime/errors.js';
 
 export const CI_SYSTEMS = ['github-actions', 'gitlab', 'buildkite'] as const;

@@ -175,11 +175,13 @@ function looksLikeGitlabCi(documents: readonly Document[]): boolean {
  * anchors and several documents are what they are), and rewritten in the text as written: each
  * reference is replaced where it stands, so comments, quoting and layout stay.
  *
- * Where references are: the value of `image:` (compose, Kubernetes, CI systems, ECS) and of
- * `container:` (GitHub Actions' and Azure Pipelines' string form; the object form holds an
- * `image:`), a `uses: docker://…` step; in GitLab CI, `name:` of an `image:` object, and
- * `services:` items, strings or objects with a `name:`. An alias there is rewritten where its anchor
- * is set, once.
+ * Where references are: the value of `image:` (compose, Kubernetes, CI systems, ECS task
+ * definitions) and of `container:` (GitHub Actions' and Azure Pipelines' string form; the object
+ * form holds an `image:`); CloudFormation's ECS and Batch `Image`; Helm values' `registry:` and
+ * `repository:`; a kustomization's `newName`; in GitLab CI, `name:` of an `image:` object and
+ * `services:` (keeping the host name GitLab gives each). An alias there is rewritten where its
+ * anchor is set, once. What CI pulls before any login can run (an Actions `uses: docker://…` step)
+ * is left, with a note.
  */
 export function rewriteYaml(
   text: string,

@@ -170,6 +170,340 @@ function looksLikeGitlabCi(documents: readonly Document[]): boolean {
   });
 }
 
+/** Finds the references in one file's documents, and records the edits and notes they make. */
+class YamlReferences {
+  /** Where each reference stands; `to`, what replaces it when that is decided already (Helm values). */
+  private readonly edits: Array<{ offset: number; reference: string; to?: string }> = [];
+  /** An anchored reference is rewritten once, however many aliases name it. */
+  private readonly taken = new Set<Node>();
+
+  constructor(
+    private readonly text: string,
+    private readonly target: RewriteTarget,
+    private readonly result: RewriteResult,
+    private readonly lineCounter: LineCounter,
+    private readonly gitlab: boolean,
+  ) {}
+
+  /** One document's references: rewritten where they are written, or noted. */
+  read(doc: Document): void {
+    this.kustomizeImages(doc);
+    this.walk(doc, doc.contents, containerResources(doc));
+    this.jobCredentials(doc);
+  }
+
+  /** The edits made to `lines` (the text's), in the order they stand. */
+  apply(lines: string[]): void {
+    // Each start moved by what the rewrites before it on its line added.
+    this.edits.sort((a, b) => a.offset - b.offset);
+    const shift = new Map<number, number>();
+    for (const { offset, reference, to } of this.edits) {
+      const { line, col } = this.lineCounter.linePos(offset);
+      const index = line - 1;
+      const before = lines[index]!.length;
+      const start = col - 1 + (shift.get(index) ?? 0);
+      if (to === undefined) rewriteAt(this.result, lines, index, start, reference, this.target);
+      else replaceAt(this.result, lines, index, start, reference, to);
+      shift.set(index, (shift.get(index) ?? 0) + lines[index]!.length - before);
+    }
+  }
+
+  private lineOf(offset: number): number {
+    return this.lineCounter.linePos(offset).line;
+  }
+
+  private source(node: Node): string {
+    return this.text.slice(node.range![0], node.range![1]);
+  }
+
+  private leave(node: Node, reference: string, note: string): undefined {
+    this.result.notes.push({ line: this.lineOf(node.range![0]), reference, note, left: true });
+  }
+
+  /** The reference `node` holds (a string, or an alias of one), to be rewritten where it is written. */
+  private take(doc: Document, node: Node): undefined {
+    if (isAlias(node)) {
+      const name = `*${node.source}`;
+      const anchored = node.resolve(doc);
+      if (!anchored)
+        return this.leave(
+          node,
+          name,
+          `an alias (${name}) whose anchor &${node.source} is not set above it in its document`,
+        );
+      if (!isScalar(anchored) || typeof anchored.value !== 'string')
+        return this.leave(node, name, `an alias (${name}) of something that is not an image reference`);
+      return this.take(doc, anchored);
+    }
+    if (this.taken.has(node)) return;
+    const written = this.source(node);
+    this.taken.add(node);
+    const asFunction = writtenAsFunction(node);
+    if (asFunction) return this.leave(node, written.trim(), asFunction);
+    if (hasTemplate(written)) return this.leave(node, written.trim(), TEMPLATE);
+    if (!isScalar(node) || typeof node.value !== 'string')
+      return this.leave(node, written.trim(), UNREAD_FORM);
+    const reference = node.value.trim();
+    if (reference === '') return;
+    if (/\s/.test(reference))
+      return this.leave(node, written.trim(), 'not an image reference this tool can read');
+    const offset = this.offsetOf(node, reference);
+    if (offset === undefined) return this.leave(node, written.trim(), ESCAPED);
+    this.edits.push({ offset, reference });
+  }
+
+  /** Where `value` is written inside `node`, when it is there once as it reads (no escapes). */
+  private offsetOf(node: Node, value: string): number | undefined {
+    const written = this.source(node);
+    const at = written.indexOf(value);
+    return at < 0 || written.includes(value, at + 1) ? undefined : node.range![0] + at;
+  }
+
+  /**
+   * A Helm-style image (`registry:`, `repository:` and `tag:` apart). With a `registry:` (Bitnami's
+   * charts), both point at the cache: the registry its host, the repository the cache's path. Without
+   * one the chart may add its own, so the note says what to set if it takes a full reference.
+   */
+  private helmImage(map: YAMLMap, repository: Node): undefined {
+    // `registry: ""` (a global registry decides) is no registry.
+    const written = entry(map, 'registry');
+    const registry = isNode(written) && !(isScalar(written) && !written.value) ? written : undefined;
+    const parts = registry ? [registry, repository] : [repository];
+    if (parts.some((part) => hasTemplate(this.source(part))))
+      return this.leave(repository, this.source(repository).trim(), TEMPLATE);
+    const values = parts.map((part) =>
+      isScalar(part) && typeof part.value === 'string' ? part.value.trim() : '',
+    );
+    if (values.some((v) => v === ''))
+      return this.leave(repository, this.source(repository).trim(), UNREAD_FORM);
+    const decision = rewriteReference(values.join('/'), this.target);
+    const tag = scalarValue(entry(map, 'tag'));
+    const pull = {
+      line: this.lineOf(repository.range![0]),
+      reference: `${values.join('/')}:${tag ?? 'latest'}`,
+    };
+    if ('unchanged' in decision) {
+      if (decision.unchanged === 'cache') this.result.pulls.push(pull);
+      return;
+    }
+    if ('note' in decision) return this.leave(repository, values.join('/'), decision.note);
+    if (!registry)
+      return this.leave(
+        repository,
+        values[0]!,
+        `a Helm-style image without registry: (the chart may add its own): if it takes a full reference in repository, set repository: ${decision.to}`,
+      );
+    const cacheRepository = decision.to.slice(this.target.registryHost.length + 1);
+    const offsets = parts.map((part, i) => this.offsetOf(part, values[i]!));
+    if (offsets.includes(undefined)) return this.leave(repository, this.source(repository).trim(), ESCAPED);
+    this.result.pulls.push(pull);
+    this.edits.push(
+      { offset: offsets[0]!, reference: values[0]!, to: this.target.registryHost },
+      { offset: offsets[1]!, reference: values[1]!, to: cacheRepository },
+    );
+  }
+
+  /** The value of `image:` or `container:` in `map`; `holder`, the key that holds `map`. */
+  private imageValue(
+    doc: Document,
+    map: YAMLMap,
+    key: string,
+    value: unknown,
+    containerNames: ReadonlySet<string>,
+    holder: string | undefined,
+  ): undefined {
+    if (value === null || value === undefined || !isNode(value)) return;
+    if (isScalar(value) && (value.value === null || value.value === '')) return;
+    // Azure Pipelines: beside an `image:`, `container:` names a container resource; a job's
+    // `container:` with one of those names refers to it.
+    if (
+      key === 'container' &&
+      (entry(map, 'image') !== undefined || containerNames.has(String(scalarValue(value))))
+    )
+      return;
+    const asFunction = writtenAsFunction(value);
+    if (asFunction) return this.leave(value, this.source(value).trim().split('\n')[0]!, asFunction);
+    if (isMap(value)) {
+      if (key === 'container') {
+        if (entry(value, 'image') === undefined)
+          this.leave(value, this.source(value).trim().split('\n')[0]!, UNREAD_FORM);
+        return; // its `image:` is read as the walk goes on
+      }
+      const repository = entry(value, 'repository');
+      if (isNode(repository)) return this.helmImage(value, repository);
+      const name = entry(value, 'name');
+      if (this.gitlab && isNode(name)) return this.take(doc, name);
+      return this.leave(
+        value,
+        this.source(value).trim().split('\n')[0]!,
+        hasTemplate(this.source(value)) ? TEMPLATE : UNREAD_FORM,
+      );
+    }
+    // A compose service that builds: its `image` is the name the build is tagged with, not a pull.
+    if (key === 'image' && entry(map, 'build') !== undefined && !isCollection(value))
+      return this.leave(
+        value,
+        this.source(value).trim(),
+        'the name the service builds (it has build:), not an image it pulls',
+      );
+    // So is a skaffold build artifact's (build.artifacts[].image).
+    if (key === 'image' && holder === 'artifacts' && !isCollection(value))
+      return this.leave(
+        value,
+        this.source(value).trim(),
+        'the name a build artifact is tagged with, not an image it pulls',
+      );
+    this.take(doc, value);
+  }
+
+  /**
+   * A GitLab CI service. GitLab names its host after its image (`docker:dind` is reached as
+   * `docker`, `bitnami/redis` as `bitnami__redis` and `bitnami-redis`), so one pointed at the cache
+   * keeps that name as its `alias:`, or the job can no longer reach it: a string becomes
+   * `{ name: …, alias: … }`; an object without an alias gets one in flow form, else a note.
+   */
+  private gitlabService(doc: Document, item: Node): undefined {
+    if (isAlias(item)) {
+      const anchored = item.resolve(doc);
+      const alias =
+        isScalar(anchored) && typeof anchored.value === 'string' ? serviceHost(anchored.value) : '…';
+      return this.leave(
+        item,
+        `*${item.source}`,
+        `a service named by an alias (GitLab names its host after the image): write it as { name: *${item.source}, alias: ${alias} }, then run rewrite again`,
+      );
+    }
+    const name = isMap(item) ? entry(item, 'name') : item;
+    if (!isNode(name)) return;
+    if (isMap(item) && entry(item, 'alias') !== undefined) return this.take(doc, name);
+    const written = this.source(name);
+    const asFunction = writtenAsFunction(name);
+    if (asFunction) return this.leave(name, written.trim(), asFunction);
+    if (hasTemplate(written) || !isScalar(name) || typeof name.value !== 'string')
+      return this.take(doc, name);
+    const reference = name.value.trim();
+    const decision = rewriteReference(reference, this.target);
+    if ('note' in decision) return this.leave(name, reference, decision.note);
+    const line = this.lineOf(name.range![0]);
+    this.result.pulls.push({ line, reference });
+    if ('unchanged' in decision) return;
+    const alias = serviceHost(reference);
+    if (isMap(item) && !item.flow)
+      return this.leave(
+        name,
+        reference,
+        `add alias: ${alias} (GitLab names a service's host after its image, and the cache's name would change it), then run rewrite again`,
+      );
+    const at = this.offsetOf(name, reference);
+    if (at === undefined) return this.leave(name, written.trim(), ESCAPED);
+    const pointed = written.replace(reference, decision.to);
+    this.edits.push({
+      offset: name.range![0],
+      reference: written,
+      to: isMap(item) ? `${pointed}, alias: ${alias}` : `{ name: ${pointed}, alias: ${alias} }`,
+    });
+    const base = reference.split(/[:@]/)[0]!;
+    if (base.includes('/'))
+      this.result.notes.push({
+        line,
+        reference,
+        note: `GitLab also reached it as ${base.replaceAll('/', '__')}: only the alias ${alias} is kept`,
+        left: false,
+      });
+    if (reference.includes('@'))
+      this.result.notes.push({ line, reference, note: DIGEST_CAUTION, left: false });
+  }
+
+  /**
+   * An Actions step's `uses: docker://…`. The runner pulls it when the job starts, before any step
+   * can log in, and such a step takes no credentials: pointed at the cache it would fail on GitHub's
+   * runners, so it is left, with the pull to run after the login instead.
+   */
+  private dockerAction(node: Node): undefined {
+    if (!isScalar(node) || typeof node.value !== 'string' || !node.value.startsWith('docker://')) return;
+    const reference = node.value.slice('docker://'.length).trim();
+    const decision = rewriteReference(reference, this.target);
+    if ('note' in decision) return this.leave(node, reference, decision.note);
+    if ('unchanged' in decision) return;
+    this.leave(
+      node,
+      reference,
+      `a docker:// step is pulled when the job starts, before any step can log in: run docker run ${decision.to} after the login instead (such a step takes no credentials), or keep it on a runner with the ECR credential helper`,
+    );
+  }
+
+  /**
+   * A GitHub Actions job's `container:` and `services:` pointed at the cache: the runner pulls them
+   * before the job's steps, so a login step comes too late. Without `credentials:`, a caution.
+   */
+  private jobCredentials(doc: Document): void {
+    const jobs = isMap(doc.contents) ? entry(doc.contents, 'jobs') : undefined;
+    if (!isMap(jobs)) return;
+    for (const { value: job } of jobs.items) {
+      if (!isMap(job) || entry(job, 'runs-on') === undefined) continue;
+      const container = entry(job, 'container');
+      const services = entry(job, 'services');
+      const pulled = [container, ...(isMap(services) ? services.items.map((p) => p.value) : [])];
+      for (const spec of pulled) {
+        const image = isMap(spec) ? entry(spec, 'image') : spec;
+        if (!isScalar(image) || typeof image.value !== 'string') continue;
+        if (isMap(spec) && entry(spec, 'credentials') !== undefined) continue;
+        if ('to' in rewriteReference(image.value, this.target))
+          this.result.notes.push({
+            line: this.lineOf(image.range![0]),
+            reference: image.value,
+            note: "the runner pulls a job's container and services before its steps, so a login step comes too late: give it credentials: from a login job before it (cache-keeper ci-snippet --for github-actions)",
+            left: false,
+          });
+      }
+    }
+  }
+
+  /** `holder`: the key whose value `node` is, or whose sequence holds it. */
+  private walk(doc: Document, node: unknown, containerNames: ReadonlySet<string>, holder?: string): void {
+    if (isSeq(node)) for (const item of node.items) this.walk(doc, item, containerNames, holder);
+    if (!isMap(node)) return;
+    for (const pair of node.items) {
+      const key = keyName(pair);
+      if (key === 'image' || key === 'container')
+        this.imageValue(doc, node, key, pair.value, containerNames, holder);
+      // CloudFormation: an ECS task definition's containers, a Batch job definition's container.
+      else if (key === 'Image' && (holder === 'ContainerDefinitions' || holder === 'ContainerProperties'))
+        this.imageValue(doc, node, 'image', pair.value, containerNames, holder);
+      else if (key === 'uses' && isNode(pair.value)) this.dockerAction(pair.value);
+      else if (key === 'services' && this.gitlab && isSeq(pair.value))
+        for (const item of pair.value.items) if (isNode(item)) this.gitlabService(doc, item);
+      this.walk(doc, pair.value, containerNames, key);
+    }
+  }
+  /**
+   * A kustomization's `images:` (name, newName, newTag, digest): `newName` is where the image is
+   * pulled from, rewritten; without one, the note says what to add (kustomize keeps the tag apart).
+   */
+  private kustomizeImages(doc: Document): void {
+    const images = isMap(doc.contents) ? entry(doc.contents, 'images') : undefined;
+    if (!isSeq(images) || !images.items.every((item) => isMap(item) && entry(item, 'name') !== undefined))
+      return;
+    const overrides = images.items as YAMLMap[];
+    if (
+      !overrides.some((item) => ['newName', 'newTag', 'digest'].some((key) => entry(item, key) !== undefined))
+    )
+      return;
+    for (const item of overrides) {
+      const newName = entry(item, 'newName');
+      if (isNode(newName)) {
+        this.take(doc, newName);
+        continue;
+      }
+      const name = entry(item, 'name');
+      if (!isScalar(name) || typeof name.value !== 'string') continue;
+      const decision = rewriteReference(name.value, this.target);
+      if ('to' in decision) this.leave(name, name.value, `kustomize: add newName: ${decision.to}`);
+      else if ('note' in decision) this.leave(name, name.value, decision.note);
+    }
+  }
+}
+
 /**
  * YAML, read with a YAML parser (so block scalars, flow collections over several lines, quoted keys,
  * anchors and several documents are what they are), and rewritten in the text as written: each
@@ -194,7 +528,6 @@ export function rewriteYaml(
   const readable = kind === 'json' ? plainJson(text) : maskTemplates(text);
   const documents = parseAllDocuments(readable, { lineCounter, uniqueKeys: false });
   const lines = text.split('\n');
-  const lineOf = (offset: number) => lineCounter.linePos(offset).line;
   // YAML reads more than JSON allows (`"x": }` is a key without a value to it): JSON is held to JSON.
   const json = kind === 'json' ? jsonProblem(readable, lineCounter) : undefined;
   const broken = json
@@ -224,306 +557,9 @@ export function rewriteYaml(
     return result;
   }
   const gitlab = kind === 'yaml' && (gitlabCi || looksLikeGitlabCi(documents));
-  /** Where each reference stands; `to`, what replaces it when that is decided already (Helm values). */
-  const edits: Array<{ offset: number; reference: string; to?: string }> = [];
-  const taken = new Set<Node>(); // an anchored reference is rewritten once, however many aliases name it
-  const source = (node: Node) => text.slice(node.range![0], node.range![1]);
-  const leave = (node: Node, reference: string, note: string): undefined => {
-    result.notes.push({ line: lineOf(node.range![0]), reference, note, left: true });
-  };
-
-  /** The reference `node` holds (a string, or an alias of one), to be rewritten where it is written. */
-  const take = (doc: Document, node: Node): undefined => {
-    if (isAlias(node)) {
-      const name = `*${node.source}`;
-      const anchored = node.resolve(doc);
-      if (!anchored)
-        return leave(
-          node,
-          name,
-          `an alias (${name}) whose anchor &${node.source} is not set above it in its document`,
-        );
-      if (!isScalar(anchored) || typeof anchored.value !== 'string')
-        return leave(node, name, `an alias (${name}) of something that is not an image reference`);
-      return take(doc, anchored);
-    }
-    if (taken.has(node)) return;
-    const written = source(node);
-    taken.add(node);
-    const asFunction = writtenAsFunction(node);
-    if (asFunction) return leave(node, written.trim(), asFunction);
-    if (hasTemplate(written)) return leave(node, written.trim(), TEMPLATE);
-    if (!isScalar(node) || typeof node.value !== 'string') return leave(node, written.trim(), UNREAD_FORM);
-    const reference = node.value.trim();
-    if (reference === '') return;
-    if (/\s/.test(reference)) return leave(node, written.trim(), 'not an image reference this tool can read');
-    const offset = offsetOf(node, reference);
-    if (offset === undefined) return leave(node, written.trim(), ESCAPED);
-    edits.push({ offset, reference });
-  };
-
-  /** Where `value` is written inside `node`, when it is there once as it reads (no escapes). */
-  const offsetOf = (node: Node, value: string): number | undefined => {
-    const written = source(node);
-    const at = written.indexOf(value);
-    return at < 0 || written.includes(value, at + 1) ? undefined : node.range![0] + at;
-  };
-
-  /**
-   * A Helm-style image (`registry:`, `repository:` and `tag:` apart). With a `registry:` (Bitnami's
-   * charts), both point at the cache: the registry its host, the repository the cache's path. Without
-   * one the chart may add its own, so the note says what to set if it takes a full reference.
-   */
-  const helmImage = (map: YAMLMap, repository: Node): undefined => {
-    // `registry: ""` (a global registry decides) is no registry.
-    const written = entry(map, 'registry');
-    const registry = isNode(written) && !(isScalar(written) && !written.value) ? written : undefined;
-    const parts = registry ? [registry, repository] : [repository];
-    if (parts.some((part) => hasTemplate(source(part))))
-      return leave(repository, source(repository).trim(), TEMPLATE);
-    const values = parts.map((part) =>
-      isScalar(part) && typeof part.value === 'string' ? part.value.trim() : '',
-    );
-    if (values.some((v) => v === '')) return leave(repository, source(repository).trim(), UNREAD_FORM);
-    const decision = rewriteReference(values.join('/'), target);
-    const tag = scalarValue(entry(map, 'tag'));
-    const pull = { line: lineOf(repository.range![0]), reference: `${values.join('/')}:${tag ?? 'latest'}` };
-    if ('unchanged' in decision) {
-      if (decision.unchanged === 'cache') result.pulls.push(pull);
-      return;
-    }
-    if ('note' in decision) return leave(repository, values.join('/'), decision.note);
-    if (!registry)
-      return leave(
-        repository,
-        values[0]!,
-        `a Helm-style image without registry: (the chart may add its own): if it takes a full reference in repository, set repository: ${decision.to}`,
-      );
-    const cacheRepository = decision.to.slice(target.registryHost.length + 1);
-    const offsets = parts.map((part, i) => offsetOf(part, values[i]!));
-    if (offsets.includes(undefined)) return leave(repository, source(repository).trim(), ESCAPED);
-    result.pulls.push(pull);
-    edits.push(
-      { offset: offsets[0]!, reference: values[0]!, to: target.registryHost },
-      { offset: offsets[1]!, reference: values[1]!, to: cacheRepository },
-    );
-  };
-
-  /** The value of `image:` or `container:` in `map`; `holder`, the key that holds `map`. */
-  const imageValue = (
-    doc: Document,
-    map: YAMLMap,
-    key: string,
-    value: unknown,
-    containerNames: ReadonlySet<string>,
-    holder: string | undefined,
-  ): undefined => {
-    if (value === null || value === undefined || !isNode(value)) return;
-    if (isScalar(value) && (value.value === null || value.value === '')) return;
-    // Azure Pipelines: beside an `image:`, `container:` names a container resource; a job's
-    // `container:` with one of those names refers to it.
-    if (
-      key === 'container' &&
-      (entry(map, 'image') !== undefined || containerNames.has(String(scalarValue(value))))
-    )
-      return;
-    const asFunction = writtenAsFunction(value);
-    if (asFunction) return leave(value, source(value).trim().split('\n')[0]!, asFunction);
-    if (isMap(value)) {
-      if (key === 'container') {
-        if (entry(value, 'image') === undefined)
-          leave(value, source(value).trim().split('\n')[0]!, UNREAD_FORM);
-        return; // its `image:` is read as the walk goes on
-      }
-      const repository = entry(value, 'repository');
-      if (isNode(repository)) return helmImage(value, repository);
-      const name = entry(value, 'name');
-      if (gitlab && isNode(name)) return take(doc, name);
-      return leave(
-        value,
-        source(value).trim().split('\n')[0]!,
-        hasTemplate(source(value)) ? TEMPLATE : UNREAD_FORM,
-      );
-    }
-    // A compose service that builds: its `image` is the name the build is tagged with, not a pull.
-    if (key === 'image' && entry(map, 'build') !== undefined && !isCollection(value))
-      return leave(
-        value,
-        source(value).trim(),
-        'the name the service builds (it has build:), not an image it pulls',
-      );
-    // So is a skaffold build artifact's (build.artifacts[].image).
-    if (key === 'image' && holder === 'artifacts' && !isCollection(value))
-      return leave(
-        value,
-        source(value).trim(),
-        'the name a build artifact is tagged with, not an image it pulls',
-      );
-    take(doc, value);
-  };
-
-  /**
-   * A GitLab CI service. GitLab names its host after its image (`docker:dind` is reached as
-   * `docker`, `bitnami/redis` as `bitnami__redis` and `bitnami-redis`), so one pointed at the cache
-   * keeps that name as its `alias:`, or the job can no longer reach it: a string becomes
-   * `{ name: …, alias: … }`; an object without an alias gets one in flow form, else a note.
-   */
-  const gitlabService = (doc: Document, item: Node): undefined => {
-    if (isAlias(item)) {
-      const anchored = item.resolve(doc);
-      const alias =
-        isScalar(anchored) && typeof anchored.value === 'string' ? serviceHost(anchored.value) : '…';
-      return leave(
-        item,
-        `*${item.source}`,
-        `a service named by an alias (GitLab names its host after the image): write it as { name: *${item.source}, alias: ${alias} }, then run rewrite again`,
-      );
-    }
-    const name = isMap(item) ? entry(item, 'name') : item;
-    if (!isNode(name)) return;
-    if (isMap(item) && entry(item, 'alias') !== undefined) return take(doc, name);
-    const written = source(name);
-    const asFunction = writtenAsFunction(name);
-    if (asFunction) return leave(name, written.trim(), asFunction);
-    if (hasTemplate(written) || !isScalar(name) || typeof name.value !== 'string') return take(doc, name);
-    const reference = name.value.trim();
-    const decision = rewriteReference(reference, target);
-    if ('note' in decision) return leave(name, reference, decision.note);
-    const line = lineOf(name.range![0]);
-    result.pulls.push({ line, reference });
-    if ('unchanged' in decision) return;
-    const alias = serviceHost(reference);
-    if (isMap(item) && !item.flow)
-      return leave(
-        name,
-        reference,
-        `add alias: ${alias} (GitLab names a service's host after its image, and the cache's name would change it), then run rewrite again`,
-      );
-    const at = offsetOf(name, reference);
-    if (at === undefined) return leave(name, written.trim(), ESCAPED);
-    const pointed = written.replace(reference, decision.to);
-    edits.push({
-      offset: name.range![0],
-      reference: written,
-      to: isMap(item) ? `${pointed}, alias: ${alias}` : `{ name: ${pointed}, alias: ${alias} }`,
-    });
-    const base = reference.split(/[:@]/)[0]!;
-    if (base.includes('/'))
-      result.notes.push({
-        line,
-        reference,
-        note: `GitLab also reached it as ${base.replaceAll('/', '__')}: only the alias ${alias} is kept`,
-        left: false,
-      });
-    if (reference.includes('@')) result.notes.push({ line, reference, note: DIGEST_CAUTION, left: false });
-  };
-
-  /**
-   * An Actions step's `uses: docker://…`. The runner pulls it when the job starts, before any step
-   * can log in, and such a step takes no credentials: pointed at the cache it would fail on GitHub's
-   * runners, so it is left, with the pull to run after the login instead.
-   */
-  const dockerAction = (node: Node): undefined => {
-    if (!isScalar(node) || typeof node.value !== 'string' || !node.value.startsWith('docker://')) return;
-    const reference = node.value.slice('docker://'.length).trim();
-    const decision = rewriteReference(reference, target);
-    if ('note' in decision) return leave(node, reference, decision.note);
-    if ('unchanged' in decision) return;
-    leave(
-      node,
-      reference,
-      `a docker:// step is pulled when the job starts, before any step can log in: run docker run ${decision.to} after the login instead (such a step takes no credentials), or keep it on a runner with the ECR credential helper`,
-    );
-  };
-
-  /**
-   * A GitHub Actions job's `container:` and `services:` pointed at the cache: the runner pulls them
-   * before the job's steps, so a login step comes too late. Without `credentials:`, a caution.
-   */
-  const jobCredentials = (doc: Document): void => {
-    const jobs = isMap(doc.contents) ? entry(doc.contents, 'jobs') : undefined;
-    if (!isMap(jobs)) return;
-    for (const { value: job } of jobs.items) {
-      if (!isMap(job) || entry(job, 'runs-on') === undefined) continue;
-      const container = entry(job, 'container');
-      const services = entry(job, 'services');
-      const pulled = [container, ...(isMap(services) ? services.items.map((p) => p.value) : [])];
-      for (const spec of pulled) {
-        const image = isMap(spec) ? entry(spec, 'image') : spec;
-        if (!isScalar(image) || typeof image.value !== 'string') continue;
-        if (isMap(spec) && entry(spec, 'credentials') !== undefined) continue;
-        if ('to' in rewriteReference(image.value, target))
-          result.notes.push({
-            line: lineOf(image.range![0]),
-            reference: image.value,
-            note: "the runner pulls a job's container and services before its steps, so a login step comes too late: give it credentials: from a login job before it (cache-keeper ci-snippet --for github-actions)",
-            left: false,
-          });
-      }
-    }
-  };
-
-  /** `holder`: the key whose value `node` is, or whose sequence holds it. */
-  const walk = (doc: Document, node: unknown, containerNames: ReadonlySet<string>, holder?: string): void => {
-    if (isSeq(node)) for (const item of node.items) walk(doc, item, containerNames, holder);
-    if (!isMap(node)) return;
-    for (const pair of node.items) {
-      const key = keyName(pair);
-      if (key === 'image' || key === 'container')
-        imageValue(doc, node, key, pair.value, containerNames, holder);
-      // CloudFormation: an ECS task definition's containers, a Batch job definition's container.
-      else if (key === 'Image' && (holder === 'ContainerDefinitions' || holder === 'ContainerProperties'))
-        imageValue(doc, node, 'image', pair.value, containerNames, holder);
-      else if (key === 'uses' && isNode(pair.value)) dockerAction(pair.value);
-      else if (key === 'services' && gitlab && isSeq(pair.value))
-        for (const item of pair.value.items) if (isNode(item)) gitlabService(doc, item);
-      walk(doc, pair.value, containerNames, key);
-    }
-  };
-  /**
-   * A kustomization's `images:` (name, newName, newTag, digest): `newName` is where the image is
-   * pulled from, rewritten; without one, the note says what to add (kustomize keeps the tag apart).
-   */
-  const kustomizeImages = (doc: Document): void => {
-    const images = isMap(doc.contents) ? entry(doc.contents, 'images') : undefined;
-    if (!isSeq(images) || !images.items.every((item) => isMap(item) && entry(item, 'name') !== undefined))
-      return;
-    const overrides = images.items as YAMLMap[];
-    if (
-      !overrides.some((item) => ['newName', 'newTag', 'digest'].some((key) => entry(item, key) !== undefined))
-    )
-      return;
-    for (const item of overrides) {
-      const newName = entry(item, 'newName');
-      if (isNode(newName)) {
-        take(doc, newName);
-        continue;
-      }
-      const name = entry(item, 'name');
-      if (!isScalar(name) || typeof name.value !== 'string') continue;
-      const decision = rewriteReference(name.value, target);
-      if ('to' in decision) leave(name, name.value, `kustomize: add newName: ${decision.to}`);
-      else if ('note' in decision) leave(name, name.value, decision.note);
-    }
-  };
-  for (const doc of documents) {
-    kustomizeImages(doc);
-    walk(doc, doc.contents, containerResources(doc));
-    jobCredentials(doc);
-  }
-
-  // In the order they stand, each start moved by what the rewrites before it on its line added.
-  edits.sort((a, b) => a.offset - b.offset);
-  const shift = new Map<number, number>();
-  for (const { offset, reference, to } of edits) {
-    const { line, col } = lineCounter.linePos(offset);
-    const index = line - 1;
-    const before = lines[index]!.length;
-    const start = col - 1 + (shift.get(index) ?? 0);
-    if (to === undefined) rewriteAt(result, lines, index, start, reference, target);
-    else replaceAt(result, lines, index, start, reference, to);
-    shift.set(index, (shift.get(index) ?? 0) + lines[index]!.length - before);
-  }
+  const references = new YamlReferences(text, target, result, lineCounter, gitlab);
+  for (const doc of documents) references.read(doc);
+  references.apply(lines);
   result.changes.sort((a, b) => a.line - b.line);
   result.notes.sort((a, b) => a.line - b.line);
   result.output = lines.join('\n');

@@ -561,6 +561,16 @@ export function rewriteYaml(
   for (const doc of documents) references.read(doc);
   references.apply(lines);
   result.changes.sort((a, b) => a.line - b.line);
+  const first = result.changes[0];
+  // GitLab's runner pulls a job's image and services itself, so the job's own login cannot help
+  // it: once a file, how the runner gets credentials.
+  if (gitlab && first)
+    result.notes.push({
+      line: first.line,
+      reference: first.from,
+      note: `GitLab's runner pulls a job's image: and services: itself, before the job's login: give it the ECR credential helper for ${target.registryHost} (cache-keeper ci-snippet --for gitlab)`,
+      left: false,
+    });
   result.notes.sort((a, b) => a.line - b.line);
   result.output = lines.join('\n');
   return result;

@@ -49,6 +49,17 @@ describe('cache-keeper rewrite', () => {
     expect(existsSync(`${dockerfile}.cache-keeper-partial`)).toBe(false);
   });
 
+  it("says once per GitLab CI file that the runner, not the job's login, pulls its images", async () => {
+    const { dir } = files();
+    const ci = join(dir, '.gitlab-ci.yml');
+    writeFileSync(ci, 'image: node:22\nservices:\n  - postgres:17\ntest:\n  script: make\n');
+    const run = captureIo();
+    expect(await runCli(['rewrite', ci, '--check', ...REGISTRY], run.io)).toBe(1);
+    expect(run.err).toEqual([
+      `${ci}:1: note node:22: GitLab's runner pulls a job's image: and services: itself, before the job's login: give it the ECR credential helper for r.example (cache-keeper ci-snippet --for gitlab)`,
+    ]);
+  });
+
   it("reads GitLab CI's forms in an included template, known by its place, though it has no script or stages", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'keeper-rewrite-'));
     mkdirSync(join(dir, '.gitlab', 'ci'), { recursive: true });

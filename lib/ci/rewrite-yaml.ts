@@ -155,16 +155,17 @@ function containerResources(doc: Document): Set<string> {
 }
 
 /**
- * GitLab CI by its content: `stages:` at the top, or a job there (a mapping with a `script:`).
- * Bitbucket Pipelines (`pipelines:` at the top) also has `script:` and `services:`, but its services
- * name definitions, not images.
+ * GitLab CI by its content: `stages:` at the top (a list of names: Azure Pipelines' is a list of
+ * objects), or a job there (a mapping with a `script:`). Bitbucket Pipelines (`pipelines:` at the
+ * top) also has `script:` and `services:`, but its services name definitions, not images.
  */
 function looksLikeGitlabCi(documents: readonly Document[]): boolean {
   return documents.some((doc) => {
     const top = doc.contents;
     if (!isMap(top) || entry(top, 'pipelines') !== undefined) return false;
+    const stages = entry(top, 'stages');
     return (
-      entry(top, 'stages') !== undefined ||
+      (isSeq(stages) && stages.items.every((stage) => isScalar(stage))) ||
       top.items.some((pair) => isMap(pair.value) && entry(pair.value, 'script') !== undefined)
     );
   });

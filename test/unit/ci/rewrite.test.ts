@@ -819,6 +819,9 @@ describe('rewrite corpus', () => {
     ]);
     expect(runnerNotes('image: r.example/docker-hub/library/node:22\ntest:\n  script: make')).toEqual([]);
     expect(runnerNotes('services:\n  web:\n    image: nginx:1.27')).toEqual([]);
+    // Azure Pipelines has stages: too, a list of objects (GitLab's is a list of names).
+    const azure = 'stages:\n- stage: test\n  jobs:\n  - job: unit\n    container: node:22';
+    expect(runnerNotes(azure)).toEqual([]);
   });
 
   it('with the ROOT prefix, references go to the registry root', () => {

@@ -1,6 +1,12 @@
 /** cache-keeper rewrite FILE… [--check] [--diff]: references of the cached registries → the cache's, in place. */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { fileKind, type RewriteResult, rewriteText, unifiedDiff } from '../../lib/ci/rewrite.js';
+import { readFileSync } from 'node:fs';
+import {
+  fileKind,
+  type RewriteResult,
+  rewriteText,
+  sourceFileProblems,
+  unifiedDiff,
+} from '../../lib/ci/rewrite.js';
 import type { KeeperConfig } from '../../lib/config/load.js';
 import { type CommandDeps, registryHost } from '../deps.js';
 import { type CliIo, writeFilesWhole } from '../io.js';
@@ -14,20 +20,6 @@ export interface RewriteOptions {
   json: boolean;
   registry?: string;
   deps: () => CommandDeps;
-}
-
-/** What is wrong with files named to rewrite or suggest: missing, or of a kind neither reads. */
-export function sourceFileProblems(files: readonly string[]): string[] {
-  return files.flatMap((file) => {
-    if (!existsSync(file)) return [`${file}: no such file`];
-    if (statSync(file).isDirectory())
-      return [`${file}: a directory: name its files, e.g. $(git ls-files '*Dockerfile*' '*.yml' '*.yaml')`];
-    return fileKind(file)
-      ? []
-      : [
-          `${file}: not a Dockerfile (Dockerfile*, Containerfile, *.dockerfile), YAML (*.yml, *.yaml) nor JSON (*.json)`,
-        ];
-  });
 }
 
 export async function rewriteCommand(

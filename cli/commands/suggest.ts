@@ -3,12 +3,11 @@
  * carries for nothing, from ECR's record of pulls; given files, what they pull that it misses.
  */
 import { readFileSync } from 'node:fs';
-import { fileKind } from '../../lib/ci/rewrite.js';
+import { fileKind, sourceFileProblems } from '../../lib/ci/rewrite.js';
 import type { KeeperConfig } from '../../lib/config/load.js';
 import { formatSuggestions, suggestImages } from '../../lib/prewarm/suggest.js';
 import type { CommandDeps } from '../deps.js';
 import type { CliIo } from '../io.js';
-import { sourceFileProblems } from './rewrite.js';
 
 export interface SuggestOptions {
   days?: string;

@@ -117,11 +117,10 @@ export function rewriteAt(
   }
   result.pulls.push({ line: index + 1, reference });
   replaceAt(result, lines, index, start, reference, decision.to);
-  if (reference.includes('@'))
-    result.notes.push({
-      line: index + 1,
-      reference,
-      note: DIGEST_CAUTION,
-      left: false,
-    });
+  cautionIfPinned(result, index + 1, reference);
+}
+
+/** A reference pinned by digest, rewritten: a caution (a first pull by digest through the cache fails). */
+export function cautionIfPinned(result: RewriteResult, line: number, reference: string): void {
+  if (reference.includes('@')) result.notes.push({ line, reference, note: DIGEST_CAUTION, left: false });
 }

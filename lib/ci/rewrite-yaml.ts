@@ -17,9 +17,9 @@ import {
   visit,
   type YAMLMap,
 } from 'yaml';
-import { DIGEST_CAUTION } from '../config/image-ref.js';
 import { errorMessage } from '../runtime/errors.js';
 import {
+  cautionIfPinned,
   type RewriteResult,
   type RewriteTarget,
   replaceAt,
@@ -411,8 +411,7 @@ class YamlReferences {
         note: `GitLab also reached it as ${base.replaceAll('/', '__')}: only the alias ${alias} is kept`,
         left: false,
       });
-    if (reference.includes('@'))
-      this.result.notes.push({ line, reference, note: DIGEST_CAUTION, left: false });
+    cautionIfPinned(this.result, line, reference);
   }
 
   /**
@@ -449,9 +448,11 @@ class YamlReferences {
         const image = isMap(spec) ? entry(spec, 'image') : spec;
         if (!isScalar(image) || typeof image.value !== 'string') continue;
         if (isMap(spec) && entry(spec, 'credentials') !== undefined) continue;
-        if ('to' in rewriteReference(image.value, this.target))
+        // Pointed at the cache by the walk: an edit inside it.
+        const [from, to] = image.range!;
+        if (this.edits.some((edit) => edit.offset >= from && edit.offset < to))
           this.result.notes.push({
-            line: this.lineOf(image.range![0]),
+            line: this.lineOf(from),
             reference: image.value,
             note: "the runner pulls a job's container and services before its steps, so a login step comes too late: give it credentials: from a login job before it (cache-keeper ci-snippet --for github-actions)",
             left: false,

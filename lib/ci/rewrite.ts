@@ -7,6 +7,7 @@
  * the cache's registry, so a second run changes nothing.
  */
 
+import { existsSync, statSync } from 'node:fs';
 import { rewriteDockerfile } from './rewrite-dockerfile.js';
 import type { FileKind, RewriteResult, RewriteTarget } from './rewrite-reference.js';
 import { rewriteYaml } from './rewrite-yaml.js';
@@ -20,6 +21,20 @@ export function fileKind(path: string): FileKind | undefined {
   if (name.endsWith('.yml') || name.endsWith('.yaml')) return 'yaml';
   if (name.endsWith('.json')) return 'json';
   return undefined;
+}
+
+/** What is wrong with files named to `rewrite` or `suggest`: missing, a directory, or of a kind neither reads. */
+export function sourceFileProblems(files: readonly string[]): string[] {
+  return files.flatMap((file) => {
+    if (!existsSync(file)) return [`${file}: no such file`];
+    if (statSync(file).isDirectory())
+      return [`${file}: a directory: name its files, e.g. $(git ls-files '*Dockerfile*' '*.yml' '*.yaml')`];
+    return fileKind(file)
+      ? []
+      : [
+          `${file}: not a Dockerfile (Dockerfile*, Containerfile, *.dockerfile), YAML (*.yml, *.yaml) nor JSON (*.json)`,
+        ];
+  });
 }
 
 /**

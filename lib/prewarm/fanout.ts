@@ -276,8 +276,11 @@ export const PAYLOAD_BUDGET_BYTES = 240 * 1024;
  * measured: the plan as the Map passes it on, and a returned line for each item.
  */
 export function fitPayload(plan: NightPlan): NightPlan {
+  // Only the items and the overflow change with the split: the settled lines are packed once.
+  const packed = nightPayload(plan);
   const carried = (p: NightPlan) =>
-    Buffer.byteLength(JSON.stringify(nightPayload(p))) + p.items.length * RETURNED_LINE_BYTES;
+    Buffer.byteLength(JSON.stringify({ ...packed, items: p.items, overflow: p.overflow })) +
+    p.items.length * RETURNED_LINE_BYTES;
   if (carried(plan) <= PAYLOAD_BUDGET_BYTES) return plan;
   // The most items that fit: one more never costs less, so a binary search finds it.
   let fits = 0;

@@ -1,6 +1,6 @@
 /**
- * `serverless package` as a user runs it (the real osls CLI, no AWS credentials), into a directory
- * of its own: its exit code and everything it printed.
+ * The real osls CLI as a user runs it, with no AWS credentials: `serverless package` into a
+ * directory of its own, or any other command (`print`); its exit code and everything it printed.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -10,11 +10,16 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-export async function serverlessPackage(
+export interface ServerlessOptions {
+  config?: string;
+  /** Variables to set, or to unset (undefined), over the test's environment. */
+  env?: Record<string, string | undefined>;
+}
+
+export async function serverless(
   args: string[],
-  options: { config?: string } = {},
+  options: ServerlessOptions = {},
 ): Promise<{ code: number; output: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'keeper-package-'));
   const env: NodeJS.ProcessEnv = { ...process.env, AWS_REGION: 'us-east-1' };
   for (const key of [
     'AWS_ACCESS_KEY_ID',
@@ -25,11 +30,23 @@ export async function serverlessPackage(
   ])
     delete env[key];
   if (options.config) env.KEEPER_CONFIG = options.config;
-  return run('npx', ['serverless', 'package', '--package', join(dir, 'out'), ...args], { env }).then(
-    () => ({ code: 0, output: '' }),
+  for (const [key, value] of Object.entries(options.env ?? {})) {
+    if (value === undefined) delete env[key];
+    else env[key] = value;
+  }
+  return run('npx', ['serverless', ...args], { env }).then(
+    ({ stdout, stderr }) => ({ code: 0, output: `${stdout}${stderr}` }),
     (error: { code: number; stdout: string; stderr: string }) => ({
       code: error.code,
       output: `${error.stdout}${error.stderr}`,
     }),
   );
+}
+
+export async function serverlessPackage(
+  args: string[],
+  options: ServerlessOptions = {},
+): Promise<{ code: number; output: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'keeper-package-'));
+  return serverless(['package', '--package', join(dir, 'out'), ...args], options);
 }

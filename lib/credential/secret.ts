@@ -20,6 +20,7 @@ export type SecretProblem =
   | 'customer-kms'
   | 'not-json'
   | 'missing-fields'
+  | 'padded'
   | 'unreadable';
 
 export class CredentialSecretError extends KeeperError {
@@ -110,8 +111,15 @@ export async function describeCredentialSecret(
   };
 }
 
-/** Parses a credential secret value; the message never contains the value. */
-export function parseCredentialValue(secretId: string, text: string | undefined): DockerHubCredential {
+/**
+ * Parses a credential secret value; the message never contains the value. `replacingToken`: the
+ * caller is about to replace the token (`credential stage`), so only the username's form is judged.
+ */
+export function parseCredentialValue(
+  secretId: string,
+  text: string | undefined,
+  replacingToken = false,
+): DockerHubCredential {
   let value: unknown;
   try {
     value = parseSecretJson(text ?? '');
@@ -136,6 +144,17 @@ export function parseCredentialValue(secretId: string, text: string | undefined)
     );
   }
   registerSecret(record.accessToken as string);
+  // Docker Hub compares both as written: a pasted newline would be a refused login, said only as
+  // "incorrect username or password".
+  const judged = replacingToken ? ['username'] : ['username', 'accessToken'];
+  const padded = judged.find((k) => (record[k] as string).trim() !== record[k]);
+  if (padded) {
+    throw new CredentialSecretError(
+      secretId,
+      'padded',
+      `"${padded}" has white space before or after it (a pasted newline?); Docker Hub takes it as written and refuses the login`,
+    );
+  }
   return { username: record.username as string, accessToken: record.accessToken as string };
 }
 
@@ -143,7 +162,7 @@ export function parseCredentialValue(secretId: string, text: string | undefined)
 export async function readCredentialValue(
   client: SecretsManagerClient,
   secretId: string,
-  version: { stage?: string; versionId?: string } = {},
+  version: { stage?: string; versionId?: string; replacingToken?: boolean } = {},
 ): Promise<DockerHubCredential> {
   let text: string | undefined;
   try {
@@ -169,5 +188,5 @@ export async function readCredentialValue(
     });
   }
   registerSecret(text);
-  return parseCredentialValue(secretId, text);
+  return parseCredentialValue(secretId, text, version.replacingToken);
 }

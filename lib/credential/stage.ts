@@ -65,7 +65,8 @@ export async function stageToken(secrets: SecretsManagerClient, request: StageRe
   if (!token) throw new KeeperError('pipe the new access token on standard input');
   const secret = await describeCredentialSecret(secrets, request.secretId);
   requireRotationFunction(secret, request.rotationLambdaArn);
-  const current = await readCredentialValue(secrets, secret.arn);
+  // Only the username is kept: a token pasted with a newline is what staging a new one repairs.
+  const current = await readCredentialValue(secrets, secret.arn, { replacingToken: true });
   const stagedVersionId = randomUUID();
   await secrets.send(
     new PutSecretValueCommand({

@@ -2,7 +2,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { DescribeSecretCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli as runCliWith } from '../../cli/main.js';
 import { createRotateCredentialHandler } from '../../handlers/rotateCredential.js';
@@ -135,6 +135,53 @@ describe('credential commands', () => {
     );
     expect(run.out.join('\n')).toMatch(new RegExp(`expires ${EXPIRES_DAY}`));
     expect([...run.out, ...run.err].join('\n')).not.toContain(fresh.token);
+  });
+
+  it('a token saved with a newline after it: check names the field, and stage repairs it', async () => {
+    const id = 'ecr-pullthroughcache/docker-hub';
+    const saved = JSON.parse(sandbox.secrets.currentValue(id)!) as { username: string; accessToken: string };
+    await kit.aws.secrets.send(
+      new PutSecretValueCommand({
+        SecretId: id,
+        SecretString: JSON.stringify({ ...saved, accessToken: `${saved.accessToken}\n` }),
+      }),
+    );
+    const before = captureIo();
+    expect(await runCli(['check', '--config', configPath], before.io)).toBe(1);
+    expect(before.out.join('\n')).toMatch(/MALFORMED/);
+    expect(before.out.join('\n')).toContain(
+      '"accessToken" has white space before or after it (a pasted newline?)',
+    );
+    expect([...before.out, ...before.err].join('\n')).not.toContain(saved.accessToken);
+
+    const user = sandbox.hubAccounts.users.get(sandbox.seeded!.username)!;
+    const fresh = sandbox.hubAccounts.createPat(
+      user,
+      'pasted again',
+      ['repo:public_read'],
+      `${EXPIRES_DAY}T00:00:00Z`,
+    );
+    const stage = captureIo(`${fresh.token}\n`);
+    expect(
+      await runCli(
+        [
+          'credential',
+          'stage',
+          '--config',
+          configPath,
+          '--expires-at',
+          EXPIRES_DAY,
+          '--rotation-lambda-arn',
+          ROTATION_ARN,
+        ],
+        stage.io,
+      ),
+    ).toBe(0);
+    expect(JSON.parse(sandbox.secrets.currentValue(id)!)).toEqual({
+      username: saved.username,
+      accessToken: fresh.token,
+    });
+    expect(await runCli(['check', '--config', configPath], captureIo().io)).toBe(0);
   });
 
   it('stage refuses a token Docker Hub does not accept, and AWSCURRENT stays', async () => {

@@ -53,3 +53,43 @@ describe('secrets that are not valid JSON', () => {
       expect(JSON.stringify({ m: error.message, c: (error.cause as Error).message })).not.toContain(piece);
   });
 });
+
+describe('a credential value with white space around a field', () => {
+  // Docker Hub compares the token as written: a newline pasted with it is a refused login that
+  // says only "incorrect username or password". The check names the field instead, not the value.
+  it.each([
+    [
+      'a newline after the token',
+      { username: 'keeper-ci', accessToken: `dckr_pat_${PASSWORD}\n` },
+      'accessToken',
+    ],
+    [
+      'a space before the token',
+      { username: 'keeper-ci', accessToken: ` dckr_pat_${PASSWORD}` },
+      'accessToken',
+    ],
+    [
+      'a space after the username',
+      { username: 'keeper-ci ', accessToken: `dckr_pat_${PASSWORD}` },
+      'username',
+    ],
+  ])('%s: malformed, naming %s and never its value', (_name, value, field) => {
+    let error = new Error('not thrown') as Error & { problem?: string };
+    try {
+      parseCredentialValue('ecr-pullthroughcache/docker-hub', JSON.stringify(value));
+    } catch (e) {
+      error = e as Error & { problem?: string };
+    }
+    expect(error.problem).toBe('padded');
+    expect(error.message).toBe(
+      `secret ecr-pullthroughcache/docker-hub: "${field}" has white space before or after it (a pasted newline?); Docker Hub takes it as written and refuses the login`,
+    );
+    for (const piece of fragments(PASSWORD)) expect(error.message).not.toContain(piece);
+  });
+
+  it('white space inside is not ours to judge', () => {
+    expect(
+      parseCredentialValue('ecr-pullthroughcache/docker-hub', '{"username":"keeper ci","accessToken":"a b"}'),
+    ).toEqual({ username: 'keeper ci', accessToken: 'a b' });
+  });
+});

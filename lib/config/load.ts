@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { ConfigError, type ConfigProblem, formatPath } from './errors.js';
+import { ConfigError, type ConfigProblem, formatPath, plainIssueMessage } from './errors.js';
 import { type ImageRef, parseImageRef } from './image-ref.js';
 import { routeImage } from './images.js';
 import { type LifecyclePolicy, lifecyclePolicyFromPresets, lifecyclePolicyText } from './lifecycle.js';
@@ -94,7 +94,7 @@ export function parseConfig(text: string, source = 'keeper.config.yaml'): Keeper
       { path: '(top level)', message: 'the config must be a YAML mapping with a "rules" key' },
     ]);
   }
-  const result = configSchema.safeParse(data);
+  const result = configSchema.safeParse(data, { error: plainIssueMessage });
   if (!result.success) throw new ConfigError(source, problemsFromZod(result.error));
   return resolveConfig(result.data, source);
 }

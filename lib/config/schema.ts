@@ -275,7 +275,7 @@ const credential = z.strictObject({
 const metrics = z.strictObject({
   namespace: apiString('cloudwatch.PutMetricData.Namespace')
     // CloudWatch documents it; the model's pattern ([^:].*) is not anchored, so it says so only loosely.
-    .regex(/^[^:]/, 'must not start with ":"')
+    .regex(/^(?!:)/, 'must not start with ":"') // (an empty one is the length's problem alone)
     .refine((ns) => !ns.startsWith('AWS/'), {
       message:
         'must not start with "AWS/": CloudWatch keeps those for AWS services and refuses every publish there',

@@ -128,7 +128,7 @@ describe('parseConfig: bad input is reported with its path', () => {
     ['malformed YAML', 'rules: [\n  - prefix: x', 'line 2, column 3', /YAML: Block collections/],
     ['a list at the top', '- a\n- b', '(top level)', /YAML mapping/],
     ['an empty file', '', '(top level)', /YAML mapping/],
-    ['no rules', 'prewarm: {}', 'rules', /expected array/],
+    ['no rules', 'prewarm: {}', 'rules', /is required/],
     ['unknown top-level key', `${base}\nprewarn: {}`, '(top level)', /unknown key "prewarn"/],
     [
       'unknown rule key',
@@ -165,7 +165,7 @@ describe('parseConfig: bad input is reported with its path', () => {
       'prefix as a number',
       base.replace('prefix: docker-hub', 'prefix: 42'),
       'rules[0].prefix',
-      /expected string/,
+      /must be a string, not 42/,
     ],
     [
       'unknown upstream',
@@ -255,13 +255,13 @@ describe('parseConfig: bad input is reported with its path', () => {
       'keepLast of zero',
       base.replace('keepLast: 6', 'keepLast: 0'),
       'rules[0].template.lifecycle.keepLast',
-      />=1/,
+      /must be at least 1, not 0/,
     ],
     [
       'keepLast as text',
       base.replace('keepLast: 6', 'keepLast: six'),
       'rules[0].template.lifecycle.keepLast',
-      /expected number/,
+      /must be a number, not the string/,
     ],
     [
       'presets and a raw policy together',
@@ -357,12 +357,17 @@ describe('parseConfig: bad input is reported with its path', () => {
       /unknown key "arch"|Invalid input/,
     ],
     ['bad platform', `${base}prewarm:\n  platforms: [amd64]`, 'prewarm.platforms[0]', /os\/architecture/],
-    ['concurrency out of range', `${base}prewarm:\n  concurrency: 1000`, 'prewarm.concurrency', /<=64/],
+    [
+      'concurrency out of range',
+      `${base}prewarm:\n  concurrency: 1000`,
+      'prewarm.concurrency',
+      /must be at most 64, not 1000/,
+    ],
     [
       'negative reserve',
       `${base}prewarm:\n  reserveUpstreamPulls: -1`,
       'prewarm.reserveUpstreamPulls',
-      />=0/,
+      /must be at least 0, not -1/,
     ],
     ['unknown pre-warm mode', `${base}prewarm:\n  mode: lazy`, 'prewarm.mode', /full|manifest-only/],
     [
@@ -383,12 +388,17 @@ describe('parseConfig: bad input is reported with its path', () => {
       'credential.rotation.scopes[0]',
       /repo:public_read/,
     ],
-    ['warnDays of zero', `${base}credential:\n  warnDays: 0`, 'credential.warnDays', />=1/],
+    [
+      'warnDays of zero',
+      `${base}credential:\n  warnDays: 0`,
+      'credential.warnDays',
+      /must be at least 1, not 0/,
+    ],
     [
       'stale days as text',
       `${base}metrics:\n  staleAfterDays: thirty`,
       'metrics.staleAfterDays',
-      /expected number/,
+      /must be a number, not the string/,
     ],
   ];
 

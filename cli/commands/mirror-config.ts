@@ -40,6 +40,7 @@ export async function mirrorConfigCommand(
     insecure: options.insecure,
   });
   for (const n of out.notMirrored) io.err(`not mirrored: ${n.registry}: ${n.reason}`);
+  if (out.caution) io.err(`caution: ${out.caution}`);
   if (options.out !== undefined) {
     const outDir = options.out;
     const files = out.files.map((f) => ({ path: join(outDir, f.registry!, 'hosts.toml'), text: f.content }));

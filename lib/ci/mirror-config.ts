@@ -32,6 +32,8 @@ export interface MirrorConfig {
   /** Registries a rule caches that a mirror cannot cover, and why (use `cache-keeper rewrite` for them). */
   notMirrored: Array<{ registry: string; rule: string; reason: string }>;
   files: MirrorFile[];
+  /** What can make the configuration pull around the cache without a word (said on stderr too). */
+  caution?: string;
 }
 
 /** The upstream a containerd hosts.toml names as its server: registry-1.docker.io for docker.io. */
@@ -87,7 +89,9 @@ function registriesConf(host: string, rules: DesiredRule[], insecure: boolean): 
     header(rules.map(registryName).join(', ')),
     '# The client needs ECR credentials for the mirror host, e.g.',
     `#   aws ecr get-login-password | podman login --username AWS --password-stdin ${host}`,
-    '# or the ECR credential helper (docker-credential-ecr-login) in its auth configuration.',
+    '# or the ECR credential helper (docker-credential-ecr-login) in its auth configuration',
+    "# (CRI-O: from its auth file; the kubelet's credentials are for the image's own registry and never go",
+    '# to a mirror).',
     '# Image names keep working as they are (docker.io/library/node:22, node:22, quay.io/…); only the',
     '# source changes.',
     ...(hub ? ['unqualified-search-registries = ["docker.io"]'] : []),
@@ -120,8 +124,12 @@ function containerdHosts(host: string, rule: DesiredRule, insecure: boolean): st
   return [
     `${header(registry)} Rule ${rule.prefix}.`,
     `# Install as <config_path>/${registry}/hosts.toml (config_path is usually /etc/containerd/certs.d).`,
-    '# containerd needs ECR credentials for the host (the kubelet credential provider ecr-credential-provider,',
-    `# or the ECR credential helper); images keep their ${registry} names.`,
+    `# Images keep their ${registry} names. Credentials: containerd sends a host only credentials it holds`,
+    "# for that host itself. On Kubernetes the kubelet hands it credentials for the image's own registry",
+    `# (${registry}), never the cache's, so ECR refuses the mirror and containerd falls back to the server`,
+    '# below: pulls keep working but bypass the cache. There, name images by the cache (cache-keeper',
+    "# rewrite; the kubelet's ECR credential provider covers those names). Elsewhere the client must pass",
+    `# credentials for ${host} (an ECR token lasts 12 hours). Check that pulls reach the cache.`,
     `server = ${tomlString(serverOf(rule))}`,
     '',
     `[host.${tomlString(root)}]`,
@@ -205,11 +213,12 @@ export function mirrorConfig(
     rule: rule.prefix,
     location: mirrorLocation(host, rule),
   }));
-  const result = (files: MirrorFile[], covered = mirrors): MirrorConfig => ({
+  const result = (files: MirrorFile[], covered = mirrors, caution?: string): MirrorConfig => ({
     client,
     mirrors: covered,
     notMirrored,
     files,
+    ...(caution ? { caution } : {}),
   });
   switch (client) {
     case 'containers':
@@ -226,6 +235,8 @@ export function mirrorConfig(
           registry: registryName(rule),
           content: containerdHosts(host, rule, insecure),
         })),
+        mirrors,
+        `containerd sends the cache no credentials unless it holds some for ${host} itself: on Kubernetes the kubelet's credentials are for the image's own registry (${mirrors.map((m) => m.registry).join(', ')}), so ECR refuses the mirror and containerd pulls from ${rules.some((r) => r.upstream === 'docker-hub') ? 'Docker Hub' : 'upstream'} instead, spending its limit as before; name images by the cache there (cache-keeper rewrite), and check that a pull reached the cache (cache-keeper suggest)`,
       );
     case 'buildkit':
       return result([{ path: '/etc/buildkit/buildkitd.toml', content: buildkitd(host, rules, insecure) }]);

@@ -81,7 +81,7 @@ describe('--json on every command', () => {
     ['cache-keeper credential cleanup', []],
     ['cache-keeper metrics', []],
     ['cache-keeper uri', ['node:22']],
-    ['cache-keeper mirror-config', ['--for', 'containers']],
+    ['cache-keeper mirror-config', ['--for', 'containerd']],
     ['cache-keeper suggest', []],
     ['cache-keeper suggest FILE…', [rewriteFixture()]],
     ['cache-keeper rewrite', [rewriteFixture()]],

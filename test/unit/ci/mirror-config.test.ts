@@ -179,6 +179,30 @@ describe('mirror-config --for containerd', () => {
     },
   );
 
+  it('says that Kubernetes gives a mirror no ECR credentials, and that containerd then pulls from Docker Hub unseen', () => {
+    // containerd sends a host only credentials whose server address is that host, and the kubelet
+    // hands over credentials for the image's own registry; the next host is the server line.
+    const out = mirrorConfig(config, 'containerd', { registryHost: 'r.example' });
+    expect(out.caution).toMatch(
+      /^containerd sends the cache no credentials unless it holds some for r\.example itself: on Kubernetes the kubelet's credentials are for the image's own registry \(docker\.io\), so ECR refuses the mirror and containerd pulls from Docker Hub instead, spending its limit as before; name images by the cache there \(cache-keeper rewrite\)/,
+    );
+    // The file's comments as one text, however they wrap.
+    const text = only(out)
+      .content.split('\n')
+      .map((line) => line.replace(/^# ?/, ''))
+      .join(' ');
+    expect(text).not.toMatch(/kubelet credential provider ecr-credential-provider/);
+    expect(text).toMatch(/falls back to the server below/);
+    expect(text).toMatch(/cache-keeper rewrite/);
+    for (const client of ['containers', 'buildkit', 'docker'] as const)
+      expect(mirrorConfig(config, client, { registryHost: 'r.example' }).caution, client).toBeUndefined();
+  });
+
+  it('registries.conf says where CRI-O takes the mirror credentials from', () => {
+    const text = only(mirrorConfig(config, 'containers', { registryHost: 'r.example' })).content;
+    expect(text).toMatch(/CRI-O: from its auth file/);
+  });
+
   it('the registries.conf parses as TOML too', () => {
     const parsed = parseToml(only(mirrorConfig(config, 'containers', { registryHost: 'r.example' })).content);
     expect(parsed).toEqual({

@@ -184,8 +184,12 @@ export function pullOutcome(
     : { status: 'stale-pending', fetchedUpstream: false };
 }
 
-/** A failed pull through the cache: an upstream 429 stops all upstream work; the rest fail the image. */
-export function decidePullFailure(cause: FailureCause, message: string): WarmDecision {
+/**
+ * A failed pull through the cache: an upstream 429 stops all upstream work; the rest fail the image.
+ * Upstream was asked first and has the image, so the cache's "not found" means the cache did not
+ * fetch it: no rule for the prefix, or (ECR answers "not found" for it too) no BatchImportUpstreamImage.
+ */
+export function decidePullFailure(cause: FailureCause, message: string, rulePrefix?: string): WarmDecision {
   if (cause === 'upstream-429')
     return {
       action: 'defer',
@@ -193,6 +197,13 @@ export function decidePullFailure(cause: FailureCause, message: string): WarmDec
       cause,
       reason: 'the cache reported upstream 429 TOOMANYREQUESTS',
       stopUpstream: true,
+    };
+  if (cause === 'not-found' && rulePrefix)
+    return {
+      action: 'fail',
+      step: 'pull-manifest',
+      cause,
+      reason: `${message}; upstream has it, so the cache did not fetch it: no pull-through cache rule has the prefix "${rulePrefix}" (cache-keeper plan shows it; reconcile creates it), or this role lacks ecr:BatchImportUpstreamImage (ECR answers "not found" for that, not "denied")`,
     };
   return { action: 'fail', step: 'pull-manifest', cause, reason: message };
 }

@@ -754,7 +754,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
             });
           if (!(error instanceof RegistryError) || error.kind === 'aborted') throw error;
           return settle(
-            decidePullFailure(failureCause(error, 'ecr'), error.message) as WarmDecision & {
+            decidePullFailure(failureCause(error, 'ecr'), error.message, image.rulePrefix) as WarmDecision & {
               action: 'defer' | 'fail';
             },
           );

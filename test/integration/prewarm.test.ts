@@ -46,6 +46,19 @@ const urlOf = (input: string | URL | Request) => String(input instanceof Request
 const statuses = (report: PrewarmReport) => Object.fromEntries(report.images.map((i) => [i.image, i.status]));
 
 describe('nightly pre-warm', () => {
+  it('before reconcile has made the rule: each image fails naming the missing rule, and no pull is spent', async () => {
+    await sandbox.stop();
+    sandbox = await startSandbox();
+    kit = sandboxDeps(sandbox);
+    const config = loadConfig('keeper.config.yaml');
+    const report = await warm(withPrewarm(config, { images: config.prewarm.images.slice(0, 1) }));
+    expect(report.images[0]).toMatchObject({ status: 'failed', step: 'pull-manifest', cause: 'not-found' });
+    expect(report.images[0]!.reason).toMatch(
+      /no pull-through cache rule has the prefix "docker-hub" \(cache-keeper plan shows it; reconcile creates it\)/,
+    );
+    expect(sandbox.hub.pulls).toHaveLength(0);
+  });
+
   // Whether ECR fetches an index's children at once or as asked: the same night both ways, since the
   // seeded images have only configured platforms.
   it.each(['all', 'requested'] as const)(

@@ -1,7 +1,6 @@
 /** cache-keeper prewarm [IMAGE…] | cache-keeper uri IMAGE… */
-import { ConfigError } from '../../lib/config/errors.js';
 import { DIGEST_CAUTION, splitDigest } from '../../lib/config/image-ref.js';
-import { cacheRepositoryName, resolveImage } from '../../lib/config/images.js';
+import { cacheRepositoryName, resolveImage, UncachedImageError } from '../../lib/config/images.js';
 import type { KeeperConfig } from '../../lib/config/load.js';
 import { leaseNotTaken } from '../../lib/prewarm/lease.js';
 import { formatImageLine, formatPrewarm, type ImageResult } from '../../lib/prewarm/report.js';
@@ -104,9 +103,7 @@ function resolveImageForCli(config: KeeperConfig, text: string): ReturnType<type
   try {
     return resolveImage(config, text);
   } catch (error) {
-    return error instanceof ConfigError
-      ? error.problems.map((p) => p.message).join('; ')
-      : errorMessage(error);
+    return error instanceof UncachedImageError ? error.problem : errorMessage(error);
   }
 }
 

@@ -1,5 +1,5 @@
 /** Images as people write them for `docker pull`, mapped onto the cache. */
-import { ConfigError } from './errors.js';
+import { KeeperError } from '../runtime/errors.js';
 import { type ImageRef, parseImageRef } from './image-ref.js';
 import type { DesiredRule, KeeperConfig, PrewarmImage } from './load.js';
 
@@ -36,12 +36,29 @@ export function routeImage<R extends RoutingRule>(
   };
 }
 
-/** Resolves an image as written for `docker pull` against the config's rules. */
+/** An image given outside the config (a command line, an event) that no rule of it caches. */
+export class UncachedImageError extends KeeperError {
+  override name = 'UncachedImageError';
+  constructor(
+    readonly image: string,
+    /** Why, without the image's name: for a caller that names it already. */
+    readonly problem: string,
+  ) {
+    super(`${image}: ${problem}`);
+  }
+}
+
+/**
+ * Resolves an image as written for `docker pull` against the config's rules. The config's own list
+ * is checked at load (with its paths); an image from elsewhere that no rule caches is named itself.
+ */
 export function resolveImage(config: KeeperConfig, text: string): PrewarmImage {
   const ref = parseImageRef(text);
   const route = routeImage(config.rules, ref);
-  if ('problem' in route)
-    throw new ConfigError(config.source, [{ path: 'image', message: `${route.problem} (for ${text})` }]);
+  if ('problem' in route) {
+    const cached = [...new Set(config.rules.map(registryName))].join(', ');
+    throw new UncachedImageError(text, `${route.problem} (the rules in ${config.source} cache ${cached})`);
+  }
   return {
     ...ref,
     rulePrefix: route.rule.prefix,

@@ -1,6 +1,14 @@
 /** Which rule caches an image, and the repository ECR keeps it in: ECR maps <prefix>/<rest> to <upstreamPrefix>/<rest>. */
 import { describe, expect, it } from 'vitest';
-import { cacheRepositoryName, routeImage, upstreamRepositoryOf } from '../../../lib/config/images.js';
+import { ConfigError } from '../../../lib/config/errors.js';
+import {
+  cacheRepositoryName,
+  resolveImage,
+  routeImage,
+  upstreamRepositoryOf,
+} from '../../../lib/config/images.js';
+import { parseConfig } from '../../../lib/config/load.js';
+import { KeeperError } from '../../../lib/runtime/errors.js';
 
 const HUB = ['docker.io', 'registry-1.docker.io', 'index.docker.io'];
 const rules = [
@@ -44,5 +52,25 @@ describe('routeImage and cacheRepositoryName', () => {
   ])('%s/%s: no rule, and why', (registry, repository, message, noRegistry) => {
     const route = routeImage(rules.slice(0, 1).concat(rules[3]!), { registry, repository });
     expect(route).toEqual({ problem: expect.stringMatching(message), noRegistry });
+  });
+});
+
+describe('resolveImage: an image given outside the config (a command line, an event)', () => {
+  const config = parseConfig(
+    'rules: [{ prefix: docker-hub, upstream: docker-hub, credentialSecret: ecr-pullthroughcache/docker-hub }]\n',
+    'keeper.config.yaml',
+  );
+  it('no rule for its registry: names the image and the registries the rules cache, and does not blame the config file', () => {
+    let error = new Error('not thrown');
+    try {
+      resolveImage(config, 'quay.io/foo/bar:1');
+    } catch (e) {
+      error = e as Error;
+    }
+    expect(error).not.toBeInstanceOf(ConfigError);
+    expect(error).toBeInstanceOf(KeeperError);
+    expect(error.message).toBe(
+      'quay.io/foo/bar:1: no rule caches registry "quay.io" (the rules in keeper.config.yaml cache docker.io)',
+    );
   });
 });

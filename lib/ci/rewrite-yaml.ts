@@ -16,6 +16,7 @@ import {
   parseAllDocuments,
   visit,
   type YAMLMap,
+  type YAMLSeq,
 } from 'yaml';
 import { errorMessage } from '../runtime/errors.js';
 import {
@@ -191,6 +192,8 @@ class YamlReferences {
     this.kustomizeImages(doc);
     this.walk(doc, doc.contents, containerResources(doc));
     this.jobCredentials(doc);
+    this.circleciExecutors(doc);
+    this.buildkiteDockerPlugins(doc);
   }
 
   /** The edits made to `lines` (the text's), in the order they stand. */
@@ -448,17 +451,81 @@ class YamlReferences {
         const image = isMap(spec) ? entry(spec, 'image') : spec;
         if (!isScalar(image) || typeof image.value !== 'string') continue;
         if (isMap(spec) && entry(spec, 'credentials') !== undefined) continue;
-        // Pointed at the cache by the walk: an edit inside it.
-        const [from, to] = image.range!;
-        if (this.edits.some((edit) => edit.offset >= from && edit.offset < to))
-          this.result.notes.push({
-            line: this.lineOf(from),
-            reference: image.value,
-            note: "the runner pulls a job's container and services before its steps, so a login step comes too late: give it credentials: from a login job before it (cache-keeper ci-snippet --for github-actions)",
-            left: false,
-          });
+        this.cautionIfRewritten(
+          image,
+          "the runner pulls a job's container and services before its steps, so a login step comes too late: give it credentials: from a login job before it (cache-keeper ci-snippet --for github-actions)",
+        );
       }
     }
+  }
+
+  /** A caution on `image` when the walk pointed it at the cache. */
+  private cautionIfRewritten(image: unknown, note: string): void {
+    if (!isScalar(image) || typeof image.value !== 'string') return;
+    const [from, to] = image.range!;
+    if (this.edits.some((edit) => edit.offset >= from && edit.offset < to))
+      this.result.notes.push({ line: this.lineOf(from), reference: image.value, note, left: false });
+  }
+
+  /**
+   * CircleCI pulls a docker executor's images (a job's `docker:`, or an executor's) before the job's
+   * steps, with each image's own `aws_auth:` or `auth:`: without either, one pointed at the cache
+   * is a caution.
+   */
+  private circleciExecutors(doc: Document): void {
+    const top = doc.contents;
+    if (!isMap(top) || entry(top, 'version') === undefined) return;
+    for (const section of ['jobs', 'executors']) {
+      const holders = entry(top, section);
+      if (!isMap(holders)) continue;
+      for (const { value: holder } of holders.items) {
+        const docker = isMap(holder) ? entry(holder, 'docker') : undefined;
+        if (!isSeq(docker)) continue;
+        for (const item of docker.items) {
+          if (!isMap(item) || entry(item, 'aws_auth') !== undefined || entry(item, 'auth') !== undefined)
+            continue;
+          this.cautionIfRewritten(
+            entry(item, 'image'),
+            "CircleCI pulls a docker executor's images before the job's steps, so a login step comes too late: give this image aws_auth: (oidc_role_arn: a role that may pull through the cache, or access keys)",
+          );
+        }
+      }
+    }
+  }
+
+  /**
+   * Buildkite's docker plugin pulls its `image:` in its command hook, after the step's plugins have
+   * run their pre-command hooks (the ecr plugin logs in there) and not from inside the step's
+   * command: a step whose docker image the walk pointed at the cache, without the ecr plugin, is a
+   * caution.
+   */
+  private buildkiteDockerPlugins(doc: Document): void {
+    const steps = isMap(doc.contents) ? entry(doc.contents, 'steps') : undefined;
+    if (!isSeq(steps)) return;
+    const plugin = (item: unknown, name: string): unknown => {
+      const key =
+        isMap(item) && item.items.length === 1 ? keyName(item.items[0]!) : isScalar(item) ? item.value : '';
+      if (typeof key !== 'string' || !new RegExp(`(^|/)${name}(-buildkite-plugin)?(#|$)`).test(key)) return;
+      return isMap(item) ? (item.items[0]!.value ?? null) : null;
+    };
+    const visitSteps = (list: YAMLSeq): void => {
+      for (const step of list.items) {
+        if (!isMap(step)) continue;
+        const group = entry(step, 'steps');
+        if (isSeq(group)) visitSteps(group);
+        const plugins = entry(step, 'plugins');
+        if (!isSeq(plugins) || plugins.items.some((p) => plugin(p, 'ecr') !== undefined)) continue;
+        for (const item of plugins.items) {
+          const docker = plugin(item, 'docker');
+          if (isMap(docker))
+            this.cautionIfRewritten(
+              entry(docker, 'image'),
+              `Buildkite's docker plugin pulls its image before the step's command runs, so a docker login there comes too late: add the ecr plugin to the step (cache-keeper ci-snippet --for buildkite), or give the agent the ECR credential helper for ${this.target.registryHost}`,
+            );
+        }
+      }
+    };
+    visitSteps(steps);
   }
 
   /** `holder`: the key whose value `node` is, or whose sequence holds it. */

@@ -109,17 +109,33 @@ export function ciSnippet(system: CiSystem, options: { registryHost: string; exa
         `#   DOCKER_AUTH_CONFIG: {"credHelpers": {"${host}": "ecr-login"}}`,
         '',
       ].join('\n');
-    case 'buildkite':
+    case 'buildkite': {
+      // The ecr plugin logs in in its pre-command hook: before the step's command, and before the
+      // docker plugin pulls its image (a docker login in the command would run inside that image).
+      const ecr = [
+        '      - ecr#v2.11.0:',
+        `          account-ids: "${account}"`,
+        `          region: ${region}`,
+      ];
       return [
-        '# Log in to the ECR pull-through cache, then pull through it (the agent needs the AWS CLI and',
-        '# AWS credentials, e.g. the agent instance’s role).',
+        '# Log in to the ECR pull-through cache with the ecr plugin, then pull through it (the agent needs',
+        '# the AWS CLI and AWS credentials, e.g. the agent instance’s role). The plugin logs in before the',
+        '# step’s command and before the docker plugin pulls its image; a docker login in the command',
+        '# would come too late for that. An agent with the ECR credential helper needs neither.',
         iam,
         'steps:',
         '  - label: build',
-        '    command:',
-        `      - ${login}`,
-        `      - docker pull ${options.example}`,
+        `    command: docker pull ${options.example}`,
+        '    plugins:',
+        ...ecr,
+        '  - label: test',
+        '    command: npm test',
+        '    plugins:',
+        ...ecr,
+        '      - docker#v5.13.0:',
+        `          image: ${options.example}`,
         '',
       ].join('\n');
+    }
   }
 }

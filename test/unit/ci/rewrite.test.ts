@@ -663,11 +663,29 @@ const CORPUS: Array<[string, 'dockerfile' | 'yaml' | 'json', string, string, str
     ['give it credentials:', 'give it credentials:'],
   ],
   [
-    "CircleCI: a job's docker executor",
+    // CircleCI pulls a docker executor's images before the job's steps, with the image's own
+    // aws_auth: (or auth:); a login step cannot reach them.
+    "CircleCI: a job's docker executor, each image without aws_auth: cautioned",
     'yaml',
-    'jobs:\n  test:\n    docker:\n      - image: cimg/node:22.11\n      - image: postgres:17\n        environment:\n          POSTGRES_PASSWORD: x',
-    `jobs:\n  test:\n    docker:\n      - image: ${C}/cimg/node:22.11\n      - image: ${C}/library/postgres:17\n        environment:\n          POSTGRES_PASSWORD: x`,
+    'version: 2.1\njobs:\n  test:\n    docker:\n      - image: cimg/node:22.11\n      - image: postgres:17\n        environment:\n          POSTGRES_PASSWORD: x',
+    `version: 2.1\njobs:\n  test:\n    docker:\n      - image: ${C}/cimg/node:22.11\n      - image: ${C}/library/postgres:17\n        environment:\n          POSTGRES_PASSWORD: x`,
+    ['CircleCI pulls a docker executor', 'CircleCI pulls a docker executor'],
+  ],
+  [
+    'CircleCI: an executor whose image has aws_auth: needs no caution',
+    'yaml',
+    'version: 2.1\nexecutors:\n  node:\n    docker:\n      - image: cimg/node:22.11\n        aws_auth:\n          oidc_role_arn: arn:aws:iam::123456789012:role/ci\njobs:\n  test:\n    executor: node\n    steps: [checkout]',
+    `version: 2.1\nexecutors:\n  node:\n    docker:\n      - image: ${C}/cimg/node:22.11\n        aws_auth:\n          oidc_role_arn: arn:aws:iam::123456789012:role/ci\njobs:\n  test:\n    executor: node\n    steps: [checkout]`,
     [],
+  ],
+  [
+    // The docker plugin pulls its image in its command hook; the ecr plugin logs in before it (in
+    // its pre-command hook). A docker login in the step's command runs inside the container.
+    "Buildkite: a docker plugin's image from the cache, in a step without the ecr plugin: cautioned",
+    'yaml',
+    'steps:\n  - label: test\n    command: npm test\n    plugins:\n      - docker#v5.13.0:\n          image: node:22\n  - label: lint\n    command: npm run lint\n    plugins:\n      - ecr#v2.11.0:\n          account-ids: "123456789012"\n      - docker#v5.13.0:\n          image: node:22',
+    `steps:\n  - label: test\n    command: npm test\n    plugins:\n      - docker#v5.13.0:\n          image: ${C}/library/node:22\n  - label: lint\n    command: npm run lint\n    plugins:\n      - ecr#v2.11.0:\n          account-ids: "123456789012"\n      - docker#v5.13.0:\n          image: ${C}/library/node:22`,
+    ["Buildkite's docker plugin pulls its image before the step's command"],
   ],
   [
     'Bitbucket Pipelines: the default image and a service',

@@ -67,6 +67,15 @@ describe('ci-snippet', () => {
     ['123456789012.dkr.ecr-fips.us-east-1.amazonaws.com', 'us-east-1'],
   ])('%s is in %s', (h, region) => expect(registryRegion(h)).toBe(region));
 
+  it("buildkite logs in with the ecr plugin, which runs before the docker plugin pulls the step's image", () => {
+    const doc = parse(ciSnippet('buildkite', { registryHost: host, example }));
+    const ecr = { 'ecr#v2.11.0': { 'account-ids': '123456789012', region: 'eu-west-1' } };
+    expect(doc.steps).toEqual([
+      { label: 'build', command: `docker pull ${example}`, plugins: [ecr] },
+      { label: 'test', command: 'npm test', plugins: [ecr, { 'docker#v5.13.0': { image: example } }] },
+    ]);
+  });
+
   it('refuses a host that is not an ECR registry, saying what it expects', () => {
     expect(() => registryRegion('r.example')).toThrow(/"r\.example" is not an ECR registry host/);
   });

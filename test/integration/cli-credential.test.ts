@@ -37,6 +37,26 @@ afterEach(async () => {
   await sandbox.stop();
 });
 
+/** `credential stage` with an expiry and the sandbox's rotation function. */
+const stageArgs = () => [
+  'credential',
+  'stage',
+  '--config',
+  configPath,
+  '--expires-at',
+  EXPIRES_DAY,
+  '--rotation-lambda-arn',
+  ROTATION_ARN,
+];
+/** A new Docker Hub token of the seeded user, as one made by hand in Docker Hub. */
+const newPat = (label: string) =>
+  sandbox.hubAccounts.createPat(
+    sandbox.hubAccounts.users.get(sandbox.seeded!.username)!,
+    label,
+    ['repo:public_read'],
+    `${EXPIRES_DAY}T00:00:00Z`,
+  );
+
 describe('credential commands', () => {
   it('record makes the expiry known to check', async () => {
     const before = captureIo();
@@ -105,29 +125,9 @@ describe('credential commands', () => {
   });
 
   it('stage takes a new token from stdin, tests it and promotes it; the check then sees its expiry', async () => {
-    const user = sandbox.hubAccounts.users.get(sandbox.seeded!.username)!;
-    const fresh = sandbox.hubAccounts.createPat(
-      user,
-      'made by hand',
-      ['repo:public_read'],
-      `${EXPIRES_DAY}T00:00:00Z`,
-    );
+    const fresh = newPat('made by hand');
     const run = captureIo(`${fresh.token}\n`);
-    const code = await runCli(
-      [
-        'credential',
-        'stage',
-        '--config',
-        configPath,
-        '--expires-at',
-        EXPIRES_DAY,
-        '--uuid',
-        fresh.uuid,
-        '--rotation-lambda-arn',
-        ROTATION_ARN,
-      ],
-      run.io,
-    );
+    const code = await runCli([...stageArgs(), '--uuid', fresh.uuid], run.io);
     expect(code).toBe(0);
     expect(sandbox.secrets.rotations.at(-1)).toMatchObject({ succeeded: true });
     expect(JSON.parse(sandbox.secrets.currentValue('ecr-pullthroughcache/docker-hub')!).accessToken).toBe(
@@ -154,29 +154,9 @@ describe('credential commands', () => {
     );
     expect([...before.out, ...before.err].join('\n')).not.toContain(saved.accessToken);
 
-    const user = sandbox.hubAccounts.users.get(sandbox.seeded!.username)!;
-    const fresh = sandbox.hubAccounts.createPat(
-      user,
-      'pasted again',
-      ['repo:public_read'],
-      `${EXPIRES_DAY}T00:00:00Z`,
-    );
+    const fresh = newPat('pasted again');
     const stage = captureIo(`${fresh.token}\n`);
-    expect(
-      await runCli(
-        [
-          'credential',
-          'stage',
-          '--config',
-          configPath,
-          '--expires-at',
-          EXPIRES_DAY,
-          '--rotation-lambda-arn',
-          ROTATION_ARN,
-        ],
-        stage.io,
-      ),
-    ).toBe(0);
+    expect(await runCli(stageArgs(), stage.io)).toBe(0);
     expect(JSON.parse(sandbox.secrets.currentValue(id)!)).toEqual({
       username: saved.username,
       accessToken: fresh.token,
@@ -187,19 +167,7 @@ describe('credential commands', () => {
   it('stage refuses a token Docker Hub does not accept, and AWSCURRENT stays', async () => {
     const before = sandbox.secrets.currentValue('ecr-pullthroughcache/docker-hub');
     const run = captureIo('dckr_pat_fake-1');
-    await runCli(
-      [
-        'credential',
-        'stage',
-        '--config',
-        configPath,
-        '--expires-at',
-        EXPIRES_DAY,
-        '--rotation-lambda-arn',
-        ROTATION_ARN,
-      ],
-      run.io,
-    );
+    await runCli(stageArgs(), run.io);
     expect(sandbox.secrets.rotations.at(-1)?.steps.at(-1)).toMatchObject({ step: 'testSecret', ok: false });
     expect(sandbox.secrets.currentValue('ecr-pullthroughcache/docker-hub')).toBe(before);
     expect([...run.out, ...run.err].join('\n')).not.toContain('dckr_pat_fake-1');

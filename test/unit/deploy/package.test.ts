@@ -164,7 +164,7 @@ describe('packaged stack', () => {
     const schedules = Object.values(resources).filter((r) => r.Type === 'AWS::Events::Rule');
     const expressions = schedules.map((r) => r.Properties.ScheduleExpression).filter(Boolean);
     expect(expressions).toEqual(
-      expect.arrayContaining(['cron(0 3 * * ? *)', 'cron(0 5 * * ? *)', 'cron(0 6 * * ? *)', 'rate(1 hour)']),
+      expect.arrayContaining(['cron(0 3 * * ? *)', 'cron(0 2 * * ? *)', 'cron(0 6 * * ? *)', 'rate(1 hour)']),
     );
     expect(schedules.find((r) => r.Properties.EventPattern)?.Properties.EventPattern).toEqual({
       source: ['aws.ecr'],
@@ -172,6 +172,20 @@ describe('packaged stack', () => {
     });
     for (const fn of FUNCTIONS)
       expect(resources[`${logical(fn)}LogGroup`]!.Properties.RetentionInDays).toBe(30);
+  });
+
+  it('reconciles before the nightly pre-warm in every stage, so the night warms through rules and exclusions already in place', () => {
+    // A rule added to the config, or one drifted away, would otherwise fail that night's images;
+    // and the pre-warm roles' pull-time update exclusions are registered by reconcile.
+    const minuteOfDay = (expression: string) => {
+      const [minute, hour] = /^cron\((\d+) (\d+) /.exec(expression)!.slice(1).map(Number);
+      return hour! * 60 + minute!;
+    };
+    for (const dir of ['.serverless', '.serverless-prod']) {
+      const stack = JSON.parse(readFileSync(`${dir}/cloudformation-template-update-stack.json`, 'utf8'));
+      const at = (logicalId: string) => minuteOfDay(stack.Resources[logicalId].Properties.ScheduleExpression);
+      expect(at('ReconcileEventsRuleSchedule1'), dir).toBeLessThan(at('PrewarmSchedule'));
+    }
   });
 
   it('sends alarms and failed asynchronous invocations to the SNS topic', () => {

@@ -486,7 +486,7 @@ class YamlReferences {
             continue;
           this.cautionIfRewritten(
             entry(item, 'image'),
-            "CircleCI pulls a docker executor's images before the job's steps, so a login step comes too late: give this image aws_auth: (oidc_role_arn: a role that may pull through the cache, or access keys)",
+            "CircleCI pulls a docker executor's images before the job's steps, so a login step comes too late: give this image aws_auth: (oidc_role_arn: a role that may pull through the cache; cache-keeper ci-snippet --for circleci)",
           );
         }
       }

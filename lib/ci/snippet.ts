@@ -5,7 +5,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the snippets hold GitHub Actions expressions, ${{ … }} as workflows write them
 import { KeeperError } from '../runtime/errors.js';
 
-export const CI_SYSTEMS = ['github-actions', 'gitlab', 'buildkite'] as const;
+export const CI_SYSTEMS = ['github-actions', 'gitlab', 'buildkite', 'circleci'] as const;
 export type CiSystem = (typeof CI_SYSTEMS)[number];
 
 /** What the CI role needs to pull through the cache (a first pull also creates the repository). */
@@ -109,6 +109,37 @@ export function ciSnippet(system: CiSystem, options: { registryHost: string; exa
         `#   DOCKER_AUTH_CONFIG: {"credHelpers": {"${host}": "ecr-login"}}`,
         '',
       ].join('\n');
+    case 'circleci': {
+      const role = `arn:aws:iam::${account}:role/YOUR-CI-ROLE`;
+      return [
+        '# Pull through the ECR pull-through cache with a role your CircleCI organization’s OIDC provider',
+        '# may assume. CircleCI pulls a docker executor’s images before the job’s steps, so each takes the',
+        '# role as aws_auth:; a job that runs docker pull logs in first (the aws-cli orb assumes the role).',
+        iam,
+        'version: 2.1',
+        'orbs:',
+        '  aws-cli: circleci/aws-cli@5.1',
+        'jobs:',
+        '  test:',
+        '    docker:',
+        `      - image: ${options.example}`,
+        '        aws_auth:',
+        `          oidc_role_arn: ${role}`,
+        '    steps:',
+        '      - checkout',
+        '      - run: npm test',
+        '  build:',
+        '    machine:',
+        '      image: ubuntu-2204:current',
+        '    steps:',
+        '      - aws-cli/setup:',
+        `          role_arn: ${role}`,
+        `          region: ${region}`,
+        `      - run: ${login}`,
+        `      - run: docker pull ${options.example}`,
+        '',
+      ].join('\n');
+    }
     case 'buildkite': {
       // The ecr plugin logs in in its pre-command hook: before the step's command, and before the
       // docker plugin pulls its image (a docker login in the command would run inside that image).

@@ -76,6 +76,19 @@ describe('ci-snippet', () => {
     ]);
   });
 
+  it("circleci: a docker executor's image takes aws_auth with the role (CircleCI pulls it before the steps); a machine job logs in with the aws-cli orb's role", () => {
+    const doc = parse(ciSnippet('circleci', { registryHost: host, example }));
+    const role = 'arn:aws:iam::123456789012:role/YOUR-CI-ROLE';
+    expect(doc.jobs.test.docker).toEqual([{ image: example, aws_auth: { oidc_role_arn: role } }]);
+    expect(doc.orbs['aws-cli']).toMatch(/^circleci\/aws-cli@/);
+    const steps = doc.jobs.build.steps;
+    expect(steps[0]).toEqual({ 'aws-cli/setup': { role_arn: role, region: 'eu-west-1' } });
+    expect(steps.slice(1).map((s: { run: string }) => s.run)).toEqual([
+      `aws ecr get-login-password --region eu-west-1 | docker login --username AWS --password-stdin ${host}`,
+      `docker pull ${example}`,
+    ]);
+  });
+
   it('refuses a host that is not an ECR registry, saying what it expects', () => {
     expect(() => registryRegion('r.example')).toThrow(/"r\.example" is not an ECR registry host/);
   });

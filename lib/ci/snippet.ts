@@ -134,7 +134,6 @@ export function ciSnippet(system: CiSystem, options: { registryHost: string; exa
         '    steps:',
         '      - aws-cli/setup:',
         `          role_arn: ${role}`,
-        `          region: ${region}`,
         `      - run: ${login}`,
         `      - run: docker pull ${options.example}`,
         '',

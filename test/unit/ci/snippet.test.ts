@@ -82,7 +82,7 @@ describe('ci-snippet', () => {
     expect(doc.jobs.test.docker).toEqual([{ image: example, aws_auth: { oidc_role_arn: role } }]);
     expect(doc.orbs['aws-cli']).toMatch(/^circleci\/aws-cli@/);
     const steps = doc.jobs.build.steps;
-    expect(steps[0]).toEqual({ 'aws-cli/setup': { role_arn: role, region: 'eu-west-1' } });
+    expect(steps[0]).toEqual({ 'aws-cli/setup': { role_arn: role } });
     expect(steps.slice(1).map((s: { run: string }) => s.run)).toEqual([
       `aws ecr get-login-password --region eu-west-1 | docker login --username AWS --password-stdin ${host}`,
       `docker pull ${example}`,

@@ -98,7 +98,7 @@ something pulled within N days (default 7) that are not on prewarm.images, and t
 nobody pulled within N days. Pulls by the pre-warm role do not count once reconcile has registered
 it as a pull-time update exclusion. ECR refreshes the recorded time at least once a day.
 
-Given files (Dockerfiles, YAML, JSON: what rewrite reads), it reads them instead, with no AWS: the
+Given files (Dockerfiles, YAML, JSON, Jenkinsfiles: what rewrite reads), it reads them instead, with no AWS: the
 images they pull through the rules that prewarm.images does not list, where each is pulled, and
 the references it cannot list as written (a variable tag, a digest alone). References rewrite
 already pointed at the cache count too: the cache's host is --registry, else the one ECR host the
@@ -116,7 +116,9 @@ first rule in the config that caches the reference). Reads Dockerfiles (FROM, CO
 RUN --mount=from, ONBUILD, # syntax=), YAML as YAML (image: in compose, Kubernetes and CI files,
 GitHub Actions container: and services (a caution: they need credentials:), Azure Pipelines
 container:, GitLab image: and services:, kustomize newName, Helm values with registry: and repository:), JSON (ECS task
-definitions, dev containers) and CloudFormation (ECS and Batch Image:). Tags (variables too),
+definitions, dev containers), CloudFormation (ECS and Batch Image:) and Jenkinsfiles (a docker
+agent's image, docker.image('…'); a caution where Jenkins would pull without the cache's
+credentials; the short agent form docker '…' is left: it takes none). Tags (variables too),
 digests, --platform, stage names, comments and layout are kept; text in a script block is never
 touched. A FROM that names an ARG set before the first FROM has the ARG's default rewritten; an
 alias (image: *node) has its anchor's value rewritten where it is set.
@@ -133,7 +135,7 @@ checked before any is written.
 
 Examples:
   cache-keeper rewrite Dockerfile docker-compose.yml --diff
-  cache-keeper rewrite $(git ls-files '*Dockerfile*' '*.yml' '*.yaml' 'task-definition*.json') --check`,
+  cache-keeper rewrite $(git ls-files '*Dockerfile*' '*.yml' '*.yaml' 'task-definition*.json' '*Jenkinsfile*') --check`,
   'ci-snippet': `usage: cache-keeper ci-snippet --for github-actions|gitlab|buildkite|circleci [--registry HOST] [--json]
 
 Prints the CI steps that log in to the cache's registry and pull through it, for the account and

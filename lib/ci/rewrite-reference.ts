@@ -1,6 +1,7 @@
 /**
  * One image reference rewritten to the cache's: what becomes of it (rewriteReference) and the edit
- * in the text (rewriteAt). The readers of each kind of file (rewrite-dockerfile.ts, rewrite-yaml.ts)
+ * in the text (rewriteAt). The readers of each kind of file (rewrite-dockerfile.ts, rewrite-yaml.ts,
+ * rewrite-jenkinsfile.ts)
  * find the references; this decides and writes them.
  */
 import { DIGEST_CAUTION, parseImageRef } from '../config/image-ref.js';
@@ -22,7 +23,7 @@ export interface RewriteNote {
 }
 
 export interface RewriteResult {
-  kind: 'dockerfile' | 'yaml' | 'json';
+  kind: 'dockerfile' | 'yaml' | 'json' | 'jenkinsfile';
   /** False when the file does not parse: it is left whole, with a note saying where it stops. */
   readable: boolean;
   output: string;

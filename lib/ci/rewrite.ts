@@ -1,23 +1,28 @@
 /**
  * Rewrites image references of the registries the rules cache to the cache's (`FROM node:22` →
  * `<registry>/docker-hub/library/node:22`, `quay.io/x/y` → `<registry>/quay/x/y`) in Dockerfiles,
- * YAML (compose, Kubernetes, CI systems, CloudFormation, kustomize) and JSON (ECS task definitions,
- * dev containers). Tags, digests, `--platform` and stage names are kept; what it cannot or should
+ * YAML (compose, Kubernetes, CI systems, CloudFormation, kustomize), JSON (ECS task definitions,
+ * dev containers) and Jenkinsfiles. Tags, digests, `--platform` and stage names are kept; what it cannot or should
  * not rewrite is left as it is, with a note. Lines map one to one, and a rewritten reference names
  * the cache's registry, so a second run changes nothing.
  */
 
 import { existsSync, statSync } from 'node:fs';
 import { rewriteDockerfile } from './rewrite-dockerfile.js';
+import { rewriteJenkinsfile } from './rewrite-jenkinsfile.js';
 import type { FileKind, RewriteResult, RewriteTarget } from './rewrite-reference.js';
 import { rewriteYaml } from './rewrite-yaml.js';
 
 export type { FileKind, RewriteNote, RewriteResult, RewriteTarget } from './rewrite-reference.js';
 
-/** Dockerfile, Containerfile, *.Dockerfile, Dockerfile.dev; *.yml and *.yaml; *.json; else undefined. */
+/**
+ * Dockerfile, Containerfile, *.Dockerfile, Dockerfile.dev; *.yml and *.yaml; *.json; Jenkinsfile,
+ * Jenkinsfile.release, *.jenkinsfile; else undefined.
+ */
 export function fileKind(path: string): FileKind | undefined {
   const name = path.split('/').pop()!.toLowerCase();
   if (/^(docker|container)file([.-].*)?$/.test(name) || name.endsWith('.dockerfile')) return 'dockerfile';
+  if (/^jenkinsfile([.-].*)?$/.test(name) || name.endsWith('.jenkinsfile')) return 'jenkinsfile';
   if (name.endsWith('.yml') || name.endsWith('.yaml')) return 'yaml';
   if (name.endsWith('.json')) return 'json';
   return undefined;
@@ -28,11 +33,13 @@ export function sourceFileProblems(files: readonly string[]): string[] {
   return files.flatMap((file) => {
     if (!existsSync(file)) return [`${file}: no such file`];
     if (statSync(file).isDirectory())
-      return [`${file}: a directory: name its files, e.g. $(git ls-files '*Dockerfile*' '*.yml' '*.yaml')`];
+      return [
+        `${file}: a directory: name its files, e.g. $(git ls-files '*Dockerfile*' '*.yml' '*.yaml' '*Jenkinsfile*')`,
+      ];
     return fileKind(file)
       ? []
       : [
-          `${file}: not a Dockerfile (Dockerfile*, Containerfile, *.dockerfile), YAML (*.yml, *.yaml) nor JSON (*.json)`,
+          `${file}: not a Dockerfile (Dockerfile*, Containerfile, *.dockerfile), YAML (*.yml, *.yaml), JSON (*.json) nor Jenkinsfile (Jenkinsfile*, *.jenkinsfile)`,
         ];
   });
 }
@@ -58,9 +65,9 @@ export function rewriteText(
   target: RewriteTarget,
   path?: string,
 ): RewriteResult {
-  return kind === 'dockerfile'
-    ? rewriteDockerfile(text, target)
-    : rewriteYaml(text, target, kind, path !== undefined && isGitlabCiFile(path));
+  if (kind === 'dockerfile') return rewriteDockerfile(text, target);
+  if (kind === 'jenkinsfile') return rewriteJenkinsfile(text, target);
+  return rewriteYaml(text, target, kind, path !== undefined && isGitlabCiFile(path));
 }
 
 /**

@@ -11,7 +11,7 @@ const target = {
 const C = 'r.example/docker-hub';
 
 /** [form, kind, input, expected output, notes expected (substrings, one per note)] */
-const CORPUS: Array<[string, 'dockerfile' | 'yaml' | 'json', string, string, string[]]> = [
+const CORPUS: Array<[string, 'dockerfile' | 'yaml' | 'json' | 'jenkinsfile', string, string, string[]]> = [
   ['official image, tag', 'dockerfile', 'FROM node:22', `FROM ${C}/library/node:22`, []],
   ['no tag', 'dockerfile', 'FROM node', `FROM ${C}/library/node`, []],
   ['user image', 'dockerfile', 'FROM bitnami/redis:7', `FROM ${C}/bitnami/redis:7`, []],
@@ -779,6 +779,51 @@ const CORPUS: Array<[string, 'dockerfile' | 'yaml' | 'json', string, string, str
     '{"image": "node:22",\n "x": }',
     ['not JSON this tool can read (line 2'],
   ],
+  [
+    // The Docker Pipeline plugin pulls a docker agent's image with the credentials its block names.
+    'Jenkinsfile: a declarative docker agent with the registry credentials',
+    'jenkinsfile',
+    "pipeline {\n  agent {\n    docker {\n      image 'node:22-alpine'\n      registryUrl 'https://r.example'\n      registryCredentialsId 'ecr:us-east-1:ci'\n      args '-v /tmp:/tmp'\n    }\n  }\n  stages { stage('test') { steps { sh 'npm test' } } }\n}",
+    `pipeline {\n  agent {\n    docker {\n      image '${C}/library/node:22-alpine'\n      registryUrl 'https://r.example'\n      registryCredentialsId 'ecr:us-east-1:ci'\n      args '-v /tmp:/tmp'\n    }\n  }\n  stages { stage('test') { steps { sh 'npm test' } } }\n}`,
+    [],
+  ],
+  [
+    'Jenkinsfile: a declarative docker agent without them, and one per stage: a caution each',
+    'jenkinsfile',
+    'pipeline {\n  agent none\n  stages {\n    stage("a") {\n      agent { docker { image "python:3.13" } }\n      steps { sh "pytest" }\n    }\n    stage("b") {\n      agent {\n        docker {\n          image \'golang:1.24\'\n        }\n      }\n      steps { sh "go test ./..." }\n    }\n  }\n}',
+    `pipeline {\n  agent none\n  stages {\n    stage("a") {\n      agent { docker { image "${C}/library/python:3.13" } }\n      steps { sh "pytest" }\n    }\n    stage("b") {\n      agent {\n        docker {\n          image '${C}/library/golang:1.24'\n        }\n      }\n      steps { sh "go test ./..." }\n    }\n  }\n}`,
+    [
+      "add registryUrl 'https://r.example' and registryCredentialsId 'ecr:<region>:<credentials id>'",
+      "add registryUrl 'https://r.example' and registryCredentialsId 'ecr:<region>:<credentials id>'",
+    ],
+  ],
+  [
+    // `agent { docker 'x' }` takes no credentials at all: pointed at the cache it could not pull.
+    'Jenkinsfile: the short agent form is left, with the block form to write',
+    'jenkinsfile',
+    "pipeline {\n  agent { docker 'maven:3.9' }\n}",
+    "pipeline {\n  agent { docker 'maven:3.9' }\n}",
+    [
+      `write it as docker { image '${C}/library/maven:3.9'; registryUrl 'https://r.example'; registryCredentialsId 'ecr:<region>:<credentials id>' }`,
+    ],
+  ],
+  [
+    'Jenkinsfile: scripted docker.image inside docker.withRegistry; a variable tag kept',
+    'jenkinsfile',
+    "node {\n  docker.withRegistry('https://r.example', 'ecr:us-east-1:ci') {\n    docker.image(\"node:${NODE_VERSION}-alpine\").inside {\n      sh 'npm test'\n    }\n  }\n}",
+    `node {\n  docker.withRegistry('https://r.example', 'ecr:us-east-1:ci') {\n    docker.image("${C}/library/node:\${NODE_VERSION}-alpine").inside {\n      sh 'npm test'\n    }\n  }\n}`,
+    [],
+  ],
+  [
+    'Jenkinsfile: scripted docker.image outside withRegistry: a caution; comments, shell lines and names from variables are not images',
+    'jenkinsfile',
+    "// docker.image('node:20') was the old one\nnode {\n  /* docker { image 'node:18' } */\n  sh 'docker run --rm node:22 node -v'\n  def url = 'https://example.com//x'\n  docker.image('redis:7').withRun { c -> sh 'make it' }\n  docker.image(imageName).inside { sh 'true' }\n  docker.image(\"${REGISTRY}/app:1\").pull()\n}",
+    `// docker.image('node:20') was the old one\nnode {\n  /* docker { image 'node:18' } */\n  sh 'docker run --rm node:22 node -v'\n  def url = 'https://example.com//x'\n  docker.image('${C}/library/redis:7').withRun { c -> sh 'make it' }\n  docker.image(imageName).inside { sh 'true' }\n  docker.image("\${REGISTRY}/app:1").pull()\n}`,
+    [
+      "pull it inside docker.withRegistry('https://r.example', 'ecr:<region>:<credentials id>')",
+      'built from a variable',
+    ],
+  ],
 ];
 
 describe('rewrite corpus', () => {
@@ -862,6 +907,9 @@ describe('file kinds', () => {
     ['.github/workflows/ci.yaml', 'yaml'],
     ['task-definition.json', 'json'],
     ['.devcontainer/devcontainer.json', 'json'],
+    ['Jenkinsfile', 'jenkinsfile'],
+    ['ci/Jenkinsfile.release', 'jenkinsfile'],
+    ['deploy.jenkinsfile', 'jenkinsfile'],
     ['README.md', undefined],
   ])('%s is %s', (path, kind) => expect(fileKind(path)).toBe(kind));
 
@@ -902,5 +950,30 @@ describe('unified diff', () => {
         `+FROM ${C}/library/redis:7`,
       ].join('\n'),
     );
+  });
+});
+
+describe('Jenkinsfiles', () => {
+  it('reads past an interpolation with quotes of its own, and counts no brace inside a string', () => {
+    const text = [
+      'pipeline {',
+      '  agent {',
+      '    docker {',
+      '      image "node:${params.get("NODE", "22")}"',
+      "      args '-e X={'",
+      '      registryCredentialsId "ecr:us-east-1:ci"',
+      '    }',
+      '  }',
+      '  stages { stage("x") { steps { sh "echo }" } } }',
+      '}',
+      "node { docker.image('redis:7').pull() }",
+    ].join('\n');
+    const result = rewriteText(text, 'jenkinsfile', target);
+    expect(result.changes.map((c) => c.to)).toEqual([
+      `${C}/library/node:\${params.get("NODE", "22")}`,
+      `${C}/library/redis:7`,
+    ]);
+    // The docker block holds its registryCredentialsId: only the scripted pull is cautioned.
+    expect(result.notes.map((n) => n.line)).toEqual([11]);
   });
 });

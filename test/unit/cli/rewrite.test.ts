@@ -128,7 +128,7 @@ describe('cache-keeper rewrite', () => {
     const directory = captureIo();
     expect(await runCli(['rewrite', dir, ...REGISTRY], directory.io)).toBe(2);
     expect(directory.err).toEqual([
-      `cache-keeper rewrite: ${dir}: a directory: name its files, e.g. $(git ls-files '*Dockerfile*' '*.yml' '*.yaml')`,
+      `cache-keeper rewrite: ${dir}: a directory: name its files, e.g. $(git ls-files '*Dockerfile*' '*.yml' '*.yaml' '*Jenkinsfile*')`,
     ]);
     expect(readFileSync(dockerfile, 'utf8')).toMatch(/^FROM node:22 AS build/);
   });

@@ -710,7 +710,13 @@ async function resources({ options = {}, resolveVariable } = {}) {
         Properties: {
           SecretId: secret,
           RotationLambdaARN: { 'Fn::GetAtt': ['RotateCredentialLambdaFunction', 'Arn'] },
-          RotationRules: { ScheduleExpression: `rate(${config.credential.rotation.scheduleDays} days)` },
+          // A rate() window opens at midnight UTC; without a Duration it stays open all day, and a
+          // rotation could retire the token a running pre-warm logs in with. One hour: done before
+          // the nightly reconcile and pre-warm begin.
+          RotationRules: {
+            ScheduleExpression: `rate(${config.credential.rotation.scheduleDays} days)`,
+            Duration: '1h',
+          },
           // Not at deploy time: the rule that validates the new token may not exist until reconcile runs.
           RotateImmediatelyOnUpdate: false,
         },

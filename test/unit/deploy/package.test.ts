@@ -155,7 +155,7 @@ describe('packaged stack', () => {
     );
     expect(prod.Resources.CredentialRotationSchedule0.Properties).toMatchObject({
       SecretId: 'ecr-pullthroughcache/docker-hub',
-      RotationRules: { ScheduleExpression: 'rate(30 days)' },
+      RotationRules: { ScheduleExpression: 'rate(30 days)', Duration: '1h' },
       RotateImmediatelyOnUpdate: false,
     });
   });
@@ -186,6 +186,20 @@ describe('packaged stack', () => {
       const at = (logicalId: string) => minuteOfDay(stack.Resources[logicalId].Properties.ScheduleExpression);
       expect(at('ReconcileEventsRuleSchedule1'), dir).toBeLessThan(at('PrewarmSchedule'));
     }
+  });
+
+  it('rotates the token in a window that closes before the night begins, never during a pre-warm', () => {
+    // A rate() window opens at midnight UTC and, without a Duration, stays open all day: a rotation
+    // could retire the token a running pre-warm logs in with, failing the rest of its images.
+    const stack = JSON.parse(
+      readFileSync('.serverless-prod/cloudformation-template-update-stack.json', 'utf8'),
+    );
+    const rules = stack.Resources.CredentialRotationSchedule0.Properties.RotationRules;
+    expect(rules).toEqual({ ScheduleExpression: 'rate(30 days)', Duration: '1h' });
+    const reconcile = /^cron\((\d+) (\d+) /.exec(
+      stack.Resources.ReconcileEventsRuleSchedule1.Properties.ScheduleExpression,
+    )!;
+    expect(Number(reconcile[2]) * 60 + Number(reconcile[1])).toBeGreaterThanOrEqual(90); // half an hour after the window
   });
 
   it('sends alarms and failed asynchronous invocations to the SNS topic', () => {

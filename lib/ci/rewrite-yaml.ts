@@ -505,7 +505,8 @@ class YamlReferences {
     const plugin = (item: unknown, name: string): unknown => {
       const key =
         isMap(item) && item.items.length === 1 ? keyName(item.items[0]!) : isScalar(item) ? item.value : '';
-      if (typeof key !== 'string' || !new RegExp(`(^|/)${name}(-buildkite-plugin)?(#|$)`).test(key)) return;
+      if (typeof key !== 'string' || !new RegExp(`(^|/)${name}(-buildkite-plugin)?(\\.git)?(#|$)`).test(key))
+        return;
       return isMap(item) ? (item.items[0]!.value ?? null) : null;
     };
     const visitSteps = (list: YAMLSeq): void => {

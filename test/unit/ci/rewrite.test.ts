@@ -953,6 +953,19 @@ describe('unified diff', () => {
   });
 });
 
+describe('Buildkite plugins named by their repository', () => {
+  it.each([
+    ['https://github.com/buildkite-plugins/ecr-buildkite-plugin.git#v2.11.0', 0],
+    ['buildkite-plugins/ecr#v2.11.0', 0],
+    ['seek-oss/create-ecr#v2.0.0', 1], // another plugin: no login
+  ])('a step with %s beside the docker plugin: %i caution(s)', (login, cautions) => {
+    const text = `steps:\n  - command: make\n    plugins:\n      - ${login}: ~\n      - https://github.com/buildkite-plugins/docker-buildkite-plugin.git#v5.13.0:\n          image: node:22`;
+    const result = rewriteText(text, 'yaml', target);
+    expect(result.changes).toHaveLength(1);
+    expect(result.notes.filter((n) => n.note.startsWith("Buildkite's docker plugin"))).toHaveLength(cautions);
+  });
+});
+
 describe('Jenkinsfiles', () => {
   it('reads past an interpolation with quotes of its own, and counts no brace inside a string', () => {
     const text = [

@@ -157,6 +157,9 @@ export function rewriteJenkinsfile(text: string, target: RewriteTarget): Rewrite
     if (shortForm) {
       // `agent { docker 'x' }` takes no credentials: pointed at the cache it could not pull.
       const decision = rewriteReference(value, target);
+      // Left as written, it is still what the agent pulls (for suggest).
+      if ('to' in decision || ('unchanged' in decision && decision.unchanged === 'cache'))
+        result.pulls.push({ line: index + 1, reference: value });
       if ('note' in decision)
         result.notes.push({ line: index + 1, reference: value, note: decision.note, left: true });
       else if ('to' in decision)

@@ -427,6 +427,9 @@ class YamlReferences {
     const reference = node.value.slice('docker://'.length).trim();
     const decision = rewriteReference(reference, this.target);
     if ('note' in decision) return this.leave(node, reference, decision.note);
+    // Left as written, it is still what the job pulls (for suggest).
+    if ('to' in decision || decision.unchanged === 'cache')
+      this.result.pulls.push({ line: this.lineOf(node.range![0]), reference });
     if ('unchanged' in decision) return;
     this.leave(
       node,

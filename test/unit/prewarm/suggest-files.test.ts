@@ -49,6 +49,21 @@ describe('suggestFromFiles', () => {
     ]);
   });
 
+  it("counts what CI pulls before any login can, left as written by rewrite: an Actions docker:// step, Jenkins' short docker agent", () => {
+    const report = suggestFromFiles(config, [
+      {
+        path: '.github/workflows/ci.yml',
+        kind: 'yaml',
+        text: 'on: push\njobs:\n  lint:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: docker://alpine:3.20',
+      },
+      { path: 'Jenkinsfile', kind: 'jenkinsfile', text: "pipeline {\n  agent { docker 'maven:3.9' }\n}" },
+    ]);
+    expect(report.notListed).toEqual([
+      { image: 'alpine:3.20', pulledBy: ['.github/workflows/ci.yml:6'] },
+      { image: 'maven:3.9', pulledBy: ['Jenkinsfile:2'] },
+    ]);
+  });
+
   it('a tag pinned by digest too is listed by its tag; no tag at all is latest', () => {
     const report = suggestFromFiles(config, [
       { path: 'Dockerfile', kind: 'dockerfile', text: `FROM redis:7@sha256:${'b'.repeat(64)}\nFROM busybox` },

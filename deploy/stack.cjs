@@ -638,6 +638,39 @@ function registryUriOutputs(config) {
   return outputs;
 }
 
+/** `cron(M H * * ? *)`: minutes after midnight UTC; undefined for any other schedule. */
+function dailyMinute(expression) {
+  const m = /^cron\((\d{1,2}) (\d{1,2}) \* \* \? \*\)$/.exec(String(expression).trim());
+  return m ? Number(m[2]) * 60 + Number(m[1]) : undefined;
+}
+
+const hhmm = (minute) =>
+  `${String(Math.floor(minute / 60)).padStart(2, '0')}:${String(minute % 60).padStart(2, '0')}`;
+
+/**
+ * What the stage's schedules would cost, said at package time (daily cron schedules only): a
+ * pre-warm before reconcile warms through rules not made yet; in the rotation stage, either one
+ * inside the token's rotation window (00:00-01:00 UTC) may meet a rotation halfway.
+ */
+function scheduleWarnings({ reconcile, prewarm, rotates }) {
+  const warnings = [];
+  const at = { reconcile: dailyMinute(reconcile), prewarm: dailyMinute(prewarm) };
+  if (at.reconcile !== undefined && at.prewarm !== undefined && at.prewarm < at.reconcile)
+    warnings.push(
+      `the pre-warm (${hhmm(at.prewarm)} UTC) starts before reconcile (${hhmm(at.reconcile)} UTC): a rule reconcile has not made yet fails that night's images; schedule reconcile first`,
+    );
+  if (rotates)
+    for (const [name, minute] of [
+      ['the pre-warm', at.prewarm],
+      ['reconcile', at.reconcile],
+    ])
+      if (minute !== undefined && minute < 60)
+        warnings.push(
+          `${name} (${hhmm(minute)} UTC) starts inside the token's rotation window (00:00-01:00 UTC): a rotation may retire the token it logs in with; schedule it after 01:00`,
+        );
+  return warnings;
+}
+
 async function resources({ options = {}, resolveVariable } = {}) {
   const config = stackConfig();
   const stage = options.stage || 'dev';
@@ -648,6 +681,12 @@ async function resources({ options = {}, resolveVariable } = {}) {
   const prewarmSchedule = resolveVariable
     ? await resolveVariable('param:prewarmSchedule')
     : 'cron(0 3 * * ? *)';
+  const reconcileSchedule = resolveVariable
+    ? await resolveVariable('param:reconcileSchedule')
+    : 'cron(0 2 * * ? *)';
+  const rotates = config.credential.rotation.mode === 'managed' && stage === rotationStage;
+  for (const warning of scheduleWarnings({ reconcile: reconcileSchedule, prewarm: prewarmSchedule, rotates }))
+    process.stderr.write(`serverless: warning: ${warning}\n`);
   const reserved = prewarmReservedConcurrency(
     resolveVariable ? await resolveVariable('param:prewarmReservedConcurrency') : 1,
   );
@@ -695,7 +734,7 @@ async function resources({ options = {}, resolveVariable } = {}) {
       SourceAccount: { Ref: 'AWS::AccountId' },
     },
   };
-  if (config.credential.rotation.mode === 'managed' && stage === rotationStage) {
+  if (rotates) {
     const secrets = [
       ...new Set(
         config.rules
@@ -761,6 +800,7 @@ const warmImageTimeout = () => stackConfig().prewarm.fanOut.imageTimeoutSeconds;
 module.exports = {
   resources,
   rolePolicyProblems,
+  scheduleWarnings,
   resolvedConfig,
   statementsFor,
   rolePolicyDocument,

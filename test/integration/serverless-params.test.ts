@@ -3,7 +3,7 @@
  * changes in the template, and a bad value refused with its name before anything is packaged.
  */
 import { describe, expect, it } from 'vitest';
-import { serverlessPackage } from './support/serverless-package.js';
+import { serverless, serverlessPackage } from './support/serverless-package.js';
 
 const packageWith = (param: string, extra: string[] = []) =>
   serverlessPackage([`--param=${param}`, ...extra]);
@@ -38,5 +38,22 @@ describe('the stage name', () => {
       /the role ecr-cache-keeper-feature-branch-1234-\w+-ap-southeast-3 would be \d+ characters; IAM allows 64: a stage name of at most 15 characters here/,
     );
     expect(packaged.output).not.toMatch(/^\s+at /m);
+  }, 60_000);
+});
+
+describe('the schedules', () => {
+  it('a pre-warm scheduled before reconcile is said at package time (and the shipped ones are not)', async () => {
+    const printed = await serverless([
+      'print',
+      '--path',
+      'provider.region',
+      '--param=prewarmSchedule=cron(0 1 * * ? *)',
+    ]);
+    expect(printed.code).toBe(0);
+    expect(printed.output).toContain(
+      'serverless: warning: the pre-warm (01:00 UTC) starts before reconcile (02:00 UTC)',
+    );
+    const shipped = await serverless(['print', '--path', 'provider.region']);
+    expect(shipped.output).not.toContain('warning');
   }, 60_000);
 });

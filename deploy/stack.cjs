@@ -292,7 +292,7 @@ function nightAlarms(topic) {
       },
     ),
     PrewarmScheduleFailedAlarm: countAlarm(
-      'The schedule could not start the nightly pre-warm (EventBridge FailedInvocations): no night ran.',
+      'The schedule could not start the nightly pre-warm (EventBridge FailedInvocations): no night ran. Start it by hand (npx cache-keeper prewarm --fan-out); docs/operations.md, "Reading the alarms", says what to check.',
       topic,
       {
         Namespace: 'AWS/Events',

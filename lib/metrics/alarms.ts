@@ -42,7 +42,7 @@ export function alarmDefinitions(config: KeeperConfig): AlarmDefinition[] {
       alarms.push({
         id: 'AdminCredentialInvalid',
         title: `admin credential unusable (${rotation.adminSecret})`,
-        description: `The Docker Hub admin credential in ${rotation.adminSecret} is missing, malformed or refused by the Hub API: the next managed rotation will fail. Fix it before the token expires.`,
+        description: `The Docker Hub admin credential in ${rotation.adminSecret} is missing, malformed or refused by the Hub API: the next managed rotation will fail. Fix it before the token expires (\`npx cache-keeper check\` says what is wrong).`,
         namespace: ns,
         metric: 'AdminCredentialValid',
         dimensions: { SecretName: rotation.adminSecret },
@@ -57,7 +57,7 @@ export function alarmDefinitions(config: KeeperConfig): AlarmDefinition[] {
       {
         id: `CredentialInvalid${id}`,
         title: `token invalid (${secret})`,
-        description: `The Docker Hub token in ${secret} does not work (login refused, malformed, missing or rejected by ECR): new images and refreshes fail.`,
+        description: `The Docker Hub token in ${secret} does not work (login refused, malformed, missing or rejected by ECR): new images and refreshes fail. \`npx cache-keeper check\` names the problem; fix the secret, or rotate or stage a new token.`,
         namespace: ns,
         metric: 'CredentialValid',
         dimensions: { SecretName: secret },
@@ -115,7 +115,7 @@ export function alarmDefinitions(config: KeeperConfig): AlarmDefinition[] {
       id: 'UpstreamPullFailures',
       title: 'failed upstream pulls',
       description:
-        'ECR failed to pull from upstream through the cache (pull-through events with sync-status FAILED).',
+        "ECR failed to pull from upstream through the cache (pull-through events with sync-status FAILED): the pullEvents logs name the repository, tag and ECR's failure code.",
       namespace: ns,
       metric: 'UpstreamPullFailures',
       dimensions: {},

@@ -202,6 +202,12 @@ describe('packaged stack', () => {
     expect(Number(reconcile[2]) * 60 + Number(reconcile[1])).toBeGreaterThanOrEqual(90); // half an hour after the window
   });
 
+  it('every alarm says what to look at or run next, as the e-mail it sends is all an on-call engineer has', () => {
+    const next = /npx cache-keeper [a-z]+|logs|execution history|docs\/operations\.md|rotate or stage/;
+    const alarms = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm');
+    for (const [id, alarm] of alarms) expect(alarm.Properties.AlarmDescription, id).toMatch(next);
+  });
+
   it('sends alarms and failed asynchronous invocations to the SNS topic', () => {
     const alarms = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm');
     const metrics = alarms.map(([, r]) => r.Properties.MetricName);

@@ -160,6 +160,21 @@ function containerResources(doc: Document): Set<string> {
  * objects), or a job there (a mapping with a `script:`). Bitbucket Pipelines (`pipelines:` at the
  * top) also has `script:` and `services:`, but its services name definitions, not images.
  */
+/** Bitbucket Pipelines by its content: `pipelines:` at the top, a mapping of its pipelines. */
+function isBitbucketPipelines(doc: Document): boolean {
+  return isMap(doc.contents) && isMap(entry(doc.contents, 'pipelines'));
+}
+
+/** Every `image:` pair under `node`, at any depth. */
+function imagePairs(node: unknown): Pair[] {
+  if (isSeq(node)) return node.items.flatMap(imagePairs);
+  if (!isMap(node)) return [];
+  return node.items.flatMap((pair) => [
+    ...(keyName(pair) === 'image' ? [pair] : []),
+    ...imagePairs(pair.value),
+  ]);
+}
+
 function looksLikeGitlabCi(documents: readonly Document[]): boolean {
   return documents.some((doc) => {
     const top = doc.contents;
@@ -194,6 +209,7 @@ class YamlReferences {
     this.jobCredentials(doc);
     this.circleciExecutors(doc);
     this.buildkiteDockerPlugins(doc);
+    this.bitbucketImages(doc);
   }
 
   /** The edits made to `lines` (the text's), in the order they stand. */
@@ -337,6 +353,7 @@ class YamlReferences {
       if (isNode(repository)) return this.helmImage(value, repository);
       const name = entry(value, 'name');
       if (this.gitlab && isNode(name)) return this.take(doc, name);
+      if (isNode(name) && isBitbucketPipelines(doc)) return this.bitbucketImageObject(doc, value, name);
       return this.leave(
         value,
         this.source(value).trim().split('\n')[0]!,
@@ -530,6 +547,43 @@ class YamlReferences {
       }
     };
     visitSteps(steps);
+  }
+
+  /**
+   * A Bitbucket Pipelines image object: its `name:` is the reference. Bitbucket sends the
+   * `username:` and `password:` beside it to the registry it names, so with another registry's
+   * the cache would refuse them: such an image is left, with what to write instead.
+   */
+  private bitbucketImageObject(doc: Document, image: YAMLMap, name: Node): undefined {
+    if (entry(image, 'username') === undefined && entry(image, 'password') === undefined)
+      return this.take(doc, name);
+    if (!isScalar(name) || typeof name.value !== 'string') return this.take(doc, name);
+    const decision = rewriteReference(name.value, this.target);
+    if ('note' in decision) return this.leave(name, name.value, decision.note);
+    // Left as written, it is still what the step pulls (for suggest).
+    if ('to' in decision || decision.unchanged === 'cache')
+      this.result.pulls.push({ line: this.lineOf(name.range![0]), reference: name.value });
+    if ('unchanged' in decision) return;
+    this.leave(
+      name,
+      name.value,
+      `its username and password are another registry's: point name: at ${decision.to} with aws: { oidc-role: <a role that may pull through the cache> } in their place (oidc: true on the step), or aws: access-key and secret-key`,
+    );
+  }
+
+  /**
+   * Bitbucket Pipelines pulls a step's and a service's image with the credentials written beside
+   * it (`aws:` for ECR): one the walk pointed at the cache without `aws:` is a caution.
+   */
+  private bitbucketImages(doc: Document): void {
+    if (!isBitbucketPipelines(doc)) return;
+    const note =
+      'Bitbucket Pipelines pulls this image with the credentials written beside it: make it image: { name: <this reference>, aws: { oidc-role: <a role that may pull through the cache> } } (oidc: true on the step), or aws: access-key and secret-key';
+    for (const { value } of imagePairs(doc.contents)) {
+      if (isMap(value)) {
+        if (entry(value, 'aws') === undefined) this.cautionIfRewritten(entry(value, 'name'), note);
+      } else this.cautionIfRewritten(value, note);
+    }
   }
 
   /** `holder`: the key whose value `node` is, or whose sequence holds it. */

@@ -688,11 +688,32 @@ const CORPUS: Array<[string, 'dockerfile' | 'yaml' | 'json' | 'jenkinsfile', str
     ["Buildkite's docker plugin pulls its image before the step's command"],
   ],
   [
-    'Bitbucket Pipelines: the default image and a service',
+    // Bitbucket pulls a step's and a service's image with the credentials written beside it.
+    'Bitbucket Pipelines: the default image and a service, each cautioned (no aws: beside them)',
     'yaml',
     'image: node:22\ndefinitions:\n  services:\n    redis:\n      image: redis:7\npipelines:\n  default:\n    - step:\n        script:\n          - npm test\n        services:\n          - redis',
     `image: ${C}/library/node:22\ndefinitions:\n  services:\n    redis:\n      image: ${C}/library/redis:7\npipelines:\n  default:\n    - step:\n        script:\n          - npm test\n        services:\n          - redis`,
+    [
+      'Bitbucket Pipelines pulls this image with the credentials written beside it',
+      'Bitbucket Pipelines pulls this image',
+    ],
+  ],
+  [
+    "Bitbucket Pipelines: an image object's name, with aws: beside it",
+    'yaml',
+    'pipelines:\n  default:\n    - step:\n        oidc: true\n        image:\n          name: python:3.13\n          aws:\n            oidc-role: arn:aws:iam::123456789012:role/ci\n        script:\n          - pytest',
+    `pipelines:\n  default:\n    - step:\n        oidc: true\n        image:\n          name: ${C}/library/python:3.13\n          aws:\n            oidc-role: arn:aws:iam::123456789012:role/ci\n        script:\n          - pytest`,
     [],
+  ],
+  [
+    // Those would be sent to the cache: left, with what to write instead.
+    "Bitbucket Pipelines: an image object with another registry's username and password is left",
+    'yaml',
+    'pipelines:\n  default:\n    - step:\n        image:\n          name: python:3.13\n          username: $DOCKER_HUB_USER\n          password: $DOCKER_HUB_TOKEN\n        script:\n          - pytest',
+    'pipelines:\n  default:\n    - step:\n        image:\n          name: python:3.13\n          username: $DOCKER_HUB_USER\n          password: $DOCKER_HUB_TOKEN\n        script:\n          - pytest',
+    [
+      `its username and password are another registry's: point name: at ${C}/library/python:3.13 with aws: { oidc-role: <a role that may pull through the cache> } in their place`,
+    ],
   ],
   [
     "kustomize: an image's newName is rewritten; without one, the note says what to add",

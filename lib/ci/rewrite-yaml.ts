@@ -210,6 +210,7 @@ class YamlReferences {
     this.circleciExecutors(doc);
     this.buildkiteDockerPlugins(doc);
     this.bitbucketImages(doc);
+    this.azureContainers(doc);
   }
 
   /** The edits made to `lines` (the text's), in the order they stand. */
@@ -583,6 +584,44 @@ class YamlReferences {
       if (isMap(value)) {
         if (entry(value, 'aws') === undefined) this.cautionIfRewritten(entry(value, 'name'), note);
       } else this.cautionIfRewritten(value, note);
+    }
+  }
+
+  /**
+   * Azure Pipelines pulls a container job's image (a job's `container:`, a container resource's
+   * `image:`) before the job's steps, with the service connection its `endpoint:` names: one the
+   * walk pointed at the cache is a caution, with or without an endpoint (ECR's passwords last 12
+   * hours; an endpoint there was made for the image's old registry).
+   */
+  private azureContainers(doc: Document): void {
+    const top = doc.contents;
+    if (!isMap(top)) return;
+    const note =
+      "Azure Pipelines pulls a container job's image before its steps, with the service connection its endpoint: names, and an ECR password lasts 12 hours (a Docker Registry connection with a fixed one soon fails): run the job on a self-hosted agent whose Docker has the ECR credential helper, or pull the image in a step after logging in";
+    const resources = entry(top, 'resources');
+    const containers = isMap(resources) ? entry(resources, 'containers') : undefined;
+    if (isSeq(containers))
+      for (const item of containers.items)
+        if (isMap(item) && entry(item, 'container') !== undefined)
+          this.cautionIfRewritten(entry(item, 'image'), note);
+    const stages = entry(top, 'stages');
+    const jobLists = [
+      entry(top, 'jobs'),
+      ...(isSeq(stages)
+        ? stages.items.map((stage) => (isMap(stage) ? entry(stage, 'jobs') : undefined))
+        : []),
+    ];
+    const jobs: YAMLMap[] = [];
+    for (const list of jobLists)
+      if (isSeq(list))
+        for (const job of list.items)
+          if (isMap(job) && (entry(job, 'job') !== undefined || entry(job, 'deployment') !== undefined))
+            jobs.push(job);
+    // A pipeline of one job: its container:, pool: and steps: at the top.
+    if (entry(top, 'steps') !== undefined || entry(top, 'pool') !== undefined) jobs.push(top);
+    for (const job of jobs) {
+      const container = entry(job, 'container');
+      this.cautionIfRewritten(isMap(container) ? entry(container, 'image') : container, note);
     }
   }
 

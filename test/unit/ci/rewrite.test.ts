@@ -642,7 +642,15 @@ const CORPUS: Array<[string, 'dockerfile' | 'yaml' | 'json' | 'jenkinsfile', str
     'yaml',
     'resources:\n  containers:\n  - container: u22\n    image: ubuntu:22.04\njobs:\n- job: build\n  container: u22\n- job: lint\n  container: node:22',
     `resources:\n  containers:\n  - container: u22\n    image: ${C}/library/ubuntu:22.04\njobs:\n- job: build\n  container: u22\n- job: lint\n  container: ${C}/library/node:22`,
-    [],
+    // The agent pulls a container job's image before its steps, with the endpoint: connection.
+    ['Azure Pipelines pulls a container job', 'Azure Pipelines pulls a container job'],
+  ],
+  [
+    'Azure Pipelines: a stage job container object and a single-job pipeline, each cautioned',
+    'yaml',
+    'stages:\n- stage: test\n  jobs:\n  - job: unit\n    container:\n      image: python:3.13\n      endpoint: dockerhub\n    steps:\n    - script: pytest',
+    `stages:\n- stage: test\n  jobs:\n  - job: unit\n    container:\n      image: ${C}/library/python:3.13\n      endpoint: dockerhub\n    steps:\n    - script: pytest`,
+    ['Azure Pipelines pulls a container job'],
   ],
   [
     // The runner pulls every docker:// action when the job starts, before any step can log in, and
@@ -906,6 +914,15 @@ describe('rewrite corpus', () => {
     // Azure Pipelines has stages: too, a list of objects (GitLab's is a list of names).
     const azure = 'stages:\n- stage: test\n  jobs:\n  - job: unit\n    container: node:22';
     expect(runnerNotes(azure)).toEqual([]);
+    // A pipeline of one job: its container: at the top.
+    const single = rewriteText(
+      'pool:\n  vmImage: ubuntu-latest\ncontainer: node:22\nsteps:\n- script: make',
+      'yaml',
+      target,
+    );
+    expect(single.notes.map((n) => n.note)).toEqual([
+      expect.stringMatching(/^Azure Pipelines pulls a container job/),
+    ]);
   });
 
   it('with the ROOT prefix, references go to the registry root', () => {

@@ -1,4 +1,4 @@
-/** cache-keeper ci-snippet --for github-actions|gitlab|buildkite|circleci: log in to the cache and pull through it. */
+/** cache-keeper ci-snippet --for github-actions|gitlab|buildkite|circleci|bitbucket: log in to the cache and pull through it. */
 
 import { CI_SYSTEMS, type CiSystem, ciSnippet } from '../../lib/ci/snippet.js';
 import { cacheRepositoryName, resolveImage } from '../../lib/config/images.js';
@@ -32,9 +32,12 @@ export async function ciSnippetCommand(
     return 2;
   }
   const host = await registryHost(options);
+  const hub = config.rules.find((r) => r.upstream === 'docker-hub');
+  const awsCli = hub && resolveImage(config, 'amazon/aws-cli:latest');
   const snippet = ciSnippet(options.system as CiSystem, {
     registryHost: host,
     example: exampleImage(config, host),
+    awsCliImage: awsCli && `${host}/${cacheRepositoryName(awsCli)}:${awsCli.tag}`,
   });
   if (options.json) io.out(JSON.stringify({ system: options.system, snippet }, null, 2));
   else io.out(snippet.trimEnd());

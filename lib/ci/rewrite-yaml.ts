@@ -579,7 +579,7 @@ class YamlReferences {
   private bitbucketImages(doc: Document): void {
     if (!isBitbucketPipelines(doc)) return;
     const note =
-      'Bitbucket Pipelines pulls this image with the credentials written beside it: make it image: { name: <this reference>, aws: { oidc-role: <a role that may pull through the cache> } } (oidc: true on the step), or aws: access-key and secret-key';
+      'Bitbucket Pipelines pulls this image with the credentials written beside it: make it image: { name: <this reference>, aws: { oidc-role: <a role that may pull through the cache> } } (oidc: true on the step; cache-keeper ci-snippet --for bitbucket), or aws: access-key and secret-key';
     for (const { value } of imagePairs(doc.contents)) {
       if (isMap(value)) {
         if (entry(value, 'aws') === undefined) this.cautionIfRewritten(entry(value, 'name'), note);

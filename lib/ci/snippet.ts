@@ -5,7 +5,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the snippets hold GitHub Actions expressions, ${{ … }} as workflows write them
 import { KeeperError } from '../runtime/errors.js';
 
-export const CI_SYSTEMS = ['github-actions', 'gitlab', 'buildkite', 'circleci'] as const;
+export const CI_SYSTEMS = ['github-actions', 'gitlab', 'buildkite', 'circleci', 'bitbucket'] as const;
 export type CiSystem = (typeof CI_SYSTEMS)[number];
 
 /** What the CI role needs to pull through the cache (a first pull also creates the repository). */
@@ -26,7 +26,15 @@ export function registryRegion(host: string): string {
   return match[1]!;
 }
 
-export function ciSnippet(system: CiSystem, options: { registryHost: string; example: string }): string {
+export function ciSnippet(
+  system: CiSystem,
+  options: {
+    registryHost: string;
+    example: string;
+    /** The AWS CLI's image, through the cache where a rule caches Docker Hub (Bitbucket's login step). */
+    awsCliImage?: string;
+  },
+): string {
   const host = options.registryHost;
   const region = registryRegion(host);
   const account = host.slice(0, 12);
@@ -136,6 +144,41 @@ export function ciSnippet(system: CiSystem, options: { registryHost: string; exa
         `          role_arn: ${role}`,
         `      - run: ${login}`,
         `      - run: docker pull ${options.example}`,
+        '',
+      ].join('\n');
+    }
+    case 'bitbucket': {
+      const role = `arn:aws:iam::${account}:role/YOUR-CI-ROLE`;
+      const aws = ['  aws:', `    oidc-role: ${role}`];
+      return [
+        '# Pull through the ECR pull-through cache with a role your Bitbucket workspace’s OIDC provider may',
+        '# assume. Bitbucket pulls a step’s image with the credentials written beside it, so each image',
+        '# takes the role as aws: oidc-role (on steps with oidc: true); a step that runs docker pull logs',
+        '# in first, with the step’s OIDC token.',
+        iam,
+        'image:',
+        `  name: ${options.example}`,
+        ...aws,
+        'pipelines:',
+        '  default:',
+        '    - step:',
+        '        name: test',
+        '        oidc: true',
+        '        script:',
+        '          - npm test',
+        '    - step:',
+        '        name: pull',
+        '        oidc: true',
+        '        image:',
+        `          name: ${options.awsCliImage ?? 'amazon/aws-cli:latest'}`,
+        ...aws.map((line) => `        ${line}`),
+        '        services:',
+        '          - docker',
+        '        script:',
+        `          - export AWS_ROLE_ARN=${role} AWS_WEB_IDENTITY_TOKEN_FILE=$(mktemp)`,
+        '          - echo "$BITBUCKET_STEP_OIDC_TOKEN" > "$AWS_WEB_IDENTITY_TOKEN_FILE"',
+        `          - ${login}`,
+        `          - docker pull ${options.example}`,
         '',
       ].join('\n');
     }

@@ -89,6 +89,22 @@ describe('ci-snippet', () => {
     ]);
   });
 
+  it('bitbucket: the image takes the role as aws: oidc-role (Bitbucket pulls it with what is written beside it), on steps with oidc: true', () => {
+    const doc = parse(ciSnippet('bitbucket', { registryHost: host, example }));
+    const role = 'arn:aws:iam::123456789012:role/YOUR-CI-ROLE';
+    expect(doc.image).toEqual({ name: example, aws: { 'oidc-role': role } });
+    const steps = doc.pipelines.default.map((s: { step: Record<string, unknown> }) => s.step);
+    for (const step of steps) expect(step.oidc).toBe(true);
+    const pull = steps.find((s: { services?: string[] }) => s.services?.includes('docker'));
+    expect(pull.script).toEqual(
+      expect.arrayContaining([
+        `export AWS_ROLE_ARN=${role} AWS_WEB_IDENTITY_TOKEN_FILE=$(mktemp)`,
+        `aws ecr get-login-password --region eu-west-1 | docker login --username AWS --password-stdin ${host}`,
+        `docker pull ${example}`,
+      ]),
+    );
+  });
+
   it('refuses a host that is not an ECR registry, saying what it expects', () => {
     expect(() => registryRegion('r.example')).toThrow(/"r\.example" is not an ECR registry host/);
   });

@@ -12,11 +12,9 @@ import {
   isSeq,
   LineCounter,
   type Node,
-  type Pair,
   parseAllDocuments,
   visit,
   type YAMLMap,
-  type YAMLSeq,
 } from 'yaml';
 import { errorMessage } from '../runtime/errors.js';
 import {
@@ -27,6 +25,8 @@ import {
   rewriteAt,
   rewriteReference,
 } from './rewrite-reference.js';
+import { loginCautions } from './rewrite-yaml-logins.js';
+import { entry, isBitbucketPipelines, keyName } from './yaml-nodes.js';
 
 const TEMPLATE = 'a template expression (Actions, Helm, Jinja): rewrite the value where it is set';
 const UNREAD_FORM =
@@ -118,9 +118,6 @@ function jsonProblem(text: string, lineCounter: LineCounter): { line: number; wh
   return { line: lineCounter.linePos(low).line, why };
 }
 
-const keyName = (pair: Pair) => (isScalar(pair.key) ? String(pair.key.value) : undefined);
-const entry = (map: YAMLMap, key: string) => map.items.find((pair) => keyName(pair) === key)?.value;
-
 /**
  * Why a value written as a function of something else is left: a CloudFormation intrinsic function
  * (`!Sub …`, `!Ref X`, `{"Fn::Sub": …}`) or another tag (`!reference [...]`); undefined for a plain value.
@@ -160,21 +157,6 @@ function containerResources(doc: Document): Set<string> {
  * objects), or a job there (a mapping with a `script:`). Bitbucket Pipelines (`pipelines:` at the
  * top) also has `script:` and `services:`, but its services name definitions, not images.
  */
-/** Bitbucket Pipelines by its content: `pipelines:` at the top, a mapping of its pipelines. */
-function isBitbucketPipelines(doc: Document): boolean {
-  return isMap(doc.contents) && isMap(entry(doc.contents, 'pipelines'));
-}
-
-/** Every `image:` pair under `node`, at any depth. */
-function imagePairs(node: unknown): Pair[] {
-  if (isSeq(node)) return node.items.flatMap(imagePairs);
-  if (!isMap(node)) return [];
-  return node.items.flatMap((pair) => [
-    ...(keyName(pair) === 'image' ? [pair] : []),
-    ...imagePairs(pair.value),
-  ]);
-}
-
 function looksLikeGitlabCi(documents: readonly Document[]): boolean {
   return documents.some((doc) => {
     const top = doc.contents;
@@ -206,11 +188,7 @@ class YamlReferences {
   read(doc: Document): void {
     this.kustomizeImages(doc);
     this.walk(doc, doc.contents, containerResources(doc));
-    this.jobCredentials(doc);
-    this.circleciExecutors(doc);
-    this.buildkiteDockerPlugins(doc);
-    this.bitbucketImages(doc);
-    this.azureContainers(doc);
+    loginCautions(doc, (image, note) => this.cautionIfRewritten(image, note), this.target.registryHost);
   }
 
   /** The edits made to `lines` (the text's), in the order they stand. */
@@ -456,98 +434,12 @@ class YamlReferences {
     );
   }
 
-  /**
-   * A GitHub Actions job's `container:` and `services:` pointed at the cache: the runner pulls them
-   * before the job's steps, so a login step comes too late. Without `credentials:`, a caution.
-   */
-  private jobCredentials(doc: Document): void {
-    const jobs = isMap(doc.contents) ? entry(doc.contents, 'jobs') : undefined;
-    if (!isMap(jobs)) return;
-    for (const { value: job } of jobs.items) {
-      if (!isMap(job) || entry(job, 'runs-on') === undefined) continue;
-      const container = entry(job, 'container');
-      const services = entry(job, 'services');
-      const pulled = [container, ...(isMap(services) ? services.items.map((p) => p.value) : [])];
-      for (const spec of pulled) {
-        const image = isMap(spec) ? entry(spec, 'image') : spec;
-        if (!isScalar(image) || typeof image.value !== 'string') continue;
-        if (isMap(spec) && entry(spec, 'credentials') !== undefined) continue;
-        this.cautionIfRewritten(
-          image,
-          "the runner pulls a job's container and services before its steps, so a login step comes too late: give it credentials: from a login job before it (cache-keeper ci-snippet --for github-actions)",
-        );
-      }
-    }
-  }
-
   /** A caution on `image` when the walk pointed it at the cache. */
   private cautionIfRewritten(image: unknown, note: string): void {
     if (!isScalar(image) || typeof image.value !== 'string') return;
     const [from, to] = image.range!;
     if (this.edits.some((edit) => edit.offset >= from && edit.offset < to))
       this.result.notes.push({ line: this.lineOf(from), reference: image.value, note, left: false });
-  }
-
-  /**
-   * CircleCI pulls a docker executor's images (a job's `docker:`, or an executor's) before the job's
-   * steps, with each image's own `aws_auth:` or `auth:`: without either, one pointed at the cache
-   * is a caution.
-   */
-  private circleciExecutors(doc: Document): void {
-    const top = doc.contents;
-    if (!isMap(top) || entry(top, 'version') === undefined) return;
-    for (const section of ['jobs', 'executors']) {
-      const holders = entry(top, section);
-      if (!isMap(holders)) continue;
-      for (const { value: holder } of holders.items) {
-        const docker = isMap(holder) ? entry(holder, 'docker') : undefined;
-        if (!isSeq(docker)) continue;
-        for (const item of docker.items) {
-          if (!isMap(item) || entry(item, 'aws_auth') !== undefined || entry(item, 'auth') !== undefined)
-            continue;
-          this.cautionIfRewritten(
-            entry(item, 'image'),
-            "CircleCI pulls a docker executor's images before the job's steps, so a login step comes too late: give this image aws_auth: (oidc_role_arn: a role that may pull through the cache; cache-keeper ci-snippet --for circleci)",
-          );
-        }
-      }
-    }
-  }
-
-  /**
-   * Buildkite's docker plugin pulls its `image:` in its command hook, after the step's plugins have
-   * run their pre-command hooks (the ecr plugin logs in there) and not from inside the step's
-   * command: a step whose docker image the walk pointed at the cache, without the ecr plugin, is a
-   * caution.
-   */
-  private buildkiteDockerPlugins(doc: Document): void {
-    const steps = isMap(doc.contents) ? entry(doc.contents, 'steps') : undefined;
-    if (!isSeq(steps)) return;
-    const plugin = (item: unknown, name: string): unknown => {
-      const key =
-        isMap(item) && item.items.length === 1 ? keyName(item.items[0]!) : isScalar(item) ? item.value : '';
-      if (typeof key !== 'string' || !new RegExp(`(^|/)${name}(-buildkite-plugin)?(\\.git)?(#|$)`).test(key))
-        return;
-      return isMap(item) ? (item.items[0]!.value ?? null) : null;
-    };
-    const visitSteps = (list: YAMLSeq): void => {
-      for (const step of list.items) {
-        if (!isMap(step)) continue;
-        const group = entry(step, 'steps');
-        if (isSeq(group)) visitSteps(group);
-        const plugins = entry(step, 'plugins');
-        if (!isSeq(plugins) || plugins.items.some((p) => plugin(p, 'ecr') !== undefined)) continue;
-        for (const item of plugins.items) {
-          const docker = plugin(item, 'docker');
-          if (isMap(docker))
-            this.cautionIfRewritten(
-              entry(docker, 'image'),
-              `Buildkite's docker plugin pulls its image before the step's command runs, so a docker login there comes too late: add the ecr plugin to the step (cache-keeper ci-snippet --for buildkite), or give the agent the ECR credential helper for ${this.target.registryHost}`,
-            );
-        }
-      }
-    };
-    visitSteps(steps);
   }
 
   /**
@@ -570,59 +462,6 @@ class YamlReferences {
       name.value,
       `its username and password are another registry's: point name: at ${decision.to} with aws: { oidc-role: <a role that may pull through the cache> } in their place (oidc: true on the step), or aws: access-key and secret-key`,
     );
-  }
-
-  /**
-   * Bitbucket Pipelines pulls a step's and a service's image with the credentials written beside
-   * it (`aws:` for ECR): one the walk pointed at the cache without `aws:` is a caution.
-   */
-  private bitbucketImages(doc: Document): void {
-    if (!isBitbucketPipelines(doc)) return;
-    const note =
-      'Bitbucket Pipelines pulls this image with the credentials written beside it: make it image: { name: <this reference>, aws: { oidc-role: <a role that may pull through the cache> } } (oidc: true on the step; cache-keeper ci-snippet --for bitbucket), or aws: access-key and secret-key';
-    for (const { value } of imagePairs(doc.contents)) {
-      if (isMap(value)) {
-        if (entry(value, 'aws') === undefined) this.cautionIfRewritten(entry(value, 'name'), note);
-      } else this.cautionIfRewritten(value, note);
-    }
-  }
-
-  /**
-   * Azure Pipelines pulls a container job's image (a job's `container:`, a container resource's
-   * `image:`) before the job's steps, with the service connection its `endpoint:` names: one the
-   * walk pointed at the cache is a caution, with or without an endpoint (ECR's passwords last 12
-   * hours; an endpoint there was made for the image's old registry).
-   */
-  private azureContainers(doc: Document): void {
-    const top = doc.contents;
-    if (!isMap(top)) return;
-    const note =
-      "Azure Pipelines pulls a container job's image before its steps, with the service connection its endpoint: names, and an ECR password lasts 12 hours (a Docker Registry connection with a fixed one soon fails): run the job on a self-hosted agent whose Docker has the ECR credential helper, or pull the image in a step after logging in";
-    const resources = entry(top, 'resources');
-    const containers = isMap(resources) ? entry(resources, 'containers') : undefined;
-    if (isSeq(containers))
-      for (const item of containers.items)
-        if (isMap(item) && entry(item, 'container') !== undefined)
-          this.cautionIfRewritten(entry(item, 'image'), note);
-    const stages = entry(top, 'stages');
-    const jobLists = [
-      entry(top, 'jobs'),
-      ...(isSeq(stages)
-        ? stages.items.map((stage) => (isMap(stage) ? entry(stage, 'jobs') : undefined))
-        : []),
-    ];
-    const jobs: YAMLMap[] = [];
-    for (const list of jobLists)
-      if (isSeq(list))
-        for (const job of list.items)
-          if (isMap(job) && (entry(job, 'job') !== undefined || entry(job, 'deployment') !== undefined))
-            jobs.push(job);
-    // A pipeline of one job: its container:, pool: and steps: at the top.
-    if (entry(top, 'steps') !== undefined || entry(top, 'pool') !== undefined) jobs.push(top);
-    for (const job of jobs) {
-      const container = entry(job, 'container');
-      this.cautionIfRewritten(isMap(container) ? entry(container, 'image') : container, note);
-    }
   }
 
   /** `holder`: the key whose value `node` is, or whose sequence holds it. */

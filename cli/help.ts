@@ -114,14 +114,18 @@ Rewrites image references to the cache's, in place: FROM node:22 becomes
 FROM <registry>/docker-hub/library/node:22, and so for every registry a rule caches (through the
 first rule in the config that caches the reference). Reads Dockerfiles (FROM, COPY --from,
 RUN --mount=from, ONBUILD, # syntax=), YAML as YAML (image: in compose, Kubernetes and CI files,
-GitHub Actions container: and services (a caution: they need credentials:), Azure Pipelines
-container:, GitLab image: and services:, kustomize newName, Helm values with registry: and repository:), JSON (ECS task
+GitHub Actions container: and services, Azure Pipelines container:, GitLab image: and services:,
+Bitbucket image objects, kustomize newName, Helm values with registry: and repository:), JSON (ECS task
 definitions, dev containers), CloudFormation (ECS and Batch Image:) and Jenkinsfiles (a docker
 agent's image, docker.image('…'); a caution where Jenkins would pull without the cache's
 credentials; the short agent form docker '…' is left: it takes none). Tags (variables too),
 digests, --platform, stage names, comments and layout are kept; text in a script block is never
 touched. A FROM that names an ARG set before the first FROM has the ARG's default rewritten; an
-alias (image: *node) has its anchor's value rewritten where it is set.
+alias (image: *node) has its anchor's value rewritten where it is set. Where the CI system pulls an
+image before any login in the job can run (GitHub Actions job containers and services, GitLab's
+runner, CircleCI docker executors, Buildkite's docker plugin, Bitbucket and Azure Pipelines images,
+Jenkins docker agents), a rewritten image without the credentials that system takes gets a
+caution saying what to add (ci-snippet shows it for the systems it knows).
 Left alone, each with a "left" note on stderr: scratch, build stages, other references whose name
 is a variable, template expressions (\${{ }}, {{ }}), Helm images without registry: (the note
 says what to set), values it does not read as a reference, the image: a compose service with

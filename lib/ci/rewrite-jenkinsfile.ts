@@ -1,7 +1,8 @@
 /**
- * Jenkinsfiles: the images the Docker Pipeline plugin pulls, found by their forms (a declarative
- * agent's `docker { image '…' }` and `agent { docker '…' }`, scripted `docker.image('…')`) in the
- * text with its comments set aside, not by a Groovy parser. A string literal is a reference like
+ * Jenkinsfiles: the images Jenkins pulls, found by their forms (a declarative agent's
+ * `docker { image '…' }` and `agent { docker '…' }`, scripted `docker.image('…')`; a kubernetes
+ * agent's inline pod template and `containerTemplate(image: '…')`) in the text with its comments
+ * set aside, not by a Groovy parser. A string literal is a reference like
  * any other (a `${…}` in its tag is kept, one in its name is noted); a name from a variable is not
  * a literal and is left alone. What Jenkins pulls with no credentials for the cache gets a caution.
  */
@@ -79,12 +80,12 @@ function literalAt(text: string, start: number): { value: string; start: number 
   return { value: text.slice(start + 1, end - 1), start: start + 1 };
 }
 
-/** Just past the `}` that closes the `{` at `open`, braces counted outside strings and comments. */
-function blockEnd(structure: string, open: number): number {
+/** Just past the bracket that closes the one at `open`, counted outside strings and comments. */
+function blockEnd(structure: string, open: number, opening = '{', closing = '}'): number {
   let depth = 0;
   for (let i = open; i < structure.length; i++) {
-    if (structure[i] === '{') depth++;
-    else if (structure[i] === '}' && --depth === 0) return i + 1;
+    if (structure[i] === opening) depth++;
+    else if (structure[i] === closing && --depth === 0) return i + 1;
   }
   return structure.length;
 }
@@ -149,6 +150,34 @@ export function rewriteJenkinsfile(text: string, target: RewriteTarget): Rewrite
         ? undefined
         : `pull it inside docker.withRegistry(${url}, ${credentials}) { … } (the Amazon ECR plugin's credentials): without it Jenkins pulls with none`,
     });
+  }
+
+  // A kubernetes agent's pod template written inline (yaml '''…'''): the kubelet pulls its
+  // containers with the node's credentials (its ECR credential provider covers the cache's names),
+  // so each image: line there is a reference like any other, without a caution.
+  for (const match of structure.matchAll(/\bkubernetes\s*\{/g)) {
+    const open = match.index + match[0].length - 1;
+    const block = structure.slice(open, blockEnd(structure, open));
+    const yaml = /\byaml\s*(?=['"])/.exec(block);
+    if (!yaml) continue;
+    const start = open + yaml.index + yaml[0].length;
+    const quote = text.startsWith(text[start]!.repeat(3), start) ? 3 : 1;
+    const bodyStart = start + quote;
+    const body = text.slice(bodyStart, stringEnd(text, start) - quote);
+    for (const line of body.matchAll(/^[ \t]*(?:-[ \t]*)?image:[ \t]*(['"]?)([^'"\s#]+)\1/gm))
+      found.push({
+        offset: bodyStart + line.index + line[0].length - line[1]!.length - line[2]!.length,
+        value: line[2]!,
+      });
+  }
+
+  // The Kubernetes plugin's scripted form: podTemplate(containers: [containerTemplate(image: '…')]).
+  for (const match of structure.matchAll(/\bcontainerTemplate\s*\(/g)) {
+    const open = match.index + match[0].length - 1;
+    const call = structure.slice(open, blockEnd(structure, open, '(', ')'));
+    const image = /\bimage\s*:\s*(?=['"])/.exec(call);
+    const literal = image && literalAt(text, open + image.index + image[0].length);
+    if (literal) found.push({ offset: literal.start, value: literal.value });
   }
 
   found.sort((a, b) => b.offset - a.offset);

@@ -837,6 +837,22 @@ const CORPUS: Array<[string, 'dockerfile' | 'yaml' | 'json' | 'jenkinsfile', str
     ],
   ],
   [
+    // The kubelet pulls a pod template's containers, with the node's credentials (its ECR
+    // credential provider covers names on the cache): rewritten, no caution.
+    "Jenkinsfile: a kubernetes agent's pod template written inline",
+    'jenkinsfile',
+    "pipeline {\n  agent {\n    kubernetes {\n      yaml '''\n        apiVersion: v1\n        kind: Pod\n        spec:\n          containers:\n          - name: node\n            image: node:22\n            command: [sleep]\n          - name: db\n            image: \"postgres:17\"  # the tests' database\n        '''\n    }\n  }\n  stages { stage('t') { steps { container('node') { sh 'npm test' } } } }\n}",
+    `pipeline {\n  agent {\n    kubernetes {\n      yaml '''\n        apiVersion: v1\n        kind: Pod\n        spec:\n          containers:\n          - name: node\n            image: ${C}/library/node:22\n            command: [sleep]\n          - name: db\n            image: "${C}/library/postgres:17"  # the tests' database\n        '''\n    }\n  }\n  stages { stage('t') { steps { container('node') { sh 'npm test' } } } }\n}`,
+    [],
+  ],
+  [
+    "Jenkinsfile: the Kubernetes plugin's scripted podTemplate containers",
+    'jenkinsfile',
+    "podTemplate(containers: [\n  containerTemplate(name: 'maven', image: 'maven:3.9-eclipse-temurin-21', command: 'sleep', args: '99d'),\n  containerTemplate(name: 'kaniko', image: \"gcr.io/kaniko-project/executor:debug\")\n]) {\n  node(POD_LABEL) { container('maven') { sh 'mvn -B verify' } }\n}",
+    `podTemplate(containers: [\n  containerTemplate(name: 'maven', image: '${C}/library/maven:3.9-eclipse-temurin-21', command: 'sleep', args: '99d'),\n  containerTemplate(name: 'kaniko', image: "gcr.io/kaniko-project/executor:debug")\n]) {\n  node(POD_LABEL) { container('maven') { sh 'mvn -B verify' } }\n}`,
+    ['gcr.io has no pull-through cache rule here'],
+  ],
+  [
     'Jenkinsfile: scripted docker.image inside docker.withRegistry; a variable tag kept',
     'jenkinsfile',
     "node {\n  docker.withRegistry('https://r.example', 'ecr:us-east-1:ci') {\n    docker.image(\"node:${NODE_VERSION}-alpine\").inside {\n      sh 'npm test'\n    }\n  }\n}",

@@ -153,8 +153,8 @@ export function rewriteJenkinsfile(text: string, target: RewriteTarget): Rewrite
   }
 
   // A kubernetes agent's pod template written inline (yaml '''…'''): the kubelet pulls its
-  // containers with the node's credentials (its ECR credential provider covers the cache's names),
-  // so each image: line there is a reference like any other, without a caution.
+  // containers with the node's credentials (on EKS its ECR credential provider covers the cache's
+  // names), not Jenkins: each image: line there is a reference like any other, without a caution.
   for (const match of structure.matchAll(/\bkubernetes\s*\{/g)) {
     const open = match.index + match[0].length - 1;
     const block = structure.slice(open, blockEnd(structure, open));

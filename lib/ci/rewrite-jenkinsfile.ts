@@ -132,7 +132,7 @@ export function rewriteJenkinsfile(text: string, target: RewriteTarget): Rewrite
       value: literal.value,
       caution: /\bregistryCredentialsId\b/.test(block)
         ? undefined
-        : `Jenkins pulls a docker agent's image before its steps, with the credentials its block names: add registryUrl ${url} and registryCredentialsId ${credentials} (the Amazon ECR plugin's credentials)`,
+        : `Jenkins pulls a docker agent's image before its steps, with the credentials its block names: add registryUrl ${url} and registryCredentialsId ${credentials} (the Amazon ECR plugin's credentials; cache-keeper ci-snippet --for jenkins)`,
     });
   }
   for (const match of structure.matchAll(/\bdocker\s+(?=['"])/g)) {

@@ -5,7 +5,14 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the snippets hold GitHub Actions expressions, ${{ … }} as workflows write them
 import { KeeperError } from '../runtime/errors.js';
 
-export const CI_SYSTEMS = ['github-actions', 'gitlab', 'buildkite', 'circleci', 'bitbucket'] as const;
+export const CI_SYSTEMS = [
+  'github-actions',
+  'gitlab',
+  'buildkite',
+  'circleci',
+  'bitbucket',
+  'jenkins',
+] as const;
 export type CiSystem = (typeof CI_SYSTEMS)[number];
 
 /** What the CI role needs to pull through the cache (a first pull also creates the repository). */
@@ -179,6 +186,47 @@ export function ciSnippet(
         '          - echo "$BITBUCKET_STEP_OIDC_TOKEN" > "$AWS_WEB_IDENTITY_TOKEN_FILE"',
         `          - ${login}`,
         `          - docker pull ${options.example}`,
+        '',
+      ].join('\n');
+    }
+    case 'jenkins': {
+      const credentials = `'ecr:${region}:YOUR-AWS-CREDENTIALS-ID'`;
+      return [
+        "// Pull through the ECR pull-through cache with the Amazon ECR plugin's credentials (ecr:<region>:<the",
+        "// id of AWS credentials in Jenkins>). Jenkins pulls a docker agent's image before its steps, with",
+        '// the credentials its block names; a scripted pull, and a docker pull in sh, go inside',
+        '// docker.withRegistry, which logs in for them.',
+        iam.replace(/^#/, '//'),
+        'pipeline {',
+        '  agent none',
+        '  stages {',
+        "    stage('test') {",
+        '      agent {',
+        '        docker {',
+        `          image '${options.example}'`,
+        `          registryUrl 'https://${host}'`,
+        `          registryCredentialsId ${credentials}`,
+        '        }',
+        '      }',
+        '      steps {',
+        "        sh 'npm test'",
+        '      }',
+        '    }',
+        "    stage('pull') {",
+        '      agent any',
+        '      steps {',
+        '        script {',
+        `          docker.withRegistry('https://${host}', ${credentials}) {`,
+        `            sh 'docker pull ${options.example}'`,
+        `            docker.image('${options.example}').inside {`,
+        "              sh 'node --version'",
+        '            }',
+        '          }',
+        '        }',
+        '      }',
+        '    }',
+        '  }',
+        '}',
         '',
       ].join('\n');
     }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { runCli } from '../../../cli/main.js';
+import { rewriteText } from '../../../lib/ci/rewrite.js';
 import { CI_SYSTEMS, ciSnippet, registryRegion } from '../../../lib/ci/snippet.js';
 import { captureIo } from '../../support/cli-io.js';
 
@@ -13,11 +14,18 @@ const example = `${host}/docker-hub/library/node:22`;
 
 describe('ci-snippet', () => {
   it.each(CI_SYSTEMS)(
-    '%s: valid YAML that logs in to the account’s registry in its region and pulls through it',
+    '%s: valid YAML (a Jenkinsfile: what rewrite reads) that logs in to the account’s registry in its region and pulls through it',
     (system) => {
       const text = ciSnippet(system, { registryHost: host, example });
-      const doc = parse(text);
-      expect(doc).toBeTypeOf('object');
+      if (system === 'jenkins') {
+        // Read back as rewrite reads Jenkinsfiles: every image on the cache, with its credentials.
+        const read = rewriteText(text, 'jenkinsfile', {
+          registryHost: host,
+          rules: [{ prefix: 'docker-hub', upstreamPrefix: 'ROOT', pullHosts: ['docker.io'] }],
+        });
+        expect(read.notes).toEqual([]);
+        expect(read.pulls.map((p) => p.reference)).toEqual([example, example]);
+      } else expect(parse(text)).toBeTypeOf('object');
       expect(text).toContain(`docker pull ${example}`);
       expect(text).toContain('ecr:BatchImportUpstreamImage');
       expect(text).toMatch(/eu-west-1/);
@@ -103,6 +111,13 @@ describe('ci-snippet', () => {
         `docker pull ${example}`,
       ]),
     );
+  });
+
+  it('jenkins: a docker agent names the registry and the Amazon ECR plugin’s credentials; a scripted pull runs inside withRegistry', () => {
+    const text = ciSnippet('jenkins', { registryHost: host, example });
+    expect(text).toContain(`registryUrl 'https://${host}'`);
+    expect(text).toContain("registryCredentialsId 'ecr:eu-west-1:YOUR-AWS-CREDENTIALS-ID'");
+    expect(text).toContain(`docker.withRegistry('https://${host}', 'ecr:eu-west-1:YOUR-AWS-CREDENTIALS-ID')`);
   });
 
   it('refuses a host that is not an ECR registry, saying what it expects', () => {

@@ -140,7 +140,7 @@ checked before any is written.
 Examples:
   cache-keeper rewrite Dockerfile docker-compose.yml --diff
   cache-keeper rewrite $(git ls-files '*Dockerfile*' '*.yml' '*.yaml' 'task-definition*.json' '*Jenkinsfile*') --check`,
-  'ci-snippet': `usage: cache-keeper ci-snippet --for github-actions|gitlab|buildkite|circleci|bitbucket|jenkins [--registry HOST] [--json]
+  'ci-snippet': `usage: cache-keeper ci-snippet --for github-actions|gitlab|buildkite|circleci|bitbucket|jenkins|azure-pipelines [--registry HOST] [--json]
 
 Prints the CI steps that log in to the cache's registry and pull through it, for the account and
 region of the registry host, with the IAM actions the CI role needs.

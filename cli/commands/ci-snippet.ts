@@ -1,4 +1,4 @@
-/** cache-keeper ci-snippet --for github-actions|gitlab|buildkite|circleci|bitbucket|jenkins: log in to the cache and pull through it. */
+/** cache-keeper ci-snippet --for github-actions|gitlab|buildkite|circleci|bitbucket|jenkins|azure-pipelines: log in to the cache and pull through it. */
 
 import { CI_SYSTEMS, type CiSystem, ciSnippet } from '../../lib/ci/snippet.js';
 import { cacheRepositoryName, resolveImage } from '../../lib/config/images.js';

@@ -129,7 +129,7 @@ function azureContainers(doc: Document, caution: Caution): void {
   const top = doc.contents;
   if (!isMap(top)) return;
   const note =
-    "Azure Pipelines pulls a container job's image before its steps, with the service connection its endpoint: names, and an ECR password lasts 12 hours (a Docker Registry connection with a fixed one soon fails): run the job on a self-hosted agent whose Docker has the ECR credential helper, or pull the image in a step after logging in";
+    "Azure Pipelines pulls a container job's image before its steps, with the service connection its endpoint: names, and an ECR password lasts 12 hours (a Docker Registry connection with a fixed one soon fails): run the job on a self-hosted agent whose Docker has the ECR credential helper, or pull the image in a step after logging in (cache-keeper ci-snippet --for azure-pipelines)";
   const resources = entry(top, 'resources');
   const containers = isMap(resources) ? entry(resources, 'containers') : undefined;
   if (isSeq(containers))

@@ -12,6 +12,7 @@ export const CI_SYSTEMS = [
   'circleci',
   'bitbucket',
   'jenkins',
+  'azure-pipelines',
 ] as const;
 export type CiSystem = (typeof CI_SYSTEMS)[number];
 
@@ -189,6 +190,27 @@ export function ciSnippet(
         '',
       ].join('\n');
     }
+    case 'azure-pipelines':
+      return [
+        '# Log in to the ECR pull-through cache with the AWS Toolkit’s AWS Shell Script task (an AWS service',
+        '# connection), then pull through it. The agent pulls a container job’s image before any step, with',
+        '# its endpoint: connection, and an ECR password lasts 12 hours: pull in a step as here, or run',
+        '# container jobs on a self-hosted agent whose Docker has the ECR credential helper.',
+        iam,
+        'pool:',
+        '  vmImage: ubuntu-latest',
+        'steps:',
+        '- task: AWSShellScript@1',
+        '  inputs:',
+        '    awsCredentials: YOUR-AWS-SERVICE-CONNECTION',
+        `    regionName: ${region}`,
+        '    scriptType: inline',
+        '    inlineScript: |',
+        `      ${login}`,
+        `      docker pull ${options.example}`,
+        `- script: docker run --rm ${options.example} node --version`,
+        '',
+      ].join('\n');
     case 'jenkins': {
       const credentials = `'ecr:${region}:YOUR-AWS-CREDENTIALS-ID'`;
       return [

@@ -120,6 +120,23 @@ describe('ci-snippet', () => {
     expect(text).toContain(`docker.withRegistry('https://${host}', 'ecr:eu-west-1:YOUR-AWS-CREDENTIALS-ID')`);
   });
 
+  it('azure-pipelines: logs in and pulls in a step with the AWS Toolkit task, as the container job pulls before any step', () => {
+    const doc = parse(ciSnippet('azure-pipelines', { registryHost: host, example }));
+    expect(doc.container).toBeUndefined();
+    expect(doc.steps[0]).toMatchObject({
+      task: 'AWSShellScript@1',
+      inputs: {
+        awsCredentials: 'YOUR-AWS-SERVICE-CONNECTION',
+        regionName: 'eu-west-1',
+        scriptType: 'inline',
+      },
+    });
+    expect(doc.steps[0].inputs.inlineScript.trim().split('\n')).toEqual([
+      `aws ecr get-login-password --region eu-west-1 | docker login --username AWS --password-stdin ${host}`,
+      `docker pull ${example}`,
+    ]);
+  });
+
   it('refuses a host that is not an ECR registry, saying what it expects', () => {
     expect(() => registryRegion('r.example')).toThrow(/"r\.example" is not an ECR registry host/);
   });

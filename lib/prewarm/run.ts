@@ -567,13 +567,19 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
 
         // The cache lookup and the upstream HEAD are independent: both at once.
         const sent = gate.sendMark(upstream.key);
-        const [cached, head] = await Promise.all([
+        const [cached, firstHead] = await Promise.all([
           lookup.catch((error: unknown) => {
             step = 'cache-lookup';
             throw error;
           }),
           headUpstream(upstream.client!, image.repository, image.tag),
         ]);
+        // A credential refused mid-run (a rotation retired it): once the secret holds another,
+        // ask again with it rather than fail the rest of the night.
+        const head =
+          'error' in firstHead && firstHead.error.credentialsRejected && (await upstream.renew?.())
+            ? await headUpstream(upstream.client!, image.repository, image.tag)
+            : firstHead;
         held.releaseCheck();
         result.cachedDigest = cached.digest;
         if (!cached.error) sinceMark.set(result, cachedSinceMark(cached, verifiedUntil));

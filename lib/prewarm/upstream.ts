@@ -17,6 +17,11 @@ export interface Upstream {
   client?: RegistryClient;
   /** Set when the upstream credential cannot be used: nothing more is asked of this upstream. */
   unusable?: string;
+  /**
+   * After the credential in use was refused mid-run: true when the secret now holds another one
+   * (a rotation meanwhile) and `client` logs in with it. Asked once a run; later callers share it.
+   */
+  renew?: () => Promise<boolean>;
 }
 
 /**
@@ -52,6 +57,25 @@ export async function connectUpstream(
       ...clientOptions,
       credentials: credentials && { username: credentials.username, password: credentials.accessToken },
     });
+    const secretId = rule.credentialSecret;
+    if (secretId && credentials) {
+      let renewal: Promise<boolean> | undefined;
+      upstream.renew = () => {
+        renewal ??= (async () => {
+          const current = await readCredentialValue(deps.secrets, secretId);
+          if (current.username === credentials.username && current.accessToken === credentials.accessToken)
+            return false; // the same credential: a refusal of it stands
+          const client = new RegistryClient({
+            ...clientOptions,
+            credentials: { username: current.username, password: current.accessToken },
+          });
+          await client.login(repositories);
+          upstream.client = client;
+          return true;
+        })().catch(() => false);
+        return renewal;
+      };
+    }
   } catch (error) {
     upstream.unusable = `credential secret unusable: ${errorMessage(error)}`;
     return upstream;

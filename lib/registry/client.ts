@@ -71,6 +71,10 @@ export class RegistryClient {
   private readonly fetchImpl: typeof fetch;
   private readonly tokens = new Map<string, CachedToken>();
   private basicAccepted = false;
+  /** Token renewals, one at a time: each refused one is a failed login the registry may count. */
+  private renewals: Promise<unknown> = Promise.resolve();
+  /** The token endpoint's refusal of these credentials: final, so never asked again. */
+  private refusal?: RegistryError;
 
   constructor(private readonly options: RegistryClientOptions) {
     // A ready-made Basic value is a registry's own token (ECR's GetAuthorizationToken), meant for
@@ -307,7 +311,7 @@ export class RegistryClient {
         await res.arrayBuffer().catch(() => undefined);
         const challenge = parseChallenge(res.headers.get('www-authenticate'));
         if (challenge?.scheme === 'bearer') {
-          const token = await this.fetchToken(challenge, [scope]);
+          const token = await this.renewToken(challenge, scope, cached?.value);
           res = await this.raw(method, path, { ...extra, authorization: `Bearer ${token}` });
         } else if (challenge?.scheme === 'basic' && this.options.credentials && !headers.authorization) {
           headers.authorization = this.basicHeader();
@@ -327,10 +331,31 @@ export class RegistryClient {
     return withRetry ? retry(attempt, this.retryOptions()) : attempt();
   }
 
+  /**
+   * A token for one scope, after the registry refused (`refused`) or lacked the one held. Renewals
+   * go one at a time (requests whose tokens ran out together would otherwise each send a login),
+   * take a token another renewal fetched meanwhile, and stop at the first refusal of the credentials: Docker Hub
+   * throttles a user's failed logins, and would then refuse the next credential too.
+   */
+  private renewToken(
+    challenge: { realm?: string; service?: string },
+    scope: string,
+    refused: string | undefined,
+  ): Promise<string> {
+    const renewal = this.renewals.then(() => {
+      const cached = this.tokens.get(scope);
+      if (cached && cached.value !== refused && cached.expiresAt > Date.now()) return cached.value;
+      return this.fetchToken(challenge, [scope]);
+    });
+    this.renewals = renewal.catch(() => undefined);
+    return renewal;
+  }
+
   private async fetchToken(
     challenge: { realm?: string; service?: string },
     scopes: string[],
   ): Promise<string> {
+    if (this.refusal) throw this.refusal;
     if (!challenge.realm) throw new RegistryError('protocol', 'bearer challenge without a realm');
     const url = new URL(challenge.realm);
     if (challenge.service) url.searchParams.set('service', challenge.service);
@@ -363,7 +388,7 @@ export class RegistryClient {
           : kind === 'server'
             ? 'failed'
             : 'refused the request';
-      throw new RegistryError(
+      const error = new RegistryError(
         kind,
         `token endpoint ${what} (HTTP ${res.status}${detail ? `: ${detail}` : ''})`,
         {
@@ -372,6 +397,8 @@ export class RegistryClient {
           credentialsRejected,
         },
       );
+      if (credentialsRejected && this.options.credentials) this.refusal = error;
+      throw error;
     }
     let body: { token?: string; access_token?: string; expires_in?: number };
     try {

@@ -1,6 +1,6 @@
 /** Pre-warm against the sandbox: first and second nights, upstream releases, quota, faults, deadline, repair. */
 import { GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
-import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { DescribeSecretCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/main.js';
 import { createPrewarmHandler } from '../../handlers/prewarm.js';
@@ -186,6 +186,45 @@ describe('nightly pre-warm', () => {
     const redis = report.images.find((i) => i.image === 'redis:7')!;
     expect(redis).toMatchObject({ status: 'failed', step: 'pull-manifest', cause: 'upstream-5xx' });
     expect(report.counts).toMatchObject({ warmed: 11, failed: 1 });
+  });
+
+  it('a token rotated while the night runs: the refused login reads the secret again and the night goes on', async () => {
+    await warm(); // the first night: every image cached
+    const id = 'ecr-pullthroughcache/docker-hub';
+    const user = sandbox.hubAccounts.users.get(sandbox.seeded!.username)!;
+    let heads = 0;
+    const rotateMidway = async (input: string | URL | Request, init?: RequestInit) => {
+      if (
+        urlOf(input).startsWith(sandbox.urls.dockerHub) &&
+        (init?.method ?? 'GET') === 'HEAD' &&
+        ++heads === 4
+      ) {
+        // A rotation lands: a new token becomes AWSCURRENT, the old one is deactivated, and the
+        // registry tokens the run holds run out.
+        const fresh = sandbox.hubAccounts.createPat(user, 'rotated', ['repo:public_read'], null);
+        await aws.secrets.send(
+          new PutSecretValueCommand({
+            SecretId: id,
+            SecretString: JSON.stringify({ username: user.username, accessToken: fresh.token }),
+          }),
+        );
+        sandbox.seeded!.pat.is_active = false;
+        sandbox.clock.advance(301_000);
+      }
+      return fetch(input, init);
+    };
+    const config = loadConfig('keeper.config.yaml');
+    const night = await runPrewarm(config.prewarm.images, {
+      ...kit.as('prewarm'),
+      config,
+      deadline: Date.now() + 600_000,
+      fetch: rotateMidway as typeof fetch,
+    });
+    expect(heads).toBeGreaterThan(4);
+    expect(night.counts).toMatchObject({ skipped: 12, failed: 0 });
+    expect(sandbox.hub.pulls).toHaveLength(17); // the first night's only
+    // The retired token's one refused renewal; the new one logs in past Docker Hub's throttle.
+    expect(sandbox.hubAccounts.failedLoginCount(user.username)).toBe(1);
   });
 
   it('an expired PAT fails every image with cause auth after a single login attempt', async () => {

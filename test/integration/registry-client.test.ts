@@ -207,3 +207,43 @@ describe('registry client: a bearer token the registry stops accepting', () => {
     expect(sent).toEqual(['HEAD /v2/library/single/manifests/2.0']);
   });
 });
+
+describe('registry client: credentials refused when a token is renewed', () => {
+  it('sends one failed login, however many requests were renewing at once, and none after it', async () => {
+    const sandbox = await startSandbox({ seed: { images: [] } });
+    try {
+      const repositories = Array.from({ length: 8 }, (_, i) => `library/app${i}`);
+      for (const r of repositories) sandbox.hub.publish(r, '1', { platforms: ['linux/amd64'] });
+      const tokenRequests: string[] = [];
+      const c = new RegistryClient({
+        baseUrl: sandbox.urls.dockerHub,
+        credentials: { username: sandbox.seeded!.username, password: sandbox.seeded!.pat.token },
+        fetch: (input, init) => {
+          if (new URL(String(input)).pathname === '/token') tokenRequests.push(String(input));
+          return fetch(input, init);
+        },
+        baseDelayMs: 1,
+      });
+      await c.login(repositories);
+      // A rotation retires the token, and the registry's tokens run out: eight requests renew at once.
+      sandbox.seeded!.pat.is_active = false;
+      sandbox.clock.advance(301_000);
+      tokenRequests.length = 0;
+      const results = await Promise.allSettled(repositories.map((r) => c.headManifest(r, '1')));
+      expect(results.every((r) => r.status === 'rejected')).toBe(true);
+      for (const r of results)
+        expect((r as PromiseRejectedResult).reason).toMatchObject({
+          kind: 'auth',
+          details: { credentialsRejected: true },
+        });
+      // Docker Hub counts each refused login toward its per-user throttle, which would then refuse
+      // the new token too.
+      expect(sandbox.hubAccounts.failedLoginCount(sandbox.seeded!.username)).toBe(1);
+      expect(tokenRequests).toHaveLength(1);
+      await expect(c.headManifest(repositories[0]!, '1')).rejects.toMatchObject({ kind: 'auth' });
+      expect(tokenRequests).toHaveLength(1);
+    } finally {
+      await sandbox.stop();
+    }
+  });
+});

@@ -334,8 +334,9 @@ export class RegistryClient {
   /**
    * A token for one scope, after the registry refused (`refused`) or lacked the one held. Renewals
    * go one at a time (requests whose tokens ran out together would otherwise each send a login),
-   * take a token another renewal fetched meanwhile, and stop at the first refusal of the credentials: Docker Hub
-   * throttles a user's failed logins, and would then refuse the next credential too.
+   * take a token another renewal fetched meanwhile, and stop at the first refusal of the
+   * credentials: Docker Hub throttles a user's failed logins, and would then refuse the next
+   * credential too.
    */
   private renewToken(
     challenge: { realm?: string; service?: string },

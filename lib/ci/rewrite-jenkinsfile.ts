@@ -6,7 +6,7 @@
  * any other (a `${…}` in its tag is kept, one in its name is noted); a name from a variable is not
  * a literal and is left alone. What Jenkins pulls with no credentials for the cache gets a caution.
  */
-import { type RewriteResult, type RewriteTarget, rewriteAt, rewriteReference } from './rewrite-reference.js';
+import { leaveWithForm, type RewriteResult, type RewriteTarget, rewriteAt } from './rewrite-reference.js';
 import { registryRegion } from './snippet.js';
 
 /**
@@ -119,13 +119,16 @@ export function rewriteJenkinsfile(text: string, target: RewriteTarget): Rewrite
   // Edits go bottom up (within a line too), so the offsets found in the original text stay right.
   const found: Array<{ offset: number; value: string; caution?: string; shortForm?: boolean }> = [];
 
-  for (const match of structure.matchAll(/\bdocker\s*\{/g)) {
+  /** The block opened at the end of `match`, and the string literal after `key` inside it. */
+  const literalInBlock = (match: RegExpExecArray, key: RegExp, opening = '{', closing = '}') => {
     const open = match.index + match[0].length - 1;
-    const end = blockEnd(structure, open);
-    const block = structure.slice(open, end);
-    const image = /\bimage\s*\(?\s*(?=['"])/.exec(block);
-    if (!image) continue;
-    const literal = literalAt(text, open + image.index + image[0].length);
+    const block = structure.slice(open, blockEnd(structure, open, opening, closing));
+    const at = key.exec(block);
+    return { block, literal: at ? literalAt(text, open + at.index + at[0].length) : undefined };
+  };
+
+  for (const match of structure.matchAll(/\bdocker\s*\{/g)) {
+    const { block, literal } = literalInBlock(match, /\bimage\s*\(?\s*(?=['"])/);
     if (!literal) continue;
     found.push({
       offset: literal.start,
@@ -173,10 +176,7 @@ export function rewriteJenkinsfile(text: string, target: RewriteTarget): Rewrite
 
   // The Kubernetes plugin's scripted form: podTemplate(containers: [containerTemplate(image: '…')]).
   for (const match of structure.matchAll(/\bcontainerTemplate\s*\(/g)) {
-    const open = match.index + match[0].length - 1;
-    const call = structure.slice(open, blockEnd(structure, open, '(', ')'));
-    const image = /\bimage\s*:\s*(?=['"])/.exec(call);
-    const literal = image && literalAt(text, open + image.index + image[0].length);
+    const { literal } = literalInBlock(match, /\bimage\s*:\s*(?=['"])/, '(', ')');
     if (literal) found.push({ offset: literal.start, value: literal.value });
   }
 
@@ -185,19 +185,14 @@ export function rewriteJenkinsfile(text: string, target: RewriteTarget): Rewrite
     const { index, column } = position(offset);
     if (shortForm) {
       // `agent { docker 'x' }` takes no credentials: pointed at the cache it could not pull.
-      const decision = rewriteReference(value, target);
-      // Left as written, it is still what the agent pulls (for suggest).
-      if ('to' in decision || ('unchanged' in decision && decision.unchanged === 'cache'))
-        result.pulls.push({ line: index + 1, reference: value });
-      if ('note' in decision)
-        result.notes.push({ line: index + 1, reference: value, note: decision.note, left: true });
-      else if ('to' in decision)
-        result.notes.push({
-          line: index + 1,
-          reference: value,
-          note: `the short form docker '…' takes no registry credentials: write it as docker { image '${decision.to}'; registryUrl ${url}; registryCredentialsId ${credentials} }`,
-          left: true,
-        });
+      leaveWithForm(
+        result,
+        index + 1,
+        value,
+        target,
+        (to) =>
+          `the short form docker '…' takes no registry credentials: write it as docker { image '${to}'; registryUrl ${url}; registryCredentialsId ${credentials} }`,
+      );
       continue;
     }
     const before = result.changes.length;

@@ -125,3 +125,25 @@ export function rewriteAt(
 export function cautionIfPinned(result: RewriteResult, line: number, reference: string): void {
   if (reference.includes('@')) result.notes.push({ line, reference, note: DIGEST_CAUTION, left: false });
 }
+
+/**
+ * A reference CI pulls before it can log in, so left as written: still what it pulls (for
+ * `suggest`), with the form to write instead (`instead`, given its cache reference). A reference
+ * the rules do not take gets their note; one on the cache already, none.
+ */
+export function leaveWithForm(
+  result: RewriteResult,
+  line: number,
+  reference: string,
+  target: RewriteTarget,
+  instead: (to: string) => string,
+): void {
+  const decision = rewriteReference(reference, target);
+  if ('note' in decision) {
+    result.notes.push({ line, reference, note: decision.note, left: true });
+    return;
+  }
+  if ('unchanged' in decision && decision.unchanged === 'scratch') return;
+  result.pulls.push({ line, reference });
+  if ('to' in decision) result.notes.push({ line, reference, note: instead(decision.to), left: true });
+}

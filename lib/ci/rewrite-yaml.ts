@@ -19,6 +19,7 @@ import {
 import { errorMessage } from '../runtime/errors.js';
 import {
   cautionIfPinned,
+  leaveWithForm,
   type RewriteResult,
   type RewriteTarget,
   replaceAt,
@@ -421,16 +422,13 @@ class YamlReferences {
   private dockerAction(node: Node): undefined {
     if (!isScalar(node) || typeof node.value !== 'string' || !node.value.startsWith('docker://')) return;
     const reference = node.value.slice('docker://'.length).trim();
-    const decision = rewriteReference(reference, this.target);
-    if ('note' in decision) return this.leave(node, reference, decision.note);
-    // Left as written, it is still what the job pulls (for suggest).
-    if ('to' in decision || decision.unchanged === 'cache')
-      this.result.pulls.push({ line: this.lineOf(node.range![0]), reference });
-    if ('unchanged' in decision) return;
-    this.leave(
-      node,
+    leaveWithForm(
+      this.result,
+      this.lineOf(node.range![0]),
       reference,
-      `a docker:// step is pulled when the job starts, before any step can log in: run docker run ${decision.to} after the login instead (such a step takes no credentials), or keep it on a runner with the ECR credential helper`,
+      this.target,
+      (to) =>
+        `a docker:// step is pulled when the job starts, before any step can log in: run docker run ${to} after the login instead (such a step takes no credentials), or keep it on a runner with the ECR credential helper`,
     );
   }
 
@@ -451,16 +449,13 @@ class YamlReferences {
     if (entry(image, 'username') === undefined && entry(image, 'password') === undefined)
       return this.take(doc, name);
     if (!isScalar(name) || typeof name.value !== 'string') return this.take(doc, name);
-    const decision = rewriteReference(name.value, this.target);
-    if ('note' in decision) return this.leave(name, name.value, decision.note);
-    // Left as written, it is still what the step pulls (for suggest).
-    if ('to' in decision || decision.unchanged === 'cache')
-      this.result.pulls.push({ line: this.lineOf(name.range![0]), reference: name.value });
-    if ('unchanged' in decision) return;
-    this.leave(
-      name,
+    leaveWithForm(
+      this.result,
+      this.lineOf(name.range![0]),
       name.value,
-      `its username and password are another registry's: point name: at ${decision.to} with aws: { oidc-role: <a role that may pull through the cache> } in their place (oidc: true on the step), or aws: access-key and secret-key`,
+      this.target,
+      (to) =>
+        `its username and password are another registry's: point name: at ${to} with aws: { oidc-role: <a role that may pull through the cache> } in their place (oidc: true on the step), or aws: access-key and secret-key`,
     );
   }
 

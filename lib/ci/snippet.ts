@@ -47,13 +47,14 @@ export function ciSnippet(
   const region = registryRegion(host);
   const account = host.slice(0, 12);
   const login = `aws ecr get-login-password --region ${region} | docker login --username AWS --password-stdin ${host}`;
+  const role = `arn:aws:iam::${account}:role/YOUR-CI-ROLE`;
   const iam = `# The CI role needs ${CI_PULL_ACTIONS.join(', ')} (the last two for an image's first pull).`;
   switch (system) {
     case 'github-actions': {
       const assumeRole = [
         '      - uses: aws-actions/configure-aws-credentials@v4',
         '        with:',
-        `          role-to-assume: arn:aws:iam::${account}:role/YOUR-CI-ROLE`,
+        `          role-to-assume: ${role}`,
         `          aws-region: ${region}`,
       ];
       // amazon-ecr-login names its outputs after the registry, dots and dashes as underscores.
@@ -126,7 +127,6 @@ export function ciSnippet(
         '',
       ].join('\n');
     case 'circleci': {
-      const role = `arn:aws:iam::${account}:role/YOUR-CI-ROLE`;
       return [
         '# Pull through the ECR pull-through cache with a role your CircleCI organization’s OIDC provider',
         '# may assume. CircleCI pulls a docker executor’s images before the job’s steps, so each takes the',
@@ -156,7 +156,6 @@ export function ciSnippet(
       ].join('\n');
     }
     case 'bitbucket': {
-      const role = `arn:aws:iam::${account}:role/YOUR-CI-ROLE`;
       const aws = ['  aws:', `    oidc-role: ${role}`];
       return [
         '# Pull through the ECR pull-through cache with a role your Bitbucket workspace’s OIDC provider may',

@@ -91,14 +91,14 @@ so pre-warm its tag.
   cache-keeper uri node:22-alpine
   cache-keeper uri node:22 --registry 123456789012.dkr.ecr.eu-west-1.amazonaws.com`,
   suggest: `usage: cache-keeper suggest [--days N] [--config-lines] [--json]
-       cache-keeper suggest FILE... [--registry HOST] [--config-lines] [--json]
+       cache-keeper suggest FILE|DIRECTORY... [--registry HOST] [--config-lines] [--json]
 
 Reads ECR's record of pulls (lastRecordedPullTime) under every rule's prefix and lists the tags
 something pulled within N days (default 7) that are not on prewarm.images, and the listed images
 nobody pulled within N days. Pulls by the pre-warm role do not count once reconcile has registered
 it as a pull-time update exclusion. ECR refreshes the recorded time at least once a day.
 
-Given files (Dockerfiles, YAML, JSON, Jenkinsfiles: what rewrite reads), it reads them instead, with no AWS: the
+Given files or directories (what rewrite reads), it reads them instead, with no AWS: the
 images they pull through the rules that prewarm.images does not list, where each is pulled, and
 the references it cannot list as written (a variable tag, a digest alone). References rewrite
 already pointed at the cache count too: the cache's host is --registry, else the one ECR host the
@@ -107,8 +107,8 @@ files name. Exits 1 when a file does not parse.
 Examples:
   cache-keeper suggest
   cache-keeper suggest --days 30 --config-lines
-  cache-keeper suggest $(git ls-files '*Dockerfile*' '*.yml') --config-lines`,
-  rewrite: `usage: cache-keeper rewrite FILE... [--check | --diff] [--registry HOST] [--json]
+  cache-keeper suggest . --config-lines`,
+  rewrite: `usage: cache-keeper rewrite FILE|DIRECTORY... [--check | --diff] [--registry HOST] [--json]
 
 Rewrites image references to the cache's, in place: FROM node:22 becomes
 FROM <registry>/docker-hub/library/node:22, and so for every registry a rule caches (through the
@@ -134,12 +134,18 @@ does not parse (the note names the line; the command then exits 1). A reference 
 is rewritten with a "note": pre-warm its tag. Running it twice changes nothing. Every file is
 checked before any is written.
 
+A directory is walked (in a git work tree, the files git tracks or would: not what .gitignore
+excludes; never node_modules or vendor): its Dockerfiles and Jenkinsfiles, and the YAML and JSON
+that are compose, CI, Kubernetes, Helm, kustomize, skaffold, dev container, ECS or CloudFormation
+files by name, place or content. Other YAML and JSON is passed over, counted on stderr: an image:
+key in an application's own data is not a container's. Name such a file to read it.
+
   --check   write nothing; exit 1 when a file would change (a CI gate)
   --diff    write nothing; print a unified diff
 
 Examples:
   cache-keeper rewrite Dockerfile docker-compose.yml --diff
-  cache-keeper rewrite $(git ls-files '*Dockerfile*' '*.yml' '*.yaml' 'task-definition*.json' '*Jenkinsfile*') --check`,
+  cache-keeper rewrite . --check`,
   'ci-snippet': `usage: cache-keeper ci-snippet --for github-actions|gitlab|buildkite|circleci|bitbucket|jenkins|azure-pipelines [--registry HOST] [--json]
 
 Prints the CI steps that log in to the cache's registry and pull through it, for the account and

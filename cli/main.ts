@@ -44,8 +44,8 @@ commands:
   credential record   record the expiry (--expires-at DATE [--uuid U]) of the token in the secret
   credential cleanup  delete the Docker Hub tokens earlier rotations retired, once their grace period is over
   metrics             cache size, images, stale images and cost (--publish also sends them to CloudWatch)
-  suggest [FILE...]   images CI pulls (or the files pull) that are not on prewarm.images, and listed ones nobody pulls
-  rewrite FILE...     point Dockerfiles, compose, Kubernetes, CI (Jenkinsfiles too) and ECS files at the cache (--check, --diff)
+  suggest [PATH...]   images CI pulls (or the files pull) that are not on prewarm.images, and listed ones nobody pulls
+  rewrite PATH...     point Dockerfiles, compose, Kubernetes, CI (Jenkinsfiles too) and ECS files at the cache (--check, --diff)
   mirror-config --for containers|containerd|buildkit|docker
                       print the client configuration that pulls docker.io (and every other
                       registry the cache covers) through the cache

@@ -1,12 +1,7 @@
-/** cache-keeper rewrite FILE… [--check] [--diff]: references of the cached registries → the cache's, in place. */
+/** cache-keeper rewrite FILE|DIRECTORY… [--check] [--diff]: references of the cached registries → the cache's, in place. */
 import { readFileSync } from 'node:fs';
-import {
-  fileKind,
-  type RewriteResult,
-  rewriteText,
-  sourceFileProblems,
-  unifiedDiff,
-} from '../../lib/ci/rewrite.js';
+import { fileKind, type RewriteResult, rewriteText, unifiedDiff } from '../../lib/ci/rewrite.js';
+import { passedOverLine, sourceFiles } from '../../lib/ci/source-files.js';
 import type { KeeperConfig } from '../../lib/config/load.js';
 import { type CommandDeps, registryHost } from '../deps.js';
 import { type CliIo, writeFilesWhole } from '../io.js';
@@ -29,18 +24,18 @@ export async function rewriteCommand(
 ): Promise<number> {
   if (options.files.length === 0) {
     io.err(
-      'cache-keeper rewrite: name at least one file, e.g. cache-keeper rewrite Dockerfile docker-compose.yml',
+      'cache-keeper rewrite: name at least one file or directory, e.g. cache-keeper rewrite . or cache-keeper rewrite Dockerfile docker-compose.yml',
     );
     return 2;
   }
   // Every file is checked before any is written: all or nothing.
-  const problems = sourceFileProblems(options.files);
+  const { files, problems, passedOver } = sourceFiles(options.files);
   if (problems.length) {
     for (const p of problems) io.err(`cache-keeper rewrite: ${p}`);
     return 2;
   }
   const target = { registryHost: await registryHost(options), rules: config.rules };
-  const results = options.files.map((path) => {
+  const results = files.map((path) => {
     const before = readFileSync(path, 'utf8');
     return { path, before, ...rewriteText(before, fileKind(path)!, target, path) };
   });
@@ -66,6 +61,7 @@ export async function rewriteCommand(
         );
     }
   }
+  for (const p of passedOver) io.err(`cache-keeper rewrite: ${passedOverLine(p)}`);
   const changed = results.filter((r) => r.changes.length).length;
   const unreadable = results.filter((r) => !r.readable).length;
   const unread = unreadable ? `; ${unreadable} could not be read` : '';

@@ -3,7 +3,7 @@
  * carries for nothing, from ECR's record of pulls; given files, what they pull that it misses.
  */
 import { readFileSync } from 'node:fs';
-import { fileKind, sourceFileProblems } from '../../lib/ci/rewrite.js';
+import { fileKind, passedOverLine, sourceFiles } from '../../lib/ci/source-files.js';
 import type { KeeperConfig } from '../../lib/config/load.js';
 import { formatSuggestions, suggestImages } from '../../lib/prewarm/suggest.js';
 import type { CommandDeps } from '../deps.js';
@@ -39,7 +39,7 @@ export async function suggestCommand(
 
 /** No AWS: the files alone, against the config's rules and list. */
 async function suggestFromFilesCommand(io: CliIo, options: SuggestOptions): Promise<number> {
-  const problems = sourceFileProblems(options.files);
+  const { files, problems, passedOver } = sourceFiles(options.files);
   if (options.days !== undefined)
     problems.push("--days reads ECR's record of pulls: it does not go with files");
   if (problems.length) {
@@ -49,9 +49,10 @@ async function suggestFromFilesCommand(io: CliIo, options: SuggestOptions): Prom
   const { formatFileSuggestions, suggestFromFiles } = await import('../../lib/prewarm/suggest-files.js');
   const report = suggestFromFiles(
     options.config(),
-    options.files.map((path) => ({ path, kind: fileKind(path)!, text: readFileSync(path, 'utf8') })),
+    files.map((path) => ({ path, kind: fileKind(path)!, text: readFileSync(path, 'utf8') })),
     { registryHost: options.registry },
   );
+  for (const p of passedOver) io.err(`cache-keeper suggest: ${passedOverLine(p)}`);
   io.out(options.json ? JSON.stringify(report, null, 2) : formatFileSuggestions(report, options.configLines));
   // A file it could not read may pull more: done, but something is wrong.
   return report.unreadable.length ? 1 : 0;

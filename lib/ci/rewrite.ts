@@ -7,42 +7,14 @@
  * the cache's registry, so a second run changes nothing.
  */
 
-import { existsSync, statSync } from 'node:fs';
 import { rewriteDockerfile } from './rewrite-dockerfile.js';
 import { rewriteJenkinsfile } from './rewrite-jenkinsfile.js';
 import type { FileKind, RewriteResult, RewriteTarget } from './rewrite-reference.js';
 import { rewriteYaml } from './rewrite-yaml.js';
+import { fileKind } from './source-files.js';
 
 export type { FileKind, RewriteNote, RewriteResult, RewriteTarget } from './rewrite-reference.js';
-
-/**
- * Dockerfile, Containerfile, *.Dockerfile, Dockerfile.dev; *.yml and *.yaml; *.json; Jenkinsfile,
- * Jenkinsfile.release, *.jenkinsfile; else undefined.
- */
-export function fileKind(path: string): FileKind | undefined {
-  const name = path.split('/').pop()!.toLowerCase();
-  if (/^(docker|container)file([.-].*)?$/.test(name) || name.endsWith('.dockerfile')) return 'dockerfile';
-  if (/^jenkinsfile([.-].*)?$/.test(name) || name.endsWith('.jenkinsfile')) return 'jenkinsfile';
-  if (name.endsWith('.yml') || name.endsWith('.yaml')) return 'yaml';
-  if (name.endsWith('.json')) return 'json';
-  return undefined;
-}
-
-/** What is wrong with files named to `rewrite` or `suggest`: missing, a directory, or of a kind neither reads. */
-export function sourceFileProblems(files: readonly string[]): string[] {
-  return files.flatMap((file) => {
-    if (!existsSync(file)) return [`${file}: no such file`];
-    if (statSync(file).isDirectory())
-      return [
-        `${file}: a directory: name its files, e.g. $(git ls-files '*Dockerfile*' '*.yml' '*.yaml' '*Jenkinsfile*')`,
-      ];
-    return fileKind(file)
-      ? []
-      : [
-          `${file}: not a Dockerfile (Dockerfile*, Containerfile, *.dockerfile), YAML (*.yml, *.yaml), JSON (*.json) nor Jenkinsfile (Jenkinsfile*, *.jenkinsfile)`,
-        ];
-  });
-}
+export { fileKind } from './source-files.js';
 
 /**
  * GitLab CI by its name or place: `.gitlab-ci.yml`, `*.gitlab-ci.yml` (GitLab's template naming), or

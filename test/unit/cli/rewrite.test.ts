@@ -125,12 +125,35 @@ describe('cache-keeper rewrite', () => {
       expect.stringMatching(/README\.md: not a Dockerfile/),
       expect.stringMatching(/nope\.yml: no such file/),
     ]);
+    const empty = mkdtempSync(join(tmpdir(), 'keeper-rewrite-empty-'));
     const directory = captureIo();
-    expect(await runCli(['rewrite', dir, ...REGISTRY], directory.io)).toBe(2);
+    expect(await runCli(['rewrite', dockerfile, empty, ...REGISTRY], directory.io)).toBe(2);
     expect(directory.err).toEqual([
-      `cache-keeper rewrite: ${dir}: a directory: name its files, e.g. $(git ls-files '*Dockerfile*' '*.yml' '*.yaml' '*Jenkinsfile*')`,
+      `cache-keeper rewrite: ${empty}: no Dockerfile, Jenkinsfile, compose, CI, Kubernetes, Helm, kustomize, ECS or CloudFormation file below it`,
     ]);
     expect(readFileSync(dockerfile, 'utf8')).toMatch(/^FROM node:22 AS build/);
+  });
+
+  it("rewrites a directory's Dockerfiles and container files, and says what YAML and JSON it passed over", async () => {
+    const { dir, dockerfile, compose } = files();
+    const data = join(dir, 'src', 'gallery.json');
+    mkdirSync(join(dir, 'src'));
+    writeFileSync(data, '{"image": "logo.png"}\n');
+    const check = captureIo();
+    expect(await runCli(['rewrite', dir, '--check', ...REGISTRY], check.io)).toBe(1);
+    expect(check.out.at(-1)).toBe('2 of 2 file(s) would change.');
+
+    const run = captureIo();
+    expect(await runCli(['rewrite', dir, ...REGISTRY], run.io)).toBe(0);
+    expect(readFileSync(dockerfile, 'utf8')).toMatch(
+      /^FROM r\.example\/docker-hub\/library\/node:22 AS build/,
+    );
+    expect(readFileSync(compose, 'utf8')).toContain('image: r.example/docker-hub/library/postgres:17');
+    expect(readFileSync(data, 'utf8')).toBe('{"image": "logo.png"}\n');
+    expect(run.err).toContain(
+      `cache-keeper rewrite: ${dir}: 1 YAML/JSON file(s) passed over: not compose, CI, Kubernetes, Helm, kustomize, ECS or CloudFormation by name or content (name a file to read it)`,
+    );
+    expect(await runCli(['rewrite', dir, '--check', ...REGISTRY], captureIo().io)).toBe(0);
   });
 
   it("rewrites every registry a rule caches, through each rule's upstream prefix, and leaves the rest", async () => {

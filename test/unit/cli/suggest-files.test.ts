@@ -1,5 +1,5 @@
 /** cache-keeper suggest FILE…: the pre-warm list's gaps from Dockerfiles and CI files, with no AWS. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -36,6 +36,25 @@ describe('cache-keeper suggest FILE…', () => {
         '    - nginx:1.27',
       ].join('\n'),
     );
+  });
+
+  it("reads a directory's Dockerfiles and CI files, not its other YAML", async () => {
+    const { dir, config, dockerfile } = repository();
+    mkdirSync(join(dir, '.github', 'workflows'), { recursive: true });
+    const workflow = join(dir, '.github', 'workflows', 'ci.yml');
+    writeFileSync(
+      workflow,
+      'jobs:\n  test:\n    runs-on: ubuntu-latest\n    services:\n      db:\n        image: postgres:17\n',
+    );
+    writeFileSync(join(dir, 'mkdocs.yml'), 'image: python:3.13\n');
+    const run = captureIo();
+    expect(await runCli(['suggest', dir, '--config', config, '--json'], run.io, { env: {} })).toBe(0);
+    expect(JSON.parse(run.out.join('\n')).notListed).toEqual([
+      expect.objectContaining({ image: 'nginx:1.27', pulledBy: [`${dockerfile}:2`] }),
+      expect.objectContaining({ image: 'postgres:17', pulledBy: [`${workflow}:6`] }),
+    ]);
+    // keeper.config.yaml and mkdocs.yml
+    expect(run.err).toEqual([expect.stringMatching(/: 2 YAML\/JSON file\(s\) passed over/)]);
   });
 
   it('refuses a missing file, and --days with files, exit 2', async () => {

@@ -3,6 +3,7 @@
  * (through the SDK's standard environment: AWS_REGION, AWS_ENDPOINT_URL, credentials).
  */
 import { parseArgs } from 'node:util';
+import { describeAccess } from '../lib/config/access.js';
 import { loadConfig } from '../lib/config/load.js';
 import { lifecycleLines } from '../lib/ecr/format.js';
 import { redactText } from '../lib/runtime/redact.js';
@@ -166,6 +167,7 @@ export async function runCli(argv: string[], io: CliIo = stdio, setup: CliSetup 
         io.out(
           `  pre-warm: ${config.prewarm.images.length} images on ${config.prewarm.platforms.join(', ')}`,
         );
+        if (config.access) io.out(`  access: ${describeAccess(config.access)} may pull through the cache`);
       }
       return 0;
     }

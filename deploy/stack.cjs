@@ -327,6 +327,7 @@ function statementsFor(config) {
   const passRoles = [
     ...new Set(config.rules.flatMap((r) => [r.customRoleArn, r.template?.customRoleArn]).filter(Boolean)),
   ];
+  const repositoryPolicies = config.access || config.rules.some((r) => r.template?.repositoryPolicy);
   // Listing repositories is requested against every repository of the account's registry.
   const registry = repositoryArn('*');
   // ECR's service-linked roles (pull through cache; repository creation templates), created with the
@@ -419,6 +420,37 @@ function statementsFor(config) {
         Action: ['ecr:GetLifecyclePolicy', 'ecr:PutLifecyclePolicy', 'ecr:CreateRepository'],
         Resource: cacheRepositories,
       },
+      // A template that sets a repository policy: its creator may set the repositories' policy
+      // (inferred, as for lifecycle policies above); `access:` back-fills the existing ones.
+      ...(repositoryPolicies
+        ? [
+            {
+              Sid: 'CacheRepositoryPolicies',
+              Effect: 'Allow',
+              Action: [
+                'ecr:SetRepositoryPolicy',
+                ...(config.access ? ['ecr:GetRepositoryPolicy', 'ecr:DeleteRepositoryPolicy'] : []),
+              ],
+              Resource: cacheRepositories,
+            },
+          ]
+        : []),
+      // `access:`: the registry policy's first-pull statements. No resource type: only "*" matches.
+      ...(config.access
+        ? [
+            {
+              Sid: 'RegistryPolicy',
+              Effect: 'Allow',
+              Action: [
+                'ecr:DescribeRegistry',
+                'ecr:GetRegistryPolicy',
+                'ecr:PutRegistryPolicy',
+                'ecr:DeleteRegistryPolicy',
+              ],
+              Resource: '*',
+            },
+          ]
+        : []),
       ecrServiceLinkedRoles,
       ...allow(
         'CheckCredentialSecrets',

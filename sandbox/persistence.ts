@@ -38,6 +38,7 @@ interface SavedState {
     templates: unknown[];
     repositories: SavedRepository[];
     exclusions: string[];
+    registryPolicy?: string;
   };
   secrets: Secret[];
   datums: Sandbox['cloudwatch']['datums'];
@@ -77,6 +78,7 @@ export function saveState(sandbox: Sandbox, dir: string): void {
         blobs: [...r.blobs],
       })),
       exclusions: [...sandbox.ecr.exclusions],
+      registryPolicy: sandbox.ecr.registryPolicy,
     },
     secrets: [...sandbox.secrets.secrets.values()],
     datums: sandbox.cloudwatch.datums,
@@ -126,6 +128,7 @@ export function loadState(sandbox: Sandbox, dir: string): void {
     sandbox.ecr.repositories.set(repo.name, repo);
   }
   for (const arn of state.ecr.exclusions) sandbox.ecr.exclusions.add(arn);
+  sandbox.ecr.registryPolicy = state.ecr.registryPolicy;
   for (const secret of state.secrets) sandbox.secrets.secrets.set(secret.arn, secret);
   sandbox.cloudwatch.datums.push(...state.datums);
   for (const user of state.hub.users) sandbox.hubAccounts.users.set(user.username, user);

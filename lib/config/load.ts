@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { type Access, repositoryStatements, withKeeperStatements } from './access.js';
 import { ConfigError, type ConfigProblem, formatPath, plainIssueMessage } from './errors.js';
 import { type ImageRef, parseImageRef } from './image-ref.js';
 import { routeImage } from './images.js';
@@ -57,6 +58,11 @@ export interface KeeperConfig {
   prewarm: Omit<RawConfig['prewarm'], 'images'> & { images: PrewarmImage[] };
   credential: RawConfig['credential'];
   metrics: RawConfig['metrics'];
+  /**
+   * Other accounts that may pull through the cache; undefined when the config has no `access:`
+   * (the keeper then leaves every policy's access statements alone).
+   */
+  access?: Access;
 }
 
 function problemsFromZod(error: z.ZodError): ConfigProblem[] {
@@ -137,12 +143,7 @@ function resolveConfig(raw: RawConfig, source: string): KeeperConfig {
         imageTagMutabilityExclusionFilters: t.imageTagMutabilityExclusionFilters,
         encryption: t.encryption,
         resourceTags: t.resourceTags ?? {},
-        repositoryPolicy:
-          t.repositoryPolicy === undefined
-            ? undefined
-            : typeof t.repositoryPolicy === 'string'
-              ? t.repositoryPolicy
-              : JSON.stringify(t.repositoryPolicy),
+        repositoryPolicy: templateRepositoryPolicy(t.repositoryPolicy, raw.access),
         customRoleArn: t.customRoleArn,
       },
     };
@@ -166,5 +167,15 @@ function resolveConfig(raw: RawConfig, source: string): KeeperConfig {
     prewarm: { ...raw.prewarm, images },
     credential: raw.credential,
     metrics: raw.metrics,
+    ...(raw.access ? { access: raw.access } : {}),
   };
+}
+
+/** The template's repository policy: as written, with `access:`'s pull statements when it is set. */
+function templateRepositoryPolicy(
+  written: string | Record<string, unknown> | undefined,
+  access: Access | undefined,
+): string | undefined {
+  const text = written === undefined || typeof written === 'string' ? written : JSON.stringify(written);
+  return access ? withKeeperStatements(text, repositoryStatements(access), 'repositoryPolicy') : text;
 }

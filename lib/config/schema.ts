@@ -6,6 +6,7 @@
 // A namespace import, so the bundler keeps only what is used: `import { z }` carries zod's messages
 // in every language (400 KB the command would compile at every start).
 import * as z from 'zod';
+import { KEEPER_SID_PREFIX, keeperSids, repositoryStatements, withKeeperStatements } from './access.js';
 import { apiModelProblem } from './api-model.js';
 import { ImageRefError, parseImageRef } from './image-ref.js';
 import { cacheRepositoryName, routeImage } from './images.js';
@@ -306,10 +307,31 @@ const reconcile = z.strictObject({
     .describe("Role to register as pull-time update exclusion (the prewarm function's role)."),
 });
 
+const access = z
+  .strictObject({
+    accounts: z
+      .array(z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'))
+      .max(100)
+      .default([])
+      .describe('AWS accounts whose roles may pull through the cache (their own IAM must allow it too).'),
+    organizationId: z
+      .string()
+      .regex(
+        /^o-[a-z0-9]{10,32}$/,
+        'must be an AWS Organizations id (o- and 10 to 32 lowercase letters or digits)',
+      )
+      .optional()
+      .describe('Every account of this AWS Organization may pull through the cache.'),
+  })
+  .describe(
+    'CI in other AWS accounts that may pull through the cache: reconcile writes the statements into the registry policy, the creation templates and the existing cache repositories. Empty it (accounts: []) to take the access back before removing the key.',
+  );
+
 export const configSchema = z
   .strictObject({
     $schema: z.string().optional(),
     rules: z.array(rule).min(1).max(50, 'ECR allows at most 50 pull-through cache rules per registry'),
+    access: access.optional(),
     reconcile: reconcile.default({ prune: false, backfillLifecycle: true }),
     prewarm: prewarm.default({
       platforms: ['linux/amd64'],
@@ -433,6 +455,8 @@ function crossFieldProblems(config: RawConfig): Problem[] {
     }
   });
 
+  if (config.access) problems.push(...accessProblems(config));
+
   const routing = config.rules.map((r) => ({
     prefix: r.prefix,
     upstreamPrefix: r.upstreamPrefix ?? 'ROOT',
@@ -477,5 +501,41 @@ function crossFieldProblems(config: RawConfig): Problem[] {
       `must not be under "${CREDENTIAL_SECRET_PREFIX}": ECR's service role can read every secret there`,
     ]);
   }
+  return problems;
+}
+
+/** What `access:` needs of the rules: a template each, and policies the keeper's statements fit in. */
+function accessProblems(config: RawConfig): Problem[] {
+  const problems: Problem[] = [];
+  const statements = repositoryStatements(config.access!);
+  config.rules.forEach((r, i) => {
+    if (!r.template) {
+      problems.push([
+        ['rules', i, 'template'],
+        'access: needs a template on every rule (template: {} will do): the repositories the cache creates get their pull statement from it',
+      ]);
+      return;
+    }
+    const policy = r.template.repositoryPolicy;
+    if (policy === undefined) return;
+    const text = typeof policy === 'string' ? policy : JSON.stringify(policy);
+    try {
+      const claimed = keeperSids(text, 'repositoryPolicy');
+      if (claimed.length) {
+        problems.push([
+          ['rules', i, 'template', 'repositoryPolicy'],
+          `statement Sid "${claimed[0]}": Sids starting with ${KEEPER_SID_PREFIX} are the ones access: writes; name yours otherwise`,
+        ]);
+        return;
+      }
+      if ((withKeeperStatements(text, statements, 'repositoryPolicy') ?? '').length > 10240)
+        problems.push([
+          ['rules', i, 'template', 'repositoryPolicy'],
+          "with access:'s statements it is longer than the 10,240 characters ECR takes",
+        ]);
+    } catch {
+      // Not JSON: reported at the field already.
+    }
+  });
   return problems;
 }

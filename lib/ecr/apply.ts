@@ -8,14 +8,18 @@ import {
   CreatePullThroughCacheRuleCommand,
   CreateRepositoryCreationTemplateCommand,
   DeletePullThroughCacheRuleCommand,
+  DeleteRegistryPolicyCommand,
   DeleteRepositoryCreationTemplateCommand,
+  DeleteRepositoryPolicyCommand,
   type ECRClient,
   PutLifecyclePolicyCommand,
+  PutRegistryPolicyCommand,
   RegisterPullTimeUpdateExclusionCommand,
+  SetRepositoryPolicyCommand,
   UpdatePullThroughCacheRuleCommand,
   UpdateRepositoryCreationTemplateCommand,
 } from '@aws-sdk/client-ecr';
-import { DeadlineError, errorMessage, KeeperError } from '../runtime/errors.js';
+import { DeadlineError, errorMessage, KeeperError, unlessNamed } from '../runtime/errors.js';
 import { mapConcurrent } from '../runtime/retry.js';
 import type { Change, ChangeKind, Plan } from './plan.js';
 import { type RuleValidation, validateRule as validateRuleOnce } from './validate.js';
@@ -79,25 +83,16 @@ async function replace<I>(
 const named = (error: unknown, ...names: string[]) =>
   names.includes((error as { name?: string })?.name ?? '');
 
-async function ignoring<T>(call: Promise<T>, ...names: string[]): Promise<T | undefined> {
-  try {
-    return await call;
-  } catch (error) {
-    if (named(error, ...names)) return undefined;
-    throw error;
-  }
-}
-
 /** Deletes a rule; one already gone is fine (a re-run after a crash). */
 const deleteRule = (ecr: ECRClient, prefix: string) =>
-  ignoring(
+  unlessNamed(
     ecr.send(new DeletePullThroughCacheRuleCommand({ ecrRepositoryPrefix: prefix })),
     'PullThroughCacheRuleNotFoundException',
   );
 
 /** Deletes a creation template; one already gone is fine. */
 const deleteTemplate = (ecr: ECRClient, prefix: string) =>
-  ignoring(ecr.send(new DeleteRepositoryCreationTemplateCommand({ prefix })), 'TemplateNotFoundException');
+  unlessNamed(ecr.send(new DeleteRepositoryCreationTemplateCommand({ prefix })), 'TemplateNotFoundException');
 
 const validateRule = (ecr: ECRClient, prefix: string) => validateRuleOnce(ecr, prefix, { strict: true });
 
@@ -166,8 +161,28 @@ async function applyChange(ecr: ECRClient, change: Change): Promise<RuleValidati
         }),
       );
       return undefined;
+    case 'put-registry-policy':
+      await ecr.send(new PutRegistryPolicyCommand({ policyText: change.policyText }));
+      return undefined;
+    case 'delete-registry-policy':
+      await unlessNamed(ecr.send(new DeleteRegistryPolicyCommand({})), 'RegistryPolicyNotFoundException');
+      return undefined;
+    case 'set-repository-policy':
+      await ecr.send(
+        new SetRepositoryPolicyCommand({
+          repositoryName: change.repositoryName,
+          policyText: change.policyText,
+        }),
+      );
+      return undefined;
+    case 'delete-repository-policy':
+      await unlessNamed(
+        ecr.send(new DeleteRepositoryPolicyCommand({ repositoryName: change.repositoryName })),
+        'RepositoryPolicyNotFoundException',
+      );
+      return undefined;
     case 'register-exclusion':
-      await ignoring(
+      await unlessNamed(
         ecr.send(new RegisterPullTimeUpdateExclusionCommand({ principalArn: change.principalArn })),
         'ExclusionAlreadyExistsException',
       );
@@ -185,13 +200,19 @@ const PHASE: Record<ChangeKind, number> = {
   'recreate-template': 1,
   'create-template': 1,
   'update-template': 1,
+  // The registry policy's first-pull access with the templates, before the repositories' back-fill.
+  'put-registry-policy': 1,
+  'delete-registry-policy': 1,
   'put-lifecycle-policy': 2,
+  'set-repository-policy': 2,
+  'delete-repository-policy': 2,
   'register-exclusion': 3,
 };
 
 /**
  * Applies a plan: its phases in order, each change of a rule or template one at a time (in plan
- * order), the lifecycle back-fill across repositories `concurrency` at a time (independent calls).
+ * order), the back-fill (lifecycle and repository policies) across repositories `concurrency` at a
+ * time (independent calls).
  * The first failure stops everything not yet started; the report says what was applied, what
  * failed and what was not attempted.
  */

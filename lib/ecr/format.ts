@@ -21,11 +21,23 @@ const SIGN: Record<ChangeKind, string> = {
   'update-rule': '~',
   'update-template': '~',
   'put-lifecycle-policy': '~',
+  'put-registry-policy': '~',
+  'set-repository-policy': '~',
   'recreate-rule': '-/+',
   'recreate-template': '-/+',
   'delete-rule': '-',
   'delete-template': '-',
+  'delete-registry-policy': '-',
+  'delete-repository-policy': '-',
 };
+
+/** Back-fill changes, one per repository, shown grouped where they are the same change. */
+const BACKFILL_HEADING: Partial<Record<ChangeKind, string>> = {
+  'put-lifecycle-policy': 'PutLifecyclePolicy: creation templates only reach new repositories',
+  'set-repository-policy': 'SetRepositoryPolicy: creation templates only reach new repositories',
+  'delete-repository-policy': 'DeleteRepositoryPolicy: it held only the access the config no longer grants',
+};
+const repositoryOf = (change: Change) => ('repositoryName' in change ? change.repositoryName : change.target);
 
 /** What a plan does, counted as terraform counts it (a replacement is one add and one destroy). */
 export function planSummary(plan: Pick<Plan, 'changes'>): PlanSummary {
@@ -143,25 +155,26 @@ function details(change: Change): string[] {
 export function formatPlan(plan: Plan): string[] {
   const lines: string[] = [];
   // Repositories whose back-fill is the same change are one group.
+  const groupKey = (change: Change) => `${change.kind}\n${details(change).join('\n')}`;
   const groups = new Map<string, Change[]>();
   for (const change of plan.changes) {
-    if (change.kind !== 'put-lifecycle-policy') continue;
-    const key = details(change).join('\n');
+    if (!BACKFILL_HEADING[change.kind]) continue;
+    const key = groupKey(change);
     groups.set(key, [...(groups.get(key) ?? []), change]);
   }
   const shownGroups = new Set<string>();
   for (const change of plan.changes) {
-    if (change.kind === 'put-lifecycle-policy') {
-      const key = details(change).join('\n');
+    const backfill = BACKFILL_HEADING[change.kind];
+    if (backfill) {
+      const key = groupKey(change);
       if (shownGroups.has(key)) continue;
       shownGroups.add(key);
-      const members = groups.get(key)!;
-      const names = members.map((c) => (c.kind === 'put-lifecycle-policy' ? c.repositoryName : c.target));
+      const names = groups.get(key)!.map(repositoryOf);
       const heading =
-        members.length === 1
+        names.length === 1
           ? `repository ${names[0]}`
-          : `${members.length} repositories (${names.slice(0, 3).join(', ')}${members.length > 3 ? ', …' : ''})`;
-      lines.push(`~ ${heading}  (PutLifecyclePolicy: creation templates only reach new repositories)`);
+          : `${names.length} repositories (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''})`;
+      lines.push(`${SIGN[change.kind]} ${heading}  (${backfill})`);
     } else lines.push(`${SIGN[change.kind]} ${change.target}  (${change.action})`);
     for (const d of details(change)) lines.push(`    ${d}`);
   }

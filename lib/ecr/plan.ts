@@ -12,6 +12,16 @@ import type {
   RepositoryCreationTemplate,
   UpdatePullThroughCacheRuleCommandInput,
 } from '@aws-sdk/client-ecr';
+import {
+  describeGrantees,
+  holdsKeeperStatements,
+  type PolicyStatement,
+  PolicyTextError,
+  registryStatements,
+  repositoryStatements,
+  samePolicy,
+  withKeeperStatements,
+} from '../config/access.js';
 import type { DesiredRule, DesiredTemplate, KeeperConfig } from '../config/load.js';
 import type { ActualState } from './state.js';
 
@@ -59,6 +69,10 @@ export type Change =
     })
   | (ChangeBase & { kind: 'delete-template'; prefix: string })
   | (ChangeBase & { kind: 'put-lifecycle-policy'; repositoryName: string; lifecyclePolicyText: string })
+  | (ChangeBase & { kind: 'put-registry-policy'; policyText: string })
+  | (ChangeBase & { kind: 'delete-registry-policy' })
+  | (ChangeBase & { kind: 'set-repository-policy'; repositoryName: string; policyText: string })
+  | (ChangeBase & { kind: 'delete-repository-policy'; repositoryName: string })
   | (ChangeBase & { kind: 'register-exclusion'; principalArn: string });
 
 export type ChangeKind = Change['kind'];
@@ -145,7 +159,7 @@ function templateDiffs(
     f?.length ? f.map((x) => x.filter).sort() : undefined;
   const aes = (e?: { encryptionType?: string; kmsKey?: string }) =>
     e && e.encryptionType !== 'AES256' ? e : undefined;
-  const fields: Array<[string, unknown, unknown]> = [
+  const fields: Array<[string, unknown, unknown, ((a: string, b: string) => boolean)?]> = [
     ['description', actual.description, desired.description],
     ['lifecyclePolicy', actual.lifecyclePolicy, desired.lifecyclePolicy],
     ['imageTagMutability', actual.imageTagMutability ?? 'MUTABLE', desired.imageTagMutability ?? 'MUTABLE'],
@@ -156,12 +170,12 @@ function templateDiffs(
     ],
     ['encryptionConfiguration', aes(actual.encryptionConfiguration), aes(desired.encryptionConfiguration)],
     ['resourceTags', sortTags(actual.resourceTags), sortTags(desired.resourceTags)],
-    ['repositoryPolicy', actual.repositoryPolicy, desired.repositoryPolicy],
+    ['repositoryPolicy', actual.repositoryPolicy, desired.repositoryPolicy, samePolicy],
     ['customRoleArn', actual.customRoleArn, desired.customRoleArn],
     ['appliedFor', [...(actual.appliedFor ?? [])].sort(), [...(desired.appliedFor ?? [])].sort()],
   ];
   return fields
-    .filter(([, a, d]) => !sameJson(a, d))
+    .filter(([, a, d, same]) => (same ? !same(a as string, d as string) : !sameJson(a, d)))
     .map(([field, a, d]) => ({ field, actual: a, desired: d }));
 }
 
@@ -317,7 +331,6 @@ export function planReconcile(config: KeeperConfig, actual: ActualState, options
   const changes: Change[] = [];
   const problems: PlanProblem[] = [];
   const unmanaged: string[] = [];
-  let repositories = 0;
 
   for (const rule of config.rules) changes.push(...planRule(rule, actual, problems));
   for (const rule of config.rules) if (rule.template) changes.push(...planTemplate(rule.template, actual));
@@ -327,7 +340,6 @@ export function planReconcile(config: KeeperConfig, actual: ActualState, options
       const policy = rule.template?.lifecyclePolicy;
       if (!policy) continue;
       for (const repo of actual.repositories.get(rule.prefix) ?? []) {
-        repositories++;
         if (sameJson(repo.lifecyclePolicy, policy)) continue;
         changes.push({
           kind: 'put-lifecycle-policy',
@@ -340,6 +352,8 @@ export function planReconcile(config: KeeperConfig, actual: ActualState, options
       }
     }
   }
+
+  if (config.access && actual.registry) changes.push(...planAccess(config, actual, problems));
 
   for (const principal of options.exclusionPrincipalArns ?? []) {
     if (actual.exclusions.includes(principal)) continue;
@@ -386,6 +400,110 @@ export function planReconcile(config: KeeperConfig, actual: ActualState, options
     changes,
     problems,
     unmanaged,
-    checked: { rules: config.rules.length, templates: declaredTemplates.size, repositories },
+    checked: {
+      rules: config.rules.length,
+      templates: declaredTemplates.size,
+      repositories: [...actual.repositories.values()].reduce((n, repos) => n + repos.length, 0),
+    },
   };
+}
+
+/**
+ * `access:`: the keeper's statements in the registry policy (first pulls, on every rule's prefix)
+ * and in each cache repository's policy (pulls; the templates carry them to new repositories). A
+ * policy that cannot be read is left as it is, with a problem naming it.
+ */
+function planAccess(config: KeeperConfig, actual: ActualState, problems: PlanProblem[]): Change[] {
+  const registry = actual.registry!;
+  const changes = planStatements(
+    {
+      what: 'the registry policy',
+      target: 'registry policy',
+      field: 'first pulls (CreateRepository, BatchImportUpstreamImage)',
+      current: registry.policy,
+      statements: registryStatements(
+        config.access!,
+        config.rules.map((r) => r.prefix),
+        registry,
+      ),
+      put: (policyText, base) => ({
+        ...base,
+        kind: 'put-registry-policy',
+        policyText,
+        action: "PutRegistryPolicy (the keeper's statements only; the others are kept as they are)",
+      }),
+      remove: (base) => ({
+        ...base,
+        kind: 'delete-registry-policy',
+        action: 'DeleteRegistryPolicy (it held only the access the config no longer grants)',
+      }),
+    },
+    problems,
+  );
+  const statements = repositoryStatements(config.access!);
+  for (const rule of config.rules) {
+    if (!rule.template) continue;
+    for (const repo of actual.repositories.get(rule.prefix) ?? [])
+      changes.push(
+        ...planStatements(
+          {
+            what: `repository ${repo.name}'s policy`,
+            target: `repository ${repo.name}`,
+            field: 'pull access',
+            current: repo.repositoryPolicy,
+            statements,
+            put: (policyText, base) => ({
+              ...base,
+              kind: 'set-repository-policy',
+              repositoryName: repo.name,
+              policyText,
+              action: 'SetRepositoryPolicy (creation templates only reach new repositories)',
+            }),
+            remove: (base) => ({
+              ...base,
+              kind: 'delete-repository-policy',
+              repositoryName: repo.name,
+              action: 'DeleteRepositoryPolicy (it held only the access the config no longer grants)',
+            }),
+          },
+          problems,
+        ),
+      );
+  }
+  return changes;
+}
+
+/** One policy's keeper statements: nothing when they are as desired, else the change that makes them so. */
+function planStatements(
+  policy: {
+    what: string;
+    target: string;
+    field: string;
+    current: string | undefined;
+    statements: PolicyStatement[];
+    put: (policyText: string, base: Pick<Change, 'target' | 'diffs'>) => Change;
+    remove: (base: Pick<Change, 'target' | 'diffs'>) => Change;
+  },
+  problems: PlanProblem[],
+): Change[] {
+  const { what, current, statements } = policy;
+  try {
+    if (holdsKeeperStatements(current, statements, what)) return [];
+    const policyText = withKeeperStatements(current, statements, what);
+    const base = {
+      target: policy.target,
+      diffs: [
+        {
+          field: policy.field,
+          actual: describeGrantees(current, what),
+          desired: describeGrantees(policyText, what),
+        },
+      ],
+    };
+    return [policyText === undefined ? policy.remove(base) : policy.put(policyText, base)];
+  } catch (error) {
+    if (!(error instanceof PolicyTextError)) throw error;
+    problems.push({ target: policy.target, message: `${error.message}: left as it is` });
+    return [];
+  }
 }

@@ -93,6 +93,7 @@ export async function reconcile(
   const actual = await readActualState(clients, config, {
     concurrency: options.concurrency,
     includeRepositories: config.reconcile.backfillLifecycle,
+    includeAccess: config.access !== undefined,
     includeExclusions: principals.length > 0,
   });
   const plan = planReconcile(config, actual, { exclusionPrincipalArns: principals });

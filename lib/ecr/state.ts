@@ -5,8 +5,11 @@
  * per-repository reads run with bounded concurrency.
  */
 import {
+  DescribeRegistryCommand,
   type ECRClient,
   GetLifecyclePolicyCommand,
+  GetRegistryPolicyCommand,
+  GetRepositoryPolicyCommand,
   ListPullTimeUpdateExclusionsCommand,
   type PullThroughCacheRule,
   paginateDescribePullThroughCacheRules,
@@ -22,13 +25,25 @@ import {
   describeCredentialSecret,
   readCredentialValue,
 } from '../credential/secret.js';
+import { unlessNamed } from '../runtime/errors.js';
 import { mapConcurrent } from '../runtime/retry.js';
 
 export interface CacheRepository {
   name: string;
   arn: string;
-  /** Lifecycle policy text, or undefined when the repository has none. */
+  /** Lifecycle policy text, or undefined when the repository has none (or it was not read). */
   lifecyclePolicy?: string;
+  /** Repository policy text, or undefined when it has none (or it was not read). */
+  repositoryPolicy?: string;
+}
+
+/** The registry itself, read when the config has `access:`. */
+export interface RegistryState {
+  /** The account id (registryId). */
+  account: string;
+  region: string;
+  /** The registry policy's text, undefined when there is none. */
+  policy?: string;
 }
 
 export type SecretState =
@@ -38,16 +53,20 @@ export type SecretState =
 export interface ActualState {
   rules: Map<string, PullThroughCacheRule>;
   templates: Map<string, RepositoryCreationTemplate>;
-  /** Repositories under each managed prefix (only read when lifecycle back-fill is on). */
+  /** Repositories under each managed prefix (only read for a back-fill: lifecycle, access). */
   repositories: Map<string, CacheRepository[]>;
   secrets: Map<string, SecretState>;
   exclusions: string[];
+  /** The registry and its policy, when the config has `access:`. */
+  registry?: RegistryState;
 }
 
 export interface ReadStateOptions {
   concurrency?: number;
   /** Read repositories and their lifecycle policies (for back-fill). */
   includeRepositories?: boolean;
+  /** Read the registry, its policy and the cache repositories' policies (`access:`). */
+  includeAccess?: boolean;
   /** Also list pull-time update exclusions. */
   includeExclusions?: boolean;
 }
@@ -83,29 +102,42 @@ export async function readActualState(
   });
 
   const repositories = new Map<string, CacheRepository[]>();
-  if (options.includeRepositories) {
-    // A ROOT rule would make every repository in the account "managed": back-fill skips it.
-    const managed = config.rules
-      .filter((r) => r.template?.lifecyclePolicy && r.prefix !== 'ROOT')
-      .map((r) => r.prefix);
+  const lifecyclePrefixes = new Set(
+    options.includeRepositories
+      ? config.rules.filter((r) => r.template?.lifecyclePolicy).map((r) => r.prefix)
+      : [],
+  );
+  const accessPrefixes = new Set(
+    options.includeAccess ? config.rules.filter((r) => r.template).map((r) => r.prefix) : [],
+  );
+  // A ROOT rule would make every repository in the account "managed": back-fill skips it.
+  const managed = [...new Set([...lifecyclePrefixes, ...accessPrefixes])].filter((p) => p !== 'ROOT');
+  if (managed.length > 0) {
     const all: Array<{ name: string; arn: string; prefix: string }> = [];
-    if (managed.length > 0) {
-      for await (const page of paginateDescribeRepositories({ client: ecr, pageSize: PAGE }, {})) {
-        for (const repo of page.repositories ?? []) {
-          const prefix = prefixOf(repo.repositoryName!, managed);
-          if (prefix) all.push({ name: repo.repositoryName!, arn: repo.repositoryArn!, prefix });
-        }
+    for await (const page of paginateDescribeRepositories({ client: ecr, pageSize: PAGE }, {})) {
+      for (const repo of page.repositories ?? []) {
+        const prefix = prefixOf(repo.repositoryName!, managed);
+        if (prefix) all.push({ name: repo.repositoryName!, arn: repo.repositoryArn!, prefix });
       }
     }
-    const withPolicies = await mapConcurrent(all, options.concurrency ?? 8, async (repo) => ({
-      ...repo,
-      lifecyclePolicy: await readLifecyclePolicy(ecr, repo.name),
-    }));
+    const read = await mapConcurrent(all, options.concurrency ?? 8, async (repo) => {
+      const [lifecyclePolicy, repositoryPolicy] = await Promise.all([
+        lifecyclePrefixes.has(repo.prefix) ? readLifecyclePolicy(ecr, repo.name) : undefined,
+        accessPrefixes.has(repo.prefix) ? readRepositoryPolicy(ecr, repo.name) : undefined,
+      ]);
+      return { name: repo.name, arn: repo.arn, prefix: repo.prefix, lifecyclePolicy, repositoryPolicy };
+    });
     for (const prefix of managed) repositories.set(prefix, []);
-    for (const repo of withPolicies)
-      repositories
-        .get(repo.prefix)!
-        .push({ name: repo.name, arn: repo.arn, lifecyclePolicy: repo.lifecyclePolicy });
+    for (const { prefix, ...repo } of read) repositories.get(prefix)!.push(repo);
+  }
+
+  let registry: RegistryState | undefined;
+  if (options.includeAccess) {
+    const [described, policy] = await Promise.all([
+      ecr.send(new DescribeRegistryCommand({})),
+      readRegistryPolicy(ecr),
+    ]);
+    registry = { account: described.registryId!, region: await ecr.config.region(), policy };
   }
 
   const exclusions: string[] = [];
@@ -117,7 +149,7 @@ export async function readActualState(
       nextToken = page.nextToken;
     } while (nextToken);
   }
-  return { rules, templates, repositories, secrets, exclusions };
+  return { rules, templates, repositories, secrets, exclusions, ...(registry ? { registry } : {}) };
 }
 
 /** The managed prefix a repository falls under (the longest one). */
@@ -125,11 +157,22 @@ export function prefixOf(repositoryName: string, prefixes: string[]): string | u
   return prefixes.filter((p) => repositoryName.startsWith(`${p}/`)).sort((a, b) => b.length - a.length)[0];
 }
 
-async function readLifecyclePolicy(ecr: ECRClient, repositoryName: string): Promise<string | undefined> {
-  try {
-    return (await ecr.send(new GetLifecyclePolicyCommand({ repositoryName }))).lifecyclePolicyText;
-  } catch (error) {
-    if ((error as { name?: string }).name === 'LifecyclePolicyNotFoundException') return undefined;
-    throw error;
-  }
-}
+const readLifecyclePolicy = async (ecr: ECRClient, repositoryName: string) =>
+  (
+    await unlessNamed(
+      ecr.send(new GetLifecyclePolicyCommand({ repositoryName })),
+      'LifecyclePolicyNotFoundException',
+    )
+  )?.lifecyclePolicyText;
+
+const readRepositoryPolicy = async (ecr: ECRClient, repositoryName: string) =>
+  (
+    await unlessNamed(
+      ecr.send(new GetRepositoryPolicyCommand({ repositoryName })),
+      'RepositoryPolicyNotFoundException',
+    )
+  )?.policyText;
+
+const readRegistryPolicy = async (ecr: ECRClient) =>
+  (await unlessNamed(ecr.send(new GetRegistryPolicyCommand({})), 'RegistryPolicyNotFoundException'))
+    ?.policyText;

@@ -66,6 +66,19 @@ export const awsOperation = (error: unknown): string | undefined =>
 /** The AWS SDK's exception name (`RepositoryNotFoundException`…), when the error has one. */
 export const awsErrorName = (error: unknown): string | undefined => (error as { name?: string } | null)?.name;
 
+/**
+ * The call's result, or undefined when it fails with one of `names` (an AWS error saying there is
+ * nothing: `RepositoryPolicyNotFoundException`, or nothing left to do: `…AlreadyExistsException`).
+ */
+export async function unlessNamed<T>(call: Promise<T>, ...names: string[]): Promise<T | undefined> {
+  try {
+    return await call;
+  } catch (error) {
+    if (names.includes(awsErrorName(error) ?? '')) return undefined;
+    throw error;
+  }
+}
+
 /** A call cut short because the invocation's time was running out: never retried. */
 export class DeadlineError extends KeeperError {
   override name = 'DeadlineError';

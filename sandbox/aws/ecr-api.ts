@@ -19,18 +19,30 @@ const REPO_NAME = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]
 const PRINCIPAL_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/;
 
 export function ecrService(state: EcrState, clock: SandboxClock): AwsService {
-  const policyOf = (repo: Repository): string => {
-    if (repo.lifecyclePolicy) return repo.lifecyclePolicy;
-    throw new AwsError(
-      'LifecyclePolicyNotFoundException',
-      `Lifecycle policy does not exist for the repository with name '${repo.name}' in the registry with id '${state.account}'`,
-    );
+  /** A stored policy's text, or ECR's not-found exception for it. */
+  const stored = (text: string | undefined, exception: string, what: string): string => {
+    if (text) return text;
+    throw new AwsError(exception, `${what} in the registry with id '${state.account}'`);
   };
-  const lifecycleOut = (repo: Repository, lifecyclePolicyText: string) => ({
+  const missingFor = (repo: Repository) => `does not exist for the repository with name '${repo.name}'`;
+  const policyOf = (repo: Repository) =>
+    stored(repo.lifecyclePolicy, 'LifecyclePolicyNotFoundException', `Lifecycle policy ${missingFor(repo)}`);
+  const repositoryPolicyOf = (repo: Repository) =>
+    stored(
+      repo.repositoryPolicy,
+      'RepositoryPolicyNotFoundException',
+      `Repository policy ${missingFor(repo)}`,
+    );
+  const registryPolicyOf = () =>
+    stored(state.registryPolicy, 'RegistryPolicyNotFoundException', 'Registry policy does not exist');
+  const repositoryOut = (repo: Repository, fields: Record<string, string>) => ({
     registryId: state.account,
     repositoryName: repo.name,
-    lifecyclePolicyText,
+    ...fields,
   });
+  const lifecycleOut = (repo: Repository, lifecyclePolicyText: string) =>
+    repositoryOut(repo, { lifecyclePolicyText });
+  const repositoryPolicyOut = (repo: Repository, policyText: string) => repositoryOut(repo, { policyText });
 
   /**
    * The ECR guide: whoever creates or updates a creation template must also be allowed to create the
@@ -42,6 +54,9 @@ export function ecrService(state: EcrState, clock: SandboxClock): AwsService {
     state.iam?.authorize(accessKeyId, { action: 'ecr:CreateRepository', resource });
     if (input.lifecyclePolicy !== undefined)
       state.iam?.authorize(accessKeyId, { action: 'ecr:PutLifecyclePolicy', resource });
+    // Inferred the same way: a template that sets a repository policy, its setter must be allowed to.
+    if (input.repositoryPolicy !== undefined)
+      state.iam?.authorize(accessKeyId, { action: 'ecr:SetRepositoryPolicy', resource });
   };
   const op = (
     name: string,
@@ -428,6 +443,38 @@ export function ecrService(state: EcrState, clock: SandboxClock): AwsService {
         const text = policyOf(repo);
         repo.lifecyclePolicy = undefined;
         return lifecycleOut(repo, text);
+      }),
+      ...op('DescribeRegistry', false, () => ({
+        registryId: state.account,
+        replicationConfiguration: { rules: [] },
+      })),
+      ...op('GetRegistryPolicy', false, () => ({
+        registryId: state.account,
+        policyText: registryPolicyOf(),
+      })),
+      ...op('PutRegistryPolicy', true, (input) => {
+        state.registryPolicy = state.validateResourcePolicy(input.policyText, 'registry');
+        return { registryId: state.account, policyText: state.registryPolicy };
+      }),
+      ...op('DeleteRegistryPolicy', true, () => {
+        const policyText = registryPolicyOf();
+        state.registryPolicy = undefined;
+        return { registryId: state.account, policyText };
+      }),
+      ...op('GetRepositoryPolicy', false, (input) => {
+        const repo = state.repo(input.repositoryName);
+        return repositoryPolicyOut(repo, repositoryPolicyOf(repo));
+      }),
+      ...op('SetRepositoryPolicy', true, (input) => {
+        const repo = state.repo(input.repositoryName);
+        repo.repositoryPolicy = state.validateResourcePolicy(input.policyText, 'repository');
+        return repositoryPolicyOut(repo, repo.repositoryPolicy);
+      }),
+      ...op('DeleteRepositoryPolicy', true, (input) => {
+        const repo = state.repo(input.repositoryName);
+        const policyText = repositoryPolicyOf(repo);
+        repo.repositoryPolicy = undefined;
+        return repositoryPolicyOut(repo, policyText);
       }),
       ...op('ListTagsForResource', false, (input) => ({ tags: state.repoByArn(input.resourceArn).tags })),
       ...op('TagResource', true, (input) => {

@@ -7,6 +7,7 @@
 
 import type { SandboxClock } from '../clock.js';
 import type { IamDirectory } from '../iam/directory.js';
+import type { PolicyDocument } from '../iam/policy.js';
 import { INDEX_TYPES, type StoredManifest } from '../registry/content.js';
 import { AwsError, epochSeconds } from './protocol.js';
 import type { SecretsManagerSandbox } from './secrets.js';
@@ -79,6 +80,22 @@ export interface Repository {
   createdByRule?: string;
 }
 
+/** The actions ECR enforces in a registry policy (the ECR guide, "Private registry permissions"). */
+export const REGISTRY_POLICY_ACTIONS = [
+  'ecr:ReplicateImage',
+  'ecr:BatchImportUpstreamImage',
+  'ecr:CreateRepository',
+];
+
+/** A policy's text as a document with a list of statements (IAM allows a lone statement object). */
+export function policyDocument(text: string): PolicyDocument {
+  const doc = JSON.parse(text) as { Statement?: unknown };
+  const statements = Array.isArray(doc.Statement) ? doc.Statement : doc.Statement ? [doc.Statement] : [];
+  if (statements.length === 0 || statements.some((s) => !s || typeof s !== 'object'))
+    throw new Error('a policy needs statements');
+  return { Statement: statements as PolicyDocument['Statement'] };
+}
+
 export interface AuthToken {
   password: string;
   principalArn: string;
@@ -115,6 +132,8 @@ export class EcrState {
   upstreamPrefixScope: 'ecr-only' | 'any' = 'ecr-only';
   /** ECR's service-linked roles that exist in the account (none in a new one). */
   readonly serviceLinkedRoles = new Set<string>();
+  /** The registry's permissions policy (PutRegistryPolicy), if any. */
+  registryPolicy?: string;
 
   /**
    * Creates ECR's service-linked role on first use, as the caller: AWS refuses the whole call when
@@ -202,6 +221,59 @@ export class EcrState {
     };
     this.repositories.set(name, repo);
     return repo;
+  }
+
+  /**
+   * The resource-based policies IAM weighs for `action` on a repository: its repository policy
+   * (for one the cache has yet to create, the policy its creation template will give it: inferred,
+   * as ECR creates the repository before serving it), and the registry policy for the actions ECR
+   * enforces at the registry level.
+   */
+  resourcePoliciesFor(repositoryName: string, action: string): PolicyDocument[] {
+    const repositoryPolicy =
+      this.repositories.get(repositoryName)?.repositoryPolicy ??
+      (this.repositories.has(repositoryName)
+        ? undefined
+        : this.templateFor(repositoryName, 'PULL_THROUGH_CACHE')?.repositoryPolicy);
+    const texts = [repositoryPolicy];
+    if (REGISTRY_POLICY_ACTIONS.includes(action)) texts.push(this.registryPolicy);
+    return texts.filter((t): t is string => t !== undefined).map(policyDocument);
+  }
+
+  /**
+   * A resource-based policy as ECR takes it: JSON with statements, each with an Effect, a Principal
+   * and an Action. In a registry policy, only the actions ECR enforces at the registry level (the
+   * ECR guide: any other is an error) on repositories of this registry.
+   */
+  validateResourcePolicy(text: unknown, kind: 'registry' | 'repository'): string {
+    const invalid = () =>
+      new AwsError(
+        'InvalidParameterException',
+        `Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Invalid ${kind} policy provided'`,
+      );
+    if (typeof text !== 'string') throw invalid();
+    let doc: PolicyDocument;
+    try {
+      doc = policyDocument(text);
+    } catch {
+      throw invalid();
+    }
+    for (const statement of doc.Statement) {
+      if (!['Allow', 'Deny'].includes(statement.Effect) || !statement.Principal || !statement.Action)
+        throw invalid();
+      const p = statement.Principal;
+      if (p !== '*' && (typeof p !== 'object' || Object.keys(p).some((k) => k !== 'AWS' && k !== 'Service')))
+        throw invalid();
+      if ('NotPrincipal' in statement || 'NotAction' in statement) throw invalid();
+      if (kind === 'registry') {
+        const actions = [statement.Action].flat();
+        if (actions.some((a) => a !== 'ecr:*' && !REGISTRY_POLICY_ACTIONS.includes(a))) throw invalid();
+        const resources = [statement.Resource ?? []].flat();
+        const own = `arn:aws:ecr:${this.region}:${this.account}:repository/`;
+        if (resources.length === 0 || resources.some((r) => !r.startsWith(own))) throw invalid();
+      }
+    }
+    return text;
   }
 
   /** Stored size: config + layers for an image; for a manifest list, the largest child (never the sum). */
@@ -355,8 +427,11 @@ export class EcrState {
       throw new AwsError('ValidationException', 'description is longer than 256 characters');
     }
     if (input.lifecyclePolicy !== undefined) this.validateLifecycle(input.lifecyclePolicy);
-    if (input.repositoryPolicy !== undefined)
-      this.validatePolicyText(input.repositoryPolicy, 'repositoryPolicy', 10240);
+    if (input.repositoryPolicy !== undefined) {
+      if (typeof input.repositoryPolicy === 'string' && input.repositoryPolicy.length > 10240)
+        throw new AwsError('InvalidParameterException', 'repositoryPolicy is longer than 10240 characters');
+      this.validateResourcePolicy(input.repositoryPolicy, 'repository');
+    }
     return { tags, enc, mutability, applied };
   }
 

@@ -7,10 +7,15 @@
  *
  * Enforcement is a setting (`enforce`); an unknown access key is refused while it is on, as AWS
  * refuses an unknown key.
+ *
+ * Principals may belong to other accounts (CI in another account pulling through the cache). A
+ * resource's own policies (a repository policy, the registry policy) are evaluated as IAM does: in
+ * the resource's account, an identity policy or a resource policy naming the caller allows; from
+ * another account, both must; an explicit Deny in either wins.
  */
 import { randomBytes } from 'node:crypto';
 import { AwsError } from '../aws/protocol.js';
-import { type AuthorizationRequest, evaluate, type PolicyDocument } from './policy.js';
+import { type AuthorizationRequest, type Decision, evaluate, type PolicyDocument } from './policy.js';
 import { actionReference } from './reference.js';
 
 export interface Principal {
@@ -22,6 +27,16 @@ export interface Principal {
   /** How AWS names the caller in a denial: the assumed-role session ARN for a role. */
   callerArn: string;
   policies: PolicyDocument[];
+  /** The account the principal belongs to (the sandbox's own unless said otherwise). */
+  account: string;
+  /** The AWS Organization its account is in, if any (aws:PrincipalOrgID). */
+  organizationId?: string;
+}
+
+/** Where a principal lives, when not in the sandbox's own account. */
+export interface PrincipalAccount {
+  account?: string;
+  organizationId?: string;
 }
 
 export const ADMINISTRATOR_POLICY: PolicyDocument = {
@@ -40,11 +55,12 @@ export class IamDirectory {
   ) {}
 
   private add(
-    principal: Omit<Principal, 'accessKeyId' | 'secretAccessKey'>,
+    principal: Omit<Principal, 'accessKeyId' | 'secretAccessKey' | 'account'> & { account?: string },
     accessKeyId?: string,
   ): Principal {
     const full: Principal = {
       ...principal,
+      account: principal.account ?? this.account,
       accessKeyId: accessKeyId ?? `AKIA${randomBytes(8).toString('hex').toUpperCase()}`,
       secretAccessKey: randomBytes(20).toString('base64url'),
     };
@@ -58,13 +74,24 @@ export class IamDirectory {
     return this.add({ name, arn, callerArn: arn, policies: [ADMINISTRATOR_POLICY] }, accessKeyId);
   }
 
-  /** A role with these identity policies, as a Lambda function assumes it (one session). */
-  addRole(roleName: string, policies: PolicyDocument[], session = roleName): Principal {
+  /**
+   * A role with these identity policies, as a Lambda function (or a CI job) assumes it (one
+   * session); in another account when `where` says so.
+   */
+  addRole(
+    roleName: string,
+    policies: PolicyDocument[],
+    session = roleName,
+    where: PrincipalAccount = {},
+  ): Principal {
+    const account = where.account ?? this.account;
     return this.add({
       name: roleName,
-      arn: `arn:${this.partition}:iam::${this.account}:role/${roleName}`,
-      callerArn: `arn:${this.partition}:sts::${this.account}:assumed-role/${roleName}/${session}`,
+      arn: `arn:${this.partition}:iam::${account}:role/${roleName}`,
+      callerArn: `arn:${this.partition}:sts::${account}:assumed-role/${roleName}/${session}`,
       policies,
+      account,
+      organizationId: where.organizationId,
     });
   }
 
@@ -72,8 +99,16 @@ export class IamDirectory {
     return this.byKey.get(accessKeyId);
   }
 
-  /** Whether the caller may; throws AccessDeniedException (AWS's message) when not. */
-  authorize(accessKeyId: string, request: AuthorizationRequest, errorType = 'AccessDeniedException'): void {
+  /**
+   * Whether the caller may; throws AccessDeniedException (AWS's message) when not. `resourcePolicies`:
+   * the policies of the resource itself (a repository's, the registry's), with Principal elements.
+   */
+  authorize(
+    accessKeyId: string,
+    request: AuthorizationRequest,
+    errorType = 'AccessDeniedException',
+    resourcePolicies: PolicyDocument[] = [],
+  ): void {
     if (!this.enforce) return;
     const principal = this.byKey.get(accessKeyId);
     if (!principal)
@@ -81,24 +116,65 @@ export class IamDirectory {
         'UnrecognizedClientException',
         'The security token included in the request is invalid.',
       );
-    const decision = evaluate(principal.policies, request);
-    if (decision === 'allowed') return;
+    const refusal = this.refusal(principal, request, resourcePolicies);
+    if (!refusal) return;
     this.denials.push({ ...request, principal: principal.name });
-    const why =
-      decision === 'explicit-deny'
-        ? 'with an explicit deny in an identity-based policy'
-        : `because no identity-based policy allows the ${request.action} action`;
     throw new AwsError(
       errorType,
-      `User: ${principal.callerArn} is not authorized to perform: ${request.action} on resource: ${request.resource} ${why}`,
+      `User: ${principal.callerArn} is not authorized to perform: ${request.action} on resource: ${request.resource} ${refusal}`,
     );
   }
 
   /** Like `authorize`, as a yes/no. */
-  allows(accessKeyId: string, request: AuthorizationRequest): boolean {
+  allows(
+    accessKeyId: string,
+    request: AuthorizationRequest,
+    resourcePolicies: PolicyDocument[] = [],
+  ): boolean {
     if (!this.enforce) return true;
     const principal = this.byKey.get(accessKeyId);
-    return principal !== undefined && evaluate(principal.policies, request) === 'allowed';
+    return principal !== undefined && this.refusal(principal, request, resourcePolicies) === undefined;
+  }
+
+  /** Why IAM refuses the request (AWS's wording), or undefined when it allows it. */
+  refusalFor(accessKeyId: string, request: AuthorizationRequest, resourcePolicies: PolicyDocument[] = []) {
+    const principal = this.byKey.get(accessKeyId);
+    if (!this.enforce || !principal) return undefined;
+    return this.refusal(principal, request, resourcePolicies);
+  }
+
+  private refusal(
+    principal: Principal,
+    request: AuthorizationRequest,
+    resourcePolicies: PolicyDocument[],
+  ): string | undefined {
+    const withCaller: AuthorizationRequest = {
+      ...request,
+      context: {
+        'aws:PrincipalAccount': principal.account,
+        'aws:PrincipalArn': principal.arn,
+        ...(principal.organizationId ? { 'aws:PrincipalOrgID': principal.organizationId } : {}),
+        ...request.context,
+      },
+    };
+    const identity: Decision = evaluate(principal.policies, withCaller);
+    const resource: Decision = resourcePolicies.length
+      ? evaluate(resourcePolicies, withCaller, principal)
+      : 'implicit-deny';
+    if (identity === 'explicit-deny') return 'with an explicit deny in an identity-based policy';
+    if (resource === 'explicit-deny') return 'with an explicit deny in a resource-based policy';
+    // An action with no resource type acts in the caller's own account (GetAuthorizationToken from
+    // CI's account): only the caller's identity policies count.
+    const sameAccount = principal.account === this.account || request.resource === '*';
+    if (
+      sameAccount
+        ? identity === 'allowed' || resource === 'allowed'
+        : identity === 'allowed' && resource === 'allowed'
+    )
+      return undefined;
+    return identity === 'allowed'
+      ? `because no resource-based policy allows the ${request.action} action`
+      : `because no identity-based policy allows the ${request.action} action`;
   }
 }
 

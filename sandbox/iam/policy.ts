@@ -8,6 +8,8 @@
 export interface PolicyStatement {
   Sid?: string;
   Effect: 'Allow' | 'Deny';
+  /** Resource-based policies only: who the statement is about. */
+  Principal?: '*' | { AWS?: string | string[]; Service?: string | string[] };
   Action?: string | string[];
   NotAction?: string | string[];
   Resource?: string | string[];
@@ -89,8 +91,30 @@ function statementMatches(s: PolicyStatement, request: AuthorizationRequest): bo
   );
 }
 
-export function evaluate(policies: PolicyDocument[], request: AuthorizationRequest): Decision {
-  const statements = policies.flatMap((p) => p.Statement);
+/**
+ * Whether a resource-based statement's Principal names the caller: `*` anyone; an account id or its
+ * `:root` ARN every principal of that account; a role or user ARN that principal.
+ */
+export function principalMatches(
+  principal: PolicyStatement['Principal'],
+  caller: { account: string; arn: string },
+): boolean {
+  if (principal === '*') return true;
+  return list(principal?.AWS).some(
+    (p) =>
+      p === '*' || p === caller.account || p === `arn:aws:iam::${caller.account}:root` || p === caller.arn,
+  );
+}
+
+export function evaluate(
+  policies: PolicyDocument[],
+  request: AuthorizationRequest,
+  /** For resource-based policies: only the statements whose Principal names this caller count. */
+  caller?: { account: string; arn: string },
+): Decision {
+  const statements = policies
+    .flatMap((p) => p.Statement)
+    .filter((s) => !caller || principalMatches(s.Principal, caller));
   if (statements.some((s) => s.Effect === 'Deny' && statementMatches(s, request))) return 'explicit-deny';
   return statements.some((s) => s.Effect === 'Allow' && statementMatches(s, request))
     ? 'allowed'

@@ -280,22 +280,35 @@ export class EcrRegistry {
     return `arn:aws:ecr:${this.ecr.region}:${this.ecr.account}:repository/${name}`;
   }
 
-  /** Whether the token's caller may `action` on the repository (the sandbox's IAM; always, when off). */
+  /**
+   * Whether the token's caller may `action` on the repository (the sandbox's IAM, with the
+   * repository's and the registry's policies; always, when off).
+   */
   private allows(caller: AuthToken, action: string, repository: string): boolean {
     return (
-      this.ecr.iam?.allows(caller.accessKeyId, { action, resource: this.repositoryArn(repository) }) ?? true
+      this.ecr.iam?.allows(
+        caller.accessKeyId,
+        { action, resource: this.repositoryArn(repository) },
+        this.ecr.resourcePoliciesFor(repository, action),
+      ) ?? true
     );
   }
 
-  /** 403 with the message IAM gives, naming the caller, the action and the repository. */
+  /** 403 with the message IAM gives, naming the caller, the action, the repository and why. */
   private denied(res: ServerResponse, caller: AuthToken, action: string, repository: string) {
     const who = this.ecr.iam?.principal(caller.accessKeyId)?.callerArn ?? caller.principalArn;
+    const why =
+      this.ecr.iam?.refusalFor(
+        caller.accessKeyId,
+        { action, resource: this.repositoryArn(repository) },
+        this.ecr.resourcePoliciesFor(repository, action),
+      ) ?? `because no identity-based policy allows the ${action} action`;
     return sendJson(
       res,
       403,
       registryError(
         'DENIED',
-        `User: ${who} is not authorized to perform: ${action} on resource: ${this.repositoryArn(repository)} because no identity-based policy allows the ${action} action`,
+        `User: ${who} is not authorized to perform: ${action} on resource: ${this.repositoryArn(repository)} ${why}`,
       ),
     );
   }

@@ -7,19 +7,25 @@ import {
 import {
   BatchGetImageCommand,
   CreatePullThroughCacheRuleCommand,
+  CreateRepositoryCommand,
   CreateRepositoryCreationTemplateCommand,
   DeleteLifecyclePolicyCommand,
   DeletePullThroughCacheRuleCommand,
+  DeleteRegistryPolicyCommand,
   DeleteRepositoryCreationTemplateCommand,
+  DeleteRepositoryPolicyCommand,
   DeregisterPullTimeUpdateExclusionCommand,
   DescribeImagesCommand,
   DescribePullThroughCacheRulesCommand,
+  DescribeRegistryCommand,
   DescribeRepositoriesCommand,
   DescribeRepositoryCreationTemplatesCommand,
   ExclusionAlreadyExistsException,
   ExclusionNotFoundException,
   GetAuthorizationTokenCommand,
   GetLifecyclePolicyCommand,
+  GetRegistryPolicyCommand,
+  GetRepositoryPolicyCommand,
   ImageNotFoundException,
   InvalidParameterException,
   LifecyclePolicyNotFoundException,
@@ -29,10 +35,14 @@ import {
   PullThroughCacheRuleAlreadyExistsException,
   PullThroughCacheRuleNotFoundException,
   PutLifecyclePolicyCommand,
+  PutRegistryPolicyCommand,
   paginateDescribeRepositories,
   RegisterPullTimeUpdateExclusionCommand,
+  RegistryPolicyNotFoundException,
   RepositoryNotFoundException,
+  RepositoryPolicyNotFoundException,
   SecretNotFoundException,
+  SetRepositoryPolicyCommand,
   TemplateAlreadyExistsException,
   TemplateNotFoundException,
   UnableToDecryptSecretValueException,
@@ -239,6 +249,87 @@ describe('repository creation templates and pulls through the cache', () => {
     await expect(
       aws.ecr.send(new DeregisterPullTimeUpdateExclusionCommand({ principalArn: arn })),
     ).rejects.toBeInstanceOf(ExclusionNotFoundException);
+  });
+});
+
+describe('registry and repository policies', () => {
+  const statement = {
+    Sid: 'Pull',
+    Effect: 'Allow',
+    Principal: { AWS: 'arn:aws:iam::222222222222:root' },
+    Action: ['ecr:BatchGetImage'],
+  };
+  const doc = (s: object) => JSON.stringify({ Version: '2012-10-17', Statement: [s] });
+
+  it('puts, reads and deletes the registry policy; without one, RegistryPolicyNotFoundException', async () => {
+    await expect(aws.ecr.send(new GetRegistryPolicyCommand({}))).rejects.toBeInstanceOf(
+      RegistryPolicyNotFoundException,
+    );
+    const text = doc({
+      ...statement,
+      Action: ['ecr:CreateRepository', 'ecr:BatchImportUpstreamImage'],
+      Resource: ['arn:aws:ecr:us-east-1:123456789012:repository/docker-hub/*'],
+    });
+    await aws.ecr.send(new PutRegistryPolicyCommand({ policyText: text }));
+    expect((await aws.ecr.send(new GetRegistryPolicyCommand({}))).policyText).toBe(text);
+    expect((await aws.ecr.send(new DescribeRegistryCommand({}))).registryId).toBe('123456789012');
+    await aws.ecr.send(new DeleteRegistryPolicyCommand({}));
+    await expect(aws.ecr.send(new DeleteRegistryPolicyCommand({}))).rejects.toBeInstanceOf(
+      RegistryPolicyNotFoundException,
+    );
+  });
+
+  it.each<[string, object]>([
+    [
+      'an action ECR does not enforce in a registry policy',
+      { ...statement, Resource: ['arn:aws:ecr:us-east-1:123456789012:repository/*'] },
+    ],
+    [
+      'a repository of another registry',
+      {
+        ...statement,
+        Action: 'ecr:CreateRepository',
+        Resource: 'arn:aws:ecr:us-east-1:999999999999:repository/*',
+      },
+    ],
+    [
+      'no Principal',
+      {
+        Effect: 'Allow',
+        Action: 'ecr:CreateRepository',
+        Resource: 'arn:aws:ecr:us-east-1:123456789012:repository/*',
+      },
+    ],
+  ])('refuses a registry policy with %s', async (_name, s) => {
+    await expect(aws.ecr.send(new PutRegistryPolicyCommand({ policyText: doc(s) }))).rejects.toMatchObject({
+      name: 'InvalidParameterException',
+      message:
+        "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Invalid registry policy provided'",
+    });
+  });
+
+  it('sets, reads and deletes a repository policy, and refuses one without a Principal', async () => {
+    const repositoryName = 'policy-test';
+    await aws.ecr.send(new CreateRepositoryCommand({ repositoryName }));
+    await expect(aws.ecr.send(new GetRepositoryPolicyCommand({ repositoryName }))).rejects.toBeInstanceOf(
+      RepositoryPolicyNotFoundException,
+    );
+    await aws.ecr.send(new SetRepositoryPolicyCommand({ repositoryName, policyText: doc(statement) }));
+    expect((await aws.ecr.send(new GetRepositoryPolicyCommand({ repositoryName }))).policyText).toBe(
+      doc(statement),
+    );
+    await expect(
+      aws.ecr.send(
+        new SetRepositoryPolicyCommand({
+          repositoryName,
+          policyText: doc({ ...statement, Principal: undefined }),
+        }),
+      ),
+    ).rejects.toBeInstanceOf(InvalidParameterException);
+    await aws.ecr.send(new DeleteRepositoryPolicyCommand({ repositoryName }));
+    await expect(aws.ecr.send(new DeleteRepositoryPolicyCommand({ repositoryName }))).rejects.toBeInstanceOf(
+      RepositoryPolicyNotFoundException,
+    );
   });
 });
 

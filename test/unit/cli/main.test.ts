@@ -35,6 +35,19 @@ describe('cache-keeper', () => {
     expect(run.out).toContain('    template lifecycle rule 1: any imageCountMoreThan 6 expire');
   });
 
+  it('validate says who access: lets pull through the cache', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keeper-validate-'));
+    const config = join(dir, 'keeper.config.yaml');
+    writeFileSync(
+      config,
+      'rules:\n  - prefix: quay\n    upstream: quay\n    template: {}\n' +
+        "access:\n  accounts: ['222222222222']\n  organizationId: o-abc123def4\n",
+    );
+    const run = captureIo();
+    expect(await runCli(['validate', '--config', config], run.io)).toBe(0);
+    expect(run.out).toContain('  access: 222222222222, organization o-abc123def4 may pull through the cache');
+  });
+
   it('validate of a broken config fails with every problem and its path', async () => {
     await expect(
       runCli(['validate', '--config', 'does-not-exist.yaml'], captureIo().io),

@@ -116,6 +116,31 @@ describe('the packaged roles against the Service Authorization Reference', () =>
     expect(referenceProblems(statements)).toEqual([]);
   });
 
+  it("the reconcile role with access: (not in the shipped config) is valid too, and grants the policies' actions only then", async () => {
+    const { rolePolicyDocument } = createRequire(import.meta.url)('../../../deploy/stack.cjs');
+    const { parseConfig } = await import('../../../lib/config/load.js');
+    const seed = readFileSync('keeper.config.yaml', 'utf8');
+    const config = parseConfig(`${seed}\naccess:\n  accounts: ['222222222222']\n`);
+    const statements: Statement[] = rolePolicyDocument(config, 'reconcile').Statement;
+    const sid = (name: string) => statements.find((s) => s.Sid === name);
+    expect(sid('RegistryPolicy')).toMatchObject({
+      Action: [
+        'ecr:DescribeRegistry',
+        'ecr:GetRegistryPolicy',
+        'ecr:PutRegistryPolicy',
+        'ecr:DeleteRegistryPolicy',
+      ],
+      Resource: '*',
+    });
+    expect(sid('CacheRepositoryPolicies')).toMatchObject({
+      Action: ['ecr:SetRepositoryPolicy', 'ecr:GetRepositoryPolicy', 'ecr:DeleteRepositoryPolicy'],
+    });
+    expect(referenceProblems(statements)).toEqual([]);
+    const shipped: Statement[] = rolePolicyDocument(parseConfig(seed), 'reconcile').Statement;
+    expect(shipped.map((s) => s.Sid)).not.toContain('RegistryPolicy');
+    expect(shipped.map((s) => s.Sid)).not.toContain('CacheRepositoryPolicies');
+  });
+
   it.each<[string, Statement, RegExp]>([
     [
       'the stack’s old scoping: a registry-level action on repository/*',

@@ -235,3 +235,65 @@ describe('canonicalJson', () => {
     expect(canonicalJson('{"a": 1}')).not.toBe(canonicalJson('{"a": 2}'));
   });
 });
+
+describe('planReconcile with access:', () => {
+  const withAccess = () => config("access:\n  accounts: ['222222222222']\n");
+  const registry = { account: '123456789012', region: 'eu-west-1' };
+  const lifecycle = () => withAccess().rules[0]!.template!.lifecyclePolicy!;
+  const repo = (name: string, repositoryPolicy?: string) => ({
+    name,
+    arn: `arn:${name}`,
+    lifecyclePolicy: lifecycle(),
+    repositoryPolicy,
+  });
+  const inPlace = () => ({
+    rules: new Map([['docker-hub', ruleInEcr()]]),
+    templates: new Map([
+      ['docker-hub', templateInEcr({ repositoryPolicy: withAccess().rules[0]!.template!.repositoryPolicy })],
+    ]),
+  });
+
+  it('a policy that is not JSON is left as it is, with a problem naming it; the others are planned', () => {
+    const plan = planReconcile(
+      withAccess(),
+      actual({
+        ...inPlace(),
+        registry: { ...registry, policy: '{"Statement": [' },
+        repositories: new Map([
+          ['docker-hub', [repo('docker-hub/library/node', 'not json'), repo('docker-hub/library/redis')]],
+        ]),
+      }),
+    );
+    expect(plan.problems).toEqual([
+      { target: 'registry policy', message: 'the registry policy is not JSON: left as it is' },
+      {
+        target: 'repository docker-hub/library/node',
+        message: "repository docker-hub/library/node's policy is not JSON: left as it is",
+      },
+    ]);
+    expect(plan.changes.map((c) => [c.kind, c.target])).toEqual([
+      ['set-repository-policy', 'repository docker-hub/library/redis'],
+    ]);
+  });
+
+  it('nothing to do when every policy holds the statements, in whatever spelling', () => {
+    const mine = JSON.parse(withAccess().rules[0]!.template!.repositoryPolicy!).Statement[0];
+    const respelled = JSON.stringify({ Statement: { ...mine, Principal: { AWS: '222222222222' } } });
+    const firstPull = {
+      Sid: 'EcrCacheKeeperFirstPullAccounts',
+      Effect: 'Allow',
+      Principal: { AWS: '222222222222' },
+      Action: ['ecr:CreateRepository', 'ecr:BatchImportUpstreamImage'],
+      Resource: 'arn:aws:ecr:eu-west-1:123456789012:repository/docker-hub/*',
+    };
+    const plan = planReconcile(
+      withAccess(),
+      actual({
+        ...inPlace(),
+        registry: { ...registry, policy: JSON.stringify({ Statement: [firstPull] }) },
+        repositories: new Map([['docker-hub', [repo('docker-hub/library/node', respelled)]]]),
+      }),
+    );
+    expect(plan).toMatchObject({ changes: [], problems: [], checked: { repositories: 1 } });
+  });
+});

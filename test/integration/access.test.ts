@@ -1,0 +1,203 @@
+/**
+ * CI in other AWS accounts pulling through the cache (`access:`), on the sandbox, whose IAM weighs
+ * identity policies, repository policies and the registry policy as AWS does for a caller from
+ * another account. Reconcile runs as the stack's role for the config, so its permissions are proven
+ * with it; CI pulls with plain HTTP, as a registry client does.
+ */
+import { readFileSync } from 'node:fs';
+import {
+  GetAuthorizationTokenCommand,
+  GetRegistryPolicyCommand,
+  PutRegistryPolicyCommand,
+} from '@aws-sdk/client-ecr';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAwsClients } from '../../lib/aws/clients.js';
+import { parseConfig } from '../../lib/config/load.js';
+import { formatReconcile } from '../../lib/ecr/format.js';
+import { reconcile } from '../../lib/ecr/reconcile.js';
+import type { PolicyDocument } from '../../sandbox/iam/policy.js';
+import { functionPolicy } from '../../sandbox/iam/roles.js';
+import { type Sandbox, startSandbox } from '../../sandbox/index.js';
+import { sandboxDeps } from './support/sandbox-deps.js';
+
+const CACHE_ACCOUNT = '123456789012';
+const CI_ACCOUNT = '222222222222';
+const ORG = 'o-abc123def4';
+const SEED = readFileSync('keeper.config.yaml', 'utf8');
+const withAccess = (access: string) => parseConfig(`${SEED}\naccess:\n${access}`);
+
+let sandbox: Sandbox;
+const FOREIGN = {
+  Sid: 'ReplicationFromProd',
+  Effect: 'Allow',
+  Principal: { AWS: 'arn:aws:iam::999999999999:root' },
+  Action: ['ecr:ReplicateImage', 'ecr:CreateRepository'],
+  Resource: ['arn:aws:ecr:us-east-1:123456789012:repository/*'],
+};
+
+beforeAll(async () => {
+  sandbox = await startSandbox();
+  const admin = createAwsClients(sandbox.clientOptions);
+  // Someone else's statement in the registry policy (replication from another account): kept.
+  await admin.ecr.send(
+    new PutRegistryPolicyCommand({
+      policyText: JSON.stringify({ Version: '2012-10-17', Statement: [FOREIGN] }),
+    }),
+  );
+});
+afterAll(() => sandbox.stop());
+
+/** What a CI role in its own account is allowed, as docs/operations.md gives it. */
+function ciPolicy(cacheAccount: string): PolicyDocument {
+  return {
+    Statement: [
+      { Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
+      {
+        Effect: 'Allow',
+        Action: [
+          'ecr:BatchGetImage',
+          'ecr:GetDownloadUrlForLayer',
+          'ecr:BatchCheckLayerAvailability',
+          'ecr:BatchImportUpstreamImage',
+          'ecr:CreateRepository',
+        ],
+        Resource: `arn:aws:ecr:*:${cacheAccount}:repository/docker-hub/*`,
+      },
+    ],
+  };
+}
+
+/** A CI job in `account` pulling `repository:tag` through the cache: the registry's status and error. */
+async function ciPull(account: string, repository: string, tag: string, organizationId?: string) {
+  const role = sandbox.iam.addRole('ci', [ciPolicy(CACHE_ACCOUNT)], 'job', { account, organizationId });
+  const ci = createAwsClients({
+    ...sandbox.clientOptions,
+    credentials: { accessKeyId: role.accessKeyId, secretAccessKey: role.secretAccessKey },
+  });
+  const auth = (await ci.ecr.send(new GetAuthorizationTokenCommand({}))).authorizationData![0]!;
+  const response = await fetch(`${auth.proxyEndpoint}/v2/${repository}/manifests/${tag}`, {
+    headers: {
+      authorization: `Basic ${auth.authorizationToken}`,
+      accept: [
+        'application/vnd.oci.image.index.v1+json',
+        'application/vnd.docker.distribution.manifest.list.v2+json',
+        'application/vnd.oci.image.manifest.v1+json',
+        'application/vnd.docker.distribution.manifest.v2+json',
+      ].join(', '),
+    },
+  });
+  const body = await response.text();
+  return { status: response.status, error: response.ok ? '' : body };
+}
+
+const registryPolicy = async () =>
+  JSON.parse(
+    (await createAwsClients(sandbox.clientOptions).ecr.send(new GetRegistryPolicyCommand({}))).policyText!,
+  ) as { Statement: Array<{ Sid?: string }> };
+
+describe('access: CI in other accounts pulls through the cache', () => {
+  it('is denied before; after reconcile writes the statements, allowed for cached and new images', async () => {
+    const seed = parseConfig(SEED);
+    expect((await reconcile(sandboxDeps(sandbox, seed, { role: 'reconcile' }).aws, seed)).result.ok).toBe(
+      true,
+    );
+    // Cached before any access was declared, from the cache's own account: the back-fill must reach it.
+    expect((await ciPull(CACHE_ACCOUNT, 'docker-hub/library/node', '22-alpine')).status).toBe(200);
+    expect(await ciPull(CI_ACCOUNT, 'docker-hub/library/node', '22-alpine')).toEqual({
+      status: 403,
+      error: expect.stringContaining('because no resource-based policy allows the ecr:BatchGetImage action'),
+    });
+
+    const config = withAccess(`  accounts: ['${CI_ACCOUNT}']\n  organizationId: ${ORG}\n`);
+    const report = await reconcile(sandboxDeps(sandbox, config, { role: 'reconcile' }).aws, config);
+    expect(report.result).toMatchObject({ ok: true });
+    expect(report.plan.changes.map((c) => [c.kind, c.target])).toEqual([
+      ['update-template', 'template docker-hub'],
+      ['put-registry-policy', 'registry policy'],
+      ['set-repository-policy', 'repository docker-hub/library/node'],
+    ]);
+    expect(formatReconcile(report)).toContain(
+      `~ repository docker-hub/library/node  (SetRepositoryPolicy: creation templates only reach new repositories)\n    pull access: nobody → ${CI_ACCOUNT}, organization ${ORG}`,
+    );
+
+    expect((await ciPull(CI_ACCOUNT, 'docker-hub/library/node', '22-alpine')).status).toBe(200);
+    // Not cached yet: the registry policy lets CI make the cache create the repository and fetch it.
+    expect(sandbox.ecr.repositories.has('docker-hub/library/python')).toBe(false);
+    expect((await ciPull(CI_ACCOUNT, 'docker-hub/library/python', '3.13-slim')).status).toBe(200);
+    // Any account of the organization; no other.
+    expect((await ciPull('444444444444', 'docker-hub/library/redis', '7', ORG)).status).toBe(200);
+    expect(await ciPull('333333333333', 'docker-hub/library/redis', '7')).toEqual({
+      status: 403,
+      error: expect.stringContaining('because no resource-based policy allows the ecr:BatchGetImage action'),
+    });
+    expect(await ciPull('333333333333', 'docker-hub/library/alpine', '3.20')).toEqual({
+      status: 403,
+      error: expect.stringContaining('no resource-based policy allows'),
+    });
+    expect(sandbox.ecr.repositories.has('docker-hub/library/alpine')).toBe(false);
+
+    // Someone else's statement stays; a second run changes nothing.
+    expect((await registryPolicy()).Statement.map((s) => s.Sid)).toEqual([
+      'ReplicationFromProd',
+      'EcrCacheKeeperFirstPullAccounts',
+      'EcrCacheKeeperFirstPullOrganization',
+    ]);
+    const writes = sandbox.ecr.writeCalls.length;
+    const again = await reconcile(sandboxDeps(sandbox, config, { role: 'reconcile' }).aws, config);
+    expect(again.plan.changes).toEqual([]);
+    expect(sandbox.ecr.writeCalls.length).toBe(writes);
+  });
+
+  it('emptied, takes the access back everywhere it wrote it, and leaves the rest', async () => {
+    const config = withAccess('  accounts: []\n');
+    const report = await reconcile(sandboxDeps(sandbox, config, { role: 'reconcile' }).aws, config);
+    expect(report.result).toMatchObject({ ok: true });
+    expect(report.plan.changes.map((c) => c.kind).sort()).toEqual([
+      'delete-repository-policy',
+      'delete-repository-policy',
+      'delete-repository-policy',
+      'put-registry-policy',
+      'recreate-template',
+    ]);
+    expect((await registryPolicy()).Statement).toEqual([FOREIGN]);
+    expect((await ciPull(CI_ACCOUNT, 'docker-hub/library/node', '22-alpine')).status).toBe(403);
+    expect((await ciPull(CI_ACCOUNT, 'docker-hub/library/python', '3.13-slim')).status).toBe(403);
+    expect(
+      (await reconcile(sandboxDeps(sandbox, config, { role: 'reconcile' }).aws, config)).plan.changes,
+    ).toEqual([]);
+  });
+
+  it("a template that sets a repository policy needs ecr:SetRepositoryPolicy on its repositories (the stack's role has it)", async () => {
+    const config = withAccess(`  accounts: ['${CI_ACCOUNT}']\n`);
+    const policy = functionPolicy(config, 'reconcile', {
+      partition: 'aws',
+      region: 'us-east-1',
+      account: CACHE_ACCOUNT,
+    });
+    const without = sandbox.iam.addRole('reconcile-no-set-policy', [
+      {
+        Statement: policy.Statement.map((s) =>
+          s.Sid === 'CacheRepositoryPolicies'
+            ? { ...s, Action: (s.Action as string[]).filter((a) => a !== 'ecr:SetRepositoryPolicy') }
+            : s,
+        ),
+      },
+    ]);
+    const denied = await reconcile(
+      createAwsClients({
+        ...sandbox.clientOptions,
+        credentials: { accessKeyId: without.accessKeyId, secretAccessKey: without.secretAccessKey },
+      }),
+      config,
+    );
+    expect(denied.result.failed).toMatchObject({
+      target: 'template docker-hub',
+      error: expect.stringContaining(
+        `ecr:SetRepositoryPolicy on resource: arn:aws:ecr:us-east-1:${CACHE_ACCOUNT}:repository/docker-hub/*`,
+      ),
+    });
+    expect((await reconcile(sandboxDeps(sandbox, config, { role: 'reconcile' }).aws, config)).result.ok).toBe(
+      true,
+    );
+  });
+});

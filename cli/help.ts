@@ -146,14 +146,17 @@ key in an application's own data is not a container's. Name such a file to read 
 Examples:
   cache-keeper rewrite Dockerfile docker-compose.yml --diff
   cache-keeper rewrite . --check`,
-  'ci-snippet': `usage: cache-keeper ci-snippet --for github-actions|gitlab|buildkite|circleci|bitbucket|jenkins|azure-pipelines [--registry HOST] [--json]
+  'ci-snippet': `usage: cache-keeper ci-snippet --for github-actions|gitlab|buildkite|circleci|bitbucket|jenkins|azure-pipelines|iam-policy [--registry HOST] [--json]
 
 Prints the CI steps that log in to the cache's registry and pull through it, for the account and
-region of the registry host, with the IAM actions the CI role needs.
+region of the registry host, with the IAM actions the CI role needs. --for iam-policy prints that
+role's identity policy as JSON: log in, pull, and make the cache fetch an image it does not hold
+yet, on every rule's prefix. A role in another account needs it too, beside the cache's access:.
 
 Examples:
   cache-keeper ci-snippet --for github-actions
-  cache-keeper ci-snippet --for gitlab --registry 123456789012.dkr.ecr.eu-west-1.amazonaws.com`,
+  cache-keeper ci-snippet --for gitlab --registry 123456789012.dkr.ecr.eu-west-1.amazonaws.com
+  cache-keeper ci-snippet --for iam-policy > ci-pull-policy.json`,
   'mirror-config': `usage: cache-keeper mirror-config --for containers|containerd|buildkit|docker [--registry HOST] [--out DIR] [--json]
 
 Prints the configuration that makes a client pull images through the cache while they keep their

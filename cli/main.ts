@@ -50,8 +50,8 @@ commands:
   mirror-config --for containers|containerd|buildkit|docker
                       print the client configuration that pulls docker.io (and every other
                       registry the cache covers) through the cache
-  ci-snippet --for github-actions|gitlab|buildkite|circleci|bitbucket|jenkins|azure-pipelines
-                      print the CI steps that log in to the cache and pull through it
+  ci-snippet --for github-actions|gitlab|buildkite|circleci|bitbucket|jenkins|azure-pipelines|iam-policy
+                      print the CI steps that log in to the cache and pull through it, or the CI role's policy
   uri IMAGE...        print the cache reference CI should pull (node:22-alpine → <registry>/docker-hub/library/node:22-alpine)
   cycle               boot the sandbox and run the nightly cycle end to end
 
@@ -65,7 +65,7 @@ options:
   --config-lines      (suggest) also print the prewarm.images lines to add
   --check             (rewrite) write nothing; exit 1 when a file would change
   --diff              (rewrite) write nothing; print a unified diff
-  --for CLIENT        (ci-snippet) github-actions, gitlab, buildkite, circleci, bitbucket, jenkins or azure-pipelines; (mirror-config) containers: registries.conf for podman, buildah, skopeo, CRI-O;
+  --for CLIENT        (ci-snippet) github-actions, gitlab, buildkite, circleci, bitbucket, jenkins, azure-pipelines or iam-policy; (mirror-config) containers: registries.conf for podman, buildah, skopeo, CRI-O;
                       containerd: certs.d/<registry>/hosts.toml; buildkit: buildkitd.toml; docker: why not
   --insecure          (mirror-config) plain HTTP to the mirror (a local test registry only)
   --secret NAME       (check, rotate, credential) the credential secret; default: the Docker Hub rule's

@@ -1,6 +1,10 @@
-/** cache-keeper ci-snippet --for github-actions|gitlab|buildkite|circleci|bitbucket|jenkins|azure-pipelines: log in to the cache and pull through it. */
+/**
+ * cache-keeper ci-snippet --for github-actions|gitlab|buildkite|circleci|bitbucket|jenkins|azure-pipelines:
+ * log in to the cache and pull through it; --for iam-policy: what the CI role must be allowed.
+ */
 
-import { CI_SYSTEMS, type CiSystem, ciSnippet } from '../../lib/ci/snippet.js';
+import { type CiSystem, ciSnippet, registryPlace, SNIPPET_TARGETS } from '../../lib/ci/snippet.js';
+import { ciRolePolicy } from '../../lib/config/access.js';
 import { cacheRepositoryName, resolveImage } from '../../lib/config/images.js';
 import type { KeeperConfig } from '../../lib/config/load.js';
 import { type CommandDeps, registryHost } from '../deps.js';
@@ -25,13 +29,23 @@ export async function ciSnippetCommand(
   io: CliIo,
   options: { system?: string; registry?: string; json: boolean; deps: () => CommandDeps },
 ): Promise<number> {
-  if (!CI_SYSTEMS.includes(options.system as CiSystem)) {
+  if (!(SNIPPET_TARGETS as readonly string[]).includes(options.system ?? '')) {
     io.err(
-      `cache-keeper ci-snippet: --for takes ${CI_SYSTEMS.join(', ')}${options.system ? `, not "${options.system}"` : ''}`,
+      `cache-keeper ci-snippet: --for takes ${SNIPPET_TARGETS.join(', ')}${options.system ? `, not "${options.system}"` : ''}`,
     );
     return 2;
   }
   const host = await registryHost(options);
+  if (options.system === 'iam-policy') {
+    // The policy is JSON already: --json wraps it as the other snippets are wrapped.
+    const policy = ciRolePolicy(
+      config.rules.map((r) => r.prefix),
+      registryPlace(host),
+    );
+    const snippet = JSON.stringify(policy, null, 2);
+    io.out(options.json ? JSON.stringify({ system: options.system, snippet }, null, 2) : snippet);
+    return 0;
+  }
   const hub = config.rules.find((r) => r.upstream === 'docker-hub');
   const awsCli = hub && resolveImage(config, 'amazon/aws-cli:latest');
   const snippet = ciSnippet(options.system as CiSystem, {

@@ -3,6 +3,7 @@
  * host names the account and region (`<account>.dkr.ecr.<region>.amazonaws.com`).
  */
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the snippets hold GitHub Actions expressions, ${{ … }} as workflows write them
+import { FIRST_PULL_ACTIONS, PULL_ACTIONS, type RegistryPlace } from '../config/access.js';
 import { KeeperError } from '../runtime/errors.js';
 
 export const CI_SYSTEMS = [
@@ -17,13 +18,15 @@ export const CI_SYSTEMS = [
 export type CiSystem = (typeof CI_SYSTEMS)[number];
 
 /** What the CI role needs to pull through the cache (a first pull also creates the repository). */
-export const CI_PULL_ACTIONS = [
-  'ecr:GetAuthorizationToken',
-  'ecr:BatchGetImage',
-  'ecr:GetDownloadUrlForLayer',
-  'ecr:BatchImportUpstreamImage',
-  'ecr:CreateRepository',
-];
+export const CI_PULL_ACTIONS = ['ecr:GetAuthorizationToken', ...PULL_ACTIONS, ...FIRST_PULL_ACTIONS];
+
+/** Where `ci-snippet --for` can point: a CI system, or the identity policy its role needs. */
+export const SNIPPET_TARGETS = [...CI_SYSTEMS, 'iam-policy'] as const;
+
+/** The registry host's account and region (<account>.dkr.ecr.<region>.amazonaws.com). */
+export function registryPlace(host: string): RegistryPlace {
+  return { account: host.slice(0, 12), region: registryRegion(host) };
+}
 
 export function registryRegion(host: string): string {
   const match = host.match(/^\d{12}\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$/);

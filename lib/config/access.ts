@@ -86,17 +86,41 @@ export interface RegistryPlace {
   account: string;
 }
 
+/** The ARNs of the cache repositories under `prefixes` (ROOT: every repository of the registry). */
+export function cacheRepositoryArns(prefixes: string[], registry: RegistryPlace): string[] {
+  return [...new Set(prefixes)]
+    .sort()
+    .map(
+      (p) => `arn:aws:ecr:${registry.region}:${registry.account}:repository/${p === 'ROOT' ? '*' : `${p}/*`}`,
+    );
+}
+
+/**
+ * The identity policy a CI role needs to pull through the cache, in the cache's account or (with
+ * `access:`) another: log in, pull, and make the cache fetch an image it does not hold yet.
+ */
+export function ciRolePolicy(prefixes: string[], registry: RegistryPlace) {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      { Sid: 'LogInToRegistries', Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
+      {
+        Sid: 'PullThroughTheCache',
+        Effect: 'Allow',
+        Action: [...PULL_ACTIONS, ...FIRST_PULL_ACTIONS],
+        Resource: cacheRepositoryArns(prefixes, registry),
+      },
+    ],
+  };
+}
+
 /** The statements the registry policy carries for `access`, on the repositories under `prefixes`. */
 export function registryStatements(
   access: Access,
   prefixes: string[],
   registry: RegistryPlace,
 ): PolicyStatement[] {
-  const resources = [...new Set(prefixes)]
-    .sort()
-    .map(
-      (p) => `arn:aws:ecr:${registry.region}:${registry.account}:repository/${p === 'ROOT' ? '*' : `${p}/*`}`,
-    );
+  const resources = cacheRepositoryArns(prefixes, registry);
   return grantees(access).map(({ suffix, Principal, Condition }) => ({
     Sid: `${KEEPER_SID_PREFIX}FirstPull${suffix}`,
     Effect: 'Allow',

@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-ecr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsClients } from '../../lib/aws/clients.js';
+import { ciRolePolicy } from '../../lib/config/access.js';
 import { parseConfig } from '../../lib/config/load.js';
 import { formatReconcile } from '../../lib/ecr/format.js';
 import { reconcile } from '../../lib/ecr/reconcile.js';
@@ -47,29 +48,11 @@ beforeAll(async () => {
 });
 afterAll(() => sandbox.stop());
 
-/** What a CI role in its own account is allowed, as docs/operations.md gives it. */
-function ciPolicy(cacheAccount: string): PolicyDocument {
-  return {
-    Statement: [
-      { Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
-      {
-        Effect: 'Allow',
-        Action: [
-          'ecr:BatchGetImage',
-          'ecr:GetDownloadUrlForLayer',
-          'ecr:BatchCheckLayerAvailability',
-          'ecr:BatchImportUpstreamImage',
-          'ecr:CreateRepository',
-        ],
-        Resource: `arn:aws:ecr:*:${cacheAccount}:repository/docker-hub/*`,
-      },
-    ],
-  };
-}
-
 /** A CI job in `account` pulling `repository:tag` through the cache: the registry's status and error. */
 async function ciPull(account: string, repository: string, tag: string, organizationId?: string) {
-  const role = sandbox.iam.addRole('ci', [ciPolicy(CACHE_ACCOUNT)], 'job', { account, organizationId });
+  // What `ci-snippet --for iam-policy` prints for the CI role, in its own account.
+  const policy = ciRolePolicy(['docker-hub'], { region: 'us-east-1', account: CACHE_ACCOUNT });
+  const role = sandbox.iam.addRole('ci', [policy as PolicyDocument], 'job', { account, organizationId });
   const ci = createAwsClients({
     ...sandbox.clientOptions,
     credentials: { accessKeyId: role.accessKeyId, secretAccessKey: role.secretAccessKey },

@@ -180,3 +180,46 @@ describe('cache-keeper ci-snippet with rules for other registries', () => {
     expect(out).toContain(pull);
   });
 });
+
+describe('cache-keeper ci-snippet --for iam-policy', () => {
+  it("prints the CI role's identity policy: log in, pull, and first pulls, on every rule's prefix in the registry's account and region", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'keeper-snippet-')), 'keeper.config.yaml');
+    writeFileSync(
+      path,
+      'rules:\n  - { prefix: quay, upstream: quay }\n  - { prefix: docker-hub, upstream: docker-hub, credentialSecret: ecr-pullthroughcache/docker-hub }\n',
+    );
+    const run = captureIo();
+    expect(
+      await runCli(['ci-snippet', '--for', 'iam-policy', '--registry', host, '--config', path], run.io),
+    ).toBe(0);
+    expect(JSON.parse(run.out.join('\n'))).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        { Sid: 'LogInToRegistries', Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
+        {
+          Sid: 'PullThroughTheCache',
+          Effect: 'Allow',
+          Action: [
+            'ecr:BatchGetImage',
+            'ecr:GetDownloadUrlForLayer',
+            'ecr:BatchCheckLayerAvailability',
+            'ecr:BatchImportUpstreamImage',
+            'ecr:CreateRepository',
+          ],
+          Resource: [
+            'arn:aws:ecr:eu-west-1:123456789012:repository/docker-hub/*',
+            'arn:aws:ecr:eu-west-1:123456789012:repository/quay/*',
+          ],
+        },
+      ],
+    });
+  });
+
+  it('names what --for takes when given something else', async () => {
+    const run = captureIo();
+    expect(await runCli(['ci-snippet', '--for', 'teamcity', '--registry', host], run.io)).toBe(2);
+    expect(run.err.join('')).toBe(
+      'cache-keeper ci-snippet: --for takes github-actions, gitlab, buildkite, circleci, bitbucket, jenkins, azure-pipelines, iam-policy, not "teamcity"',
+    );
+  });
+});

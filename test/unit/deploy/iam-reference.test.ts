@@ -141,6 +141,15 @@ describe('the packaged roles against the Service Authorization Reference', () =>
     expect(shipped.map((s) => s.Sid)).not.toContain('CacheRepositoryPolicies');
   });
 
+  it('the CI role policy `ci-snippet --for iam-policy` prints is valid', async () => {
+    const { ciRolePolicy } = await import('../../../lib/config/access.js');
+    const policy = ciRolePolicy(['docker-hub', 'quay', 'ROOT'], {
+      region: 'eu-west-1',
+      account: '123456789012',
+    });
+    expect(referenceProblems(policy.Statement as Statement[])).toEqual([]);
+  });
+
   it.each<[string, Statement, RegExp]>([
     [
       'the stack’s old scoping: a registry-level action on repository/*',

@@ -234,6 +234,32 @@ export function holdsKeeperStatements(
   return a.length === d.length && a.every((x, i) => x === d[i]);
 }
 
+/**
+ * The statements `desired` adds to `actual` and the ones it drops (each by its Sid, else its place),
+ * compared by meaning; undefined when either is not a policy this can read.
+ */
+export function statementChanges(
+  actual: string | undefined,
+  desired: string | undefined,
+): { added: string[]; removed: string[] } | undefined {
+  try {
+    const read = (text: string | undefined) =>
+      (text === undefined ? [] : readPolicy(text, 'policy').Statement).map((s, i) => ({
+        name: s.Sid ?? `#${i + 1}`,
+        key: canonicalStatement(s),
+      }));
+    const before = read(actual);
+    const after = read(desired);
+    const keys = (list: typeof before) => new Set(list.map((s) => s.key));
+    return {
+      added: after.filter((s) => !keys(before).has(s.key)).map((s) => s.name),
+      removed: before.filter((s) => !keys(after).has(s.key)).map((s) => s.name),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Two policies the same to IAM (statement order aside), or both absent. */
 export function samePolicy(a: string | undefined, b: string | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;

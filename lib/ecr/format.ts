@@ -5,6 +5,7 @@
  * policies are compared rule by rule as data (`rule 1: countNumber 6 → 10`), never as cut strings;
  * repositories that share one change are grouped; a summary line counts what changes.
  */
+import { describeGrantees, statementChanges } from '../config/access.js';
 import type { Change, ChangeKind, Plan } from './plan.js';
 import type { ReconcileReport } from './reconcile.js';
 
@@ -142,13 +143,34 @@ function attributes(change: Change): string[] {
   return lines;
 }
 
+/** A repository policy's change as who may pull and which statements come and go, not as JSON. */
+function repositoryPolicyDiff(actual: unknown, desired: unknown): string[] {
+  const changes = statementChanges(actual as string | undefined, desired as string | undefined);
+  if (!changes) return [`repositoryPolicy: ${show(actual)} → ${show(desired)}`];
+  const what = 'repositoryPolicy';
+  const who = [
+    describeGrantees(actual as string | undefined, what),
+    describeGrantees(desired as string | undefined, what),
+  ];
+  const changed = changes.added.filter((name) => changes.removed.includes(name));
+  const only = (names: string[]) => names.filter((name) => !changed.includes(name));
+  return [
+    ...(who[0] !== who[1] ? [`repositoryPolicy: pull access ${who[0]} → ${who[1]}`] : []),
+    ...only(changes.added).map((name) => `repositoryPolicy: statement ${name} added`),
+    ...changed.map((name) => `repositoryPolicy: statement ${name} changed`),
+    ...only(changes.removed).map((name) => `repositoryPolicy: statement ${name} removed`),
+  ];
+}
+
 /** The lines under a change's heading: attributes for a create, field diffs for the rest. */
 function details(change: Change): string[] {
   if (SIGN[change.kind] === '+') return attributes(change);
   return change.diffs.flatMap((d) =>
     d.field === 'lifecyclePolicy'
       ? lifecycleDiff(d.actual, d.desired)
-      : [`${d.field}: ${show(d.actual)} → ${show(d.desired)}`],
+      : d.field === 'repositoryPolicy'
+        ? repositoryPolicyDiff(d.actual, d.desired)
+        : [`${d.field}: ${show(d.actual)} → ${show(d.desired)}`],
   );
 }
 

@@ -90,6 +90,36 @@ describe('the plan text', () => {
   });
 });
 
+describe('the plan text with access:', () => {
+  it('a template policy change says who may pull and which statements come, change and go, not JSON', () => {
+    const yaml = (access: string) =>
+      parseConfig(
+        `rules:\n  - prefix: quay\n    upstream: quay\n    template:\n      repositoryPolicy: '{"Statement": [{"Sid": "Mine", "Effect": "Allow", "Principal": {"AWS": "999999999999"}, "Action": "ecr:BatchGetImage"}]}'\naccess:\n${access}`,
+      );
+    const before = yaml("  accounts: ['111111111111']\n").rules[0]!.template!;
+    const template: RepositoryCreationTemplate = {
+      ...(templateInput(before) as RepositoryCreationTemplate),
+      encryptionConfiguration: { encryptionType: 'AES256' },
+    };
+    const after = yaml("  accounts: ['222222222222']\n  organizationId: o-abc123def4\n");
+    const plan = planReconcile(after, {
+      rules: new Map([
+        ['quay', { ecrRepositoryPrefix: 'quay', upstreamRegistryUrl: 'quay.io', upstreamRegistry: 'quay' }],
+      ]),
+      templates: new Map([['quay', template]]),
+      repositories: new Map(),
+      secrets,
+      exclusions: [],
+    });
+    expect(formatReconcile({ plan, result: dryRun }).split('\n').slice(0, 4)).toEqual([
+      '~ template quay  (UpdateRepositoryCreationTemplate in place)',
+      '    repositoryPolicy: pull access 111111111111 → 222222222222, organization o-abc123def4',
+      '    repositoryPolicy: statement EcrCacheKeeperPullOrganization added',
+      '    repositoryPolicy: statement EcrCacheKeeperPullAccounts changed',
+    ]);
+  });
+});
+
 describe('lifecycleDiff and planSummary', () => {
   const policy = (...rules: object[]) => JSON.stringify({ rules });
   const keep = (n: number, priority = 1) => ({

@@ -1,8 +1,9 @@
 /**
  * Reads what ECR actually holds for the keeper's concerns: rules, creation templates, the cache
- * repositories under managed prefixes with their lifecycle policies, the credential secrets and
- * the pull-time update exclusions. Every list is read fully (all pages, `maxResults` 1000), and
- * per-repository reads run with bounded concurrency.
+ * repositories under managed prefixes with their lifecycle policies (and, with `access:`, their
+ * repository policies and the registry policy), the credential secrets and the pull-time update
+ * exclusions. Every list is read fully (all pages, `maxResults` 1000), and per-repository reads run
+ * with bounded concurrency.
  */
 import {
   DescribeRegistryCommand,

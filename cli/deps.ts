@@ -9,6 +9,7 @@ import { resolveRegion } from '../lib/aws/region.js';
 import type { KeeperConfig } from '../lib/config/load.js';
 import { type Endpoints, endpointsFromEnv } from '../lib/registry/upstreams.js';
 import { createRuntime, type Runtime } from '../lib/runtime/deps.js';
+import { KeeperError } from '../lib/runtime/errors.js';
 import { createLogger } from '../lib/runtime/logger.js';
 
 export interface CliSetup {
@@ -42,9 +43,23 @@ export function commandDeps(config: KeeperConfig, setup: CliSetup = {}): Command
   };
 }
 
-/** The cache's registry host: --registry, else the account's, as ECR gives it. */
-export async function registryHost(options: { registry?: string; deps: () => CommandDeps }): Promise<string> {
+/**
+ * The cache's registry host: --registry, else the account's, as ECR gives it. Run from an account
+ * `access:` lets pull through the cache (CI's, not the cache's), ECR would give that account's own
+ * registry, which holds no cache: refused, saying to pass --registry.
+ */
+export async function registryHost(options: {
+  registry?: string;
+  deps: () => Pick<CommandDeps, 'ecr' | 'config'>;
+}): Promise<string> {
   if (options.registry) return options.registry;
-  const auth = await options.deps().ecr.send(new GetAuthorizationTokenCommand({}));
-  return new URL(auth.authorizationData![0]!.proxyEndpoint!).host;
+  const { ecr, config } = options.deps();
+  const auth = await ecr.send(new GetAuthorizationTokenCommand({}));
+  const host = new URL(auth.authorizationData![0]!.proxyEndpoint!).host;
+  const account = host.split('.')[0]!;
+  if (config.access?.accounts.includes(account))
+    throw new KeeperError(
+      `these credentials are account ${account}'s, one that access: lets pull through the cache, and its registry holds no cache: pass --registry <the cache's account>.dkr.ecr.<region>.amazonaws.com`,
+    );
+  return host;
 }

@@ -24,8 +24,9 @@ Shows what reconcile would change, in terraform's manner (+ create, ~ change, -/
   cache-keeper plan -out tonight.plan && cache-keeper apply tonight.plan`,
   apply: `usage: cache-keeper apply [FILE] [--auto-approve] [--config FILE] [--json]
 
-Reconciles pull-through cache rules, creation templates and lifecycle policies to the config,
-in order (rules, templates, back-fill), stopping at the first failure. With FILE (from
+Reconciles pull-through cache rules, creation templates, lifecycle policies and (with access:)
+the registry's and the cache repositories' access statements to the config, in order (rules,
+templates and the registry policy, back-fill), stopping at the first failure. With FILE (from
 \`plan -out FILE\`) it applies exactly that plan, and refuses when the account or the config
 changed since. Without it, it shows the plan and asks on a terminal; not on a terminal it never
 asks and needs --auto-approve.

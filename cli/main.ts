@@ -37,7 +37,7 @@ const USAGE = `usage: cache-keeper <command> [options]
 commands:
   validate            check keeper.config.yaml and print the desired state it declares
   plan                show what reconcile would change (dry run; writes nothing)
-  apply               reconcile rules, templates and lifecycle policies to the desired state
+  apply               reconcile rules, templates, lifecycle policies and access: to the desired state
   prewarm [IMAGE...]  pull the configured (or the given) images through the cache
   check               is each Docker Hub token valid, and how many days has it left
   rotate              rotate the credential secret now (Secrets Manager calls rotateCredential)
@@ -60,7 +60,7 @@ options:
   --region REGION     the AWS region; else AWS_REGION, AWS_DEFAULT_REGION, or the profile's region
                       (AWS_PROFILE in AWS_CONFIG_FILE or ~/.aws/config), as the AWS CLI resolves it
   --json              machine-readable output
-  --registry HOST     (uri, rewrite, mirror-config, ci-snippet, suggest FILE...) the registry host, instead of asking ECR
+  --registry HOST     (uri, rewrite, mirror-config, ci-snippet, suggest PATH...) the registry host, instead of asking ECR
   --days N            (suggest) the window of pulls looked at (default 7)
   --config-lines      (suggest) also print the prewarm.images lines to add
   --check             (rewrite) write nothing; exit 1 when a file would change

@@ -235,6 +235,10 @@ export async function cleanupCommand(
         io.out(
           `${r.secretName}: kept retired PAT ${t.uuid} until ${t.deleteAfter.slice(0, 10)} (grace period)`,
         );
+      if (r.unmarked.length)
+        io.out(
+          `${r.secretName}: left ${r.unmarked.length} PAT(s) labelled "ecr-cache-keeper <version>" by an older keeper (${r.unmarked.join(', ')}): strays, or another deployment's on this Docker Hub account; delete them in Docker Hub's settings once no deployment uses them`,
+        );
       if (!r.deleted.length && !r.kept.length) io.out(`${r.secretName}: no retired PAT to delete`);
     }
   return 0;

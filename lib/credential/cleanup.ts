@@ -44,16 +44,22 @@ export interface CleanupReport {
   deleted: string[];
   /** Retired tokens still inside their grace period. */
   kept: RetiredToken[];
+  /**
+   * Tokens labelled `ecr-cache-keeper <version>` by a keeper before labels named their secret:
+   * strays, or another deployment's that shares the Docker Hub account. Left for a person.
+   */
+  unmarked: string[];
 }
 
 /** The ledger's state for one credential secret, from its tags (see ledger.ts). */
 export function ledgerState(
-  secret: Pick<CredentialSecret, 'tags'>,
+  secret: Pick<CredentialSecret, 'tags' | 'arn'>,
   config: KeeperConfig,
   now: number,
 ): LedgerState {
   const retired = retiredToken(secret, config, now);
   return {
+    secretArn: secret.arn,
     currentUuid: secret.tags[TAGS.uuid],
     ...(retired ? { retired: { uuid: retired.uuid, due: retired.due } } : {}),
     ...(secret.tags[TAGS.pendingVersion] ? { pendingVersion: secret.tags[TAGS.pendingVersion] } : {}),
@@ -68,12 +74,13 @@ export async function cleanupRetiredTokens(
   secret: CredentialSecret,
   deps: { secrets: SecretsManagerClient; config: KeeperConfig; now: () => number; hub: HubApi },
 ): Promise<CleanupReport> {
-  const report: CleanupReport = { secretName: secret.name, deleted: [], kept: [] };
+  const report: CleanupReport = { secretName: secret.name, deleted: [], kept: [], unmarked: [] };
   const now = deps.now();
   const retired = retiredToken(secret, deps.config, now);
   const drift = ledgerDrift(await deps.hub.listPats(), ledgerState(secret, deps.config, now));
   const done = await reconcileLedger(deps.hub, drift);
   report.deleted.push(...done.removedStrays);
+  report.unmarked.push(...drift.unmarked);
   if (retired && !retired.due) {
     const { due: _due, ...kept } = retired;
     report.kept.push(kept);

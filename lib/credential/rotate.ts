@@ -26,7 +26,7 @@ import type { Endpoints } from '../registry/upstreams.js';
 import { errorMessage, KeeperError } from '../runtime/errors.js';
 import { adminHubSession, readJsonSecret } from './admin.js';
 import { cleanupRetiredTokens } from './cleanup.js';
-import { patLabel } from './ledger.js';
+import { mintedFor, patLabel } from './ledger.js';
 import { probeUpstreamLogin } from './login.js';
 import { setTags, TAGS } from './metadata.js';
 import {
@@ -107,7 +107,7 @@ async function retirePendingPat(
   if (deps.config.credential.rotation.mode !== 'managed') return undefined;
   const hub = await hubFor(deps);
   let uuid = secret.tags[TAGS.pendingVersion] === token ? secret.tags[TAGS.pendingUuid] : undefined;
-  uuid ??= (await hub.listPats()).find((p) => p.token_label === patLabel(token))?.uuid;
+  uuid ??= (await hub.listPats()).find((p) => mintedFor(p, secret.arn, token))?.uuid;
   if (uuid) await hub.setActive(uuid, false);
   return uuid;
 }
@@ -132,11 +132,14 @@ async function validateRules(deps: RotationDeps, rules: DesiredRule[]): Promise<
 }
 
 /** Deactivates and deletes tokens this rotation version minted that are not the stored one. */
-async function discardMinted(hub: HubApi, token: string, keep?: string): Promise<string[]> {
+async function discardMinted(
+  hub: HubApi,
+  secretArn: string,
+  token: string,
+  keep?: string,
+): Promise<string[]> {
   const discarded: string[] = [];
-  for (const pat of (await hub.listPats()).filter(
-    (p) => p.token_label === patLabel(token) && p.uuid !== keep,
-  )) {
+  for (const pat of (await hub.listPats()).filter((p) => mintedFor(p, secretArn, token) && p.uuid !== keep)) {
     if (pat.is_active) await hub.setActive(pat.uuid, false);
     await hub.deletePat(pat.uuid);
     discarded.push(pat.uuid);
@@ -160,16 +163,17 @@ async function createSecret(
   const hub = await hubFor(deps);
   const admin = await readJsonSecret(deps.secrets, rotation.adminSecret!, ['username', 'password']);
   // An earlier attempt that minted a PAT but crashed before storing it lost the PAT's secret: retire it.
-  await discardMinted(hub, token);
+  await discardMinted(hub, secret.arn, token);
   const expiresAt = new Date(now(deps) + rotation.lifetimeDays * DAY_MS).toISOString();
-  const mint = () => hub.createPat({ label: patLabel(token), scopes: rotation.scopes, expiresAt });
+  const mint = () =>
+    hub.createPat({ label: patLabel(secret.arn, token), scopes: rotation.scopes, expiresAt });
   let pat: Awaited<ReturnType<typeof mint>>;
   try {
     pat = await mint();
   } catch (error) {
     if (!(error instanceof HubApiError) || !error.uncertain) throw error;
     // It may have been created without our seeing its secret: find it and discard it, then mint once more.
-    await discardMinted(hub, token);
+    await discardMinted(hub, secret.arn, token);
     pat = await mint();
   }
   try {
@@ -223,7 +227,7 @@ async function recordStoredPending(
   if (deps.config.credential.rotation.mode !== 'managed' || secret.tags[TAGS.pendingVersion] === token)
     return;
   const hub = await hubFor(deps);
-  const minted = (await hub.listPats()).filter((p) => p.token_label === patLabel(token) && p.is_active);
+  const minted = (await hub.listPats()).filter((p) => mintedFor(p, secret.arn, token) && p.is_active);
   if (minted.length !== 1) return;
   await setTags(deps.secrets, secret.arn, {
     [TAGS.pendingUuid]: minted[0]!.uuid,

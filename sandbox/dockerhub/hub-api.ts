@@ -94,6 +94,9 @@ export class HubApi {
       ) {
         return json(400, { message: 'token_label and valid scopes are required' });
       }
+      // The Hub API's schema (createAccessTokenRequest): token_label is 1 to 100 characters.
+      if (input.token_label.length < 1 || input.token_label.length > 100)
+        return json(400, { message: 'token_label must be 1 to 100 characters' });
       const expiresAt = typeof input.expires_at === 'string' ? input.expires_at : null;
       if (expiresAt && Number.isNaN(Date.parse(expiresAt)))
         return json(400, { message: 'expires_at is not a date' });

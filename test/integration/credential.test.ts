@@ -12,6 +12,7 @@ import { createRotateCredentialHandler } from '../../handlers/rotateCredential.j
 import type { AwsClients } from '../../lib/aws/clients.js';
 import { loadConfig } from '../../lib/config/load.js';
 import type { CredentialCheck } from '../../lib/credential/check.js';
+import { patLabel } from '../../lib/credential/ledger.js';
 import { reconcile } from '../../lib/ecr/reconcile.js';
 import { runPrewarm } from '../../lib/prewarm/run.js';
 import { type AlarmProperties, type AlarmState, alarmStateAfter } from '../../sandbox/aws/cloudwatch.js';
@@ -417,11 +418,40 @@ describe('the daily check changes nothing and bounds its failed logins', () => {
     expect(await adminCheck()).toBe(0);
   });
 
+  it("another deployment's token on the same Docker Hub account (another region or account) is not ours to remove", async () => {
+    await boot();
+    // The keeper of another deployment (eu-west-1) minted and uses this one, for its own secret.
+    const theirs = sandbox.hubAccounts.createPat(
+      user(),
+      patLabel(
+        'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecr-pullthroughcache/docker-hub-AbCdEf',
+        '3d9f6a10-2c4b-4e8d-9f01-6a7b8c9d0e1f',
+      ),
+      ['repo:public_read'],
+      null,
+    );
+    expect((await check()).strayTokens).toEqual([]);
+    await rotate();
+    expect(lastRotation()).toMatchObject({ succeeded: true });
+    expect(theirs).toMatchObject({ is_active: true });
+    expect(theirs.deleted).toBeFalsy();
+    const cleanup = captureIo();
+    expect(await runCli(['credential', 'cleanup', '--json'], cleanup.io, kit.cli)).toBe(0);
+    expect(theirs.deleted).toBeFalsy();
+  });
+
   it('reports tokens left by an aborted rotation without touching them; cleanup removes them', async () => {
     await boot();
     const stray = sandbox.hubAccounts.createPat(
       user(),
-      'ecr-cache-keeper 5b1c0d2e-aborted',
+      patLabel(sandbox.seeded!.secretArn, '5b1c0d2e-aborted'),
+      ['repo:public_read'],
+      null,
+    );
+    // Labelled by a keeper before labels named their secret: this deployment's stray, or another's.
+    const unmarked = sandbox.hubAccounts.createPat(
+      user(),
+      'ecr-cache-keeper 7a2d1e3f-older',
       ['repo:public_read'],
       null,
     );
@@ -430,8 +460,17 @@ describe('the daily check changes nothing and bounds its failed logins', () => {
     expect(stray.deleted).toBeFalsy();
     const cleanup = captureIo();
     expect(await runCli(['credential', 'cleanup', '--json'], cleanup.io, kit.cli)).toBe(0);
-    expect(JSON.parse(cleanup.out.join('\n'))[0].deleted).toEqual([stray.uuid]);
+    expect(JSON.parse(cleanup.out.join('\n'))[0]).toMatchObject({
+      deleted: [stray.uuid],
+      unmarked: [unmarked.uuid],
+    });
     expect(stray.deleted).toBe(true);
+    expect(unmarked.deleted).toBeFalsy();
+    const text = captureIo();
+    expect(await runCli(['credential', 'cleanup'], text.io, kit.cli)).toBe(0);
+    expect(text.out.join('\n')).toContain(
+      `left 1 PAT(s) labelled "ecr-cache-keeper <version>" by an older keeper (${unmarked.uuid})`,
+    );
   });
 
   it('a token too large for Docker Hub (HTTP 431) is reported as that, not as a missing image', async () => {

@@ -159,6 +159,21 @@ describe('the Hub API', () => {
     expect((await api(`/v2/access-tokens/${pat.uuid}`, { headers: auth })).status).toBe(404);
   });
 
+  it.each([
+    ['empty', ''],
+    ['over 100 characters', 'x'.repeat(101)],
+  ])('refuses a token_label that is %s, as the Hub API schema does (400)', async (_name, token_label) => {
+    const created = await api('/v2/access-tokens', {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${await jwt(sandbox.seeded!.password)}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ token_label, scopes: ['repo:public_read'] }),
+    });
+    expect(created.status).toBe(400);
+  });
+
   it('refuses to manage PATs with a JWT minted from a PAT (403)', async () => {
     const auth = { authorization: `Bearer ${await jwt(sandbox.seeded!.pat.token)}` };
     expect((await api('/v2/access-tokens', { headers: auth })).status).toBe(403);

@@ -414,27 +414,20 @@ function statementsFor(config) {
       { Sid: 'ListRepositories', Effect: 'Allow', Action: 'ecr:DescribeRepositories', Resource: registry },
       {
         // Lifecycle back-fill; and a creation template needs its creator to be allowed to create
-        // the repositories it describes and put their lifecycle policy.
+        // the repositories it describes and put their lifecycle policy, and (inferred the same way)
+        // set their repository policy when it has one; `access:` back-fills the existing ones. One
+        // statement, so the prefixes are listed once: the role's policy has 10,240 characters.
         Sid: 'CacheRepositories',
         Effect: 'Allow',
-        Action: ['ecr:GetLifecyclePolicy', 'ecr:PutLifecyclePolicy', 'ecr:CreateRepository'],
+        Action: [
+          'ecr:GetLifecyclePolicy',
+          'ecr:PutLifecyclePolicy',
+          'ecr:CreateRepository',
+          ...(repositoryPolicies ? ['ecr:SetRepositoryPolicy'] : []),
+          ...(config.access ? ['ecr:GetRepositoryPolicy', 'ecr:DeleteRepositoryPolicy'] : []),
+        ],
         Resource: cacheRepositories,
       },
-      // A template that sets a repository policy: its creator may set the repositories' policy
-      // (inferred, as for lifecycle policies above); `access:` back-fills the existing ones.
-      ...(repositoryPolicies
-        ? [
-            {
-              Sid: 'CacheRepositoryPolicies',
-              Effect: 'Allow',
-              Action: [
-                'ecr:SetRepositoryPolicy',
-                ...(config.access ? ['ecr:GetRepositoryPolicy', 'ecr:DeleteRepositoryPolicy'] : []),
-              ],
-              Resource: cacheRepositories,
-            },
-          ]
-        : []),
       // `access:`: the registry policy's first-pull statements. No resource type: only "*" matches.
       ...(config.access
         ? [

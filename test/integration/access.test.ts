@@ -160,7 +160,7 @@ describe('access: CI in other accounts pulls through the cache', () => {
     const without = sandbox.iam.addRole('reconcile-no-set-policy', [
       {
         Statement: policy.Statement.map((s) =>
-          s.Sid === 'CacheRepositoryPolicies'
+          s.Sid === 'CacheRepositories'
             ? { ...s, Action: (s.Action as string[]).filter((a) => a !== 'ecr:SetRepositoryPolicy') }
             : s,
         ),

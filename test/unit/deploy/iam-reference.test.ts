@@ -132,13 +132,22 @@ describe('the packaged roles against the Service Authorization Reference', () =>
       ],
       Resource: '*',
     });
-    expect(sid('CacheRepositoryPolicies')).toMatchObject({
-      Action: ['ecr:SetRepositoryPolicy', 'ecr:GetRepositoryPolicy', 'ecr:DeleteRepositoryPolicy'],
-    });
+    expect(sid('CacheRepositories')!.Action).toEqual([
+      'ecr:GetLifecyclePolicy',
+      'ecr:PutLifecyclePolicy',
+      'ecr:CreateRepository',
+      'ecr:SetRepositoryPolicy',
+      'ecr:GetRepositoryPolicy',
+      'ecr:DeleteRepositoryPolicy',
+    ]);
     expect(referenceProblems(statements)).toEqual([]);
     const shipped: Statement[] = rolePolicyDocument(parseConfig(seed), 'reconcile').Statement;
     expect(shipped.map((s) => s.Sid)).not.toContain('RegistryPolicy');
-    expect(shipped.map((s) => s.Sid)).not.toContain('CacheRepositoryPolicies');
+    expect(shipped.find((s) => s.Sid === 'CacheRepositories')!.Action).toEqual([
+      'ecr:GetLifecyclePolicy',
+      'ecr:PutLifecyclePolicy',
+      'ecr:CreateRepository',
+    ]);
   });
 
   it('the CI role policy `ci-snippet --for iam-policy` prints is valid', async () => {

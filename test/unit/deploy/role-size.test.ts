@@ -44,4 +44,21 @@ describe('rolePolicyProblems', () => {
     expect(problems.slice(0, expected.length)).toEqual(expected.map((e) => expect.stringMatching(e)));
     if (expected.length === 0) expect(problems).toEqual([]);
   });
+
+  it('50 rules with 30-character prefixes and access: fit (their repositories are listed once)', () => {
+    const config = parseConfig(
+      [
+        "access: { accounts: ['222222222222'] }",
+        'rules:',
+        ...Array.from(
+          { length: 50 },
+          (_, i) =>
+            `  - { prefix: team-${String(i).padStart(2, '0')}-${'x'.repeat(22)}, upstream: docker-hub, credentialSecret: ecr-pullthroughcache/docker-hub, template: {} }`,
+        ),
+        '',
+      ].join('\n'),
+    );
+    expect(config.rules[0]!.prefix).toHaveLength(30);
+    expect(rolePolicyProblems(config)).toEqual([]);
+  });
 });

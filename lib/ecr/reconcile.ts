@@ -66,6 +66,8 @@ export function readSavedPlan(text: string, source: string): SavedPlan {
 /**
  * Applies exactly a saved plan: the account is read again and planned again, and when that plan is
  * not the saved one (someone changed the account, or the config, in between), nothing is applied.
+ * When it is, the fresh plan is what is applied: the same changes, but a policy others write to is
+ * merged into as it is now, not as it was when the plan was saved.
  */
 export async function applySavedPlan(
   clients: { ecr: ECRClient; secrets: SecretsManagerClient },
@@ -80,8 +82,8 @@ export async function applySavedPlan(
     throw new StalePlanError(
       `the account or the config changed since the plan was saved (${saved.createdAt}): nothing applied; run \`cache-keeper plan -out FILE\` again`,
     );
-  const result = await applyPlan(clients.ecr, saved.plan, { concurrency: options.concurrency });
-  return { plan: saved.plan, result, summary: planSummary(saved.plan) };
+  const result = await applyPlan(clients.ecr, fresh.plan, { concurrency: options.concurrency });
+  return { plan: fresh.plan, result, summary: planSummary(fresh.plan) };
 }
 
 export async function reconcile(

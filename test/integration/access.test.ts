@@ -15,7 +15,7 @@ import { createAwsClients } from '../../lib/aws/clients.js';
 import { ciRolePolicy } from '../../lib/config/access.js';
 import { parseConfig } from '../../lib/config/load.js';
 import { formatReconcile } from '../../lib/ecr/format.js';
-import { reconcile } from '../../lib/ecr/reconcile.js';
+import { applySavedPlan, reconcile, savePlan } from '../../lib/ecr/reconcile.js';
 import type { PolicyDocument } from '../../sandbox/iam/policy.js';
 import { functionPolicy } from '../../sandbox/iam/roles.js';
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
@@ -182,5 +182,27 @@ describe('access: CI in other accounts pulls through the cache', () => {
     expect((await reconcile(sandboxDeps(sandbox, config, { role: 'reconcile' }).aws, config)).result.ok).toBe(
       true,
     );
+  });
+
+  it('a saved plan applied later keeps a statement someone put in the registry policy meanwhile', async () => {
+    const config = withAccess(`  accounts: ['${CI_ACCOUNT}', '555555555555']\n`);
+    const aws = sandboxDeps(sandbox, config, { role: 'reconcile' }).aws;
+    const saved = savePlan(await reconcile(aws, config, { dryRun: true }), config, Date.now());
+    expect(saved.plan.changes.map((c) => c.kind)).toContain('put-registry-policy');
+    // Someone adds a statement of their own between plan -out and apply.
+    const later = { ...FOREIGN, Sid: 'AddedMeanwhile' };
+    const admin = createAwsClients(sandbox.clientOptions);
+    const before = await registryPolicy();
+    await admin.ecr.send(
+      new PutRegistryPolicyCommand({
+        policyText: JSON.stringify({ ...before, Statement: [...before.Statement, later] }),
+      }),
+    );
+    expect((await applySavedPlan(aws, config, saved)).result.ok).toBe(true);
+    expect((await registryPolicy()).Statement.map((s) => s.Sid)).toEqual([
+      'ReplicationFromProd',
+      'AddedMeanwhile',
+      'EcrCacheKeeperFirstPullAccounts',
+    ]);
   });
 });

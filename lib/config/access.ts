@@ -58,7 +58,7 @@ function grantees(
   if (access.accounts.length)
     out.push({
       suffix: 'Accounts',
-      Principal: { AWS: [...access.accounts].sort().map((a) => `arn:aws:iam::${a}:root`) },
+      Principal: { AWS: [...new Set(access.accounts)].sort().map((a) => `arn:aws:iam::${a}:root`) },
     });
   if (access.organizationId)
     out.push({
@@ -183,7 +183,7 @@ export function withKeeperStatements(
  * of list items are the same to IAM.
  */
 function canonicalStatement(s: PolicyStatement): string {
-  const sorted = (v: unknown) => [v].flat().map(String).sort();
+  const sorted = (v: unknown) => [...new Set([v].flat().map(String))].sort();
   const principal = (p: unknown): unknown => {
     if (p === '*') return { AWS: ['*'] };
     if (!p || typeof p !== 'object') return p;
@@ -192,9 +192,7 @@ function canonicalStatement(s: PolicyStatement): string {
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([k, v]) => [
           k,
-          sorted(v)
-            .map((x) => (/^\d{12}$/.test(x) ? `arn:aws:iam::${x}:root` : x))
-            .sort(),
+          sorted(sorted(v).map((x) => (/^\d{12}$/.test(x) ? `arn:aws:iam::${x}:root` : x))),
         ]),
     );
   };
@@ -274,7 +272,7 @@ export function samePolicy(a: string | undefined, b: string | undefined): boolea
 
 /** Who `access:` lets pull, in words (`nobody` for an emptied one, which reconcile takes back). */
 export function describeAccess(access: Access): string {
-  const who = [...access.accounts].sort();
+  const who = [...new Set(access.accounts)].sort();
   if (access.organizationId) who.push(`organization ${access.organizationId}`);
   return who.length ? who.join(', ') : 'nobody';
 }

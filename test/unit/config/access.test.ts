@@ -41,6 +41,10 @@ describe('the statements', () => {
       },
     ]);
     expect(repositoryStatements({ accounts: [] })).toEqual([]);
+    // An account written twice is one principal (AWS would keep one: no drift from the spelling).
+    expect(repositoryStatements({ accounts: ['111111111111', '111111111111'] })[0]!.Principal).toEqual({
+      AWS: ['arn:aws:iam::111111111111:root'],
+    });
   });
 
   it('let them make the cache fetch what it lacks, on the rules’ prefixes of this registry only', () => {
@@ -101,6 +105,17 @@ describe('comparing what AWS hands back with what was written', () => {
           Action: ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
         },
         { ...mine[0], Principal: { AWS: ['222222222222', '111111111111'] } },
+      ),
+      true,
+    ],
+    [
+      'an account written twice, as its id and as its root ARN',
+      policy(
+        {
+          ...mine[0],
+          Principal: { AWS: ['111111111111', 'arn:aws:iam::111111111111:root', '222222222222'] },
+        },
+        mine[1],
       ),
       true,
     ],

@@ -586,6 +586,7 @@ function dashboard(config, service, stage) {
           'PrewarmImagesSkipped',
           'PrewarmImagesStalePending',
           'PrewarmImagesDeferred',
+          'PrewarmImagesArchived',
           'PrewarmImagesFailed',
         ].map((m) => [ns, m]),
         0,

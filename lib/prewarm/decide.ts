@@ -39,6 +39,8 @@ export interface WarmFacts {
   upstreamUnusable?: string;
   /** The digest ECR holds for the tag (undefined: not cached). */
   cachedDigest?: string;
+  /** ECR's status of that image: ARCHIVED or ACTIVATING when it is in (or leaving) the archive class. */
+  cachedStatus?: string;
   /**
    * How many platform manifests the new index likely lists: the cached one's it moved from, else the
    * widest index this upstream served tonight (ECR may fetch them all: what the pull likely costs).
@@ -54,6 +56,8 @@ export interface WarmFacts {
 
 export type WarmDecision =
   | { action: 'skip'; reason: string }
+  /** The cache holds the tag in the archive storage class: not pullable, and no failure of the night. */
+  | { action: 'archived'; reason: string }
   /** Unchanged, full mode: make sure every layer is in the cache (no upstream pull). */
   | { action: 'fill-layers'; digest: string }
   | { action: 'pull'; cost: number; reason: string }
@@ -148,6 +152,19 @@ export function decideWarm(facts: WarmFacts): WarmDecision {
   }
   if (facts.cacheLookupError)
     return { action: 'fail', step: 'cache-lookup', cause: 'ecr-error', reason: facts.cacheLookupError };
+  // An archived image cannot be pulled, and what a pull through the cache would do to it is not
+  // documented: nothing is spent on it, and it is not a failure of the night.
+  if (facts.cachedStatus === 'ARCHIVED')
+    return {
+      action: 'archived',
+      reason:
+        'the cache holds it in the archive storage class (a lifecycle rule moved it there), which cannot be pulled: restore it (aws ecr update-image-storage-class --target-storage-class STANDARD) or take it off prewarm.images',
+    };
+  if (facts.cachedStatus === 'ACTIVATING')
+    return {
+      action: 'archived',
+      reason: 'being restored from the archive storage class; warmed once it is active',
+    };
   if (facts.cachedDigest === upstream.digest) {
     if (facts.mode === 'manifest-only') return { action: 'skip', reason: 'unchanged' };
     if (facts.layersVerified) return { action: 'skip', reason: `unchanged; ${facts.layersVerified}` };

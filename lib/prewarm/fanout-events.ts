@@ -14,7 +14,16 @@ const isoTime = z
   .check(z.refine((s) => !Number.isNaN(Date.parse(s)), { message: 'an ISO 8601 time' }));
 
 const wireLineShape = {
-  status: z.enum(['warmed', 'skipped', 'deferred', 'failed', 'stale-pending', 'unverified', 'would-pull']),
+  status: z.enum([
+    'warmed',
+    'skipped',
+    'deferred',
+    'failed',
+    'stale-pending',
+    'unverified',
+    'archived',
+    'would-pull',
+  ]),
   upstreamPulls: z.int().check(z.gte(0)),
   durationMs: z.number().check(z.gte(0)),
 };

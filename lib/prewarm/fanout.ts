@@ -17,6 +17,7 @@ import { errorMessage, InvalidEventError } from '../runtime/errors.js';
 import { IndexWidths } from './index-width.js';
 import {
   coversNight,
+  everyImageWhole,
   LAYERS_RECEIVED_TAG,
   LAYERS_VERIFIED_TAG,
   parseReceivedMark,
@@ -316,6 +317,7 @@ export function overflowLines(plan: NightPlan): Array<{ reference: string; resul
 /** The statuses whose lines go first when the execution's output must be smaller: the least to act on first. */
 const UNLISTED_FIRST: ImageStatus[] = [
   'skipped',
+  'archived',
   'warmed',
   'would-pull',
   'stale-pending',
@@ -479,7 +481,7 @@ export async function finishNight(
   const whole =
     deps.config.prewarm.mode === 'full' &&
     coversNight(deps.config.prewarm.images.map(imageReference), plan.order) &&
-    report.images.every((r) => r.status === 'warmed' || r.status === 'skipped');
+    everyImageWhole(report.images);
   try {
     await recordNight(deps.secrets, secret, {
       ...(whole

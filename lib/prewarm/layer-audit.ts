@@ -149,6 +149,8 @@ export function everyImageWhole(
     (i) =>
       i.status === 'warmed' ||
       i.status === 'skipped' ||
+      // Archived: not pullable, nothing to fill; its layers come back with it when it is restored.
+      i.status === 'archived' ||
       (i.step !== 'pull-manifest' && i.step !== 'pull-blobs' && i.cachedSinceMark === false),
   );
 }

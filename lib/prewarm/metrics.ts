@@ -10,6 +10,7 @@ export function prewarmMetrics(report: PrewarmReport): Metric[] {
     { name: 'PrewarmImagesFailed', value: report.counts.failed },
     { name: 'PrewarmImagesStalePending', value: report.counts['stale-pending'] },
     { name: 'PrewarmImagesUnverified', value: report.counts.unverified },
+    { name: 'PrewarmImagesArchived', value: report.counts.archived },
     { name: 'UpstreamPullsSpent', value: report.upstreamPulls.measured ?? report.upstreamPulls.estimated },
     { name: 'PrewarmDuration', value: report.durationMs / 1000, unit: 'Seconds' },
   ];

@@ -12,6 +12,8 @@ export type ImageStatus =
   | 'failed'
   | 'stale-pending'
   | 'unverified'
+  /** The cache holds it in the archive storage class (or is restoring it): not warmed, not failed. */
+  | 'archived'
   /** Dry run only: the image would be pulled through the cache, spending `upstreamPulls`. */
   | 'would-pull';
 export type PrewarmStep = 'cache-lookup' | 'upstream-check' | 'pull-manifest' | 'pull-blobs';
@@ -112,6 +114,7 @@ export function countStatuses(images: ImageResult[]): Record<ImageStatus, number
     failed: 0,
     'stale-pending': 0,
     unverified: 0,
+    archived: 0,
     'would-pull': 0,
   };
   for (const i of images) counts[i.status]++;
@@ -125,6 +128,7 @@ const ICON: Record<ImageStatus, string> = {
   failed: '✗',
   'stale-pending': '~',
   unverified: '?',
+  archived: '▣',
   'would-pull': '↓',
 };
 
@@ -149,7 +153,7 @@ export function formatPrewarm(report: PrewarmReport): string {
   }
   if (report.unlisted) lines.push(`(${report.unlisted.count} more not listed: ${report.unlisted.reason})`);
   lines.push(
-    `${report.images.length + (report.unlisted?.count ?? 0)} images: ${c.warmed} warmed, ${c.skipped} unchanged, ${c['stale-pending']} stale-pending, ${c.deferred} deferred, ${c.unverified} unverified, ${c.failed} failed ` +
+    `${report.images.length + (report.unlisted?.count ?? 0)} images: ${c.warmed} warmed, ${c.skipped} unchanged, ${c['stale-pending']} stale-pending, ${c.deferred} deferred, ${c.unverified} unverified, ${c.archived ? `${c.archived} archived, ` : ''}${c.failed} failed ` +
       `in ${(report.durationMs / 1000).toFixed(1)} s (${report.mode}).`,
   );
   const measured =

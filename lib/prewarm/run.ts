@@ -359,7 +359,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
      * Tag → digest (and when the cache received it) for a cache repository, and every digest it holds
      * (child manifests are untagged): one DescribeImages walk per repository, shared by its images.
      */
-    type CachedImage = { digest: string; pushedAt?: number };
+    type CachedImage = { digest: string; pushedAt?: number; status?: string };
     type CachedRepository = { tags: Map<string, CachedImage>; present: Set<string> };
     const repositoryTags = new Map<string, Promise<CachedRepository | { error: string }>>();
     const cachedDigest = async (repository: string, tag: string) => {
@@ -372,14 +372,25 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
             let nextToken: string | undefined;
             do {
               const page = await ecr.send(
-                new DescribeImagesCommand({ repositoryName: repository, maxResults: 1000, nextToken }),
+                // Archived images too: a tag ECR holds in the archive class is not one to pull again.
+                new DescribeImagesCommand({
+                  repositoryName: repository,
+                  maxResults: 1000,
+                  nextToken,
+                  filter: { imageStatus: 'ANY' },
+                }),
                 aws,
               );
               for (const d of page.imageDetails ?? []) {
                 if (!d.imageDigest) continue;
-                present.add(d.imageDigest);
+                const active = (d.imageStatus ?? 'ACTIVE') === 'ACTIVE';
+                if (active) present.add(d.imageDigest);
                 for (const t of d.imageTags ?? [])
-                  tags.set(t, { digest: d.imageDigest, pushedAt: d.imagePushedAt?.getTime() });
+                  tags.set(t, {
+                    digest: d.imageDigest,
+                    pushedAt: d.imagePushedAt?.getTime(),
+                    ...(active ? {} : { status: d.imageStatus }),
+                  });
               }
               nextToken = page.nextToken;
             } while (nextToken);
@@ -397,7 +408,12 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
       const found = await pending;
       if ('error' in found) return { error: found.error };
       const image = found.tags.get(tag);
-      return { digest: image?.digest, pushedAt: image?.pushedAt, present: found.present };
+      return {
+        digest: image?.digest,
+        pushedAt: image?.pushedAt,
+        status: image?.status,
+        present: found.present,
+      };
     };
 
     /** The upstream HEAD (free on Docker Hub): the digest, or what went wrong. */
@@ -509,8 +525,11 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
       };
       const done = (patch: Partial<ImageResult>): ImageResult =>
         Object.assign(result, patch, { durationMs: now() - t0 });
-      const settle = (decision: WarmDecision & { action: 'defer' | 'fail' | 'skip' }): ImageResult => {
+      const settle = (
+        decision: WarmDecision & { action: 'defer' | 'fail' | 'skip' | 'archived' },
+      ): ImageResult => {
         if (decision.action === 'skip') return done({ status: 'skipped', reason: decision.reason });
+        if (decision.action === 'archived') return done({ status: 'archived', reason: decision.reason });
         if (decision.action === 'defer') {
           if (decision.stopUpstream) stoppedUpstream ??= decision.reason;
           return done({
@@ -626,6 +645,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
           upstreamUnusable: undefined,
           timeLeftMs: Number.POSITIVE_INFINITY,
           cachedDigest: cached.digest,
+          cachedStatus: cached.status,
           expectedPlatforms: cachedPlatforms ?? indexWidths.widest(upstream.key),
           cacheLookupError: cached.error,
           upstream: head,
@@ -641,6 +661,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
         switch (decision.action) {
           case 'skip':
           case 'defer':
+          case 'archived':
             return settle(decision);
           case 'fail':
             if (decision.credentialRefused) upstream.unusable ??= decision.reason;

@@ -660,6 +660,23 @@ describe('nightly pre-warm', () => {
   });
 });
 
+describe('an image the cache archived', () => {
+  it('is reported archived, not failed, and no pull is spent on it', async () => {
+    const config = loadConfig('keeper.config.yaml');
+    const one = withPrewarm(config, { images: config.prewarm.images.slice(0, 1) });
+    expect((await warm(one)).counts.warmed).toBe(1);
+    // A lifecycle rule moved it to the archive storage class (nobody but the keeper pulled it).
+    for (const image of sandbox.ecr.repositories.get('docker-hub/library/node')!.images.values())
+      image.storageClass = 'ARCHIVE';
+    const pullsBefore = sandbox.hub.pulls.length;
+    const report = await warm(one);
+    expect(report.images[0]).toMatchObject({ status: 'archived' });
+    expect(report.images[0]!.reason).toMatch(/archive storage class/);
+    expect(report.counts.failed).toBe(0);
+    expect(sandbox.hub.pulls.length).toBe(pullsBefore);
+  });
+});
+
 describe('layer checks on unchanged nights', () => {
   // The keeper's clock is the sandbox's (as Lambda's and ECR's agree), pinned to a night chosen per test.
   const DAY = 86_400_000;

@@ -154,6 +154,32 @@ describe('decideWarm', () => {
       { action: 'fail', step: 'upstream-check', cause: 'auth' },
     ],
     [
+      'archived in the cache, unchanged upstream: archived, nothing pulled',
+      { cachedStatus: 'ARCHIVED' },
+      {
+        action: 'archived',
+        reason: expect.stringMatching(/^the cache holds it in the archive storage class/),
+      },
+    ],
+    [
+      'archived in the cache, moved upstream: archived all the same (a pull of it is not documented)',
+      { cachedStatus: 'ARCHIVED', cachedDigest: B },
+      { action: 'archived' },
+    ],
+    [
+      'being restored from the archive: archived, warmed once active',
+      { cachedStatus: 'ACTIVATING' },
+      {
+        action: 'archived',
+        reason: 'being restored from the archive storage class; warmed once it is active',
+      },
+    ],
+    [
+      'archived, but upstream does not have it: the upstream failure says more',
+      { cachedStatus: 'ARCHIVED', upstream: { error: { kind: 'not-found', message: 'nope' } } },
+      { action: 'fail', step: 'upstream-check', cause: 'not-found' },
+    ],
+    [
       'the deadline wins over a stopped upstream',
       { timeLeftMs: 0, stoppedUpstream: 'x' },
       { action: 'defer', reason: expect.stringMatching(/Lambda time left/) },

@@ -64,6 +64,7 @@ describe('everyImageWhole', () => {
   it.each<[string, Parameters<typeof everyImageWhole>[0][number], boolean]>([
     ['warmed', { status: 'warmed' }, true],
     ['skipped (checked or waived)', { status: 'skipped' }, true],
+    ['archived (not pullable: nothing to fill)', { status: 'archived' }, true],
     [
       'failed upstream, cache holds nothing newer than the mark',
       { status: 'failed', step: 'upstream-check', cachedSinceMark: false },

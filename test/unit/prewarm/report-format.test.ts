@@ -13,6 +13,7 @@ const report = (merged: PrewarmReport['merged'], images: PrewarmReport['images']
     'stale-pending': 0,
     deferred: 0,
     unverified: 0,
+    archived: 0,
     failed: 0,
     'would-pull': 0,
   },

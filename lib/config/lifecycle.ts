@@ -28,25 +28,53 @@ export interface LifecyclePresets {
   archiveUnpulledAfterDays?: number;
 }
 
-/** Builds a policy from presets. Priorities follow ECR's rule: the `any` rule comes last. */
+/**
+ * How long untagged leftovers stay when `keepLast` is set without `expireUntaggedAfterDays`: long
+ * enough for a workload still pinned to a moved tag's previous digest to move on (a first pull by
+ * digest through the cache fails), short enough that a repository does not grow without bound.
+ */
+export const KEEP_LAST_UNTAGGED_DAYS = 7;
+
+/**
+ * Builds a policy from presets. Priorities follow ECR's rule: the `any` rule comes last.
+ *
+ * `keepLast` counts tagged images: a multi-platform image is an index (tagged) and one manifest per
+ * platform (untagged), and counting those too would keep fewer tags than asked and expire listed
+ * ones, which the next night pulls from Docker Hub again. The platform manifests stay while their
+ * index does (ECR never expires what a manifest list references); a moved tag's previous digest and
+ * its platforms are untagged leftovers, expired after `expireUntaggedAfterDays` (with `keepLast`,
+ * KEEP_LAST_UNTAGGED_DAYS unless set).
+ */
 export function lifecyclePolicyFromPresets(presets: LifecyclePresets): LifecyclePolicy {
   const rules: LifecycleRule[] = [];
-  if (presets.expireUntaggedAfterDays !== undefined) {
-    rules.push({
-      rulePriority: rules.length + 1,
-      description: `Expire untagged images ${presets.expireUntaggedAfterDays} days after push`,
+  const add = (rule: Omit<LifecycleRule, 'rulePriority'>) =>
+    rules.push({ rulePriority: rules.length + 1, ...rule });
+  const untaggedDays =
+    presets.expireUntaggedAfterDays ?? (presets.keepLast !== undefined ? KEEP_LAST_UNTAGGED_DAYS : undefined);
+  if (untaggedDays !== undefined)
+    add({
+      description: `Expire untagged images ${untaggedDays} days after push`,
       selection: {
         tagStatus: 'untagged',
         countType: 'sinceImagePushed',
         countUnit: 'days',
-        countNumber: presets.expireUntaggedAfterDays,
+        countNumber: untaggedDays,
       },
       action: { type: 'expire' },
     });
-  }
-  if (presets.archiveUnpulledAfterDays !== undefined) {
-    rules.push({
-      rulePriority: rules.length + 1,
+  if (presets.keepLast !== undefined)
+    add({
+      description: `Keep only the last ${presets.keepLast} tagged images`,
+      selection: {
+        tagStatus: 'tagged',
+        tagPatternList: ['*'],
+        countType: 'imageCountMoreThan',
+        countNumber: presets.keepLast,
+      },
+      action: { type: 'expire' },
+    });
+  if (presets.archiveUnpulledAfterDays !== undefined)
+    add({
       description: `Archive images not pulled for ${presets.archiveUnpulledAfterDays} days`,
       selection: {
         tagStatus: 'any',
@@ -56,15 +84,6 @@ export function lifecyclePolicyFromPresets(presets: LifecyclePresets): Lifecycle
       },
       action: { type: 'transition', targetStorageClass: 'archive' },
     });
-  }
-  if (presets.keepLast !== undefined) {
-    rules.push({
-      rulePriority: rules.length + 1,
-      description: `Keep only the last ${presets.keepLast} images`,
-      selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: presets.keepLast },
-      action: { type: 'expire' },
-    });
-  }
   return { rules };
 }
 

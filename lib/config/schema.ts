@@ -74,10 +74,16 @@ const lifecyclePolicy = z.strictObject({ rules: z.array(lifecycleRule) }).superR
 
 const lifecycle = z
   .strictObject({
-    keepLast: positiveInt(10000).optional().describe('Keep only the newest N images per repository.'),
+    keepLast: positiveInt(10000)
+      .optional()
+      .describe(
+        "Keep only the newest N tagged images per repository (a multi-platform image's platform manifests go with their index).",
+      ),
     expireUntaggedAfterDays: positiveInt(3650)
       .optional()
-      .describe('Expire untagged images N days after push.'),
+      .describe(
+        "Expire untagged images N days after push: a moved tag's previous digest. With keepLast, 7 unless set.",
+      ),
     archiveUnpulledAfterDays: positiveInt(3650)
       .optional()
       .describe('Move images nobody pulled for N days to the archive storage class.'),
@@ -488,6 +494,8 @@ function crossFieldProblems(config: RawConfig): Problem[] {
     if (problem) problems.push([path, `its cache repository ${repository.slice(0, 40)}… ${problem}`]);
   });
 
+  problems.push(...keepLastProblems(config, routing));
+
   const rot = config.credential.rotation;
   if (rot.mode === 'managed' && !rot.adminSecret) {
     problems.push([
@@ -535,6 +543,47 @@ function accessProblems(config: RawConfig): Problem[] {
         ]);
     } catch {
       // Not JSON: reported at the field already.
+    }
+  });
+  return problems;
+}
+
+/**
+ * keepLast against the pre-warm list: a repository with more tags listed than its template keeps
+ * would lose one to the lifecycle policy every night, and the pre-warm pull it again from upstream.
+ */
+function keepLastProblems(
+  config: RawConfig,
+  routing: Array<{ prefix: string; upstreamPrefix: string; pullHosts: string[] }>,
+): Problem[] {
+  const tagsByRepository = new Map<string, Set<string>>();
+  for (const entry of config.prewarm.images) {
+    let ref: ReturnType<typeof parseImageRef>;
+    try {
+      ref = parseImageRef(typeof entry === 'string' ? entry : entry.image);
+    } catch {
+      continue; // reported at the entry
+    }
+    const route = routeImage(routing, ref);
+    if ('problem' in route) continue;
+    const repository = cacheRepositoryName({
+      ...ref,
+      rulePrefix: route.rule.prefix,
+      upstreamPrefix: route.rule.upstreamPrefix,
+    });
+    tagsByRepository.set(repository, (tagsByRepository.get(repository) ?? new Set()).add(ref.tag));
+  }
+  const problems: Problem[] = [];
+  config.rules.forEach((rule, i) => {
+    const keepLast = rule.template?.lifecycle?.keepLast;
+    if (keepLast === undefined) return;
+    for (const [repository, tags] of tagsByRepository) {
+      if (rule.prefix !== 'ROOT' && !repository.startsWith(`${rule.prefix}/`)) continue;
+      if (tags.size > keepLast)
+        problems.push([
+          ['rules', i, 'template', 'lifecycle', 'keepLast'],
+          `keeps ${keepLast} tagged images per repository, but prewarm.images lists ${tags.size} tags of ${repository}: every night the policy would expire one the pre-warm then pulls again from upstream`,
+        ]);
     }
   });
   return problems;

@@ -9,6 +9,7 @@ import type { SandboxClock } from '../clock.js';
 import type { IamDirectory } from '../iam/directory.js';
 import type { PolicyDocument } from '../iam/policy.js';
 import { INDEX_TYPES, type StoredManifest } from '../registry/content.js';
+import { type LifecycleOutcome, runLifecyclePolicy } from './lifecycle.js';
 import { AwsError, epochSeconds } from './protocol.js';
 import type { SecretsManagerSandbox } from './secrets.js';
 
@@ -274,6 +275,17 @@ export class EcrState {
       }
     }
     return text;
+  }
+
+  /**
+   * Runs every repository's lifecycle policy once, as ECR does on its own schedule (lifecycle.ts);
+   * returns what each expired and archived.
+   */
+  runLifecyclePolicies(): Map<string, LifecycleOutcome> {
+    const outcomes = new Map<string, LifecycleOutcome>();
+    for (const repo of this.repositories.values())
+      if (repo.lifecyclePolicy) outcomes.set(repo.name, runLifecyclePolicy(repo, this.clock.now()));
+    return outcomes;
   }
 
   /** Stored size: config + layers for an image; for a manifest list, the largest child (never the sum). */

@@ -71,8 +71,8 @@ describe('reconcile on the sandbox', () => {
     expect(rules.pullThroughCacheRules?.[0]?.upstreamRepositoryPrefix ?? 'ROOT').toBe('ROOT');
     const template = (await aws.ecr.send(new DescribeRepositoryCreationTemplatesCommand({})))
       .repositoryCreationTemplates![0]!;
-    expect(JSON.parse(template.lifecyclePolicy!).rules[0]).toMatchObject({
-      selection: { countType: 'imageCountMoreThan', countNumber: 6 },
+    expect(JSON.parse(template.lifecyclePolicy!).rules[1]).toMatchObject({
+      selection: { tagStatus: 'tagged', countType: 'imageCountMoreThan', countNumber: 6 },
     });
     expect(template.appliedFor).toEqual(['PULL_THROUGH_CACHE']);
   });
@@ -118,7 +118,10 @@ describe('reconcile on the sandbox', () => {
     const repoPolicy = await aws.ecr.send(
       new GetLifecyclePolicyCommand({ repositoryName: 'docker-hub/library/node' }),
     );
-    expect(JSON.parse(repoPolicy.lifecyclePolicyText!).rules[0].selection.countNumber).toBe(6);
+    expect(JSON.parse(repoPolicy.lifecyclePolicyText!).rules[1].selection).toMatchObject({
+      tagStatus: 'tagged',
+      countNumber: 6,
+    });
   });
 
   it('a new credential secret updates the rule in place', async () => {

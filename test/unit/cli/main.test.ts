@@ -32,7 +32,8 @@ describe('cache-keeper', () => {
       'rule docker-hub → registry-1.docker.io (credential ecr-pullthroughcache/docker-hub)',
     );
     // The template's lifecycle rules as plan prints them, not as a line of JSON.
-    expect(run.out).toContain('    template lifecycle rule 1: any imageCountMoreThan 6 expire');
+    expect(run.out).toContain('    template lifecycle rule 1: untagged sinceImagePushed 7 days expire');
+    expect(run.out).toContain('    template lifecycle rule 2: tagged imageCountMoreThan 6 expire');
   });
 
   it('validate says who access: lets pull through the cache', async () => {

@@ -44,7 +44,12 @@ describe('the repository keeper.config.yaml', () => {
     const policy = JSON.parse(rule!.template!.lifecyclePolicy!);
     expect(policy.rules).toContainEqual(
       expect.objectContaining({
-        selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 6 },
+        selection: {
+          tagStatus: 'tagged',
+          tagPatternList: ['*'],
+          countType: 'imageCountMoreThan',
+          countNumber: 6,
+        },
         action: { type: 'expire' },
       }),
     );

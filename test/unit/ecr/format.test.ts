@@ -61,11 +61,11 @@ describe('the plan text', () => {
     const text = formatReconcile({ plan, result: dryRun });
     expect(text).toMatchInlineSnapshot(`
       "~ template docker-hub  (UpdateRepositoryCreationTemplate in place)
-          lifecycle rule 1: description Keep only the last 6 images → Keep only the last 10 images
-          lifecycle rule 1: countNumber 6 → 10
+          lifecycle rule 2: description Keep only the last 6 tagged images → Keep only the last 10 tagged images
+          lifecycle rule 2: countNumber 6 → 10
       ~ 11 repositories (docker-hub/library/image-00, docker-hub/library/image-01, docker-hub/library/image-02, …)  (PutLifecyclePolicy: creation templates only reach new repositories)
-          lifecycle rule 1: description Keep only the last 6 images → Keep only the last 10 images
-          lifecycle rule 1: countNumber 6 → 10
+          lifecycle rule 2: description Keep only the last 6 tagged images → Keep only the last 10 tagged images
+          lifecycle rule 2: countNumber 6 → 10
       Plan: 0 to add, 12 to change, 0 to destroy.
       Dry run: 12 change(s) planned, nothing written."
     `);
@@ -85,7 +85,7 @@ describe('the plan text', () => {
     expect(text).toContain(`    credentialArn = ${SECRET_ARN}`);
     expect(text).toContain('    upstreamRegistryUrl = registry-1.docker.io');
     expect(text).toContain('    imageTagMutability = MUTABLE');
-    expect(text).toMatch(/^ {4}lifecycle rule 1: any imageCountMoreThan 6 expire$/m);
+    expect(text).toMatch(/^ {4}lifecycle rule 2: tagged imageCountMoreThan 6 expire$/m);
     expect(text).toContain('Plan: 2 to add, 0 to change, 0 to destroy.');
   });
 });

@@ -100,6 +100,16 @@ const lifecycle = z
     if (!l.policy && presets === undefined) {
       ctx.addIssue({ code: 'custom', message: 'give at least one preset (keepLast, …) or a raw policy' });
     }
+    // ECR acts on an image only through the first rule whose tag selection matches it, and the
+    // archive rule (tagStatus any) must come last: it would never reach what keepLast selects.
+    if (l.keepLast !== undefined && l.archiveUnpulledAfterDays !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['archiveUnpulledAfterDays'],
+        message:
+          'cannot go with keepLast: ECR acts on an image only through the first rule whose tags select it, and the archive rule must come after keepLast, so it would never reach a tagged image; choose one, or write a raw policy',
+      });
+    }
   });
 
 const template = z.strictObject({

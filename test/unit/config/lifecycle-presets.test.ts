@@ -33,12 +33,8 @@ describe('lifecyclePolicyFromPresets', () => {
     ['expireUntaggedAfterDays alone', { expireUntaggedAfterDays: 3 }, [untagged(3)]],
     [
       'archiveUnpulledAfterDays, an any rule, comes last',
-      { keepLast: 6, archiveUnpulledAfterDays: 30 },
-      [
-        untagged(7),
-        keepTagged(6),
-        { tagStatus: 'any', countType: 'sinceImagePulled', countUnit: 'days', countNumber: 30 },
-      ],
+      { expireUntaggedAfterDays: 1, archiveUnpulledAfterDays: 30 },
+      [untagged(1), { tagStatus: 'any', countType: 'sinceImagePulled', countUnit: 'days', countNumber: 30 }],
     ],
   ])('%s', (_name, presets, selections) => {
     const policy = lifecyclePolicyFromPresets(presets);
@@ -71,5 +67,15 @@ describe('keepLast against prewarm.images', () => {
     expect(
       problems(withImages([...tags.slice(1), 'docker.io/library/node:20-alpine', 'alpine:3.20'])),
     ).toEqual([]);
+  });
+
+  it('refuses keepLast with archiveUnpulledAfterDays: the archive rule would never reach a tagged image', () => {
+    const yaml = seed.replace(
+      '        keepLast: 6\n',
+      '        keepLast: 6\n        archiveUnpulledAfterDays: 30\n',
+    );
+    expect(problems(yaml)).toEqual([
+      'rules[0].template.lifecycle.archiveUnpulledAfterDays: cannot go with keepLast: ECR acts on an image only through the first rule whose tags select it, and the archive rule must come after keepLast, so it would never reach a tagged image; choose one, or write a raw policy',
+    ]);
   });
 });

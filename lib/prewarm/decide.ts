@@ -41,6 +41,8 @@ export interface WarmFacts {
   cachedDigest?: string;
   /** ECR's status of that image: ARCHIVED or ACTIVATING when it is in (or leaving) the archive class. */
   cachedStatus?: string;
+  /** The tag is immutable in its repository (the template's imageTagMutability): ECR cannot move it. */
+  immutableTag?: boolean;
   /**
    * How many platform manifests the new index likely lists: the cached one's it moved from, else the
    * widest index this upstream served tonight (ECR may fetch them all: what the pull likely costs).
@@ -165,6 +167,12 @@ export function decideWarm(facts: WarmFacts): WarmDecision {
       action: 'archived',
       reason: 'being restored from the archive storage class; warmed once it is active',
     };
+  // Immutable tags stop ECR from refreshing a cached tag: pulling it again would change nothing.
+  if (facts.immutableTag && facts.cachedDigest && facts.cachedDigest !== upstream.digest)
+    return {
+      action: 'skip',
+      reason: `moved upstream (now ${upstream.digest.slice(0, 19)}), but tags are immutable in this repository (the template's imageTagMutability): ECR keeps the cached one`,
+    };
   if (facts.cachedDigest === upstream.digest) {
     if (facts.mode === 'manifest-only') return { action: 'skip', reason: 'unchanged' };
     if (facts.layersVerified) return { action: 'skip', reason: `unchanged; ${facts.layersVerified}` };
@@ -256,4 +264,28 @@ export function mergeDuplicates<T extends { original: string }>(
  */
 export function cacheThrottleIsEcrs(remaining: number | undefined, cost: number): boolean {
   return remaining === undefined || remaining >= cost;
+}
+
+/**
+ * Whether ECR holds `tag` immutable under a template's settings: IMMUTABLE except the tags an
+ * exclusion filter matches (IMMUTABLE_WITH_EXCLUSION), or only those (MUTABLE_WITH_EXCLUSION).
+ * Filters take `*` wildcards.
+ */
+export function tagIsImmutable(
+  template: { imageTagMutability: string; imageTagMutabilityExclusionFilters?: string[] } | undefined,
+  tag: string,
+): boolean {
+  const mode = template?.imageTagMutability ?? 'MUTABLE';
+  const excluded = (template?.imageTagMutabilityExclusionFilters ?? []).some((filter) =>
+    new RegExp(
+      `^${filter
+        .split('*')
+        .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*')}$`,
+    ).test(tag),
+  );
+  if (mode === 'IMMUTABLE') return true;
+  if (mode === 'IMMUTABLE_WITH_EXCLUSION') return !excluded;
+  if (mode === 'MUTABLE_WITH_EXCLUSION') return excluded;
+  return false;
 }

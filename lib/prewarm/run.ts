@@ -34,6 +34,7 @@ import {
   pullOutcome,
   pullsSpent,
   reportReserveMs,
+  tagIsImmutable,
   type WarmDecision,
 } from './decide.js';
 import { IndexWidths } from './index-width.js';
@@ -646,6 +647,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
           timeLeftMs: Number.POSITIVE_INFINITY,
           cachedDigest: cached.digest,
           cachedStatus: cached.status,
+          immutableTag: tagIsImmutable(rule.template, image.tag),
           expectedPlatforms: cachedPlatforms ?? indexWidths.widest(upstream.key),
           cacheLookupError: cached.error,
           upstream: head,

@@ -67,6 +67,7 @@ export interface Repository {
   arn: string;
   createdAt: number;
   imageTagMutability: string;
+  imageTagMutabilityExclusionFilters?: Array<{ filterType: string; filter: string }>;
   encryption: { encryptionType: string; kmsKey?: string };
   tags: Array<{ Key: string; Value: string }>;
   lifecyclePolicy?: string;
@@ -210,6 +211,9 @@ export class EcrState {
       arn: `arn:aws:ecr:${this.region}:${this.account}:repository/${name}`,
       createdAt: this.clock.now(),
       imageTagMutability: t?.imageTagMutability ?? 'MUTABLE',
+      ...(t?.imageTagMutabilityExclusionFilters
+        ? { imageTagMutabilityExclusionFilters: t.imageTagMutabilityExclusionFilters }
+        : {}),
       encryption: t?.encryptionConfiguration ?? { encryptionType: 'AES256' },
       tags: [...(t?.resourceTags ?? [])],
       lifecyclePolicy: t?.lifecyclePolicy,
@@ -275,6 +279,31 @@ export class EcrState {
       }
     }
     return text;
+  }
+
+  /**
+   * Whether a tag of the repository is immutable (ECR's imageTagMutability with its exclusion
+   * filters): ECR does not move such a tag, and so does not refresh it from upstream either.
+   */
+  tagImmutable(repo: Repository, tag: string): boolean {
+    const matches = (repo.imageTagMutabilityExclusionFilters ?? []).some((f) =>
+      new RegExp(
+        `^${f.filter
+          .split('*')
+          .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+          .join('.*')}$`,
+      ).test(tag),
+    );
+    switch (repo.imageTagMutability) {
+      case 'IMMUTABLE':
+        return true;
+      case 'IMMUTABLE_WITH_EXCLUSION':
+        return !matches;
+      case 'MUTABLE_WITH_EXCLUSION':
+        return matches;
+      default:
+        return false;
+    }
   }
 
   /**

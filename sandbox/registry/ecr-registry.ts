@@ -235,7 +235,8 @@ export class EcrRegistry {
         prefetched = await client.getManifest(upstreamRepo, tag);
         upstreamDigest = prefetched.digest;
       } else upstreamDigest = await client.headDigest(upstreamRepo, tag);
-      if (cachedDigest === upstreamDigest) {
+      // Immutable tags stop ECR from refreshing a cached tag (the ECR guide): it stays where it is.
+      if (cachedDigest === upstreamDigest || (cachedDigest && this.ecr.tagImmutable(existing!, tag))) {
         existing?.tagCheckedAt.set(tag, this.clock.now());
         return;
       }

@@ -1,4 +1,5 @@
 /** Pre-warm against the sandbox: first and second nights, upstream releases, quota, faults, deadline, repair. */
+import { readFileSync } from 'node:fs';
 import { GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { DescribeSecretCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -673,6 +674,28 @@ describe('an image the cache archived', () => {
     expect(report.images[0]).toMatchObject({ status: 'archived' });
     expect(report.images[0]!.reason).toMatch(/archive storage class/);
     expect(report.counts.failed).toBe(0);
+    expect(sandbox.hub.pulls.length).toBe(pullsBefore);
+  });
+});
+
+describe('a template with immutable tags', () => {
+  it('a moved tag is not pulled again: ECR keeps the cached one, and nothing is spent on it', async () => {
+    const immutable = parseConfig(
+      readFileSync('keeper.config.yaml', 'utf8').replace(
+        'imageTagMutability: MUTABLE',
+        'imageTagMutability: IMMUTABLE',
+      ),
+    );
+    await reconcile(aws, immutable);
+    const one = withPrewarm(immutable, { images: immutable.prewarm.images.slice(0, 1) });
+    expect((await warm(one)).counts.warmed).toBe(1);
+    sandbox.hub.release('library/node', '22-alpine');
+    sandbox.clock.advanceHours(25);
+    const pullsBefore = sandbox.hub.pulls.length;
+    const report = await warm(one);
+    expect(report.images[0]).toMatchObject({ status: 'skipped', upstreamPulls: 0 });
+    expect(report.images[0]!.reason).toMatch(/tags are immutable in this repository/);
+    expect(report.upstreamPulls.estimated).toBe(0);
     expect(sandbox.hub.pulls.length).toBe(pullsBefore);
   });
 });

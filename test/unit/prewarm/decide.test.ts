@@ -8,6 +8,7 @@ import {
   pullOutcome,
   pullsSpent,
   quotaRefusal,
+  tagIsImmutable,
   type WarmFacts,
 } from '../../../lib/prewarm/decide.js';
 import { UpstreamPullGate } from '../../../lib/prewarm/quota.js';
@@ -180,6 +181,17 @@ describe('decideWarm', () => {
       { action: 'fail', step: 'upstream-check', cause: 'not-found' },
     ],
     [
+      'moved upstream, tags immutable in the repository: nothing to pull (ECR keeps the cached one)',
+      { cachedDigest: B, immutableTag: true },
+      { action: 'skip', reason: expect.stringMatching(/tags are immutable in this repository/) },
+    ],
+    [
+      'not cached yet, tags immutable: the first pull as usual',
+      { cachedDigest: undefined, immutableTag: true },
+      { action: 'pull', reason: 'new' },
+    ],
+    ['unchanged, tags immutable: as any unchanged image', { immutableTag: true }, { action: 'fill-layers' }],
+    [
       'the deadline wins over a stopped upstream',
       { timeLeftMs: 0, stoppedUpstream: 'x' },
       { action: 'defer', reason: expect.stringMatching(/Lambda time left/) },
@@ -304,5 +316,55 @@ describe('after the pull', () => {
     ['a protocol error', [{ kind: 'protocol' }, 'upstream'], 'other'],
   ])('%s', (_name, args, expected) => {
     expect(failureCause(...args)).toBe(expected);
+  });
+});
+
+describe('tagIsImmutable', () => {
+  it.each<
+    [
+      string,
+      { imageTagMutability: string; imageTagMutabilityExclusionFilters?: string[] } | undefined,
+      string,
+      boolean,
+    ]
+  >([
+    ['no template', undefined, '22', false],
+    ['MUTABLE', { imageTagMutability: 'MUTABLE' }, '22', false],
+    ['IMMUTABLE', { imageTagMutability: 'IMMUTABLE' }, '22', true],
+    [
+      'IMMUTABLE_WITH_EXCLUSION, a tag a filter matches',
+      {
+        imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION',
+        imageTagMutabilityExclusionFilters: ['latest', '*-alpine'],
+      },
+      '22-alpine',
+      false,
+    ],
+    [
+      'IMMUTABLE_WITH_EXCLUSION, another tag',
+      { imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION', imageTagMutabilityExclusionFilters: ['latest'] },
+      '22.1.0',
+      true,
+    ],
+    [
+      'MUTABLE_WITH_EXCLUSION, a tag a filter matches',
+      { imageTagMutability: 'MUTABLE_WITH_EXCLUSION', imageTagMutabilityExclusionFilters: ['v*.*.*'] },
+      'v1.2.3',
+      true,
+    ],
+    [
+      'MUTABLE_WITH_EXCLUSION, another tag',
+      { imageTagMutability: 'MUTABLE_WITH_EXCLUSION', imageTagMutabilityExclusionFilters: ['v*.*.*'] },
+      'latest',
+      false,
+    ],
+    [
+      'a filter is a whole-tag match with * wildcards, dots literal',
+      { imageTagMutability: 'MUTABLE_WITH_EXCLUSION', imageTagMutabilityExclusionFilters: ['1.2'] },
+      '1x2',
+      false,
+    ],
+  ])('%s: %s', (_name, template, tag, immutable) => {
+    expect(tagIsImmutable(template, tag)).toBe(immutable);
   });
 });

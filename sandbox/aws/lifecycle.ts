@@ -7,7 +7,8 @@
  * - `imageCountMoreThan`: of the images a rule selects, newest pushed first, those past the count
  *   are acted on; `sinceImagePushed` / `sinceImagePulled`: those older than the count of days
  *   (pulled: the last recorded pull, else the push);
- * - `expire` deletes the image and its tags; `transition` moves it to the archive storage class;
+ * - `expire` deletes the image and its tags; `transition` moves it to the archive storage class
+ *   (`sinceImageTransitioned` rules, which expire archived images, are not run);
  * - an image a manifest list in the repository references cannot expire before the list does.
  * ECR runs this on its own schedule (within a day); the sandbox runs it when asked.
  */
@@ -85,6 +86,8 @@ export function runLifecyclePolicy(repo: Repository, now: number): LifecycleOutc
       .sort((a, b) => b.pushedAt - a.pushedAt);
     for (const image of selected) claimed.add(image.digest);
     const s = rule.selection;
+    // When an image was archived is not kept here: sinceImageTransitioned rules are not run.
+    if (s.countType === 'sinceImageTransitioned') continue;
     const acted =
       s.countType === 'imageCountMoreThan'
         ? selected.slice(s.countNumber)

@@ -566,7 +566,8 @@ function keepLastProblems(
   config: RawConfig,
   routing: Array<{ prefix: string; upstreamPrefix: string; pullHosts: string[] }>,
 ): Problem[] {
-  const tagsByRepository = new Map<string, Set<string>>();
+  // Per rule (the one that caches each image, whose template applies), per cache repository.
+  const tagsByRepository = new Map<string, { rule: number; repository: string; tags: Set<string> }>();
   for (const entry of config.prewarm.images) {
     let ref: ReturnType<typeof parseImageRef>;
     try {
@@ -576,25 +577,25 @@ function keepLastProblems(
     }
     const route = routeImage(routing, ref);
     if ('problem' in route) continue;
+    const rule = routing.indexOf(route.rule);
     const repository = cacheRepositoryName({
       ...ref,
       rulePrefix: route.rule.prefix,
       upstreamPrefix: route.rule.upstreamPrefix,
     });
-    tagsByRepository.set(repository, (tagsByRepository.get(repository) ?? new Set()).add(ref.tag));
+    const key = `${rule} ${repository}`;
+    const seen = tagsByRepository.get(key) ?? { rule, repository, tags: new Set<string>() };
+    seen.tags.add(ref.tag);
+    tagsByRepository.set(key, seen);
   }
   const problems: Problem[] = [];
-  config.rules.forEach((rule, i) => {
-    const keepLast = rule.template?.lifecycle?.keepLast;
-    if (keepLast === undefined) return;
-    for (const [repository, tags] of tagsByRepository) {
-      if (rule.prefix !== 'ROOT' && !repository.startsWith(`${rule.prefix}/`)) continue;
-      if (tags.size > keepLast)
-        problems.push([
-          ['rules', i, 'template', 'lifecycle', 'keepLast'],
-          `keeps ${keepLast} tagged images per repository, but prewarm.images lists ${tags.size} tags of ${repository}: every night the policy would expire one the pre-warm then pulls again from upstream`,
-        ]);
-    }
-  });
+  for (const { rule, repository, tags } of tagsByRepository.values()) {
+    const keepLast = config.rules[rule]?.template?.lifecycle?.keepLast;
+    if (keepLast !== undefined && tags.size > keepLast)
+      problems.push([
+        ['rules', rule, 'template', 'lifecycle', 'keepLast'],
+        `keeps ${keepLast} tagged images per repository, but prewarm.images lists ${tags.size} tags of ${repository}: every night the policy would expire one the pre-warm then pulls again from upstream`,
+      ]);
+  }
   return problems;
 }

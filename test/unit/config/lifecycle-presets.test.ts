@@ -78,4 +78,21 @@ describe('keepLast against prewarm.images', () => {
       'rules[0].template.lifecycle.archiveUnpulledAfterDays: cannot go with keepLast: ECR acts on an image only through the first rule whose tags select it, and the archive rule must come after keepLast, so it would never reach a tagged image; choose one, or write a raw policy',
     ]);
   });
+
+  it("counts each image against the template of the rule that caches it, a ROOT rule's too", () => {
+    const yaml = [
+      'rules:',
+      '  - { prefix: docker-hub, upstream: docker-hub, credentialSecret: ecr-pullthroughcache/docker-hub, template: { lifecycle: { keepLast: 2 } } }',
+      '  - { prefix: ROOT, upstream: quay, template: { lifecycle: { keepLast: 1 } } }',
+      'prewarm:',
+      '  images: [node:22-alpine, node:24-alpine, quay.io/prometheus/node-exporter:v1.9.0]',
+      '',
+    ].join('\n');
+    expect(problems(yaml)).toEqual([]);
+    expect(problems(yaml.replace('node:24-alpine', 'node:24-alpine, node:20-alpine'))).toEqual([
+      expect.stringMatching(
+        /^rules\[0\]\.template\.lifecycle\.keepLast: keeps 2 tagged images per repository, but prewarm\.images lists 3 tags of docker-hub\/library\/node/,
+      ),
+    ]);
+  });
 });

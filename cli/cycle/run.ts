@@ -227,6 +227,8 @@ export async function runCycle(options: CycleOptions = {}): Promise<CycleResult>
     step('upstream: two images released; a day passes');
     for (const r of RELEASED_IMAGES) sandbox.hub.release(r.repository, r.tag);
     sandbox.clock.advanceHours(25);
+    // Within the day ECR runs the repositories' lifecycle policies: the templates' keep nothing listed from night 2.
+    sandbox.ecr.runLifecyclePolicies();
     night = 2;
     done = 0;
     step('pre-warm: night 2 (state machine)');

@@ -11,6 +11,7 @@ import {
 } from '../../../lib/config/access.js';
 import type { ConfigError } from '../../../lib/config/errors.js';
 import { parseConfig } from '../../../lib/config/load.js';
+import { configProblems } from '../../support/configs.js';
 
 const ACCOUNTS = { accounts: ['222222222222', '111111111111'] };
 const ORG = { accounts: [], organizationId: 'o-abc123def4' };
@@ -147,14 +148,7 @@ describe('comparing what AWS hands back with what was written', () => {
 
 describe('access: in keeper.config.yaml', () => {
   const seed = readFileSync('keeper.config.yaml', 'utf8');
-  const problems = (yaml: string) => {
-    try {
-      parseConfig(yaml);
-      return [];
-    } catch (error) {
-      return (error as ConfigError).problems.map((p) => `${p.path}: ${p.message}`);
-    }
-  };
+  const problems = configProblems;
 
   it("puts the pull statements into every rule's template, beside the policy written there", () => {
     const config = parseConfig(

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { ConfigError } from '../../../lib/config/errors.js';
 import { lifecyclePolicyFromPresets, lifecyclePolicyProblems } from '../../../lib/config/lifecycle.js';
 import { parseConfig } from '../../../lib/config/load.js';
+import { configProblems } from '../../support/configs.js';
 
 const untagged = (days: number) => ({
   tagStatus: 'untagged',
@@ -48,14 +49,7 @@ describe('keepLast against prewarm.images', () => {
   const seed = readFileSync('keeper.config.yaml', 'utf8');
   const withImages = (images: string[]) =>
     seed.replace(/ {2}images:\n( {4}- .*\n)+/, `  images: [${images.join(', ')}]\n`);
-  const problems = (yaml: string) => {
-    try {
-      parseConfig(yaml);
-      return [];
-    } catch (error) {
-      return (error as ConfigError).problems.map((p) => `${p.path}: ${p.message}`);
-    }
-  };
+  const problems = configProblems;
 
   it('refuses more tags of one repository than the template keeps: they would be pulled again every night', () => {
     const tags = ['18', '20', '22', '23', '24', '25', '26'].map((v) => `node:${v}-alpine`);

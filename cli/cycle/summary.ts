@@ -30,7 +30,10 @@ export function formatCycle(r: CycleResult): string {
       'Pre-warm 1',
       `${first!.counts.warmed} warmed, ${first!.counts.failed} failed, ${first!.counts.deferred} deferred; ${pulls(first)} Docker Hub pulls${via(first)}`,
     ],
-    ['Upstream', `released ${r.released.join(', ')}; a day passes (ECR re-checks tags after 24 h, runs the lifecycle policies)`],
+    [
+      'Upstream',
+      `released ${r.released.join(', ')}; a day passes (ECR re-checks tags after 24 h, runs the lifecycle policies)`,
+    ],
     [
       'Pre-warm 2',
       `${second!.counts.warmed} warmed (${second!.images

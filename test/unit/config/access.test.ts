@@ -9,7 +9,6 @@ import {
   samePolicy,
   withKeeperStatements,
 } from '../../../lib/config/access.js';
-import type { ConfigError } from '../../../lib/config/errors.js';
 import { parseConfig } from '../../../lib/config/load.js';
 import { configProblems } from '../../support/configs.js';
 

@@ -1,9 +1,7 @@
 /** The lifecycle presets as the policy ECR gets, and keepLast against the pre-warm list. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { ConfigError } from '../../../lib/config/errors.js';
 import { lifecyclePolicyFromPresets, lifecyclePolicyProblems } from '../../../lib/config/lifecycle.js';
-import { parseConfig } from '../../../lib/config/load.js';
 import { configProblems } from '../../support/configs.js';
 
 const untagged = (days: number) => ({

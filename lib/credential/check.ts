@@ -63,6 +63,11 @@ export interface CredentialCheck {
   retiredTokensDue: RetiredToken[];
   /** Keeper tokens left by aborted attempts (the ledger's drift): `cache-keeper credential cleanup` removes them. */
   strayTokens: string[];
+  /**
+   * Tokens an older keeper labelled without the secret's mark, neither current nor retired: strays,
+   * or another deployment's on the Docker Hub account. Never removed by the keeper.
+   */
+  unmarkedTokens: string[];
 }
 
 /** In managed mode: can the next rotation log in to the Hub API with the admin credential? */
@@ -100,6 +105,7 @@ function blankCheck(secretId: string, rules: DesiredRule[]): CredentialCheck {
     expiry: { source: 'unknown' },
     retiredTokensDue: [],
     strayTokens: [],
+    unmarkedTokens: [],
   };
 }
 
@@ -160,7 +166,9 @@ export async function checkCredentialSecret(
     try {
       const pats = await hub.listPats();
       // The ledger's drift, reported only: the check changes nothing.
-      check.strayTokens = ledgerDrift(pats, ledgerState(secret, deps.config, now)).strays.map((p) => p.uuid);
+      const drift = ledgerDrift(pats, ledgerState(secret, deps.config, now));
+      check.strayTokens = drift.strays.map((p) => p.uuid);
+      check.unmarkedTokens = drift.unmarked;
       const pat = uuid ? pats.find((p) => p.uuid === uuid) : undefined;
       if (uuid && !pat)
         check.problems.push(`the PAT recorded for this secret (${uuid}) no longer exists in Docker Hub`);
@@ -298,6 +306,10 @@ export function formatChecks(checks: CredentialCheck[]): string {
       if (c.strayTokens.length)
         lines.push(
           `  ${c.strayTokens.length} Docker Hub token(s) left by aborted rotations (${c.strayTokens.join(', ')}): run \`cache-keeper credential cleanup\``,
+        );
+      if (c.unmarkedTokens.length)
+        lines.push(
+          `  ${c.unmarkedTokens.length} Docker Hub token(s) labelled "ecr-cache-keeper <version>" by an older keeper (${c.unmarkedTokens.join(', ')}): strays, or another deployment's; delete them in Docker Hub's settings once no deployment uses them`,
         );
       for (const t of c.retiredTokensDue)
         lines.push(

@@ -457,6 +457,7 @@ describe('the daily check changes nothing and bounds its failed logins', () => {
     );
     const result = await check();
     expect(result.strayTokens).toEqual([stray.uuid]);
+    expect(result.unmarkedTokens).toEqual([unmarked.uuid]);
     expect(stray.deleted).toBeFalsy();
     const cleanup = captureIo();
     expect(await runCli(['credential', 'cleanup', '--json'], cleanup.io, kit.cli)).toBe(0);

@@ -85,4 +85,39 @@ describe('the template’s lifecycle policy, night after night', () => {
       '24-alpine',
     ]);
   });
+
+  it('two weeks of nights with releases: each night pulls only what was released, and no repository grows without bound', async () => {
+    const keeper = parseConfig(readFileSync('keeper.config.yaml', 'utf8'));
+    const kit = sandboxDeps(sandbox, keeper);
+    expect((await reconcile(kit.as('reconcile'), keeper)).result.ok).toBe(true);
+    const night = () =>
+      runPrewarm(keeper.prewarm.images, {
+        ...kit.as('prewarm'),
+        config: keeper,
+        deadline: Date.now() + 600_000,
+      });
+    expect((await night()).counts.failed).toBe(0);
+    const listed = keeper.prewarm.images;
+    for (let day = 1; day <= 14; day++) {
+      // One listed image released upstream a day, in turn.
+      const released = listed[day % listed.length]!;
+      sandbox.hub.release(released.repository, released.tag);
+      sandbox.clock.advanceHours(24);
+      sandbox.ecr.runLifecyclePolicies();
+      const pullsBefore = sandbox.hub.pulls.length;
+      const report = await night();
+      const statuses = Object.fromEntries(report.images.map((i) => [i.image, i.status]));
+      expect(statuses[released.original], `day ${day}`).toBe('warmed');
+      expect(
+        Object.values(statuses).filter((s) => s !== 'skipped'),
+        `day ${day}`,
+      ).toEqual(['warmed']);
+      expect(sandbox.hub.pulls.length - pullsBefore, `day ${day}`).toBe(
+        report.images.find((i) => i.status === 'warmed')!.upstreamPulls,
+      );
+    }
+    // A repository holds its listed tags' images and at most a week of leftovers from releases.
+    for (const repo of sandbox.ecr.repositories.values())
+      expect(repo.images.size, repo.name).toBeLessThanOrEqual(12);
+  });
 });

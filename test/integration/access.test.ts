@@ -48,7 +48,11 @@ beforeAll(async () => {
 });
 afterAll(() => sandbox.stop());
 
-/** A CI job in `account` pulling `repository:tag` through the cache: the registry's status and error. */
+/**
+ * A CI job in `account` pulling `repository:tag` through the cache as a registry client does: the
+ * manifest, a platform's manifest when it is an index, and the config blob (the registry's answer,
+ * not the storage's). The status of the first refusal, or 200.
+ */
 async function ciPull(account: string, repository: string, tag: string, organizationId?: string) {
   // What `ci-snippet --for iam-policy` prints for the CI role, in its own account.
   const policy = ciRolePolicy(['docker-hub'], { region: 'us-east-1', account: CACHE_ACCOUNT });
@@ -58,19 +62,33 @@ async function ciPull(account: string, repository: string, tag: string, organiza
     credentials: { accessKeyId: role.accessKeyId, secretAccessKey: role.secretAccessKey },
   });
   const auth = (await ci.ecr.send(new GetAuthorizationTokenCommand({}))).authorizationData![0]!;
-  const response = await fetch(`${auth.proxyEndpoint}/v2/${repository}/manifests/${tag}`, {
-    headers: {
-      authorization: `Basic ${auth.authorizationToken}`,
-      accept: [
-        'application/vnd.oci.image.index.v1+json',
-        'application/vnd.docker.distribution.manifest.list.v2+json',
-        'application/vnd.oci.image.manifest.v1+json',
-        'application/vnd.docker.distribution.manifest.v2+json',
-      ].join(', '),
-    },
-  });
-  const body = await response.text();
-  return { status: response.status, error: response.ok ? '' : body };
+  const get = (path: string) =>
+    fetch(`${auth.proxyEndpoint}/v2/${repository}/${path}`, {
+      redirect: 'manual',
+      headers: {
+        authorization: `Basic ${auth.authorizationToken}`,
+        accept: [
+          'application/vnd.oci.image.index.v1+json',
+          'application/vnd.docker.distribution.manifest.list.v2+json',
+          'application/vnd.oci.image.manifest.v1+json',
+          'application/vnd.docker.distribution.manifest.v2+json',
+        ].join(', '),
+      },
+    });
+  const refused = async (response: Response) => ({ status: response.status, error: await response.text() });
+  let response = await get(`manifests/${tag}`);
+  if (!response.ok) return refused(response);
+  type Manifest = { manifests?: Array<{ digest: string }>; config?: { digest: string } };
+  let manifest = (await response.json()) as Manifest;
+  if (manifest.manifests) {
+    response = await get(`manifests/${manifest.manifests[0]!.digest}`);
+    if (!response.ok) return refused(response);
+    manifest = (await response.json()) as Manifest;
+  }
+  const blob = await get(`blobs/${manifest.config!.digest}`);
+  await blob.arrayBuffer();
+  if (blob.status >= 400) return refused(blob);
+  return { status: 200, error: '' };
 }
 
 const registryPolicy = async () =>

@@ -77,7 +77,7 @@ const lifecycle = z
     keepLast: positiveInt(10000)
       .optional()
       .describe(
-        "Keep only the newest N tagged images per repository (a multi-platform image's platform manifests go with their index).",
+        "Keep only the newest N tagged images per repository (a multi-platform image's platform manifests go with their index). Leave room above the tags prewarm.images lists of a repository: the tags CI pulls of it count too.",
       ),
     expireUntaggedAfterDays: positiveInt(3650)
       .optional()

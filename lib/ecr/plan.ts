@@ -473,6 +473,8 @@ function planAccess(config: KeeperConfig, actual: ActualState, problems: PlanPro
   return changes;
 }
 
+const POLICY_TEXT_MAX = 10_240;
+
 /** One policy's keeper statements: nothing when they are as desired, else the change that makes them so. */
 function planStatements(
   policy: {
@@ -490,6 +492,14 @@ function planStatements(
   try {
     if (holdsKeeperStatements(current, statements, what)) return [];
     const policyText = withKeeperStatements(current, statements, what);
+    // Registry and repository policies alike take at most 10,240 characters (the API model).
+    if (policyText && policyText.length > POLICY_TEXT_MAX) {
+      problems.push({
+        target: policy.target,
+        message: `${what} with the keeper's statements would be ${policyText.length} characters, over the ${POLICY_TEXT_MAX} ECR takes: left as it is; shorten its other statements`,
+      });
+      return [];
+    }
     const base = {
       target: policy.target,
       diffs: [

@@ -296,4 +296,28 @@ describe('planReconcile with access:', () => {
     );
     expect(plan).toMatchObject({ changes: [], problems: [], checked: { repositories: 1 } });
   });
+
+  it('a registry policy the statements would take past 10,240 characters is left, with a problem', () => {
+    const long = {
+      Sid: 'Theirs',
+      Effect: 'Allow',
+      Principal: { AWS: '999999999999' },
+      Action: 'ecr:ReplicateImage',
+      Resource: 'arn:aws:ecr:eu-west-1:123456789012:repository/*',
+      Condition: { StringEquals: { 'aws:PrincipalTag/team': 'x'.repeat(10_000) } },
+    };
+    const plan = planReconcile(
+      withAccess(),
+      actual({ ...inPlace(), registry: { ...registry, policy: JSON.stringify({ Statement: [long] }) } }),
+    );
+    expect(plan.changes).toEqual([]);
+    expect(plan.problems).toEqual([
+      {
+        target: 'registry policy',
+        message: expect.stringMatching(
+          /^the registry policy with the keeper's statements would be \d+ characters, over the 10240 ECR takes: left as it is/,
+        ),
+      },
+    ]);
+  });
 });

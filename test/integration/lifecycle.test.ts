@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../lib/config/load.js';
+import { type KeeperConfig, parseConfig } from '../../lib/config/load.js';
 import { reconcile } from '../../lib/ecr/reconcile.js';
 import { runPrewarm } from '../../lib/prewarm/run.js';
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
@@ -30,17 +30,22 @@ const config = () =>
     ),
   );
 
+/** Reconciles the config as the stack's role, and gives its nightly pre-warm, as the prewarm role. */
+async function reconciled(keeper: KeeperConfig) {
+  const kit = sandboxDeps(sandbox, keeper);
+  expect((await reconcile(kit.as('reconcile'), keeper)).result.ok).toBe(true);
+  return () =>
+    runPrewarm(keeper.prewarm.images, {
+      ...kit.as('prewarm'),
+      config: keeper,
+      deadline: Date.now() + 600_000,
+    });
+}
+
 describe('the template’s lifecycle policy, night after night', () => {
   it('keeps every listed tag of a multi-platform repository: the next night pulls nothing', async () => {
     const keeper = config();
-    const kit = sandboxDeps(sandbox, keeper);
-    expect((await reconcile(kit.as('reconcile'), keeper)).result.ok).toBe(true);
-    const night = () =>
-      runPrewarm(keeper.prewarm.images, {
-        ...kit.as('prewarm'),
-        config: keeper,
-        deadline: Date.now() + 600_000,
-      });
+    const night = await reconciled(keeper);
     expect((await night()).counts.warmed).toBe(4);
     // ECR runs the policy within a day; by then the platform manifests are days old too.
     sandbox.clock.advanceHours(49);
@@ -54,14 +59,7 @@ describe('the template’s lifecycle policy, night after night', () => {
 
   it("drops a moved tag's previous digest, platforms and all, a week later; never the current one", async () => {
     const keeper = config();
-    const kit = sandboxDeps(sandbox, keeper);
-    await reconcile(kit.as('reconcile'), keeper);
-    const night = () =>
-      runPrewarm(keeper.prewarm.images, {
-        ...kit.as('prewarm'),
-        config: keeper,
-        deadline: Date.now() + 600_000,
-      });
+    const night = await reconciled(keeper);
     await night();
     const repo = () => sandbox.ecr.repositories.get('docker-hub/library/node')!;
     const before = repo().tagToDigest.get('22-alpine')!;
@@ -88,14 +86,7 @@ describe('the template’s lifecycle policy, night after night', () => {
 
   it('two weeks of nights with releases: each night pulls only what was released, and no repository grows without bound', async () => {
     const keeper = parseConfig(readFileSync('keeper.config.yaml', 'utf8'));
-    const kit = sandboxDeps(sandbox, keeper);
-    expect((await reconcile(kit.as('reconcile'), keeper)).result.ok).toBe(true);
-    const night = () =>
-      runPrewarm(keeper.prewarm.images, {
-        ...kit.as('prewarm'),
-        config: keeper,
-        deadline: Date.now() + 600_000,
-      });
+    const night = await reconciled(keeper);
     expect((await night()).counts.failed).toBe(0);
     const listed = keeper.prewarm.images;
     for (let day = 1; day <= 14; day++) {

@@ -7,7 +7,7 @@
 
 import type { SandboxClock } from '../clock.js';
 import type { IamDirectory } from '../iam/directory.js';
-import type { PolicyDocument } from '../iam/policy.js';
+import { type PolicyDocument, wildcardMatch } from '../iam/policy.js';
 import { INDEX_TYPES, type StoredManifest } from '../registry/content.js';
 import { type LifecycleOutcome, runLifecyclePolicy } from './lifecycle.js';
 import { AwsError, epochSeconds } from './protocol.js';
@@ -286,14 +286,8 @@ export class EcrState {
    * filters): ECR does not move such a tag, and so does not refresh it from upstream either.
    */
   tagImmutable(repo: Repository, tag: string): boolean {
-    const matches = (repo.imageTagMutabilityExclusionFilters ?? []).some((f) =>
-      new RegExp(
-        `^${f.filter
-          .split('*')
-          .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-          .join('.*')}$`,
-      ).test(tag),
-    );
+    // Tags hold no `?`: IAM's wildcards are the filters' own (`*`).
+    const matches = (repo.imageTagMutabilityExclusionFilters ?? []).some((f) => wildcardMatch(f.filter, tag));
     switch (repo.imageTagMutability) {
       case 'IMMUTABLE':
         return true;

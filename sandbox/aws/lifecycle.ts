@@ -12,6 +12,7 @@
  * - an image a manifest list in the repository references cannot expire before the list does.
  * ECR runs this on its own schedule (within a day); the sandbox runs it when asked.
  */
+import { wildcardMatch } from '../iam/policy.js';
 import type { CachedImage, Repository } from './ecr.js';
 
 interface Selection {
@@ -30,15 +31,6 @@ interface Rule {
 
 const DAY_MS = 86_400_000;
 
-/** A tag pattern with `*` wildcards, as lifecycle rules take it. */
-const matchesPattern = (pattern: string, tag: string) =>
-  new RegExp(
-    `^${pattern
-      .split('*')
-      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-      .join('.*')}$`,
-  ).test(tag);
-
 function selects(rule: Rule, tags: string[], image: CachedImage): boolean {
   const s = rule.selection;
   const wantClass = s.storageClass === 'archive' ? 'ARCHIVE' : 'STANDARD';
@@ -46,7 +38,7 @@ function selects(rule: Rule, tags: string[], image: CachedImage): boolean {
   if (s.tagStatus === 'untagged') return tags.length === 0;
   if (s.tagStatus === 'any') return true;
   if (tags.length === 0) return false;
-  if (s.tagPatternList) return tags.some((t) => s.tagPatternList!.some((p) => matchesPattern(p, t)));
+  if (s.tagPatternList) return tags.some((t) => s.tagPatternList!.some((p) => wildcardMatch(p, t)));
   if (s.tagPrefixList) return tags.some((t) => s.tagPrefixList!.some((p) => t.startsWith(p)));
   return false;
 }

@@ -394,7 +394,7 @@ function statementsFor(config) {
     reconcile: [
       {
         // Registry-level: no resource type, so only "*" matches (see the file's comment).
-        Sid: 'RulesTemplatesExclusions',
+        Sid: 'RegistryLevel',
         Effect: 'Allow',
         Action: [
           'ecr:DescribePullThroughCacheRules',
@@ -408,6 +408,12 @@ function statementsFor(config) {
           'ecr:DeleteRepositoryCreationTemplate',
           'ecr:ListPullTimeUpdateExclusions',
           'ecr:RegisterPullTimeUpdateExclusion',
+          // The registry policy: read always, to show statements an earlier `access:` left there;
+          // written with `access:` (its first-pull statements).
+          'ecr:GetRegistryPolicy',
+          ...(config.access
+            ? ['ecr:DescribeRegistry', 'ecr:PutRegistryPolicy', 'ecr:DeleteRegistryPolicy']
+            : []),
         ],
         Resource: '*',
       },
@@ -428,22 +434,6 @@ function statementsFor(config) {
         ],
         Resource: cacheRepositories,
       },
-      // `access:`: the registry policy's first-pull statements. No resource type: only "*" matches.
-      ...(config.access
-        ? [
-            {
-              Sid: 'RegistryPolicy',
-              Effect: 'Allow',
-              Action: [
-                'ecr:DescribeRegistry',
-                'ecr:GetRegistryPolicy',
-                'ecr:PutRegistryPolicy',
-                'ecr:DeleteRegistryPolicy',
-              ],
-              Resource: '*',
-            },
-          ]
-        : []),
       ecrServiceLinkedRoles,
       ...allow(
         'CheckCredentialSecrets',

@@ -279,7 +279,21 @@ export function describeAccess(access: Access): string {
 
 /** Who the keeper's statements in a policy let pull, in words: `111122223333, organization o-…`. */
 export function describeGrantees(text: string | undefined, what: string): string {
-  const statements = text === undefined ? [] : readPolicy(text, what).Statement.filter(isKeepers);
+  return granteesOf(text === undefined ? [] : readPolicy(text, what).Statement.filter(isKeepers));
+}
+
+/** Each of the keeper's statements in a policy with who it lets pull, in words. */
+export function keeperGrants(
+  text: string | undefined,
+  what: string,
+): Array<{ sid: string; grantees: string }> {
+  return (text === undefined ? [] : readPolicy(text, what).Statement.filter(isKeepers)).map((s) => ({
+    sid: s.Sid!,
+    grantees: granteesOf([s]),
+  }));
+}
+
+function granteesOf(statements: PolicyStatement[]): string {
   const who = new Set<string>();
   for (const s of statements) {
     const org = (s.Condition?.StringEquals as Record<string, unknown> | undefined)?.['aws:PrincipalOrgID'];

@@ -6,7 +6,7 @@
  * repositories that share one change are grouped; a summary line counts what changes.
  */
 import { describeGrantees, statementChanges } from '../config/access.js';
-import type { Change, ChangeKind, Plan } from './plan.js';
+import { type Change, type ChangeKind, LEFT_ACCESS, type Plan } from './plan.js';
 import type { ReconcileReport } from './reconcile.js';
 
 export interface PlanSummary {
@@ -213,10 +213,7 @@ export function formatReconcile({ plan, result }: ReconcileReport): string {
   }
   lines.push(...formatPlan(plan));
   for (const p of plan.problems) lines.push(`! ${p.target}: ${p.message}`);
-  for (const u of plan.unmanaged)
-    lines.push(
-      `? ${u} exists but is not declared${u.startsWith('rule') || u.startsWith('template') ? ' (kept; set reconcile.prune to delete)' : ''}`,
-    );
+  for (const u of plan.unmanaged) lines.push(`? ${u} exists but is not declared${unmanagedHint(u)}`);
   if (plan.changes.length)
     lines.push(`Plan: ${summary.add} to add, ${summary.change} to change, ${summary.destroy} to destroy.`);
   if (result.dryRun) {
@@ -236,4 +233,13 @@ export function formatReconcile({ plan, result }: ReconcileReport): string {
     }
   }
   return lines.join('\n');
+}
+
+/** What to do about something that exists but is not declared. */
+function unmanagedHint(entry: string): string {
+  if (entry.startsWith('rule') || entry.startsWith('template'))
+    return ' (kept; set reconcile.prune to delete)';
+  if (entry.startsWith(LEFT_ACCESS))
+    return ": an earlier `access:` wrote it, and the cache repositories' pull statements with it; set `access: { accounts: [] }` and reconcile to take it back";
+  return '';
 }

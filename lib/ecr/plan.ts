@@ -15,6 +15,7 @@ import type {
 import {
   describeGrantees,
   holdsKeeperStatements,
+  keeperGrants,
   type PolicyStatement,
   PolicyTextError,
   registryStatements,
@@ -86,7 +87,10 @@ export interface Plan {
   changes: Change[];
   /** What blocks part of the desired state (a bad credential secret): that rule is left unchanged. */
   problems: PlanProblem[];
-  /** Rules and templates that exist but are not declared (deleted only with `reconcile.prune`). */
+  /**
+   * Rules and templates that exist but are not declared (deleted only with `reconcile.prune`), and
+   * registry-policy statements an earlier `access:` left (taken back by an emptied `access:`).
+   */
   unmanaged: string[];
   /** Counts of what was compared, for the report. */
   checked: { rules: number; templates: number; repositories: number };
@@ -354,6 +358,7 @@ export function planReconcile(config: KeeperConfig, actual: ActualState, options
   }
 
   if (config.access && actual.registry) changes.push(...planAccess(config, actual, problems));
+  else if (actual.registryPolicy) unmanaged.push(...accessLeftBehind(actual.registryPolicy.text));
 
   for (const principal of options.exclusionPrincipalArns ?? []) {
     if (actual.exclusions.includes(principal)) continue;
@@ -407,6 +412,24 @@ export function planReconcile(config: KeeperConfig, actual: ActualState, options
     },
   };
 }
+
+/**
+ * The keeper's statements an earlier `access:` left in the registry policy (the key was removed
+ * before it was emptied, so nothing took them back): other accounts still pull through the cache.
+ */
+function accessLeftBehind(policyText: string | undefined): string[] {
+  try {
+    return keeperGrants(policyText, 'the registry policy').map(
+      ({ sid, grantees }) => `${LEFT_ACCESS} ${sid} (lets ${grantees} pull through the cache)`,
+    );
+  } catch (error) {
+    if (error instanceof PolicyTextError) return []; // someone else's policy to mend; not ours to judge
+    throw error;
+  }
+}
+
+/** How an `unmanaged` entry for a statement an earlier `access:` left begins. */
+export const LEFT_ACCESS = 'registry policy statement';
 
 /**
  * `access:`: the keeper's statements in the registry policy (first pulls, on every rule's prefix)

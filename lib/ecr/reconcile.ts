@@ -96,6 +96,7 @@ export async function reconcile(
     concurrency: options.concurrency,
     includeRepositories: config.reconcile.backfillLifecycle,
     includeAccess: config.access !== undefined,
+    includeRegistryPolicy: true,
     includeExclusions: principals.length > 0,
   });
   const plan = planReconcile(config, actual, { exclusionPrincipalArns: principals });

@@ -60,6 +60,11 @@ export interface ActualState {
   exclusions: string[];
   /** The registry and its policy, when the config has `access:`. */
   registry?: RegistryState;
+  /**
+   * Without `access:`, the registry policy alone (its text, undefined for none), to show the
+   * statements an earlier `access:` left there; absent when not read or not readable.
+   */
+  registryPolicy?: { text: string | undefined };
 }
 
 export interface ReadStateOptions {
@@ -70,6 +75,8 @@ export interface ReadStateOptions {
   includeAccess?: boolean;
   /** Also list pull-time update exclusions. */
   includeExclusions?: boolean;
+  /** Read the registry policy alone (no `access:`); a denied read leaves it out. */
+  includeRegistryPolicy?: boolean;
 }
 
 const PAGE = 1000;
@@ -140,6 +147,14 @@ export async function readActualState(
     ]);
     registry = { account: described.registryId!, region: await ecr.config.region(), policy };
   }
+  // Advisory: a caller that may not read the registry policy still gets its plan.
+  const registryPolicy =
+    !options.includeAccess && options.includeRegistryPolicy
+      ? await unlessNamed(
+          readRegistryPolicy(ecr).then((text) => ({ text })),
+          'AccessDeniedException',
+        )
+      : undefined;
 
   const exclusions: string[] = [];
   if (options.includeExclusions) {
@@ -150,7 +165,15 @@ export async function readActualState(
       nextToken = page.nextToken;
     } while (nextToken);
   }
-  return { rules, templates, repositories, secrets, exclusions, ...(registry ? { registry } : {}) };
+  return {
+    rules,
+    templates,
+    repositories,
+    secrets,
+    exclusions,
+    ...(registry ? { registry } : {}),
+    ...(registryPolicy ? { registryPolicy } : {}),
+  };
 }
 
 /** The managed prefix a repository falls under (the longest one). */

@@ -223,4 +223,29 @@ describe('access: CI in other accounts pulls through the cache', () => {
       'EcrCacheKeeperFirstPullAccounts',
     ]);
   });
+
+  it('removed from the config before it was emptied, the access it left in the registry policy is shown, not forgotten', async () => {
+    // The last test left two accounts in; the key is now taken out of the config altogether. The
+    // role then may no longer change the registry policy, but reads it: the plan says what is left.
+    const seed = parseConfig(SEED);
+    const report = await reconcile(sandboxDeps(sandbox, seed, { role: 'reconcile' }).aws, seed);
+    expect(report.result).toMatchObject({ ok: true });
+    expect(report.plan.unmanaged).toContainEqual(
+      expect.stringContaining(
+        `registry policy statement EcrCacheKeeperFirstPullAccounts (lets ${CI_ACCOUNT}, 555555555555 pull`,
+      ),
+    );
+    expect(formatReconcile(report)).toContain('set `access: { accounts: [] }` and reconcile to take it back');
+    expect((await registryPolicy()).Statement.map((s) => s.Sid)).toContain('EcrCacheKeeperFirstPullAccounts');
+
+    // Emptied as the message says, then removed: nothing is left to show.
+    const emptied = withAccess('  accounts: []\n');
+    expect(
+      (await reconcile(sandboxDeps(sandbox, emptied, { role: 'reconcile' }).aws, emptied)).result.ok,
+    ).toBe(true);
+    const after = await reconcile(sandboxDeps(sandbox, seed, { role: 'reconcile' }).aws, seed, {
+      dryRun: true,
+    });
+    expect(after.plan.unmanaged).toEqual([]);
+  });
 });

@@ -154,7 +154,7 @@ describe('the enforcement is real', () => {
     const policy = functionPolicy(config, fn, where);
     return {
       Statement: policy.Statement.map((s) =>
-        s.Resource === '*' && ['RulesTemplatesExclusions', 'ValidateRules'].includes(s.Sid ?? '')
+        s.Resource === '*' && ['RegistryLevel', 'ValidateRules'].includes(s.Sid ?? '')
           ? { ...s, Resource: 'arn:aws:ecr:us-east-1:123456789012:repository/*' }
           : s,
       ),

@@ -321,3 +321,50 @@ describe('planReconcile with access:', () => {
     ]);
   });
 });
+
+describe('planReconcile without access:', () => {
+  const statement = (Sid: string, extra: Record<string, unknown>) => ({
+    Sid,
+    Effect: 'Allow',
+    Action: ['ecr:CreateRepository', 'ecr:BatchImportUpstreamImage'],
+    Resource: 'arn:aws:ecr:eu-west-1:123456789012:repository/docker-hub/*',
+    ...extra,
+  });
+  const accounts = statement('EcrCacheKeeperFirstPullAccounts', {
+    Principal: { AWS: ['arn:aws:iam::222222222222:root', '333333333333'] },
+  });
+  const organization = statement('EcrCacheKeeperFirstPullOrganization', {
+    Principal: '*',
+    Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-abc123def4' } },
+  });
+  const theirs = statement('ReplicationFromProd', { Principal: { AWS: '999999999999' } });
+  const policy = (...Statement: unknown[]) => ({
+    text: JSON.stringify({ Version: '2012-10-17', Statement }),
+  });
+
+  it.each([
+    ['not read (no permission, or not asked)', undefined, []],
+    ['no registry policy', { text: undefined }, []],
+    ['only statements of others', policy(theirs), []],
+    ['a policy that is not JSON (not the keeper’s to judge)', { text: '{"Statement": [' }, []],
+    [
+      "the keeper's statements an earlier access: left, beside others",
+      policy(theirs, accounts, organization),
+      [
+        'registry policy statement EcrCacheKeeperFirstPullAccounts (lets 222222222222, 333333333333 pull through the cache)',
+        'registry policy statement EcrCacheKeeperFirstPullOrganization (lets organization o-abc123def4 pull through the cache)',
+      ],
+    ],
+  ])('%s', (_case, registryPolicy, expected) => {
+    const plan = planReconcile(
+      config(),
+      actual({
+        rules: new Map([['docker-hub', ruleInEcr()]]),
+        templates: new Map([['docker-hub', templateInEcr()]]),
+        ...(registryPolicy ? { registryPolicy } : {}),
+      }),
+    );
+    expect(plan.unmanaged).toEqual(expected);
+    expect(plan.changes).toEqual([]);
+  });
+});

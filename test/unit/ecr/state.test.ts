@@ -4,8 +4,10 @@ import {
   DescribeRepositoryCreationTemplatesCommand,
   ECRClient,
   GetLifecyclePolicyCommand,
+  GetRegistryPolicyCommand,
   LifecyclePolicyNotFoundException,
   ListPullTimeUpdateExclusionsCommand,
+  RegistryPolicyNotFoundException,
   ServerException,
 } from '@aws-sdk/client-ecr';
 import {
@@ -108,5 +110,29 @@ describe('readActualState', () => {
       'arn:a',
       'arn:b',
     ]);
+  });
+
+  describe('without access:, the registry policy alone (to show what an earlier access: left)', () => {
+    const denied = Object.assign(new Error('not authorized to perform: ecr:GetRegistryPolicy'), {
+      name: 'AccessDeniedException',
+    });
+    it.each([
+      ['held', { policyText: '{"Statement":[]}' }, { text: '{"Statement":[]}' }],
+      ['none', new RegistryPolicyNotFoundException(meta), { text: undefined }],
+      ['denied to the caller (advisory: the plan goes on)', denied, undefined],
+    ])('%s', async (_case, answer, expected) => {
+      if (answer instanceof Error) ecrMock.on(GetRegistryPolicyCommand).rejects(answer);
+      else ecrMock.on(GetRegistryPolicyCommand).resolves(answer);
+      const state = await readActualState(clients, config, { includeRegistryPolicy: true });
+      expect(state.registryPolicy).toEqual(expected);
+      expect((await readActualState(clients, config)).registryPolicy).toBeUndefined();
+    });
+
+    it('lets any other error through', async () => {
+      ecrMock.on(GetRegistryPolicyCommand).rejects(new ServerException(meta));
+      await expect(readActualState(clients, config, { includeRegistryPolicy: true })).rejects.toBeInstanceOf(
+        ServerException,
+      );
+    });
   });
 });

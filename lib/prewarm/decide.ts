@@ -10,7 +10,9 @@ import type { FailureCause, PrewarmStep } from './report.js';
 /** What the upstream HEAD answered: a digest, or an error of some kind. */
 export type UpstreamAnswer =
   | { digest: string; mediaType: string }
-  | { error: { kind: RegistryErrorKind; message: string; credentialsRejected?: boolean } };
+  | {
+      error: { kind: RegistryErrorKind; message: string; credentialsRejected?: boolean; status?: number };
+    };
 
 /** The gate's state for this image's upstream, at the moment of the decision. */
 export interface GateState {
@@ -37,6 +39,8 @@ export interface WarmFacts {
   stoppedUpstream?: string;
   /** Set when this rule's credential cannot be used. */
   upstreamUnusable?: string;
+  /** Set once this upstream failed UPSTREAM_DOWN_AFTER checks in a row tonight: not asked again. */
+  upstreamDown?: string;
   /** The digest ECR holds for the tag (undefined: not cached). */
   cachedDigest?: string;
   /** ECR's status of that image: ARCHIVED or ACTIVATING when it is in (or leaving) the archive class. */
@@ -64,7 +68,9 @@ export type WarmDecision =
   | { action: 'fill-layers'; digest: string }
   | { action: 'pull'; cost: number; reason: string }
   | { action: 'defer'; reason: string; step?: PrewarmStep; cause?: FailureCause; stopUpstream?: boolean }
-  | { action: 'fail'; step: PrewarmStep; cause: FailureCause; reason: string; credentialRefused?: boolean };
+  | { action: 'fail'; step: PrewarmStep; cause: FailureCause; reason: string; credentialRefused?: boolean }
+  /** Upstream could not be asked (5xx, no answer), but the cache holds the tag: it serves that. */
+  | { action: 'unverified'; step: PrewarmStep; cause: FailureCause; reason: string };
 
 const DOCKER_HUB_THROTTLE = 'not retried, Docker Hub throttles failed logins';
 
@@ -95,7 +101,7 @@ export function failureCause(
 
 /** Before any request for the image: is there time, and may upstream be asked at all? */
 export function decideBeforeLookup(
-  facts: Pick<WarmFacts, 'timeLeftMs' | 'marginMs' | 'stoppedUpstream' | 'upstreamUnusable'>,
+  facts: Pick<WarmFacts, 'timeLeftMs' | 'marginMs' | 'stoppedUpstream' | 'upstreamUnusable' | 'upstreamDown'>,
 ): WarmDecision | undefined {
   if (facts.timeLeftMs < facts.marginMs)
     return {
@@ -103,9 +109,41 @@ export function decideBeforeLookup(
       reason: `less than ${Math.round(facts.marginMs / 1000)} s of Lambda time left`,
     };
   if (facts.stoppedUpstream) return { action: 'defer', reason: `not checked: ${facts.stoppedUpstream}` };
+  if (facts.upstreamDown) return { action: 'defer', reason: `not checked: ${facts.upstreamDown}` };
   if (facts.upstreamUnusable)
     return { action: 'fail', step: 'upstream-check', cause: 'auth', reason: facts.upstreamUnusable };
   return undefined;
+}
+
+/** The causes that say upstream is failing (each request already retried), not that the image is. */
+const UPSTREAM_DOWN_CAUSES = new Set<FailureCause>(['upstream-5xx', 'network']);
+
+/**
+ * How many upstream checks in a row may fail with a 5xx or no answer (each after its retries)
+ * before the run stops asking that upstream: an outage then costs a few checks' retries, not
+ * every image's.
+ */
+export const UPSTREAM_DOWN_AFTER = 5;
+
+/**
+ * One upstream's checks in a row that failed for upstream's own reasons, after this answer; and
+ * why the upstream is now taken for down (said once, when the count reaches UPSTREAM_DOWN_AFTER).
+ */
+export function upstreamDownAfter(
+  failuresInARow: number,
+  answer: UpstreamAnswer,
+  upstreamName: string,
+): { failuresInARow: number; down?: string } {
+  if (!('error' in answer)) return { failuresInARow: 0 };
+  const cause = failureCause({ kind: answer.error.kind, details: answer.error }, 'upstream');
+  if (!UPSTREAM_DOWN_CAUSES.has(cause)) return { failuresInARow: 0 };
+  const count = failuresInARow + 1;
+  if (count !== UPSTREAM_DOWN_AFTER) return { failuresInARow: count };
+  const how = answer.error.status ? `HTTP ${answer.error.status}` : 'no answer';
+  return {
+    failuresInARow: count,
+    down: `${upstreamName} failed ${count} checks in a row (${how}): not asked again tonight`,
+  };
 }
 
 /** Why the gate refuses `cost` pulls, or undefined when it allows them. */
@@ -141,6 +179,14 @@ export function decideWarm(facts: WarmFacts): WarmDecision {
         cause,
         reason: 'upstream answered 429 TOOMANYREQUESTS',
         stopUpstream: true,
+      };
+    // Upstream failing says nothing about the cache: CI still pulls what it holds, so no alarm.
+    if (UPSTREAM_DOWN_CAUSES.has(cause) && facts.cachedDigest && !facts.cacheLookupError)
+      return {
+        action: 'unverified',
+        step: 'upstream-check',
+        cause,
+        reason: `${upstream.error.message}; the cache still serves ${facts.cachedDigest.slice(7, 19)}, checked again next night`,
       };
     return {
       action: 'fail',

@@ -2,8 +2,9 @@
 import type { RateLimit } from '../registry/rate-limit.js';
 
 /**
- * `unverified`: ECR kept throttling its own API or registry (not Docker Hub's limit), so the image
- * could not be checked tonight; nothing is known to be wrong with it and no alarm should fire.
+ * `unverified`: the image could not be checked tonight, and nothing is known to be wrong with what
+ * the cache holds, so no alarm should fire: ECR kept throttling its own API or registry (not
+ * Docker Hub's limit), or upstream failed (5xx, no answer) for a tag the cache holds.
  */
 export type ImageStatus =
   | 'warmed'

@@ -35,6 +35,7 @@ import {
   pullsSpent,
   reportReserveMs,
   tagIsImmutable,
+  upstreamDownAfter,
   type WarmDecision,
 } from './decide.js';
 import { IndexWidths } from './index-width.js';
@@ -224,6 +225,9 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
   const gate = new UpstreamPullGate(settings.reserveUpstreamPulls, settings.maxUpstreamPullsPerRun);
   const upstreams = new Map<string, Upstream>();
   let stoppedUpstream: string | undefined;
+  /** Per upstream (rule prefix): its checks that failed in a row, and why it is taken for down. */
+  const failuresInARow = new Map<string, number>();
+  const upstreamDown = new Map<string, string>();
 
   const workDeadline = deps.deadline - reportReserveMs(deps.deadline - started);
   const work = new AbortController();
@@ -428,6 +432,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
             kind: error.kind,
             message: error.message,
             credentialsRejected: error.details.credentialsRejected,
+            status: error.details.status,
           },
         };
       }
@@ -527,10 +532,17 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
       const done = (patch: Partial<ImageResult>): ImageResult =>
         Object.assign(result, patch, { durationMs: now() - t0 });
       const settle = (
-        decision: WarmDecision & { action: 'defer' | 'fail' | 'skip' | 'archived' },
+        decision: WarmDecision & { action: 'defer' | 'fail' | 'skip' | 'archived' | 'unverified' },
       ): ImageResult => {
         if (decision.action === 'skip') return done({ status: 'skipped', reason: decision.reason });
         if (decision.action === 'archived') return done({ status: 'archived', reason: decision.reason });
+        if (decision.action === 'unverified')
+          return done({
+            status: 'unverified',
+            step: decision.step,
+            cause: decision.cause,
+            reason: decision.reason,
+          });
         if (decision.action === 'defer') {
           if (decision.stopUpstream) stoppedUpstream ??= decision.reason;
           return done({
@@ -581,6 +593,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
           marginMs,
           stoppedUpstream,
           upstreamUnusable: upstream.unusable,
+          upstreamDown: upstreamDown.get(upstream.key),
         };
         const blocked = decideBeforeLookup({ ...gateFacts, timeLeftMs: deps.deadline - now() });
         if (blocked) return settle(blocked as WarmDecision & { action: 'defer' | 'fail' });
@@ -601,6 +614,9 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
             ? await headUpstream(upstream.client!, image.repository, image.tag)
             : firstHead;
         held.releaseCheck();
+        const health = upstreamDownAfter(failuresInARow.get(upstream.key) ?? 0, head, rule.upstreamUrl);
+        failuresInARow.set(upstream.key, health.failuresInARow);
+        if (health.down && !upstreamDown.has(upstream.key)) upstreamDown.set(upstream.key, health.down);
         result.cachedDigest = cached.digest;
         if (!cached.error) sinceMark.set(result, cachedSinceMark(cached, verifiedUntil));
         if ('digest' in head) {
@@ -644,6 +660,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
           // Checked before the lookups; what other images found meanwhile does not undo this HEAD.
           stoppedUpstream: undefined,
           upstreamUnusable: undefined,
+          upstreamDown: undefined,
           timeLeftMs: Number.POSITIVE_INFINITY,
           cachedDigest: cached.digest,
           cachedStatus: cached.status,
@@ -664,6 +681,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
           case 'skip':
           case 'defer':
           case 'archived':
+          case 'unverified':
             return settle(decision);
           case 'fail':
             if (decision.credentialRefused) upstream.unusable ??= decision.reason;
@@ -755,7 +773,12 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
         }
         held.releasePull = await pulls.acquire();
         // While it waited for a slot, upstream may have answered 429 or the time run short.
-        const waited = decideBeforeLookup({ timeLeftMs: deps.deadline - now(), marginMs, stoppedUpstream });
+        const waited = decideBeforeLookup({
+          timeLeftMs: deps.deadline - now(),
+          marginMs,
+          stoppedUpstream,
+          upstreamDown: upstreamDown.get(upstream.key),
+        });
         if (waited) {
           gate.settle(upstream.key, cost, false);
           return settle(waited as WarmDecision & { action: 'defer' });

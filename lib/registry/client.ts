@@ -240,7 +240,7 @@ export class RegistryClient {
     // The invocation's own bound (lib/runtime/deadline.ts): no time left to retry either.
     if (cause instanceof DeadlineError)
       return new RegistryError('aborted', `${what}: ${cause.message}`, details, { cause });
-    return new RegistryError('network', `${what}: ${(cause as Error).message}`, details, { cause });
+    return new RegistryError('network', `${what}: ${whyNoAnswer(cause)}`, details, { cause });
   }
 
   /** Reads a manifest body, refusing one over the size cap before holding it all. */
@@ -454,4 +454,16 @@ export class RegistryClient {
     if (status >= 500) return new RegistryError('server', `${what}: server error (HTTP ${status})`, details);
     return new RegistryError('protocol', `${what}: unexpected HTTP ${status}`, details);
   }
+}
+
+/**
+ * Why a request got no answer: Node's fetch says only "fetch failed", with the socket's error
+ * (ECONNRESET, ENOTFOUND, UND_ERR_SOCKET…) as its cause.
+ */
+function whyNoAnswer(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const inner = (error as { cause?: unknown } | null)?.cause;
+  if (!(inner instanceof Error)) return message;
+  const code = (inner as { code?: unknown }).code;
+  return `${message} (${typeof code === 'string' ? `${code}: ` : ''}${inner.message})`;
 }

@@ -853,6 +853,58 @@ describe('layer checks on unchanged nights', () => {
   }, 30_000);
 });
 
+describe('a night Docker Hub is down', () => {
+  const context = lambdaContext('prewarm', { remainingMs: 900_000 });
+  const metric = (name: string) => sandbox.cloudwatch.latest('EcrCacheKeeper', name);
+  const run = async (event: unknown = {}) => (await prewarmHandler(event, context)) as PrewarmReport;
+
+  it.each([
+    ['answering 503', { status: 503 }],
+    ['not answering at all', { drop: true }],
+  ])(
+    '(%s): what the cache holds is unverified, not failed, so no alarm fires; a new image fails',
+    async (_how, fault) => {
+      await run();
+      sandbox.clock.advanceHours(25);
+      sandbox.faults.add({ match: 'hub:', ...fault });
+      const report = await run({ images: ['node:22-alpine', 'python:3.13-slim', 'busybox:1.37'] });
+      expect(statuses(report)).toEqual({
+        'node:22-alpine': 'unverified',
+        'python:3.13-slim': 'unverified',
+        'busybox:1.37': 'failed',
+      });
+      expect(report.images.find((i) => i.image === 'node:22-alpine')).toMatchObject({
+        step: 'upstream-check',
+        reason: expect.stringMatching(/; the cache still serves [0-9a-f]{12}, checked again next night$/),
+      });
+      expect([metric('PrewarmImagesFailed'), metric('PrewarmImagesUnverified')]).toEqual([1, 2]);
+      expect(sandbox.hub.pulls).toHaveLength(17); // the first night's
+    },
+  );
+
+  it('stops asking it after five checks in a row fail: the rest are deferred, not hammered', async () => {
+    const config = withPrewarm(loadConfig('keeper.config.yaml'), { concurrency: 1 });
+    await warm(config);
+    sandbox.clock.advanceHours(25);
+    sandbox.faults.add({ match: 'hub:', status: 503 });
+    const heads = sandbox.faults.add({ match: /^hub:HEAD \/v2\/.+\/manifests\// }); // counts them
+    const report = await warm(config);
+    // Four checks at a time (concurrency 1): those under way when the fifth failure lands finish.
+    const checked = report.images.filter((i) => i.status === 'unverified');
+    const deferred = report.images.filter((i) => i.status === 'deferred');
+    expect(checked.length).toBeGreaterThanOrEqual(5);
+    expect(checked.length).toBeLessThanOrEqual(8);
+    expect(checked.length + deferred.length).toBe(12);
+    expect(report.counts.failed).toBe(0);
+    for (const line of deferred)
+      expect(line.reason).toBe(
+        'not checked: registry-1.docker.io failed 5 checks in a row (HTTP 503): not asked again tonight',
+      );
+    // Each check is tried 4 times; the deferred images cost nothing.
+    expect(heads.hits).toBeLessThanOrEqual(checked.length * 4);
+  });
+});
+
 describe('the prewarm handler', () => {
   const context = lambdaContext('prewarm', { remainingMs: 900_000 });
 

@@ -9,6 +9,8 @@ import {
   pullsSpent,
   quotaRefusal,
   tagIsImmutable,
+  UPSTREAM_DOWN_AFTER,
+  upstreamDownAfter,
   type WarmFacts,
 } from '../../../lib/prewarm/decide.js';
 import { UpstreamPullGate } from '../../../lib/prewarm/quota.js';
@@ -125,14 +127,51 @@ describe('decideWarm', () => {
       { action: 'defer', cause: 'upstream-429', stopUpstream: true },
     ],
     [
-      'upstream 5xx after retries: fail that image',
+      'upstream 5xx after retries, cached: unverified (the cache serves what it holds; no alarm)',
       { upstream: upstreamError('server') },
+      {
+        action: 'unverified',
+        step: 'upstream-check',
+        cause: 'upstream-5xx',
+        reason: 'server answer; the cache still serves aaaaaaaaaaaa, checked again next night',
+      },
+    ],
+    [
+      'upstream 5xx after retries, not cached: fail that image (CI cannot get it either)',
+      { upstream: upstreamError('server'), cachedDigest: undefined },
       { action: 'fail', step: 'upstream-check', cause: 'upstream-5xx' },
     ],
     [
-      'network failure: fail that image',
+      'no answer from upstream, cached: unverified',
       { upstream: upstreamError('network') },
+      { action: 'unverified', cause: 'network' },
+    ],
+    [
+      'no answer from upstream, not cached: fail that image',
+      { upstream: upstreamError('network'), cachedDigest: undefined },
       { action: 'fail', cause: 'network' },
+    ],
+    [
+      'no answer from upstream, and the cache lookup failed too (nothing known to serve): fail',
+      {
+        upstream: upstreamError('network'),
+        cachedDigest: undefined,
+        cacheLookupError: 'DescribeImages: ServerException: boom',
+      },
+      { action: 'fail', step: 'upstream-check', cause: 'network' },
+    ],
+    [
+      'upstream 404, cached: still a failure (the tag is gone upstream)',
+      { upstream: upstreamError('not-found') },
+      { action: 'fail', cause: 'not-found' },
+    ],
+    [
+      'this upstream failed check after check tonight: defer, not asked',
+      { upstreamDown: 'registry-1.docker.io failed 5 checks in a row (HTTP 503)' },
+      {
+        action: 'defer',
+        reason: 'not checked: registry-1.docker.io failed 5 checks in a row (HTTP 503)',
+      },
     ],
     [
       'DescribeImages failed: fail at the cache lookup, no pull',
@@ -366,5 +405,54 @@ describe('tagIsImmutable', () => {
     ],
   ])('%s: %s', (_name, template, tag, immutable) => {
     expect(tagIsImmutable(template, tag)).toBe(immutable);
+  });
+});
+
+describe('upstreamDownAfter', () => {
+  const failed = (kind: 'server' | 'network' | 'auth' | 'not-found' | 'rate-limited', status?: number) => ({
+    error: { kind, message: `${kind} answer`, status },
+  });
+  it.each<[string, number, Parameters<typeof upstreamDownAfter>[1], ReturnType<typeof upstreamDownAfter>]>([
+    [
+      'an answer with a digest starts the count again',
+      3,
+      { digest: A, mediaType: INDEX },
+      { failuresInARow: 0 },
+    ],
+    ['a 404 is an answer too', 3, failed('not-found', 404), { failuresInARow: 0 }],
+    ['a refused credential is not an outage', 3, failed('auth', 401), { failuresInARow: 0 }],
+    [
+      'a 429 is not an outage (it stops upstream work its own way)',
+      3,
+      failed('rate-limited', 429),
+      { failuresInARow: 0 },
+    ],
+    ['a 5xx counts', 0, failed('server', 502), { failuresInARow: 1 }],
+    [
+      'the fifth 5xx in a row takes it for down',
+      UPSTREAM_DOWN_AFTER - 1,
+      failed('server', 503),
+      {
+        failuresInARow: 5,
+        down: 'registry-1.docker.io failed 5 checks in a row (HTTP 503): not asked again tonight',
+      },
+    ],
+    [
+      'no answer counts the same',
+      UPSTREAM_DOWN_AFTER - 1,
+      failed('network'),
+      {
+        failuresInARow: 5,
+        down: 'registry-1.docker.io failed 5 checks in a row (no answer): not asked again tonight',
+      },
+    ],
+    [
+      'said once: checks already under way only count',
+      UPSTREAM_DOWN_AFTER,
+      failed('server', 503),
+      { failuresInARow: 6 },
+    ],
+  ])('%s', (_case, before, answer, expected) => {
+    expect(upstreamDownAfter(before, answer, 'registry-1.docker.io')).toEqual(expected);
   });
 });

@@ -576,6 +576,7 @@ function dashboard(config, service, stage) {
           'PrewarmImagesSkipped',
           'PrewarmImagesStalePending',
           'PrewarmImagesDeferred',
+          'PrewarmImagesUnverified',
           'PrewarmImagesArchived',
           'PrewarmImagesFailed',
         ].map((m) => [ns, m]),

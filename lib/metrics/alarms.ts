@@ -28,6 +28,8 @@ export interface AlarmDefinition {
 
 /** Days in a row without a verdict on a token before it alarms: Docker Hub has bad days. */
 const UNVERIFIED_DAYS = 3;
+/** Nights in a row with images the pre-warm could not check before it alarms (the same patience). */
+const UNVERIFIED_NIGHTS = 3;
 
 export function alarmDefinitions(config: KeeperConfig): AlarmDefinition[] {
   const ns = config.metrics.namespace;
@@ -109,6 +111,21 @@ export function alarmDefinitions(config: KeeperConfig): AlarmDefinition[] {
       comparison: 'GreaterThanThreshold',
       threshold: 0,
       periodSeconds: 86_400,
+      missingData: 'notBreaching',
+    },
+    {
+      id: 'PrewarmUnverified',
+      title: 'pre-warm could not check images',
+      description: `For ${UNVERIFIED_NIGHTS} nights every pre-warm left images unverified: Docker Hub failed or did not answer (or ECR kept throttling), so the cache went on serving what it held and nothing was refreshed. The prewarm logs name image and cause; a function in a VPC needs a NAT route to Docker Hub.`,
+      namespace: ns,
+      metric: 'PrewarmImagesUnverified',
+      dimensions: {},
+      // Every run of each night (a run by hand included) left some unverified.
+      statistic: 'Minimum',
+      comparison: 'GreaterThanThreshold',
+      threshold: 0,
+      periodSeconds: 86_400,
+      evaluationPeriods: UNVERIFIED_NIGHTS,
       missingData: 'notBreaching',
     },
     {

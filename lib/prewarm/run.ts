@@ -970,7 +970,9 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
       ...(deps.dryRun ? { dryRun: true } : {}),
       upstreamPulls: { estimated: gate.spent, ...(measured !== undefined ? { measured } : {}) },
       ...(dockerHub ? { dockerHub } : {}),
-      ...(stoppedUpstream ? { stoppedUpstream } : {}),
+      ...(stoppedUpstream || upstreamDown.size
+        ? { stoppedUpstream: [stoppedUpstream, ...upstreamDown.values()].filter(Boolean).join('; ') }
+        : {}),
     });
   } finally {
     clearTimeout(timer);

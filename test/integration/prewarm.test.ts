@@ -896,6 +896,9 @@ describe('a night Docker Hub is down', () => {
     expect(checked.length).toBeLessThanOrEqual(8);
     expect(checked.length + deferred.length).toBe(12);
     expect(report.counts.failed).toBe(0);
+    expect(report.stoppedUpstream).toBe(
+      'registry-1.docker.io failed 5 checks in a row (HTTP 503): not asked again tonight',
+    );
     for (const line of deferred)
       expect(line.reason).toBe(
         'not checked: registry-1.docker.io failed 5 checks in a row (HTTP 503): not asked again tonight',

@@ -6,6 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
+import { prewarmMetrics } from '../../../lib/prewarm/metrics.js';
+import type { PrewarmReport } from '../../../lib/prewarm/report.js';
 
 const FUNCTIONS: string[] = createRequire(import.meta.url)('../../../deploy/functions.cjs');
 const templatePath = '.serverless/cloudformation-template-update-stack.json';
@@ -308,6 +310,18 @@ describe('packaged stack', () => {
     }
     // The nights as Step Functions counts them, for this stack's state machine.
     const widgets = JSON.parse(resources.Dashboard!.Properties.DashboardBody['Fn::Sub']).widgets;
+    // Every outcome a night counts has its line (unverified and archived ones are no failures, but
+    // a night of them is worth seeing).
+    const outcomes = widgets.find(
+      (w: { properties: { title: string } }) => w.properties.title === 'Pre-warm outcomes',
+    );
+    const report = { counts: {}, upstreamPulls: { estimated: 0 }, durationMs: 0 } as PrewarmReport;
+    expect(outcomes.properties.metrics.map((m: string[]) => m[1]).sort()).toEqual(
+      prewarmMetrics(report)
+        .map((m) => m.name)
+        .filter((name) => name.startsWith('PrewarmImages'))
+        .sort(),
+    );
     const nights = widgets.find(
       (w: { properties: { title: string } }) => w.properties.title === 'Nightly pre-warm executions',
     );

@@ -14,6 +14,7 @@ describe('alarm definitions', () => {
       CredentialVerified: 'notBreaching',
       CredentialDaysToExpiry: 'ignore',
       PrewarmImagesFailed: 'notBreaching',
+      PrewarmImagesUnverified: 'notBreaching',
       UpstreamPullFailures: 'notBreaching',
     });
   });
@@ -28,5 +29,13 @@ describe('wouldFire', () => {
     ['no verdict for two days: not yet', 'CredentialVerified', [0, 0], false],
     ['no verdict for three days', 'CredentialVerified', [1, 0, 0, 0], true],
     ['a verdict among the last three days', 'CredentialVerified', [0, 1, 0], false],
+    [
+      'images unverified two nights: not yet (Docker Hub has bad nights)',
+      'PrewarmImagesUnverified',
+      [3, 12],
+      false,
+    ],
+    ['images unverified three nights in a row', 'PrewarmImagesUnverified', [0, 3, 12, 1], true],
+    ['a night that checked everything among them', 'PrewarmImagesUnverified', [3, 0, 12], false],
   ])('%s', (_case, metric, values, fires) => expect(wouldFire(byMetric(metric), values)).toBe(fires));
 });

@@ -146,7 +146,17 @@ const template = z.strictObject({
 
 const rule = z.strictObject({
   prefix: prefix.describe('ECR repository prefix, e.g. docker-hub; ROOT caches everything.'),
-  upstream: z.enum(UPSTREAM_KINDS).describe('Which upstream registry this rule caches.'),
+  upstream: z
+    .enum(UPSTREAM_KINDS, {
+      // The ECR API's own name (github-container-registry…) is what a reader of its docs writes.
+      error: (issue) => {
+        const kind = UPSTREAM_KINDS.find((k) => k !== issue.input && UPSTREAMS[k].apiName === issue.input);
+        return kind
+          ? `${JSON.stringify(issue.input)} is the ECR API's name for it: write ${kind}`
+          : undefined;
+      },
+    })
+    .describe('Which upstream registry this rule caches.'),
   upstreamUrl: z.string().optional().describe('Only for azure and ecr; the others have a fixed URL.'),
   upstreamPrefix: apiString('ecr.CreatePullThroughCacheRule.upstreamRepositoryPrefix')
     .optional()

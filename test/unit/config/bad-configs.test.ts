@@ -72,6 +72,12 @@ const CASES: Array<[string, string, string, RegExp]> = [
   ],
   ['an unknown upstream', withRule({ upstream: 'dockerhub' }), 'rules[0].upstream', /must be one of/],
   [
+    "the ECR API's name of an upstream",
+    withRule({ upstream: 'github-container-registry', credentialSecret: 'ecr-pullthroughcache/ghcr' }),
+    'rules[0].upstream',
+    /^"github-container-registry" is the ECR API's name for it: write ghcr$/,
+  ],
+  [
     'Azure without its URL',
     withRule({ upstream: 'azure', credentialSecret: 'ecr-pullthroughcache/acr' }),
     'rules[0].upstreamUrl',

@@ -35,12 +35,13 @@ export interface WarmFacts {
   timeLeftMs: number;
   /** The safety margin: no image starts with less time left than this. */
   marginMs: number;
-  /** Set once upstream answered 429: nothing more is asked of any upstream this run. */
+  /**
+   * Set once this image's upstream registry answered 429, or failed UPSTREAM_DOWN_AFTER checks in a
+   * row: nothing more is asked of it this run (other registries go on).
+   */
   stoppedUpstream?: string;
   /** Set when this rule's credential cannot be used. */
   upstreamUnusable?: string;
-  /** Set once this upstream failed UPSTREAM_DOWN_AFTER checks in a row tonight: not asked again. */
-  upstreamDown?: string;
   /** The digest ECR holds for the tag (undefined: not cached). */
   cachedDigest?: string;
   /** ECR's status of that image: ARCHIVED or ACTIVATING when it is in (or leaving) the archive class. */
@@ -101,7 +102,7 @@ export function failureCause(
 
 /** Before any request for the image: is there time, and may upstream be asked at all? */
 export function decideBeforeLookup(
-  facts: Pick<WarmFacts, 'timeLeftMs' | 'marginMs' | 'stoppedUpstream' | 'upstreamUnusable' | 'upstreamDown'>,
+  facts: Pick<WarmFacts, 'timeLeftMs' | 'marginMs' | 'stoppedUpstream' | 'upstreamUnusable'>,
 ): WarmDecision | undefined {
   if (facts.timeLeftMs < facts.marginMs)
     return {
@@ -109,7 +110,6 @@ export function decideBeforeLookup(
       reason: `less than ${Math.round(facts.marginMs / 1000)} s of Lambda time left`,
     };
   if (facts.stoppedUpstream) return { action: 'defer', reason: `not checked: ${facts.stoppedUpstream}` };
-  if (facts.upstreamDown) return { action: 'defer', reason: `not checked: ${facts.upstreamDown}` };
   if (facts.upstreamUnusable)
     return { action: 'fail', step: 'upstream-check', cause: 'auth', reason: facts.upstreamUnusable };
   return undefined;
@@ -256,7 +256,8 @@ export function pullOutcome(
 }
 
 /**
- * A failed pull through the cache: an upstream 429 stops all upstream work; the rest fail the image.
+ * A failed pull through the cache: an upstream 429 stops that registry's work for the night; the rest
+ * fail the image.
  * Upstream was asked first and has the image, so the cache's "not found" means the cache did not
  * fetch it: no rule for the prefix, or (ECR answers "not found" for it too) no BatchImportUpstreamImage.
  */

@@ -71,7 +71,7 @@ export interface PrewarmReport {
   };
   /** Docker Hub quota as last seen (absent for unlimited accounts). */
   dockerHub?: RateLimit;
-  /** Why upstream work stopped early, if it did. */
+  /** Why work at an upstream registry stopped early, if it did (each registry's reason, `; `-joined). */
   stoppedUpstream?: string;
   /** Entries that name the same cache reference as an earlier one: warmed once, under the first. */
   merged?: Array<{ image: string; sameAs: string }>;

@@ -224,10 +224,15 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
   );
   const gate = new UpstreamPullGate(settings.reserveUpstreamPulls, settings.maxUpstreamPullsPerRun);
   const upstreams = new Map<string, Upstream>();
-  let stoppedUpstream: string | undefined;
-  /** Per upstream (rule prefix): its checks that failed in a row, and why it is taken for down. */
+  /**
+   * Per upstream registry (its host): why the night asks it nothing more (a 429, or checks that
+   * kept failing), and its checks that failed in a row. Another registry's trouble is not its own.
+   */
+  const stoppedUpstreams = new Map<string, string>();
+  const stopUpstream = (host: string, reason: string) => {
+    if (!stoppedUpstreams.has(host)) stoppedUpstreams.set(host, reason);
+  };
   const failuresInARow = new Map<string, number>();
-  const upstreamDown = new Map<string, string>();
 
   const workDeadline = deps.deadline - reportReserveMs(deps.deadline - started);
   const work = new AbortController();
@@ -531,6 +536,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
       };
       const done = (patch: Partial<ImageResult>): ImageResult =>
         Object.assign(result, patch, { durationMs: now() - t0 });
+      const rule = config.rules.find((r) => r.prefix === image.rulePrefix);
       const settle = (
         decision: WarmDecision & { action: 'defer' | 'fail' | 'skip' | 'archived' | 'unverified' },
       ): ImageResult => {
@@ -544,7 +550,8 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
             reason: decision.reason,
           });
         if (decision.action === 'defer') {
-          if (decision.stopUpstream) stoppedUpstream ??= decision.reason;
+          if (decision.stopUpstream && rule)
+            stopUpstream(rule.upstreamUrl, `${rule.upstreamUrl}: ${decision.reason}`);
           return done({
             status: 'deferred',
             reason: decision.reason,
@@ -561,7 +568,6 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
 
       const early = decideBeforeLookup({ timeLeftMs: deps.deadline - now(), marginMs });
       if (early) return settle(early as WarmDecision & { action: 'defer' });
-      const rule = config.rules.find((r) => r.prefix === image.rulePrefix);
       if (!rule)
         return done({
           status: 'failed',
@@ -591,9 +597,8 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
           mode: settings.mode,
           platformCount: image.platforms.length,
           marginMs,
-          stoppedUpstream,
+          stoppedUpstream: stoppedUpstreams.get(rule.upstreamUrl),
           upstreamUnusable: upstream.unusable,
-          upstreamDown: upstreamDown.get(upstream.key),
         };
         const blocked = decideBeforeLookup({ ...gateFacts, timeLeftMs: deps.deadline - now() });
         if (blocked) return settle(blocked as WarmDecision & { action: 'defer' | 'fail' });
@@ -614,9 +619,9 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
             ? await headUpstream(upstream.client!, image.repository, image.tag)
             : firstHead;
         held.releaseCheck();
-        const health = upstreamDownAfter(failuresInARow.get(upstream.key) ?? 0, head, rule.upstreamUrl);
-        failuresInARow.set(upstream.key, health.failuresInARow);
-        if (health.down && !upstreamDown.has(upstream.key)) upstreamDown.set(upstream.key, health.down);
+        const health = upstreamDownAfter(failuresInARow.get(rule.upstreamUrl) ?? 0, head, rule.upstreamUrl);
+        failuresInARow.set(rule.upstreamUrl, health.failuresInARow);
+        if (health.down) stopUpstream(rule.upstreamUrl, health.down);
         result.cachedDigest = cached.digest;
         if (!cached.error) sinceMark.set(result, cachedSinceMark(cached, verifiedUntil));
         if ('digest' in head) {
@@ -660,7 +665,6 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
           // Checked before the lookups; what other images found meanwhile does not undo this HEAD.
           stoppedUpstream: undefined,
           upstreamUnusable: undefined,
-          upstreamDown: undefined,
           timeLeftMs: Number.POSITIVE_INFINITY,
           cachedDigest: cached.digest,
           cachedStatus: cached.status,
@@ -707,8 +711,9 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
               image.platforms,
               cached.present!,
             );
-            if (fetching.length && stoppedUpstream)
-              return done({ status: 'deferred', reason: `upstream work stopped: ${stoppedUpstream}` });
+            const stopped = stoppedUpstreams.get(rule.upstreamUrl);
+            if (fetching.length && stopped)
+              return done({ status: 'deferred', reason: `upstream work stopped: ${stopped}` });
             const refused = fetching.length ? gate.tryReserve(upstream.key, fetching.length) : undefined;
             if (refused) return done({ status: 'deferred', reason: refused });
             let blobs: Awaited<ReturnType<typeof warmPlatforms>>;
@@ -776,8 +781,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
         const waited = decideBeforeLookup({
           timeLeftMs: deps.deadline - now(),
           marginMs,
-          stoppedUpstream,
-          upstreamDown: upstreamDown.get(upstream.key),
+          stoppedUpstream: stoppedUpstreams.get(rule.upstreamUrl),
         });
         if (waited) {
           gate.settle(upstream.key, cost, false);
@@ -917,7 +921,8 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
       const probeImage = probe && images[results.indexOf(probe)];
       if (upstream.client && probeImage && !upstream.unusable && gate.quota(key)) {
         // Nothing pulled: the quota already seen says all (an unchanged night costs no extra request).
-        if (!stoppedUpstream && !signal.aborted && pulledForReal) {
+        const host = config.rules.find((r) => r.prefix === key)?.upstreamUrl;
+        if (!(host && stoppedUpstreams.has(host)) && !signal.aborted && pulledForReal) {
           try {
             const sent = gate.sendMark(key);
             gate.observe(
@@ -970,9 +975,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
       ...(deps.dryRun ? { dryRun: true } : {}),
       upstreamPulls: { estimated: gate.spent, ...(measured !== undefined ? { measured } : {}) },
       ...(dockerHub ? { dockerHub } : {}),
-      ...(stoppedUpstream || upstreamDown.size
-        ? { stoppedUpstream: [stoppedUpstream, ...upstreamDown.values()].filter(Boolean).join('; ') }
-        : {}),
+      ...(stoppedUpstreams.size ? { stoppedUpstream: [...stoppedUpstreams.values()].join('; ') } : {}),
     });
   } finally {
     clearTimeout(timer);

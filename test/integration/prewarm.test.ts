@@ -324,6 +324,46 @@ describe('nightly pre-warm', () => {
     expect(quay.pulls).toHaveLength(4);
   });
 
+  it.each([
+    ['Docker Hub’s 429', 'limit'],
+    ['Docker Hub down', 'outage'],
+  ] as const)(
+    '%s stops the night’s work at Docker Hub only: Quay’s image is still checked and warmed',
+    async (_case, trouble) => {
+      const seed = loadConfig('keeper.config.yaml');
+      const config = parseConfig(
+        `rules:\n  - { prefix: docker-hub, upstream: docker-hub, credentialSecret: ecr-pullthroughcache/docker-hub }\n  - { prefix: quay, upstream: quay }\nprewarm:\n  platforms: [linux/amd64, linux/arm64]\n  concurrency: 1\n  images: [${[...seed.prewarm.images.map((i) => i.original), 'quay.io/prometheus/node-exporter:v1.9.0'].join(', ')}]\n`,
+      );
+      await sandbox.stop();
+      sandbox = await startSandbox({ upstreamStandIns: ['quay.io'] });
+      const quay = sandbox.standIns['quay.io']!;
+      quay.publish('prometheus/node-exporter', 'v1.9.0', { platforms: ['linux/amd64'] });
+      const stack = sandboxDeps(sandbox, config);
+      await reconcile(stack.aws, config);
+      const night = (images = config.prewarm.images) =>
+        runPrewarm(images, { ...stack.as('prewarm'), deadline: Date.now() + 600_000 });
+      // Quay's image is cached; a day later it moved, and the Docker Hub images are new to the cache.
+      expect((await night(config.prewarm.images.slice(-1))).counts.warmed).toBe(1);
+      sandbox.clock.advanceHours(25);
+      quay.release('prometheus/node-exporter', 'v1.9.0');
+      if (trouble === 'limit')
+        // Another client empties the quota as the first image is pulled: Docker Hub answers 429.
+        sandbox.faults.add({
+          match: 'hub:GET /v2/library/node/manifests',
+          before: () => sandbox.hub.setRemaining(sandbox.seeded!.username, 0),
+        });
+      else sandbox.faults.add({ match: 'hub:', status: 503 });
+      // Quay's image comes last in the night's order, checked after Docker Hub's trouble is known.
+      const second = await night();
+      const quayLine = second.images.find((i) => i.image.startsWith('quay.io/'))!;
+      expect(quayLine, JSON.stringify(quayLine)).toMatchObject({ status: 'warmed' });
+      expect(quay.pulls).toHaveLength(2);
+      // Docker Hub's images: what was not reached waits for the next night.
+      expect(second.counts.deferred).toBeGreaterThan(0);
+      expect(second.stoppedUpstream).toMatch(/^registry-1\.docker\.io[: ]/);
+    },
+  );
+
   // Whether ECR, pulling an index through the cache, fetches every child manifest from upstream (each
   // one a Docker Hub pull) or only those a client asks for is not documented: both ways.
   it.each([

@@ -166,14 +166,6 @@ describe('decideWarm', () => {
       { action: 'fail', cause: 'not-found' },
     ],
     [
-      'this upstream failed check after check tonight: defer, not asked',
-      { upstreamDown: 'registry-1.docker.io failed 5 checks in a row (HTTP 503)' },
-      {
-        action: 'defer',
-        reason: 'not checked: registry-1.docker.io failed 5 checks in a row (HTTP 503)',
-      },
-    ],
-    [
       'DescribeImages failed: fail at the cache lookup, no pull',
       { cacheLookupError: 'DescribeImages: ServerException: boom' },
       { action: 'fail', step: 'cache-lookup', cause: 'ecr-error' },
@@ -184,9 +176,20 @@ describe('decideWarm', () => {
       { action: 'defer', reason: 'less than 30 s of Lambda time left' },
     ],
     [
-      'upstream stopped by an earlier 429: defer',
-      { stoppedUpstream: 'upstream answered 429 TOOMANYREQUESTS' },
-      { action: 'defer', reason: 'not checked: upstream answered 429 TOOMANYREQUESTS' },
+      'this upstream stopped by an earlier 429: defer',
+      { stoppedUpstream: 'registry-1.docker.io: upstream answered 429 TOOMANYREQUESTS' },
+      { action: 'defer', reason: 'not checked: registry-1.docker.io: upstream answered 429 TOOMANYREQUESTS' },
+    ],
+    [
+      'this upstream failed check after check tonight: defer, not asked',
+      {
+        stoppedUpstream: 'registry-1.docker.io failed 5 checks in a row (HTTP 503): not asked again tonight',
+      },
+      {
+        action: 'defer',
+        reason:
+          'not checked: registry-1.docker.io failed 5 checks in a row (HTTP 503): not asked again tonight',
+      },
     ],
     [
       'credential unusable for this rule: fail',

@@ -69,7 +69,11 @@ export class UpstreamPullGate {
     if (this.frozen.has(upstream)) return undefined;
     const first = this.firstSeen.get(upstream);
     const last = this.quota(upstream);
-    return first && last ? Math.max(0, first.remaining - last.remaining) : undefined;
+    if (!first || !last) return undefined;
+    const drop = Math.max(0, first.remaining - last.remaining);
+    // Every pull is counted at the most it may cost, so a larger drop is others' (CI pulling through
+    // the same account meanwhile): it does not measure this run, and the run's own count stands.
+    return drop <= (this.spentOn.get(upstream) ?? 0) ? drop : undefined;
   }
 
   /** The state the decision reads (lib/prewarm/decide.ts), for this upstream, now. */

@@ -1096,6 +1096,22 @@ describe('a report that is never lost, and one spend per image', () => {
     const spentHere = sandbox.hub.pulls.length;
     expect(report.upstreamPulls.measured ?? report.upstreamPulls.estimated).toBe(spentHere);
   });
+
+  it('CI spending the same account’s pulls while the night runs is not counted as the night’s', async () => {
+    // As golang is pulled, CI (another client of the account) takes 60 pulls; no 429 follows.
+    const user = sandbox.seeded!.username;
+    sandbox.faults.add({
+      match: 'hub:GET /v2/library/golang/manifests',
+      times: 1,
+      before: () => sandbox.hub.setRemaining(user, sandbox.hub.remaining(user)! - 60),
+    });
+    const report = await prewarmHandler({});
+    expect(report.counts.warmed).toBe(12);
+    // The counter fell by 77; this run spent 17, which is what it reports and publishes.
+    expect(sandbox.hub.pulls).toHaveLength(17);
+    expect(report.upstreamPulls).toEqual({ estimated: 17 });
+    expect(sandbox.cloudwatch.latest('EcrCacheKeeper', 'UpstreamPullsSpent')).toBe(17);
+  });
 });
 
 describe('one pre-warm at a time', () => {

@@ -27,6 +27,20 @@ describe('UpstreamPullGate', () => {
     expect(gate.state(HUB).remaining).toBe(39);
   });
 
+  it.each<[string, number, number, number | undefined]>([
+    ['the counter fell by what the run spent', 40, 37, 3],
+    ['by less (an index counted at all its children, Docker Hub counting fewer)', 40, 38, 2],
+    // CI pulled 197 through the account meanwhile: the drop is not this run's, the estimate stands.
+    ['by more than the run could have spent: others used the account meanwhile', 200, 0, undefined],
+  ])('measured spend: %s', (_name, before, after, measured) => {
+    const gate = new UpstreamPullGate(0, 100);
+    gate.observe(HUB, quota(before), gate.sendMark(HUB));
+    gate.tryReserve(HUB, 3);
+    gate.settle(HUB, 3, true);
+    gate.observe(HUB, quota(after), gate.sendMark(HUB));
+    expect(gate.measuredSpend(HUB)).toBe(measured);
+  });
+
   it('an older answer arriving last does not replace a newer one', () => {
     const gate = new UpstreamPullGate(20, 100);
     const early = gate.sendMark(HUB);

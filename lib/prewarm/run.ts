@@ -916,12 +916,17 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
     let dockerHub = undefined as PrewarmReport['dockerHub'];
     // A dry run's pulls are estimates, except the plan's pulls to learn an index's width (warmed).
     const pulledForReal = deps.dryRun ? results.some((r) => r.status === 'warmed') : gate.spent > 0;
-    for (const [key, upstream] of upstreams) {
-      const probe = results.find((r, i) => images[i]!.rulePrefix === key && r.upstreamDigest);
-      const probeImage = probe && images[results.indexOf(probe)];
-      if (upstream.client && probeImage && !upstream.unusable && gate.quota(key)) {
+    // One measure per quota (rules drawing on the same account share one), with a rule's own client.
+    const quotas = new Set([...upstreams.values()].map((u) => u.key));
+    for (const key of quotas) {
+      const probeAt = results.findIndex(
+        (r, i) => r.upstreamDigest && upstreams.get(images[i]!.rulePrefix)?.key === key,
+      );
+      const probeImage = probeAt >= 0 ? images[probeAt] : undefined;
+      const upstream = probeImage && upstreams.get(probeImage.rulePrefix);
+      if (upstream?.client && probeImage && !upstream.unusable && gate.quota(key)) {
         // Nothing pulled: the quota already seen says all (an unchanged night costs no extra request).
-        const host = config.rules.find((r) => r.prefix === key)?.upstreamUrl;
+        const host = config.rules.find((r) => r.prefix === probeImage.rulePrefix)?.upstreamUrl;
         if (!(host && stoppedUpstreams.has(host)) && !signal.aborted && pulledForReal) {
           try {
             const sent = gate.sendMark(key);

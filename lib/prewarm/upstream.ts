@@ -13,6 +13,7 @@ import { type Endpoints, upstreamBaseUrl } from '../registry/upstreams.js';
 import { errorMessage } from '../runtime/errors.js';
 
 export interface Upstream {
+  /** The quota it draws on: its registry and the account its credential names (`quotaKey`). */
   key: string;
   client?: RegistryClient;
   /** Set when the upstream credential cannot be used: nothing more is asked of this upstream. */
@@ -23,6 +24,13 @@ export interface Upstream {
    */
   renew?: () => Promise<boolean>;
 }
+
+/**
+ * What a rule's pulls count against: its registry's limit for the account in its credential (or
+ * for the caller's address, anonymous). Rules sharing both share one quota, and one reserve.
+ */
+export const quotaKey = (rule: Pick<DesiredRule, 'upstreamUrl' | 'credentialSecret'>): string =>
+  `${rule.upstreamUrl} ${rule.credentialSecret ?? '(anonymous)'}`;
 
 /**
  * Reads the rule's credential and asks the registry's challenge at once (neither sends a secret),
@@ -40,7 +48,7 @@ export async function connectUpstream(
     mayLogIn?: Promise<boolean>;
   },
 ): Promise<Upstream> {
-  const upstream: Upstream = { key: rule.prefix };
+  const upstream: Upstream = { key: quotaKey(rule) };
   const clientOptions = {
     baseUrl: upstreamBaseUrl(rule.upstreamUrl, deps.endpoints),
     fetch: deps.fetch,

@@ -218,7 +218,9 @@ const prewarm = z.strictObject({
     .min(0)
     .max(100000)
     .default(20)
-    .describe('Never spend the last N Docker Hub pulls.'),
+    .describe(
+      "Never spend the last N Docker Hub pulls of an account (left for CI's cache misses); rules whose pulls count against the same account (the same credential secret) share them.",
+    ),
   maxUpstreamPullsPerRun: positiveInt(100000)
     .default(100)
     .describe('Upstream pulls one run may spend at most.'),

@@ -6,7 +6,12 @@ import { RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import type { KeeperConfig } from '../../lib/config/load.js';
 import { secretNameOf } from '../../lib/config/names.js';
 import { adminHubSession } from '../../lib/credential/admin.js';
-import { checkCredentials, credentialSecrets, formatChecks } from '../../lib/credential/check.js';
+import {
+  checkCredentialReport,
+  checkCredentials,
+  credentialSecrets,
+  formatChecks,
+} from '../../lib/credential/check.js';
 import { type CleanupReport, cleanupRetiredTokens } from '../../lib/credential/cleanup.js';
 import { followRotation } from '../../lib/credential/follow.js';
 import { describeCredentialSecret } from '../../lib/credential/secret.js';
@@ -140,8 +145,13 @@ export async function checkCommand(
     }
     checked = { ...deps, config: { ...deps.config, rules } };
   }
-  const checks = await checkCredentials(checked);
+  const { checks, adminCredential } = await checkCredentialReport(checked);
   io.out(options.json ? JSON.stringify(checks, null, 2) : formatChecks(checks));
+  // The next managed rotation at risk, though the token works: said, not counted in the exit code.
+  if (!options.json && adminCredential && adminCredential.state !== 'ok')
+    io.out(
+      adminCredential.problem ?? `admin credential ${adminCredential.secretName}: ${adminCredential.state}`,
+    );
   return checks.every((c) => c.valid) ? 0 : 1;
 }
 

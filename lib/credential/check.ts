@@ -14,7 +14,7 @@ import { type HubApi, HubApiError } from '../dockerhub/hub-api.js';
 import { describeValidation, validateRule } from '../ecr/validate.js';
 import type { Endpoints } from '../registry/upstreams.js';
 import { DeadlineError, errorMessage, isTransientAwsError } from '../runtime/errors.js';
-import { adminHubSession } from './admin.js';
+import { adminHubSession, otherAccountThanAdmin } from './admin.js';
 import { ledgerState, type RetiredToken, retiredToken } from './cleanup.js';
 import { ledgerDrift } from './ledger.js';
 import { probeUpstreamLogin } from './login.js';
@@ -73,7 +73,8 @@ export interface CredentialCheck {
 /** In managed mode: can the next rotation log in to the Hub API with the admin credential? */
 export interface AdminCredentialCheck {
   secretName: string;
-  state: 'ok' | 'missing' | 'malformed' | 'refused' | 'throttled' | 'unreachable';
+  /** `other-account`: it works, but a credential secret logs in as another account (otherAccountThanAdmin). */
+  state: 'ok' | 'missing' | 'malformed' | 'refused' | 'throttled' | 'unreachable' | 'other-account';
   problem?: string;
 }
 
@@ -115,6 +116,16 @@ export async function checkCredentialSecret(
   deps: CheckDeps,
   hub?: HubApi,
 ): Promise<CredentialCheck> {
+  return (await checkSecret(secretId, rules, deps, hub)).check;
+}
+
+/** The check, and the username the secret logs in as (when it could be read). */
+async function checkSecret(
+  secretId: string,
+  rules: DesiredRule[],
+  deps: CheckDeps,
+  hub?: HubApi,
+): Promise<{ check: CredentialCheck; username?: string }> {
   const now = (deps.now ?? Date.now)();
   const check = blankCheck(secretId, rules);
   let secret: CredentialSecret;
@@ -126,7 +137,7 @@ export async function checkCredentialSecret(
     if (!(error instanceof CredentialSecretError)) throw error;
     check.state = error.problem === 'missing' ? 'missing' : 'malformed';
     check.problems.push(error.message);
-    return check;
+    return { check };
   }
 
   const login = await probeUpstreamLogin(rules[0]!, value, deps);
@@ -221,7 +232,7 @@ export async function checkCredentialSecret(
             ? 'expiring'
             : 'valid';
   check.valid = check.state === 'valid' || check.state === 'expiring';
-  return check;
+  return { check, username: value.username };
 }
 
 /** The credential secrets the rules use, each with its rules. */
@@ -268,18 +279,35 @@ export async function checkCredentialReport(deps: CheckDeps): Promise<Credential
   for (const [secretId, rules] of credentialSecrets(deps.config)) {
     // A call that could not be answered (throttled past its retries, a 5xx, no time left) leaves
     // this secret unverified, not the whole check unreported.
-    const check = await checkCredentialSecret(
-      secretId,
-      rules,
-      deps,
-      rules[0]!.upstream === 'docker-hub' ? hub : undefined,
-    ).catch((error: unknown) => {
-      if (!isTransientAwsError(error)) throw error;
-      const unverified = blankCheck(secretId, rules);
-      unverified.state = 'unverified';
-      unverified.unverified.push(errorMessage(error));
-      return unverified;
-    });
+    const dockerHub = rules[0]!.upstream === 'docker-hub';
+    const { check, username } = await checkSecret(secretId, rules, deps, dockerHub ? hub : undefined).catch(
+      (error: unknown) => {
+        if (!isTransientAwsError(error)) throw error;
+        const unverified = blankCheck(secretId, rules);
+        unverified.state = 'unverified';
+        unverified.unverified.push(errorMessage(error));
+        return { check: unverified, username: undefined };
+      },
+    );
+    // Managed rotation renews a token only as the admin's account: say so while the token works.
+    const otherAccount =
+      deps.config.credential.rotation.mode === 'managed' &&
+      adminSecret &&
+      dockerHub &&
+      username &&
+      hub?.username &&
+      adminCredential?.state === 'ok'
+        ? otherAccountThanAdmin(
+            { secretName: secretId, username },
+            { secretName: adminSecret, username: hub.username },
+          )
+        : undefined;
+    if (otherAccount)
+      adminCredential = {
+        secretName: adminSecret!,
+        state: 'other-account',
+        problem: `admin credential ${adminSecret}: ${otherAccount}`,
+      };
     if (hubProblem) check.expiry.howToRecord ??= `fix ${hubProblem}`;
     checks.push(check);
   }

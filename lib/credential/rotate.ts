@@ -24,7 +24,7 @@ import { type HubApi, HubApiError } from '../dockerhub/hub-api.js';
 import { validateRule } from '../ecr/validate.js';
 import type { Endpoints } from '../registry/upstreams.js';
 import { errorMessage, KeeperError } from '../runtime/errors.js';
-import { adminHubSession, readJsonSecret } from './admin.js';
+import { adminHubSession, otherAccountThanAdmin, readJsonSecret } from './admin.js';
 import { cleanupRetiredTokens } from './cleanup.js';
 import { mintedFor, patLabel } from './ledger.js';
 import { probeUpstreamLogin } from './login.js';
@@ -162,6 +162,16 @@ async function createSecret(
   const rotation = deps.config.credential.rotation;
   const hub = await hubFor(deps);
   const admin = await readJsonSecret(deps.secrets, rotation.adminSecret!, ['username', 'password']);
+  // The token in use, when it can be read (a rotation also repairs a broken secret): one of
+  // another account (an organization's) is not the admin's to replace with a token of its own.
+  const current = await readCredentialValue(deps.secrets, secret.arn).catch(() => undefined);
+  const otherAccount =
+    current &&
+    otherAccountThanAdmin(
+      { secretName: secret.name, username: current.username },
+      { secretName: rotation.adminSecret!, username: admin.username! },
+    );
+  if (otherAccount) throw new RotationError(otherAccount);
   // An earlier attempt that minted a PAT but crashed before storing it lost the PAT's secret: retire it.
   await discardMinted(hub, secret.arn, token);
   const expiresAt = new Date(now(deps) + rotation.lifetimeDays * DAY_MS).toISOString();

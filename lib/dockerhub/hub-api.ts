@@ -141,7 +141,11 @@ export class HubApi {
     if (!body.access_token) throw new HubApiError('Docker Hub login returned no access_token', res.status);
     registerSecret(body.access_token);
     this.jwt = body.access_token;
+    this.username = username;
   }
+
+  /** Whom the session is logged in as (the tokens it mints are that account's). */
+  username?: string;
 
   async createPat(input: {
     label: string;

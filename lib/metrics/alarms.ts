@@ -44,7 +44,7 @@ export function alarmDefinitions(config: KeeperConfig): AlarmDefinition[] {
       alarms.push({
         id: 'AdminCredentialInvalid',
         title: `admin credential unusable (${rotation.adminSecret})`,
-        description: `The Docker Hub admin credential in ${rotation.adminSecret} is missing, malformed or refused by the Hub API: the next managed rotation will fail. Fix it before the token expires (\`npx cache-keeper check\` says what is wrong).`,
+        description: `The Docker Hub admin credential in ${rotation.adminSecret} is missing, malformed or refused by the Hub API, or a credential secret logs in as another account (an organization access token: use staged rotation): the next managed rotation will fail. Fix it before the token expires (\`npx cache-keeper check\` says what is wrong).`,
         namespace: ns,
         metric: 'AdminCredentialValid',
         dimensions: { SecretName: rotation.adminSecret },

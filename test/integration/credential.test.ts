@@ -418,6 +418,42 @@ describe('the daily check changes nothing and bounds its failed logins', () => {
     expect(await adminCheck()).toBe(0);
   });
 
+  it('a token of another account than the admin credential’s (an organization access token): the check says managed rotation cannot renew it, and a rotation refuses before minting anything', async () => {
+    await boot();
+    // The organization's token (its own usage limits), stored as the ECR guide says: its name as username.
+    const org = sandbox.hubAccounts.addUser('acme-org', 'not-used-here', undefined);
+    const oat = sandbox.hubAccounts.createPat(org, 'ecr cache', ['repo:public_read']);
+    sandbox.secrets.find(SECRET).versions.find((v) => v.stages.includes('AWSCURRENT'))!.value =
+      JSON.stringify({
+        username: 'acme-org',
+        accessToken: oat.token,
+      });
+    const report = (await createCheckCredentialHandler(kit.as('checkCredential'))(
+      {},
+      context,
+    )) as CredentialCheck[];
+    // The token works; what is at risk is the next rotation, so the admin credential's alarm says it.
+    expect(report[0]).toMatchObject({ state: 'valid', upstreamLogin: 'ok' });
+    expect(await adminCheck()).toBe(0);
+    expect(JSON.stringify(kit.logs)).toContain(
+      'ecr-pullthroughcache/docker-hub logs in as acme-org, the admin credential ecr-cache-keeper/dockerhub-admin as keeper-ci',
+    );
+
+    // `cache-keeper check` says it too, beside a token that is fine (exit 0).
+    const cli = captureIo();
+    expect(await runCli(['check'], cli.io, kit.cli)).toBe(0);
+    expect(cli.out.join('\n')).toContain(
+      'admin credential ecr-cache-keeper/dockerhub-admin: ecr-pullthroughcache/docker-hub logs in as acme-org',
+    );
+
+    const pats = user().pats.length;
+    await rotate();
+    expect(lastRotation()).toMatchObject({ succeeded: false });
+    expect(JSON.stringify(lastRotation().steps)).toContain('credential.rotation.mode: staged');
+    expect(user().pats).toHaveLength(pats); // nothing minted
+    expect(currentToken()).toBe(oat.token);
+  });
+
   it("another deployment's token on the same Docker Hub account (another region or account) is not ours to remove", async () => {
     await boot();
     // The keeper of another deployment (eu-west-1) minted and uses this one, for its own secret.

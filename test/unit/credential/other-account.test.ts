@@ -1,0 +1,26 @@
+/** Managed rotation renews a token only as the admin's own account: which credentials it may not. */
+import { describe, expect, it } from 'vitest';
+import { otherAccountThanAdmin } from '../../../lib/credential/admin.js';
+
+const admin = { secretName: 'ecr-cache-keeper/dockerhub-admin', username: 'keeper-ci' };
+const credential = (username: string) => ({ secretName: 'ecr-pullthroughcache/docker-hub', username });
+
+describe('otherAccountThanAdmin', () => {
+  it.each<[string, string, RegExp | undefined]>([
+    ['the admin’s own token', 'keeper-ci', undefined],
+    [
+      'the same account written in capitals (Docker Hub usernames are case-insensitive)',
+      'Keeper-CI',
+      undefined,
+    ],
+    [
+      'an organization access token (the organization as username)',
+      'acme-org',
+      /^ecr-pullthroughcache\/docker-hub logs in as acme-org, the admin credential ecr-cache-keeper\/dockerhub-admin as keeper-ci: a managed rotation would replace acme-org's token with one of keeper-ci's\. For an organization access token set credential\.rotation\.mode: staged/,
+    ],
+  ])('%s', (_case, username, problem) => {
+    const found = otherAccountThanAdmin(credential(username), admin);
+    if (problem) expect(found).toMatch(problem);
+    else expect(found).toBeUndefined();
+  });
+});

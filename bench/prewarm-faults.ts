@@ -4,7 +4,7 @@
  * registry in bursts and its DescribeImages, and two requests hang near the deadline. The run must
  * return its report in time, complete (every image with a status and a reason), spending no more
  * Docker Hub pulls than the images it warmed need. 100 images, 50 ms Docker Hub latency, median of
- * BENCH_RUNS (default 3).
+ * BENCH_RUNS (default 3). Then a night Docker Hub is down, at 100 and 500 images (below).
  */
 import { createAwsClients } from '../lib/aws/clients.js';
 import { parseConfig } from '../lib/config/load.js';
@@ -95,4 +95,62 @@ printTable(
   `Pre-warm fault night: ${N} images, 50 ms Docker Hub latency, ${BUDGET_MS / 1000} s budget; median of ${RUNS}`,
   ['measure', 'result', 'goal'],
   rows,
+);
+
+/**
+ * The outage night: the night after a whole one, Docker Hub answers 503 to everything. What the
+ * cache holds is served as it is (ECR's guide), so no image of it may fail, and the night should
+ * stop asking once Docker Hub has failed check after check: its requests stay bounded by the
+ * checks under way (prewarm.concurrency × 4, each tried 4 times), whatever the size of the list.
+ */
+const outageRows: Array<Array<string | number>> = [];
+for (const size of [100, 500]) {
+  const outageImages = Array.from({ length: size }, (_, i) => ({
+    repository: `library/img${i}`,
+    tag: '1',
+    platforms: ['linux/amd64'],
+    layerSizes: [1024],
+  }));
+  const outageConfig = parseConfig(`rules:
+  - { prefix: docker-hub, upstream: docker-hub, credentialSecret: ecr-pullthroughcache/docker-hub, template: { lifecycle: { keepLast: 6 } } }
+prewarm:
+  maxUpstreamPullsPerRun: 100000
+  images: [${outageImages.map((i) => `"${i.repository.replace('library/', '')}:1"`).join(', ')}]
+`);
+  const nights: Array<{ ms: number; requests: number; counts: Record<string, number> }> = [];
+  for (let run = 0; run < RUNS; run++) {
+    const sandbox = await startSandbox({ seed: { images: outageImages, pullLimit: 1_000_000 } });
+    await reconcile(createAwsClients(sandbox.clientOptions), outageConfig);
+    const clients = createAwsClients(sandbox.roleClientOptions('prewarm', outageConfig));
+    const night = () =>
+      runPrewarm(outageConfig.prewarm.images, {
+        ecr: clients.ecr,
+        secrets: clients.secrets,
+        endpoints: sandbox.endpoints,
+        config: outageConfig,
+        deadline: Date.now() + 600_000,
+      });
+    await night();
+    sandbox.clock.advanceHours(25);
+    const down = sandbox.faults.add({ match: 'hub:', status: 503 });
+    const started = Date.now();
+    const report = await night();
+    nights.push({ ms: Date.now() - started, requests: down.hits, counts: report.counts });
+    await sandbox.stop();
+  }
+  const om = (f: (n: (typeof nights)[number]) => number) => median(nights.map(f));
+  outageRows.push([
+    size,
+    om((n) => n.counts.failed!),
+    om((n) => n.counts.unverified!),
+    om((n) => n.counts.deferred!),
+    om((n) => n.requests),
+    ms(om((n) => n.ms)),
+  ]);
+  process.stderr.write(`outage night, ${size} images, done\n`);
+}
+printTable(
+  `Pre-warm on a night Docker Hub answers 503 to everything (the cache holds every image); median of ${RUNS}`,
+  ['images', 'failed', 'unverified', 'deferred', 'Docker Hub requests', 'wall time'],
+  outageRows,
 );

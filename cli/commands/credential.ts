@@ -7,8 +7,8 @@ import type { KeeperConfig } from '../../lib/config/load.js';
 import { secretNameOf } from '../../lib/config/names.js';
 import { adminHubSession } from '../../lib/credential/admin.js';
 import {
+  type AdminCredentialCheck,
   checkCredentialReport,
-  checkCredentials,
   credentialSecrets,
   formatChecks,
 } from '../../lib/credential/check.js';
@@ -61,7 +61,7 @@ async function reportRotation(
     io.err(
       `rotation ${versionId} still in progress after ${seconds} s: follow it with \`cache-keeper check\` or the rotateCredential function's log`,
     );
-  const checks = await checkCredentials(deps);
+  const { checks, adminCredential } = await checkCredentialReport(deps);
   if (options.json)
     io.out(
       JSON.stringify(
@@ -70,7 +70,10 @@ async function reportRotation(
         2,
       ),
     );
-  else io.out(formatChecks(checks));
+  else {
+    io.out(formatChecks(checks));
+    sayAdminProblem(io, adminCredential);
+  }
   if (outcome !== 'succeeded') return ROTATION_EXIT[outcome];
   return checks.every((c) => c.valid) ? 0 : 1;
 }
@@ -147,12 +150,14 @@ export async function checkCommand(
   }
   const { checks, adminCredential } = await checkCredentialReport(checked);
   io.out(options.json ? JSON.stringify(checks, null, 2) : formatChecks(checks));
-  // The next managed rotation at risk, though the token works: said, not counted in the exit code.
-  if (!options.json && adminCredential && adminCredential.state !== 'ok')
-    io.out(
-      adminCredential.problem ?? `admin credential ${adminCredential.secretName}: ${adminCredential.state}`,
-    );
+  if (!options.json) sayAdminProblem(io, adminCredential);
   return checks.every((c) => c.valid) ? 0 : 1;
+}
+
+/** The next managed rotation at risk, though the token may work: said, not counted in the exit code. */
+function sayAdminProblem(io: CliIo, admin: AdminCredentialCheck | undefined): void {
+  if (admin && admin.state !== 'ok')
+    io.out(admin.problem ?? `admin credential ${admin.secretName}: ${admin.state}`);
 }
 
 /** Starts a rotation (Secrets Manager calls the rotateCredential function), then shows the check. */

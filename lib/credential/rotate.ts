@@ -171,7 +171,11 @@ async function createSecret(
       { secretName: secret.name, username: current.username },
       { secretName: rotation.adminSecret!, username: admin.username! },
     );
-  if (otherAccount) throw new RotationError(otherAccount);
+  if (otherAccount) {
+    // Refused for good, not for the moment: withdrawn, as a refusal of decideRotationStep's.
+    await removePending(deps, secret, token);
+    throw new RotationError(otherAccount);
+  }
   // An earlier attempt that minted a PAT but crashed before storing it lost the PAT's secret: retire it.
   await discardMinted(hub, secret.arn, token);
   const expiresAt = new Date(now(deps) + rotation.lifetimeDays * DAY_MS).toISOString();
@@ -373,7 +377,12 @@ async function finishSecret(
 
 /** What a rotation step should do, from what the secret says. Pure: the table in the unit tests. */
 export type RotationAction =
-  | { action: 'refuse'; reason: string }
+  /**
+   * `withdraw`: the version's AWSPENDING holds nothing and no retry of it can succeed, so it comes
+   * off: a version left AWSPENDING makes AWS refuse every later RotateSecret ("a previous rotation
+   * isn't complete"), the one staging the next token included.
+   */
+  | { action: 'refuse'; reason: string; withdraw?: true }
   | { action: 'done'; outcome: string }
   | { action: 'complete-finish'; previousVersion?: string }
   | { action: 'mint' }
@@ -425,6 +434,7 @@ export function decideRotationStep(f: RotationFacts): RotationAction {
           action: 'refuse',
           reason:
             'staged rotation: no token is staged for this version; run `cache-keeper credential stage` with the new token',
+          withdraw: true,
         };
       return { action: 'mint' };
     case 'setSecret':
@@ -522,6 +532,7 @@ export async function rotateStep(event: RotationEvent, deps: RotationDeps): Prom
   const rules = rulesFor(deps.config, secret);
   switch (decision.action) {
     case 'refuse':
+      if (decision.withdraw) await removePending(deps, secret, token);
       throw new RotationError(decision.reason);
     case 'done':
       if (step === 'createSecret' && facts.pendingStored) await recordStoredPending(deps, secret, token);

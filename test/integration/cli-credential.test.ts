@@ -2,7 +2,11 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DescribeSecretCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import {
+  DescribeSecretCommand,
+  PutSecretValueCommand,
+  RotateSecretCommand,
+} from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli as runCliWith } from '../../cli/main.js';
 import { createRotateCredentialHandler } from '../../handlers/rotateCredential.js';
@@ -135,6 +139,27 @@ describe('credential commands', () => {
     );
     expect(run.out.join('\n')).toMatch(new RegExp(`expires ${EXPIRES_DAY}`));
     expect([...run.out, ...run.err].join('\n')).not.toContain(fresh.token);
+  });
+
+  it('a rotation started with nothing staged (the console’s "rotate immediately") is refused, and does not block the stage that follows', async () => {
+    await kit.aws.secrets.send(
+      new RotateSecretCommand({
+        SecretId: 'ecr-pullthroughcache/docker-hub',
+        RotationLambdaARN: ROTATION_ARN,
+      }),
+    );
+    await sandbox.secrets.settled();
+    expect(sandbox.secrets.rotations.at(-1)).toMatchObject({
+      succeeded: false,
+      steps: [{ step: 'createSecret', error: expect.stringContaining('no token is staged') }],
+    });
+    // What the refusal says to do works.
+    const fresh = newPat('made by hand');
+    const run = captureIo(fresh.token);
+    expect(await runCli(stageArgs(), run.io)).toBe(0);
+    expect(JSON.parse(sandbox.secrets.currentValue('ecr-pullthroughcache/docker-hub')!).accessToken).toBe(
+      fresh.token,
+    );
   });
 
   it('a token saved with a newline after it: check names the field, and stage repairs it', async () => {

@@ -1,5 +1,7 @@
 /** The Docker Hub token on the sandbox: daily check, managed rotation through RotateSecret, crashes and failures. */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   DescribeSecretCommand,
   GetSecretValueCommand,
@@ -452,6 +454,36 @@ describe('the daily check changes nothing and bounds its failed logins', () => {
     expect(JSON.stringify(lastRotation().steps)).toContain('credential.rotation.mode: staged');
     expect(user().pats).toHaveLength(pats); // nothing minted
     expect(currentToken()).toBe(oat.token);
+    // `cache-keeper rotate` ends the same way, and says why under the check.
+    const byHand = captureIo();
+    expect(await runCli(['rotate', '--rotation-lambda-arn', ROTATION_ARN], byHand.io, kit.cli)).toBe(1);
+    expect(byHand.out.join('\n')).toContain('a managed rotation would replace acme-org');
+    expect(user().pats).toHaveLength(pats);
+
+    // What the message asks for works: staged rotation, the organization's next token staged.
+    const dir = mkdtempSync(join(tmpdir(), 'keeper-oat-'));
+    const stagedConfig = join(dir, 'keeper.config.yaml');
+    writeFileSync(
+      stagedConfig,
+      readFileSync('keeper.config.yaml', 'utf8').replace('mode: managed', 'mode: staged'),
+    );
+    const staged = sandboxDeps(sandbox, stagedConfig);
+    const stagedRotation = createRotateCredentialHandler(staged.as('rotateCredential'));
+    sandbox.secrets.rotationFunctions.set(ROTATION_ARN, (event) => stagedRotation(event, context));
+    const expires = new Date(Date.now() + 90 * 86_400_000).toISOString().slice(0, 10);
+    const next = sandbox.hubAccounts.createPat(
+      org,
+      'ecr cache 2',
+      ['repo:public_read'],
+      `${expires}T00:00:00Z`,
+    );
+    const stage = captureIo(next.token);
+    const argv = ['credential', 'stage', '--config', stagedConfig, '--expires-at', expires];
+    expect(await runCli([...argv, '--rotation-lambda-arn', ROTATION_ARN], stage.io, kit.cli)).toBe(0);
+    expect(JSON.parse(sandbox.secrets.currentValue(SECRET)!)).toEqual({
+      username: 'acme-org',
+      accessToken: next.token,
+    });
   });
 
   it("another deployment's token on the same Docker Hub account (another region or account) is not ours to remove", async () => {

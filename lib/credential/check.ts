@@ -110,16 +110,7 @@ function blankCheck(secretId: string, rules: DesiredRule[]): CredentialCheck {
   };
 }
 
-export async function checkCredentialSecret(
-  secretId: string,
-  rules: DesiredRule[],
-  deps: CheckDeps,
-  hub?: HubApi,
-): Promise<CredentialCheck> {
-  return (await checkSecret(secretId, rules, deps, hub)).check;
-}
-
-/** The check, and the username the secret logs in as (when it could be read). */
+/** One credential secret's check, and the username it logs in as (when it could be read). */
 async function checkSecret(
   secretId: string,
   rules: DesiredRule[],
@@ -312,11 +303,6 @@ export async function checkCredentialReport(deps: CheckDeps): Promise<Credential
     checks.push(check);
   }
   return { checks, ...(adminCredential ? { adminCredential } : {}) };
-}
-
-/** The per-secret checks (see checkCredentialReport for the admin credential too). */
-export async function checkCredentials(deps: CheckDeps): Promise<CredentialCheck[]> {
-  return (await checkCredentialReport(deps)).checks;
 }
 
 export function formatChecks(checks: CredentialCheck[]): string {

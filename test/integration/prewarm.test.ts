@@ -329,40 +329,29 @@ describe('nightly pre-warm', () => {
     const config = parseConfig(
       `rules:\n  - { prefix: official, upstream: docker-hub, upstreamPrefix: library, credentialSecret: ecr-pullthroughcache/docker-hub }\n  - { prefix: docker-hub, upstream: docker-hub, credentialSecret: ecr-pullthroughcache/docker-hub }\nprewarm:\n  reserveUpstreamPulls: 20\n  platforms: [linux/amd64, linux/arm64]\n  images: [node:22-alpine, python:3.13-slim, golang:1.24, alpine:3.20, ${bitnami.map((i) => `bitnami/${i}`).join(', ')}]\n`,
     );
-    await sandbox.stop();
-    sandbox = await startSandbox({ upstreamPrefixScope: 'any' });
-    for (const image of bitnami) {
-      const [name, tag] = image.split(':');
-      sandbox.hub.publish(`bitnami/${name}`, tag!, { platforms: ['linux/amd64', 'linux/arm64'] });
-    }
-    const stack = sandboxDeps(sandbox, config);
-    await reconcile(stack.aws, config);
-    const user = sandbox.seeded!.username;
-    const night = () =>
-      runPrewarm(config.prewarm.images, { ...stack.as('prewarm'), deadline: Date.now() + 600_000 });
+    /** A first night of the eight images (four through each rule) with `remaining` pulls left. */
+    const firstNight = async (remaining: number) => {
+      await sandbox.stop();
+      sandbox = await startSandbox({ upstreamPrefixScope: 'any' });
+      for (const image of bitnami) {
+        const [name, tag] = image.split(':');
+        sandbox.hub.publish(`bitnami/${name}`, tag!, { platforms: ['linux/amd64', 'linux/arm64'] });
+      }
+      const stack = sandboxDeps(sandbox, config);
+      await reconcile(stack.aws, config);
+      sandbox.hub.setRemaining(sandbox.seeded!.username, remaining);
+      return runPrewarm(config.prewarm.images, { ...stack.as('prewarm'), deadline: Date.now() + 600_000 });
+    };
 
     // Plenty left: both rules' images warmed, and the pulls measured once (16, not each rule's view of them).
-    sandbox.hub.setRemaining(user, 100);
-    const plenty = await night();
+    const plenty = await firstNight(100);
     expect(plenty.counts.warmed).toBe(8);
     expect(plenty.upstreamPulls).toEqual({ estimated: 16, measured: 16 });
 
     // Six above the reserve: three two-platform images in all, whichever rule they go through.
-    await sandbox.stop();
-    sandbox = await startSandbox({ upstreamPrefixScope: 'any' });
-    for (const image of bitnami) {
-      const [name, tag] = image.split(':');
-      sandbox.hub.publish(`bitnami/${name}`, tag!, { platforms: ['linux/amd64', 'linux/arm64'] });
-    }
-    const again = sandboxDeps(sandbox, config);
-    await reconcile(again.aws, config);
-    sandbox.hub.setRemaining(user, 26);
-    const tight = await runPrewarm(config.prewarm.images, {
-      ...again.as('prewarm'),
-      deadline: Date.now() + 600_000,
-    });
+    const tight = await firstNight(26);
     expect(tight.counts).toMatchObject({ warmed: 3, deferred: 5 });
-    expect(sandbox.hub.remaining(user)).toBe(20);
+    expect(sandbox.hub.remaining(sandbox.seeded!.username)).toBe(20);
   });
 
   it.each([

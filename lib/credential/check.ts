@@ -164,7 +164,10 @@ async function checkSecret(
   }
 
   const uuid = secret.tags[TAGS.uuid];
-  if (hub) {
+  // The admin's account lists the admin's tokens: of a token of another account (an organization
+  // access token) they say nothing, its expiry included.
+  const sameAccount = !hub?.username || hub.username.toLowerCase() === value.username.toLowerCase();
+  if (hub && sameAccount) {
     try {
       const pats = await hub.listPats();
       // The ledger's drift, reported only: the check changes nothing.

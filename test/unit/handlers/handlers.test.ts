@@ -13,6 +13,7 @@ import {
   DescribeRepositoryCreationTemplatesCommand,
   ECRClient,
   GetAuthorizationTokenCommand,
+  GetRegistryPolicyCommand,
   ListPullTimeUpdateExclusionsCommand,
   RegisterPullTimeUpdateExclusionCommand,
   ValidatePullThroughCacheRuleCommand,
@@ -152,6 +153,30 @@ describe('reconcile', () => {
     expect(ecrMock.commandCalls(RegisterPullTimeUpdateExclusionCommand)[0]!.args[0].input.principalArn).toBe(
       'arn:aws:iam::123456789012:role/keeper-prod-prewarm',
     );
+  });
+
+  it('warns of the access an earlier `access:` left in the registry policy (the config has none now)', async () => {
+    ecrMock.on(GetRegistryPolicyCommand).resolves({
+      policyText: JSON.stringify({
+        Statement: [
+          {
+            Sid: 'EcrCacheKeeperFirstPullAccounts',
+            Effect: 'Allow',
+            Principal: { AWS: '111122223333' },
+            Action: ['ecr:CreateRepository', 'ecr:BatchImportUpstreamImage'],
+            Resource: 'arn:aws:ecr:us-east-1:123456789012:repository/docker-hub/*',
+          },
+        ],
+      }),
+    });
+    await createReconcileHandler(deps())({ dryRun: true }, context);
+    const warning = sink.entries.find((e) => e.level === 'warn');
+    expect(warning).toMatchObject({
+      message: 'access left in the registry policy by an earlier access:',
+      statements: [
+        'registry policy statement EcrCacheKeeperFirstPullAccounts (lets 111122223333 pull through the cache)',
+      ],
+    });
   });
 
   it('refuses options it cannot honour, and a __proto__ key, by name', async () => {

@@ -412,6 +412,7 @@ export function decideRotationStep(f: RotationFacts): RotationAction {
     return {
       action: 'refuse',
       reason: 'credential.rotation.mode is "off" in keeper.config.yaml; set it to managed or staged',
+      ...(f.step === 'createSecret' && f.pendingStored === false ? { withdraw: true as const } : {}),
     };
   if (!f.rotationEnabled)
     return { action: 'refuse', reason: `secret ${f.secretName}: rotation is not enabled` };
@@ -503,17 +504,6 @@ async function pendingStored(deps: RotationDeps, secret: CredentialSecret, token
 export async function rotateStep(event: RotationEvent, deps: RotationDeps): Promise<StepResult> {
   const { Step: step, SecretId: secretId, ClientRequestToken: token } = event;
   const mode = deps.config.credential.rotation.mode;
-  if (mode === 'off') {
-    const refusal = decideRotationStep({
-      step,
-      mode,
-      secretName: secretId,
-      rotationEnabled: false,
-      token,
-      versionIdsToStages: {},
-    });
-    throw new RotationError((refusal as { reason: string }).reason);
-  }
   const secret = await describeCredentialSecret(deps.secrets, secretId);
   const facts: RotationFacts = {
     step,

@@ -162,6 +162,32 @@ describe('credential commands', () => {
     );
   });
 
+  it('a rotation started while rotation is off is refused, and does not block the stage that follows once it is on', async () => {
+    const offConfig = join(mkdtempSync(join(tmpdir(), 'keeper-off-')), 'keeper.config.yaml');
+    writeFileSync(offConfig, readFileSync(configPath, 'utf8').replace('mode: staged', 'mode: off'));
+    const off = createRotateCredentialHandler(sandboxDeps(sandbox, offConfig).as('rotateCredential'));
+    const staged = sandbox.secrets.rotationFunctions.get(ROTATION_ARN)!;
+    sandbox.secrets.rotationFunctions.set(ROTATION_ARN, (event) => off(event, context));
+    await kit.aws.secrets.send(
+      new RotateSecretCommand({
+        SecretId: 'ecr-pullthroughcache/docker-hub',
+        RotationLambdaARN: ROTATION_ARN,
+      }),
+    );
+    await sandbox.secrets.settled();
+    expect(sandbox.secrets.rotations.at(-1)).toMatchObject({
+      succeeded: false,
+      steps: [{ step: 'createSecret', error: expect.stringContaining('"off"') }],
+    });
+    // Rotation turned on (staged), the next token staged: it goes through.
+    sandbox.secrets.rotationFunctions.set(ROTATION_ARN, staged);
+    const fresh = newPat('made by hand');
+    expect(await runCli(stageArgs(), captureIo(fresh.token).io)).toBe(0);
+    expect(JSON.parse(sandbox.secrets.currentValue('ecr-pullthroughcache/docker-hub')!).accessToken).toBe(
+      fresh.token,
+    );
+  });
+
   it('a token saved with a newline after it: check names the field, and stage repairs it', async () => {
     const id = 'ecr-pullthroughcache/docker-hub';
     const saved = JSON.parse(sandbox.secrets.currentValue(id)!) as { username: string; accessToken: string };

@@ -22,6 +22,16 @@ describe('decideRotationStep', () => {
       { action: 'refuse', reason: expect.stringMatching(/"off"/) },
     ],
     [
+      'rotation mode off, createSecret of an empty pending version: refuse, and withdraw it',
+      { mode: 'off', pendingStored: false },
+      { action: 'refuse', reason: expect.stringMatching(/"off"/), withdraw: true },
+    ],
+    [
+      'rotation mode off, a later step: refuse, and leave the version as it is',
+      { mode: 'off', step: 'testSecret', pendingStored: false },
+      { action: 'refuse', reason: expect.stringMatching(/"off"/) },
+    ],
+    [
       'rotation not enabled on the secret: refuse',
       { rotationEnabled: false },
       { action: 'refuse', reason: expect.stringMatching(/not enabled/) },

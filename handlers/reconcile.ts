@@ -7,7 +7,7 @@ import { ECRClient } from '@aws-sdk/client-ecr';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { exclusionPrincipals, type PrewarmRoleSetting, prewarmRoleFromEnv } from '../lib/ecr/exclusion.js';
 import { formatReconcile } from '../lib/ecr/format.js';
-import { LEFT_ACCESS } from '../lib/ecr/plan.js';
+import { isLeftAccess } from '../lib/ecr/plan.js';
 import { type ReconcileReport, reconcile } from '../lib/ecr/reconcile.js';
 import type { Runtime } from '../lib/runtime/deps.js';
 import { KeeperError } from '../lib/runtime/errors.js';
@@ -57,7 +57,7 @@ export async function runReconcile(
     validations: report.result.validations,
   });
   // Other accounts still let in by what the config no longer declares: said louder than a report.
-  const leftAccess = report.plan.unmanaged.filter((u) => u.startsWith(LEFT_ACCESS));
+  const leftAccess = report.plan.unmanaged.filter(isLeftAccess);
   if (leftAccess.length)
     deps.logger.warn('access left in the registry policy by an earlier access:', {
       statements: leftAccess,

@@ -57,16 +57,18 @@ export async function adminHubSession(
   return hub;
 }
 
+/** Two Docker Hub usernames naming one account (Docker Hub usernames are case-insensitive). */
+export const sameAccount = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
+
 /**
  * Why managed rotation cannot renew a credential: it logs in as another account than the admin
  * credential (an organization access token, whose username is the organization), and a rotation
- * would replace it with a token of the admin's own account. Undefined when they are the same
- * (Docker Hub usernames are case-insensitive).
+ * would replace it with a token of the admin's own account. Undefined when they are the same.
  */
 export function otherAccountThanAdmin(
   credential: { secretName: string; username: string },
   admin: { secretName: string; username: string },
 ): string | undefined {
-  if (credential.username.toLowerCase() === admin.username.toLowerCase()) return undefined;
+  if (sameAccount(credential.username, admin.username)) return undefined;
   return `${credential.secretName} logs in as ${credential.username}, the admin credential ${admin.secretName} as ${admin.username}: a managed rotation would replace ${credential.username}'s token with one of ${admin.username}'s. For an organization access token set credential.rotation.mode: staged and stage the next one; otherwise store ${credential.username}'s password in ${admin.secretName}`;
 }

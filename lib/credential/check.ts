@@ -14,7 +14,7 @@ import { type HubApi, HubApiError } from '../dockerhub/hub-api.js';
 import { describeValidation, validateRule } from '../ecr/validate.js';
 import type { Endpoints } from '../registry/upstreams.js';
 import { DeadlineError, errorMessage, isTransientAwsError } from '../runtime/errors.js';
-import { adminHubSession, otherAccountThanAdmin } from './admin.js';
+import { adminHubSession, otherAccountThanAdmin, sameAccount } from './admin.js';
 import { ledgerState, type RetiredToken, retiredToken } from './cleanup.js';
 import { ledgerDrift } from './ledger.js';
 import { probeUpstreamLogin } from './login.js';
@@ -166,8 +166,7 @@ async function checkSecret(
   const uuid = secret.tags[TAGS.uuid];
   // The admin's account lists the admin's tokens: of a token of another account (an organization
   // access token) they say nothing, its expiry included.
-  const sameAccount = !hub?.username || hub.username.toLowerCase() === value.username.toLowerCase();
-  if (hub && sameAccount) {
+  if (hub && (!hub.username || sameAccount(hub.username, value.username))) {
     try {
       const pats = await hub.listPats();
       // The ledger's drift, reported only: the check changes nothing.

@@ -6,7 +6,7 @@
  * repositories that share one change are grouped; a summary line counts what changes.
  */
 import { describeGrantees, statementChanges } from '../config/access.js';
-import { type Change, type ChangeKind, LEFT_ACCESS, type Plan } from './plan.js';
+import { type Change, type ChangeKind, isLeftAccess, type Plan } from './plan.js';
 import type { ReconcileReport } from './reconcile.js';
 
 export interface PlanSummary {
@@ -239,7 +239,7 @@ export function formatReconcile({ plan, result }: ReconcileReport): string {
 function unmanagedHint(entry: string): string {
   if (entry.startsWith('rule') || entry.startsWith('template'))
     return ' (kept; set reconcile.prune to delete)';
-  if (entry.startsWith(LEFT_ACCESS))
+  if (isLeftAccess(entry))
     return ": an earlier `access:` wrote it, and the cache repositories' pull statements with it; set `access: { accounts: [] }` and reconcile to take it back";
   return '';
 }

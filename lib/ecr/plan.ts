@@ -429,7 +429,10 @@ function accessLeftBehind(policyText: string | undefined): string[] {
 }
 
 /** How an `unmanaged` entry for a statement an earlier `access:` left begins. */
-export const LEFT_ACCESS = 'registry policy statement';
+const LEFT_ACCESS = 'registry policy statement';
+
+/** Whether an `unmanaged` entry is a statement an earlier `access:` left (accessLeftBehind). */
+export const isLeftAccess = (entry: string): boolean => entry.startsWith(LEFT_ACCESS);
 
 /**
  * `access:`: the keeper's statements in the registry policy (first pulls, on every rule's prefix)

@@ -61,6 +61,23 @@ const newPat = (label: string) =>
     `${EXPIRES_DAY}T00:00:00Z`,
   );
 
+/** A rotation started as the console's "Rotate secret immediately" does; the record of how it ended. */
+async function rotateAsTheConsoleDoes() {
+  await kit.aws.secrets.send(
+    new RotateSecretCommand({ SecretId: 'ecr-pullthroughcache/docker-hub', RotationLambdaARN: ROTATION_ARN }),
+  );
+  await sandbox.secrets.settled();
+  return sandbox.secrets.rotations.at(-1);
+}
+/** Stages a new token by hand and says whether it is AWSCURRENT afterwards. */
+async function stagedTokenGoesThrough(): Promise<boolean> {
+  const fresh = newPat('made by hand');
+  expect(await runCli(stageArgs(), captureIo(fresh.token).io)).toBe(0);
+  return (
+    JSON.parse(sandbox.secrets.currentValue('ecr-pullthroughcache/docker-hub')!).accessToken === fresh.token
+  );
+}
+
 describe('credential commands', () => {
   it('record makes the expiry known to check', async () => {
     const before = captureIo();
@@ -142,24 +159,12 @@ describe('credential commands', () => {
   });
 
   it('a rotation started with nothing staged (the console’s "rotate immediately") is refused, and does not block the stage that follows', async () => {
-    await kit.aws.secrets.send(
-      new RotateSecretCommand({
-        SecretId: 'ecr-pullthroughcache/docker-hub',
-        RotationLambdaARN: ROTATION_ARN,
-      }),
-    );
-    await sandbox.secrets.settled();
-    expect(sandbox.secrets.rotations.at(-1)).toMatchObject({
+    expect(await rotateAsTheConsoleDoes()).toMatchObject({
       succeeded: false,
       steps: [{ step: 'createSecret', error: expect.stringContaining('no token is staged') }],
     });
     // What the refusal says to do works.
-    const fresh = newPat('made by hand');
-    const run = captureIo(fresh.token);
-    expect(await runCli(stageArgs(), run.io)).toBe(0);
-    expect(JSON.parse(sandbox.secrets.currentValue('ecr-pullthroughcache/docker-hub')!).accessToken).toBe(
-      fresh.token,
-    );
+    expect(await stagedTokenGoesThrough()).toBe(true);
   });
 
   it('a rotation started while rotation is off is refused, and does not block the stage that follows once it is on', async () => {
@@ -168,24 +173,13 @@ describe('credential commands', () => {
     const off = createRotateCredentialHandler(sandboxDeps(sandbox, offConfig).as('rotateCredential'));
     const staged = sandbox.secrets.rotationFunctions.get(ROTATION_ARN)!;
     sandbox.secrets.rotationFunctions.set(ROTATION_ARN, (event) => off(event, context));
-    await kit.aws.secrets.send(
-      new RotateSecretCommand({
-        SecretId: 'ecr-pullthroughcache/docker-hub',
-        RotationLambdaARN: ROTATION_ARN,
-      }),
-    );
-    await sandbox.secrets.settled();
-    expect(sandbox.secrets.rotations.at(-1)).toMatchObject({
+    expect(await rotateAsTheConsoleDoes()).toMatchObject({
       succeeded: false,
       steps: [{ step: 'createSecret', error: expect.stringContaining('"off"') }],
     });
     // Rotation turned on (staged), the next token staged: it goes through.
     sandbox.secrets.rotationFunctions.set(ROTATION_ARN, staged);
-    const fresh = newPat('made by hand');
-    expect(await runCli(stageArgs(), captureIo(fresh.token).io)).toBe(0);
-    expect(JSON.parse(sandbox.secrets.currentValue('ecr-pullthroughcache/docker-hub')!).accessToken).toBe(
-      fresh.token,
-    );
+    expect(await stagedTokenGoesThrough()).toBe(true);
   });
 
   it('a token saved with a newline after it: check names the field, and stage repairs it', async () => {

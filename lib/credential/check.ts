@@ -13,7 +13,7 @@ import type { DesiredRule, KeeperConfig } from '../config/load.js';
 import { type HubApi, HubApiError } from '../dockerhub/hub-api.js';
 import { describeValidation, validateRule } from '../ecr/validate.js';
 import type { Endpoints } from '../registry/upstreams.js';
-import { DeadlineError, errorMessage, isTransientAwsError } from '../runtime/errors.js';
+import { errorMessage, isTransientAwsError } from '../runtime/errors.js';
 import { adminHubSession, otherAccountThanAdmin, sameAccount } from './admin.js';
 import { ledgerState, type RetiredToken, retiredToken } from './cleanup.js';
 import { ledgerDrift } from './ledger.js';
@@ -116,7 +116,7 @@ async function checkSecret(
   rules: DesiredRule[],
   deps: CheckDeps,
   hub?: HubApi,
-): Promise<{ check: CredentialCheck; username?: string }> {
+): Promise<{ check: CredentialCheck; username?: string; tokenListError?: unknown }> {
   const now = (deps.now ?? Date.now)();
   const check = blankCheck(secretId, rules);
   let secret: CredentialSecret;
@@ -164,6 +164,7 @@ async function checkSecret(
   }
 
   const uuid = secret.tags[TAGS.uuid];
+  let tokenListError: unknown;
   // The admin's account lists the admin's tokens: of a token of another account (an organization
   // access token) they say nothing, its expiry included.
   if (hub && (!hub.username || sameAccount(hub.username, value.username))) {
@@ -185,11 +186,9 @@ async function checkSecret(
         if (!pat.is_active) check.problems.push(`the PAT (${pat.uuid}) is deactivated in Docker Hub`);
       }
     } catch (error) {
-      // No answer, a 5xx or no time left says nothing about the token.
-      const ofTheMoment =
-        error instanceof DeadlineError ||
-        (error instanceof HubApiError && (error.status === 0 || error.status >= 500));
-      (ofTheMoment ? check.unverified : check.problems).push(`Docker Hub API: ${errorMessage(error)}`);
+      // The list is the admin credential's (refused, throttled, no answer), not the token's: the
+      // token's verdict stands on its login and ECR's validation, its expiry on the recorded tags.
+      tokenListError = error;
     }
   }
   const retired = retiredToken(secret, deps.config, now);
@@ -225,7 +224,7 @@ async function checkSecret(
             ? 'expiring'
             : 'valid';
   check.valid = check.state === 'valid' || check.state === 'expiring';
-  return { check, username: value.username };
+  return { check, username: value.username, ...(tokenListError ? { tokenListError } : {}) };
 }
 
 /** The credential secrets the rules use, each with its rules. */
@@ -273,15 +272,18 @@ export async function checkCredentialReport(deps: CheckDeps): Promise<Credential
     // A call that could not be answered (throttled past its retries, a 5xx, no time left) leaves
     // this secret unverified, not the whole check unreported.
     const dockerHub = rules[0]!.upstream === 'docker-hub';
-    const { check, username } = await checkSecret(secretId, rules, deps, dockerHub ? hub : undefined).catch(
-      (error: unknown) => {
-        if (!isTransientAwsError(error)) throw error;
-        const unverified = blankCheck(secretId, rules);
-        unverified.state = 'unverified';
-        unverified.unverified.push(errorMessage(error));
-        return { check: unverified, username: undefined };
-      },
-    );
+    const { check, username, tokenListError } = await checkSecret(
+      secretId,
+      rules,
+      deps,
+      dockerHub ? hub : undefined,
+    ).catch((error: unknown) => {
+      if (!isTransientAwsError(error)) throw error;
+      const unverified = blankCheck(secretId, rules);
+      unverified.state = 'unverified';
+      unverified.unverified.push(errorMessage(error));
+      return { check: unverified, username: undefined, tokenListError: undefined };
+    });
     // Managed rotation renews a token only as the admin's account: say so while the token works.
     const otherAccount =
       deps.config.credential.rotation.mode === 'managed' &&
@@ -295,6 +297,8 @@ export async function checkCredentialReport(deps: CheckDeps): Promise<Credential
             { secretName: adminSecret, username: hub.username },
           )
         : undefined;
+    if (tokenListError && adminSecret && adminCredential?.state === 'ok')
+      adminCredential = adminHealth(adminSecret, tokenListError);
     if (otherAccount)
       adminCredential = {
         secretName: adminSecret!,

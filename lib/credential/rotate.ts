@@ -148,6 +148,31 @@ async function discardMinted(
 }
 
 /**
+ * Refusals before anything is minted that no retry of this version can pass (the admin credential
+ * missing, malformed, refused, or not allowed to manage tokens; a token of another account): the
+ * version comes off AWSPENDING, as decideRotationStep's refusals do, so the rotation run once the
+ * admin credential is fixed is not refused as "a previous rotation isn't complete". Throttling, a
+ * 5xx or no answer leave it for AWS's reattempt.
+ */
+async function withdrawnIfRefused<T>(
+  deps: RotationDeps,
+  secret: CredentialSecret,
+  token: string,
+  beforeMinting: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await beforeMinting();
+  } catch (error) {
+    const forGood =
+      error instanceof RotationError ||
+      (error instanceof CredentialSecretError && error.problem !== 'unreadable') ||
+      (error instanceof HubApiError && (error.status === 401 || error.status === 403));
+    if (forGood) await removePending(deps, secret, token);
+    throw error;
+  }
+}
+
+/**
  * Mints the new PAT and stores it as AWSPENDING. Safe against a crash, a retry and a racing
  * duplicate of the step: tokens an earlier attempt minted but could not store are found by their
  * label and discarded; a create that may have happened (no answer, or a 5xx) is never sent blindly
@@ -160,24 +185,23 @@ async function createSecret(
   token: string,
 ): Promise<StepResult> {
   const rotation = deps.config.credential.rotation;
-  const hub = await hubFor(deps);
-  const admin = await readJsonSecret(deps.secrets, rotation.adminSecret!, ['username', 'password']);
-  // The token in use, when it can be read (a rotation also repairs a broken secret): one of
-  // another account (an organization's) is not the admin's to replace with a token of its own.
-  const current = await readCredentialValue(deps.secrets, secret.arn).catch(() => undefined);
-  const otherAccount =
-    current &&
-    otherAccountThanAdmin(
-      { secretName: secret.name, username: current.username },
-      { secretName: rotation.adminSecret!, username: admin.username! },
-    );
-  if (otherAccount) {
-    // Refused for good, not for the moment: withdrawn, as a refusal of decideRotationStep's.
-    await removePending(deps, secret, token);
-    throw new RotationError(otherAccount);
-  }
-  // An earlier attempt that minted a PAT but crashed before storing it lost the PAT's secret: retire it.
-  await discardMinted(hub, secret.arn, token);
+  const { hub, admin } = await withdrawnIfRefused(deps, secret, token, async () => {
+    const hub = await hubFor(deps);
+    const admin = await readJsonSecret(deps.secrets, rotation.adminSecret!, ['username', 'password']);
+    // The token in use, when it can be read (a rotation also repairs a broken secret): one of
+    // another account (an organization's) is not the admin's to replace with a token of its own.
+    const current = await readCredentialValue(deps.secrets, secret.arn).catch(() => undefined);
+    const otherAccount =
+      current &&
+      otherAccountThanAdmin(
+        { secretName: secret.name, username: current.username },
+        { secretName: rotation.adminSecret!, username: admin.username! },
+      );
+    if (otherAccount) throw new RotationError(otherAccount);
+    // An earlier attempt that minted a PAT but crashed before storing it lost the PAT's secret: retire it.
+    await discardMinted(hub, secret.arn, token);
+    return { hub, admin };
+  });
   const expiresAt = new Date(now(deps) + rotation.lifetimeDays * DAY_MS).toISOString();
   const mint = () =>
     hub.createPat({ label: patLabel(secret.arn, token), scopes: rotation.scopes, expiresAt });

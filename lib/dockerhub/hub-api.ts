@@ -36,6 +36,9 @@ export class HubApiError extends KeeperError {
 
 const MAX_RETRY_AFTER_SECONDS = 10;
 
+export const SESSION_CANNOT_MANAGE_TOKENS =
+  'Docker Hub lets no login with a personal access token manage access tokens: the admin credential must hold the account password';
+
 /** Seconds to wait from `Retry-After` (seconds) or the older `X-Retry-After` (unix time). */
 function retryAfterSeconds(res: Response): number {
   const seconds = Number(res.headers.get('retry-after'));
@@ -115,7 +118,9 @@ export class HubApi {
       } catch {
         // keep the status only
       }
-      throw new HubApiError(`${what}: HTTP ${res.status}${detail ? ` (${detail})` : ''}`, res.status);
+      // A session Docker Hub logged in but refuses here: minted from a personal access token.
+      const why = res.status === 403 && this.jwt ? `: ${SESSION_CANNOT_MANAGE_TOKENS}` : '';
+      throw new HubApiError(`${what}: HTTP ${res.status}${detail ? ` (${detail})` : ''}${why}`, res.status);
     }
     if (!text) return {} as T;
     try {

@@ -488,6 +488,64 @@ describe('the daily check changes nothing and bounds its failed logins', () => {
     });
   });
 
+  const credentialValid = () =>
+    sandbox.cloudwatch.latest('EcrCacheKeeper', 'CredentialValid', { SecretName: SECRET });
+  const pendingVersion = () =>
+    sandbox.secrets
+      .find(SECRET)
+      .versions.find((v) => v.stages.includes('AWSPENDING') && !v.stages.includes('AWSCURRENT'));
+
+  it('an admin credential holding a personal access token instead of the password: the token stays valid, the admin credential is unusable with why, and a rotation says why', async () => {
+    await boot();
+    const admin = sandbox.secrets
+      .find('ecr-cache-keeper/dockerhub-admin')
+      .versions.find((v) => v.stages.includes('AWSCURRENT'))!;
+    const adminValue = admin.value;
+    // Logs in to the Hub API (a PAT does), but a PAT's session may not manage tokens (403).
+    admin.value = JSON.stringify({ username: sandbox.seeded!.username, password: currentToken() });
+    const report = await check();
+    // The token the cache uses works: its alarm must not say otherwise.
+    expect(report).toMatchObject({ state: 'valid', valid: true, problems: [], upstreamLogin: 'ok' });
+    expect(credentialValid()).toBe(1);
+    // What fails is the next rotation: the admin credential's alarm, with what to store instead.
+    expect(await adminCheck()).toBe(0);
+    expect(JSON.stringify(kit.logs)).toMatch(
+      /admin credential ecr-cache-keeper\/dockerhub-admin: .*the admin credential must hold the account password/,
+    );
+    const cli = captureIo();
+    expect(await runCli(['check'], cli.io, kit.cli)).toBe(0);
+    expect(cli.out.join('\n')).toMatch(/the admin credential must hold the account password/);
+
+    const pats = user().pats.length;
+    await rotate();
+    expect(lastRotation()).toMatchObject({ succeeded: false });
+    expect(JSON.stringify(lastRotation().steps)).toMatch(
+      /the admin credential must hold the account password/,
+    );
+    expect(user().pats).toHaveLength(pats);
+    // Withdrawn: once the admin secret holds the password, the next rotation is not refused as
+    // "a previous rotation isn't complete".
+    expect(pendingVersion()).toBeUndefined();
+    admin.value = adminValue;
+    await rotate();
+    expect(lastRotation()).toMatchObject({ succeeded: true });
+  });
+
+  it('a Hub API that throttles or fails the token list is no verdict against the token: it stays valid, its expiry from the recorded tags', async () => {
+    await boot();
+    for (const fault of [
+      { match: 'hubapi:GET /v2/access-tokens', status: 429 },
+      { match: 'hubapi:GET /v2/access-tokens', status: 503 },
+    ]) {
+      sandbox.faults.add(fault);
+      const report = await check();
+      expect(report).toMatchObject({ state: 'valid', valid: true, problems: [] });
+      expect(report.expiry).toMatchObject({ source: 'secret-tags' });
+      expect(credentialValid()).toBe(1);
+      sandbox.faults.clear();
+    }
+  });
+
   it("another deployment's token on the same Docker Hub account (another region or account) is not ours to remove", async () => {
     await boot();
     // The keeper of another deployment (eu-west-1) minted and uses this one, for its own secret.

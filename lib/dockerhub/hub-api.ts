@@ -47,6 +47,31 @@ function retryAfterSeconds(res: Response): number {
   return Number.isFinite(until) && until > 0 ? until - Date.now() / 1000 : 0;
 }
 
+/**
+ * A refused Hub API login, with what managed rotation needs: a password login, which an account with
+ * two-factor authentication (the answer then carries a `login_2fa_token`, never repeated here) or
+ * with single sign-on enforced cannot make.
+ */
+async function loginRefused(res: Response): Promise<HubApiError> {
+  let body: { detail?: unknown; login_2fa_token?: unknown } = {};
+  try {
+    body = JSON.parse(await res.text());
+  } catch {
+    // the status says enough
+  }
+  const passwordOnly = 'managed rotation can only log in with a password';
+  if (body?.login_2fa_token)
+    return new HubApiError(
+      `Docker Hub login: HTTP 401: the account has two-factor authentication, and ${passwordOnly}: set credential.rotation.mode: staged`,
+      401,
+    );
+  const detail = typeof body?.detail === 'string' ? ` (${body.detail})` : '';
+  return new HubApiError(
+    `Docker Hub login: HTTP 401${detail}: the username or password is wrong, or the account has two-factor authentication or enforced single sign-on, and ${passwordOnly} (for those, set credential.rotation.mode: staged)`,
+    401,
+  );
+}
+
 export class HubApi {
   private jwt?: string;
 
@@ -142,6 +167,7 @@ export class HubApi {
       { identifier: username, secret: password },
       true,
     );
+    if (res.status === 401) throw await loginRefused(res);
     const body = await this.json<{ access_token?: string }>(res, 'Docker Hub login');
     if (!body.access_token) throw new HubApiError('Docker Hub login returned no access_token', res.status);
     registerSecret(body.access_token);

@@ -23,11 +23,17 @@ export interface HubUser {
   /** Pulls per window for this account; undefined means unlimited (paid plans). */
   pullLimit?: number;
   pats: PersonalAccessToken[];
+  /**
+   * Two-factor authentication: a password login then needs a second step (a TOTP code), which the
+   * Hub API asks for with a `login_2fa_token` in its 401 (its documented login error response), and
+   * the registry refuses passwords (Docker's docs: use a personal access token).
+   */
+  twoFactor?: boolean;
 }
 
 export type LoginResult =
   | { ok: true; user: HubUser; via: 'password' | 'pat'; pat?: PersonalAccessToken }
-  | { ok: false; status: 401 | 429; details: string };
+  | { ok: false; status: 401 | 429; details: string; secondFactorNeeded?: true };
 
 const FAILED_LOGIN_LIMIT = 5;
 const FAILED_LOGIN_COOLDOWN_MS = 10 * 60_000;
@@ -93,6 +99,8 @@ export class HubAccounts {
     };
     const user = this.users.get(username);
     if (!user) return fail('incorrect username or password');
+    if (secret === user.password && user.twoFactor)
+      return { ok: false, status: 401, details: 'second factor required', secondFactorNeeded: true };
     if (secret === user.password) return { ok: true, user, via: 'password' };
     const pat = user.pats.find((p) => p.token === secret && !p.deleted);
     if (!pat) return fail('incorrect username or password');

@@ -61,6 +61,11 @@ export class HubApi {
         return json(400, { errinfo: {}, message: 'identifier and secret are required' });
       }
       const result = this.accounts.login(input.identifier, input.secret);
+      if (!result.ok && result.secondFactorNeeded)
+        return json(401, {
+          detail: 'Incorrect authentication credentials',
+          login_2fa_token: `hub2fa.${randomBytes(24).toString('base64url')}`,
+        });
       if (!result.ok)
         return json(result.status, {
           detail: 'Incorrect authentication credentials',

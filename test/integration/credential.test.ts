@@ -531,6 +531,46 @@ describe('the daily check changes nothing and bounds its failed logins', () => {
     expect(lastRotation()).toMatchObject({ succeeded: true });
   });
 
+  it('an admin account with two-factor authentication, or a wrong password: the check and a rotation say what managed rotation needs, and the refused rotation is withdrawn', async () => {
+    await boot();
+    const admin = sandbox.secrets
+      .find('ecr-cache-keeper/dockerhub-admin')
+      .versions.find((v) => v.stages.includes('AWSCURRENT'))!;
+    const cases: Array<[string, () => void, RegExp]> = [
+      [
+        'two-factor',
+        () => {
+          user().twoFactor = true;
+        },
+        /the account has two-factor authentication, and managed rotation can only log in with a password: set credential.rotation.mode: staged/,
+      ],
+      [
+        'wrong password',
+        () => {
+          user().twoFactor = false;
+          admin.value = JSON.stringify({ username: sandbox.seeded!.username, password: 'not-the-password' });
+        },
+        /the username or password is wrong, or the account has two-factor authentication or enforced single sign-on/,
+      ],
+    ];
+    for (const [name, arrange, said] of cases) {
+      arrange();
+      expect(await adminCheck(), name).toBe(0);
+      expect((await check()).state, name).toBe('valid');
+      const cli = captureIo();
+      expect(await runCli(['check'], cli.io, kit.cli), name).toBe(0);
+      expect(cli.out.join('\n'), name).toMatch(said);
+      await rotate();
+      expect(lastRotation(), name).toMatchObject({ succeeded: false });
+      expect(JSON.stringify(lastRotation().steps), name).toMatch(said);
+      expect(pendingVersion(), name).toBeUndefined();
+      // Docker Hub throttles a username after failed logins: wait its cooldown between the cases.
+      sandbox.clock.advance(11 * 60_000);
+    }
+    // The second-factor step's token is Docker Hub's, for a login the keeper cannot finish: never said.
+    expect(JSON.stringify(kit.logs) + output.join('')).not.toContain('hub2fa.');
+  });
+
   it('a Hub API that throttles or fails the token list is no verdict against the token: it stays valid, its expiry from the recorded tags', async () => {
     await boot();
     for (const fault of [

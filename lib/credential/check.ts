@@ -126,6 +126,12 @@ async function checkSecret(
     value = await readCredentialValue(deps.secrets, secretId);
   } catch (error) {
     if (!(error instanceof CredentialSecretError)) throw error;
+    // Secrets Manager throttled, failing or not answering says nothing of the secret: no verdict.
+    if (unreadableForNow(error)) {
+      check.state = 'unverified';
+      check.unverified.push(error.message);
+      return { check };
+    }
     check.state = error.problem === 'missing' ? 'missing' : 'malformed';
     check.problems.push(error.message);
     return { check };
@@ -237,12 +243,20 @@ export function credentialSecrets(config: KeeperConfig): Map<string, DesiredRule
   return bySecret;
 }
 
+/** A secret Secrets Manager could not read for a reason of the moment (throttled, a 5xx, no answer). */
+const unreadableForNow = (error: CredentialSecretError) =>
+  error.problem === 'unreadable' && isTransientAwsError(error.cause);
+
 /** The admin credential's health: present, parses, logs in to the Hub API (one attempt). */
 function adminHealth(secretName: string, error?: unknown): AdminCredentialCheck {
   if (error === undefined) return { secretName, state: 'ok' };
   const problem = `admin credential ${secretName}: ${errorMessage(error)}`;
   if (error instanceof CredentialSecretError)
-    return { secretName, state: error.problem === 'missing' ? 'missing' : 'malformed', problem };
+    return {
+      secretName,
+      state: unreadableForNow(error) ? 'unreachable' : error.problem === 'missing' ? 'missing' : 'malformed',
+      problem,
+    };
   if (error instanceof HubApiError)
     return {
       secretName,

@@ -229,6 +229,38 @@ describe('checkCredential', () => {
     );
   });
 
+  it('Secrets Manager throttling or failing the read of the secret is no verdict on the token: unverified, no datum', async () => {
+    await boot();
+    // Each call's retries exhausted: two attempts rather than five keep the backoff short.
+    const quick = sandboxDeps(sandbox, 'keeper.config.yaml', { maxAttempts: 2 });
+    const quickCheck = async () =>
+      (
+        (await createCheckCredentialHandler(quick.as('checkCredential'))({}, context)) as CredentialCheck[]
+      )[0]!;
+    for (const fault of [
+      { match: 'secretsmanager:DescribeSecret', awsError: 'ThrottlingException' },
+      { match: 'secretsmanager:GetSecretValue', awsError: 'InternalServiceError' },
+    ]) {
+      sandbox.cloudwatch.datums.length = 0;
+      sandbox.faults.add(fault);
+      const report = await quickCheck();
+      sandbox.faults.clear();
+      expect(report.state, fault.match).toBe('unverified');
+      expect(report.unverified.join(' '), fault.match).toContain(fault.awsError);
+      expect(
+        sandbox.cloudwatch.latest('EcrCacheKeeper', 'CredentialValid', { SecretName: SECRET }),
+        fault.match,
+      ).toBeUndefined();
+      // The admin secret, read through the same failing service, has no verdict either.
+      expect(
+        sandbox.cloudwatch.latest('EcrCacheKeeper', 'AdminCredentialValid', {
+          SecretName: 'ecr-cache-keeper/dockerhub-admin',
+        }),
+        fault.match,
+      ).toBe(fault.match.includes('GetSecretValue') ? undefined : 1);
+    }
+  });
+
   it('a malformed secret is reported without its value', async () => {
     await boot();
     sandbox.secrets.find(SECRET).versions.find((v) => v.stages.includes('AWSCURRENT'))!.value =

@@ -51,7 +51,13 @@ export function sandboxDeps(
     logs: sink.entries,
     cli: { aws: sandbox.clientOptions, endpoints: sandbox.endpoints, env: { ...process.env } },
     as(fn) {
-      return { ...this.deps, ...createAwsClients(sandbox.roleClientOptions(fn, resolved)) };
+      return {
+        ...this.deps,
+        ...createAwsClients({
+          ...sandbox.roleClientOptions(fn, resolved),
+          ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
+        }),
+      };
     },
   };
 }

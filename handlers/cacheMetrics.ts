@@ -25,7 +25,14 @@ export async function runCacheMetrics(
 ): Promise<CacheMetricsResult> {
   const report = await collectCacheMetrics(deps.ecr, deps.config, { now: deps.now() });
   const metrics = cacheMetrics(report, deps.config.metrics.topRepositories);
-  const published = await publishMetrics(deps.cloudwatch, deps.config.metrics.namespace, metrics);
+  let published: Awaited<ReturnType<typeof publishMetrics>>;
+  try {
+    published = await publishMetrics(deps.cloudwatch, deps.config.metrics.namespace, metrics);
+  } catch (error) {
+    // The figures took a walk through every repository: they are logged before the invocation fails.
+    deps.logger.info('cache metrics', { total: report.total, apiCalls: report.apiCalls, published: false });
+    throw error;
+  }
   deps.logger.info('cache metrics', { total: report.total, apiCalls: report.apiCalls, published });
   // The full repository list can be long; the invocation result keeps the top of it.
   return {

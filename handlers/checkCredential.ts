@@ -21,11 +21,8 @@ export async function runCheckCredential(
   deps: Invocation<CheckCredentialDeps>,
 ): Promise<CredentialCheck[]> {
   const { checks, adminCredential } = await checkCredentialReport(deps);
-  await publishMetrics(
-    deps.cloudwatch,
-    deps.config.metrics.namespace,
-    credentialMetrics(checks, adminCredential),
-  );
+  // The verdicts are logged before they are published: CloudWatch failing the metrics fails the
+  // invocation (the alarms would not see the day), never before the day's verdicts are said.
   for (const check of checks) {
     const log = check.valid ? deps.logger.info : deps.logger.warn;
     log(`credential ${check.secretName}: ${check.state}`, { ...check });
@@ -34,6 +31,11 @@ export async function runCheckCredential(
     deps.logger.warn(`admin credential ${adminCredential.secretName}: ${adminCredential.state}`, {
       ...adminCredential,
     });
+  await publishMetrics(
+    deps.cloudwatch,
+    deps.config.metrics.namespace,
+    credentialMetrics(checks, adminCredential),
+  );
   return checks;
 }
 

@@ -135,3 +135,18 @@ it("a failing AWS call names its service and operation, in the CLI and in the fu
     sandbox.faults.clear();
   }
 });
+
+it('CloudWatch refusing the metrics fails the invocation, but the figures it collected are logged first', async () => {
+  sandbox.faults.add({ match: 'cloudwatch:PutMetricData', awsError: 'ThrottlingException' });
+  try {
+    const once = sandboxDeps(sandbox, kit.config, { role: 'cacheMetrics', maxAttempts: 1 });
+    await expect(
+      createCacheMetricsHandler(once.deps)({}, lambdaContext('cacheMetrics', { remainingMs: 300_000 })),
+    ).rejects.toThrow(/ThrottlingException/);
+    const figures = once.logs.find((entry) => entry.message === 'cache metrics');
+    expect(figures?.total).toMatchObject({ repositories: expect.any(Number), images: expect.any(Number) });
+    expect(figures?.published).toBe(false);
+  } finally {
+    sandbox.faults.clear();
+  }
+});

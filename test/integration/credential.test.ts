@@ -261,6 +261,19 @@ describe('checkCredential', () => {
     }
   });
 
+  it('CloudWatch refusing the metrics fails the invocation (its alarm says so), but each verdict is logged first', async () => {
+    await boot();
+    sandbox.faults.add({ match: 'cloudwatch:PutMetricData', awsError: 'ThrottlingException' });
+    const quick = sandboxDeps(sandbox, 'keeper.config.yaml', { maxAttempts: 1 });
+    await expect(createCheckCredentialHandler(quick.as('checkCredential'))({}, context)).rejects.toThrow(
+      /ThrottlingException/,
+    );
+    expect(quick.logs.find((l) => l.message === `credential ${SECRET}: valid`)).toMatchObject({
+      state: 'valid',
+      upstreamLogin: 'ok',
+    });
+  });
+
   it('a malformed secret is reported without its value', async () => {
     await boot();
     sandbox.secrets.find(SECRET).versions.find((v) => v.stages.includes('AWSCURRENT'))!.value =

@@ -18,7 +18,7 @@ export async function runPullEvents(
   event: PullThroughEvent,
   deps: Invocation<PullEventsDeps>,
 ): Promise<PullThroughEvent> {
-  await publishMetrics(deps.cloudwatch, deps.config.metrics.namespace, pullEventMetrics(event));
+  // Logged before the metric: the log line is the one record of which image failed.
   if (event.status === 'FAILED') {
     deps.logger.warn(
       `upstream pull failed: ${event.repository}:${event.tag ?? '?'} (${event.failureCode ?? 'no code'})`,
@@ -31,6 +31,7 @@ export async function runPullEvents(
       },
     );
   }
+  await publishMetrics(deps.cloudwatch, deps.config.metrics.namespace, pullEventMetrics(event));
   return event;
 }
 

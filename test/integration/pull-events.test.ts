@@ -1,4 +1,5 @@
 /** pullEvents: the sandbox's ECR pull-through events become metrics and log lines; bad events are refused. */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createPullEventsHandler } from '../../handlers/pullEvents.js';
 import { reconcile } from '../../lib/ecr/reconcile.js';
@@ -52,4 +53,18 @@ it('refuses an event that is not an ECR pull-through event', async () => {
   await expect(
     handler({ source: 'aws.ecr', 'detail-type': 'ECR Pull Through Cache Action', detail: {} }, context),
   ).rejects.toThrow(/sync-status and repository-name/);
+});
+
+it('CloudWatch refusing the metric fails the invocation (Lambda retries it), but the failed pull is logged first', async () => {
+  const failed = JSON.parse(readFileSync('events/pull-through-failed.json', 'utf8'));
+  const once = sandboxDeps(sandbox, kit.config, { maxAttempts: 1 });
+  sandbox.faults.add({ match: 'cloudwatch:PutMetricData', awsError: 'ThrottlingException' });
+  try {
+    await expect(createPullEventsHandler(once.as('pullEvents'))(failed, context)).rejects.toThrow(
+      /ThrottlingException/,
+    );
+    expect(once.logs.some((entry) => entry.message.startsWith('upstream pull failed: '))).toBe(true);
+  } finally {
+    sandbox.faults.clear();
+  }
 });

@@ -58,6 +58,12 @@ export interface SandboxOptions {
    * publish images there, and rules for that upstream pull them through the cache.
    */
   upstreamStandIns?: string[];
+  /**
+   * Other upstream registries served by a real registry elsewhere (a host → its URL): the cache
+   * pulls through from it, and the keeper reaches it there (the tests that hold the sandbox's own
+   * upstream fetch to a real registry).
+   */
+  externalUpstreams?: Record<string, string>;
   /** Start with no account, secret or image. */
   empty?: boolean;
   seed?: SeedOptions;
@@ -219,9 +225,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     upstreams.set(host, server.url);
     standIns[host] = standIn;
   }
+  for (const [host, url] of Object.entries(options.externalUpstreams ?? {})) upstreams.set(host, url);
   const upstreamRegistries: Record<string, string> = {
     'registry-1.docker.io': dockerHub.url,
     ...Object.fromEntries(Object.entries(standIns).map(([host, r]) => [host, r.url])),
+    ...options.externalUpstreams,
   };
 
   const sandbox: Sandbox = {

@@ -516,7 +516,14 @@ export class EcrRegistry {
           reference: digest,
           kind: 'blob',
         });
-        await this.upstreamClient(rule).fetchBlob(this.upstreamPath(rule, name), digest);
+        // Stored as fetched, unless the storage holds it already (the stand-ins publish into it).
+        const keep = !this.store.get(digest);
+        const fetched = await this.upstreamClient(rule).fetchBlob(
+          this.upstreamPath(rule, name),
+          digest,
+          keep,
+        );
+        if (fetched.bytes) this.store.put({ digest, size: fetched.size, bytes: fetched.bytes });
       } catch (error) {
         const failure = this.asFailure(error);
         return sendJson(

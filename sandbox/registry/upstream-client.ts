@@ -202,21 +202,30 @@ export class UpstreamRegistryClient {
     return { digest, mediaType, bytes, children: (doc.manifests ?? []).map((m) => m.digest) };
   }
 
-  /** Streams a blob through, verifying its digest; returns its size. */
-  async fetchBlob(repository: string, digest: string): Promise<number> {
+  /**
+   * Streams a blob through, verifying its digest; returns its size, and with `keep` its bytes (for a
+   * blob the sandbox's storage does not hold already: an upstream outside the sandbox).
+   */
+  async fetchBlob(
+    repository: string,
+    digest: string,
+    keep = false,
+  ): Promise<{ size: number; bytes?: Buffer }> {
     const res = await this.request('GET', `/v2/${repository}/blobs/${digest}`, repository);
     const hash = createHash('sha256');
+    const chunks: Buffer[] = [];
     let size = 0;
     try {
       for await (const chunk of res) {
         hash.update(chunk as Buffer);
         size += (chunk as Buffer).byteLength;
+        if (keep) chunks.push(chunk as Buffer);
       }
     } catch (error) {
       throw new UpstreamError('unavailable', `blob ${digest}: connection lost (${(error as Error).message})`);
     }
     if (`sha256:${hash.digest('hex')}` !== digest)
       throw new UpstreamError('unavailable', `blob ${digest} does not hash to its digest`);
-    return size;
+    return keep ? { size, bytes: Buffer.concat(chunks) } : { size };
   }
 }

@@ -4,12 +4,13 @@ import { blobStream } from '../../../sandbox/registry/content.js';
 
 export async function pushImage(
   baseUrl: string,
-  authorization: string,
+  /** Undefined for a registry that takes anonymous pushes. */
+  authorization: string | undefined,
   repository: string,
   tag: string,
   image: BuiltImage,
 ): Promise<void> {
-  const headers = { authorization };
+  const headers: Record<string, string> = authorization ? { authorization } : {};
   for (const blob of image.blobs) {
     const start = await fetch(`${baseUrl}/v2/${repository}/blobs/uploads/`, { method: 'POST', headers });
     if (start.status !== 202) throw new Error(`upload start ${start.status}`);

@@ -44,7 +44,8 @@ export interface RealRegistry {
   stop(): Promise<void>;
 }
 
-export async function startRealRegistry(): Promise<RealRegistry> {
+/** `anonymous`: no auth at all (a public registry: pulls and, here, pushes without credentials). */
+export async function startRealRegistry(options: { anonymous?: boolean } = {}): Promise<RealRegistry> {
   const dir = mkdtempSync(join(tmpdir(), 'keeper-registry-'));
   const port = await freePort();
   const username = 'tester';
@@ -57,7 +58,9 @@ export async function startRealRegistry(): Promise<RealRegistry> {
       'log: { level: error }',
       `storage: { filesystem: { rootdirectory: ${join(dir, 'data')} }, delete: { enabled: true } }`,
       `http: { addr: 127.0.0.1:${port}, secret: keeper-test-secret }`,
-      `auth: { htpasswd: { realm: keeper-test, path: ${join(dir, 'htpasswd')} } }`,
+      ...(options.anonymous
+        ? []
+        : [`auth: { htpasswd: { realm: keeper-test, path: ${join(dir, 'htpasswd')} } }`]),
       '',
     ].join('\n'),
   );

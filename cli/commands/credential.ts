@@ -14,7 +14,7 @@ import {
 } from '../../lib/credential/check.js';
 import { type CleanupReport, cleanupRetiredTokens } from '../../lib/credential/cleanup.js';
 import { followRotation } from '../../lib/credential/follow.js';
-import { describeCredentialSecret } from '../../lib/credential/secret.js';
+import { describeCredentialSecret, unfinishedRotation } from '../../lib/credential/secret.js';
 import { recordTokenExpiry, requireRotationFunction, stageToken } from '../../lib/credential/stage.js';
 import { KeeperError } from '../../lib/runtime/errors.js';
 import type { CommandDeps } from '../deps.js';
@@ -167,16 +167,25 @@ export async function rotateCommand(
   options: CredentialOptions,
 ): Promise<number> {
   const secret = defaultSecret(deps.config, options.secret);
-  requireRotationFunction(await describeCredentialSecret(deps.secrets, secret), options.rotationLambdaArn);
+  const described = await describeCredentialSecret(deps.secrets, secret);
+  requireRotationFunction(described, options.rotationLambdaArn);
+  // AWS refuses a new rotation while one is unfinished: that one is taken up instead (its version
+  // named as the ClientRequestToken, as a retry of it).
+  const unfinished = unfinishedRotation(described);
+  if (unfinished && !options.json) io.out(`rotation ${unfinished} has not finished: taking it up`);
   const out = await deps.secrets.send(
     new RotateSecretCommand({
       SecretId: secret,
       RotateImmediately: true,
+      ...(unfinished ? { ClientRequestToken: unfinished } : {}),
       ...(options.rotationLambdaArn ? { RotationLambdaARN: options.rotationLambdaArn } : {}),
     }),
   );
   if (!options.json) io.out(`rotation of ${secret} started (version ${out.VersionId}); following it`);
-  return reportRotation(deps, io, options, secret, String(out.VersionId), { by: 'rotate' });
+  return reportRotation(deps, io, options, secret, String(out.VersionId), {
+    by: 'rotate',
+    ...(unfinished ? { takenUp: unfinished } : {}),
+  });
 }
 
 /** Staged rotation: the new token (from stdin) becomes AWSPENDING, then RotateSecret tests and promotes it. */
@@ -196,12 +205,13 @@ export async function stageCommand(
   });
   if (!options.json)
     io.out(
-      `staged a new token for ${staged.secretName} (version ${staged.stagedVersionId}, expires ${expiresAt.slice(0, 10)}); rotation ${staged.rotationVersionId} started, following it`,
+      `staged a new token for ${staged.secretName} (version ${staged.stagedVersionId}, expires ${expiresAt.slice(0, 10)}); ${staged.takenUp ? `rotation ${staged.rotationVersionId}, unfinished, taken up` : `rotation ${staged.rotationVersionId} started`}, following it`,
     );
   return reportRotation(deps, io, options, secretId, staged.rotationVersionId, {
     by: 'credential stage',
     stagedVersionId: staged.stagedVersionId,
     expiresAt,
+    ...(staged.takenUp ? { takenUp: staged.rotationVersionId } : {}),
   });
 }
 

@@ -24,6 +24,7 @@ import {
   CredentialSecretError,
   describeCredentialSecret,
   readCredentialValue,
+  unfinishedRotation,
 } from './secret.js';
 
 const DAY_MS = 86_400_000;
@@ -60,6 +61,8 @@ export interface CredentialCheck {
     howToRecord?: string;
   };
   /** PATs retired by earlier rotations whose grace period is over: `cache-keeper credential cleanup` deletes them. */
+  /** A rotation left AWSPENDING, unfinished: AWS refuses any other until it ends (`cache-keeper rotate` takes it up). */
+  unfinishedRotation?: string;
   retiredTokensDue: RetiredToken[];
   /** Keeper tokens left by aborted attempts (the ledger's drift): `cache-keeper credential cleanup` removes them. */
   strayTokens: string[];
@@ -169,6 +172,8 @@ async function checkSecret(
       (noVerdict ? check.unverified : check.problems).push(describeValidation(validation));
   }
 
+  const unfinished = unfinishedRotation(secret);
+  if (unfinished) check.unfinishedRotation = unfinished;
   const uuid = secret.tags[TAGS.uuid];
   let tokenListError: unknown;
   // The admin's account lists the admin's tokens: of a token of another account (an organization
@@ -325,6 +330,10 @@ export async function checkCredentialReport(deps: CheckDeps): Promise<Credential
   return { checks, ...(adminCredential ? { adminCredential } : {}) };
 }
 
+/** What an unfinished rotation means, and what takes it up. */
+export const unfinishedRotationLine = (versionId: string) =>
+  `rotation ${versionId} has not finished: AWS refuses any other rotation of the secret until it does; \`cache-keeper rotate\` takes it up`;
+
 export function formatChecks(checks: CredentialCheck[]): string {
   return checks
     .map((c) => {
@@ -337,6 +346,7 @@ export function formatChecks(checks: CredentialCheck[]): string {
       ];
       for (const p of c.problems) lines.push(`  ! ${p}`);
       for (const u of c.unverified) lines.push(`  ? not verified today: ${u}`);
+      if (c.unfinishedRotation) lines.push(`  ${unfinishedRotationLine(c.unfinishedRotation)}`);
       if (c.strayTokens.length)
         lines.push(
           `  ${c.strayTokens.length} Docker Hub token(s) left by aborted rotations (${c.strayTokens.join(', ')}): run \`cache-keeper credential cleanup\``,

@@ -51,6 +51,17 @@ export interface CredentialSecret {
 
 const awsName = awsErrorName;
 
+/**
+ * The version a rotation left AWSPENDING without finishing (stopped by a failure of the moment, or
+ * still running): AWS refuses every other RotateSecret until it ends, and a RotateSecret naming it
+ * (its ClientRequestToken) takes it up again.
+ */
+export function unfinishedRotation(secret: Pick<CredentialSecret, 'versionIdsToStages'>): string | undefined {
+  return Object.entries(secret.versionIdsToStages).find(
+    ([, stages]) => stages.includes('AWSPENDING') && !stages.includes('AWSCURRENT'),
+  )?.[0];
+}
+
 /** Metadata of the secret, checked for what ECR needs except the value. */
 export async function describeCredentialSecret(
   client: SecretsManagerClient,

@@ -17,6 +17,7 @@ import {
   CredentialSecretError,
   describeCredentialSecret,
   readCredentialValue,
+  unfinishedRotation,
 } from './secret.js';
 
 /** The version label under which the operator's token waits for the next rotation. */
@@ -37,6 +38,8 @@ export interface StageReport {
   stagedVersionId: string;
   /** The rotation started to take it into use. */
   rotationVersionId: string;
+  /** The rotation was an unfinished one (its empty AWSPENDING version), taken up with the staged token. */
+  takenUp?: true;
   expiresAt: string;
 }
 
@@ -65,6 +68,13 @@ export async function stageToken(secrets: SecretsManagerClient, request: StageRe
   if (!token) throw new KeeperError('pipe the new access token on standard input');
   const secret = await describeCredentialSecret(secrets, request.secretId);
   requireRotationFunction(secret, request.rotationLambdaArn);
+  // AWS refuses a new rotation while one is unfinished. One that stored nothing is taken up with the
+  // staged token; one that holds a token of its own is finished first, by `cache-keeper rotate`.
+  const unfinished = unfinishedRotation(secret);
+  if (unfinished && (await holdsValue(secrets, secret.arn, unfinished)))
+    throw new KeeperError(
+      `rotation ${unfinished} of ${secret.name} has not finished and holds a token of its own; AWS refuses any other rotation until it ends: run \`cache-keeper rotate\` to finish it, then stage again (nothing was staged)`,
+    );
   // Only the username is kept: a token pasted with a newline is what staging a new one repairs.
   const current = await readCredentialValue(secrets, secret.arn, { replacingToken: true });
   const stagedVersionId = randomUUID();
@@ -83,6 +93,7 @@ export async function stageToken(secrets: SecretsManagerClient, request: StageRe
   const rotation = await secrets.send(
     new RotateSecretCommand({
       SecretId: secret.arn,
+      ...(unfinished ? { ClientRequestToken: unfinished } : {}),
       ...(request.rotationLambdaArn ? { RotationLambdaARN: request.rotationLambdaArn } : {}),
     }),
   );
@@ -90,8 +101,26 @@ export async function stageToken(secrets: SecretsManagerClient, request: StageRe
     secretName: secret.name,
     stagedVersionId,
     rotationVersionId: String(rotation.VersionId),
+    ...(unfinished ? { takenUp: true } : {}),
     expiresAt: request.expiresAt,
   };
+}
+
+/** Whether a version holds a value (a rotation's createSecret stored its token), or is still empty. */
+async function holdsValue(
+  secrets: SecretsManagerClient,
+  secretArn: string,
+  versionId: string,
+): Promise<boolean> {
+  try {
+    await readCredentialValue(secrets, secretArn, { versionId, stage: 'AWSPENDING' });
+    return true;
+  } catch (error) {
+    if (error instanceof CredentialSecretError && error.problem === 'missing') return false;
+    // Unreadable for the moment says nothing; anything else (a malformed value) is a value.
+    if (error instanceof CredentialSecretError && error.problem === 'unreadable') throw error;
+    return true;
+  }
 }
 
 /** Records the expiry (and uuid) of the PAT already in the secret, for the daily check. */

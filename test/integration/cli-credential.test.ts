@@ -1,4 +1,5 @@
 /** cache-keeper check / rotate / credential stage / credential record on the sandbox. */
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,6 +77,17 @@ async function stagedTokenGoesThrough(): Promise<boolean> {
   return (
     JSON.parse(sandbox.secrets.currentValue('ecr-pullthroughcache/docker-hub')!).accessToken === fresh.token
   );
+}
+
+/**
+ * What a rotation stopped by a failure of the moment leaves behind (the RotateSecret reference:
+ * AWSPENDING "might be attached to an empty secret version"), with `value` when it had stored its token.
+ */
+function leaveUnfinishedRotation(value?: string): string {
+  const secret = sandbox.secrets.find('ecr-pullthroughcache/docker-hub');
+  const versionId = randomUUID();
+  secret.versions.push({ versionId, stages: ['AWSPENDING'], createdAt: sandbox.clock.now(), value });
+  return versionId;
 }
 
 describe('credential commands', () => {
@@ -180,6 +192,34 @@ describe('credential commands', () => {
     // Rotation turned on (staged), the next token staged: it goes through.
     sandbox.secrets.rotationFunctions.set(ROTATION_ARN, staged);
     expect(await stagedTokenGoesThrough()).toBe(true);
+  });
+
+  it('stage after a rotation left unfinished takes it up with the staged token: AWS refuses any other rotation until it ends', async () => {
+    const unfinished = leaveUnfinishedRotation();
+    const out = captureIo();
+    expect(await runCli(['check', '--config', configPath], out.io)).toBe(0);
+    expect(out.out.join('\n')).toContain(`rotation ${unfinished} has not finished`);
+    expect(await stagedTokenGoesThrough()).toBe(true);
+    expect(sandbox.secrets.rotations.at(-1)?.token).toBe(unfinished);
+  });
+
+  it('stage refuses, before writing anything, while an unfinished rotation holds a token of its own: rotate finishes that one', async () => {
+    const theirs = newPat('minted by the unfinished rotation');
+    const current = JSON.parse(sandbox.secrets.currentValue('ecr-pullthroughcache/docker-hub')!);
+    leaveUnfinishedRotation(JSON.stringify({ username: current.username, accessToken: theirs.token }));
+    const versions = sandbox.secrets.find('ecr-pullthroughcache/docker-hub').versions.length;
+    const io = captureIo(newPat('made by hand').token);
+    await expect(runCli(stageArgs(), io.io)).rejects.toThrow(/cache-keeper rotate/);
+    expect(sandbox.secrets.find('ecr-pullthroughcache/docker-hub').versions).toHaveLength(versions);
+    // rotate takes it up: its token is tested and promoted.
+    const rotated = captureIo();
+    expect(
+      await runCli(['rotate', '--config', configPath, '--rotation-lambda-arn', ROTATION_ARN], rotated.io),
+    ).toBe(0);
+    expect(rotated.out.join('\n')).toMatch(/has not finished: taking it up/);
+    expect(JSON.parse(sandbox.secrets.currentValue('ecr-pullthroughcache/docker-hub')!).accessToken).toBe(
+      theirs.token,
+    );
   });
 
   it('a token saved with a newline after it: check names the field, and stage repairs it', async () => {

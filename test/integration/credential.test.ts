@@ -616,6 +616,32 @@ describe('the daily check changes nothing and bounds its failed logins', () => {
     expect(JSON.stringify(kit.logs) + output.join('')).not.toContain('hub2fa.');
   });
 
+  it('a rotation stopped by a failure of the moment stays AWSPENDING for AWS to take up: the check says so, and `cache-keeper rotate` takes it up', async () => {
+    await boot();
+    const before = currentToken();
+    sandbox.faults.add({ match: 'hubapi:POST /v2/access-tokens', status: 503 });
+    await rotate();
+    sandbox.faults.clear();
+    expect(lastRotation()).toMatchObject({ succeeded: false });
+    const unfinished = pendingVersion()!.versionId;
+    expect(currentToken()).toBe(before);
+
+    const checked = captureIo();
+    expect(await runCli(['check'], checked.io, kit.cli)).toBe(0);
+    expect(checked.out.join('\n')).toContain(
+      `rotation ${unfinished} has not finished: AWS refuses any other rotation of the secret until it does; \`cache-keeper rotate\` takes it up`,
+    );
+    await checkHandler({}, context);
+    expect(kit.logs.some((l) => l.level === 'warn' && JSON.stringify(l).includes(unfinished))).toBe(true);
+
+    const rotated = captureIo();
+    expect(await runCli(['rotate', '--rotation-lambda-arn', ROTATION_ARN], rotated.io, kit.cli)).toBe(0);
+    expect(rotated.out.join('\n')).toContain(`rotation ${unfinished} has not finished: taking it up`);
+    expect(lastRotation()).toMatchObject({ token: unfinished, succeeded: true });
+    expect(currentToken()).not.toBe(before);
+    expect(pendingVersion()).toBeUndefined();
+  });
+
   it('a Hub API that throttles or fails the token list is no verdict against the token: it stays valid, its expiry from the recorded tags', async () => {
     await boot();
     for (const fault of [

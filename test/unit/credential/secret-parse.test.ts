@@ -1,9 +1,9 @@
-/** A secret that is not valid JSON: the error says where and what kind, and no fragment of it reaches a log. */
+/** A secret that is not valid JSON: the error says where and what kind, and no fragment of it reaches a log; and which version a rotation left unfinished. */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { readJsonSecret } from '../../../lib/credential/admin.js';
-import { parseCredentialValue } from '../../../lib/credential/secret.js';
+import { parseCredentialValue, unfinishedRotation } from '../../../lib/credential/secret.js';
 import { createLogger, memorySink } from '../../../lib/runtime/logger.js';
 
 const smMock = mockClient(SecretsManagerClient);
@@ -91,5 +91,21 @@ describe('a credential value with white space around a field', () => {
     expect(
       parseCredentialValue('ecr-pullthroughcache/docker-hub', '{"username":"keeper ci","accessToken":"a b"}'),
     ).toEqual({ username: 'keeper ci', accessToken: 'a b' });
+  });
+});
+
+describe('unfinishedRotation', () => {
+  it.each([
+    ['no rotation', { v1: ['AWSCURRENT'] }, undefined],
+    [
+      'a finished one (AWSPENDING left on AWSCURRENT)',
+      { v1: ['AWSPREVIOUS'], v2: ['AWSCURRENT', 'AWSPENDING'] },
+      undefined,
+    ],
+    ['one stopped before it ended', { v1: ['AWSCURRENT'], v2: ['AWSPENDING'] }, 'v2'],
+    ['a staged token beside it', { v1: ['AWSCURRENT'], v2: ['KEEPER_STAGED'], v3: ['AWSPENDING'] }, 'v3'],
+    ['a staged token alone', { v1: ['AWSCURRENT'], v2: ['KEEPER_STAGED'] }, undefined],
+  ])('%s', (_case, versionIdsToStages, expected) => {
+    expect(unfinishedRotation({ versionIdsToStages })).toBe(expected);
   });
 });

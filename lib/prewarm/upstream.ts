@@ -19,6 +19,12 @@ export interface Upstream {
   /** Set when the upstream credential cannot be used: nothing more is asked of this upstream. */
   unusable?: string;
   /**
+   * Set when the registry throttled the login (429: Docker Hub does so to a username after failed
+   * logins): like a 429 to a pull, the night asks it nothing more, and what the cache holds it
+   * still serves, so its images are deferred, not failed.
+   */
+  throttled?: string;
+  /**
    * After the credential in use was refused mid-run: true when the secret now holds another one
    * (a rotation meanwhile) and `client` logs in with it. Asked once a run; later callers share it.
    */
@@ -98,7 +104,7 @@ export async function connectUpstream(
     if (error instanceof RegistryError && error.kind === 'auth' && error.details.credentialsRejected) {
       upstream.unusable = `upstream refused the credential (${error.message}); not retried, Docker Hub throttles failed logins`;
     } else if (error instanceof RegistryError && error.kind === 'rate-limited') {
-      upstream.unusable = `upstream login throttled (${error.message})`;
+      upstream.throttled = `upstream login throttled (${error.message})`;
     }
     // Other failures (5xx, network) are left to each image's own, retried, requests.
   }

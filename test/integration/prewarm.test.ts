@@ -952,6 +952,19 @@ describe('a night Docker Hub is down', () => {
     },
   );
 
+  it('its token endpoint throttling the login (429) stops the night at Docker Hub: nothing fails, no failure alarm', async () => {
+    await run();
+    sandbox.clock.advanceHours(25);
+    sandbox.faults.add({ match: 'hub:GET /token', status: 429 });
+    const report = await run({ images: ['node:22-alpine', 'busybox:1.37'] });
+    expect(statuses(report)).toEqual({ 'node:22-alpine': 'deferred', 'busybox:1.37': 'deferred' });
+    expect(report.stoppedUpstream).toMatch(/^registry-1\.docker\.io: upstream login throttled/);
+    expect(report.images[0]!.reason).toMatch(
+      /^not checked: registry-1\.docker\.io: upstream login throttled/,
+    );
+    expect(metric('PrewarmImagesFailed')).toBe(0);
+  });
+
   it('stops asking it after five checks in a row fail: the rest are deferred, not hammered', async () => {
     const config = withPrewarm(loadConfig('keeper.config.yaml'), { concurrency: 1 });
     await warm(config);

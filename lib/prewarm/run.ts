@@ -592,7 +592,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
       lookup.catch(() => undefined); // awaited below, unless the image stops before its HEAD
       try {
         const upstream = await upstreamFor(rule);
-        if (upstream.throttled) stopUpstream(rule.upstreamUrl, `${rule.upstreamUrl}: ${upstream.throttled}`);
+        if (upstream.stopped) stopUpstream(rule.upstreamUrl, `${rule.upstreamUrl}: ${upstream.stopped}`);
         const gateFacts = {
           label: `${image.repository}:${image.tag}`,
           mode: settings.mode,

@@ -6,11 +6,11 @@
  */
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { DesiredRule } from '../config/load.js';
-import { readCredentialValue } from '../credential/secret.js';
+import { CredentialSecretError, readCredentialValue } from '../credential/secret.js';
 import { RegistryClient } from '../registry/client.js';
 import { RegistryError } from '../registry/errors.js';
 import { type Endpoints, upstreamBaseUrl } from '../registry/upstreams.js';
-import { errorMessage } from '../runtime/errors.js';
+import { awsErrorName, errorMessage, isTransientAwsError } from '../runtime/errors.js';
 
 export interface Upstream {
   /** The quota it draws on: its registry and the account its credential names (`quotaKey`). */
@@ -19,11 +19,12 @@ export interface Upstream {
   /** Set when the upstream credential cannot be used: nothing more is asked of this upstream. */
   unusable?: string;
   /**
-   * Set when the registry throttled the login (429: Docker Hub does so to a username after failed
-   * logins): like a 429 to a pull, the night asks it nothing more, and what the cache holds it
-   * still serves, so its images are deferred, not failed.
+   * Why the night asks this upstream nothing more though nothing is wrong with the credential: the
+   * registry throttled the login (429: Docker Hub does so to a username after failed logins), or
+   * Secrets Manager could not give the credential for now. The cache still serves what it holds:
+   * the images are deferred, not failed.
    */
-  throttled?: string;
+  stopped?: string;
   /**
    * After the credential in use was refused mid-run: true when the secret now holds another one
    * (a rotation meanwhile) and `client` logs in with it. Asked once a run; later callers share it.
@@ -91,7 +92,13 @@ export async function connectUpstream(
       };
     }
   } catch (error) {
-    upstream.unusable = `credential secret unusable: ${errorMessage(error)}`;
+    if (
+      error instanceof CredentialSecretError &&
+      error.problem === 'unreadable' &&
+      isTransientAwsError(error.cause)
+    )
+      upstream.stopped = `credential secret ${error.secretId} could not be read for now (${awsErrorName(error.cause) ?? errorMessage(error.cause)})`;
+    else upstream.unusable = `credential secret unusable: ${errorMessage(error)}`;
     return upstream;
   }
   if (deps.mayLogIn && !(await deps.mayLogIn)) {
@@ -104,7 +111,7 @@ export async function connectUpstream(
     if (error instanceof RegistryError && error.kind === 'auth' && error.details.credentialsRejected) {
       upstream.unusable = `upstream refused the credential (${error.message}); not retried, Docker Hub throttles failed logins`;
     } else if (error instanceof RegistryError && error.kind === 'rate-limited') {
-      upstream.throttled = `upstream login throttled (${error.message})`;
+      upstream.stopped = `upstream login throttled (${error.message})`;
     }
     // Other failures (5xx, network) are left to each image's own, retried, requests.
   }

@@ -965,6 +965,19 @@ describe('a night Docker Hub is down', () => {
     expect(metric('PrewarmImagesFailed')).toBe(0);
   });
 
+  it('Secrets Manager failing to give the credential (a 5xx past its retries) stops the night at Docker Hub: deferred, not failed', async () => {
+    await run();
+    sandbox.clock.advanceHours(25);
+    const quick = sandboxDeps(sandbox, 'keeper.config.yaml', { maxAttempts: 2 });
+    sandbox.faults.add({ match: 'secretsmanager:GetSecretValue', awsError: 'InternalServiceError' });
+    const report = await createPrewarmHandler(quick.as('prewarm'))({ images: ['node:22-alpine'] }, context);
+    expect(statuses(report)).toEqual({ 'node:22-alpine': 'deferred' });
+    expect(report.stoppedUpstream).toMatch(
+      /^registry-1\.docker\.io: credential secret ecr-pullthroughcache\/docker-hub could not be read for now \(InternalServiceError\)/,
+    );
+    expect(metric('PrewarmImagesFailed')).toBe(0);
+  });
+
   it('stops asking it after five checks in a row fail: the rest are deferred, not hammered', async () => {
     const config = withPrewarm(loadConfig('keeper.config.yaml'), { concurrency: 1 });
     await warm(config);

@@ -60,9 +60,9 @@ export interface CredentialCheck {
     /** How to make the expiry known, when it is not. */
     howToRecord?: string;
   };
-  /** PATs retired by earlier rotations whose grace period is over: `cache-keeper credential cleanup` deletes them. */
   /** A rotation left AWSPENDING, unfinished: AWS refuses any other until it ends (`cache-keeper rotate` takes it up). */
   unfinishedRotation?: string;
+  /** PATs retired by earlier rotations whose grace period is over: `cache-keeper credential cleanup` deletes them. */
   retiredTokensDue: RetiredToken[];
   /** Keeper tokens left by aborted attempts (the ledger's drift): `cache-keeper credential cleanup` removes them. */
   strayTokens: string[];

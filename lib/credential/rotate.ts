@@ -33,6 +33,7 @@ import {
   type CredentialSecret,
   CredentialSecretError,
   describeCredentialSecret,
+  pendingValueStored,
   readCredentialValue,
 } from './secret.js';
 import { STAGED_LABEL } from './stage.js';
@@ -514,16 +515,8 @@ async function copyStaged(deps: RotationDeps, secret: CredentialSecret, token: s
   return { step: 'createSecret', outcome: 'copied the staged token into AWSPENDING' };
 }
 
-/** Whether the version's AWSPENDING value is stored (a missing one is `false`; other failures throw). */
-async function pendingStored(deps: RotationDeps, secret: CredentialSecret, token: string): Promise<boolean> {
-  try {
-    await readCredentialValue(deps.secrets, secret.arn, { versionId: token, stage: 'AWSPENDING' });
-    return true;
-  } catch (error) {
-    if (error instanceof CredentialSecretError && error.problem === 'missing') return false;
-    throw error;
-  }
-}
+const pendingStored = (deps: RotationDeps, secret: CredentialSecret, token: string) =>
+  pendingValueStored(deps.secrets, secret.arn, token);
 
 export async function rotateStep(event: RotationEvent, deps: RotationDeps): Promise<StepResult> {
   const { Step: step, SecretId: secretId, ClientRequestToken: token } = event;

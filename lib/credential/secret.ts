@@ -62,6 +62,21 @@ export function unfinishedRotation(secret: Pick<CredentialSecret, 'versionIdsToS
   )?.[0];
 }
 
+/** Whether a rotation's AWSPENDING version holds its value yet (a missing one is `false`; other failures throw). */
+export async function pendingValueStored(
+  client: SecretsManagerClient,
+  secretId: string,
+  versionId: string,
+): Promise<boolean> {
+  try {
+    await readCredentialValue(client, secretId, { versionId, stage: 'AWSPENDING' });
+    return true;
+  } catch (error) {
+    if (error instanceof CredentialSecretError && error.problem === 'missing') return false;
+    throw error;
+  }
+}
+
 /** Metadata of the secret, checked for what ECR needs except the value. */
 export async function describeCredentialSecret(
   client: SecretsManagerClient,

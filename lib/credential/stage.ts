@@ -16,6 +16,7 @@ import {
   type CredentialSecret,
   CredentialSecretError,
   describeCredentialSecret,
+  pendingValueStored,
   readCredentialValue,
   unfinishedRotation,
 } from './secret.js';
@@ -106,21 +107,13 @@ export async function stageToken(secrets: SecretsManagerClient, request: StageRe
   };
 }
 
-/** Whether a version holds a value (a rotation's createSecret stored its token), or is still empty. */
-async function holdsValue(
-  secrets: SecretsManagerClient,
-  secretArn: string,
-  versionId: string,
-): Promise<boolean> {
-  try {
-    await readCredentialValue(secrets, secretArn, { versionId, stage: 'AWSPENDING' });
-    return true;
-  } catch (error) {
-    if (error instanceof CredentialSecretError && error.problem === 'missing') return false;
-    // Unreadable for the moment says nothing; anything else (a malformed value) is a value.
-    if (error instanceof CredentialSecretError && error.problem === 'unreadable') throw error;
-    return true;
-  }
+/** Whether an unfinished rotation holds a value (its token stored), or is still empty. */
+function holdsValue(secrets: SecretsManagerClient, secretArn: string, versionId: string): Promise<boolean> {
+  return pendingValueStored(secrets, secretArn, versionId).catch((error: unknown) => {
+    // Unreadable for the moment says nothing; a malformed value is a value all the same.
+    if (error instanceof CredentialSecretError && error.problem !== 'unreadable') return true;
+    throw error;
+  });
 }
 
 /** Records the expiry (and uuid) of the PAT already in the secret, for the daily check. */

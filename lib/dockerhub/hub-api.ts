@@ -36,7 +36,7 @@ export class HubApiError extends KeeperError {
 
 const MAX_RETRY_AFTER_SECONDS = 10;
 
-export const SESSION_CANNOT_MANAGE_TOKENS =
+const SESSION_CANNOT_MANAGE_TOKENS =
   'Docker Hub lets no login with a personal access token manage access tokens: the admin credential must hold the account password';
 
 /** Seconds to wait from `Retry-After` (seconds) or the older `X-Retry-After` (unix time). */

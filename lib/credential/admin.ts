@@ -4,7 +4,7 @@ import { HubApi } from '../dockerhub/hub-api.js';
 import { type Endpoints, REAL_ENDPOINTS } from '../registry/upstreams.js';
 import { parseSecretJson } from '../runtime/errors.js';
 import { registerSecret } from '../runtime/redact.js';
-import { CredentialSecretError } from './secret.js';
+import { awsFailure, CredentialSecretError } from './secret.js';
 
 export async function readJsonSecret(
   client: SecretsManagerClient,
@@ -19,7 +19,9 @@ export async function readJsonSecret(
     throw new CredentialSecretError(
       secretId,
       name === 'ResourceNotFoundException' ? 'missing' : 'unreadable',
-      `cannot be read (${name})`,
+      name === 'ResourceNotFoundException'
+        ? `cannot be read (${name})`
+        : `cannot be read (${awsFailure(error)})`,
       { cause: error },
     );
   }

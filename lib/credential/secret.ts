@@ -50,6 +50,12 @@ export interface CredentialSecret {
 }
 
 const awsName = awsErrorName;
+/** An AWS error as `Name: message`, or its name alone when it says nothing more. */
+export const awsFailure = (error: unknown): string => {
+  const name = awsName(error) ?? 'Error';
+  const message = (error as { message?: string } | null)?.message;
+  return message && message !== name ? `${name}: ${message}` : name;
+};
 
 /**
  * The version a rotation left AWSPENDING without finishing (stopped by a failure of the moment, or
@@ -112,6 +118,13 @@ export async function describeCredentialSecret(
     });
   }
   const name = String(described.Name ?? secretId);
+  // Scheduled for deletion: described, but its value refused to everyone, ECR included.
+  if (described.DeletedDate)
+    throw new CredentialSecretError(
+      secretId,
+      'missing',
+      `is scheduled for deletion on ${described.DeletedDate.toISOString().slice(0, 10)}, and neither ECR nor the keeper can read it meanwhile: restore it (aws secretsmanager restore-secret --secret-id ${name})`,
+    );
   if (!name.startsWith(CREDENTIAL_SECRET_PREFIX)) {
     throw new CredentialSecretError(
       secretId,
@@ -209,7 +222,8 @@ export async function readCredentialValue(
         { cause: error },
       );
     }
-    throw new CredentialSecretError(secretId, 'unreadable', `cannot be read (${awsName(error)})`, {
+    // AWS's own words say why (scheduled for deletion, a policy's denial…); they carry no secret.
+    throw new CredentialSecretError(secretId, 'unreadable', `cannot be read (${awsFailure(error)})`, {
       cause: error,
     });
   }

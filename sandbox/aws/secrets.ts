@@ -26,7 +26,12 @@ export interface Secret {
   rotationLambdaArn?: string;
   rotationRules?: Record<string, unknown>;
   lastRotatedAt?: number;
-  deletedAt?: number;
+  /**
+   * When a secret scheduled for deletion goes (DeleteSecret with a recovery window). Until then
+   * DescribeSecret shows it (DeletedDate) and RestoreSecret brings it back; every other operation
+   * is refused with InvalidRequestException, its value included.
+   */
+  deletionDate?: number;
 }
 
 export type RotationFunction = (event: {
@@ -62,9 +67,21 @@ export class SecretsManagerSandbox {
     private readonly account: string,
   ) {}
 
+  /** A secret an operation may use: one scheduled for deletion is refused, as AWS refuses it. */
   find(secretId: string): Secret {
+    const secret = this.findAny(secretId);
+    if (secret.deletionDate !== undefined)
+      throw new AwsError(
+        'InvalidRequestException',
+        "You can't perform this operation on the secret because it was marked for deletion.",
+      );
+    return secret;
+  }
+
+  /** The secret, scheduled for deletion or not; one deleted for good (or past its date) is not found. */
+  findAny(secretId: string): Secret {
     for (const secret of this.secrets.values()) {
-      if (secret.deletedAt) continue;
+      if (secret.deletionDate !== undefined && secret.deletionDate <= this.clock.now()) continue;
       if (
         secret.name === secretId ||
         secret.arn === secretId ||
@@ -131,6 +148,7 @@ export class SecretsManagerSandbox {
       RotationLambdaARN: secret.rotationLambdaArn,
       RotationRules: secret.rotationRules,
       LastRotatedDate: epochSeconds(secret.lastRotatedAt),
+      DeletedDate: epochSeconds(secret.deletionDate),
       CreatedDate: epochSeconds(secret.createdAt),
       Tags: secret.tags,
       VersionIdsToStages: Object.fromEntries(
@@ -178,7 +196,15 @@ export class SecretsManagerSandbox {
           const name = requireString(input, 'Name', 'InvalidParameterException');
           if (!/^[\w/+=.@-]{1,512}$/.test(name))
             throw new AwsError('InvalidParameterException', 'Name contains invalid characters');
-          if ([...this.secrets.values()].some((s) => s.name === name && !s.deletedAt)) {
+          const existing = [...this.secrets.values()].find(
+            (s) => s.name === name && !(s.deletionDate !== undefined && s.deletionDate <= this.clock.now()),
+          );
+          if (existing?.deletionDate !== undefined)
+            throw new AwsError(
+              'InvalidRequestException',
+              "You can't create this secret because a secret with this name is already scheduled for deletion.",
+            );
+          if (existing) {
             throw new AwsError(
               'ResourceExistsException',
               `The operation failed because the secret ${name} already exists.`,
@@ -198,7 +224,12 @@ export class SecretsManagerSandbox {
           if (value === undefined) secret.versions = [];
           return { ARN: secret.arn, Name: secret.name, VersionId: secret.versions[0]?.versionId };
         },
-        DescribeSecret: (input) => this.describe(this.find(requireString(input, 'SecretId'))),
+        DescribeSecret: (input) => this.describe(this.findAny(requireString(input, 'SecretId'))),
+        RestoreSecret: (input) => {
+          const secret = this.findAny(requireString(input, 'SecretId'));
+          secret.deletionDate = undefined;
+          return { ARN: secret.arn, Name: secret.name };
+        },
         GetSecretValue: (input) => {
           const secret = this.find(requireString(input, 'SecretId'));
           const versionId = input.VersionId as string | undefined;
@@ -298,9 +329,19 @@ export class SecretsManagerSandbox {
           };
         },
         DeleteSecret: (input) => {
-          const secret = this.find(requireString(input, 'SecretId'));
-          secret.deletedAt = this.clock.now();
-          return { ARN: secret.arn, Name: secret.name, DeletionDate: epochSeconds(this.clock.now()) };
+          const force = input.ForceDeleteWithoutRecovery === true;
+          if (force && input.RecoveryWindowInDays !== undefined)
+            throw new AwsError(
+              'InvalidParameterException',
+              "You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.",
+            );
+          const secretId = requireString(input, 'SecretId');
+          const secret = force ? this.findAny(secretId) : this.find(secretId);
+          const days = Number(input.RecoveryWindowInDays ?? 30);
+          const deletionDate = force ? this.clock.now() : this.clock.now() + days * 86_400_000;
+          if (force) this.secrets.delete(secret.arn);
+          else secret.deletionDate = deletionDate;
+          return { ARN: secret.arn, Name: secret.name, DeletionDate: epochSeconds(deletionDate) };
         },
         RotateSecret: async (input) => {
           const secret = this.find(requireString(input, 'SecretId'));

@@ -14,7 +14,7 @@ export function apiAuthorizer(
   const { region, account } = where;
   const secretArn = (id: string) => {
     try {
-      return where.secrets.find(id).arn;
+      return where.secrets.findAny(id).arn;
     } catch {
       return id.startsWith('arn:') ? id : `arn:aws:secretsmanager:${region}:${account}:secret:${id}`;
     }

@@ -3,8 +3,10 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  DeleteSecretCommand,
   DescribeSecretCommand,
   GetSecretValueCommand,
+  RestoreSecretCommand,
   RotateSecretCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -286,9 +288,24 @@ describe('checkCredential', () => {
 
   it('a missing secret is reported missing', async () => {
     await boot();
-    sandbox.secrets.find(SECRET).deletedAt = Date.now();
+    await aws.secrets.send(new DeleteSecretCommand({ SecretId: SECRET, ForceDeleteWithoutRecovery: true }));
     expect(await check()).toMatchObject({ state: 'missing', valid: false });
     expect(sandbox.cloudwatch.latest('EcrCacheKeeper', 'CredentialValid', { SecretName: SECRET })).toBe(0);
+  });
+
+  it('a secret scheduled for deletion is reported missing, with the day it goes and how to restore it; restored, it is valid again', async () => {
+    await boot();
+    const deleted = await aws.secrets.send(
+      new DeleteSecretCommand({ SecretId: SECRET, RecoveryWindowInDays: 7 }),
+    );
+    const result = await check();
+    expect(result).toMatchObject({ state: 'missing', valid: false });
+    expect(result.problems[0]).toBe(
+      `secret ${SECRET}: is scheduled for deletion on ${deleted.DeletionDate!.toISOString().slice(0, 10)}, and neither ECR nor the keeper can read it meanwhile: restore it (aws secretsmanager restore-secret --secret-id ${SECRET})`,
+    );
+    expect(sandbox.cloudwatch.latest('EcrCacheKeeper', 'CredentialValid', { SecretName: SECRET })).toBe(0);
+    await aws.secrets.send(new RestoreSecretCommand({ SecretId: SECRET }));
+    expect(await check()).toMatchObject({ state: 'valid', valid: true });
   });
 
   it('without an admin credential or recorded expiry, says "expiry unknown" and how to record it', async () => {
@@ -461,7 +478,12 @@ describe('the daily check changes nothing and bounds its failed logins', () => {
     expect(await adminCheck()).toBe(0);
     // The token itself is still valid: only the next rotation is at risk.
     expect((await check()).state).toBe('valid');
-    sandbox.secrets.find('ecr-cache-keeper/dockerhub-admin').deletedAt = Date.now();
+    await aws.secrets.send(
+      new DeleteSecretCommand({
+        SecretId: 'ecr-cache-keeper/dockerhub-admin',
+        ForceDeleteWithoutRecovery: true,
+      }),
+    );
     expect(await adminCheck()).toBe(0);
   });
 

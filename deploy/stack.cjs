@@ -579,6 +579,7 @@ function dashboard(config, service, stage) {
           'PrewarmImagesUnverified',
           'PrewarmImagesArchived',
           'PrewarmImagesFailed',
+          'PrewarmImagesChecked',
         ].map((m) => [ns, m]),
         0,
         6,

@@ -30,6 +30,8 @@ export interface AlarmDefinition {
 const UNVERIFIED_DAYS = 3;
 /** Nights in a row with images the pre-warm could not check before it alarms (the same patience). */
 const UNVERIFIED_NIGHTS = 3;
+/** Nights in a row in which no pre-warm got an answer for a single image. */
+const STALLED_NIGHTS = 3;
 
 export function alarmDefinitions(config: KeeperConfig): AlarmDefinition[] {
   const ns = config.metrics.namespace;
@@ -126,6 +128,21 @@ export function alarmDefinitions(config: KeeperConfig): AlarmDefinition[] {
       threshold: 0,
       periodSeconds: 86_400,
       evaluationPeriods: UNVERIFIED_NIGHTS,
+      missingData: 'notBreaching',
+    },
+    {
+      id: 'PrewarmStalled',
+      title: 'pre-warm made no progress',
+      description: `For ${STALLED_NIGHTS} nights no pre-warm got an answer for a single image: every one was deferred, so nothing in the cache was checked or refreshed. The lease could not be taken (the credential secret's tags), Docker Hub answered 429 or throttled the login, Secrets Manager did not give the credential, or the run's time ran out. The prewarm logs (the report's lease, stoppedUpstream and reasons) say which; npx cache-keeper prewarm --dry-run shows it from a terminal.`,
+      namespace: ns,
+      metric: 'PrewarmImagesChecked',
+      dimensions: {},
+      // No run of each night (a run by hand included) checked anything.
+      statistic: 'Maximum',
+      comparison: 'LessThanThreshold',
+      threshold: 1,
+      periodSeconds: 86_400,
+      evaluationPeriods: STALLED_NIGHTS,
       missingData: 'notBreaching',
     },
     {

@@ -1,5 +1,5 @@
 /** The Docker Hub token on the sandbox: daily check, managed rotation through RotateSecret, crashes and failures. */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -19,11 +19,12 @@ import type { CredentialCheck } from '../../lib/credential/check.js';
 import { patLabel } from '../../lib/credential/ledger.js';
 import { reconcile } from '../../lib/ecr/reconcile.js';
 import { runPrewarm } from '../../lib/prewarm/run.js';
-import { type AlarmProperties, type AlarmState, alarmStateAfter } from '../../sandbox/aws/cloudwatch.js';
+import { type AlarmState, alarmStateAfter } from '../../sandbox/aws/cloudwatch.js';
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
 import type { SeedOptions } from '../../sandbox/seed.js';
 import { captureIo } from '../support/cli-io.js';
 import { context } from '../support/lambda.js';
+import { deployedAlarms } from './support/deployed-alarms.js';
 import { type SandboxDeps, sandboxDeps } from './support/sandbox-deps.js';
 
 const ROTATION_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:ecr-cache-keeper-dev-rotateCredential';
@@ -64,17 +65,6 @@ afterEach(async () => {
 
 const check = async () => ((await checkHandler({}, context)) as CredentialCheck[])[0]!;
 
-/** The alarms `serverless package` put in the stack's template (npm test packages first). */
-function deployedAlarms(): Array<AlarmProperties & { MetricName: string }> {
-  const template = '.serverless/cloudformation-template-update-stack.json';
-  if (!existsSync(template))
-    throw new Error(`${template} is missing: run \`npm run package\` first (npm test does)`);
-  const resources: Record<string, { Type: string; Properties: AlarmProperties & { MetricName: string } }> =
-    JSON.parse(readFileSync(template, 'utf8')).Resources;
-  return Object.values(resources)
-    .filter((r) => r.Type === 'AWS::CloudWatch::Alarm')
-    .map((r) => r.Properties);
-}
 const user = () => sandbox.hubAccounts.users.get(sandbox.seeded!.username)!;
 const activePats = () => user().pats.filter((p) => p.is_active && !p.deleted);
 const currentToken = () => JSON.parse(sandbox.secrets.currentValue(SECRET)!).accessToken as string;

@@ -14,9 +14,11 @@ import { formatPrewarm, type PrewarmReport } from '../../lib/prewarm/report.js';
 import { runPrewarm } from '../../lib/prewarm/run.js';
 import { RegistryClient } from '../../lib/registry/client.js';
 import { sleep } from '../../lib/runtime/retry.js';
+import { type AlarmState, alarmStateAfter } from '../../sandbox/aws/cloudwatch.js';
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
 import { captureIo } from '../support/cli-io.js';
 import { lambdaContext } from '../support/lambda.js';
+import { deployedAlarms } from './support/deployed-alarms.js';
 import { type SandboxDeps, sandboxDeps } from './support/sandbox-deps.js';
 
 let sandbox: Sandbox;
@@ -976,6 +978,39 @@ describe('a night Docker Hub is down', () => {
       /^registry-1\.docker\.io: credential secret ecr-pullthroughcache\/docker-hub could not be read for now \(InternalServiceError\)/,
     );
     expect(metric('PrewarmImagesFailed')).toBe(0);
+  });
+
+  it('three nights in which no run checks a single image (the lease never taken) fire the "no progress" alarm, as deployed; a night that checks clears it', async () => {
+    const alarm = deployedAlarms().find((a) => a.MetricName === 'PrewarmImagesChecked');
+    expect(alarm, 'an alarm on PrewarmImagesChecked in the packaged template').toBeDefined();
+    const quick = sandboxDeps(sandbox, 'keeper.config.yaml', { maxAttempts: 2 });
+    let state: AlarmState = 'INSUFFICIENT_DATA';
+    const nights: number[][] = [];
+    const night = async () => {
+      const from = sandbox.cloudwatch.datums.length;
+      const report = await createPrewarmHandler(quick.as('prewarm'))({}, context);
+      nights.push(
+        sandbox.cloudwatch.datums
+          .slice(from)
+          .filter((d) => d.metricName === 'PrewarmImagesChecked')
+          .flatMap((d) => d.values),
+      );
+      if (nights.length >= alarm!.EvaluationPeriods) state = alarmStateAfter(alarm!, nights, state);
+      sandbox.clock.advanceHours(24);
+      return report;
+    };
+    // Secrets Manager refuses the lease's tags (an SCP, the secret's 50-tag limit…): nothing is
+    // checked, every image deferred; two nights are not yet an alarm, the third is.
+    sandbox.faults.add({ match: 'secretsmanager:TagResource', awsError: 'InternalServiceError' });
+    for (let n = 1; n <= 3; n++) {
+      const report = await night();
+      expect(report.counts.deferred, `night ${n}`).toBe(report.images.length);
+    }
+    expect(nights).toEqual([[0], [0], [0]]);
+    expect(state).toBe('ALARM');
+    sandbox.faults.clear();
+    await night();
+    expect(state).toBe('OK');
   });
 
   it('stops asking it after five checks in a row fail: the rest are deferred, not hammered', async () => {

@@ -315,7 +315,7 @@ describe('packaged stack', () => {
     const outcomes = widgets.find(
       (w: { properties: { title: string } }) => w.properties.title === 'Pre-warm outcomes',
     );
-    const report = { counts: {}, upstreamPulls: { estimated: 0 }, durationMs: 0 } as PrewarmReport;
+    const report = { counts: { warmed: 1 }, upstreamPulls: { estimated: 0 }, durationMs: 0 } as PrewarmReport;
     expect(outcomes.properties.metrics.map((m: string[]) => m[1]).sort()).toEqual(
       prewarmMetrics(report)
         .map((m) => m.name)

@@ -15,6 +15,7 @@ describe('alarm definitions', () => {
       CredentialDaysToExpiry: 'ignore',
       PrewarmImagesFailed: 'notBreaching',
       PrewarmImagesUnverified: 'notBreaching',
+      PrewarmImagesChecked: 'notBreaching',
       UpstreamPullFailures: 'notBreaching',
     });
   });
@@ -37,5 +38,8 @@ describe('wouldFire', () => {
     ],
     ['images unverified three nights in a row', 'PrewarmImagesUnverified', [0, 3, 12, 1], true],
     ['a night that checked everything among them', 'PrewarmImagesUnverified', [3, 0, 12], false],
+    ['no image checked two nights: not yet', 'PrewarmImagesChecked', [12, 0, 0], false],
+    ['no image checked three nights in a row', 'PrewarmImagesChecked', [12, 0, 0, 0], true],
+    ['one night that checked one image among them', 'PrewarmImagesChecked', [0, 1, 0], false],
   ])('%s', (_case, metric, values, fires) => expect(wouldFire(byMetric(metric), values)).toBe(fires));
 });

@@ -7,6 +7,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { SandboxClock } from '../clock.js';
 import { AwsError, type AwsService, epochSeconds, requireString } from './protocol.js';
 
+const MAX_TAGS = 50;
+
 export interface SecretVersion {
   versionId: string;
   value?: string;
@@ -303,11 +305,18 @@ export class SecretsManagerSandbox {
         },
         TagResource: (input) => {
           const secret = this.find(requireString(input, 'SecretId'));
+          let tags = secret.tags;
           for (const tag of (input.Tags as Array<{ Key: string; Value: string }>) ?? []) {
-            secret.tags = secret.tags
-              .filter((t) => t.Key !== tag.Key)
-              .concat([{ Key: tag.Key, Value: tag.Value }]);
+            tags = tags.filter((t) => t.Key !== tag.Key).concat([{ Key: tag.Key, Value: tag.Value }]);
           }
+          // The TagResource reference: at most 50 tags a secret, those prefixed aws: not counted.
+          // (Which exception says so is not documented; the keeper depends on none.)
+          if (tags.filter((t) => !t.Key.startsWith('aws:')).length > MAX_TAGS)
+            throw new AwsError(
+              'InvalidParameterException',
+              `A secret can have at most ${MAX_TAGS} tags; this one would have ${tags.length}.`,
+            );
+          secret.tags = tags;
           return {};
         },
         UntagResource: (input) => {

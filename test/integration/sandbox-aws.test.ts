@@ -53,11 +53,14 @@ import {
   ValidationException,
 } from '@aws-sdk/client-ecr';
 import {
+  DeleteSecretCommand,
   DescribeSecretCommand,
   GetSecretValueCommand,
+  InvalidRequestException,
   PutSecretValueCommand,
   ResourceExistsException,
   ResourceNotFoundException,
+  RestoreSecretCommand,
   TagResourceCommand,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
@@ -695,6 +698,34 @@ describe('Secrets Manager', () => {
       Key: 'pat-uuid',
       Value: 'x',
     });
+  });
+
+  it('holds a secret to 50 tags (aws: ones not counted), as the TagResource reference says', async () => {
+    const id = 'ecr-pullthroughcache/docker-hub';
+    const have = (await aws.secrets.send(new DescribeSecretCommand({ SecretId: id }))).Tags!.length;
+    const tags = (n: number, prefix: string) =>
+      Array.from({ length: n }, (_, i) => ({ Key: `${prefix}-${i}`, Value: 'x' }));
+    await aws.secrets.send(new TagResourceCommand({ SecretId: id, Tags: tags(50 - have, 'org') }));
+    await expect(
+      aws.secrets.send(new TagResourceCommand({ SecretId: id, Tags: tags(1, 'one-more') })),
+    ).rejects.toThrow(/at most 50 tags/);
+    // Setting one it has already is no new tag.
+    await aws.secrets.send(new TagResourceCommand({ SecretId: id, Tags: [{ Key: 'org-0', Value: 'y' }] }));
+  });
+
+  it('a secret deleted with a recovery window is described (DeletedDate), refused to everything else, and restored', async () => {
+    const id = 'ecr-pullthroughcache/docker-hub';
+    const deleted = await aws.secrets.send(
+      new DeleteSecretCommand({ SecretId: id, RecoveryWindowInDays: 7 }),
+    );
+    const described = await aws.secrets.send(new DescribeSecretCommand({ SecretId: id }));
+    expect(described.DeletedDate).toEqual(deleted.DeletionDate);
+    await expect(aws.secrets.send(new GetSecretValueCommand({ SecretId: id }))).rejects.toBeInstanceOf(
+      InvalidRequestException,
+    );
+    await aws.secrets.send(new RestoreSecretCommand({ SecretId: id }));
+    expect((await aws.secrets.send(new DescribeSecretCommand({ SecretId: id }))).DeletedDate).toBeUndefined();
+    await aws.secrets.send(new GetSecretValueCommand({ SecretId: id }));
   });
 });
 

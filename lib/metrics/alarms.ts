@@ -118,7 +118,7 @@ export function alarmDefinitions(config: KeeperConfig): AlarmDefinition[] {
     {
       id: 'PrewarmUnverified',
       title: 'pre-warm could not check images',
-      description: `For ${UNVERIFIED_NIGHTS} nights every pre-warm left images unverified: Docker Hub failed or did not answer (or ECR kept throttling), so the cache went on serving what it held and nothing was refreshed. The prewarm logs name image and cause; a function in a VPC needs a NAT route to Docker Hub.`,
+      description: `For ${UNVERIFIED_NIGHTS} nights every pre-warm left images unverified: Docker Hub failed or did not answer (or ECR kept throttling or failing), so the cache went on serving what it held and nothing was refreshed. The prewarm logs name image and cause; a function in a VPC needs a NAT route to Docker Hub.`,
       namespace: ns,
       metric: 'PrewarmImagesUnverified',
       dimensions: {},

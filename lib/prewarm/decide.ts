@@ -55,6 +55,8 @@ export interface WarmFacts {
   expectedPlatforms?: number;
   /** DescribeImages failed (other than not-found). */
   cacheLookupError?: string;
+  /** The lookup failed for a reason of the moment (a 5xx or no answer past the retries), not for good. */
+  cacheLookupForNow?: boolean;
   upstream?: UpstreamAnswer;
   gate: GateState;
   /** Full mode: why this unchanged image's layers need no check tonight (layer-audit.ts); absent when due. */
@@ -199,7 +201,15 @@ export function decideWarm(facts: WarmFacts): WarmDecision {
     };
   }
   if (facts.cacheLookupError)
-    return { action: 'fail', step: 'cache-lookup', cause: 'ecr-error', reason: facts.cacheLookupError };
+    // ECR failing for the moment says nothing of the image: no pull on a guess, and no alarm.
+    return facts.cacheLookupForNow
+      ? {
+          action: 'unverified',
+          step: 'cache-lookup',
+          cause: 'ecr-error',
+          reason: `${facts.cacheLookupError}; the cache could not be asked, checked again next night`,
+        }
+      : { action: 'fail', step: 'cache-lookup', cause: 'ecr-error', reason: facts.cacheLookupError };
   // An archived image cannot be pulled, and what a pull through the cache would do to it is not
   // documented: nothing is spent on it, and it is not a failure of the night.
   if (facts.cachedStatus === 'ARCHIVED')

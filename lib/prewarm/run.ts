@@ -20,7 +20,13 @@ import { RegistryClient } from '../registry/client.js';
 import { RegistryError } from '../registry/errors.js';
 import { isIndex } from '../registry/media-types.js';
 import type { Endpoints } from '../registry/upstreams.js';
-import { AWS_THROTTLING, awsErrorName, errorMessage, KeeperError } from '../runtime/errors.js';
+import {
+  AWS_THROTTLING,
+  awsErrorName,
+  errorMessage,
+  isTransientAwsError,
+  KeeperError,
+} from '../runtime/errors.js';
 import type { Logger } from '../runtime/logger.js';
 import { registerSecret } from '../runtime/redact.js';
 import { mapConcurrent, sleep, slots } from '../runtime/retry.js';
@@ -185,6 +191,12 @@ const short = (digest?: string) => (digest ? digest.slice(7, 19) : '(none)');
 class EcrThrottledError extends KeeperError {
   override name = 'EcrThrottledError';
 }
+
+/** ECR's own fault of the moment, past the retries: a 5xx, a timeout or no answer. */
+const ecrFailingForNow = (error: unknown): boolean =>
+  error instanceof RegistryError
+    ? error.kind === 'server' || error.kind === 'network'
+    : isTransientAwsError(error);
 
 /** Any error met while warming an image, as a failure of the step it happened in. */
 function asImageFailure(error: unknown, step: PrewarmStep): ImageFailure {
@@ -371,7 +383,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
      */
     type CachedImage = { digest: string; pushedAt?: number; status?: string };
     type CachedRepository = { tags: Map<string, CachedImage>; present: Set<string> };
-    const repositoryTags = new Map<string, Promise<CachedRepository | { error: string }>>();
+    const repositoryTags = new Map<string, Promise<CachedRepository | { error: string; forNow: boolean }>>();
     const cachedDigest = async (repository: string, tag: string) => {
       let pending = repositoryTags.get(repository);
       if (!pending) {
@@ -410,13 +422,16 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
             if (name === 'RepositoryNotFoundException') return { tags, present };
             if (signal.aborted) throw error;
             if (name && AWS_THROTTLING.has(name)) throw error;
-            return { error: `DescribeImages: ${name}: ${errorMessage(error)}` };
+            return {
+              error: `DescribeImages: ${name}: ${errorMessage(error)}`,
+              forNow: isTransientAwsError(error),
+            };
           }
         })();
         repositoryTags.set(repository, pending);
       }
       const found = await pending;
-      if ('error' in found) return { error: found.error };
+      if ('error' in found) return { error: found.error, forNow: found.forNow };
       const image = found.tags.get(tag);
       return {
         digest: image?.digest,
@@ -672,6 +687,7 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
           immutableTag: tagIsImmutable(rule.template, image.tag),
           expectedPlatforms: cachedPlatforms ?? indexWidths.widest(upstream.key),
           cacheLookupError: cached.error,
+          cacheLookupForNow: cached.forNow,
           upstream: head,
           gate: gate.state(upstream.key),
           layersVerified: layerCheckWaived({
@@ -882,6 +898,15 @@ export async function runPrewarm(requested: PrewarmImage[], deps: PrewarmDeps): 
             step,
             cause: 'ecr-throttled',
             reason: `${failure.message}; not verified tonight`,
+          });
+        // ECR failing for the moment (a 5xx or no answer past the retries) on an image the cache
+        // holds: it says nothing of the image, which CI goes on pulling. No alarm for it.
+        if (result.cachedDigest && ecrFailingForNow(error))
+          return done({
+            status: 'unverified',
+            step: failure.step,
+            cause: failure.failureCause,
+            reason: `${failure.message}; ECR failed, not the image: the cache holds ${short(result.cachedDigest)}, checked again next night`,
           });
         return done({
           status: 'failed',

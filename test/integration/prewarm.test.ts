@@ -1039,6 +1039,41 @@ describe('a night Docker Hub is down', () => {
   });
 });
 
+describe("a night ECR itself fails (past the SDK's and the client's retries)", () => {
+  const context = lambdaContext('prewarm', { remainingMs: 900_000 });
+  const metric = (name: string) => sandbox.cloudwatch.latest('EcrCacheKeeper', name);
+
+  it.each([
+    [
+      'DescribeImages answering 500',
+      { match: 'ecr:DescribeImages', awsError: 'ServerException' },
+      'cache-lookup',
+    ],
+    ['its registry answering 500', { match: 'registry:GET /v2/', status: 500 }, 'pull-blobs'],
+    ['its registry not answering', { match: 'registry:GET /v2/', drop: true }, 'pull-blobs'],
+  ] as const)(
+    '(%s): what the cache holds is unverified, not failed, so the failure alarm stays quiet',
+    async (_how, fault, step) => {
+      const quick = sandboxDeps(sandbox, 'keeper.config.yaml', { maxAttempts: 2 });
+      const images = ['node:22-alpine', 'python:3.13-slim'];
+      await createPrewarmHandler(quick.as('prewarm'))({ images }, context);
+      // A day later, with the layers' weekly check due, so the unchanged night reads the registry.
+      sandbox.clock.advanceHours(24 * 8);
+      sandbox.faults.add(fault);
+      const report = await createPrewarmHandler(quick.as('prewarm'))({ images }, context);
+      expect(statuses(report), JSON.stringify(report.images)).toEqual({
+        'node:22-alpine': 'unverified',
+        'python:3.13-slim': 'unverified',
+      });
+      expect(report.images[0]).toMatchObject({
+        step,
+        reason: expect.stringMatching(/checked again next night$/),
+      });
+      expect([metric('PrewarmImagesFailed'), metric('PrewarmImagesUnverified')]).toEqual([0, 2]);
+    },
+  );
+});
+
 describe('the prewarm handler', () => {
   const context = lambdaContext('prewarm', { remainingMs: 900_000 });
 

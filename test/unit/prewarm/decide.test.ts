@@ -166,9 +166,14 @@ describe('decideWarm', () => {
       { action: 'fail', cause: 'not-found' },
     ],
     [
-      'DescribeImages failed: fail at the cache lookup, no pull',
-      { cacheLookupError: 'DescribeImages: ServerException: boom' },
+      'DescribeImages refused (AccessDenied): fail at the cache lookup, no pull',
+      { cacheLookupError: 'DescribeImages: AccessDeniedException: not allowed' },
       { action: 'fail', step: 'cache-lookup', cause: 'ecr-error' },
+    ],
+    [
+      'DescribeImages failing for the moment (a 5xx past the retries): unverified, no pull, no alarm',
+      { cacheLookupError: 'DescribeImages: ServerException: boom', cacheLookupForNow: true },
+      { action: 'unverified', step: 'cache-lookup', cause: 'ecr-error' },
     ],
     [
       'less time left than the margin: defer before anything',

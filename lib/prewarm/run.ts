@@ -192,10 +192,14 @@ class EcrThrottledError extends KeeperError {
   override name = 'EcrThrottledError';
 }
 
-/** ECR's own fault of the moment, past the retries: a 5xx, a timeout or no answer. */
+/**
+ * ECR's own fault of the moment, past the retries: a 5xx, a timeout or no answer. Not its registry's
+ * 503, which is how it answers for upstream (a blob upstream cut short or sent with other bytes):
+ * what the cache lacks then, CI cannot pull either.
+ */
 const ecrFailingForNow = (error: unknown): boolean =>
   error instanceof RegistryError
-    ? error.kind === 'server' || error.kind === 'network'
+    ? (error.kind === 'server' && error.details.status !== 503) || error.kind === 'network'
     : isTransientAwsError(error);
 
 /** Any error met while warming an image, as a failure of the step it happened in. */

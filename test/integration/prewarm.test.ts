@@ -1072,6 +1072,15 @@ describe("a night ECR itself fails (past the SDK's and the client's retries)", (
       expect([metric('PrewarmImagesFailed'), metric('PrewarmImagesUnverified')]).toEqual([0, 2]);
     },
   );
+
+  it("its registry's 503 (how ECR answers for upstream: a blob cut short or sent with other bytes) still fails: CI cannot pull what the cache lacks either", async () => {
+    const quick = sandboxDeps(sandbox, 'keeper.config.yaml', { maxAttempts: 2 });
+    await createPrewarmHandler(quick.as('prewarm'))({ images: ['node:22-alpine'] }, context);
+    sandbox.clock.advanceHours(24 * 8);
+    sandbox.faults.add({ match: 'registry:GET /v2/', status: 503 });
+    const report = await createPrewarmHandler(quick.as('prewarm'))({ images: ['node:22-alpine'] }, context);
+    expect(report.images[0]).toMatchObject({ status: 'failed', step: 'pull-blobs', cause: 'upstream-5xx' });
+  });
 });
 
 describe('the prewarm handler', () => {

@@ -24,8 +24,12 @@ export async function runCheckCredential(
   // The verdicts are logged before they are published: CloudWatch failing the metrics fails the
   // invocation (the alarms would not see the day), never before the day's verdicts are said.
   for (const check of checks) {
-    // An unfinished rotation blocks the next one, the scheduled one included: said as a warning.
-    const log = check.valid && !check.unfinishedRotation ? deps.logger.info : deps.logger.warn;
+    // An unfinished rotation blocks the next one, the scheduled one included, and without a
+    // rotation nothing renews the token: said as warnings.
+    const log =
+      check.valid && !check.unfinishedRotation && !check.rotationNotEnabled
+        ? deps.logger.info
+        : deps.logger.warn;
     log(`credential ${check.secretName}: ${check.state}`, { ...check });
   }
   if (adminCredential && adminCredential.state !== 'ok')

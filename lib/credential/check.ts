@@ -62,6 +62,8 @@ export interface CredentialCheck {
   };
   /** A rotation left AWSPENDING, unfinished: AWS refuses any other until it ends (`cache-keeper rotate` takes it up). */
   unfinishedRotation?: string;
+  /** Managed mode, but no rotation is enabled on the secret: nothing will renew the token. */
+  rotationNotEnabled?: true;
   /** PATs retired by earlier rotations whose grace period is over: `cache-keeper credential cleanup` deletes them. */
   retiredTokensDue: RetiredToken[];
   /** Keeper tokens left by aborted attempts (the ledger's drift): `cache-keeper credential cleanup` removes them. */
@@ -174,6 +176,8 @@ async function checkSecret(
 
   const unfinished = unfinishedRotation(secret);
   if (unfinished) check.unfinishedRotation = unfinished;
+  if (deps.config.credential.rotation.mode === 'managed' && !secret.rotationEnabled)
+    check.rotationNotEnabled = true;
   const uuid = secret.tags[TAGS.uuid];
   let tokenListError: unknown;
   // The admin's account lists the admin's tokens: of a token of another account (an organization
@@ -330,6 +334,10 @@ export async function checkCredentialReport(deps: CheckDeps): Promise<Credential
   return { checks, ...(adminCredential ? { adminCredential } : {}) };
 }
 
+/** Managed mode with no rotation on the secret: who attaches it (deploy/stack.cjs, rotationStage). */
+export const ROTATION_NOT_ENABLED =
+  'rotation is not enabled on this secret, so nothing renews its token before it expires (credential.rotation.mode is managed): only the stage named by the rotationStage parameter (prod by default) attaches the rotation schedule; deploy that stage in this account and region, or deploy yours with --param="rotationStage=<stage>"';
+
 /** What an unfinished rotation means, and what takes it up. */
 export const unfinishedRotationLine = (versionId: string) =>
   `rotation ${versionId} has not finished: AWS refuses any other rotation of the secret until it does; \`cache-keeper rotate\` takes it up`;
@@ -347,6 +355,7 @@ export function formatChecks(checks: CredentialCheck[]): string {
       for (const p of c.problems) lines.push(`  ! ${p}`);
       for (const u of c.unverified) lines.push(`  ? not verified today: ${u}`);
       if (c.unfinishedRotation) lines.push(`  ${unfinishedRotationLine(c.unfinishedRotation)}`);
+      if (c.rotationNotEnabled) lines.push(`  ${ROTATION_NOT_ENABLED}`);
       if (c.strayTokens.length)
         lines.push(
           `  ${c.strayTokens.length} Docker Hub token(s) left by aborted rotations (${c.strayTokens.join(', ')}): run \`cache-keeper credential cleanup\``,

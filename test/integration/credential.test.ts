@@ -654,6 +654,24 @@ describe('the daily check changes nothing and bounds its failed logins', () => {
     expect(pendingVersion()).toBeUndefined();
   });
 
+  it('managed mode with no rotation on the secret (no stage attached its schedule): the check says nothing renews the token, and how to attach it', async () => {
+    await boot();
+    expect(sandbox.secrets.find(SECRET).rotationEnabled).toBe(false);
+    const report = await check();
+    expect(report).toMatchObject({ state: 'valid', rotationNotEnabled: true });
+    const cli = captureIo();
+    expect(await runCli(['check'], cli.io, kit.cli)).toBe(0);
+    expect(cli.out.join('\n')).toContain(
+      'rotation is not enabled on this secret, so nothing renews its token before it expires',
+    );
+    expect(kit.logs.some((l) => l.level === 'warn' && l.message === `credential ${SECRET}: valid`)).toBe(
+      true,
+    );
+    // A rotation attaches the function (as the rotation stage's schedule does): said no more.
+    await rotate();
+    expect(await check()).not.toHaveProperty('rotationNotEnabled');
+  });
+
   it('a Hub API that throttles or fails the token list is no verdict against the token: it stays valid, its expiry from the recorded tags', async () => {
     await boot();
     for (const fault of [

@@ -310,7 +310,9 @@ const metrics = z.strictObject({
         'must not start with "AWS/": CloudWatch keeps those for AWS services and refuses every publish there',
     })
     .default('EcrCacheKeeper'),
-  staleAfterDays: positiveInt(3650).default(30),
+  staleAfterDays: positiveInt(3650)
+    .default(30)
+    .describe('An image neither pulled nor pushed for N days counts as stale (CacheStaleImages).'),
   topRepositories: z
     .number()
     .int()

@@ -427,6 +427,41 @@ describe('nightly pre-warm', () => {
     },
   );
 
+  it.each([
+    ['all', 4],
+    ['requested', 2],
+  ] as const)(
+    'an image with build attestations beside its platforms (as Docker Hub official images carry), ECR fetching %s children: its platforms warmed, counted as it may spend, unchanged the next night',
+    async (indexChildren, spentAtHub) => {
+      const config = parseConfig(
+        'rules:\n  - { prefix: docker-hub, upstream: docker-hub, credentialSecret: ecr-pullthroughcache/docker-hub }\nprewarm:\n  platforms: [linux/amd64, linux/arm64]\n  images: [library/attested:1]\n',
+      );
+      await sandbox.stop();
+      sandbox = await startSandbox({ indexChildren });
+      sandbox.hub.publish('library/attested', '1', {
+        platforms: ['linux/amd64', 'linux/arm64'],
+        attestations: true,
+      });
+      const stack = sandboxDeps(sandbox, config);
+      await reconcile(stack.aws, config);
+      const night = () =>
+        runPrewarm(config.prewarm.images, { ...stack.as('prewarm'), deadline: Date.now() + 600_000 });
+      const first = await night();
+      expect(statuses(first)).toEqual({ 'library/attested:1': 'warmed' });
+      // Whether Docker Hub counts an attestation manifest's GET as a pull is not documented: the
+      // estimate counts every child, and what the sandbox counted is measured.
+      expect(first.upstreamPulls).toEqual({ estimated: 4, measured: spentAtHub });
+      // Both platforms' layers are in the cache; the attestations' are left to whoever asks.
+      const repo = sandbox.ecr.repositories.get('docker-hub/library/attested')!;
+      expect(repo.blobs.size).toBe(6);
+      sandbox.clock.advanceHours(25);
+      const pulls = sandbox.hub.pulls.length;
+      const second = await night();
+      expect(statuses(second)).toEqual({ 'library/attested:1': 'skipped' });
+      expect(sandbox.hub.pulls).toHaveLength(pulls);
+    },
+  );
+
   it('an unchanged image whose configured platform the cache lacks (CI pulled one): the fetch is a counted pull, held to the reserve', async () => {
     await sandbox.stop();
     // ECR fetching each child when first asked: the arm64 manifest comes from Docker Hub then.

@@ -6,12 +6,13 @@
  * installed; required under CI (.ci/run installs it).
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { afterEach, describe, expect, it } from 'vitest';
+import { resolveImage } from '../../lib/config/images.js';
 import { loadConfig } from '../../lib/config/load.js';
 import { reconcile } from '../../lib/ecr/reconcile.js';
 import { runPrewarm } from '../../lib/prewarm/run.js';
@@ -88,6 +89,37 @@ describe.skipIf(!available)('skopeo through the cache', () => {
     },
     60_000,
   );
+
+  it('copies, platforms and build attestations alike, an image the keeper warmed for the configured platforms', async () => {
+    sandbox = await startSandbox();
+    sandbox.hub.publish('library/attested', '1', {
+      platforms: ['linux/amd64', 'linux/arm64'],
+      attestations: true,
+    });
+    const kit = sandboxDeps(sandbox, config);
+    await reconcile(kit.aws, config);
+    const image = resolveImage(config, 'library/attested:1');
+    const warmed = await runPrewarm([image], { ...kit.as('prewarm'), deadline: Date.now() + 120_000 });
+    expect(warmed.counts.warmed).toBe(1);
+    const auth = (await kit.aws.ecr.send(new GetAuthorizationTokenCommand({}))).authorizationData![0]!;
+    const password = Buffer.from(auth.authorizationToken!, 'base64').toString().slice(4);
+    const out = mkdtempSync(join(tmpdir(), 'skopeo-attested-'));
+    await promisify(execFile)('skopeo', [
+      'copy',
+      '--all',
+      '--src-tls-verify=false',
+      '--src-creds',
+      `AWS:${password}`,
+      `docker://${new URL(auth.proxyEndpoint!).host}/docker-hub/library/attested:1`,
+      `oci:${out}:attested`,
+    ]);
+    // Every manifest of the index came through: two platforms and their two attestations.
+    const blobs = readdirSync(join(out, 'blobs', 'sha256'));
+    const manifests = blobs.filter((b) =>
+      readFileSync(join(out, 'blobs', 'sha256', b), 'utf8').includes('"schemaVersion"'),
+    );
+    expect(manifests).toHaveLength(5);
+  });
 });
 
 if (!available) it.skip('skopeo is not installed: skipped (required under CI=true)', () => {});

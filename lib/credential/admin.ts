@@ -2,9 +2,9 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { HubApi } from '../dockerhub/hub-api.js';
 import { type Endpoints, REAL_ENDPOINTS } from '../registry/upstreams.js';
-import { parseSecretJson } from '../runtime/errors.js';
+import { awsErrorName, awsFailure, parseSecretJson } from '../runtime/errors.js';
 import { registerSecret } from '../runtime/redact.js';
-import { awsFailure, CredentialSecretError } from './secret.js';
+import { CredentialSecretError } from './secret.js';
 
 export async function readJsonSecret(
   client: SecretsManagerClient,
@@ -15,13 +15,12 @@ export async function readJsonSecret(
   try {
     text = (await client.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString;
   } catch (error) {
-    const name = (error as { name?: string }).name;
+    const missing = awsErrorName(error) === 'ResourceNotFoundException';
+    // AWS's own words say why (scheduled for deletion, a policy's denial…); they carry no secret.
     throw new CredentialSecretError(
       secretId,
-      name === 'ResourceNotFoundException' ? 'missing' : 'unreadable',
-      name === 'ResourceNotFoundException'
-        ? `cannot be read (${name})`
-        : `cannot be read (${awsFailure(error)})`,
+      missing ? 'missing' : 'unreadable',
+      `cannot be read (${missing ? 'ResourceNotFoundException' : awsFailure(error)})`,
       { cause: error },
     );
   }

@@ -25,6 +25,7 @@ import {
   describeCredentialSecret,
   readCredentialValue,
   unfinishedRotation,
+  unreadableForNow,
 } from './secret.js';
 
 const DAY_MS = 86_400_000;
@@ -251,10 +252,6 @@ export function credentialSecrets(config: KeeperConfig): Map<string, DesiredRule
   }
   return bySecret;
 }
-
-/** A secret Secrets Manager could not read for a reason of the moment (throttled, a 5xx, no answer). */
-const unreadableForNow = (error: CredentialSecretError) =>
-  error.problem === 'unreadable' && isTransientAwsError(error.cause);
 
 /** The admin credential's health: present, parses, logs in to the Hub API (one attempt). */
 function adminHealth(secretName: string, error?: unknown): AdminCredentialCheck {

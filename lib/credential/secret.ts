@@ -11,7 +11,13 @@ import {
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { CREDENTIAL_SECRET_PREFIX } from '../config/names.js';
-import { awsErrorName, KeeperError, parseSecretJson } from '../runtime/errors.js';
+import {
+  awsErrorName,
+  awsFailure,
+  isTransientAwsError,
+  KeeperError,
+  parseSecretJson,
+} from '../runtime/errors.js';
 import { registerSecret } from '../runtime/redact.js';
 
 export type SecretProblem =
@@ -50,12 +56,6 @@ export interface CredentialSecret {
 }
 
 const awsName = awsErrorName;
-/** An AWS error as `Name: message`, or its name alone when it says nothing more. */
-export const awsFailure = (error: unknown): string => {
-  const name = awsName(error) ?? 'Error';
-  const message = (error as { message?: string } | null)?.message;
-  return message && message !== name ? `${name}: ${message}` : name;
-};
 
 /**
  * The version a rotation left AWSPENDING without finishing (stopped by a failure of the moment, or
@@ -67,6 +67,12 @@ export function unfinishedRotation(secret: Pick<CredentialSecret, 'versionIdsToS
     ([, stages]) => stages.includes('AWSPENDING') && !stages.includes('AWSCURRENT'),
   )?.[0];
 }
+
+/** A secret Secrets Manager could not read for a reason of the moment (throttled, a 5xx, no answer). */
+export const unreadableForNow = (error: unknown): boolean =>
+  error instanceof CredentialSecretError &&
+  error.problem === 'unreadable' &&
+  isTransientAwsError(error.cause);
 
 /** Whether a rotation's AWSPENDING version holds its value yet (a missing one is `false`; other failures throw). */
 export async function pendingValueStored(

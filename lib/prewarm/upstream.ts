@@ -6,11 +6,11 @@
  */
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { DesiredRule } from '../config/load.js';
-import { CredentialSecretError, readCredentialValue } from '../credential/secret.js';
+import { readCredentialValue, unreadableForNow } from '../credential/secret.js';
 import { RegistryClient } from '../registry/client.js';
 import { RegistryError } from '../registry/errors.js';
 import { type Endpoints, upstreamBaseUrl } from '../registry/upstreams.js';
-import { awsErrorName, errorMessage, isTransientAwsError } from '../runtime/errors.js';
+import { awsErrorName, errorMessage } from '../runtime/errors.js';
 
 export interface Upstream {
   /** The quota it draws on: its registry and the account its credential names (`quotaKey`). */
@@ -92,12 +92,8 @@ export async function connectUpstream(
       };
     }
   } catch (error) {
-    if (
-      error instanceof CredentialSecretError &&
-      error.problem === 'unreadable' &&
-      isTransientAwsError(error.cause)
-    )
-      upstream.stopped = `credential secret ${error.secretId} could not be read for now (${awsErrorName(error.cause) ?? errorMessage(error.cause)})`;
+    if (unreadableForNow(error))
+      upstream.stopped = `credential secret ${rule.credentialSecret} could not be read for now (${awsErrorName((error as Error).cause)})`;
     else upstream.unusable = `credential secret unusable: ${errorMessage(error)}`;
     return upstream;
   }

@@ -66,6 +66,13 @@ export const awsOperation = (error: unknown): string | undefined =>
 /** The AWS SDK's exception name (`RepositoryNotFoundException`…), when the error has one. */
 export const awsErrorName = (error: unknown): string | undefined => (error as { name?: string } | null)?.name;
 
+/** An AWS error as `Name: message`, or its name alone when it says nothing more. */
+export const awsFailure = (error: unknown): string => {
+  const name = awsErrorName(error) ?? 'Error';
+  const message = (error as { message?: string } | null)?.message;
+  return message && message !== name ? `${name}: ${message}` : name;
+};
+
 /**
  * The call's result, or undefined when it fails with one of `names` (an AWS error saying there is
  * nothing: `RepositoryPolicyNotFoundException`, or nothing left to do: `…AlreadyExistsException`).

@@ -8,7 +8,6 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lib/config/load.js';
 import { reconcile } from '../../lib/ecr/reconcile.js';
@@ -16,6 +15,7 @@ import type { PrewarmReport } from '../../lib/prewarm/report.js';
 import { runPrewarm } from '../../lib/prewarm/run.js';
 import { buildImage } from '../../sandbox/dockerhub/images.js';
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
+import { cacheLogin } from './support/cache-login.js';
 import { pushImage } from './support/push.js';
 import { type RealRegistry, realRegistryAvailable, startRealRegistry } from './support/real-registry.js';
 import { sandboxDeps } from './support/sandbox-deps.js';
@@ -88,10 +88,8 @@ describe.skipIf(!realRegistryAvailable())('pull-through from a real registry ups
     // What a real client gets from the cache is what the real registry serves, byte for byte, and
     // every blob it copies hashes to its digest (skopeo checks).
     if (!skopeoAvailable) return console.warn('skipping the skopeo copy: skopeo not found');
-    const kit = sandboxDeps(sandbox, config);
-    const auth = (await kit.aws.ecr.send(new GetAuthorizationTokenCommand({}))).authorizationData![0]!;
-    const creds = `AWS:${Buffer.from(auth.authorizationToken!, 'base64').toString().slice(4)}`;
-    const cache = `docker://${new URL(auth.proxyEndpoint!).host}/quay/${MULTI.join(':')}`;
+    const { host, creds } = await cacheLogin(sandboxDeps(sandbox, config).aws.ecr);
+    const cache = `docker://${host}/quay/${MULTI.join(':')}`;
     const upstream = `docker://${new URL(real.url).host}/${MULTI.join(':')}`;
     const skopeo = (...args: string[]) => promisify(execFile)('skopeo', args, { maxBuffer: 1 << 24 });
     const raw = async (ref: string, ...auth: string[]) =>

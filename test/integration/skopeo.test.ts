@@ -10,13 +10,13 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveImage } from '../../lib/config/images.js';
 import { loadConfig } from '../../lib/config/load.js';
 import { reconcile } from '../../lib/ecr/reconcile.js';
 import { runPrewarm } from '../../lib/prewarm/run.js';
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
+import { cacheLogin } from './support/cache-login.js';
 import { sandboxDeps } from './support/sandbox-deps.js';
 
 const available = spawnSync('skopeo', ['--version']).status === 0;
@@ -30,23 +30,24 @@ afterEach(async () => {
   await sandbox?.stop();
 });
 
+/** `skopeo copy --all` from the cache, as CI pulling an image for every platform would. */
+const copyFromCache = (creds: string, reference: string, destination: string) =>
+  promisify(execFile)('skopeo', [
+    'copy',
+    '--all',
+    '--src-tls-verify=false',
+    '--src-creds',
+    creds,
+    `docker://${reference}`,
+    destination,
+  ]);
+
 async function skopeoNight(s: Sandbox): Promise<void> {
-  const kit = sandboxDeps(s, config);
-  const auth = (await kit.aws.ecr.send(new GetAuthorizationTokenCommand({}))).authorizationData![0]!;
-  const password = Buffer.from(auth.authorizationToken!, 'base64').toString().slice(4);
-  const host = new URL(auth.proxyEndpoint!).host;
+  const { host, creds } = await cacheLogin(sandboxDeps(s, config).aws.ecr);
   const out = mkdtempSync(join(tmpdir(), 'skopeo-'));
   for (const [i, image] of IMAGES.entries()) {
     const [name, tag] = image.split(':');
-    await promisify(execFile)('skopeo', [
-      'copy',
-      '--all',
-      '--src-tls-verify=false',
-      '--src-creds',
-      `AWS:${password}`,
-      `docker://${host}/docker-hub/library/${name}:${tag}`,
-      `dir:${join(out, String(i))}`,
-    ]);
+    await copyFromCache(creds, `${host}/docker-hub/library/${name}:${tag}`, `dir:${join(out, String(i))}`);
   }
 }
 
@@ -101,18 +102,9 @@ describe.skipIf(!available)('skopeo through the cache', () => {
     const image = resolveImage(config, 'library/attested:1');
     const warmed = await runPrewarm([image], { ...kit.as('prewarm'), deadline: Date.now() + 120_000 });
     expect(warmed.counts.warmed).toBe(1);
-    const auth = (await kit.aws.ecr.send(new GetAuthorizationTokenCommand({}))).authorizationData![0]!;
-    const password = Buffer.from(auth.authorizationToken!, 'base64').toString().slice(4);
+    const { host, creds } = await cacheLogin(kit.aws.ecr);
     const out = mkdtempSync(join(tmpdir(), 'skopeo-attested-'));
-    await promisify(execFile)('skopeo', [
-      'copy',
-      '--all',
-      '--src-tls-verify=false',
-      '--src-creds',
-      `AWS:${password}`,
-      `docker://${new URL(auth.proxyEndpoint!).host}/docker-hub/library/attested:1`,
-      `oci:${out}:attested`,
-    ]);
+    await copyFromCache(creds, `${host}/docker-hub/library/attested:1`, `oci:${out}:attested`);
     // Every manifest of the index came through: two platforms and their two attestations.
     const blobs = readdirSync(join(out, 'blobs', 'sha256'));
     const manifests = blobs.filter((b) =>

@@ -19,6 +19,13 @@ export interface CacheMetricsResult {
   published: { calls: number; datums: number };
 }
 
+/** What the log keeps of a report: the totals, the calls, and any repository deleted during the walk. */
+const logged = (report: CacheReport) => ({
+  total: report.total,
+  apiCalls: report.apiCalls,
+  ...(report.vanished.length ? { vanished: report.vanished } : {}),
+});
+
 export async function runCacheMetrics(
   _event: unknown,
   deps: Invocation<CacheMetricsDeps>,
@@ -30,10 +37,10 @@ export async function runCacheMetrics(
     published = await publishMetrics(deps.cloudwatch, deps.config.metrics.namespace, metrics);
   } catch (error) {
     // The figures took a walk through every repository: they are logged before the invocation fails.
-    deps.logger.info('cache metrics', { total: report.total, apiCalls: report.apiCalls, published: false });
+    deps.logger.info('cache metrics', { ...logged(report), published: false });
     throw error;
   }
-  deps.logger.info('cache metrics', { total: report.total, apiCalls: report.apiCalls, published });
+  deps.logger.info('cache metrics', { ...logged(report), published });
   // The full repository list can be long; the invocation result keeps the top of it.
   return {
     report: { ...report, repositories: report.repositories.slice(0, deps.config.metrics.topRepositories) },

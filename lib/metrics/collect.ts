@@ -15,6 +15,7 @@ import {
 import type { KeeperConfig } from '../config/load.js';
 import { prefixOf } from '../ecr/state.js';
 import { IMAGE_MEDIA_TYPES, isIndex } from '../registry/media-types.js';
+import { unlessNamed } from '../runtime/errors.js';
 import { mapConcurrent } from '../runtime/retry.js';
 import {
   addFigures,
@@ -52,6 +53,8 @@ export interface CacheReport {
   repositories: RepositoryFigures[];
   /** The largest stale images (at most 20). */
   staleImages: StaleImage[];
+  /** Repositories listed but deleted before their images were read: left out of every figure. */
+  vanished: string[];
   /** API calls made, by operation (the benchmark compares them with the minimum pages). */
   apiCalls: Record<string, number>;
 }
@@ -108,34 +111,24 @@ export async function collectCacheMetrics(
 
   const repositories = await cachedRepositories(ecr, prefixes, count);
 
-  const staleBefore = now - settings.staleAfterDays * 86_400_000;
   const stale: StaleImage[] = [];
-  const perRepository = await mapConcurrent(
+  const vanished: string[] = [];
+  const walked = await mapConcurrent(
     repositories,
     options.concurrency ?? settings.concurrency,
-    async (repo): Promise<RepositoryFigures> => {
-      const images = await repositoryImages(ecr, repo.name, count);
-      const figures: RepositoryFigures = {
-        name: repo.name,
-        prefix: repo.prefix,
-        ...summarizeImages(images, now, settings.staleAfterDays),
-      };
-      for (const image of images) {
-        const active = lastActivity(image);
-        if (!isIndex(image.imageManifestMediaType) && active !== undefined && active < staleBefore) {
-          stale.push({
-            repository: repo.name,
-            tags: image.imageTags ?? [],
-            digest: image.imageDigest!,
-            bytes: image.imageSizeInBytes ?? 0,
-            lastActivity: new Date(active).toISOString(),
-          });
-        }
-      }
-      if (settings.exactLayerBytes) figures.dedupedBytes = await dedupedBytes(ecr, repo.name, images, count);
-      return figures;
+    async (repo) => {
+      // Deleted since the listing (by hand, by a clean-up job): it holds nothing now, and one
+      // repository gone must not cost the hour's figures for all the others.
+      const read = await unlessNamed(
+        repositoryFigures(ecr, repo, settings, now, count),
+        'RepositoryNotFoundException',
+      );
+      if (!read) vanished.push(repo.name);
+      else stale.push(...read.stale);
+      return read?.figures;
     },
   );
+  const perRepository = walked.filter((repo): repo is RepositoryFigures => repo !== undefined);
 
   const byPrefix = new Map<string, SizeFigures & { repositories: number; dedupedBytes?: number }>();
   for (const prefix of prefixes)
@@ -173,8 +166,41 @@ export async function collectCacheMetrics(
     })),
     repositories: perRepository.sort((a, b) => b.bytes - a.bytes || a.name.localeCompare(b.name)),
     staleImages: stale.sort((a, b) => b.bytes - a.bytes).slice(0, 20),
+    vanished: vanished.sort(),
     apiCalls: calls,
   };
+}
+
+/** One repository's figures and its stale images. */
+async function repositoryFigures(
+  ecr: ECRClient,
+  repo: { name: string; prefix: string },
+  settings: KeeperConfig['metrics'],
+  now: number,
+  count: (operation: string) => void,
+): Promise<{ figures: RepositoryFigures; stale: StaleImage[] }> {
+  const images = await repositoryImages(ecr, repo.name, count);
+  const figures: RepositoryFigures = {
+    name: repo.name,
+    prefix: repo.prefix,
+    ...summarizeImages(images, now, settings.staleAfterDays),
+  };
+  const staleBefore = now - settings.staleAfterDays * 86_400_000;
+  const stale: StaleImage[] = [];
+  for (const image of images) {
+    const active = lastActivity(image);
+    if (!isIndex(image.imageManifestMediaType) && active !== undefined && active < staleBefore) {
+      stale.push({
+        repository: repo.name,
+        tags: image.imageTags ?? [],
+        digest: image.imageDigest!,
+        bytes: image.imageSizeInBytes ?? 0,
+        lastActivity: new Date(active).toISOString(),
+      });
+    }
+  }
+  if (settings.exactLayerBytes) figures.dedupedBytes = await dedupedBytes(ecr, repo.name, images, count);
+  return { figures, stale };
 }
 
 /** Sum of distinct config and layer blobs over the repository's image manifests. */

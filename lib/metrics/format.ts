@@ -39,6 +39,9 @@ export function formatCacheReport(report: CacheReport, top = 10): string {
       ]),
     ),
   ];
+  if (report.vanished.length) {
+    lines.push('', `Deleted while this ran, left out: ${report.vanished.join(', ')}.`);
+  }
   if (report.repositories.length) {
     lines.push('', `Largest repositories (top ${Math.min(top, report.repositories.length)}):`);
     lines.push(

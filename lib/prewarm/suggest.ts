@@ -10,6 +10,7 @@ import type { ECRClient } from '@aws-sdk/client-ecr';
 import { cacheRepositoryName, registryName, resolveImage, upstreamRepositoryOf } from '../config/images.js';
 import type { DesiredRule, KeeperConfig, PrewarmImage } from '../config/load.js';
 import { cachedRepositories, repositoryImages } from '../metrics/collect.js';
+import { unlessNamed } from '../runtime/errors.js';
 import { mapConcurrent } from '../runtime/retry.js';
 
 export interface SuggestReport {
@@ -43,7 +44,9 @@ export async function suggestImages(
   const lastPull = new Map<string, { rule: DesiredRule; repository: string; tag: string; at?: number }>();
   await mapConcurrent(repositories, config.metrics.concurrency, async (repo) => {
     const rule = rules.get(repo.prefix)!;
-    for (const image of await repositoryImages(ecr, repo.name))
+    // A repository deleted since the listing holds no pulls any more.
+    const images = await unlessNamed(repositoryImages(ecr, repo.name), 'RepositoryNotFoundException');
+    for (const image of images ?? [])
       for (const tag of image.imageTags ?? [])
         lastPull.set(`${repo.name}:${tag}`, {
           rule,

@@ -150,3 +150,33 @@ it('CloudWatch refusing the metrics fails the invocation, but the figures it col
     sandbox.faults.clear();
   }
 });
+
+it('a repository deleted while the walk runs is left out, not a reason to lose the hour', async () => {
+  // Someone (or a clean-up job) deletes a cached repository between the listing and its images.
+  const doomed = 'docker-hub/library/redis';
+  const saved = sandbox.ecr.repositories.get(doomed)!;
+  sandbox.faults.add({
+    match: 'ecr:DescribeImages',
+    times: 1,
+    before: () => sandbox.ecr.repositories.delete(doomed),
+  });
+  try {
+    const once = sandboxDeps(sandbox, kit.config, { role: 'cacheMetrics', maxAttempts: 1 });
+    const result = await createCacheMetricsHandler(once.deps)(
+      {},
+      lambdaContext('cacheMetrics', { remainingMs: 300_000 }),
+    );
+    expect(result.report.repositories.map((r) => r.name)).not.toContain(doomed);
+    expect(result.report.total.repositories).toBe(sandbox.ecr.repositories.size);
+    expect(result.report.vanished).toEqual([doomed]);
+    expect(once.logs.find((entry) => entry.message === 'cache metrics')?.vanished).toEqual([doomed]);
+    const { formatCacheReport } = await import('../../lib/metrics/format.js');
+    expect(formatCacheReport(result.report)).toContain(`Deleted while this ran, left out: ${doomed}.`);
+    expect(sandbox.cloudwatch.latest('EcrCacheKeeper', 'CacheRepositories')).toBe(
+      sandbox.ecr.repositories.size,
+    );
+  } finally {
+    sandbox.faults.clear();
+    sandbox.ecr.repositories.set(doomed, saved);
+  }
+});

@@ -85,6 +85,16 @@ describe.each(['daily', 'every-pull'] as const)('suggest, pull time refreshed %s
       { image: 'busybox:1.36' },
     ]);
 
+    // A repository deleted between the listing and the read of its images pulls nothing any more.
+    sandbox.faults.add({
+      match: 'ecr:DescribeImages',
+      times: 1,
+      before: () => sandbox!.ecr.repositories.delete('docker-hub/library/redis'),
+    });
+    const afterDeletion = await suggestImages(admin.aws.ecr, config, { now: now(), pulledWithinDays: 7 });
+    sandbox.faults.clear();
+    expect(afterDeletion.pulledNotListed.map((p) => p.image).sort()).toEqual(['golang:1.24', 'postgres:17']);
+
     // Eight nights of pre-warming later, nothing else pulled: the pre-warm role's pulls kept nothing alive.
     for (let n = 0; n < 8; n++) {
       sandbox.clock.advanceHours(24);

@@ -203,31 +203,40 @@ async function repositoryFigures(
   return { figures, stale };
 }
 
-/** Sum of distinct config and layer blobs over the repository's image manifests. */
+/**
+ * Sum of distinct config and layer blobs over the repository's image manifests. An image whose
+ * manifest ECR does not return (expired by a lifecycle rule since the listing, or not readable in
+ * its storage class) counts at its full size, as in the simple sum: never less than it holds.
+ */
 async function dedupedBytes(
   ecr: ECRClient,
   repositoryName: string,
   images: ImageDetail[],
   count: (op: string) => void,
 ): Promise<number> {
-  const digests = images.filter((i) => !isIndex(i.imageManifestMediaType)).map((i) => i.imageDigest!);
+  const manifests = images.filter((i) => !isIndex(i.imageManifestMediaType));
   const blobs = new Map<string, number>();
-  for (let i = 0; i < digests.length; i += 100) {
+  let unread = 0;
+  for (let i = 0; i < manifests.length; i += 100) {
+    const chunk = manifests.slice(i, i + 100);
     count('BatchGetImage');
     const out = await ecr.send(
       new BatchGetImageCommand({
         repositoryName,
-        imageIds: digests.slice(i, i + 100).map((imageDigest) => ({ imageDigest })),
+        imageIds: chunk.map((image) => ({ imageDigest: image.imageDigest! })),
         acceptedMediaTypes: [...IMAGE_MEDIA_TYPES],
       }),
     );
+    const read = new Set<string>();
     for (const image of out.images ?? []) {
+      read.add(image.imageId?.imageDigest ?? '');
       const doc = JSON.parse(image.imageManifest ?? '{}') as {
         config?: { digest: string; size: number };
         layers?: Array<{ digest: string; size: number }>;
       };
       for (const blob of [doc.config, ...(doc.layers ?? [])]) if (blob) blobs.set(blob.digest, blob.size);
     }
+    for (const image of chunk) if (!read.has(image.imageDigest!)) unread += image.imageSizeInBytes ?? 0;
   }
-  return [...blobs.values()].reduce((a, b) => a + b, 0);
+  return [...blobs.values()].reduce((a, b) => a + b, unread);
 }

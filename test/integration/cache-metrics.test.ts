@@ -113,6 +113,24 @@ it('counts layers shared inside a repository once when exactLayerBytes is on, ne
   expect(shared.dedupedBytes).toBe(1200);
   expect(report.apiCalls.BatchGetImage).toBe(report.total.repositories);
   expect(report.total.dedupedBytes).toBeLessThan(report.total.bytes);
+
+  // An image expired between the listing and the read of its manifest counts at its full size,
+  // as in the simple sum, rather than not at all (a rule of its own, so the walk reads it alone).
+  const solo = sandbox.ecr.createRepository('solo/shared', { createdByRule: 'solo' });
+  for (const [digest, image] of repo.images) solo.images.set(digest, { ...image });
+  for (const [tag, digest] of repo.tagToDigest) solo.tagToDigest.set(tag, digest);
+  const second = solo.tagToDigest.get('2')!;
+  sandbox.faults.add({ match: 'ecr:BatchGetImage', times: 1, before: () => solo.images.delete(second) });
+  const soloConfig = parseConfig(
+    'rules:\n  - { prefix: solo, upstream: quay }\nmetrics: { exactLayerBytes: true }\n',
+  );
+  const raced = await collectCacheMetrics(kit.aws.ecr, soloConfig).finally(() => {
+    sandbox.faults.clear();
+    sandbox.ecr.repositories.delete('solo/shared');
+  });
+  const racedShared = raced.repositories.find((r) => r.name === 'solo/shared')!;
+  expect(racedShared.bytes).toBe(2200);
+  expect(racedShared.dedupedBytes).toBe(2200);
 });
 
 it("a failing AWS call names its service and operation, in the CLI and in the function's log", async () => {

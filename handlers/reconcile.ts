@@ -53,6 +53,7 @@ export async function runReconcile(
     problems: report.plan.problems,
     unmanaged: report.plan.unmanaged,
     applied: report.result.applied.length,
+    ...(report.result.gone.length ? { gone: report.result.gone.map((c) => c.target) } : {}),
     failed: report.result.failed,
     validations: report.result.validations,
   });

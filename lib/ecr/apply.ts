@@ -19,7 +19,7 @@ import {
   UpdatePullThroughCacheRuleCommand,
   UpdateRepositoryCreationTemplateCommand,
 } from '@aws-sdk/client-ecr';
-import { DeadlineError, errorMessage, KeeperError, unlessNamed } from '../runtime/errors.js';
+import { awsErrorName, DeadlineError, errorMessage, KeeperError, unlessNamed } from '../runtime/errors.js';
 import { mapConcurrent } from '../runtime/retry.js';
 import type { Change, ChangeKind, Plan } from './plan.js';
 import { type RuleValidation, validateRule as validateRuleOnce } from './validate.js';
@@ -31,6 +31,8 @@ export interface ApplyReport {
   applied: Array<{ target: string; kind: ChangeKind }>;
   failed?: { target: string; kind: ChangeKind; error: string; errorName: string };
   notAttempted: Array<{ target: string; kind: ChangeKind }>;
+  /** Repository changes not made because the repository was deleted since the plan: nothing left to change. */
+  gone: Array<{ target: string; kind: ChangeKind }>;
   validations: RuleValidation[];
   /**
    * Applied: everything declared now holds (nothing failed, nothing blocked, every rule validated).
@@ -225,6 +227,7 @@ export async function applyPlan(
     dryRun: options.dryRun === true,
     applied: [],
     notAttempted: [],
+    gone: [],
     validations: [],
     ok: false,
   };
@@ -242,6 +245,10 @@ export async function applyPlan(
       report.applied.push({ target: change.target, kind: change.kind });
       if (validation) report.validations.push(validation);
     } catch (error) {
+      if (PHASE[change.kind] === 2 && awsErrorName(error) === 'RepositoryNotFoundException') {
+        report.gone.push({ target: change.target, kind: change.kind });
+        return;
+      }
       report.failed ??= {
         target: change.target,
         kind: change.kind,

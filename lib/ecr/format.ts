@@ -220,6 +220,10 @@ export function formatReconcile({ plan, result }: ReconcileReport): string {
     lines.push(`Dry run: ${plan.changes.length} change(s) planned, nothing written.`);
   } else {
     if (result.applied.length) lines.push(`Applied ${result.applied.length} change(s).`);
+    if (result.gone.length)
+      lines.push(
+        `Not needed, deleted since the plan: ${result.gone.map((c) => c.target.replace(/^repository /, '')).join(', ')}.`,
+      );
     for (const v of result.validations)
       lines.push(
         `  rule ${v.prefix}: ${v.isValid ? 'validated upstream' : `NOT valid upstream: ${v.failure ?? 'no reason given'}`}`,

@@ -129,14 +129,22 @@ export async function readActualState(
       }
     }
     const read = await mapConcurrent(all, options.concurrency ?? 8, async (repo) => {
-      const [lifecyclePolicy, repositoryPolicy] = await Promise.all([
+      const policies = Promise.all([
         lifecyclePrefixes.has(repo.prefix) ? readLifecyclePolicy(ecr, repo.name) : undefined,
         accessPrefixes.has(repo.prefix) ? readRepositoryPolicy(ecr, repo.name) : undefined,
       ]);
+      // Deleted since the listing: there is nothing left to bring in line.
+      const read = await unlessNamed(policies, 'RepositoryNotFoundException');
+      if (!read) return undefined;
+      const [lifecyclePolicy, repositoryPolicy] = read;
       return { name: repo.name, arn: repo.arn, prefix: repo.prefix, lifecyclePolicy, repositoryPolicy };
     });
     for (const prefix of managed) repositories.set(prefix, []);
-    for (const { prefix, ...repo } of read) repositories.get(prefix)!.push(repo);
+    for (const found of read) {
+      if (!found) continue;
+      const { prefix, ...repo } = found;
+      repositories.get(prefix)!.push(repo);
+    }
   }
 
   let registry: RegistryState | undefined;

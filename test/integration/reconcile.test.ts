@@ -371,3 +371,49 @@ describe('the reconcile handler', () => {
 function readSeedWith(edit: (text: string) => string): string {
   return edit(readFileSync('keeper.config.yaml', 'utf8'));
 }
+
+describe('a repository deleted while reconcile runs', () => {
+  const config = () =>
+    parseConfig(`
+rules:
+  - { prefix: team-c, upstream: docker-hub, credentialSecret: ecr-pullthroughcache/docker-hub, template: { lifecycle: { keepLast: 3 } } }
+`);
+  const seed = () => {
+    for (const name of ['team-c/one', 'team-c/two', 'team-c/three'])
+      if (!sandbox.ecr.repositories.has(name))
+        sandbox.ecr.createRepository(name, { createdByRule: 'team-c' });
+  };
+
+  it('between the listing and the read of its policy: planned without it', async () => {
+    seed();
+    sandbox.faults.add({
+      match: 'ecr:GetLifecyclePolicy',
+      times: 1,
+      before: () => sandbox.ecr.repositories.delete('team-c/two'),
+    });
+    const plan = await reconcile(aws, config(), { dryRun: true });
+    expect(plan.plan.problems).toEqual([]);
+    expect(plan.plan.changes.filter((c) => c.kind === 'put-lifecycle-policy').map((c) => c.target)).toEqual([
+      'repository team-c/one',
+      'repository team-c/three',
+    ]);
+  });
+
+  it('between the plan and its change: the rest is applied, and the report says it was gone', async () => {
+    seed();
+    sandbox.faults.add({
+      match: 'ecr:PutLifecyclePolicy',
+      times: 1,
+      before: () => sandbox.ecr.repositories.delete('team-c/one'),
+    });
+    const applied = await reconcile(aws, config(), { concurrency: 1 });
+    expect(applied.result.failed).toBeUndefined();
+    expect(applied.plan.problems).toEqual([]);
+    expect(applied.result.validations.filter((v) => !v.isValid).map((v) => v.failure)).toEqual([]);
+    expect(applied.result.ok).toBe(true);
+    expect(applied.result.gone).toEqual([{ target: 'repository team-c/one', kind: 'put-lifecycle-policy' }]);
+    expect(applied.result.applied.map((a) => a.target)).toContain('repository team-c/three');
+    expect(formatReconcile(applied)).toContain('Not needed, deleted since the plan: team-c/one.');
+    expect((await reconcile(aws, config(), { dryRun: true })).plan.changes).toEqual([]);
+  });
+});

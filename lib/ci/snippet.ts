@@ -70,6 +70,8 @@ export function ciSnippet(
       return [
         '# Log in to the ECR pull-through cache with the workflow’s OIDC role, then pull through it.',
         iam,
+        '# A whole workflow (.github/workflows/cache.yml); put your own triggers under on:.',
+        'on: [push, pull_request]',
         'permissions:',
         '  id-token: write',
         '  contents: read',

@@ -8,6 +8,7 @@ import { runCli } from '../../../cli/main.js';
 import { rewriteText } from '../../../lib/ci/rewrite.js';
 import { CI_SYSTEMS, ciSnippet, registryRegion } from '../../../lib/ci/snippet.js';
 import { captureIo } from '../../support/cli-io.js';
+import { workflowProblems } from '../../support/github-workflow.js';
 
 const host = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
 const example = `${host}/docker-hub/library/node:22`;
@@ -31,6 +32,11 @@ describe('ci-snippet', () => {
       expect(text).toMatch(/eu-west-1/);
     },
   );
+
+  it('github-actions: a whole workflow GitHub’s own parser accepts, as printed', async () => {
+    const text = ciSnippet('github-actions', { registryHost: host, example });
+    expect(await workflowProblems(text)).toEqual([]);
+  });
 
   it('github-actions assumes a role in the registry’s account and logs in with amazon-ecr-login', () => {
     const doc = parse(ciSnippet('github-actions', { registryHost: host, example }));

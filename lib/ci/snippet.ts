@@ -157,6 +157,12 @@ export function ciSnippet(
         `          role_arn: ${role}`,
         `      - run: ${login}`,
         `      - run: docker pull ${options.example}`,
+        '# CircleCI runs the jobs a workflow lists (without workflows, only a job named build).',
+        'workflows:',
+        '  pull-through-cache:',
+        '    jobs:',
+        '      - test',
+        '      - build',
         '',
       ].join('\n');
     }

@@ -103,6 +103,14 @@ describe('ci-snippet', () => {
     ]);
   });
 
+  it('circleci: every job the snippet defines runs (CircleCI runs the jobs a workflow lists; without one, only build)', () => {
+    const doc = parse(ciSnippet('circleci', { registryHost: host, example }));
+    const listed = Object.values(doc.workflows as Record<string, { jobs: Array<string | object> }>).flatMap(
+      (workflow) => workflow.jobs.map((job) => (typeof job === 'string' ? job : Object.keys(job)[0])),
+    );
+    expect(new Set(listed)).toEqual(new Set(Object.keys(doc.jobs)));
+  });
+
   it('bitbucket: the image takes the role as aws: oidc-role (Bitbucket pulls it with what is written beside it), on steps with oidc: true', () => {
     const doc = parse(ciSnippet('bitbucket', { registryHost: host, example }));
     const role = 'arn:aws:iam::123456789012:role/YOUR-CI-ROLE';

@@ -34,7 +34,12 @@ export async function runCacheMetrics(
   const metrics = cacheMetrics(report, deps.config.metrics.topRepositories);
   let published: Awaited<ReturnType<typeof publishMetrics>>;
   try {
-    published = await publishMetrics(deps.cloudwatch, deps.config.metrics.namespace, metrics);
+    published = await publishMetrics(
+      deps.cloudwatch,
+      deps.config.metrics.namespace,
+      metrics,
+      new Date(report.generatedAt),
+    );
   } catch (error) {
     // The figures took a walk through every repository: they are logged before the invocation fails.
     deps.logger.info('cache metrics', { ...logged(report), published: false });

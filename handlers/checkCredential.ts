@@ -40,6 +40,7 @@ export async function runCheckCredential(
     deps.cloudwatch,
     deps.config.metrics.namespace,
     credentialMetrics(checks, adminCredential),
+    new Date(deps.now()),
   );
   return checks;
 }

@@ -31,7 +31,12 @@ export async function runPullEvents(
       },
     );
   }
-  await publishMetrics(deps.cloudwatch, deps.config.metrics.namespace, pullEventMetrics(event));
+  await publishMetrics(
+    deps.cloudwatch,
+    deps.config.metrics.namespace,
+    pullEventMetrics(event),
+    new Date(deps.now()),
+  );
   return event;
 }
 

@@ -18,6 +18,7 @@ export async function metricsCommand(
         deps.cloudwatch,
         config.metrics.namespace,
         cacheMetrics(report, config.metrics.topRepositories),
+        new Date(report.generatedAt),
       )
     : undefined;
   if (options.json) io.out(JSON.stringify(published ? { ...report, published } : report, null, 2));

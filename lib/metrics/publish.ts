@@ -38,7 +38,8 @@ export async function publishMetrics(
   cloudwatch: CloudWatchClient,
   namespace: string,
   metrics: Metric[],
-  timestamp = new Date(),
+  /** The caller's clock (`deps.now()`), so every datum of a run is stamped by the time its checks used. */
+  timestamp: Date,
   options: { abortSignal?: AbortSignal } = {},
 ): Promise<PublishResult> {
   const dropped = metrics.filter((m) => !Number.isFinite(m.value)).map((m) => m.name);

@@ -41,6 +41,9 @@ const dimensionKey = (dims: Record<string, string>) =>
     .map(([k, v]) => `${k}=${v}`)
     .join(',');
 
+const TIMESTAMP_PAST_MS = 14 * 86_400_000;
+const TIMESTAMP_FUTURE_MS = 2 * 3_600_000;
+
 export class CloudWatchSandbox {
   readonly datums: StoredDatum[] = [];
   /** PutMetricData calls received (tests count them). */
@@ -107,6 +110,17 @@ export class CloudWatchSandbox {
                 }
                 return n;
               });
+            // PutMetricData's reference: as much as two weeks before the current date, and as much
+            // as 2 hours after the current time.
+            if (d.Timestamp !== undefined) {
+              const at = Number(d.Timestamp) * 1000;
+              const now = this.clock.now();
+              if (at < now - TIMESTAMP_PAST_MS || at > now + TIMESTAMP_FUTURE_MS)
+                throw new AwsError(
+                  'InvalidParameterValueException',
+                  `The parameter MetricData.member.${i + 1}.Timestamp must specify a time no more than two weeks in the past or 2 hours in the future.`,
+                );
+            }
             let values: number[];
             let counts: number[];
             if (d.StatisticValues) {

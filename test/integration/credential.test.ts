@@ -96,6 +96,17 @@ describe('checkCredential', () => {
     ).toBeCloseTo(60, 0);
   });
 
+  it('stamps its metrics with the time of its own clock (weeks on, on the sandbox), which CloudWatch takes', async () => {
+    await boot();
+    // CloudWatch takes time stamps up to two weeks old: a datum stamped by another clock than the
+    // check's own would be refused, or land on another day than the one the alarms evaluate.
+    sandbox.clock.advanceHours(20 * 24);
+    const onTheSandboxClock = { ...kit.as('checkCredential'), now: () => sandbox.clock.now() };
+    await createCheckCredentialHandler(onTheSandboxClock)({}, context);
+    const stamped = sandbox.cloudwatch.datums.filter((d) => d.metricName === 'CredentialValid');
+    expect(stamped.at(-1)?.timestamp).toBeGreaterThan(sandbox.clock.now() - 60_000);
+  });
+
   it('a PAT with 10 days left is expiring (warnDays 14), still valid', async () => {
     await boot({ patExpiresInDays: 10 });
     expect(await check()).toMatchObject({ state: 'expiring', valid: true });

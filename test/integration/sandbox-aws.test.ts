@@ -566,6 +566,33 @@ describe('misuse gets the AWS error classes', () => {
       InvalidParameterValueException,
     ],
     [
+      // PutMetricData's reference: time stamps as much as two weeks before now and 2 hours after.
+      'a datum stamped more than two weeks ago',
+      () =>
+        aws.cloudwatch.send(
+          new PutMetricDataCommand({
+            Namespace: 'K',
+            MetricData: [
+              { MetricName: 'x', Value: 1, Timestamp: new Date(sandbox.clock.now() - 15 * 86_400_000) },
+            ],
+          }),
+        ),
+      InvalidParameterValueException,
+    ],
+    [
+      'a datum stamped more than 2 hours ahead',
+      () =>
+        aws.cloudwatch.send(
+          new PutMetricDataCommand({
+            Namespace: 'K',
+            MetricData: [
+              { MetricName: 'x', Value: 1, Timestamp: new Date(sandbox.clock.now() + 3 * 3_600_000) },
+            ],
+          }),
+        ),
+      InvalidParameterValueException,
+    ],
+    [
       'a NaN metric value',
       () =>
         aws.cloudwatch.send(

@@ -12,7 +12,7 @@ beforeEach(() => cw.reset());
 describe('publishMetrics', () => {
   it('sends 1001 datums in 2 calls of at most 1000', async () => {
     const metrics = Array.from({ length: 1001 }, (_, i) => ({ name: 'M', value: i }));
-    const result = await publishMetrics(client, 'NS', metrics);
+    const result = await publishMetrics(client, 'NS', metrics, new Date());
     const calls = cw.commandCalls(PutMetricDataCommand);
     expect(calls.map((c) => c.args[0].input.MetricData!.length)).toEqual([1000, 1]);
     expect(calls[0]!.args[0].input.Namespace).toBe('NS');
@@ -24,15 +24,21 @@ describe('publishMetrics', () => {
       client,
       'NS',
       Array.from({ length: 1000 }, () => ({ name: 'M', value: 1 })),
+      new Date(),
     );
     expect(cw.commandCalls(PutMetricDataCommand)).toHaveLength(1);
   });
 
   it('drops non-finite values rather than failing the whole batch', async () => {
-    const result = await publishMetrics(client, 'NS', [
-      { name: 'Good', value: 1 },
-      { name: 'Bad', value: Number.NaN },
-    ]);
+    const result = await publishMetrics(
+      client,
+      'NS',
+      [
+        { name: 'Good', value: 1 },
+        { name: 'Bad', value: Number.NaN },
+      ],
+      new Date(),
+    );
     expect(result.dropped).toEqual(['Bad']);
     expect(
       cw.commandCalls(PutMetricDataCommand)[0]!.args[0].input.MetricData!.map((d) => d.MetricName),

@@ -245,7 +245,12 @@ export async function cleanupCommand(
     throw new KeeperError(
       'credential cleanup deletes PATs through the Hub API: set credential.rotation.adminSecret in keeper.config.yaml',
     );
-  const hub = await adminHubSession(deps.secrets, adminSecret, deps);
+  const hub = await adminHubSession(
+    deps.secrets,
+    adminSecret,
+    deps,
+    deps.config.credential.rotation.organization,
+  );
   const secrets = options.secret ? [options.secret] : [...credentialSecrets(deps.config).keys()];
   const reports: CleanupReport[] = [];
   for (const secretId of secrets) {

@@ -275,6 +275,16 @@ const prewarm = z.strictObject({
 const rotation = z.strictObject({
   mode: z.enum(['off', 'managed', 'staged']).default('off'),
   adminSecret: secretId.optional().describe('Secret with a Docker Hub password credential (managed mode).'),
+  organization: z
+    .string()
+    .regex(
+      /^[a-z0-9][a-z0-9_-]{1,254}$/,
+      'must be a Docker Hub organization name (lowercase letters, digits, - and _)',
+    )
+    .optional()
+    .describe(
+      "The credential is an organization access token of this Docker Hub organization (Team or Business; the credential secret's username is the organization): managed rotation mints the organization's next token rather than a personal access token of the admin's own account, and the check and credential cleanup read and delete the organization's tokens. The admin secret then holds the username and password of one of its owners.",
+    ),
   lifetimeDays: positiveInt(365).default(90),
   scopes: z
     .array(z.enum(['repo:admin', 'repo:write', 'repo:read', 'repo:public_read']))

@@ -51,11 +51,13 @@ export async function adminHubSession(
   client: SecretsManagerClient,
   adminSecret: string,
   deps: { fetch?: typeof fetch; endpoints?: Endpoints } = {},
+  organization?: string,
 ): Promise<HubApi> {
   const admin = await readJsonSecret(client, adminSecret, ['username', 'password']);
   const hub = new HubApi((deps.endpoints ?? REAL_ENDPOINTS).dockerHubApi, deps.fetch);
   await hub.login(admin.username!, admin.password!);
-  return hub;
+  // With credential.rotation.organization, the tokens are the organization's, managed by an owner.
+  return organization ? hub.actFor(organization) : hub;
 }
 
 /** Two Docker Hub usernames naming one account (Docker Hub usernames are case-insensitive). */
@@ -71,5 +73,5 @@ export function otherAccountThanAdmin(
   admin: { secretName: string; username: string },
 ): string | undefined {
   if (sameAccount(credential.username, admin.username)) return undefined;
-  return `${credential.secretName} logs in as ${credential.username}, the admin credential ${admin.secretName} as ${admin.username}: a managed rotation would replace ${credential.username}'s token with one of ${admin.username}'s. For an organization access token set credential.rotation.mode: staged and stage the next one; otherwise store ${credential.username}'s password in ${admin.secretName}`;
+  return `${credential.secretName} logs in as ${credential.username}, and managed rotation mints tokens of ${admin.username} (with the admin credential ${admin.secretName}): a managed rotation would replace ${credential.username}'s token with one of ${admin.username}'s. For an organization access token of ${credential.username}, set credential.rotation.organization: ${credential.username.toLowerCase()} (with an owner's password as the admin credential) or credential.rotation.mode: staged and stage the next one; otherwise store ${credential.username}'s password in ${admin.secretName}`;
 }

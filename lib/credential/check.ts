@@ -183,7 +183,7 @@ async function checkSecret(
   let tokenListError: unknown;
   // The admin's account lists the admin's tokens: of a token of another account (an organization
   // access token) they say nothing, its expiry included.
-  if (hub && (!hub.username || sameAccount(hub.username, value.username))) {
+  if (hub && (!hub.account || sameAccount(hub.account, value.username))) {
     try {
       const pats = await hub.listPats();
       // The ledger's drift, reported only: the check changes nothing.
@@ -280,7 +280,12 @@ export async function checkCredentialReport(deps: CheckDeps): Promise<Credential
   let adminCredential: AdminCredentialCheck | undefined;
   if (adminSecret && deps.config.rules.some((r) => r.upstream === 'docker-hub')) {
     try {
-      hub = await adminHubSession(deps.secrets, adminSecret, deps);
+      hub = await adminHubSession(
+        deps.secrets,
+        adminSecret,
+        deps,
+        deps.config.credential.rotation.organization,
+      );
       adminCredential = adminHealth(adminSecret);
     } catch (error) {
       hubProblem = `admin credential ${adminSecret}: ${errorMessage(error)}`;
@@ -310,11 +315,11 @@ export async function checkCredentialReport(deps: CheckDeps): Promise<Credential
       adminSecret &&
       dockerHub &&
       username &&
-      hub?.username &&
+      hub?.account &&
       adminCredential?.state === 'ok'
         ? otherAccountThanAdmin(
             { secretName: secretId, username },
-            { secretName: adminSecret, username: hub.username },
+            { secretName: adminSecret, username: hub.account },
           )
         : undefined;
     if (tokenListError && adminSecret && adminCredential?.state === 'ok')

@@ -24,7 +24,7 @@ import { type HubApi, HubApiError } from '../dockerhub/hub-api.js';
 import { validateRule } from '../ecr/validate.js';
 import type { Endpoints } from '../registry/upstreams.js';
 import { errorMessage, KeeperError } from '../runtime/errors.js';
-import { adminHubSession, otherAccountThanAdmin, readJsonSecret } from './admin.js';
+import { adminHubSession, otherAccountThanAdmin } from './admin.js';
 import { cleanupRetiredTokens } from './cleanup.js';
 import { mintedFor, patLabel } from './ledger.js';
 import { probeUpstreamLogin } from './login.js';
@@ -96,7 +96,7 @@ async function hubFor(deps: RotationDeps): Promise<HubApi> {
   const adminSecret = deps.config.credential.rotation.adminSecret;
   if (!adminSecret)
     throw new RotationError('managed rotation needs credential.rotation.adminSecret in keeper.config.yaml');
-  return adminHubSession(deps.secrets, adminSecret, deps);
+  return adminHubSession(deps.secrets, adminSecret, deps, deps.config.credential.rotation.organization);
 }
 
 /** Deactivates the PAT minted for this rotation (known from the tags, or found by its label). */
@@ -186,9 +186,8 @@ async function createSecret(
   token: string,
 ): Promise<StepResult> {
   const rotation = deps.config.credential.rotation;
-  const { hub, admin } = await withdrawnIfRefused(deps, secret, token, async () => {
+  const hub = await withdrawnIfRefused(deps, secret, token, async () => {
     const hub = await hubFor(deps);
-    const admin = await readJsonSecret(deps.secrets, rotation.adminSecret!, ['username', 'password']);
     // The token in use, when it can be read (a rotation also repairs a broken secret): one of
     // another account (an organization's) is not the admin's to replace with a token of its own.
     const current = await readCredentialValue(deps.secrets, secret.arn).catch(() => undefined);
@@ -196,12 +195,12 @@ async function createSecret(
       current &&
       otherAccountThanAdmin(
         { secretName: secret.name, username: current.username },
-        { secretName: rotation.adminSecret!, username: admin.username! },
+        { secretName: rotation.adminSecret!, username: hub.account! },
       );
     if (otherAccount) throw new RotationError(otherAccount);
     // An earlier attempt that minted a PAT but crashed before storing it lost the PAT's secret: retire it.
     await discardMinted(hub, secret.arn, token);
-    return { hub, admin };
+    return hub;
   });
   const expiresAt = new Date(now(deps) + rotation.lifetimeDays * DAY_MS).toISOString();
   const mint = () =>
@@ -220,7 +219,8 @@ async function createSecret(
       new PutSecretValueCommand({
         SecretId: secret.arn,
         ClientRequestToken: token,
-        SecretString: JSON.stringify({ username: admin.username, accessToken: pat.token }),
+        // The account the token logs in as: the admin's own, or the organization whose token it is.
+        SecretString: JSON.stringify({ username: hub.account, accessToken: pat.token }),
         VersionStages: ['AWSPENDING'],
       }),
     );

@@ -1,5 +1,5 @@
 /**
- * Docker Hub's API for personal access tokens (https://hub.docker.com).
+ * Docker Hub's API for personal access tokens and organization access tokens (https://hub.docker.com).
  * Managing PATs needs a password login: a JWT minted from a PAT is refused (403). Hub API rate
  * limits are per minute: a 429 is waited out once when Retry-After is short, otherwise reported.
  */
@@ -15,6 +15,40 @@ export interface HubPat {
   created_at: string;
   last_used: string | null;
   expires_at: string | null;
+}
+
+/** An organization access token as the Hub API describes one (orgAccessToken). */
+interface OrgAccessToken {
+  id: string;
+  label: string;
+  is_active: boolean;
+  created_at: string;
+  last_used_at: string | null;
+  expires_at: string | null;
+}
+
+/** An organization access token in the shape the keeper keeps its ledger of tokens in. */
+const fromOat = (oat: OrgAccessToken): HubPat => ({
+  uuid: oat.id,
+  token_label: oat.label,
+  scopes: [],
+  is_active: oat.is_active,
+  created_at: oat.created_at,
+  last_used: oat.last_used_at,
+  expires_at: oat.expires_at,
+});
+
+// What an organization access token may reach, for the personal access token scopes the config
+// names: image pulls from every public repository (the reference's path for them: */*/public), and
+// with repo:read or more, from the organization's own repositories too. Pull is all a cache needs.
+export function oatResources(organization: string, scopes: string[]) {
+  const pull = ['scope-image-pull'];
+  return [
+    { type: 'TYPE_REPO', path: '*/*/public', scopes: pull },
+    ...(scopes.some((s) => s !== 'repo:public_read')
+      ? [{ type: 'TYPE_REPO', path: `${organization}/*`, scopes: pull }]
+      : []),
+  ];
 }
 
 export class HubApiError extends KeeperError {
@@ -144,7 +178,13 @@ export class HubApi {
         // keep the status only
       }
       // A session Docker Hub logged in but refuses here: minted from a personal access token.
-      const why = res.status === 403 && this.jwt ? `: ${SESSION_CANNOT_MANAGE_TOKENS}` : '';
+      // An organization's tokens are refused to whoever is not one of its owners, as well.
+      const why =
+        res.status === 403 && this.jwt
+          ? this.organization
+            ? `: only an owner of ${this.organization} may manage its access tokens, with the owner's password (not a personal access token) in the admin credential`
+            : `: ${SESSION_CANNOT_MANAGE_TOKENS}`
+          : '';
       throw new HubApiError(`${what}: HTTP ${res.status}${detail ? ` (${detail})` : ''}${why}`, res.status);
     }
     if (!text) return {} as T;
@@ -175,14 +215,48 @@ export class HubApi {
     this.username = username;
   }
 
-  /** Whom the session is logged in as (the tokens it mints are that account's). */
+  /** Whom the session is logged in as. */
   username?: string;
+
+  /**
+   * The organization whose access tokens the session manages instead of the user's own personal
+   * access tokens (its owners may; `/v2/orgs/{name}/access-tokens`).
+   */
+  organization?: string;
+
+  /** Manage the organization's access tokens from now on (the session's user must own it). */
+  actFor(organization: string): this {
+    this.organization = organization;
+    return this;
+  }
+
+  /** The account the tokens this session mints and lists log in as: the organization, or the user. */
+  get account(): string | undefined {
+    return this.organization ?? this.username;
+  }
+
+  private get orgTokens(): string {
+    return `/v2/orgs/${encodeURIComponent(this.organization!)}/access-tokens`;
+  }
 
   async createPat(input: {
     label: string;
     scopes: string[];
     expiresAt?: string;
   }): Promise<HubPat & { token: string }> {
+    if (this.organization) {
+      const res = await this.request('POST', this.orgTokens, {
+        label: input.label,
+        resources: oatResources(this.organization, input.scopes),
+        ...(input.expiresAt ? { expires_at: input.expiresAt } : {}),
+      });
+      const oat = await this.json<OrgAccessToken & { token: string }>(
+        res,
+        'create organization access token',
+      );
+      registerSecret(oat.token);
+      return { ...fromOat(oat), token: oat.token };
+    }
     const res = await this.request('POST', '/v2/access-tokens', {
       token_label: input.label,
       scopes: input.scopes,
@@ -194,6 +268,19 @@ export class HubApi {
   }
 
   async listPats(): Promise<HubPat[]> {
+    if (this.organization) {
+      const all: HubPat[] = [];
+      for (let page = 1; page < 1000; page++) {
+        const res = await this.request('GET', `${this.orgTokens}?page=${page}&page_size=100`);
+        const body = await this.json<{ results: OrgAccessToken[]; next: string | null }>(
+          res,
+          'list organization access tokens',
+        );
+        all.push(...body.results.map(fromOat));
+        if (!body.next) break;
+      }
+      return all;
+    }
     const all: HubPat[] = [];
     for (let page = 1; page < 1000; page++) {
       const res = await this.request('GET', `/v2/access-tokens?page=${page}&page_size=100`);
@@ -206,7 +293,8 @@ export class HubApi {
 
   /** Deactivates (or re-activates) a PAT; one already gone counts as done. */
   async setActive(uuid: string, active: boolean): Promise<void> {
-    const res = await this.request('PATCH', `/v2/access-tokens/${uuid}`, { is_active: active });
+    const path = this.organization ? `${this.orgTokens}/${uuid}` : `/v2/access-tokens/${uuid}`;
+    const res = await this.request('PATCH', path, { is_active: active });
     if (res.status === 404) {
       await res.arrayBuffer().catch(() => undefined);
       return;
@@ -216,7 +304,8 @@ export class HubApi {
 
   /** Deletes a PAT; one already gone counts as done. */
   async deletePat(uuid: string): Promise<void> {
-    const res = await this.request('DELETE', `/v2/access-tokens/${uuid}`);
+    const path = this.organization ? `${this.orgTokens}/${uuid}` : `/v2/access-tokens/${uuid}`;
+    const res = await this.request('DELETE', path);
     if (res.status === 404 || res.status === 204) {
       await res.arrayBuffer().catch(() => undefined);
       return;

@@ -14,6 +14,10 @@ export interface PersonalAccessToken {
   /** ISO time, or null for a token that never expires. */
   expires_at: string | null;
   deleted?: boolean;
+  /** An organization access token's resources (`{type, path, scopes}`), as created. */
+  resources?: Array<{ type: string; path: string; scopes: string[] }>;
+  /** Who created it (organization access tokens: an owner's username). */
+  created_by?: string;
 }
 
 export interface HubUser {
@@ -29,6 +33,12 @@ export interface HubUser {
    * the registry refuses passwords (Docker's docs: use a personal access token).
    */
   twoFactor?: boolean;
+  /**
+   * An organization (Docker Team or Business): its owners' usernames. It has no password; it logs
+   * in to the registry with its organization access tokens, which its owners manage through the
+   * Hub API (`/v2/orgs/{name}/access-tokens`), and they sit in `pats`.
+   */
+  owners?: string[];
 }
 
 export type LoginResult =
@@ -48,6 +58,28 @@ export class HubAccounts {
     const user: HubUser = { username, uuid: randomUUID(), password, pullLimit, pats: [] };
     this.users.set(username, user);
     return user;
+  }
+
+  /** An organization with its owners (existing users); it logs in only with its access tokens. */
+  addOrganization(name: string, owners: string[], pullLimit: number | undefined = undefined): HubUser {
+    const org: HubUser = { username: name, uuid: randomUUID(), password: '', pullLimit, pats: [], owners };
+    this.users.set(name, org);
+    return org;
+  }
+
+  /** An organization access token: resources instead of scopes, created by one of its owners. */
+  createOat(
+    org: HubUser,
+    label: string,
+    resources: NonNullable<PersonalAccessToken['resources']>,
+    createdBy: string,
+    expiresAt?: string | null,
+  ): PersonalAccessToken {
+    const oat = this.createPat(org, label, [], expiresAt);
+    oat.token = `dckr_oat_${randomBytes(20).toString('base64url')}`;
+    oat.resources = resources;
+    oat.created_by = createdBy;
+    return oat;
   }
 
   createPat(user: HubUser, label: string, scopes: string[], expiresAt?: string | null): PersonalAccessToken {
@@ -99,6 +131,8 @@ export class HubAccounts {
     };
     const user = this.users.get(username);
     if (!user) return fail('incorrect username or password');
+    // An organization has no password of its own: only its access tokens log in as it.
+    if (user.owners && secret === user.password) return fail('incorrect username or password');
     if (secret === user.password && user.twoFactor)
       return { ok: false, status: 401, details: 'second factor required', secondFactorNeeded: true };
     if (secret === user.password) return { ok: true, user, via: 'password' };

@@ -1,6 +1,7 @@
 /**
- * The Hub API routes the keeper uses (hub.docker.com): `/v2/auth/token`, and personal access token
- * management under `/v2/access-tokens`, which refuses JWTs minted from a PAT (403).
+ * The Hub API routes the keeper uses (hub.docker.com): `/v2/auth/token`, personal access token
+ * management under `/v2/access-tokens`, which refuses JWTs minted from a PAT (403), and an
+ * organization's access tokens under `/v2/orgs/{name}/access-tokens`, for its owners.
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -76,8 +77,9 @@ export class HubApi {
       return json(200, { access_token: jwt });
     }
 
+    const orgMatch = /^\/v2\/orgs\/([^/]+)\/access-tokens(?:\/([^/]+))?\/?$/.exec(url.pathname);
     const match = /^\/v2\/access-tokens(?:\/([^/]+))?\/?$/.exec(url.pathname);
-    if (!match) return json(404, { detail: 'Not found' });
+    if (!match && !orgMatch) return json(404, { detail: 'Not found' });
     const auth = req.headers.authorization;
     const session = auth?.startsWith('Bearer ') ? this.jwts.get(auth.slice(7)) : undefined;
     if (!session || session.expiresAt <= this.clock.now())
@@ -85,8 +87,10 @@ export class HubApi {
     if (session.via === 'pat') {
       return json(403, { detail: 'access tokens cannot be managed with a personal access token' });
     }
+    if (orgMatch)
+      return this.orgAccessTokens(req, res, session.user, orgMatch[1]!, orgMatch[2], parsed, json);
     const user = session.user;
-    const uuid = match[1];
+    const uuid = match![1];
 
     if (!uuid && req.method === 'POST') {
       const input = parsed();
@@ -147,4 +151,100 @@ export class HubApi {
     }
     return json(405, { detail: 'Method not allowed' });
   };
+
+  /**
+   * An organization's access tokens (`/v2/orgs/{name}/access-tokens`), managed by its owners, as
+   * the Hub API reference describes them: created with a label and resources
+   * (createOrgAccessTokenRequest), listed as `{total, next, previous, results}`, updated with
+   * PATCH (`is_active`), deleted with DELETE. The token value is shown only when created.
+   */
+  private async orgAccessTokens(
+    req: IncomingMessage,
+    res: ServerResponse,
+    user: HubUser,
+    orgName: string,
+    id: string | undefined,
+    parsed: () => Record<string, unknown> | undefined,
+    json: (status: number, value: unknown) => void,
+  ): Promise<void> {
+    const org = [...this.accounts.users.values()].find(
+      (u) => u.owners && u.username.toLowerCase() === orgName.toLowerCase(),
+    );
+    if (!org) return json(404, { detail: 'Not found' });
+    if (!org.owners!.some((owner) => owner.toLowerCase() === user.username.toLowerCase()))
+      return json(403, { detail: 'only owners of the organization can manage its access tokens' });
+    const describe = (oat: PersonalAccessToken, withResources: boolean) => ({
+      id: oat.uuid,
+      label: oat.token_label,
+      is_active: oat.is_active,
+      created_at: oat.created_at,
+      created_by: oat.created_by,
+      expires_at: oat.expires_at,
+      last_used_at: oat.last_used,
+      ...(withResources ? { resources: oat.resources ?? [] } : {}),
+    });
+    const base = `${this.url}/v2/orgs/${org.username}/access-tokens`;
+
+    if (!id && req.method === 'POST') {
+      const input = parsed();
+      const resources = input?.resources;
+      const validResource = (r: unknown) => {
+        const { type, path, scopes } = (r ?? {}) as Record<string, unknown>;
+        return (
+          (type === 'TYPE_REPO' || type === 'TYPE_ORG') &&
+          typeof path === 'string' &&
+          path.length > 0 &&
+          Array.isArray(scopes) &&
+          scopes.length > 0 &&
+          scopes.every((x) => typeof x === 'string' && x.length > 0)
+        );
+      };
+      if (!input || typeof input.label !== 'string' || input.label.length === 0)
+        return json(400, { message: 'label is required' });
+      if (!Array.isArray(resources) || resources.length === 0 || !resources.every(validResource))
+        return json(400, { message: 'resources must hold at least one {type, path, scopes}' });
+      const expiresAt = typeof input.expires_at === 'string' ? input.expires_at : null;
+      if (expiresAt && Number.isNaN(Date.parse(expiresAt)))
+        return json(400, { message: 'expires_at is not a date' });
+      const oat = this.accounts.createOat(
+        org,
+        input.label,
+        resources as NonNullable<PersonalAccessToken['resources']>,
+        user.username,
+        expiresAt,
+      );
+      return json(201, { ...describe(oat, true), token: oat.token });
+    }
+    if (!id && req.method === 'GET') {
+      const url = new URL(req.url ?? '/', this.url);
+      const page = Math.max(1, Number(url.searchParams.get('page') ?? 1));
+      const pageSize = Math.min(100, Math.max(1, Number(url.searchParams.get('page_size') ?? 10)));
+      const all = org.pats.filter((p) => !p.deleted);
+      return json(200, {
+        total: all.length,
+        next: page * pageSize < all.length ? `${base}?page=${page + 1}&page_size=${pageSize}` : null,
+        previous: page > 1 ? `${base}?page=${page - 1}&page_size=${pageSize}` : null,
+        results: all.slice((page - 1) * pageSize, page * pageSize).map((p) => describe(p, false)),
+      });
+    }
+    if (!id) return json(405, { detail: 'Method not allowed' });
+    const oat = org.pats.find((p) => p.uuid === id && !p.deleted);
+    if (!oat) return json(404, { detail: 'Not found' });
+    if (req.method === 'GET') return json(200, describe(oat, true));
+    if (req.method === 'PATCH') {
+      const input = parsed();
+      if (!input) return json(400, { message: 'body must be JSON' });
+      if (typeof input.is_active === 'boolean') oat.is_active = input.is_active;
+      if (typeof input.label === 'string') oat.token_label = input.label;
+      return json(200, describe(oat, true));
+    }
+    if (req.method === 'DELETE') {
+      oat.deleted = true;
+      oat.is_active = false;
+      res.writeHead(204);
+      res.end();
+      return;
+    }
+    return json(405, { detail: 'Method not allowed' });
+  }
 }

@@ -56,10 +56,10 @@ afterEach(async () => {
   // No log line, report or metric may carry a token or a password.
   const everything = output.join('') + JSON.stringify(kit.logs) + JSON.stringify(sandbox.cloudwatch.datums);
   for (const user of sandbox.hubAccounts.users.values()) {
-    expect(everything).not.toContain(user.password);
+    if (user.password) expect(everything).not.toContain(user.password); // organizations have none
     for (const pat of user.pats) expect(everything).not.toContain(pat.token);
   }
-  expect(everything).not.toMatch(/dckr_pat_[A-Za-z0-9_-]{10,}/);
+  expect(everything).not.toMatch(/dckr_(?:pat|oat)_[A-Za-z0-9_-]{10,}/);
   await sandbox.stop();
 });
 
@@ -447,6 +447,130 @@ describe('managed rotation through RotateSecret', () => {
   });
 });
 
+describe('managed rotation of an organization access token (credential.rotation.organization)', () => {
+  /** The shipped config, minting the organization's tokens; a sandbox kit and rotation function with it. */
+  const organizationKit = (organization: string) => {
+    const dir = mkdtempSync(join(tmpdir(), 'keeper-org-'));
+    const path = join(dir, 'keeper.config.yaml');
+    writeFileSync(
+      path,
+      readFileSync('keeper.config.yaml', 'utf8').replace(
+        'mode: managed',
+        `mode: managed\n    organization: ${organization}`,
+      ),
+    );
+    const orgKit = sandboxDeps(sandbox, path);
+    const rotation = createRotateCredentialHandler(orgKit.as('rotateCredential'));
+    sandbox.secrets.rotationFunctions.set(ROTATION_ARN, (event) => rotation(event, context));
+    return { orgKit, path };
+  };
+  /** An organization owned by the admin credential's user, whose token the credential secret holds. */
+  const organizationToken = (owners: string[]) => {
+    const org = sandbox.hubAccounts.addOrganization('acme-org', owners);
+    const expires = new Date(Date.now() + 10 * 86_400_000).toISOString();
+    const oat = sandbox.hubAccounts.createOat(
+      org,
+      'ecr cache',
+      [{ type: 'TYPE_REPO', path: '*/*/public', scopes: ['scope-image-pull'] }],
+      owners[0]!,
+      expires,
+    );
+    const secret = sandbox.secrets.find(SECRET);
+    secret.versions.find((v) => v.stages.includes('AWSCURRENT'))!.value = JSON.stringify({
+      username: 'acme-org',
+      accessToken: oat.token,
+    });
+    // As `cache-keeper credential record --uuid` records it: which token it is, and its expiry.
+    secret.tags = secret.tags
+      .filter((t) => t.Key !== 'pat-uuid' && t.Key !== 'pat-expires-at')
+      .concat([
+        { Key: 'pat-uuid', Value: oat.uuid },
+        { Key: 'pat-expires-at', Value: expires },
+      ]);
+    return { org, oat };
+  };
+
+  it('mints the next token of the organization, stores it under the organization, retires the old one, and the check reads its expiry', async () => {
+    await boot();
+    const { org, oat } = organizationToken([sandbox.seeded!.username]);
+    const { orgKit, path } = organizationKit('acme-org');
+    const ownPats = user().pats.length;
+
+    await rotate();
+    expect(lastRotation()).toMatchObject({ succeeded: true });
+    const stored = JSON.parse(sandbox.secrets.currentValue(SECRET)!);
+    expect(stored.username).toBe('acme-org');
+    const minted = org.pats.find((p) => p.token === stored.accessToken)!;
+    // An organization access token that pulls public images, created by the owner; nothing of the owner's own.
+    expect(minted).toMatchObject({
+      is_active: true,
+      created_by: sandbox.seeded!.username,
+      resources: [{ type: 'TYPE_REPO', path: '*/*/public', scopes: ['scope-image-pull'] }],
+    });
+    expect(minted.token).toMatch(/^dckr_oat_/);
+    expect(oat.is_active).toBe(false);
+    expect(user().pats).toHaveLength(ownPats);
+    const described = await aws.secrets.send(new DescribeSecretCommand({ SecretId: SECRET }));
+    const tags = Object.fromEntries(described.Tags!.map((t) => [t.Key, t.Value]));
+    expect(tags).toMatchObject({ 'pat-uuid': minted.uuid, 'previous-pat-uuid': oat.uuid });
+
+    // The check finds it among the organization's tokens, with its expiry; the admin credential is fine.
+    const [after] = (await createCheckCredentialHandler(orgKit.as('checkCredential'))(
+      {},
+      context,
+    )) as CredentialCheck[];
+    expect(after).toMatchObject({ state: 'valid', upstreamLogin: 'ok', problems: [] });
+    expect(after!.expiry).toMatchObject({ source: 'hub-api', patUuid: minted.uuid });
+    expect(after!.expiry.daysLeft).toBeCloseTo(90, 0);
+    expect(
+      sandbox.cloudwatch.latest('EcrCacheKeeper', 'AdminCredentialValid', {
+        SecretName: 'ecr-cache-keeper/dockerhub-admin',
+      }),
+    ).toBe(1);
+
+    // The cache pulls through with the organization's new token.
+    const config = loadConfig(path);
+    const warm = await runPrewarm(config.prewarm.images.slice(0, 2), {
+      ...orgKit.as('prewarm'),
+      config,
+      deadline: Date.now() + 60_000,
+    });
+    expect(warm.counts.warmed).toBe(2);
+
+    // Past the grace period, `credential cleanup` deletes the retired token from the organization.
+    // Eight days later, for the keeper and the sandbox alike.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 8 * 86_400_000);
+    try {
+      const cleanup = captureIo();
+      expect(
+        await runCli(['credential', 'cleanup', '--config', path, '--json'], cleanup.io, orgKit.cli),
+      ).toBe(0);
+      expect(JSON.parse(cleanup.out.join('\n'))[0].deleted).toEqual([oat.uuid]);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(oat.deleted).toBe(true);
+    expect(minted.deleted).toBeUndefined();
+  });
+
+  it('an admin credential that does not own the organization is refused before anything is minted, and says so', async () => {
+    await boot();
+    const { org, oat } = organizationToken(['someone-else']);
+    organizationKit('acme-org');
+    await rotate();
+    expect(lastRotation()).toMatchObject({ succeeded: false });
+    expect(JSON.stringify(lastRotation().steps)).toContain(
+      'HTTP 403 (only owners of the organization can manage its access tokens): only an owner of acme-org may manage its access tokens',
+    );
+    expect(org.pats.filter((p) => !p.deleted)).toHaveLength(1);
+    expect(currentToken()).toBe(oat.token);
+    // Refused for good (not a failure of the moment): nothing is left pending to block the next one.
+    const versions = sandbox.secrets.find(SECRET).versions;
+    expect(versions.filter((v) => v.stages.includes('AWSPENDING'))).toEqual([]);
+  });
+});
+
 describe('the daily check changes nothing and bounds its failed logins', () => {
   const adminCheck = async () => {
     await createCheckCredentialHandler(kit.as('checkCredential'))({}, context);
@@ -508,7 +632,7 @@ describe('the daily check changes nothing and bounds its failed logins', () => {
     expect(report[0]!.expiry.source).not.toBe('hub-api');
     expect(await adminCheck()).toBe(0);
     expect(JSON.stringify(kit.logs)).toContain(
-      'ecr-pullthroughcache/docker-hub logs in as acme-org, the admin credential ecr-cache-keeper/dockerhub-admin as keeper-ci',
+      'ecr-pullthroughcache/docker-hub logs in as acme-org, and managed rotation mints tokens of keeper-ci (with the admin credential ecr-cache-keeper/dockerhub-admin)',
     );
 
     // `cache-keeper check` says it too, beside a token that is fine (exit 0).

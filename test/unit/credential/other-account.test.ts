@@ -16,7 +16,7 @@ describe('otherAccountThanAdmin', () => {
     [
       'an organization access token (the organization as username)',
       'acme-org',
-      /^ecr-pullthroughcache\/docker-hub logs in as acme-org, the admin credential ecr-cache-keeper\/dockerhub-admin as keeper-ci: a managed rotation would replace acme-org's token with one of keeper-ci's\. For an organization access token set credential\.rotation\.mode: staged/,
+      /^ecr-pullthroughcache\/docker-hub logs in as acme-org, and managed rotation mints tokens of keeper-ci \(with the admin credential ecr-cache-keeper\/dockerhub-admin\): a managed rotation would replace acme-org's token with one of keeper-ci's\. For an organization access token of acme-org, set credential\.rotation\.organization: acme-org \(with an owner's password as the admin credential\) or credential\.rotation\.mode: staged/,
     ],
   ])('%s', (_case, username, problem) => {
     const found = otherAccountThanAdmin(credential(username), admin);

@@ -70,8 +70,11 @@ export const sameAccount = (a: string, b: string): boolean => a.toLowerCase() ==
  */
 export function otherAccountThanAdmin(
   credential: { secretName: string; username: string },
-  admin: { secretName: string; username: string },
+  admin: { secretName: string; username: string; organization?: boolean },
 ): string | undefined {
   if (sameAccount(credential.username, admin.username)) return undefined;
+  // Rotation mints the organization's tokens, and the secret holds another account's.
+  if (admin.organization)
+    return `${credential.secretName} logs in as ${credential.username}, and managed rotation mints tokens of the organization ${admin.username} (credential.rotation.organization): a managed rotation would replace ${credential.username}'s token with one of ${admin.username}'s. Store a token of ${admin.username} (with ${admin.username} as username) and record it with credential record, or unset credential.rotation.organization`;
   return `${credential.secretName} logs in as ${credential.username}, and managed rotation mints tokens of ${admin.username} (with the admin credential ${admin.secretName}): a managed rotation would replace ${credential.username}'s token with one of ${admin.username}'s. For an organization access token of ${credential.username}, set credential.rotation.organization: ${credential.username.toLowerCase()} (with an owner's password as the admin credential) or credential.rotation.mode: staged and stage the next one; otherwise store ${credential.username}'s password in ${admin.secretName}`;
 }

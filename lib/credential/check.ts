@@ -319,7 +319,7 @@ export async function checkCredentialReport(deps: CheckDeps): Promise<Credential
       adminCredential?.state === 'ok'
         ? otherAccountThanAdmin(
             { secretName: secretId, username },
-            { secretName: adminSecret, username: hub.account },
+            { secretName: adminSecret, username: hub.account, organization: !!hub.organization },
           )
         : undefined;
     if (tokenListError && adminSecret && adminCredential?.state === 'ok')

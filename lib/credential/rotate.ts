@@ -195,7 +195,7 @@ async function createSecret(
       current &&
       otherAccountThanAdmin(
         { secretName: secret.name, username: current.username },
-        { secretName: rotation.adminSecret!, username: hub.account! },
+        { secretName: rotation.adminSecret!, username: hub.account!, organization: !!hub.organization },
       );
     if (otherAccount) throw new RotationError(otherAccount);
     // An earlier attempt that minted a PAT but crashed before storing it lost the PAT's secret: retire it.

@@ -24,3 +24,15 @@ describe('otherAccountThanAdmin', () => {
     else expect(found).toBeUndefined();
   });
 });
+
+describe('otherAccountThanAdmin, minting an organization’s tokens', () => {
+  const organization = { ...admin, username: 'acme-org', organization: true };
+  it('the organization’s own token needs nothing', () => {
+    expect(otherAccountThanAdmin(credential('acme-org'), organization)).toBeUndefined();
+  });
+  it('a token of a person is not the organization’s to replace: store one of the organization, or unset organization', () => {
+    expect(otherAccountThanAdmin(credential('keeper-ci'), organization)).toBe(
+      "ecr-pullthroughcache/docker-hub logs in as keeper-ci, and managed rotation mints tokens of the organization acme-org (credential.rotation.organization): a managed rotation would replace keeper-ci's token with one of acme-org's. Store a token of acme-org (with acme-org as username) and record it with credential record, or unset credential.rotation.organization",
+    );
+  });
+});

@@ -184,7 +184,9 @@ export class HubApi {
           ? this.organization
             ? `: only an owner of ${this.organization} may manage its access tokens, with the owner's password (not a personal access token) in the admin credential`
             : `: ${SESSION_CANNOT_MANAGE_TOKENS}`
-          : '';
+          : res.status === 404 && this.organization
+            ? `: Docker Hub knows no organization ${this.organization} (credential.rotation.organization)`
+            : '';
       throw new HubApiError(`${what}: HTTP ${res.status}${detail ? ` (${detail})` : ''}${why}`, res.status);
     }
     if (!text) return {} as T;

@@ -17,6 +17,7 @@ import type { AwsClients } from '../../lib/aws/clients.js';
 import { loadConfig } from '../../lib/config/load.js';
 import type { CredentialCheck } from '../../lib/credential/check.js';
 import { patLabel } from '../../lib/credential/ledger.js';
+import { HubApi } from '../../lib/dockerhub/hub-api.js';
 import { reconcile } from '../../lib/ecr/reconcile.js';
 import { runPrewarm } from '../../lib/prewarm/run.js';
 import { type AlarmState, alarmStateAfter } from '../../sandbox/aws/cloudwatch.js';
@@ -552,6 +553,32 @@ describe('managed rotation of an organization access token (credential.rotation.
     }
     expect(oat.deleted).toBe(true);
     expect(minted.deleted).toBeUndefined();
+  });
+
+  it('an organization named wrong in the config: the check says whose tokens rotation would mint, on the admin credential', async () => {
+    await boot();
+    organizationToken([sandbox.seeded!.username]);
+    const { orgKit, path } = organizationKit('acme-typo');
+    await createCheckCredentialHandler(orgKit.as('checkCredential'))({}, context);
+    expect(
+      sandbox.cloudwatch.latest('EcrCacheKeeper', 'AdminCredentialValid', {
+        SecretName: 'ecr-cache-keeper/dockerhub-admin',
+      }),
+    ).toBe(0);
+    const cli = captureIo();
+    expect(await runCli(['check', '--config', path], cli.io, orgKit.cli)).toBe(0);
+    expect(cli.out.join('\n')).toContain(
+      'logs in as acme-org, and managed rotation mints tokens of the organization acme-typo (credential.rotation.organization)',
+    );
+  });
+
+  it('the Hub API session names an organization Docker Hub does not know', async () => {
+    await boot();
+    const hub = new HubApi(sandbox.endpoints.dockerHubApi);
+    await hub.login(sandbox.seeded!.username, sandbox.seeded!.password);
+    await expect(hub.actFor('acme-typo').listPats()).rejects.toThrow(
+      'list organization access tokens: HTTP 404 (Not found): Docker Hub knows no organization acme-typo (credential.rotation.organization)',
+    );
   });
 
   it('an admin credential that does not own the organization is refused before anything is minted, and says so', async () => {

@@ -5,7 +5,7 @@
 import { RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import type { KeeperConfig } from '../../lib/config/load.js';
 import { secretNameOf } from '../../lib/config/names.js';
-import { adminHubSession } from '../../lib/credential/admin.js';
+import { adminHubSession, tokenNoun } from '../../lib/credential/admin.js';
 import {
   type AdminCredentialCheck,
   checkCredentialReport,
@@ -257,19 +257,20 @@ export async function cleanupCommand(
     const secret = await describeCredentialSecret(deps.secrets, secretId);
     reports.push(await cleanupRetiredTokens(secret, { ...deps, hub }));
   }
+  const noun = tokenNoun(deps.config);
   if (options.json) io.out(JSON.stringify(reports, null, 2));
   else
     for (const r of reports) {
-      for (const uuid of r.deleted) io.out(`${r.secretName}: deleted retired PAT ${uuid}`);
+      for (const uuid of r.deleted) io.out(`${r.secretName}: deleted retired ${noun} ${uuid}`);
       for (const t of r.kept)
         io.out(
-          `${r.secretName}: kept retired PAT ${t.uuid} until ${t.deleteAfter.slice(0, 10)} (grace period)`,
+          `${r.secretName}: kept retired ${noun} ${t.uuid} until ${t.deleteAfter.slice(0, 10)} (grace period)`,
         );
       if (r.unmarked.length)
         io.out(
           `${r.secretName}: left ${r.unmarked.length} PAT(s) labelled "ecr-cache-keeper <version>" by an older keeper (${r.unmarked.join(', ')}): strays, or another deployment's on this Docker Hub account; delete them in Docker Hub's settings once no deployment uses them`,
         );
-      if (!r.deleted.length && !r.kept.length) io.out(`${r.secretName}: no retired PAT to delete`);
+      if (!r.deleted.length && !r.kept.length) io.out(`${r.secretName}: no retired ${noun} to delete`);
     }
   return 0;
 }

@@ -60,6 +60,10 @@ export async function adminHubSession(
   return organization ? hub.actFor(organization) : hub;
 }
 
+/** What the keeper calls the tokens it manages, in what it says: the organization's or personal ones. */
+export const tokenNoun = (config: { credential: { rotation: { organization?: string } } }): string =>
+  config.credential.rotation.organization ? 'organization access token' : 'PAT';
+
 /** Two Docker Hub usernames naming one account (Docker Hub usernames are case-insensitive). */
 export const sameAccount = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
 

@@ -14,7 +14,7 @@ import { type HubApi, HubApiError } from '../dockerhub/hub-api.js';
 import { describeValidation, validateRule } from '../ecr/validate.js';
 import type { Endpoints } from '../registry/upstreams.js';
 import { errorMessage, isTransientAwsError } from '../runtime/errors.js';
-import { adminHubSession, otherAccountThanAdmin, sameAccount } from './admin.js';
+import { adminHubSession, otherAccountThanAdmin, sameAccount, tokenNoun } from './admin.js';
 import { ledgerState, type RetiredToken, retiredToken } from './cleanup.js';
 import { ledgerDrift } from './ledger.js';
 import { probeUpstreamLogin } from './login.js';
@@ -192,14 +192,17 @@ async function checkSecret(
       check.unmarkedTokens = drift.unmarked;
       const pat = uuid ? pats.find((p) => p.uuid === uuid) : undefined;
       if (uuid && !pat)
-        check.problems.push(`the PAT recorded for this secret (${uuid}) no longer exists in Docker Hub`);
+        check.problems.push(
+          `the ${tokenNoun(deps.config)} recorded for this secret (${uuid}) no longer exists in Docker Hub`,
+        );
       else if (pat) {
         check.expiry = {
           source: 'hub-api',
           patUuid: pat.uuid,
           ...(pat.expires_at ? { expiresAt: pat.expires_at } : {}),
         };
-        if (!pat.is_active) check.problems.push(`the PAT (${pat.uuid}) is deactivated in Docker Hub`);
+        if (!pat.is_active)
+          check.problems.push(`the ${tokenNoun(deps.config)} (${pat.uuid}) is deactivated in Docker Hub`);
       }
     } catch (error) {
       // The list is the admin credential's (refused, throttled, no answer), not the token's: the
@@ -227,7 +230,7 @@ async function checkSecret(
 
   const daysLeft = check.expiry.daysLeft;
   if (daysLeft !== undefined && daysLeft <= 0)
-    check.problems.push(`the PAT expired on ${check.expiry.expiresAt}`);
+    check.problems.push(`the ${tokenNoun(deps.config)} expired on ${check.expiry.expiresAt}`);
   const invalid = check.problems.length > 0;
   check.state =
     daysLeft !== undefined && daysLeft <= 0

@@ -24,7 +24,7 @@ import { type HubApi, HubApiError } from '../dockerhub/hub-api.js';
 import { validateRule } from '../ecr/validate.js';
 import type { Endpoints } from '../registry/upstreams.js';
 import { errorMessage, KeeperError } from '../runtime/errors.js';
-import { adminHubSession, otherAccountThanAdmin } from './admin.js';
+import { adminHubSession, otherAccountThanAdmin, tokenNoun } from './admin.js';
 import { cleanupRetiredTokens } from './cleanup.js';
 import { mintedFor, patLabel } from './ledger.js';
 import { probeUpstreamLogin } from './login.js';
@@ -250,7 +250,7 @@ async function createSecret(
   });
   return {
     step: 'createSecret',
-    outcome: `minted PAT ${pat.uuid} (expires ${expiresAt.slice(0, 10)}) and stored it as AWSPENDING`,
+    outcome: `minted ${tokenNoun(deps.config)} ${pat.uuid} (expires ${expiresAt.slice(0, 10)}) and stored it as AWSPENDING`,
   };
 }
 
@@ -299,7 +299,7 @@ async function testSecret(
       [TAGS.pendingVersion]: undefined,
     });
     throw new RotationError(
-      `testSecret: the new token does not log in upstream (${errorMessage(error)}); AWSCURRENT is unchanged${retired ? `, PAT ${retired} deactivated` : ''}`,
+      `testSecret: the new token does not log in upstream (${errorMessage(error)}); AWSCURRENT is unchanged${retired ? `, ${tokenNoun(deps.config)} ${retired} deactivated` : ''}`,
     );
   }
   return { step: 'testSecret', outcome: 'the pending token logs in upstream' };
@@ -337,7 +337,7 @@ async function completeFinish(
       [TAGS.pendingVersion]: undefined,
     });
     throw new RotationError(
-      `finishSecret: ECR does not accept the new token (${failures.join('; ')}); AWSCURRENT moved back${retired ? `, PAT ${retired} deactivated` : ''}`,
+      `finishSecret: ECR does not accept the new token (${failures.join('; ')}); AWSCURRENT moved back${retired ? `, ${tokenNoun(deps.config)} ${retired} deactivated` : ''}`,
     );
   }
   const mode = deps.config.credential.rotation.mode;
@@ -376,7 +376,7 @@ async function completeFinish(
   }
   return {
     step: 'finishSecret',
-    outcome: `AWSCURRENT is the new token; ECR validated it${retiredOld ? `; previous PAT ${oldUuid} deactivated` : ''}`,
+    outcome: `AWSCURRENT is the new token; ECR validated it${retiredOld ? `; previous ${tokenNoun(deps.config)} ${oldUuid} deactivated` : ''}`,
     ...(operatorAction ? { operatorAction } : {}),
     ...(deletedPats.length ? { deletedPats } : {}),
   };

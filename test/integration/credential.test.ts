@@ -509,6 +509,11 @@ describe('managed rotation of an organization access token (credential.rotation.
       resources: [{ type: 'TYPE_REPO', path: '*/*/public', scopes: ['scope-image-pull'] }],
     });
     expect(minted.token).toMatch(/^dckr_oat_/);
+    // The rotation's log names what it minted and retired as what they are.
+    expect(JSON.stringify(orgKit.logs)).toContain(`minted organization access token ${minted.uuid}`);
+    expect(JSON.stringify(orgKit.logs)).toContain(
+      `previous organization access token ${oat.uuid} deactivated`,
+    );
     expect(oat.is_active).toBe(false);
     expect(user().pats).toHaveLength(ownPats);
     const described = await aws.secrets.send(new DescribeSecretCommand({ SecretId: SECRET }));

@@ -560,6 +560,26 @@ describe('managed rotation of an organization access token (credential.rotation.
     expect(minted.deleted).toBeUndefined();
   });
 
+  it('a create the Hub API carried out but whose answer was lost: the token it made is found by its label and discarded, and one is minted once more', async () => {
+    await boot();
+    const { org, oat } = organizationToken([sandbox.seeded!.username]);
+    organizationKit('acme-org');
+    sandbox.faults.add({
+      match: 'hubapi:POST /v2/orgs/acme-org/access-tokens',
+      drop: true,
+      afterActing: true,
+      times: 1,
+    });
+    await rotate();
+    expect(lastRotation()).toMatchObject({ succeeded: true });
+    const stored = JSON.parse(sandbox.secrets.currentValue(SECRET)!).accessToken;
+    // Two were created; the one whose secret never arrived is gone, the other is in use.
+    const made = org.pats.filter((p) => p !== oat);
+    expect(made).toHaveLength(2);
+    expect(made.filter((p) => !p.deleted).map((p) => p.token)).toEqual([stored]);
+    expect(org.pats.filter((p) => p.is_active && !p.deleted).map((p) => p.token)).toEqual([stored]);
+  });
+
   it('an organization named wrong in the config: the check says whose tokens rotation would mint, on the admin credential', async () => {
     await boot();
     organizationToken([sandbox.seeded!.username]);

@@ -4,8 +4,11 @@
  * sandbox, resolves docker.io/library/node:22-alpine, and quay.io/prometheus/node-exporter (a Quay
  * rule beside the Docker Hub one, Quay played by a stand-in), through the sandbox's cache. Each
  * upstream counts the pulls of the first copy and none of the second (the cache serves it). And
- * `--for containerd --out DIR` writes each registry's hosts.toml in place.
- * Skipped with a message when skopeo is not installed; required under CI (.ci/run installs it).
+ * `--for containerd --out DIR` writes each registry's hosts.toml in place, which a containerd of the
+ * test's own (Debian's package) reads: `ctr content fetch` of docker.io and quay.io images reaches
+ * the cache (the upstreams themselves are out of reach), and a wrong hosts.toml fails it.
+ * Skipped with a message when skopeo or containerd is not installed; required under CI (.ci/run
+ * installs them).
  */
 import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -20,12 +23,14 @@ import { loadConfig } from '../../lib/config/load.js';
 import { reconcile } from '../../lib/ecr/reconcile.js';
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
 import { captureIo } from '../support/cli-io.js';
+import { containerdAvailable, startContainerd } from './support/containerd.js';
 import { sandboxDeps } from './support/sandbox-deps.js';
 
 const available = spawnSync('skopeo', ['--version']).status === 0;
 if (!available && process.env.CI === 'true')
   throw new Error('skopeo is required under CI (.ci/run installs it)');
 if (!available) console.warn('mirror-config: skopeo not installed, the real-client test is skipped');
+const withContainerd = containerdAvailable();
 
 /** The shipped config with a Quay rule added. */
 const WITH_QUAY = (() => {
@@ -172,4 +177,68 @@ describe('mirror-config --for containerd --out DIR', () => {
     ).toBe(2);
     expect(refused.err.join('\n')).toMatch(/--out takes containerd's certs\.d directory/);
   });
+});
+
+describe('mirror-config --for containerd, read by containerd', () => {
+  it.skipIf(!withContainerd)(
+    'ctr, with the hosts.toml files the command writes, fetches docker.io and quay.io images through the cache',
+    async () => {
+      const kit = sandboxDeps(sandbox);
+      const hostsDir = mkdtempSync(join(tmpdir(), 'keeper-certs-d-'));
+      // The files exactly as the command writes them (registry host from the sandbox's ECR, plain HTTP).
+      const written = captureIo();
+      const argv = [
+        'mirror-config',
+        '--for',
+        'containerd',
+        '--insecure',
+        '--config',
+        WITH_QUAY,
+        '--out',
+        hostsDir,
+      ];
+      expect(await runCli(argv, written.io, kit.cli)).toBe(0);
+      // ECR's credentials, as a node's credential provider would hand them to containerd.
+      const auth = (await kit.aws.ecr.send(new GetAuthorizationTokenCommand({}))).authorizationData![0]!;
+      const user = Buffer.from(auth.authorizationToken!, 'base64').toString('utf8');
+
+      const containerd = await startContainerd();
+      try {
+        const fetch = (image: string) =>
+          promisify(execFile)(
+            'ctr',
+            [
+              '--address',
+              containerd.address,
+              'content',
+              'fetch',
+              '--hosts-dir',
+              hostsDir,
+              '--user',
+              user,
+              image,
+            ],
+            { timeout: 60_000 },
+          );
+        // Docker Hub itself is out of reach: only the mirror can answer.
+        const before = sandbox.hub.pulls.length;
+        await fetch('docker.io/library/busybox:1.36');
+        const first = sandbox.hub.pulls.length - before;
+        await fetch('docker.io/library/busybox:1.36');
+        expect(first, 'the first fetch came through the cache from Docker Hub').toBeGreaterThan(0);
+        expect(sandbox.hub.pulls.length - before - first, 'the second was served by the cache').toBe(0);
+        expect(sandbox.ecr.repositories.has('docker-hub/library/busybox')).toBe(true);
+
+        // A Quay tag nothing has pulled yet (the skopeo test above pulled v1.9.0).
+        const quay = sandbox.standIns['quay.io']!;
+        quay.publish('prometheus/node-exporter', 'v1.9.1');
+        const quayBefore = quay.pulls.length;
+        await fetch('quay.io/prometheus/node-exporter:v1.9.1');
+        expect(quay.pulls.length - quayBefore, 'the Quay image came through the cache').toBeGreaterThan(0);
+      } finally {
+        await containerd.stop();
+      }
+    },
+    120_000,
+  );
 });

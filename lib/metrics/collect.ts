@@ -15,7 +15,7 @@ import {
 import type { KeeperConfig } from '../config/load.js';
 import { prefixOf } from '../ecr/state.js';
 import { IMAGE_MEDIA_TYPES, isIndex } from '../registry/media-types.js';
-import { unlessNamed } from '../runtime/errors.js';
+import { DeadlineError, unlessNamed } from '../runtime/errors.js';
 import { mapConcurrent } from '../runtime/retry.js';
 import {
   addFigures,
@@ -113,21 +113,27 @@ export async function collectCacheMetrics(
 
   const stale: StaleImage[] = [];
   const vanished: string[] = [];
-  const walked = await mapConcurrent(
-    repositories,
-    options.concurrency ?? settings.concurrency,
-    async (repo) => {
-      // Deleted since the listing (by hand, by a clean-up job): it holds nothing now, and one
-      // repository gone must not cost the hour's figures for all the others.
-      const read = await unlessNamed(
-        repositoryFigures(ecr, repo, settings, now, count),
-        'RepositoryNotFoundException',
-      );
-      if (!read) vanished.push(repo.name);
-      else stale.push(...read.stale);
-      return read?.figures;
-    },
-  );
+  const concurrency = options.concurrency ?? settings.concurrency;
+  let done = 0;
+  const walked = await mapConcurrent(repositories, concurrency, async (repo) => {
+    // Deleted since the listing (by hand, by a clean-up job): it holds nothing now, and one
+    // repository gone must not cost the hour's figures for all the others.
+    const read = await unlessNamed(
+      repositoryFigures(ecr, repo, settings, now, count),
+      'RepositoryNotFoundException',
+    );
+    done++;
+    if (!read) vanished.push(repo.name);
+    else stale.push(...read.stale);
+    return read?.figures;
+  }).catch((error: unknown) => {
+    // A cache too big for the function's time: say how far the walk got and what would let it finish.
+    if (!(error instanceof DeadlineError)) throw error;
+    throw new DeadlineError(
+      `the cache walk read ${done} of ${repositories.length} repositories before the invocation's deadline (metrics.concurrency ${concurrency}): raise metrics.concurrency, or the cacheMetrics function's timeout; ${error.message}`,
+      { cause: error },
+    );
+  });
   const perRepository = walked.filter((repo): repo is RepositoryFigures => repo !== undefined);
 
   const byPrefix = new Map<string, SizeFigures & { repositories: number; dedupedBytes?: number }>();

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createCacheMetricsHandler } from '../../handlers/cacheMetrics.js';
 import { createCheckCredentialHandler } from '../../handlers/checkCredential.js';
 import { createReconcileHandler } from '../../handlers/reconcile.js';
 import { loadConfig } from '../../lib/config/load.js';
@@ -113,4 +114,23 @@ describe('a call still hanging near the end of the invocation', () => {
     },
     40_000,
   );
+});
+
+describe('the cache walk that outlasts its function', () => {
+  it('cacheMetrics: cut short in time, saying how far it got and what to raise', async () => {
+    for (const name of ['docker-hub/library/one', 'docker-hub/library/two', 'docker-hub/library/three'])
+      sandbox.ecr.createRepository(name, { createdByRule: 'docker-hub' });
+    sandbox.faults.add({ match: 'ecr:DescribeImages', latencyMs: 30_000 });
+    const started = Date.now();
+    const outcome = createCacheMetricsHandler(kit.as('cacheMetrics'))(
+      {},
+      lambdaContext('cacheMetrics', { remainingMs: BUDGET_MS }),
+    );
+    await expect(outcome).rejects.toThrow(
+      /^the cache walk read 0 of 3 repositories before the invocation's deadline \(metrics\.concurrency 8\): raise metrics\.concurrency, or the cacheMetrics function's timeout; ECR DescribeImages cut short/,
+    );
+    expect(Date.now() - started).toBeLessThan(BUDGET_MS);
+    const failed = kit.logs.find((e) => e.message === 'cacheMetrics failed');
+    expect(JSON.stringify(failed)).toContain('the cache walk read 0 of 3 repositories');
+  }, 40_000);
 });

@@ -537,6 +537,12 @@ function crossFieldProblems(config: RawConfig): Problem[] {
       'managed rotation needs an admin secret (Docker Hub username and password)',
     ]);
   }
+  if (rot.organization && !rot.adminSecret) {
+    problems.push([
+      ['credential', 'rotation', 'organization'],
+      `needs credential.rotation.adminSecret: the username and password of one of ${rot.organization}'s owners, who alone may manage its access tokens`,
+    ]);
+  }
   if (rot.adminSecret && secretNameOf(rot.adminSecret).startsWith(CREDENTIAL_SECRET_PREFIX)) {
     problems.push([
       ['credential', 'rotation', 'adminSecret'],

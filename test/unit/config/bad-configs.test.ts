@@ -480,6 +480,18 @@ const CASES: Array<[string, string, string, RegExp]> = [
     /at least 1 character/,
   ],
   [
+    'an organization without an admin secret to manage its tokens',
+    config({ credential: { rotation: { mode: 'staged', organization: 'acme' } } }),
+    'credential.rotation.organization',
+    /needs credential\.rotation\.adminSecret: the username and password of one of acme's owners/,
+  ],
+  [
+    'an organization name Docker Hub would not take',
+    config({ credential: { rotation: { organization: 'Acme Corp' } } }),
+    'credential.rotation.organization',
+    /must be a Docker Hub organization name/,
+  ],
+  [
     'an unknown PAT scope',
     config({ credential: { rotation: { scopes: ['repo:everything'] } } }),
     'credential.rotation.scopes[0]',

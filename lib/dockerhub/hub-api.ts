@@ -237,8 +237,11 @@ export class HubApi {
     return this.organization ?? this.username;
   }
 
-  private get orgTokens(): string {
-    return `/v2/orgs/${encodeURIComponent(this.organization!)}/access-tokens`;
+  /** Where the session's tokens live: the organization's, or the user's own. */
+  private get tokens(): string {
+    return this.organization
+      ? `/v2/orgs/${encodeURIComponent(this.organization)}/access-tokens`
+      : '/v2/access-tokens';
   }
 
   async createPat(input: {
@@ -247,7 +250,7 @@ export class HubApi {
     expiresAt?: string;
   }): Promise<HubPat & { token: string }> {
     if (this.organization) {
-      const res = await this.request('POST', this.orgTokens, {
+      const res = await this.request('POST', this.tokens, {
         label: input.label,
         resources: oatResources(this.organization, input.scopes),
         ...(input.expiresAt ? { expires_at: input.expiresAt } : {}),
@@ -259,7 +262,7 @@ export class HubApi {
       registerSecret(oat.token);
       return { ...fromOat(oat), token: oat.token };
     }
-    const res = await this.request('POST', '/v2/access-tokens', {
+    const res = await this.request('POST', this.tokens, {
       token_label: input.label,
       scopes: input.scopes,
       ...(input.expiresAt ? { expires_at: input.expiresAt } : {}),
@@ -270,23 +273,19 @@ export class HubApi {
   }
 
   async listPats(): Promise<HubPat[]> {
-    if (this.organization) {
-      const all: HubPat[] = [];
-      for (let page = 1; page < 1000; page++) {
-        const res = await this.request('GET', `${this.orgTokens}?page=${page}&page_size=100`);
-        const body = await this.json<{ results: OrgAccessToken[]; next: string | null }>(
-          res,
-          'list organization access tokens',
-        );
-        all.push(...body.results.map(fromOat));
-        if (!body.next) break;
-      }
-      return all;
-    }
-    const all: HubPat[] = [];
+    if (this.organization)
+      return (await this.everyPage<OrgAccessToken>(this.tokens, 'list organization access tokens')).map(
+        fromOat,
+      );
+    return this.everyPage<HubPat>(this.tokens, 'list access tokens');
+  }
+
+  /** Every page of a token list (both lists page alike: `results`, and `next` until the last). */
+  private async everyPage<T>(path: string, what: string): Promise<T[]> {
+    const all: T[] = [];
     for (let page = 1; page < 1000; page++) {
-      const res = await this.request('GET', `/v2/access-tokens?page=${page}&page_size=100`);
-      const body = await this.json<{ results: HubPat[]; next: string | null }>(res, 'list access tokens');
+      const res = await this.request('GET', `${path}?page=${page}&page_size=100`);
+      const body = await this.json<{ results: T[]; next: string | null }>(res, what);
       all.push(...body.results);
       if (!body.next) break;
     }
@@ -295,8 +294,7 @@ export class HubApi {
 
   /** Deactivates (or re-activates) a PAT; one already gone counts as done. */
   async setActive(uuid: string, active: boolean): Promise<void> {
-    const path = this.organization ? `${this.orgTokens}/${uuid}` : `/v2/access-tokens/${uuid}`;
-    const res = await this.request('PATCH', path, { is_active: active });
+    const res = await this.request('PATCH', `${this.tokens}/${uuid}`, { is_active: active });
     if (res.status === 404) {
       await res.arrayBuffer().catch(() => undefined);
       return;
@@ -306,8 +304,7 @@ export class HubApi {
 
   /** Deletes a PAT; one already gone counts as done. */
   async deletePat(uuid: string): Promise<void> {
-    const path = this.organization ? `${this.orgTokens}/${uuid}` : `/v2/access-tokens/${uuid}`;
-    const res = await this.request('DELETE', path);
+    const res = await this.request('DELETE', `${this.tokens}/${uuid}`);
     if (res.status === 404 || res.status === 204) {
       await res.arrayBuffer().catch(() => undefined);
       return;

@@ -23,6 +23,7 @@ import { loadConfig } from '../../lib/config/load.js';
 import { reconcile } from '../../lib/ecr/reconcile.js';
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
 import { captureIo } from '../support/cli-io.js';
+import { cacheLogin } from './support/cache-login.js';
 import { containerdAvailable, startContainerd } from './support/containerd.js';
 import { sandboxDeps } from './support/sandbox-deps.js';
 
@@ -199,8 +200,7 @@ describe('mirror-config --for containerd, read by containerd', () => {
       ];
       expect(await runCli(argv, written.io, kit.cli)).toBe(0);
       // ECR's credentials, as a node's credential provider would hand them to containerd.
-      const auth = (await kit.aws.ecr.send(new GetAuthorizationTokenCommand({}))).authorizationData![0]!;
-      const user = Buffer.from(auth.authorizationToken!, 'base64').toString('utf8');
+      const { creds: user } = await cacheLogin(kit.aws.ecr);
 
       const containerd = await startContainerd();
       try {

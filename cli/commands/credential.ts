@@ -71,7 +71,7 @@ async function reportRotation(
       ),
     );
   else {
-    io.out(formatChecks(checks));
+    io.out(formatChecks(checks, tokenNoun(deps.config)));
     sayAdminProblem(io, adminCredential);
   }
   if (outcome !== 'succeeded') return ROTATION_EXIT[outcome];
@@ -149,7 +149,7 @@ export async function checkCommand(
     checked = { ...deps, config: { ...deps.config, rules } };
   }
   const { checks, adminCredential } = await checkCredentialReport(checked);
-  io.out(options.json ? JSON.stringify(checks, null, 2) : formatChecks(checks));
+  io.out(options.json ? JSON.stringify(checks, null, 2) : formatChecks(checks, tokenNoun(deps.config)));
   if (!options.json) sayAdminProblem(io, adminCredential);
   return checks.every((c) => c.valid) ? 0 : 1;
 }

@@ -225,7 +225,7 @@ async function checkSecret(
   if (check.expiry.expiresAt) {
     check.expiry.daysLeft = Math.round(((Date.parse(check.expiry.expiresAt) - now) / DAY_MS) * 10) / 10;
   } else if (check.expiry.source === 'unknown') {
-    check.expiry.howToRecord = `cache-keeper credential record --secret ${secret.name} --expires-at <YYYY-MM-DD> [--uuid <PAT uuid>]`;
+    check.expiry.howToRecord = `cache-keeper credential record --secret ${secret.name} --expires-at <YYYY-MM-DD> [--uuid <token uuid>]`;
   }
 
   const daysLeft = check.expiry.daysLeft;
@@ -347,7 +347,8 @@ export const ROTATION_NOT_ENABLED =
 export const unfinishedRotationLine = (versionId: string) =>
   `rotation ${versionId} has not finished: AWS refuses any other rotation of the secret until it does; \`cache-keeper rotate\` takes it up`;
 
-export function formatChecks(checks: CredentialCheck[]): string {
+/** The checks as lines for a terminal; `noun` names the token kind rotation manages (tokenNoun). */
+export function formatChecks(checks: CredentialCheck[], noun = 'PAT'): string {
   return checks
     .map((c) => {
       const expiry =
@@ -371,7 +372,7 @@ export function formatChecks(checks: CredentialCheck[]): string {
         );
       for (const t of c.retiredTokensDue)
         lines.push(
-          `  retired PAT ${t.uuid} is past its grace period (${t.deleteAfter.slice(0, 10)}): run \`cache-keeper credential cleanup\``,
+          `  retired ${noun} ${t.uuid} is past its grace period (${t.deleteAfter.slice(0, 10)}): run \`cache-keeper credential cleanup\``,
         );
       return lines.join('\n');
     })

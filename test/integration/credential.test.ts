@@ -548,6 +548,12 @@ describe('managed rotation of an organization access token (credential.rotation.
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(Date.now() + 8 * 86_400_000);
     try {
+      // The check says what is due, naming it as what it is.
+      const due = captureIo();
+      expect(await runCli(['check', '--config', path], due.io, orgKit.cli)).toBe(0);
+      expect(due.out.join('\n')).toContain(
+        `retired organization access token ${oat.uuid} is past its grace period`,
+      );
       const cleanup = captureIo();
       expect(
         await runCli(['credential', 'cleanup', '--config', path, '--json'], cleanup.io, orgKit.cli),

@@ -146,7 +146,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   iam.enforce = options.enforceIam ?? true;
   const admin = iam.addAdministrator('sandbox-admin', 'AKIASANDBOXKEEPER');
   ecr.iam = iam;
-  const authorize = apiAuthorizer(iam, { region, account, secrets });
+  const authorize = apiAuthorizer(iam, { region, account, secrets, ecr });
 
   const requests = new Map<string, number>();
   const registryRoute = (prefix: string) => (req: IncomingMessage) => {

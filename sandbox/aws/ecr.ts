@@ -245,6 +245,12 @@ export class EcrState {
     return texts.filter((t): t is string => t !== undefined).map(policyDocument);
   }
 
+  /** The policy of an existing repository, for IAM to weigh on the API calls that name it. */
+  repositoryPolicies(repositoryName: string): PolicyDocument[] {
+    const text = this.repositories.get(repositoryName)?.repositoryPolicy;
+    return text === undefined ? [] : [policyDocument(text)];
+  }
+
   /**
    * A resource-based policy as ECR takes it: JSON with statements, each with an Effect, a Principal
    * and an Action. In a registry policy, only the actions ECR enforces at the registry level (the

@@ -3,13 +3,14 @@
  * says it is authorized against, with the condition keys the stack's policies use.
  */
 
+import type { EcrState } from '../aws/ecr.js';
 import type { Authorizer } from '../aws/protocol.js';
 import type { SecretsManagerSandbox } from '../aws/secrets.js';
 import { apiRequest, type IamDirectory } from './directory.js';
 
 export function apiAuthorizer(
   iam: IamDirectory,
-  where: { region: string; account: string; secrets: SecretsManagerSandbox },
+  where: { region: string; account: string; secrets: SecretsManagerSandbox; ecr?: EcrState },
 ): Authorizer {
   const { region, account } = where;
   const secretArn = (id: string) => {
@@ -36,6 +37,14 @@ export function apiAuthorizer(
       context['cloudwatch:namespace'] = input.Namespace;
     if (service.name === 'secretsmanager' && typeof input.SecretId === 'string')
       context['secretsmanager:SecretId'] = secretArn(input.SecretId);
-    iam.authorize(accessKeyId, apiRequest(service.name, operation, input, nameResource, context));
+    const request = apiRequest(service.name, operation, input, nameResource, context);
+    // A repository's own policy is weighed for the API calls on it too (an explicit Deny there
+    // refuses even a caller of the registry's account whose identity policy allows).
+    const repositoryName = service.name === 'ecr' ? input.repositoryName : undefined;
+    const resourcePolicies =
+      typeof repositoryName === 'string' && request.resource !== '*' && where.ecr
+        ? where.ecr.repositoryPolicies(repositoryName)
+        : [];
+    iam.authorize(accessKeyId, request, 'AccessDeniedException', resourcePolicies);
   };
 }

@@ -336,6 +336,61 @@ describe('registry and repository policies', () => {
   });
 });
 
+describe("a repository's own policy on the API calls that name it", () => {
+  it('an explicit Deny there refuses a caller whose identity policy allows; an Allow for others takes nothing away', async () => {
+    const repositoryName = 'guarded';
+    await aws.ecr.send(new CreateRepositoryCommand({ repositoryName }));
+    // Someone else's statement granting another account: the registry's own callers are unaffected.
+    await aws.ecr.send(
+      new SetRepositoryPolicyCommand({
+        repositoryName,
+        policyText: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Sid: 'Pull',
+              Effect: 'Allow',
+              Principal: { AWS: 'arn:aws:iam::222222222222:root' },
+              Action: 'ecr:BatchGetImage',
+            },
+          ],
+        }),
+      }),
+    );
+    await aws.ecr.send(new DescribeImagesCommand({ repositoryName }));
+    // A guardrail: only the platform's admin role may read it.
+    await aws.ecr.send(
+      new SetRepositoryPolicyCommand({
+        repositoryName,
+        policyText: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Sid: 'Guardrail',
+              Effect: 'Deny',
+              Principal: '*',
+              Action: 'ecr:Describe*',
+              Condition: {
+                StringNotLike: { 'aws:PrincipalArn': 'arn:aws:iam::123456789012:role/platform-admin' },
+              },
+            },
+          ],
+        }),
+      }),
+    );
+    await expect(aws.ecr.send(new DescribeImagesCommand({ repositoryName }))).rejects.toMatchObject({
+      name: 'AccessDeniedException',
+      message: expect.stringMatching(
+        /not authorized to perform: ecr:DescribeImages on resource: arn:aws:ecr:us-east-1:123456789012:repository\/guarded with an explicit deny in a resource-based policy$/,
+      ),
+    });
+    // Other repositories, and the calls the Deny does not name, are as before.
+    await aws.ecr.send(new GetRepositoryPolicyCommand({ repositoryName }));
+    await aws.ecr.send(new DeleteRepositoryPolicyCommand({ repositoryName }));
+    await aws.ecr.send(new DescribeImagesCommand({ repositoryName }));
+  });
+});
+
 describe('misuse gets the AWS error classes', () => {
   const cases: Array<[string, () => Promise<unknown>, new (...args: never[]) => Error]> = [
     [

@@ -55,6 +55,7 @@ export async function runReconcile(
     applied: report.result.applied.length,
     ...(report.result.gone.length ? { gone: report.result.gone.map((c) => c.target) } : {}),
     failed: report.result.failed,
+    ...(report.result.failures.length > 1 ? { failures: report.result.failures } : {}),
     validations: report.result.validations,
   });
   // Other accounts still let in by what the config no longer declares: said louder than a report.

@@ -1,6 +1,7 @@
 /**
- * Applies a plan in order and stops at the first failing change: the report says what was
- * applied, what failed and what was not attempted. Every step tolerates having already happened
+ * Applies a plan in order and stops at the first failing change of a rule, a template or the
+ * registry; a repository's change (the back-fill) is its own, so one refused there holds back no
+ * other repository's. The report says what was applied, what failed and what was not attempted. Every step tolerates having already happened
  * (a re-run after a crash repairs, never duplicates), and every rule created or given a new
  * credential is checked with ValidatePullThroughCacheRule.
  */
@@ -26,10 +27,20 @@ import { type RuleValidation, validateRule as validateRuleOnce } from './validat
 
 export type { RuleValidation };
 
+export interface ChangeFailure {
+  target: string;
+  kind: ChangeKind;
+  error: string;
+  errorName: string;
+}
+
 export interface ApplyReport {
   dryRun: boolean;
   applied: Array<{ target: string; kind: ChangeKind }>;
-  failed?: { target: string; kind: ChangeKind; error: string; errorName: string };
+  /** The first change that failed (also in `failures`). */
+  failed?: ChangeFailure;
+  /** Every change that failed, in the order they failed. */
+  failures: ChangeFailure[];
   notAttempted: Array<{ target: string; kind: ChangeKind }>;
   /** Repository changes not made because the repository was deleted since the plan: nothing left to change. */
   gone: Array<{ target: string; kind: ChangeKind }>;
@@ -215,7 +226,10 @@ const PHASE: Record<ChangeKind, number> = {
  * Applies a plan: its phases in order, each change of a rule or template one at a time (in plan
  * order), the back-fill (lifecycle and repository policies) across repositories `concurrency` at a
  * time (independent calls).
- * The first failure stops everything not yet started; the report says what was applied, what
+ * A failure of a rule, template or registry change stops everything not yet started (what follows
+ * may build on it). A repository's failure does not: the other repositories' changes and the
+ * exclusions go ahead (a guardrail's Deny on one repository would otherwise hold back the rest
+ * every night); only the invocation's deadline stops them. The report says what was applied, what
  * failed and what was not attempted.
  */
 export async function applyPlan(
@@ -226,6 +240,7 @@ export async function applyPlan(
   const report: ApplyReport = {
     dryRun: options.dryRun === true,
     applied: [],
+    failures: [],
     notAttempted: [],
     gone: [],
     validations: [],
@@ -237,35 +252,41 @@ export async function applyPlan(
     return report;
   }
   const started = new Set<Change>();
+  let stopped = false;
   const run = async (change: Change) => {
-    if (report.failed) return;
+    if (stopped) return;
     started.add(change);
     try {
       const validation = await applyChange(ecr, change);
       report.applied.push({ target: change.target, kind: change.kind });
       if (validation) report.validations.push(validation);
     } catch (error) {
-      if (PHASE[change.kind] === 2 && awsErrorName(error) === 'RepositoryNotFoundException') {
+      const ofRepository = PHASE[change.kind] === 2;
+      if (ofRepository && awsErrorName(error) === 'RepositoryNotFoundException') {
         report.gone.push({ target: change.target, kind: change.kind });
         return;
       }
-      report.failed ??= {
+      const failure = {
         target: change.target,
         kind: change.kind,
         error: errorMessage(error),
         errorName: (error as Error).name ?? 'Error',
       };
+      report.failures.push(failure);
+      report.failed ??= failure;
+      if (!ofRepository || error instanceof DeadlineError) stopped = true;
     }
   };
   for (const phase of [0, 1, 2, 3]) {
     const changes = plan.changes.filter((c) => PHASE[c.kind] === phase);
     if (phase === 2) await mapConcurrent(changes, options.concurrency ?? 8, run);
     else for (const change of changes) await run(change);
-    if (report.failed) break;
+    if (stopped) break;
   }
   report.notAttempted = plan.changes
     .filter((c) => !started.has(c))
     .map((c) => ({ target: c.target, kind: c.kind }));
-  report.ok = !report.failed && plan.problems.length === 0 && report.validations.every((v) => v.isValid);
+  report.ok =
+    report.failures.length === 0 && plan.problems.length === 0 && report.validations.every((v) => v.isValid);
   return report;
 }

@@ -228,8 +228,12 @@ export function formatReconcile({ plan, result }: ReconcileReport): string {
       lines.push(
         `  rule ${v.prefix}: ${v.isValid ? 'validated upstream' : `NOT valid upstream: ${v.failure ?? 'no reason given'}`}`,
       );
+    const shown = 10;
+    for (const f of result.failures.slice(0, shown))
+      lines.push(`FAILED at ${f.target}: ${f.errorName}: ${f.error}`);
+    if (result.failures.length > shown)
+      lines.push(`FAILED at ${result.failures.length - shown} more (the report's failures lists them)`);
     if (result.failed) {
-      lines.push(`FAILED at ${result.failed.target}: ${result.failed.errorName}: ${result.failed.error}`);
       if (result.notAttempted.length)
         lines.push(
           `Not attempted (the next run finishes them): ${result.notAttempted.map((c) => c.target).join(', ')}`,

@@ -24,7 +24,7 @@ import {
   withKeeperStatements,
 } from '../config/access.js';
 import type { DesiredRule, DesiredTemplate, KeeperConfig } from '../config/load.js';
-import type { ActualState } from './state.js';
+import type { ActualState, UnreadableRepository } from './state.js';
 
 export interface FieldDiff {
   field: string;
@@ -331,6 +331,25 @@ function planTemplate(desired: DesiredTemplate, actual: ActualState): Change[] {
   ];
 }
 
+/**
+ * Pure: one problem per prefix for the repositories whose policies could not be read, naming them
+ * (the first few) and the first refusal, AWS's own words saying which policy denied it.
+ */
+export function unreadableProblems(unreadable: UnreadableRepository[] = []): PlanProblem[] {
+  const byPrefix = new Map<string, UnreadableRepository[]>();
+  for (const repo of unreadable) byPrefix.set(repo.prefix, [...(byPrefix.get(repo.prefix) ?? []), repo]);
+  return [...byPrefix].map(([prefix, repos]) => {
+    const names = repos.map((r) => r.name);
+    const listed =
+      names.length > 5 ? `${names.slice(0, 5).join(', ')}, … (${names.length - 5} more)` : names.join(', ');
+    const errorNames = [...new Set(repos.map((r) => r.errorName))].join(', ');
+    return {
+      target: `repositories under ${prefix}/`,
+      message: `${repos.length} could not be read (${errorNames}): ${listed}: left as ${repos.length === 1 ? 'it is' : 'they are'}; ${repos[0]!.error}`,
+    };
+  });
+}
+
 export function planReconcile(config: KeeperConfig, actual: ActualState, options: PlanOptions = {}): Plan {
   const changes: Change[] = [];
   const problems: PlanProblem[] = [];
@@ -356,6 +375,8 @@ export function planReconcile(config: KeeperConfig, actual: ActualState, options
       }
     }
   }
+
+  problems.push(...unreadableProblems(actual.unreadable));
 
   if (config.access && actual.registry) changes.push(...planAccess(config, actual, problems));
   else if (actual.registryPolicy) unmanaged.push(...accessLeftBehind(actual.registryPolicy.text));

@@ -76,9 +76,14 @@ export async function applySavedPlan(
   options: ReconcileOptions = {},
 ): Promise<ReconcileReport> {
   const fresh = await reconcile(clients, config, { ...options, dryRun: true });
+  // The same changes and the same problems (a problem the plan showed, such as a repository it may
+  // not read, is no change to the account).
   const same = (p: Plan) =>
-    canonicalJson(p.changes.map(({ kind, target, diffs }) => ({ kind, target, diffs })));
-  if (same(fresh.plan) !== same(saved.plan) || fresh.plan.problems.length)
+    canonicalJson({
+      changes: p.changes.map(({ kind, target, diffs }) => ({ kind, target, diffs })),
+      problems: p.problems,
+    });
+  if (same(fresh.plan) !== same(saved.plan))
     throw new StalePlanError(
       `the account or the config changed since the plan was saved (${saved.createdAt}): nothing applied; run \`cache-keeper plan -out FILE\` again`,
     );

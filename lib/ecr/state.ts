@@ -26,7 +26,7 @@ import {
   describeCredentialSecret,
   readCredentialValue,
 } from '../credential/secret.js';
-import { unlessNamed } from '../runtime/errors.js';
+import { awsErrorName, errorMessage, unlessNamed } from '../runtime/errors.js';
 import { mapConcurrent } from '../runtime/retry.js';
 
 export interface CacheRepository {
@@ -51,11 +51,23 @@ export type SecretState =
   | { ok: true; secret: CredentialSecret }
   | { ok: false; error: CredentialSecretError };
 
+export interface UnreadableRepository {
+  name: string;
+  prefix: string;
+  errorName: string;
+  error: string;
+}
+
 export interface ActualState {
   rules: Map<string, PullThroughCacheRule>;
   templates: Map<string, RepositoryCreationTemplate>;
   /** Repositories under each managed prefix (only read for a back-fill: lifecycle, access). */
   repositories: Map<string, CacheRepository[]>;
+  /**
+   * Repositories under a managed prefix whose policies the caller may not read (AccessDenied: a
+   * guardrail's Deny in the repository's own policy): left out of `repositories`, and of the plan.
+   */
+  unreadable?: UnreadableRepository[];
   secrets: Map<string, SecretState>;
   exclusions: string[];
   /** The registry and its policy, when the config has `access:`. */
@@ -110,6 +122,7 @@ export async function readActualState(
   });
 
   const repositories = new Map<string, CacheRepository[]>();
+  const unreadable: UnreadableRepository[] = [];
   const lifecyclePrefixes = new Set(
     options.includeRepositories
       ? config.rules.filter((r) => r.template?.lifecyclePolicy).map((r) => r.prefix)
@@ -134,7 +147,17 @@ export async function readActualState(
         accessPrefixes.has(repo.prefix) ? readRepositoryPolicy(ecr, repo.name) : undefined,
       ]);
       // Deleted since the listing: there is nothing left to bring in line.
-      const read = await unlessNamed(policies, 'RepositoryNotFoundException');
+      const read = await unlessNamed(policies, 'RepositoryNotFoundException').catch((error: unknown) => {
+        // Refused for this repository alone: the others are still planned, and the plan says why.
+        if (awsErrorName(error) !== 'AccessDeniedException') throw error;
+        unreadable.push({
+          name: repo.name,
+          prefix: repo.prefix,
+          errorName: 'AccessDeniedException',
+          error: errorMessage(error),
+        });
+        return undefined;
+      });
       if (!read) return undefined;
       const [lifecyclePolicy, repositoryPolicy] = read;
       return { name: repo.name, arn: repo.arn, prefix: repo.prefix, lifecyclePolicy, repositoryPolicy };
@@ -177,6 +200,7 @@ export async function readActualState(
     rules,
     templates,
     repositories,
+    unreadable: unreadable.sort((a, b) => a.name.localeCompare(b.name)),
     secrets,
     exclusions,
     ...(registry ? { registry } : {}),

@@ -15,7 +15,7 @@ import { createReconcileHandler } from '../../handlers/reconcile.js';
 import { type AwsClients, createAwsClients } from '../../lib/aws/clients.js';
 import { loadConfig, parseConfig } from '../../lib/config/load.js';
 import { formatReconcile } from '../../lib/ecr/format.js';
-import { reconcile } from '../../lib/ecr/reconcile.js';
+import { applySavedPlan, reconcile, savePlan } from '../../lib/ecr/reconcile.js';
 import { RegistryClient } from '../../lib/registry/client.js';
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
 import { context } from '../support/lambda.js';
@@ -415,5 +415,98 @@ rules:
     expect(applied.result.applied.map((a) => a.target)).toContain('repository team-c/three');
     expect(formatReconcile(applied)).toContain('Not needed, deleted since the plan: team-c/one.');
     expect((await reconcile(aws, config(), { dryRun: true })).plan.changes).toEqual([]);
+  });
+});
+
+describe("a repository whose own policy refuses the keeper (a guardrail's explicit Deny)", () => {
+  const config = () =>
+    parseConfig(`
+rules:
+  - { prefix: team-d, upstream: docker-hub, credentialSecret: ecr-pullthroughcache/docker-hub, template: { lifecycle: { keepLast: 3 } } }
+`);
+  // The guarded repository first, in every order the plan could take them.
+  const names = ['team-d/alpha', 'team-d/bravo', 'team-d/charlie', 'team-d/delta'];
+  const guarded = 'team-d/alpha';
+  const exclusion = 'arn:aws:iam::123456789012:role/team-d-prewarm';
+  const guard = (actions: string[]) => {
+    for (const name of names) {
+      const repo =
+        sandbox.ecr.repositories.get(name) ?? sandbox.ecr.createRepository(name, { createdByRule: 'team-d' });
+      repo.lifecyclePolicy = undefined;
+      repo.repositoryPolicy = undefined;
+    }
+    sandbox.ecr.exclusions.delete(exclusion);
+    sandbox.ecr.repositories.get(guarded)!.repositoryPolicy = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'OnlyPlatformAdmins',
+          Effect: 'Deny',
+          Principal: '*',
+          Action: actions,
+          Condition: {
+            StringNotLike: { 'aws:PrincipalArn': 'arn:aws:iam::123456789012:role/platform-admin' },
+          },
+        },
+      ],
+    });
+  };
+  const lifecycled = () =>
+    names.filter((n) => sandbox.ecr.repositories.get(n)!.lifecyclePolicy !== undefined);
+  const once = () => createAwsClients({ ...sandbox.clientOptions, maxAttempts: 1 });
+
+  it('refusing writes: every other repository is back-filled and the exclusion registered; the report names the refused one and why', async () => {
+    guard(['ecr:PutLifecyclePolicy', 'ecr:SetRepositoryPolicy', 'ecr:DeleteRepository']);
+    try {
+      // One at a time, the refused repository before the ones after it.
+      const report = await reconcile(once(), config(), {
+        concurrency: 1,
+        exclusionPrincipalArns: [exclusion],
+      });
+      expect(lifecycled()).toEqual(names.filter((n) => n !== guarded));
+      expect([...sandbox.ecr.exclusions]).toContain(exclusion);
+      expect(report.result.ok).toBe(false);
+      expect(report.result.notAttempted).toEqual([]);
+      expect(report.result.failures).toEqual([
+        expect.objectContaining({
+          target: `repository ${guarded}`,
+          kind: 'put-lifecycle-policy',
+          errorName: 'AccessDeniedException',
+          error: expect.stringContaining('with an explicit deny in a resource-based policy'),
+        }),
+      ]);
+      expect(formatReconcile(report)).toContain(`FAILED at repository ${guarded}: AccessDeniedException`);
+      // The next run has the one change left, and fails the same way until the guardrail lets it.
+      const again = await reconcile(once(), config(), { exclusionPrincipalArns: [exclusion] });
+      expect(again.plan.changes.map((c) => c.target)).toEqual([`repository ${guarded}`]);
+    } finally {
+      sandbox.ecr.repositories.get(guarded)!.repositoryPolicy = undefined;
+    }
+  });
+
+  it('refusing reads: the plan is made without it, says why, and the rest is applied', async () => {
+    guard(['ecr:Describe*', 'ecr:Get*', 'ecr:BatchGetImage']);
+    try {
+      const plan = await reconcile(once(), config(), { dryRun: true, exclusionPrincipalArns: [exclusion] });
+      expect(plan.plan.problems).toEqual([
+        {
+          target: 'repositories under team-d/',
+          message: expect.stringMatching(
+            /^1 could not be read \(AccessDeniedException\): team-d\/alpha: left as it is; .*ecr:GetLifecyclePolicy on resource: .*repository\/team-d\/alpha with an explicit deny in a resource-based policy/,
+          ),
+        },
+      ]);
+      // A plan saved with the problem applies as saved: the account did not change.
+      const saved = savePlan(plan, config(), Date.now());
+      const report = await applySavedPlan({ ecr: once().ecr, secrets: aws.secrets }, config(), saved, {
+        exclusionPrincipalArns: [exclusion],
+      });
+      expect(lifecycled()).toEqual(names.filter((n) => n !== guarded));
+      expect([...sandbox.ecr.exclusions]).toContain(exclusion);
+      expect(report.result.ok).toBe(false);
+      expect(formatReconcile(report)).toContain('! repositories under team-d/: 1 could not be read');
+    } finally {
+      sandbox.ecr.repositories.get(guarded)!.repositoryPolicy = undefined;
+    }
   });
 });

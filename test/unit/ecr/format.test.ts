@@ -17,7 +17,15 @@ rules:
       lifecycle: { keepLast: ${keepLast} }
 `);
 const secrets = credentialSecretState();
-const dryRun = { dryRun: true, applied: [], notAttempted: [], gone: [], validations: [], ok: true };
+const dryRun = {
+  dryRun: true,
+  applied: [],
+  failures: [],
+  notAttempted: [],
+  gone: [],
+  validations: [],
+  ok: true,
+};
 
 describe('the plan text', () => {
   it('keepLast 6 → 10 over 11 repositories: the template and one grouped line, 6 → 10 shown once each', () => {

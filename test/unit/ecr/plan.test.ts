@@ -2,7 +2,7 @@ import type { PullThroughCacheRule, RepositoryCreationTemplate } from '@aws-sdk/
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../lib/config/load.js';
 import { CredentialSecretError } from '../../../lib/credential/secret.js';
-import { canonicalJson, planReconcile, templateInput } from '../../../lib/ecr/plan.js';
+import { canonicalJson, planReconcile, templateInput, unreadableProblems } from '../../../lib/ecr/plan.js';
 import type { ActualState } from '../../../lib/ecr/state.js';
 import { credentialSecretState, SECRET_ARN } from '../../support/ecr-state.js';
 
@@ -366,5 +366,57 @@ describe('planReconcile without access:', () => {
     );
     expect(plan.unmanaged).toEqual(expected);
     expect(plan.changes).toEqual([]);
+  });
+});
+
+describe('repositories whose policies could not be read', () => {
+  const refused = (name: string, prefix = 'docker-hub') => ({
+    name,
+    prefix,
+    errorName: 'AccessDeniedException',
+    error: `User: r is not authorized to perform: ecr:GetLifecyclePolicy on resource: ${name} with an explicit deny in a resource-based policy`,
+  });
+  it.each([
+    ['none', [], []],
+    [
+      'one',
+      [refused('docker-hub/a')],
+      [
+        {
+          target: 'repositories under docker-hub/',
+          message: `1 could not be read (AccessDeniedException): docker-hub/a: left as it is; ${refused('docker-hub/a').error}`,
+        },
+      ],
+    ],
+    [
+      'seven under one prefix and one under another',
+      [...'abcdefg'.split('').map((c) => refused(`docker-hub/${c}`)), refused('quay/x', 'quay')],
+      [
+        {
+          target: 'repositories under docker-hub/',
+          message: `7 could not be read (AccessDeniedException): docker-hub/a, docker-hub/b, docker-hub/c, docker-hub/d, docker-hub/e, … (2 more): left as they are; ${refused('docker-hub/a').error}`,
+        },
+        {
+          target: 'repositories under quay/',
+          message: `1 could not be read (AccessDeniedException): quay/x: left as it is; ${refused('quay/x').error}`,
+        },
+      ],
+    ],
+  ])('%s: one problem per prefix', (_name, unreadable, problems) => {
+    expect(unreadableProblems(unreadable)).toEqual(problems);
+  });
+
+  it('the plan has no change for them, and the problem', () => {
+    const plan = planReconcile(
+      config(),
+      actual({
+        rules: new Map([['docker-hub', ruleInEcr()]]),
+        templates: new Map([['docker-hub', templateInEcr()]]),
+        repositories: new Map([['docker-hub', [{ name: 'docker-hub/b', arn: 'arn:b' }]]]),
+        unreadable: [refused('docker-hub/a')],
+      }),
+    );
+    expect(plan.changes.map((c) => c.target)).toEqual(['repository docker-hub/b']);
+    expect(plan.problems.map((p) => p.target)).toEqual(['repositories under docker-hub/']);
   });
 });

@@ -31,6 +31,12 @@ export async function runCacheMetrics(
   deps: Invocation<CacheMetricsDeps>,
 ): Promise<CacheMetricsResult> {
   const report = await collectCacheMetrics(deps.ecr, deps.config, { now: deps.now() });
+  if (report.unreadable.length)
+    deps.logger.warn('cache repositories the keeper may not read', {
+      repositories: report.unreadable.map((r) => r.name),
+      error: report.unreadable[0]!.error,
+      hint: 'left out of every figure (CacheRepositoriesUnreadable counts them): a policy on the repository denies the cacheMetrics role; exempt it there to count them',
+    });
   const metrics = cacheMetrics(report, deps.config.metrics.topRepositories);
   let published: Awaited<ReturnType<typeof publishMetrics>>;
   try {

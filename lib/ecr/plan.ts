@@ -342,10 +342,9 @@ export function unreadableProblems(unreadable: UnreadableRepository[] = []): Pla
     const names = repos.map((r) => r.name);
     const listed =
       names.length > 5 ? `${names.slice(0, 5).join(', ')}, … (${names.length - 5} more)` : names.join(', ');
-    const errorNames = [...new Set(repos.map((r) => r.errorName))].join(', ');
     return {
       target: `repositories under ${prefix}/`,
-      message: `${repos.length} could not be read (${errorNames}): ${listed}: left as ${repos.length === 1 ? 'it is' : 'they are'}; ${repos[0]!.error}`,
+      message: `${repos.length} could not be read: ${listed}: left as ${repos.length === 1 ? 'it is' : 'they are'}; ${repos[0]!.error}`,
     };
   });
 }

@@ -26,7 +26,7 @@ import {
   describeCredentialSecret,
   readCredentialValue,
 } from '../credential/secret.js';
-import { awsErrorName, errorMessage, unlessNamed } from '../runtime/errors.js';
+import { awsErrorName, awsFailure, unlessNamed } from '../runtime/errors.js';
 import { mapConcurrent } from '../runtime/retry.js';
 
 export interface CacheRepository {
@@ -51,11 +51,29 @@ export type SecretState =
   | { ok: true; secret: CredentialSecret }
   | { ok: false; error: CredentialSecretError };
 
+/** A repository listed under a managed prefix whose reads were refused to the caller. */
 export interface UnreadableRepository {
   name: string;
   prefix: string;
-  errorName: string;
+  /** AWS's refusal (`AccessDeniedException: …`), which says which policy denied it. */
   error: string;
+}
+
+/**
+ * One repository's read, or why there is none: deleted since the listing (`vanished`), or refused
+ * for this repository (`refused`: AccessDenied, a guardrail's Deny in its own policy). Anything
+ * else is thrown.
+ */
+export async function readRepository<T>(
+  read: Promise<T>,
+): Promise<{ read: T } | { vanished: true } | { refused: string }> {
+  try {
+    return { read: await read };
+  } catch (error) {
+    if (awsErrorName(error) === 'RepositoryNotFoundException') return { vanished: true };
+    if (awsErrorName(error) === 'AccessDeniedException') return { refused: awsFailure(error) };
+    throw error;
+  }
 }
 
 export interface ActualState {
@@ -146,20 +164,13 @@ export async function readActualState(
         lifecyclePrefixes.has(repo.prefix) ? readLifecyclePolicy(ecr, repo.name) : undefined,
         accessPrefixes.has(repo.prefix) ? readRepositoryPolicy(ecr, repo.name) : undefined,
       ]);
-      // Deleted since the listing: there is nothing left to bring in line.
-      const read = await unlessNamed(policies, 'RepositoryNotFoundException').catch((error: unknown) => {
-        // Refused for this repository alone: the others are still planned, and the plan says why.
-        if (awsErrorName(error) !== 'AccessDeniedException') throw error;
-        unreadable.push({
-          name: repo.name,
-          prefix: repo.prefix,
-          errorName: 'AccessDeniedException',
-          error: errorMessage(error),
-        });
-        return undefined;
-      });
-      if (!read) return undefined;
-      const [lifecyclePolicy, repositoryPolicy] = read;
+      // Deleted since the listing: there is nothing left to bring in line. Refused for this
+      // repository alone: the others are still planned, and the plan says why.
+      const outcome = await readRepository(policies);
+      if ('refused' in outcome)
+        unreadable.push({ name: repo.name, prefix: repo.prefix, error: outcome.refused });
+      if (!('read' in outcome)) return undefined;
+      const [lifecyclePolicy, repositoryPolicy] = outcome.read;
       return { name: repo.name, arn: repo.arn, prefix: repo.prefix, lifecyclePolicy, repositoryPolicy };
     });
     for (const prefix of managed) repositories.set(prefix, []);

@@ -32,6 +32,8 @@ function figureMetrics(
 
 export function cacheMetrics(report: CacheReport, topRepositories: number): Metric[] {
   const metrics = figureMetrics(report.total, {});
+  // Repositories the caller may not read are in no figure: how many, so a guardrail shows.
+  metrics.push({ name: 'CacheRepositoriesUnreadable', value: report.unreadable.length, dimensions: {} });
   for (const group of report.byPrefix) metrics.push(...figureMetrics(group, { Prefix: group.prefix }));
   for (const repo of report.repositories.slice(0, topRepositories)) {
     metrics.push(

@@ -13,9 +13,9 @@ import {
   paginateDescribeRepositories,
 } from '@aws-sdk/client-ecr';
 import type { KeeperConfig } from '../config/load.js';
-import { prefixOf } from '../ecr/state.js';
+import { prefixOf, readRepository, type UnreadableRepository } from '../ecr/state.js';
 import { IMAGE_MEDIA_TYPES, isIndex } from '../registry/media-types.js';
-import { DeadlineError, unlessNamed } from '../runtime/errors.js';
+import { DeadlineError, KeeperError } from '../runtime/errors.js';
 import { mapConcurrent } from '../runtime/retry.js';
 import {
   addFigures,
@@ -55,11 +55,34 @@ export interface CacheReport {
   staleImages: StaleImage[];
   /** Repositories listed but deleted before their images were read: left out of every figure. */
   vanished: string[];
+  /**
+   * Repositories whose reads were refused to this caller alone (AccessDenied: a guardrail's Deny in
+   * the repository's own policy): left out of every figure, counted in CacheRepositoriesUnreadable.
+   */
+  unreadable: UnreadableRepository[];
   /** API calls made, by operation (the benchmark compares them with the minimum pages). */
   apiCalls: Record<string, number>;
 }
 
 const PAGE = 1000;
+
+/** The line a report prints for the repositories it left out because their policies refused it. */
+export const unreadableLine = (unreadable: UnreadableRepository[]): string =>
+  `Not readable by this caller, left out: ${unreadable.map((r) => r.name).join(', ')} (${unreadable[0]?.error}).`;
+
+/**
+ * Refusals for some repositories are theirs (their own policies); for every one, the caller's own
+ * permissions: then the walk fails, as figures of nothing would read as an empty cache.
+ */
+export function refusedEverywhere(
+  listed: number,
+  unreadable: UnreadableRepository[],
+): KeeperError | undefined {
+  if (listed === 0 || unreadable.length < listed) return undefined;
+  return new KeeperError(
+    `every cached repository refused this caller's reads (${unreadable[0]!.error}): its own permissions lack them, or every repository's policy denies it`,
+  );
+}
 
 /** Every repository under the given rule prefixes (DescribeRepositories, all pages), with its prefix. */
 export async function cachedRepositories(
@@ -113,19 +136,22 @@ export async function collectCacheMetrics(
 
   const stale: StaleImage[] = [];
   const vanished: string[] = [];
+  const unreadable: UnreadableRepository[] = [];
   const concurrency = options.concurrency ?? settings.concurrency;
   let done = 0;
   const walked = await mapConcurrent(repositories, concurrency, async (repo) => {
-    // Deleted since the listing (by hand, by a clean-up job): it holds nothing now, and one
-    // repository gone must not cost the hour's figures for all the others.
-    const read = await unlessNamed(
-      repositoryFigures(ecr, repo, settings, now, count),
-      'RepositoryNotFoundException',
-    );
+    // Deleted since the listing (by hand, by a clean-up job): it holds nothing now; refused by its
+    // own policy: not the keeper's to see. Neither must cost the hour's figures for all the others.
+    const outcome = await readRepository(repositoryFigures(ecr, repo, settings, now, count));
     done++;
-    if (!read) vanished.push(repo.name);
-    else stale.push(...read.stale);
-    return read?.figures;
+    if ('vanished' in outcome) vanished.push(repo.name);
+    else if ('refused' in outcome)
+      unreadable.push({ name: repo.name, prefix: repo.prefix, error: outcome.refused });
+    else {
+      stale.push(...outcome.read.stale);
+      return outcome.read.figures;
+    }
+    return undefined;
   }).catch((error: unknown) => {
     // A cache too big for the function's time: say how far the walk got and what would let it finish.
     if (!(error instanceof DeadlineError)) throw error;
@@ -135,6 +161,8 @@ export async function collectCacheMetrics(
     );
   });
   const perRepository = walked.filter((repo): repo is RepositoryFigures => repo !== undefined);
+  const everywhere = refusedEverywhere(repositories.length, unreadable);
+  if (everywhere) throw everywhere;
 
   const byPrefix = new Map<string, SizeFigures & { repositories: number; dedupedBytes?: number }>();
   for (const prefix of prefixes)
@@ -173,6 +201,7 @@ export async function collectCacheMetrics(
     repositories: perRepository.sort((a, b) => b.bytes - a.bytes || a.name.localeCompare(b.name)),
     staleImages: stale.sort((a, b) => b.bytes - a.bytes).slice(0, 20),
     vanished: vanished.sort(),
+    unreadable: unreadable.sort((a, b) => a.name.localeCompare(b.name)),
     apiCalls: calls,
   };
 }

@@ -1,5 +1,5 @@
 /** The cache report as tables: per prefix, the largest repositories, the largest stale images. */
-import type { CacheReport } from './collect.js';
+import { type CacheReport, unreadableLine } from './collect.js';
 
 export function humanBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -41,6 +41,9 @@ export function formatCacheReport(report: CacheReport, top = 10): string {
   ];
   if (report.vanished.length) {
     lines.push('', `Deleted while this ran, left out: ${report.vanished.join(', ')}.`);
+  }
+  if (report.unreadable.length) {
+    lines.push('', unreadableLine(report.unreadable));
   }
   if (report.repositories.length) {
     lines.push('', `Largest repositories (top ${Math.min(top, report.repositories.length)}):`);

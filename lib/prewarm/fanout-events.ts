@@ -84,7 +84,13 @@ const planShape = {
   indexWidths: z.optional(indexWidths),
   cacheHost: z.optional(z.string()),
   merged: z.optional(z.array(z.object({ image: z.string(), sameAs: z.string() }))),
-  discovered: z.optional(z.object({ images: z.array(z.string()), error: z.optional(z.string()) })),
+  discovered: z.optional(
+    z.object({
+      images: z.array(z.string()),
+      error: z.optional(z.string()),
+      unreadable: z.optional(z.array(z.string())),
+    }),
+  ),
   dockerHub: z.optional(rateLimit),
   stoppedUpstream: z.optional(z.string()),
   upstreamPullsMeasured: z.optional(z.number()),

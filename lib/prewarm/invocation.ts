@@ -43,7 +43,17 @@ export async function nightImages(
   const budgetMs = Math.max(1, Math.floor((deps.deadline - deps.now()) / 4));
   try {
     const found = await withTimeout(discoverImages(deps.ecr, deps.config, deps.now()), budgetMs, 'discovery');
-    return { images: [...images, ...found], discovered: { images: found.map((i) => i.original) } };
+    if (found.unreadable.length)
+      deps.logger.warn('prewarm discovery could not read some repositories', {
+        repositories: found.unreadable,
+      });
+    return {
+      images: [...images, ...found.images],
+      discovered: {
+        images: found.images.map((i) => i.original),
+        ...(found.unreadable.length ? { unreadable: found.unreadable } : {}),
+      },
+    };
   } catch (error) {
     deps.logger.warn('prewarm discovery failed', { error });
     return { images, discovered: { images: [], error: errorMessage(error) } };

@@ -76,7 +76,8 @@ export interface PrewarmReport {
   /** Entries that name the same cache reference as an earlier one: warmed once, under the first. */
   merged?: Array<{ image: string; sameAs: string }>;
   /** prewarm.discover: the images added tonight because something pulled them (or why none could be). */
-  discovered?: { images: string[]; error?: string };
+  /** The night's discovery: the images it added; why it was skipped; repositories it could not read. */
+  discovered?: { images: string[]; error?: string; unreadable?: string[] };
   /** A dry run: nothing was pulled; `would-pull` images say what a run would spend. */
   dryRun?: boolean;
   /** Set when another run held the lease (`by`), or it could not be read (`unreadable`): this one warmed nothing. */
@@ -174,6 +175,10 @@ export function formatPrewarm(report: PrewarmReport): string {
   else if (report.discovered?.images.length)
     lines.push(
       `Discovered ${report.discovered.images.length} image(s) pulled through the cache and not on the list: ${report.discovered.images.join(', ')}.`,
+    );
+  if (report.discovered?.unreadable?.length)
+    lines.push(
+      `Discovery could not read, left out: ${report.discovered.unreadable.join(', ')} (a policy on the repository denies the pre-warm role its reads).`,
     );
   for (const m of report.merged ?? [])
     lines.push(

@@ -9,8 +9,13 @@
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import { cacheRepositoryName, registryName, resolveImage, upstreamRepositoryOf } from '../config/images.js';
 import type { DesiredRule, KeeperConfig, PrewarmImage } from '../config/load.js';
-import { cachedRepositories, repositoryImages } from '../metrics/collect.js';
-import { unlessNamed } from '../runtime/errors.js';
+import { readRepository, type UnreadableRepository } from '../ecr/state.js';
+import {
+  cachedRepositories,
+  refusedEverywhere,
+  repositoryImages,
+  unreadableLine,
+} from '../metrics/collect.js';
 import { mapConcurrent } from '../runtime/retry.js';
 
 export interface SuggestReport {
@@ -19,6 +24,10 @@ export interface SuggestReport {
   pulledNotListed: Array<{ image: string; lastPulledAt: string }>;
   /** On the list, not pulled within the window (or never): candidates to drop. */
   listedNotPulled: Array<{ image: string; lastPulledAt?: string }>;
+  /** Repositories listed but deleted before their images were read. */
+  vanished: string[];
+  /** Repositories whose own policy refuses the caller's reads: their pulls are not known. */
+  unreadable: UnreadableRepository[];
 }
 
 /**
@@ -42,11 +51,18 @@ export async function suggestImages(
   const repositories = await cachedRepositories(ecr, [...rules.keys()]);
   /** `<cache repository>:<tag>` → the rule that caches it and its last recorded pull (ms). */
   const lastPull = new Map<string, { rule: DesiredRule; repository: string; tag: string; at?: number }>();
+  const vanished: string[] = [];
+  const unreadable: UnreadableRepository[] = [];
   await mapConcurrent(repositories, config.metrics.concurrency, async (repo) => {
     const rule = rules.get(repo.prefix)!;
-    // A repository deleted since the listing holds no pulls any more.
-    const images = await unlessNamed(repositoryImages(ecr, repo.name), 'RepositoryNotFoundException');
-    for (const image of images ?? [])
+    // A repository deleted since the listing holds no pulls any more; one whose policy refuses the
+    // caller is left out, named: neither costs the suggestions of all the others.
+    const outcome = await readRepository(repositoryImages(ecr, repo.name));
+    if ('vanished' in outcome) vanished.push(repo.name);
+    if ('refused' in outcome)
+      unreadable.push({ name: repo.name, prefix: repo.prefix, error: outcome.refused });
+    if (!('read' in outcome)) return;
+    for (const image of outcome.read)
       for (const tag of image.imageTags ?? [])
         lastPull.set(`${repo.name}:${tag}`, {
           rule,
@@ -55,6 +71,8 @@ export async function suggestImages(
           at: image.lastRecordedPullTime?.getTime(),
         });
   });
+  const everywhere = refusedEverywhere(repositories.length, unreadable);
+  if (everywhere) throw everywhere;
 
   const listed = listedKeys(config);
   const pulledNotListed = [...lastPull.entries()]
@@ -69,7 +87,13 @@ export async function suggestImages(
     if (at !== undefined && at >= since) return [];
     return [{ image: i.original, ...(at !== undefined ? { lastPulledAt: new Date(at).toISOString() } : {}) }];
   });
-  return { pulledWithinDays: options.pulledWithinDays, pulledNotListed, listedNotPulled };
+  return {
+    pulledWithinDays: options.pulledWithinDays,
+    pulledNotListed,
+    listedNotPulled,
+    vanished: vanished.sort(),
+    unreadable: unreadable.sort((a, b) => a.name.localeCompare(b.name)),
+  };
 }
 
 /** `<cache repository>:<tag>` of each image on prewarm.images, however it is written. */
@@ -94,6 +118,7 @@ export function formatSuggestions(report: SuggestReport, withConfigLines: boolea
     lines.push(
       `  ${p.image.padEnd(32)} ${p.lastPulledAt ? `last pulled ${p.lastPulledAt}` : 'never pulled'}`,
     );
+  if (report.unreadable.length) lines.push(unreadableLine(report.unreadable));
   if (withConfigLines && report.pulledNotListed.length) {
     lines.push('', 'To add them, under prewarm.images in keeper.config.yaml:');
     for (const p of report.pulledNotListed) lines.push(`    - ${p.image}`);
@@ -109,9 +134,12 @@ export async function discoverImages(
   ecr: ECRClient,
   config: KeeperConfig,
   now: number,
-): Promise<PrewarmImage[]> {
+): Promise<{ images: PrewarmImage[]; unreadable: string[] }> {
   const discover = config.prewarm.discover;
-  if (!discover) return [];
+  if (!discover) return { images: [], unreadable: [] };
   const report = await suggestImages(ecr, config, { now, pulledWithinDays: discover.pulledWithinDays });
-  return report.pulledNotListed.slice(0, discover.maxImages).map((p) => resolveImage(config, p.image));
+  return {
+    images: report.pulledNotListed.slice(0, discover.maxImages).map((p) => resolveImage(config, p.image)),
+    unreadable: report.unreadable.map((r) => r.name),
+  };
 }

@@ -198,3 +198,57 @@ it('a repository deleted while the walk runs is left out, not a reason to lose t
     sandbox.ecr.repositories.set(doomed, saved);
   }
 });
+
+it("a repository whose own policy refuses the keeper's reads is left out and counted, not a reason to lose the hour", async () => {
+  // A guardrail: only the platform's admin role may read this repository.
+  const guarded = 'docker-hub/library/redis';
+  const repo = sandbox.ecr.repositories.get(guarded)!;
+  repo.repositoryPolicy = JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'OnlyPlatformAdmins',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: ['ecr:Describe*', 'ecr:BatchGetImage'],
+        Condition: { StringNotLike: { 'aws:PrincipalArn': 'arn:aws:iam::123456789012:role/platform-admin' } },
+      },
+    ],
+  });
+  try {
+    const once = sandboxDeps(sandbox, kit.config, { role: 'cacheMetrics', maxAttempts: 1 });
+    const result = await createCacheMetricsHandler(once.deps)(
+      {},
+      lambdaContext('cacheMetrics', { remainingMs: 300_000 }),
+    );
+    expect(result.report.unreadable).toEqual([
+      {
+        name: guarded,
+        prefix: 'docker-hub',
+        error: expect.stringContaining('with an explicit deny in a resource-based policy'),
+      },
+    ]);
+    expect(result.report.repositories.map((r) => r.name)).not.toContain(guarded);
+    expect(result.report.total.repositories).toBe(sandbox.ecr.repositories.size - 1);
+    const ns = 'EcrCacheKeeper';
+    expect(sandbox.cloudwatch.latest(ns, 'CacheRepositories')).toBe(sandbox.ecr.repositories.size - 1);
+    expect(sandbox.cloudwatch.latest(ns, 'CacheRepositoriesUnreadable')).toBe(1);
+    const warning = once.logs.find((entry) => entry.message === 'cache repositories the keeper may not read');
+    expect(warning).toMatchObject({ level: 'warn', repositories: [guarded] });
+    const { formatCacheReport } = await import('../../lib/metrics/format.js');
+    expect(formatCacheReport(result.report)).toContain(
+      `Not readable by this caller, left out: ${guarded} (AccessDeniedException:`,
+    );
+    // Every repository refused is the caller's own permissions, not a guardrail: the hour fails.
+    const everything = sandboxDeps(sandbox, kit.config, { maxAttempts: 1 });
+    for (const r of sandbox.ecr.repositories.values()) r.repositoryPolicy = repo.repositoryPolicy;
+    await expect(
+      createCacheMetricsHandler(everything.as('cacheMetrics'))(
+        {},
+        lambdaContext('cacheMetrics', { remainingMs: 300_000 }),
+      ),
+    ).rejects.toThrow(/AccessDeniedException|not authorized/);
+  } finally {
+    for (const r of sandbox.ecr.repositories.values()) r.repositoryPolicy = undefined;
+  }
+});

@@ -492,7 +492,7 @@ rules:
         {
           target: 'repositories under team-d/',
           message: expect.stringMatching(
-            /^1 could not be read \(AccessDeniedException\): team-d\/alpha: left as it is; .*ecr:GetLifecyclePolicy on resource: .*repository\/team-d\/alpha with an explicit deny in a resource-based policy/,
+            /^1 could not be read: team-d\/alpha: left as it is; AccessDeniedException: .*ecr:GetLifecyclePolicy on resource: .*repository\/team-d\/alpha with an explicit deny in a resource-based policy/,
           ),
         },
       ]);

@@ -12,8 +12,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createPrewarmHandler } from '../../handlers/prewarm.js';
 import { loadConfig } from '../../lib/config/load.js';
 import { reconcile } from '../../lib/ecr/reconcile.js';
+import { formatPrewarm } from '../../lib/prewarm/report.js';
 import { runPrewarm } from '../../lib/prewarm/run.js';
-import { suggestImages } from '../../lib/prewarm/suggest.js';
+import { formatSuggestions, suggestImages } from '../../lib/prewarm/suggest.js';
 import { RegistryClient } from '../../lib/registry/client.js';
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
 import { lambdaContext } from '../support/lambda.js';
@@ -94,6 +95,27 @@ describe.each(['daily', 'every-pull'] as const)('suggest, pull time refreshed %s
     const afterDeletion = await suggestImages(admin.aws.ecr, config, { now: now(), pulledWithinDays: 7 });
     sandbox.faults.clear();
     expect(afterDeletion.pulledNotListed.map((p) => p.image).sort()).toEqual(['golang:1.24', 'postgres:17']);
+    expect(afterDeletion.vanished).toEqual(['docker-hub/library/redis']);
+
+    // A repository whose own policy refuses the caller's reads (a guardrail) is left out, and named.
+    const guarded = sandbox.ecr.repositories.get('docker-hub/library/postgres')!;
+    guarded.repositoryPolicy = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Sid: 'Guardrail', Effect: 'Deny', Principal: '*', Action: 'ecr:DescribeImages' }],
+    });
+    const refused = await suggestImages(admin.aws.ecr, config, { now: now(), pulledWithinDays: 7 });
+    expect(refused.pulledNotListed.map((p) => p.image)).toEqual(['golang:1.24']);
+    expect(refused.unreadable).toEqual([
+      {
+        name: 'docker-hub/library/postgres',
+        prefix: 'docker-hub',
+        error: expect.stringContaining('explicit deny'),
+      },
+    ]);
+    expect(formatSuggestions(refused, false)).toContain(
+      'Not readable by this caller, left out: docker-hub/library/postgres (AccessDeniedException:',
+    );
+    guarded.repositoryPolicy = undefined;
 
     // Eight nights of pre-warming later, nothing else pulled: the pre-warm role's pulls kept nothing alive.
     for (let n = 0; n < 8; n++) {
@@ -147,6 +169,23 @@ describe.each(['daily', 'every-pull'] as const)(
       expect(second.discovered).toEqual({ images: ['golang:1.24', 'postgres:17', 'redis:7'] });
       expect(second.images.map((i) => i.image)).toEqual([...LISTED, 'golang:1.24', 'postgres:17', 'redis:7']);
       expect(second.counts.failed).toBe(0);
+
+      // A repository whose own policy refuses the pre-warm role's reads: the others are still
+      // discovered, and the report names the one left out.
+      const guarded = sandbox.ecr.repositories.get('docker-hub/library/postgres')!;
+      guarded.repositoryPolicy = JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Sid: 'Guardrail', Effect: 'Deny', Principal: '*', Action: 'ecr:DescribeImages' }],
+      });
+      const refused = await night();
+      guarded.repositoryPolicy = undefined;
+      expect(refused.discovered).toEqual({
+        images: ['golang:1.24', 'redis:7'],
+        unreadable: ['docker-hub/library/postgres'],
+      });
+      expect(formatPrewarm(refused)).toContain(
+        'Discovery could not read, left out: docker-hub/library/postgres',
+      );
 
       // CI stops pulling: the pre-warm role's own pulls do not keep them discovered past the window.
       sandbox.clock.advanceHours(24);

@@ -373,8 +373,7 @@ describe('repositories whose policies could not be read', () => {
   const refused = (name: string, prefix = 'docker-hub') => ({
     name,
     prefix,
-    errorName: 'AccessDeniedException',
-    error: `User: r is not authorized to perform: ecr:GetLifecyclePolicy on resource: ${name} with an explicit deny in a resource-based policy`,
+    error: `AccessDeniedException: User: r is not authorized to perform: ecr:GetLifecyclePolicy on resource: ${name} with an explicit deny in a resource-based policy`,
   });
   it.each([
     ['none', [], []],
@@ -384,7 +383,7 @@ describe('repositories whose policies could not be read', () => {
       [
         {
           target: 'repositories under docker-hub/',
-          message: `1 could not be read (AccessDeniedException): docker-hub/a: left as it is; ${refused('docker-hub/a').error}`,
+          message: `1 could not be read: docker-hub/a: left as it is; ${refused('docker-hub/a').error}`,
         },
       ],
     ],
@@ -394,11 +393,11 @@ describe('repositories whose policies could not be read', () => {
       [
         {
           target: 'repositories under docker-hub/',
-          message: `7 could not be read (AccessDeniedException): docker-hub/a, docker-hub/b, docker-hub/c, docker-hub/d, docker-hub/e, … (2 more): left as they are; ${refused('docker-hub/a').error}`,
+          message: `7 could not be read: docker-hub/a, docker-hub/b, docker-hub/c, docker-hub/d, docker-hub/e, … (2 more): left as they are; ${refused('docker-hub/a').error}`,
         },
         {
           target: 'repositories under quay/',
-          message: `1 could not be read (AccessDeniedException): quay/x: left as it is; ${refused('quay/x').error}`,
+          message: `1 could not be read: quay/x: left as it is; ${refused('quay/x').error}`,
         },
       ],
     ],

@@ -33,6 +33,7 @@ function publishedMetrics(): string[] {
       total: figures,
       byPrefix: [{ ...figures, prefix: 'docker-hub' }],
       repositories: [{ ...emptyFigures(), name: 'docker-hub/library/node', prefix: 'docker-hub' }],
+      unreadable: [],
     } as unknown as CacheReport,
     20,
   );

@@ -62,6 +62,7 @@ describe('cacheMetrics', () => {
       total: { ...figures, repositories: 3, monthlyCost: 0 },
       byPrefix: [{ prefix: 'docker-hub', ...figures, repositories: 3, monthlyCost: 0 }],
       repositories: ['a', 'b', 'c'].map((name) => ({ name, prefix: 'docker-hub', ...figures })),
+      unreadable: [],
     } as unknown as CacheReport;
     const repoMetrics = cacheMetrics(report, 2).filter((m) => m.dimensions?.Repository);
     expect(new Set(repoMetrics.map((m) => m.dimensions!.Repository))).toEqual(new Set(['a', 'b']));

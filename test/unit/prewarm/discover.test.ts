@@ -54,7 +54,8 @@ describe('discoverImages', () => {
       ['memcached:1.6', 'bitnami/kafka:3.7', 'bitnami/kafka:latest', 'memcached:1.5'],
     ],
   ])('discover %s → %j', async (discover, expected) => {
-    const found = await discoverImages(new ECRClient({}), config(discover), NOW);
+    const { images: found, unreadable } = await discoverImages(new ECRClient({}), config(discover), NOW);
+    expect(unreadable).toEqual([]);
     expect(found.map((i) => i.original)).toEqual(expected);
     expect(found.every((i) => i.rulePrefix === 'docker-hub')).toBe(true);
   });
@@ -62,7 +63,7 @@ describe('discoverImages', () => {
   it('without prewarm.discover, asks ECR nothing', async () => {
     expect(
       await discoverImages(new ECRClient({}), parseConfig(readFileSync('keeper.config.yaml', 'utf8')), NOW),
-    ).toEqual([]);
+    ).toEqual({ images: [], unreadable: [] });
     expect(ecrMock.calls()).toHaveLength(0);
   });
 });
@@ -77,7 +78,7 @@ describe('every rule’s registry, not only Docker Hub’s', () => {
     );
 
   it('discovers a Quay image CI pulled, under its quay.io name and the Quay rule', async () => {
-    const found = await discoverImages(
+    const { images: found } = await discoverImages(
       new ECRClient({}),
       withQuay('  discover: { pulledWithinDays: 7 }\n'),
       NOW,

@@ -7,6 +7,7 @@ import { reconcile } from '../../lib/ecr/reconcile.js';
 import { runPrewarm } from '../../lib/prewarm/run.js';
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
 import { INDEX_TYPES } from '../../sandbox/registry/content.js';
+import { guardrailPolicy } from '../support/guardrail.js';
 import { lambdaContext } from '../support/lambda.js';
 import { type SandboxDeps, sandboxDeps } from './support/sandbox-deps.js';
 
@@ -203,18 +204,7 @@ it("a repository whose own policy refuses the keeper's reads is left out and cou
   // A guardrail: only the platform's admin role may read this repository.
   const guarded = 'docker-hub/library/redis';
   const repo = sandbox.ecr.repositories.get(guarded)!;
-  repo.repositoryPolicy = JSON.stringify({
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Sid: 'OnlyPlatformAdmins',
-        Effect: 'Deny',
-        Principal: '*',
-        Action: ['ecr:Describe*', 'ecr:BatchGetImage'],
-        Condition: { StringNotLike: { 'aws:PrincipalArn': 'arn:aws:iam::123456789012:role/platform-admin' } },
-      },
-    ],
-  });
+  repo.repositoryPolicy = guardrailPolicy(['ecr:Describe*', 'ecr:BatchGetImage']);
   try {
     const once = sandboxDeps(sandbox, kit.config, { role: 'cacheMetrics', maxAttempts: 1 });
     const result = await createCacheMetricsHandler(once.deps)(

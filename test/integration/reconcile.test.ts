@@ -18,6 +18,7 @@ import { formatReconcile } from '../../lib/ecr/format.js';
 import { applySavedPlan, reconcile, savePlan } from '../../lib/ecr/reconcile.js';
 import { RegistryClient } from '../../lib/registry/client.js';
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
+import { guardrailPolicy } from '../support/guardrail.js';
 import { context } from '../support/lambda.js';
 import { type SandboxDeps, sandboxDeps } from './support/sandbox-deps.js';
 
@@ -436,20 +437,7 @@ rules:
       repo.repositoryPolicy = undefined;
     }
     sandbox.ecr.exclusions.delete(exclusion);
-    sandbox.ecr.repositories.get(guarded)!.repositoryPolicy = JSON.stringify({
-      Version: '2012-10-17',
-      Statement: [
-        {
-          Sid: 'OnlyPlatformAdmins',
-          Effect: 'Deny',
-          Principal: '*',
-          Action: actions,
-          Condition: {
-            StringNotLike: { 'aws:PrincipalArn': 'arn:aws:iam::123456789012:role/platform-admin' },
-          },
-        },
-      ],
-    });
+    sandbox.ecr.repositories.get(guarded)!.repositoryPolicy = guardrailPolicy(actions);
   };
   const lifecycled = () =>
     names.filter((n) => sandbox.ecr.repositories.get(n)!.lifecyclePolicy !== undefined);

@@ -68,6 +68,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsClients, createAwsClients } from '../../lib/aws/clients.js';
 import { RegistryClient } from '../../lib/registry/client.js';
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
+import { guardrailPolicy } from '../support/guardrail.js';
 
 const KEEP_SIX = JSON.stringify({
   rules: [
@@ -362,20 +363,7 @@ describe("a repository's own policy on the API calls that name it", () => {
     await aws.ecr.send(
       new SetRepositoryPolicyCommand({
         repositoryName,
-        policyText: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Sid: 'Guardrail',
-              Effect: 'Deny',
-              Principal: '*',
-              Action: 'ecr:Describe*',
-              Condition: {
-                StringNotLike: { 'aws:PrincipalArn': 'arn:aws:iam::123456789012:role/platform-admin' },
-              },
-            },
-          ],
-        }),
+        policyText: guardrailPolicy('ecr:Describe*'),
       }),
     );
     await expect(aws.ecr.send(new DescribeImagesCommand({ repositoryName }))).rejects.toMatchObject({

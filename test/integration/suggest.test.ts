@@ -17,6 +17,7 @@ import { runPrewarm } from '../../lib/prewarm/run.js';
 import { formatSuggestions, suggestImages } from '../../lib/prewarm/suggest.js';
 import { RegistryClient } from '../../lib/registry/client.js';
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
+import { guardrailPolicy } from '../support/guardrail.js';
 import { lambdaContext } from '../support/lambda.js';
 import { sandboxDeps } from './support/sandbox-deps.js';
 
@@ -99,10 +100,7 @@ describe.each(['daily', 'every-pull'] as const)('suggest, pull time refreshed %s
 
     // A repository whose own policy refuses the caller's reads (a guardrail) is left out, and named.
     const guarded = sandbox.ecr.repositories.get('docker-hub/library/postgres')!;
-    guarded.repositoryPolicy = JSON.stringify({
-      Version: '2012-10-17',
-      Statement: [{ Sid: 'Guardrail', Effect: 'Deny', Principal: '*', Action: 'ecr:DescribeImages' }],
-    });
+    guarded.repositoryPolicy = guardrailPolicy('ecr:DescribeImages');
     const refused = await suggestImages(admin.aws.ecr, config, { now: now(), pulledWithinDays: 7 });
     expect(refused.pulledNotListed.map((p) => p.image)).toEqual(['golang:1.24']);
     expect(refused.unreadable).toEqual([
@@ -173,10 +171,7 @@ describe.each(['daily', 'every-pull'] as const)(
       // A repository whose own policy refuses the pre-warm role's reads: the others are still
       // discovered, and the report names the one left out.
       const guarded = sandbox.ecr.repositories.get('docker-hub/library/postgres')!;
-      guarded.repositoryPolicy = JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [{ Sid: 'Guardrail', Effect: 'Deny', Principal: '*', Action: 'ecr:DescribeImages' }],
-      });
+      guarded.repositoryPolicy = guardrailPolicy('ecr:DescribeImages');
       const refused = await night();
       guarded.repositoryPolicy = undefined;
       expect(refused.discovered).toEqual({

@@ -19,11 +19,12 @@ export interface CacheMetricsResult {
   published: { calls: number; datums: number };
 }
 
-/** What the log keeps of a report: the totals, the calls, and any repository deleted during the walk. */
+/** What the log keeps of a report: the totals, the calls, any repository deleted during the walk, and how many were read again. */
 const logged = (report: CacheReport) => ({
   total: report.total,
   apiCalls: report.apiCalls,
   ...(report.vanished.length ? { vanished: report.vanished } : {}),
+  ...(report.readAgain ? { readAgain: report.readAgain } : {}),
 });
 
 export async function runCacheMetrics(

@@ -15,7 +15,7 @@ import {
 import type { KeeperConfig } from '../config/load.js';
 import { prefixOf, readRepository, type UnreadableRepository } from '../ecr/state.js';
 import { IMAGE_MEDIA_TYPES, isIndex } from '../registry/media-types.js';
-import { DeadlineError, KeeperError } from '../runtime/errors.js';
+import { DeadlineError, isTransientAwsError, KeeperError } from '../runtime/errors.js';
 import { mapConcurrent } from '../runtime/retry.js';
 import {
   addFigures,
@@ -60,6 +60,8 @@ export interface CacheReport {
    * the repository's own policy): left out of every figure, counted in CacheRepositoriesUnreadable.
    */
   unreadable: UnreadableRepository[];
+  /** Repositories whose first read failed for a reason of the moment, read again after the walk. */
+  readAgain: number;
   /** API calls made, by operation (the benchmark compares them with the minimum pages). */
   apiCalls: Record<string, number>;
 }
@@ -139,10 +141,20 @@ export async function collectCacheMetrics(
   const unreadable: UnreadableRepository[] = [];
   const concurrency = options.concurrency ?? settings.concurrency;
   let done = 0;
-  const walked = await mapConcurrent(repositories, concurrency, async (repo) => {
+  // Failed for a reason of the moment (throttled past the SDK's retries, a 5xx): read again once
+  // the walk is done and the burst has passed, instead of losing the hour for every repository.
+  const again: Array<{ name: string; prefix: string }> = [];
+  const walk = async (repo: { name: string; prefix: string }, firstPass: boolean) => {
     // Deleted since the listing (by hand, by a clean-up job): it holds nothing now; refused by its
     // own policy: not the keeper's to see. Neither must cost the hour's figures for all the others.
-    const outcome = await readRepository(repositoryFigures(ecr, repo, settings, now, count));
+    const outcome = await readRepository(repositoryFigures(ecr, repo, settings, now, count)).catch(
+      (error: unknown) => {
+        if (!firstPass || error instanceof DeadlineError || !isTransientAwsError(error)) throw error;
+        again.push(repo);
+        return undefined;
+      },
+    );
+    if (!outcome) return undefined;
     done++;
     if ('vanished' in outcome) vanished.push(repo.name);
     else if ('refused' in outcome)
@@ -152,14 +164,21 @@ export async function collectCacheMetrics(
       return outcome.read.figures;
     }
     return undefined;
-  }).catch((error: unknown) => {
-    // A cache too big for the function's time: say how far the walk got and what would let it finish.
-    if (!(error instanceof DeadlineError)) throw error;
-    throw new DeadlineError(
-      `the cache walk read ${done} of ${repositories.length} repositories before the invocation's deadline (metrics.concurrency ${concurrency}): raise metrics.concurrency, or the cacheMetrics function's timeout; ${error.message}`,
-      { cause: error },
-    );
-  });
+  };
+  const walked = await mapConcurrent(repositories, concurrency, (repo) => walk(repo, true))
+    .then(async (first) => [
+      ...first,
+      // One at a time: whatever failed them may not be over.
+      ...(await mapConcurrent(again, 1, (repo) => walk(repo, false))),
+    ])
+    .catch((error: unknown) => {
+      // A cache too big for the function's time: say how far the walk got and what would let it finish.
+      if (!(error instanceof DeadlineError)) throw error;
+      throw new DeadlineError(
+        `the cache walk read ${done} of ${repositories.length} repositories before the invocation's deadline (metrics.concurrency ${concurrency}): raise metrics.concurrency, or the cacheMetrics function's timeout; ${error.message}`,
+        { cause: error },
+      );
+    });
   const perRepository = walked.filter((repo): repo is RepositoryFigures => repo !== undefined);
   const everywhere = refusedEverywhere(repositories.length, unreadable);
   if (everywhere) throw everywhere;
@@ -202,6 +221,7 @@ export async function collectCacheMetrics(
     staleImages: stale.sort((a, b) => b.bytes - a.bytes).slice(0, 20),
     vanished: vanished.sort(),
     unreadable: unreadable.sort((a, b) => a.name.localeCompare(b.name)),
+    readAgain: again.length,
     apiCalls: calls,
   };
 }

@@ -242,3 +242,22 @@ it("a repository whose own policy refuses the keeper's reads is left out and cou
     for (const r of sandbox.ecr.repositories.values()) r.repositoryPolicy = undefined;
   }
 });
+
+it('a repository whose read fails for a moment (throttled past the SDK’s retries) is read again after the walk, not a reason to lose the hour', async () => {
+  sandbox.faults.add({ match: 'ecr:DescribeImages', awsError: 'ThrottlingException', times: 2 });
+  try {
+    const once = sandboxDeps(sandbox, kit.config, { role: 'cacheMetrics', maxAttempts: 1 });
+    const result = await createCacheMetricsHandler(once.deps)(
+      {},
+      lambdaContext('cacheMetrics', { remainingMs: 300_000 }),
+    );
+    expect(result.report.total.repositories).toBe(sandbox.ecr.repositories.size);
+    expect(result.report.unreadable).toEqual([]);
+    expect(once.logs.find((e) => e.message === 'cache metrics')?.readAgain).toBe(2);
+    expect(sandbox.cloudwatch.latest('EcrCacheKeeper', 'CacheRepositories')).toBe(
+      sandbox.ecr.repositories.size,
+    );
+  } finally {
+    sandbox.faults.clear();
+  }
+});

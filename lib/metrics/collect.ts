@@ -72,18 +72,61 @@ const PAGE = 1000;
 export const unreadableLine = (unreadable: UnreadableRepository[]): string =>
   `Not readable by this caller, left out: ${unreadable.map((r) => r.name).join(', ')} (${unreadable[0]?.error}).`;
 
+type Listed = { name: string; prefix: string };
+
+/** What a walk over the cached repositories read, and what it left out. */
+export interface RepositoryWalk<R> {
+  /** Each repository read, in the listing's order. */
+  read: Array<{ repository: Listed; value: R }>;
+  /** Deleted since the listing (by hand, by a clean-up job): they hold nothing now. */
+  vanished: string[];
+  /** Refused by their own policies: not the caller's to see. */
+  unreadable: UnreadableRepository[];
+  /** Read a second time after a failure of the moment. */
+  readAgain: number;
+}
+
 /**
- * Refusals for some repositories are theirs (their own policies); for every one, the caller's own
- * permissions: then the walk fails, as figures of nothing would read as an empty cache.
+ * Reads every listed repository, `concurrency` at a time. None of what befalls one repository costs
+ * the others' figures: deleted since the listing, it is `vanished`; refused by its own policy, it is
+ * `unreadable`; failed for a reason of the moment (throttled past the SDK's retries, a 5xx), it is
+ * read again once the walk is done and the burst has passed, one at a time, and only a second
+ * failure fails the walk. When every repository refuses, that is the caller's own permissions: the
+ * walk fails, as figures of nothing would read as an empty cache. `progress.done` counts the
+ * repositories settled, for a walk cut short at the deadline to say how far it got.
  */
-export function refusedEverywhere(
-  listed: number,
-  unreadable: UnreadableRepository[],
-): KeeperError | undefined {
-  if (listed === 0 || unreadable.length < listed) return undefined;
-  return new KeeperError(
-    `every cached repository refused this caller's reads (${unreadable[0]!.error}): its own permissions lack them, or every repository's policy denies it`,
-  );
+export async function walkRepositories<R>(
+  repositories: Listed[],
+  concurrency: number,
+  read: (repository: Listed) => Promise<R>,
+  progress: { done: number } = { done: 0 },
+): Promise<RepositoryWalk<R>> {
+  const walk: RepositoryWalk<R> = { read: [], vanished: [], unreadable: [], readAgain: 0 };
+  const again: Listed[] = [];
+  const settle = async (repository: Listed, firstPass: boolean) => {
+    const outcome = await readRepository(read(repository)).catch((error: unknown) => {
+      if (!firstPass || error instanceof DeadlineError || !isTransientAwsError(error)) throw error;
+      again.push(repository);
+      return undefined;
+    });
+    if (!outcome) return undefined;
+    progress.done++;
+    if ('vanished' in outcome) walk.vanished.push(repository.name);
+    else if ('refused' in outcome) walk.unreadable.push({ ...repository, error: outcome.refused });
+    else return { repository, value: outcome.read };
+    return undefined;
+  };
+  const first = await mapConcurrent(repositories, concurrency, (r) => settle(r, true));
+  const second = await mapConcurrent(again, 1, (r) => settle(r, false));
+  walk.readAgain = again.length;
+  walk.read = [...first, ...second].filter((r) => r !== undefined);
+  if (repositories.length > 0 && walk.unreadable.length === repositories.length)
+    throw new KeeperError(
+      `every cached repository refused this caller's reads (${walk.unreadable[0]!.error}): its own permissions lack them, or every repository's policy denies it`,
+    );
+  walk.vanished.sort();
+  walk.unreadable.sort((a, b) => a.name.localeCompare(b.name));
+  return walk;
 }
 
 /** Every repository under the given rule prefixes (DescribeRepositories, all pages), with its prefix. */
@@ -136,52 +179,23 @@ export async function collectCacheMetrics(
 
   const repositories = await cachedRepositories(ecr, prefixes, count);
 
-  const stale: StaleImage[] = [];
-  const vanished: string[] = [];
-  const unreadable: UnreadableRepository[] = [];
   const concurrency = options.concurrency ?? settings.concurrency;
-  let done = 0;
-  // Failed for a reason of the moment (throttled past the SDK's retries, a 5xx): read again once
-  // the walk is done and the burst has passed, instead of losing the hour for every repository.
-  const again: Array<{ name: string; prefix: string }> = [];
-  const walk = async (repo: { name: string; prefix: string }, firstPass: boolean) => {
-    // Deleted since the listing (by hand, by a clean-up job): it holds nothing now; refused by its
-    // own policy: not the keeper's to see. Neither must cost the hour's figures for all the others.
-    const outcome = await readRepository(repositoryFigures(ecr, repo, settings, now, count)).catch(
-      (error: unknown) => {
-        if (!firstPass || error instanceof DeadlineError || !isTransientAwsError(error)) throw error;
-        again.push(repo);
-        return undefined;
-      },
+  const progress = { done: 0 };
+  const walk = await walkRepositories(
+    repositories,
+    concurrency,
+    (repo) => repositoryFigures(ecr, repo, settings, now, count),
+    progress,
+  ).catch((error: unknown) => {
+    // A cache too big for the function's time: say how far the walk got and what would let it finish.
+    if (!(error instanceof DeadlineError)) throw error;
+    throw new DeadlineError(
+      `the cache walk read ${progress.done} of ${repositories.length} repositories before the invocation's deadline (metrics.concurrency ${concurrency}): raise metrics.concurrency, or the cacheMetrics function's timeout; ${error.message}`,
+      { cause: error },
     );
-    if (!outcome) return undefined;
-    done++;
-    if ('vanished' in outcome) vanished.push(repo.name);
-    else if ('refused' in outcome)
-      unreadable.push({ name: repo.name, prefix: repo.prefix, error: outcome.refused });
-    else {
-      stale.push(...outcome.read.stale);
-      return outcome.read.figures;
-    }
-    return undefined;
-  };
-  const walked = await mapConcurrent(repositories, concurrency, (repo) => walk(repo, true))
-    .then(async (first) => [
-      ...first,
-      // One at a time: whatever failed them may not be over.
-      ...(await mapConcurrent(again, 1, (repo) => walk(repo, false))),
-    ])
-    .catch((error: unknown) => {
-      // A cache too big for the function's time: say how far the walk got and what would let it finish.
-      if (!(error instanceof DeadlineError)) throw error;
-      throw new DeadlineError(
-        `the cache walk read ${done} of ${repositories.length} repositories before the invocation's deadline (metrics.concurrency ${concurrency}): raise metrics.concurrency, or the cacheMetrics function's timeout; ${error.message}`,
-        { cause: error },
-      );
-    });
-  const perRepository = walked.filter((repo): repo is RepositoryFigures => repo !== undefined);
-  const everywhere = refusedEverywhere(repositories.length, unreadable);
-  if (everywhere) throw everywhere;
+  });
+  const perRepository = walk.read.map((r) => r.value.figures);
+  const stale = walk.read.flatMap((r) => r.value.stale);
 
   const byPrefix = new Map<string, SizeFigures & { repositories: number; dedupedBytes?: number }>();
   for (const prefix of prefixes)
@@ -219,9 +233,9 @@ export async function collectCacheMetrics(
     })),
     repositories: perRepository.sort((a, b) => b.bytes - a.bytes || a.name.localeCompare(b.name)),
     staleImages: stale.sort((a, b) => b.bytes - a.bytes).slice(0, 20),
-    vanished: vanished.sort(),
-    unreadable: unreadable.sort((a, b) => a.name.localeCompare(b.name)),
-    readAgain: again.length,
+    vanished: walk.vanished,
+    unreadable: walk.unreadable,
+    readAgain: walk.readAgain,
     apiCalls: calls,
   };
 }

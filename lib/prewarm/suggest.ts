@@ -9,14 +9,13 @@
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import { cacheRepositoryName, registryName, resolveImage, upstreamRepositoryOf } from '../config/images.js';
 import type { DesiredRule, KeeperConfig, PrewarmImage } from '../config/load.js';
-import { readRepository, type UnreadableRepository } from '../ecr/state.js';
+import type { UnreadableRepository } from '../ecr/state.js';
 import {
   cachedRepositories,
-  refusedEverywhere,
   repositoryImages,
   unreadableLine,
+  walkRepositories,
 } from '../metrics/collect.js';
-import { mapConcurrent } from '../runtime/retry.js';
 
 export interface SuggestReport {
   pulledWithinDays: number;
@@ -51,28 +50,18 @@ export async function suggestImages(
   const repositories = await cachedRepositories(ecr, [...rules.keys()]);
   /** `<cache repository>:<tag>` → the rule that caches it and its last recorded pull (ms). */
   const lastPull = new Map<string, { rule: DesiredRule; repository: string; tag: string; at?: number }>();
-  const vanished: string[] = [];
-  const unreadable: UnreadableRepository[] = [];
-  await mapConcurrent(repositories, config.metrics.concurrency, async (repo) => {
-    const rule = rules.get(repo.prefix)!;
-    // A repository deleted since the listing holds no pulls any more; one whose policy refuses the
-    // caller is left out, named: neither costs the suggestions of all the others.
-    const outcome = await readRepository(repositoryImages(ecr, repo.name));
-    if ('vanished' in outcome) vanished.push(repo.name);
-    if ('refused' in outcome)
-      unreadable.push({ name: repo.name, prefix: repo.prefix, error: outcome.refused });
-    if (!('read' in outcome)) return;
-    for (const image of outcome.read)
+  const walk = await walkRepositories(repositories, config.metrics.concurrency, (repo) =>
+    repositoryImages(ecr, repo.name),
+  );
+  for (const { repository, value: images } of walk.read)
+    for (const image of images)
       for (const tag of image.imageTags ?? [])
-        lastPull.set(`${repo.name}:${tag}`, {
-          rule,
-          repository: repo.name,
+        lastPull.set(`${repository.name}:${tag}`, {
+          rule: rules.get(repository.prefix)!,
+          repository: repository.name,
           tag,
           at: image.lastRecordedPullTime?.getTime(),
         });
-  });
-  const everywhere = refusedEverywhere(repositories.length, unreadable);
-  if (everywhere) throw everywhere;
 
   const listed = listedKeys(config);
   const pulledNotListed = [...lastPull.entries()]
@@ -91,8 +80,8 @@ export async function suggestImages(
     pulledWithinDays: options.pulledWithinDays,
     pulledNotListed,
     listedNotPulled,
-    vanished: vanished.sort(),
-    unreadable: unreadable.sort((a, b) => a.name.localeCompare(b.name)),
+    vanished: walk.vanished,
+    unreadable: walk.unreadable,
   };
 }
 

@@ -26,7 +26,14 @@ import {
   describeCredentialSecret,
   readCredentialValue,
 } from '../credential/secret.js';
-import { awsErrorName, awsFailure, unlessNamed } from '../runtime/errors.js';
+import {
+  awsErrorName,
+  awsFailure,
+  DeadlineError,
+  isTransientAwsError,
+  KeeperError,
+  unlessNamed,
+} from '../runtime/errors.js';
 import { mapConcurrent } from '../runtime/retry.js';
 
 export interface CacheRepository {
@@ -111,6 +118,73 @@ export interface ReadStateOptions {
 
 const PAGE = 1000;
 
+export type Listed = { name: string; prefix: string };
+
+/** What a walk over the cached repositories read, and what it left out. */
+export interface RepositoryWalk<R, L extends Listed = Listed> {
+  /** Each repository read, in the listing's order (those read again last). */
+  read: Array<{ repository: L; value: R }>;
+  /** Deleted since the listing (by hand, by a clean-up job): they hold nothing now. */
+  vanished: string[];
+  /** Refused by their own policies: not the caller's to see. */
+  unreadable: UnreadableRepository[];
+  /** Read a second time after a failure of the moment. */
+  readAgain: number;
+}
+
+/**
+ * Reads every listed repository, `concurrency` at a time. None of what befalls one repository costs
+ * the others' figures: deleted since the listing, it is `vanished`; refused by its own policy, it is
+ * `unreadable`; failed for a reason of the moment (throttled past the SDK's retries, a 5xx), it is
+ * read again once the walk is done and the burst has passed, one at a time, and only a second
+ * failure fails the walk (`refusedEverywhere` says when every one refused). `progress.done` counts the
+ * repositories settled, for a walk cut short at the deadline to say how far it got.
+ */
+export async function walkRepositories<R, L extends Listed = Listed>(
+  repositories: L[],
+  concurrency: number,
+  read: (repository: L) => Promise<R>,
+  progress: { done: number } = { done: 0 },
+): Promise<RepositoryWalk<R, L>> {
+  const walk: RepositoryWalk<R, L> = { read: [], vanished: [], unreadable: [], readAgain: 0 };
+  const again: L[] = [];
+  const settle = async (repository: L, firstPass: boolean) => {
+    const outcome = await readRepository(read(repository)).catch((error: unknown) => {
+      if (!firstPass || error instanceof DeadlineError || !isTransientAwsError(error)) throw error;
+      again.push(repository);
+      return undefined;
+    });
+    if (!outcome) return undefined;
+    progress.done++;
+    if ('vanished' in outcome) walk.vanished.push(repository.name);
+    else if ('refused' in outcome)
+      walk.unreadable.push({ name: repository.name, prefix: repository.prefix, error: outcome.refused });
+    else return { repository, value: outcome.read };
+    return undefined;
+  };
+  const first = await mapConcurrent(repositories, concurrency, (r) => settle(r, true));
+  const second = await mapConcurrent(again, 1, (r) => settle(r, false));
+  walk.readAgain = again.length;
+  walk.read = [...first, ...second].filter((r) => r !== undefined);
+  walk.vanished.sort();
+  walk.unreadable.sort((a, b) => a.name.localeCompare(b.name));
+  return walk;
+}
+
+/**
+ * Refusals for some repositories are theirs (their own policies); for every one, the caller's own
+ * permissions: a report would read as an empty cache, so the caller fails with this instead.
+ */
+export function refusedEverywhere(
+  walk: { unreadable: UnreadableRepository[] },
+  listed: number,
+): KeeperError | undefined {
+  if (listed === 0 || walk.unreadable.length < listed) return undefined;
+  return new KeeperError(
+    `every cached repository refused this caller's reads (${walk.unreadable[0]!.error}): its own permissions lack them, or every repository's policy denies it`,
+  );
+}
+
 export async function readActualState(
   clients: { ecr: ECRClient; secrets: SecretsManagerClient },
   config: KeeperConfig,
@@ -159,25 +233,21 @@ export async function readActualState(
         if (prefix) all.push({ name: repo.repositoryName!, arn: repo.repositoryArn!, prefix });
       }
     }
-    const read = await mapConcurrent(all, options.concurrency ?? 8, async (repo) => {
-      const policies = Promise.all([
+    // Deleted since the listing: there is nothing left to bring in line. Refused for this
+    // repository alone: the others are still planned, and the plan says why.
+    const walk = await walkRepositories(all, options.concurrency ?? 8, (repo) =>
+      Promise.all([
         lifecyclePrefixes.has(repo.prefix) ? readLifecyclePolicy(ecr, repo.name) : undefined,
         accessPrefixes.has(repo.prefix) ? readRepositoryPolicy(ecr, repo.name) : undefined,
-      ]);
-      // Deleted since the listing: there is nothing left to bring in line. Refused for this
-      // repository alone: the others are still planned, and the plan says why.
-      const outcome = await readRepository(policies);
-      if ('refused' in outcome)
-        unreadable.push({ name: repo.name, prefix: repo.prefix, error: outcome.refused });
-      if (!('read' in outcome)) return undefined;
-      const [lifecyclePolicy, repositoryPolicy] = outcome.read;
-      return { name: repo.name, arn: repo.arn, prefix: repo.prefix, lifecyclePolicy, repositoryPolicy };
-    });
+      ]),
+    );
+    unreadable.push(...walk.unreadable);
     for (const prefix of managed) repositories.set(prefix, []);
-    for (const found of read) {
-      if (!found) continue;
-      const { prefix, ...repo } = found;
-      repositories.get(prefix)!.push(repo);
+    for (const { repository, value } of walk.read) {
+      const [lifecyclePolicy, repositoryPolicy] = value;
+      repositories
+        .get(repository.prefix)!
+        .push({ name: repository.name, arn: repository.arn, lifecyclePolicy, repositoryPolicy });
     }
   }
 
@@ -211,7 +281,7 @@ export async function readActualState(
     rules,
     templates,
     repositories,
-    unreadable: unreadable.sort((a, b) => a.name.localeCompare(b.name)),
+    unreadable,
     secrets,
     exclusions,
     ...(registry ? { registry } : {}),

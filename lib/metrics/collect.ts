@@ -13,10 +13,9 @@ import {
   paginateDescribeRepositories,
 } from '@aws-sdk/client-ecr';
 import type { KeeperConfig } from '../config/load.js';
-import { prefixOf, readRepository, type UnreadableRepository } from '../ecr/state.js';
+import { prefixOf, refusedEverywhere, type UnreadableRepository, walkRepositories } from '../ecr/state.js';
 import { IMAGE_MEDIA_TYPES, isIndex } from '../registry/media-types.js';
-import { DeadlineError, isTransientAwsError, KeeperError } from '../runtime/errors.js';
-import { mapConcurrent } from '../runtime/retry.js';
+import { DeadlineError } from '../runtime/errors.js';
 import {
   addFigures,
   emptyFigures,
@@ -71,63 +70,6 @@ const PAGE = 1000;
 /** The line a report prints for the repositories it left out because their policies refused it. */
 export const unreadableLine = (unreadable: UnreadableRepository[]): string =>
   `Not readable by this caller, left out: ${unreadable.map((r) => r.name).join(', ')} (${unreadable[0]?.error}).`;
-
-type Listed = { name: string; prefix: string };
-
-/** What a walk over the cached repositories read, and what it left out. */
-export interface RepositoryWalk<R> {
-  /** Each repository read, in the listing's order. */
-  read: Array<{ repository: Listed; value: R }>;
-  /** Deleted since the listing (by hand, by a clean-up job): they hold nothing now. */
-  vanished: string[];
-  /** Refused by their own policies: not the caller's to see. */
-  unreadable: UnreadableRepository[];
-  /** Read a second time after a failure of the moment. */
-  readAgain: number;
-}
-
-/**
- * Reads every listed repository, `concurrency` at a time. None of what befalls one repository costs
- * the others' figures: deleted since the listing, it is `vanished`; refused by its own policy, it is
- * `unreadable`; failed for a reason of the moment (throttled past the SDK's retries, a 5xx), it is
- * read again once the walk is done and the burst has passed, one at a time, and only a second
- * failure fails the walk. When every repository refuses, that is the caller's own permissions: the
- * walk fails, as figures of nothing would read as an empty cache. `progress.done` counts the
- * repositories settled, for a walk cut short at the deadline to say how far it got.
- */
-export async function walkRepositories<R>(
-  repositories: Listed[],
-  concurrency: number,
-  read: (repository: Listed) => Promise<R>,
-  progress: { done: number } = { done: 0 },
-): Promise<RepositoryWalk<R>> {
-  const walk: RepositoryWalk<R> = { read: [], vanished: [], unreadable: [], readAgain: 0 };
-  const again: Listed[] = [];
-  const settle = async (repository: Listed, firstPass: boolean) => {
-    const outcome = await readRepository(read(repository)).catch((error: unknown) => {
-      if (!firstPass || error instanceof DeadlineError || !isTransientAwsError(error)) throw error;
-      again.push(repository);
-      return undefined;
-    });
-    if (!outcome) return undefined;
-    progress.done++;
-    if ('vanished' in outcome) walk.vanished.push(repository.name);
-    else if ('refused' in outcome) walk.unreadable.push({ ...repository, error: outcome.refused });
-    else return { repository, value: outcome.read };
-    return undefined;
-  };
-  const first = await mapConcurrent(repositories, concurrency, (r) => settle(r, true));
-  const second = await mapConcurrent(again, 1, (r) => settle(r, false));
-  walk.readAgain = again.length;
-  walk.read = [...first, ...second].filter((r) => r !== undefined);
-  if (repositories.length > 0 && walk.unreadable.length === repositories.length)
-    throw new KeeperError(
-      `every cached repository refused this caller's reads (${walk.unreadable[0]!.error}): its own permissions lack them, or every repository's policy denies it`,
-    );
-  walk.vanished.sort();
-  walk.unreadable.sort((a, b) => a.name.localeCompare(b.name));
-  return walk;
-}
 
 /** Every repository under the given rule prefixes (DescribeRepositories, all pages), with its prefix. */
 export async function cachedRepositories(
@@ -194,6 +136,8 @@ export async function collectCacheMetrics(
       { cause: error },
     );
   });
+  const everywhere = refusedEverywhere(walk, repositories.length);
+  if (everywhere) throw everywhere;
   const perRepository = walk.read.map((r) => r.value.figures);
   const stale = walk.read.flatMap((r) => r.value.stale);
 

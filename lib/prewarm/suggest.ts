@@ -9,13 +9,8 @@
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import { cacheRepositoryName, registryName, resolveImage, upstreamRepositoryOf } from '../config/images.js';
 import type { DesiredRule, KeeperConfig, PrewarmImage } from '../config/load.js';
-import type { UnreadableRepository } from '../ecr/state.js';
-import {
-  cachedRepositories,
-  repositoryImages,
-  unreadableLine,
-  walkRepositories,
-} from '../metrics/collect.js';
+import { refusedEverywhere, type UnreadableRepository, walkRepositories } from '../ecr/state.js';
+import { cachedRepositories, repositoryImages, unreadableLine } from '../metrics/collect.js';
 
 export interface SuggestReport {
   pulledWithinDays: number;
@@ -53,6 +48,8 @@ export async function suggestImages(
   const walk = await walkRepositories(repositories, config.metrics.concurrency, (repo) =>
     repositoryImages(ecr, repo.name),
   );
+  const everywhere = refusedEverywhere(walk, repositories.length);
+  if (everywhere) throw everywhere;
   for (const { repository, value: images } of walk.read)
     for (const image of images)
       for (const tag of image.imageTags ?? [])

@@ -400,6 +400,21 @@ rules:
     ]);
   });
 
+  it('a read throttled past the SDK’s retries is made again after the others: the plan is whole', async () => {
+    seed();
+    sandbox.faults.add({ match: 'ecr:GetLifecyclePolicy', awsError: 'ThrottlingException', times: 1 });
+    const plan = await reconcile(createAwsClients({ ...sandbox.clientOptions, maxAttempts: 1 }), config(), {
+      dryRun: true,
+    });
+    expect(plan.plan.problems).toEqual([]);
+    expect(
+      plan.plan.changes
+        .filter((c) => c.kind === 'put-lifecycle-policy')
+        .map((c) => c.target)
+        .sort(),
+    ).toEqual(['repository team-c/one', 'repository team-c/three', 'repository team-c/two']);
+  });
+
   it('between the plan and its change: the rest is applied, and the report says it was gone', async () => {
     seed();
     sandbox.faults.add({

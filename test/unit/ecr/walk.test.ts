@@ -1,6 +1,6 @@
 /** walkRepositories: what befalls one repository never costs the others' figures. */
 import { describe, expect, it } from 'vitest';
-import { walkRepositories } from '../../../lib/metrics/collect.js';
+import { refusedEverywhere, walkRepositories } from '../../../lib/ecr/state.js';
 import { DeadlineError } from '../../../lib/runtime/errors.js';
 
 const awsError = (name: string, fault: 'client' | 'server' = 'client') =>
@@ -63,12 +63,15 @@ describe('walkRepositories', () => {
     expect(calls.filter((c) => c.endsWith('/b'))).toHaveLength(1);
   });
 
-  it("every repository refused is the caller's own permissions: the walk fails", async () => {
-    await expect(
-      walkRepositories(listed, 2, async () => {
-        throw awsError('AccessDeniedException');
-      }),
-    ).rejects.toThrow(/^every cached repository refused this caller's reads \(AccessDeniedException/);
-    expect(await walkRepositories([], 2, async () => 1)).toMatchObject({ read: [], unreadable: [] });
+  it("every repository refused is the caller's own permissions, and says so", async () => {
+    const walk = await walkRepositories(listed, 2, async () => {
+      throw awsError('AccessDeniedException');
+    });
+    expect(refusedEverywhere(walk, listed.length)?.message).toMatch(
+      /^every cached repository refused this caller's reads \(AccessDeniedException/,
+    );
+    const { read } = readFailingB(awsError('AccessDeniedException'));
+    expect(refusedEverywhere(await walkRepositories(listed, 2, read), listed.length)).toBeUndefined();
+    expect(refusedEverywhere(await walkRepositories([], 2, async () => 1), 0)).toBeUndefined();
   });
 });

@@ -232,7 +232,9 @@ export function formatReconcile({ plan, result }: ReconcileReport): string {
     for (const f of result.failures.slice(0, shown))
       lines.push(`FAILED at ${f.target}: ${f.errorName}: ${f.error}`);
     if (result.failures.length > shown)
-      lines.push(`FAILED at ${result.failures.length - shown} more (the report's failures lists them)`);
+      lines.push(
+        `FAILED: ${result.failures.length - shown} more (the JSON report lists them all, in result.failures)`,
+      );
     if (result.failed) {
       if (result.notAttempted.length)
         lines.push(

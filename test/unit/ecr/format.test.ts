@@ -180,3 +180,38 @@ describe('lifecycleDiff and planSummary', () => {
     });
   });
 });
+
+describe('failures of an apply', () => {
+  const emptyPlan = {
+    changes: [],
+    problems: [],
+    unmanaged: [],
+    checked: { rules: 0, templates: 0, repositories: 0 },
+  };
+  const failure = (n: number) => ({
+    target: `repository docker-hub/r${n}`,
+    kind: 'put-lifecycle-policy' as const,
+    errorName: 'AccessDeniedException',
+    error: `denied r${n}`,
+  });
+  it.each([
+    [1, ['FAILED at repository docker-hub/r0: AccessDeniedException: denied r0']],
+    [
+      12,
+      [
+        ...Array.from(
+          { length: 10 },
+          (_, n) => `FAILED at repository docker-hub/r${n}: AccessDeniedException: denied r${n}`,
+        ),
+        'FAILED: 2 more (the JSON report lists them all, in result.failures)',
+      ],
+    ],
+  ])('%i failed: each named, ten at most', (count, lines) => {
+    const failures = Array.from({ length: count }, (_, n) => failure(n));
+    const text = formatReconcile({
+      plan: emptyPlan,
+      result: { ...dryRun, dryRun: false, ok: false, failures, failed: failures[0] },
+    });
+    expect(text.split('\n').filter((l) => l.startsWith('FAILED'))).toEqual(lines);
+  });
+});

@@ -75,8 +75,10 @@ export interface PrewarmReport {
   stoppedUpstream?: string;
   /** Entries that name the same cache reference as an earlier one: warmed once, under the first. */
   merged?: Array<{ image: string; sameAs: string }>;
-  /** prewarm.discover: the images added tonight because something pulled them (or why none could be). */
-  /** The night's discovery: the images it added; why it was skipped; repositories it could not read. */
+  /**
+   * prewarm.discover: the images added tonight because something pulled them, or why none could be;
+   * and the repositories whose policies refused the reads (left out).
+   */
   discovered?: { images: string[]; error?: string; unreadable?: string[] };
   /** A dry run: nothing was pulled; `would-pull` images say what a run would spend. */
   dryRun?: boolean;

@@ -24,8 +24,14 @@ export function hintFor(error: unknown): string | undefined {
   )
     return 'an endpoint did not answer: check AWS_ENDPOINT_URL (against the local sandbox: is `npm run sandbox` running, and its environment loaded?) and the network';
   const denied = /not authorized to perform: (\S+)/.exec(text);
+  const action = denied ? ` for ${denied[1]}` : '';
+  // An explicit Deny wins over any Allow: granting the action would change nothing.
+  if (/with an explicit deny in a resource-based policy/.test(text))
+    return `access denied${action} by the resource's own policy (an explicit Deny in the repository's or registry's policy): exempt this identity there; granting it the action changes nothing`;
+  if (/with an explicit deny in an identity-based policy/.test(text))
+    return `access denied${action} by an explicit Deny in this identity's own policies: remove or narrow that statement; granting the action changes nothing`;
   if (names.some((n) => /^AccessDenied/.test(n)) || denied)
-    return `access denied${denied ? ` for ${denied[1]}` : ''}: the identity running cache-keeper needs that action; docs/operations.md ("The permissions each command needs") lists each command's`;
+    return `access denied${action}: the identity running cache-keeper needs that action; docs/operations.md ("The permissions each command needs") lists each command's`;
   return undefined;
 }
 

@@ -30,6 +30,22 @@ describe('hints under errors', () => {
       /access denied for ecr:CreatePullThroughCacheRule/,
     ],
     [
+      "a resource's own policy denying: granting the action would not help",
+      named(
+        'AccessDeniedException',
+        'User: arn:aws:sts::1:assumed-role/r/s is not authorized to perform: ecr:PutLifecyclePolicy on resource: arn:aws:ecr:us-east-1:1:repository/docker-hub/library/redis with an explicit deny in a resource-based policy',
+      ),
+      /^access denied for ecr:PutLifecyclePolicy by the resource's own policy \(an explicit Deny in the repository's or registry's policy\): exempt this identity there/,
+    ],
+    [
+      "the identity's own policies denying",
+      named(
+        'AccessDeniedException',
+        'User: arn:aws:sts::1:assumed-role/r/s is not authorized to perform: ecr:DescribeImages on resource: arn:aws:ecr:us-east-1:1:repository/x with an explicit deny in an identity-based policy',
+      ),
+      /^access denied for ecr:DescribeImages by an explicit Deny in this identity's own policies/,
+    ],
+    [
       'a wrapped denial',
       new KeeperError('reconcile failed', { cause: named('AccessDeniedException', 'denied') }),
       /access denied/,

@@ -56,6 +56,21 @@ function prewarmReservedConcurrency(value) {
   );
 }
 
+/**
+ * The permissions boundary every role the stack makes carries, from its parameter: the ARN of an
+ * IAM managed policy (an organization that requires one on every role refuses CreateRole without
+ * it), or none when empty. A bad value ends the packaging with what is wrong.
+ */
+function permissionsBoundary(value) {
+  const text = value === undefined || value === null ? '' : String(value).trim();
+  if (text === '') return undefined;
+  if (/^arn:aws(-[a-z]+)*:iam::(\d{12}|aws):policy\/([\w+=,.@-]+\/)*[\w+=,.@-]{1,128}$/.test(text))
+    return text;
+  refusePackaging(
+    `the parameter permissionsBoundary must be the ARN of an IAM managed policy (arn:aws:iam::<account>:policy/<name>, a path allowed), or empty for none (not ${JSON.stringify(text)})`,
+  );
+}
+
 /** IAM's limit on a role name. */
 const ROLE_NAME_LIMIT = 64;
 
@@ -708,6 +723,9 @@ async function resources({ options = {}, resolveVariable } = {}) {
   const reserved = prewarmReservedConcurrency(
     resolveVariable ? await resolveVariable('param:prewarmReservedConcurrency') : 1,
   );
+  const boundary = permissionsBoundary(
+    resolveVariable ? await resolveVariable('param:permissionsBoundary') : undefined,
+  );
   const service = 'ecr-cache-keeper';
   const topic = { Ref: 'AlarmTopic' };
   const out = {
@@ -780,6 +798,9 @@ async function resources({ options = {}, resolveVariable } = {}) {
       };
     });
   }
+  if (boundary)
+    for (const resource of Object.values(out))
+      if (resource.Type === 'AWS::IAM::Role') resource.Properties.PermissionsBoundary = boundary;
   const longNames = region ? roleNameProblems(out, stage, region) : [];
   if (longNames.length)
     refusePackaging(

@@ -25,6 +25,25 @@ describe('prewarmReservedConcurrency', () => {
   );
 });
 
+describe('permissionsBoundary', () => {
+  it.each([
+    'PlatformBoundary',
+    'arn:aws:iam::123456789012:role/PlatformBoundary',
+    'arn:aws:iam::12345:policy/PlatformBoundary',
+  ])(
+    '%j is refused, naming the parameter and what it takes, before anything is built',
+    async (value) => {
+      const packaged = await packageWith(`permissionsBoundary=${value}`);
+      expect(packaged.code).not.toBe(0);
+      expect(packaged.output).toContain(
+        'the parameter permissionsBoundary must be the ARN of an IAM managed policy (arn:aws:iam::<account>:policy/<name>',
+      );
+      expect(packaged.output).not.toMatch(/^\s+at /m);
+    },
+    60_000,
+  );
+});
+
 describe('the stage name', () => {
   it('too long for the IAM role names it makes is refused, with the longest that fits, before anything is built', async () => {
     const packaged = await packageWith('rotationStage=prod', [

@@ -6,8 +6,10 @@
  * cfn-lint, AWS's own template linter, finds no error.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { actionReference, resourceMatchesType, validConditionKey } from '../../../sandbox/iam/reference.js';
 
@@ -226,6 +228,35 @@ describe('cfn-lint', () => {
       expect(run.stdout + run.stderr).toBe('');
       expect(run.status).toBe(0);
       // cfn-lint is a Python program reading two large templates: seconds, more on a busy machine.
+    },
+    60_000,
+  );
+  it.skipIf(!available)(
+    'finds none in the roles with a permissions boundary (the parameter sets a property it knows)',
+    async () => {
+      const { resources } = createRequire(import.meta.url)('../../../deploy/stack.cjs');
+      const params: Record<string, string> = {
+        'param:permissionsBoundary': 'arn:aws:iam::123456789012:policy/boundaries/PlatformBoundary',
+      };
+      const out = await resources({
+        options: { stage: 'dev' },
+        resolveVariable: async (v: string) => params[v],
+      });
+      // The roles and the topic they name; a role naming what serverless adds (the state machine) is left out.
+      const picked = Object.fromEntries(
+        Object.entries(out.Resources as Record<string, { Type: string }>).filter(
+          ([id, r]) =>
+            id === 'AlarmTopic' ||
+            (r.Type === 'AWS::IAM::Role' && !JSON.stringify(r).includes('PrewarmStateMachine"')),
+        ),
+      );
+      expect(Object.keys(picked).length).toBeGreaterThan(9);
+      const dir = mkdtempSync(join(tmpdir(), 'keeper-roles-'));
+      const file = join(dir, 'roles.json');
+      writeFileSync(file, JSON.stringify({ AWSTemplateFormatVersion: '2010-09-09', Resources: picked }));
+      const run = spawnSync('cfn-lint', [file], { encoding: 'utf8' });
+      expect(run.stdout + run.stderr).toBe('');
+      expect(run.status).toBe(0);
     },
     60_000,
   );

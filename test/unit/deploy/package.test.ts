@@ -280,6 +280,29 @@ describe('packaged stack', () => {
     });
   });
 
+  it.each<[string, string | undefined, string | undefined]>([
+    ['none by default', undefined, undefined],
+    ['none when empty', '', undefined],
+    [
+      'a customer managed policy, with a path',
+      'arn:aws:iam::123456789012:policy/boundaries/PlatformBoundary',
+      'arn:aws:iam::123456789012:policy/boundaries/PlatformBoundary',
+    ],
+  ])('permissionsBoundary, %s: on every role the stack makes', async (_case, value, boundary) => {
+    const { resources: stackResources } = createRequire(import.meta.url)('../../../deploy/stack.cjs');
+    const params: Record<string, string | undefined> = { 'param:permissionsBoundary': value };
+    const out = await stackResources({
+      options: { stage: 'dev' },
+      resolveVariable: async (v: string) => params[v],
+    });
+    const roles = Object.values(out.Resources as Record<string, Resource>).filter(
+      (r) => r.Type === 'AWS::IAM::Role',
+    );
+    // The functions' roles, the state machine's and the schedule's.
+    expect(roles.length).toBe(FUNCTIONS.length + 2);
+    for (const role of roles) expect(role.Properties.PermissionsBoundary).toBe(boundary);
+  });
+
   it.each<[string, string | undefined, number | undefined]>([
     ['the default', undefined, 1],
     ['a number', '2', 2],

@@ -22,6 +22,7 @@ import { FaultInjector } from './faults.js';
 import { type StartedServer, sendJson, startServer } from './http.js';
 import { apiAuthorizer } from './iam/api.js';
 import { IamDirectory, type Principal } from './iam/directory.js';
+import type { PolicyDocument } from './iam/policy.js';
 import { functionPolicy, functionRoleName, stateMachinePolicy } from './iam/roles.js';
 import { hasSavedState, loadState, saveState } from './persistence.js';
 import { registryError } from './registry/content.js';
@@ -58,6 +59,11 @@ export interface SandboxOptions {
    * publish images there, and rules for that upstream pull them through the cache.
    */
   upstreamStandIns?: string[];
+  /**
+   * The permissions boundary every role of the stack carries (its `permissionsBoundary` parameter):
+   * the functions' roles and the state machine's, as `roleClientOptions` and the local night make them.
+   */
+  permissionsBoundary?: PolicyDocument;
   /**
    * Other upstream registries served by a real registry elsewhere (a host → its URL): the cache
    * pulls through from it, and the keeper reaches it there (the tests that hold the sandbox's own
@@ -147,6 +153,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const admin = iam.addAdministrator('sandbox-admin', 'AKIASANDBOXKEEPER');
   ecr.iam = iam;
   const authorize = apiAuthorizer(iam, { region, account, secrets, ecr });
+  const boundary = options.permissionsBoundary ? { permissionsBoundary: options.permissionsBoundary } : {};
 
   const requests = new Map<string, number>();
   const registryRoute = (prefix: string) => (req: IncomingMessage) => {
@@ -253,18 +260,24 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     },
     iam,
     authorizeStateMachineInvoke: (functionArn) => {
-      stateMachineRole ??= iam.addRole(`ecr-cache-keeper-local-prewarm-states-${region}`, [
-        stateMachinePolicy({ partition: 'aws', region, account }),
-      ]);
+      stateMachineRole ??= iam.addRole(
+        `ecr-cache-keeper-local-prewarm-states-${region}`,
+        [stateMachinePolicy({ partition: 'aws', region, account })],
+        undefined,
+        boundary,
+      );
       iam.authorize(stateMachineRole.accessKeyId, { action: 'lambda:InvokeFunction', resource: functionArn });
     },
     roleClientOptions: (fn, config) => {
       const key = `${fn}\u0000${JSON.stringify(config)}`;
       let role = roles.get(key);
       if (!role) {
-        role = iam.addRole(functionRoleName(fn, region), [
-          functionPolicy(config, fn, { partition: 'aws', region, account }),
-        ]);
+        role = iam.addRole(
+          functionRoleName(fn, region),
+          [functionPolicy(config, fn, { partition: 'aws', region, account })],
+          undefined,
+          boundary,
+        );
         ecr.principals.set(role.accessKeyId, role.arn);
         roles.set(key, role);
       }

@@ -11,7 +11,8 @@
  * Principals may belong to other accounts (CI in another account pulling through the cache). A
  * resource's own policies (a repository policy, the registry policy) are evaluated as IAM does: in
  * the resource's account, an identity policy or a resource policy naming the caller allows; from
- * another account, both must; an explicit Deny in either wins.
+ * another account, both must; an explicit Deny in either wins. A role's permissions boundary caps
+ * what its policies grant (an explicit Deny there wins too).
  */
 import { randomBytes } from 'node:crypto';
 import { AwsError } from '../aws/protocol.js';
@@ -31,12 +32,15 @@ export interface Principal {
   account: string;
   /** The AWS Organization its account is in, if any (aws:PrincipalOrgID). */
   organizationId?: string;
+  /** The role's permissions boundary: the most its policies may grant. */
+  permissionsBoundary?: PolicyDocument;
 }
 
-/** Where a principal lives, when not in the sandbox's own account. */
+/** Where a principal lives, when not in the sandbox's own account, and the boundary it carries. */
 export interface PrincipalAccount {
   account?: string;
   organizationId?: string;
+  permissionsBoundary?: PolicyDocument;
 }
 
 export const ADMINISTRATOR_POLICY: PolicyDocument = {
@@ -92,6 +96,7 @@ export class IamDirectory {
       policies,
       account,
       organizationId: where.organizationId,
+      ...(where.permissionsBoundary ? { permissionsBoundary: where.permissionsBoundary } : {}),
     });
   }
 
@@ -161,8 +166,14 @@ export class IamDirectory {
     const resource: Decision = resourcePolicies.length
       ? evaluate(resourcePolicies, withCaller, principal)
       : 'implicit-deny';
+    // A boundary grants nothing: it caps what the role's policies grant. The sandbox holds a grant
+    // by a resource policy to it as well (AWS exempts one naming the role's session; the stricter reading).
+    const boundary: Decision | undefined = principal.permissionsBoundary
+      ? evaluate([principal.permissionsBoundary], withCaller)
+      : undefined;
     if (identity === 'explicit-deny') return 'with an explicit deny in an identity-based policy';
     if (resource === 'explicit-deny') return 'with an explicit deny in a resource-based policy';
+    if (boundary === 'explicit-deny') return 'with an explicit deny in a permissions boundary';
     // An action with no resource type acts in the caller's own account (GetAuthorizationToken from
     // CI's account): only the caller's identity policies count.
     const sameAccount = principal.account === this.account || request.resource === '*';
@@ -171,7 +182,9 @@ export class IamDirectory {
         ? identity === 'allowed' || resource === 'allowed'
         : identity === 'allowed' && resource === 'allowed'
     )
-      return undefined;
+      return boundary === undefined || boundary === 'allowed'
+        ? undefined
+        : `because no permissions boundary allows the ${request.action} action`;
     return identity === 'allowed'
       ? `because no resource-based policy allows the ${request.action} action`
       : `because no identity-based policy allows the ${request.action} action`;

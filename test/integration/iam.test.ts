@@ -10,6 +10,7 @@ import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { CreatePullThroughCacheRuleCommand } from '@aws-sdk/client-ecr';
 import { GetSecretValueCommand, TagResourceCommand } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createCacheMetricsHandler } from '../../handlers/cacheMetrics.js';
 import { createCheckCredentialHandler } from '../../handlers/checkCredential.js';
 import { createReconcileHandler } from '../../handlers/reconcile.js';
 import { createAwsClients } from '../../lib/aws/clients.js';
@@ -21,7 +22,7 @@ import { createLogger, memorySink } from '../../lib/runtime/logger.js';
 import type { PolicyDocument } from '../../sandbox/iam/policy.js';
 import { functionPolicy } from '../../sandbox/iam/roles.js';
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
-import { context } from '../support/lambda.js';
+import { context, lambdaContext } from '../support/lambda.js';
 import { sandboxDeps } from './support/sandbox-deps.js';
 
 let sandbox: Sandbox;
@@ -188,5 +189,63 @@ describe('the enforcement is real', () => {
       sandboxDeps(sandbox, config, { role: 'checkCredential' }).deps,
     )({}, context);
     expect(fixed[0]).toMatchObject({ valid: true, ecrValidation: [{ isValid: true }] });
+  });
+});
+
+describe('under a permissions boundary (the stack’s permissionsBoundary parameter)', () => {
+  /** What docs/operations.md says a boundary must allow for the shipped config. */
+  const DOCUMENTED = [
+    'ecr:*',
+    'secretsmanager:DescribeSecret',
+    'secretsmanager:GetSecretValue',
+    'secretsmanager:PutSecretValue',
+    'secretsmanager:TagResource',
+    'secretsmanager:UntagResource',
+    'secretsmanager:UpdateSecretVersionStage',
+    'cloudwatch:PutMetricData',
+    'logs:CreateLogStream',
+    'logs:PutLogEvents',
+    'sns:Publish',
+    'iam:CreateServiceLinkedRole',
+    'lambda:InvokeFunction',
+    'states:StartExecution',
+  ];
+  const boundary = (actions: string[]): PolicyDocument => ({
+    Statement: [{ Effect: 'Allow', Action: actions, Resource: '*' }],
+  });
+  const night = async (kit: ReturnType<typeof sandboxDeps>) => {
+    await createReconcileHandler(kit.as('reconcile'))({}, context);
+    const check = await createCheckCredentialHandler(kit.as('checkCredential'))({}, context);
+    const warmed = await runPrewarm(config.prewarm.images, {
+      ...kit.as('prewarm'),
+      deadline: Date.now() + 60_000,
+    });
+    await createCacheMetricsHandler(kit.as('cacheMetrics'))(
+      {},
+      lambdaContext('cacheMetrics', { remainingMs: 300_000 }),
+    );
+    return { check, warmed };
+  };
+
+  it('the actions operations.md lists suffice: reconcile, the check, the pre-warm and the metrics run, nothing denied', async () => {
+    const doc = readFileSync('docs/operations.md', 'utf8').replace(/\s+/g, ' ');
+    for (const action of DOCUMENTED.filter((a) => a !== 'ecr:*' && !a.startsWith('secretsmanager:')))
+      expect(doc, action).toContain(`\`${action}\``);
+    await sandbox.stop();
+    sandbox = await startSandbox({ permissionsBoundary: boundary(DOCUMENTED) });
+    const { check, warmed } = await night(sandboxDeps(sandbox, config));
+    expect(check).toEqual([expect.objectContaining({ state: 'valid' })]);
+    expect(warmed.counts.failed).toBe(0);
+    expect(sandbox.iam.denials).toEqual([]);
+  });
+
+  it('a boundary without cloudwatch:PutMetricData: the metrics fail in AWS’s words, naming the boundary', async () => {
+    await sandbox.stop();
+    sandbox = await startSandbox({
+      permissionsBoundary: boundary(DOCUMENTED.filter((a) => a !== 'cloudwatch:PutMetricData')),
+    });
+    await expect(night(sandboxDeps(sandbox, config))).rejects.toThrow(
+      /is not authorized to perform: cloudwatch:PutMetricData on resource: \* because no permissions boundary allows the cloudwatch:PutMetricData action/,
+    );
   });
 });

@@ -110,3 +110,51 @@ describe('resource-based policies in the sandbox IAM', () => {
     );
   });
 });
+
+describe('permissions boundaries in the sandbox IAM', () => {
+  const boundary = (statements: PolicyDocument['Statement']): PolicyDocument => ({ Statement: statements });
+  it.each<[string, PolicyDocument[], PolicyDocument[], PolicyDocument, string | undefined]>([
+    [
+      'identity and boundary allow',
+      [identityAllows],
+      [],
+      boundary([{ Effect: 'Allow', Action: 'ecr:*', Resource: '*' }]),
+      undefined,
+    ],
+    [
+      'identity allows, the boundary does not',
+      [identityAllows],
+      [],
+      boundary([{ Effect: 'Allow', Action: 'ecr:DescribeImages', Resource: '*' }]),
+      'because no permissions boundary allows the ecr:BatchGetImage action',
+    ],
+    [
+      'the boundary allows what no identity policy does: nothing is granted',
+      [],
+      [],
+      boundary([{ Effect: 'Allow', Action: '*', Resource: '*' }]),
+      'because no identity-based policy allows the ecr:BatchGetImage action',
+    ],
+    [
+      'a Deny in the boundary wins',
+      [identityAllows],
+      [],
+      boundary([
+        { Effect: 'Allow', Action: '*', Resource: '*' },
+        { Effect: 'Deny', Action: 'ecr:BatchGetImage', Resource: '*' },
+      ]),
+      'with an explicit deny in a permissions boundary',
+    ],
+    [
+      'a resource policy naming the role is held to the boundary as well (the stricter reading)',
+      [],
+      [statement({ AWS: `arn:aws:iam::${CACHE}:role/fn` })],
+      boundary([{ Effect: 'Allow', Action: 'ecr:DescribeImages', Resource: '*' }]),
+      'because no permissions boundary allows the ecr:BatchGetImage action',
+    ],
+  ])('%s', (_name, identity, resource, permissionsBoundary, refusal) => {
+    const iam = new IamDirectory(CACHE, 'eu-west-1');
+    const role = iam.addRole('fn', identity, 'fn', { permissionsBoundary });
+    expect(iam.refusalFor(role.accessKeyId, PULL, resource)).toBe(refusal);
+  });
+});

@@ -30,6 +30,8 @@ export function hintFor(error: unknown): string | undefined {
     return `access denied${action} by the resource's own policy (an explicit Deny in the repository's or registry's policy): exempt this identity there; granting it the action changes nothing`;
   if (/with an explicit deny in an identity-based policy/.test(text))
     return `access denied${action} by an explicit Deny in this identity's own policies: remove or narrow that statement; granting the action changes nothing`;
+  if (/because no permissions boundary allows|with an explicit deny in a permissions boundary/.test(text))
+    return `access denied${action} by this identity's permissions boundary: the boundary must allow it as well as the identity's own policies (docs/operations.md, "First deploy", lists what the keeper's roles need)`;
   if (names.some((n) => /^AccessDenied/.test(n)) || denied)
     return `access denied${action}: the identity running cache-keeper needs that action; docs/operations.md ("The permissions each command needs") lists each command's`;
   return undefined;

@@ -46,6 +46,14 @@ describe('hints under errors', () => {
       /^access denied for ecr:DescribeImages by an explicit Deny in this identity's own policies/,
     ],
     [
+      'a permissions boundary denying',
+      named(
+        'AccessDeniedException',
+        'User: arn:aws:sts::1:assumed-role/r/s is not authorized to perform: cloudwatch:PutMetricData on resource: * because no permissions boundary allows the cloudwatch:PutMetricData action',
+      ),
+      /^access denied for cloudwatch:PutMetricData by this identity's permissions boundary: the boundary must allow it/,
+    ],
+    [
       'a wrapped denial',
       new KeeperError('reconcile failed', { cause: named('AccessDeniedException', 'denied') }),
       /access denied/,

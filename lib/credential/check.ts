@@ -13,7 +13,7 @@ import type { DesiredRule, KeeperConfig } from '../config/load.js';
 import { type HubApi, HubApiError } from '../dockerhub/hub-api.js';
 import { describeValidation, validateRule } from '../ecr/validate.js';
 import type { Endpoints } from '../registry/upstreams.js';
-import { errorMessage, isTransientAwsError } from '../runtime/errors.js';
+import { awsErrorName, errorMessage, isTransientAwsError } from '../runtime/errors.js';
 import { adminHubSession, otherAccountThanAdmin, sameAccount, tokenNoun } from './admin.js';
 import { ledgerState, type RetiredToken, retiredToken } from './cleanup.js';
 import { ledgerDrift } from './ledger.js';
@@ -116,6 +116,53 @@ function blankCheck(secretId: string, rules: DesiredRule[]): CredentialCheck {
   };
 }
 
+/** ECR's ValidatePullThroughCacheRule for one rule, recorded in the check. */
+async function askEcr(check: CredentialCheck, rule: DesiredRule, deps: CheckDeps) {
+  const validation = await validateRule(deps.ecr, rule.prefix);
+  check.ecrValidation.push({
+    prefix: rule.prefix,
+    isValid: validation.isValid,
+    ...(validation.errorName
+      ? { failure: validation.errorName }
+      : validation.failure
+        ? { failure: validation.failure }
+        : {}),
+  });
+  return validation;
+}
+
+/**
+ * The check of a secret this function may not describe or read (AccessDenied: a policy on the
+ * secret, a permissions boundary; or, for describe, a secret that does not exist): only ECR's
+ * verdict, as ECR reads the secret with its own role. ECR refusing the token is a verdict (the
+ * secret missing, or the token invalid); ECR taking it is none on the expiry or the Docker Hub login.
+ */
+async function checkWithoutTheSecret(
+  check: CredentialCheck,
+  rules: DesiredRule[],
+  error: CredentialSecretError,
+  deps: CheckDeps,
+): Promise<CredentialCheck> {
+  const refusals: string[] = [];
+  const validated: string[] = [];
+  for (const rule of rules) {
+    const validation = await askEcr(check, rule, deps);
+    if (validation.isValid) validated.push(rule.prefix);
+    else if (validation.transient) check.unverified.push(describeValidation(validation));
+    else refusals.push(describeValidation(validation));
+  }
+  if (refusals.length) {
+    check.state = error.problem === 'missing' ? 'missing' : 'invalid';
+    check.problems.push(error.message, ...refusals);
+    return check;
+  }
+  check.state = 'unverified';
+  check.unverified.push(
+    `${error.message}${validated.length ? `; ECR validates the rule${validated.length > 1 ? 's' : ''} ${validated.join(', ')} with it` : ''}: this function may not read the secret (a policy on it, or a permissions boundary), so the token's expiry and its Docker Hub login were not checked`,
+  );
+  return check;
+}
+
 /** One credential secret's check, and the username it logs in as (when it could be read). */
 async function checkSecret(
   secretId: string,
@@ -138,6 +185,10 @@ async function checkSecret(
       check.unverified.push(error.message);
       return { check };
     }
+    // Refused to this function (a policy on the secret, a permissions boundary): ECR reads the
+    // secret with its own role, so it can still say whether the token works.
+    if (awsErrorName(error.cause) === 'AccessDeniedException')
+      return { check: await checkWithoutTheSecret(check, rules, error, deps) };
     check.state = error.problem === 'missing' ? 'missing' : 'malformed';
     check.problems.push(error.message);
     return { check };
@@ -159,16 +210,7 @@ async function checkSecret(
       });
       continue;
     }
-    const validation = await validateRule(deps.ecr, rule.prefix);
-    check.ecrValidation.push({
-      prefix: rule.prefix,
-      isValid: validation.isValid,
-      ...(validation.errorName
-        ? { failure: validation.errorName }
-        : validation.failure
-          ? { failure: validation.failure }
-          : {}),
-    });
+    const validation = await askEcr(check, rule, deps);
     // A refusal by ECR while Docker Hub was unreachable from here too is no verdict on the token.
     const noVerdict = validation.transient || login.outcome === 'unreachable';
     if (!validation.isValid)

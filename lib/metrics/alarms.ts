@@ -74,7 +74,7 @@ export function alarmDefinitions(config: KeeperConfig): AlarmDefinition[] {
       {
         id: `CredentialUnverified${id}`,
         title: `token check without a verdict (${secret})`,
-        description: `For ${UNVERIFIED_DAYS} days the daily check could not tell whether the Docker Hub token in ${secret} works (Docker Hub or the Hub API unreachable from the function, ECR's validation failing): the "token invalid" alarm cannot fire meanwhile. The checkCredential logs say what failed; a function in a VPC needs a NAT route to Docker Hub.`,
+        description: `For ${UNVERIFIED_DAYS} days the daily check could not tell whether the Docker Hub token in ${secret} works (Docker Hub or the Hub API unreachable from the function, ECR's validation failing, or a policy refusing the function the secret while ECR takes the token): the "token invalid" alarm cannot fire meanwhile. The checkCredential logs say what failed; a function in a VPC needs a NAT route to Docker Hub.`,
         namespace: ns,
         metric: 'CredentialVerified',
         dimensions: { SecretName: secret },

@@ -652,6 +652,40 @@ describe('the daily check changes nothing and bounds its failed logins', () => {
     });
   });
 
+  it('a secret this function may not read (a policy denies it) is no verdict on the token: ECR is asked, and the check says why it knows no more', async () => {
+    await boot();
+    // A guardrail on the secret (its resource policy, or a boundary) refuses the check's role.
+    sandbox.faults.add({ match: 'secretsmanager:GetSecretValue', awsError: 'AccessDeniedException' });
+    const validationsBefore = sandbox.ecr.calls.get('ValidatePullThroughCacheRule') ?? 0;
+    const denied = await check();
+    expect(denied).toMatchObject({ state: 'unverified', upstreamLogin: 'skipped', problems: [] });
+    expect(denied.ecrValidation).toEqual([{ prefix: 'docker-hub', isValid: true }]);
+    expect(sandbox.ecr.calls.get('ValidatePullThroughCacheRule') ?? 0).toBe(validationsBefore + 1);
+    expect(denied.unverified.join('\n')).toMatch(
+      /cannot be read \(AccessDeniedException: .*\); ECR validates the rule docker-hub with it: this function may not read the secret \(a policy on it, or a permissions boundary\), so the token's expiry and its Docker Hub login were not checked/,
+    );
+    // Not "token invalid": no CredentialValid datum, and CredentialVerified 0 (its own alarm, after three days).
+    expect(sandbox.cloudwatch.latest('EcrCacheKeeper', 'CredentialVerified', { SecretName: SECRET })).toBe(0);
+    // When ECR refuses the token as well, that is a verdict: invalid, saying both.
+    sandbox.seeded!.pat.is_active = false;
+    const refused = await check();
+    expect(refused.state).toBe('invalid');
+    expect(refused.problems.join('\n')).toMatch(/ValidatePullThroughCacheRule|upstream/);
+    expect(refused.problems[0]).toMatch(/cannot be read \(AccessDeniedException/);
+    sandbox.faults.clear();
+  });
+
+  it('a secret this function may not even describe, which ECR takes: not "missing", but no verdict', async () => {
+    await boot();
+    sandbox.faults.add({ match: 'secretsmanager:DescribeSecret', awsError: 'AccessDeniedException' });
+    const denied = await check();
+    sandbox.faults.clear();
+    expect(denied).toMatchObject({ state: 'unverified', problems: [] });
+    expect(denied.unverified.join('\n')).toMatch(
+      /does not exist, or this role may not describe it \(AccessDeniedException\).*; ECR validates the rule docker-hub with it: this function may not read the secret/,
+    );
+  });
+
   it('reports the admin credential’s health (metric and alarm) in managed mode', async () => {
     await boot();
     expect(await adminCheck()).toBe(1);

@@ -20,7 +20,14 @@ import {
   UpdatePullThroughCacheRuleCommand,
   UpdateRepositoryCreationTemplateCommand,
 } from '@aws-sdk/client-ecr';
-import { awsErrorName, DeadlineError, errorMessage, KeeperError, unlessNamed } from '../runtime/errors.js';
+import {
+  awsErrorName,
+  DeadlineError,
+  errorMessage,
+  isTransientAwsError,
+  KeeperError,
+  unlessNamed,
+} from '../runtime/errors.js';
 import { mapConcurrent } from '../runtime/retry.js';
 import type { Change, ChangeKind, Plan } from './plan.js';
 import { type RuleValidation, validateRule as validateRuleOnce } from './validate.js';
@@ -229,7 +236,8 @@ const PHASE: Record<ChangeKind, number> = {
  * A failure of a rule, template or registry change stops everything not yet started (what follows
  * may build on it). A repository's failure does not: the other repositories' changes and the
  * exclusions go ahead (a guardrail's Deny on one repository would otherwise hold back the rest
- * every night); only the invocation's deadline stops them. The report says what was applied, what
+ * every night), one that failed for a reason of the moment is made again after the others, and
+ * only the invocation's deadline stops them. The report says what was applied, what
  * failed and what was not attempted.
  */
 export async function applyPlan(
@@ -253,7 +261,10 @@ export async function applyPlan(
   }
   const started = new Set<Change>();
   let stopped = false;
-  const run = async (change: Change) => {
+  // A repository's change that failed for a reason of the moment (throttled past the SDK's
+  // retries, a 5xx): made again, one at a time, once the others are done.
+  const again: Change[] = [];
+  const run = async (change: Change, firstTry = true) => {
     if (stopped) return;
     started.add(change);
     try {
@@ -264,6 +275,10 @@ export async function applyPlan(
       const ofRepository = PHASE[change.kind] === 2;
       if (ofRepository && awsErrorName(error) === 'RepositoryNotFoundException') {
         report.gone.push({ target: change.target, kind: change.kind });
+        return;
+      }
+      if (ofRepository && firstTry && !(error instanceof DeadlineError) && isTransientAwsError(error)) {
+        again.push(change);
         return;
       }
       const failure = {
@@ -279,8 +294,10 @@ export async function applyPlan(
   };
   for (const phase of [0, 1, 2, 3]) {
     const changes = plan.changes.filter((c) => PHASE[c.kind] === phase);
-    if (phase === 2) await mapConcurrent(changes, options.concurrency ?? 8, run);
-    else for (const change of changes) await run(change);
+    if (phase === 2) {
+      await mapConcurrent(changes, options.concurrency ?? 8, (change) => run(change));
+      for (const change of again) await run(change, false);
+    } else for (const change of changes) await run(change);
     if (stopped) break;
   }
   report.notAttempted = plan.changes

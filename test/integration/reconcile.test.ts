@@ -415,6 +415,24 @@ rules:
     ).toEqual(['repository team-c/one', 'repository team-c/three', 'repository team-c/two']);
   });
 
+  it('a back-fill change throttled past the SDK’s retries is made again after the others: the apply is whole', async () => {
+    seed();
+    for (const name of ['team-c/one', 'team-c/two', 'team-c/three'])
+      sandbox.ecr.repositories.get(name)!.lifecyclePolicy = undefined;
+    sandbox.faults.add({ match: 'ecr:PutLifecyclePolicy', awsError: 'ThrottlingException', times: 1 });
+    const applied = await reconcile(createAwsClients({ ...sandbox.clientOptions, maxAttempts: 1 }), config());
+    expect(applied.result.failures).toEqual([]);
+    expect(applied.result.ok).toBe(true);
+    expect(
+      ['team-c/one', 'team-c/two', 'team-c/three'].filter(
+        (n) => sandbox.ecr.repositories.get(n)!.lifecyclePolicy === undefined,
+      ),
+    ).toEqual([]);
+    // As the next test expects them: without their policy.
+    for (const name of ['team-c/one', 'team-c/two', 'team-c/three'])
+      sandbox.ecr.repositories.get(name)!.lifecyclePolicy = undefined;
+  });
+
   it('between the plan and its change: the rest is applied, and the report says it was gone', async () => {
     seed();
     sandbox.faults.add({

@@ -38,6 +38,15 @@ function readTemplate(): {
 const template = readTemplate();
 const resources = template.Resources;
 const logical = (fn: string) => fn[0]!.toUpperCase() + fn.slice(1);
+
+/** What deploy/stack.cjs makes for the dev stage with these `param:` values (the rest undefined). */
+async function stackWith(params: Record<string, string | undefined>) {
+  const { resources } = createRequire(import.meta.url)('../../../deploy/stack.cjs');
+  return resources({
+    options: { stage: 'dev' },
+    resolveVariable: async (v: string) => params[v.replace(/^param:/, '')],
+  });
+}
 const statementsOf = (fn: string): Statement[] =>
   resources[`${logical(fn)}Role`]!.Properties.Policies.flatMap(
     (p: { PolicyDocument: { Statement: Statement[] } }) => p.PolicyDocument.Statement,
@@ -265,15 +274,7 @@ describe('packaged stack', () => {
   });
 
   it('subscribes the alarmEmail parameter to the alarm topic when a stage sets it', async () => {
-    const { resources: stackResources } = createRequire(import.meta.url)('../../../deploy/stack.cjs');
-    const params: Record<string, string> = {
-      'param:alarmEmail': 'ops@example.com',
-      'param:rotationStage': 'prod',
-    };
-    const out = await stackResources({
-      options: { stage: 'dev' },
-      resolveVariable: async (v: string) => params[v],
-    });
+    const out = await stackWith({ alarmEmail: 'ops@example.com', rotationStage: 'prod' });
     expect(out.Resources.AlarmEmailSubscription).toEqual({
       Type: 'AWS::SNS::Subscription',
       Properties: { TopicArn: { Ref: 'AlarmTopic' }, Protocol: 'email', Endpoint: 'ops@example.com' },
@@ -289,12 +290,7 @@ describe('packaged stack', () => {
       'arn:aws:iam::123456789012:policy/boundaries/PlatformBoundary',
     ],
   ])('permissionsBoundary, %s: on every role the stack makes', async (_case, value, boundary) => {
-    const { resources: stackResources } = createRequire(import.meta.url)('../../../deploy/stack.cjs');
-    const params: Record<string, string | undefined> = { 'param:permissionsBoundary': value };
-    const out = await stackResources({
-      options: { stage: 'dev' },
-      resolveVariable: async (v: string) => params[v],
-    });
+    const out = await stackWith({ permissionsBoundary: value });
     const roles = Object.values(out.Resources as Record<string, Resource>).filter(
       (r) => r.Type === 'AWS::IAM::Role',
     );
@@ -308,12 +304,7 @@ describe('packaged stack', () => {
     ['a number', '2', 2],
     ['none (an account whose Lambda quota is 10 cannot reserve any)', 'none', undefined],
   ])('prewarmReservedConcurrency, %s: the prewarm function reserves %s', async (_case, value, reserved) => {
-    const { resources: stackResources } = createRequire(import.meta.url)('../../../deploy/stack.cjs');
-    const params: Record<string, string | undefined> = { 'param:prewarmReservedConcurrency': value };
-    const out = await stackResources({
-      options: { stage: 'dev' },
-      resolveVariable: async (v: string) => params[v],
-    });
+    const out = await stackWith({ prewarmReservedConcurrency: value });
     expect(out.extensions?.PrewarmLambdaFunction?.Properties?.ReservedConcurrentExecutions).toBe(reserved);
   });
 

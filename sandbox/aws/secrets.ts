@@ -34,6 +34,13 @@ export interface Secret {
    * is refused with InvalidRequestException, its value included.
    */
   deletionDate?: number;
+  /**
+   * The secret's resource-based policy (PutResourcePolicy's JSON), weighed by IAM on the API calls
+   * that name the secret. ECR's pull-through cache reads the secret with its own service role, not
+   * through this API, so a policy here never stands in ECR's way (a guardrail must exempt that role
+   * on AWS).
+   */
+  resourcePolicy?: string;
 }
 
 export type RotationFunction = (event: {

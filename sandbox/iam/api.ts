@@ -3,10 +3,11 @@
  * says it is authorized against, with the condition keys the stack's policies use.
  */
 
-import type { EcrState } from '../aws/ecr.js';
+import { type EcrState, policyDocument } from '../aws/ecr.js';
 import type { Authorizer } from '../aws/protocol.js';
 import type { SecretsManagerSandbox } from '../aws/secrets.js';
 import { apiRequest, type IamDirectory } from './directory.js';
+import type { PolicyDocument } from './policy.js';
 
 export function apiAuthorizer(
   iam: IamDirectory,
@@ -18,6 +19,15 @@ export function apiAuthorizer(
       return where.secrets.findAny(id).arn;
     } catch {
       return id.startsWith('arn:') ? id : `arn:aws:secretsmanager:${region}:${account}:secret:${id}`;
+    }
+  };
+  // A secret's own policy, as a repository's: weighed on the calls that name it.
+  const secretPolicies = (id: string): PolicyDocument[] => {
+    try {
+      const text = where.secrets.findAny(id).resourcePolicy;
+      return text === undefined ? [] : [policyDocument(text)];
+    } catch {
+      return [];
     }
   };
   return (service, operation, input, accessKeyId) => {
@@ -38,13 +48,15 @@ export function apiAuthorizer(
     if (service.name === 'secretsmanager' && typeof input.SecretId === 'string')
       context['secretsmanager:SecretId'] = secretArn(input.SecretId);
     const request = apiRequest(service.name, operation, input, nameResource, context);
-    // A repository's own policy is weighed for the API calls on it too (an explicit Deny there
-    // refuses even a caller of the registry's account whose identity policy allows).
+    // A repository's or a secret's own policy is weighed for the API calls on it too (an explicit
+    // Deny there refuses even a caller of the account whose identity policy allows).
     const repositoryName = service.name === 'ecr' ? input.repositoryName : undefined;
     const resourcePolicies =
       typeof repositoryName === 'string' && request.resource !== '*' && where.ecr
         ? where.ecr.repositoryPolicies(repositoryName)
-        : [];
+        : service.name === 'secretsmanager' && typeof input.SecretId === 'string'
+          ? secretPolicies(input.SecretId)
+          : [];
     iam.authorize(accessKeyId, request, 'AccessDeniedException', resourcePolicies);
   };
 }

@@ -24,6 +24,7 @@ import { type AlarmState, alarmStateAfter } from '../../sandbox/aws/cloudwatch.j
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
 import type { SeedOptions } from '../../sandbox/seed.js';
 import { captureIo } from '../support/cli-io.js';
+import { guardrailPolicy } from '../support/guardrail.js';
 import { context } from '../support/lambda.js';
 import { deployedAlarms } from './support/deployed-alarms.js';
 import { type SandboxDeps, sandboxDeps } from './support/sandbox-deps.js';
@@ -654,8 +655,8 @@ describe('the daily check changes nothing and bounds its failed logins', () => {
 
   it('a secret this function may not read (a policy denies it) is no verdict on the token: ECR is asked, and the check says why it knows no more', async () => {
     await boot();
-    // A guardrail on the secret (its resource policy, or a boundary) refuses the check's role.
-    sandbox.faults.add({ match: 'secretsmanager:GetSecretValue', awsError: 'AccessDeniedException' });
+    // A guardrail on the secret (its resource policy) refuses the check's role its value.
+    sandbox.secrets.find(SECRET).resourcePolicy = guardrailPolicy('secretsmanager:GetSecretValue');
     const validationsBefore = sandbox.ecr.calls.get('ValidatePullThroughCacheRule') ?? 0;
     const denied = await check();
     expect(denied).toMatchObject({ state: 'unverified', upstreamLogin: 'skipped', problems: [] });
@@ -671,15 +672,17 @@ describe('the daily check changes nothing and bounds its failed logins', () => {
     const refused = await check();
     expect(refused.state).toBe('invalid');
     expect(refused.problems.join('\n')).toMatch(/ValidatePullThroughCacheRule|upstream/);
-    expect(refused.problems[0]).toMatch(/cannot be read \(AccessDeniedException/);
-    sandbox.faults.clear();
+    expect(refused.problems[0]).toMatch(
+      /cannot be read \(AccessDeniedException: .* with an explicit deny in a resource-based policy\)/,
+    );
+    sandbox.secrets.find(SECRET).resourcePolicy = undefined;
   });
 
   it('a secret this function may not even describe, which ECR takes: not "missing", but no verdict', async () => {
     await boot();
-    sandbox.faults.add({ match: 'secretsmanager:DescribeSecret', awsError: 'AccessDeniedException' });
+    sandbox.secrets.find(SECRET).resourcePolicy = guardrailPolicy('secretsmanager:*');
     const denied = await check();
-    sandbox.faults.clear();
+    sandbox.secrets.find(SECRET).resourcePolicy = undefined;
     expect(denied).toMatchObject({ state: 'unverified', problems: [] });
     expect(denied.unverified.join('\n')).toMatch(
       /does not exist, or this role may not describe it \(AccessDeniedException\).*; ECR validates the rule docker-hub with it: this function may not read the secret/,

@@ -53,6 +53,7 @@ import {
   ValidationException,
 } from '@aws-sdk/client-ecr';
 import {
+  CreateSecretCommand,
   DeleteSecretCommand,
   DescribeSecretCommand,
   GetSecretValueCommand,
@@ -376,6 +377,30 @@ describe("a repository's own policy on the API calls that name it", () => {
     await aws.ecr.send(new GetRepositoryPolicyCommand({ repositoryName }));
     await aws.ecr.send(new DeleteRepositoryPolicyCommand({ repositoryName }));
     await aws.ecr.send(new DescribeImagesCommand({ repositoryName }));
+  });
+});
+
+describe("a secret's own policy on the API calls that name it", () => {
+  it("an explicit Deny there refuses a caller whose identity policy allows (ECR's own reading of it is not through this API: test/integration/credential.test.ts)", async () => {
+    const name = 'ecr-pullthroughcache/guarded';
+    await aws.secrets.send(
+      new CreateSecretCommand({
+        Name: name,
+        SecretString: JSON.stringify({ username: 'u', accessToken: 't' }),
+      }),
+    );
+    await aws.secrets.send(new GetSecretValueCommand({ SecretId: name }));
+    sandbox.secrets.find(name).resourcePolicy = guardrailPolicy('secretsmanager:GetSecretValue');
+    await expect(aws.secrets.send(new GetSecretValueCommand({ SecretId: name }))).rejects.toMatchObject({
+      name: 'AccessDeniedException',
+      message: expect.stringMatching(
+        /not authorized to perform: secretsmanager:GetSecretValue on resource: arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache\/guarded-\w{6} with an explicit deny in a resource-based policy$/,
+      ),
+    });
+    // What the Deny does not name is as before.
+    await aws.secrets.send(new DescribeSecretCommand({ SecretId: name }));
+    sandbox.secrets.find(name).resourcePolicy = undefined;
+    await aws.secrets.send(new GetSecretValueCommand({ SecretId: name }));
   });
 });
 

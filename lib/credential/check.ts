@@ -116,6 +116,26 @@ function blankCheck(secretId: string, rules: DesiredRule[]): CredentialCheck {
   };
 }
 
+/**
+ * The expiry the secret's tags record, when nothing better is known (the Hub API's list), and the
+ * days left; or the command that records it.
+ */
+function addRecordedExpiry(check: CredentialCheck, secret: CredentialSecret, now: number): void {
+  const uuid = secret.tags[TAGS.uuid];
+  if (check.expiry.source === 'unknown' && secret.tags[TAGS.expiresAt]) {
+    check.expiry = {
+      source: 'secret-tags',
+      expiresAt: secret.tags[TAGS.expiresAt],
+      ...(uuid ? { patUuid: uuid } : {}),
+    };
+  }
+  if (check.expiry.expiresAt) {
+    check.expiry.daysLeft = Math.round(((Date.parse(check.expiry.expiresAt) - now) / DAY_MS) * 10) / 10;
+  } else if (check.expiry.source === 'unknown') {
+    check.expiry.howToRecord = `cache-keeper credential record --secret ${secret.name} --expires-at <YYYY-MM-DD> [--uuid <token uuid>]`;
+  }
+}
+
 /** ECR's ValidatePullThroughCacheRule for one rule, recorded in the check. */
 async function askEcr(check: CredentialCheck, rule: DesiredRule, deps: CheckDeps) {
   const validation = await validateRule(deps.ecr, rule.prefix);
@@ -142,7 +162,10 @@ async function checkWithoutTheSecret(
   rules: DesiredRule[],
   error: CredentialSecretError,
   deps: CheckDeps,
+  described?: { secret: CredentialSecret; now: number },
 ): Promise<CredentialCheck> {
+  // Described but not read: the recorded expiry still keeps the "token expiring" alarm working.
+  if (described) addRecordedExpiry(check, described.secret, described.now);
   const refusals: string[] = [];
   const validated: string[] = [];
   for (const rule of rules) {
@@ -158,7 +181,7 @@ async function checkWithoutTheSecret(
   }
   check.state = 'unverified';
   check.unverified.push(
-    `${error.message}${validated.length ? `; ECR validates the rule${validated.length > 1 ? 's' : ''} ${validated.join(', ')} with it` : ''}: this function may not read the secret (a policy on it, or a permissions boundary), so the token's expiry and its Docker Hub login were not checked`,
+    `${error.message}${validated.length ? `; ECR validates the rule${validated.length > 1 ? 's' : ''} ${validated.join(', ')} with it` : ''}: this function may not read the secret (a policy on it, or a permissions boundary), so ${check.expiry.source === 'secret-tags' ? "the token's Docker Hub login was not checked (its expiry is the one recorded on the secret)" : "the token's expiry and its Docker Hub login were not checked"}`,
   );
   return check;
 }
@@ -173,9 +196,10 @@ async function checkSecret(
   const now = (deps.now ?? Date.now)();
   const check = blankCheck(secretId, rules);
   let secret: CredentialSecret;
+  let described: CredentialSecret | undefined;
   let value: { username: string; accessToken: string };
   try {
-    secret = await describeCredentialSecret(deps.secrets, secretId);
+    secret = described = await describeCredentialSecret(deps.secrets, secretId);
     value = await readCredentialValue(deps.secrets, secretId);
   } catch (error) {
     if (!(error instanceof CredentialSecretError)) throw error;
@@ -188,7 +212,15 @@ async function checkSecret(
     // Refused to this function (a policy on the secret, a permissions boundary): ECR reads the
     // secret with its own role, so it can still say whether the token works.
     if (awsErrorName(error.cause) === 'AccessDeniedException')
-      return { check: await checkWithoutTheSecret(check, rules, error, deps) };
+      return {
+        check: await checkWithoutTheSecret(
+          check,
+          rules,
+          error,
+          deps,
+          described ? { secret: described, now } : undefined,
+        ),
+      };
     check.state = error.problem === 'missing' ? 'missing' : 'malformed';
     check.problems.push(error.message);
     return { check };
@@ -257,18 +289,7 @@ async function checkSecret(
     const { due: _due, ...token } = retired;
     check.retiredTokensDue.push(token);
   }
-  if (check.expiry.source === 'unknown' && secret.tags[TAGS.expiresAt]) {
-    check.expiry = {
-      source: 'secret-tags',
-      expiresAt: secret.tags[TAGS.expiresAt],
-      ...(uuid ? { patUuid: uuid } : {}),
-    };
-  }
-  if (check.expiry.expiresAt) {
-    check.expiry.daysLeft = Math.round(((Date.parse(check.expiry.expiresAt) - now) / DAY_MS) * 10) / 10;
-  } else if (check.expiry.source === 'unknown') {
-    check.expiry.howToRecord = `cache-keeper credential record --secret ${secret.name} --expires-at <YYYY-MM-DD> [--uuid <token uuid>]`;
-  }
+  addRecordedExpiry(check, secret, now);
 
   const daysLeft = check.expiry.daysLeft;
   if (daysLeft !== undefined && daysLeft <= 0)

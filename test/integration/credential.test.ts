@@ -663,8 +663,13 @@ describe('the daily check changes nothing and bounds its failed logins', () => {
     expect(denied.ecrValidation).toEqual([{ prefix: 'docker-hub', isValid: true }]);
     expect(sandbox.ecr.calls.get('ValidatePullThroughCacheRule') ?? 0).toBe(validationsBefore + 1);
     expect(denied.unverified.join('\n')).toMatch(
-      /cannot be read \(AccessDeniedException: .*\); ECR validates the rule docker-hub with it: this function may not read the secret \(a policy on it, or a permissions boundary\), so the token's expiry and its Docker Hub login were not checked/,
+      /cannot be read \(AccessDeniedException: .*\); ECR validates the rule docker-hub with it: this function may not read the secret \(a policy on it, or a permissions boundary\), so the token's Docker Hub login was not checked \(its expiry is the one recorded on the secret\)/,
     );
+    // Described, not read: the expiry its tags record keeps the "token expiring" alarm fed.
+    expect(denied.expiry).toMatchObject({ source: 'secret-tags', daysLeft: expect.any(Number) });
+    expect(
+      sandbox.cloudwatch.latest('EcrCacheKeeper', 'CredentialDaysToExpiry', { SecretName: SECRET }),
+    ).toBe(denied.expiry.daysLeft);
     // Not "token invalid": no CredentialValid datum, and CredentialVerified 0 (its own alarm, after three days).
     expect(sandbox.cloudwatch.latest('EcrCacheKeeper', 'CredentialVerified', { SecretName: SECRET })).toBe(0);
     // When ECR refuses the token as well, that is a verdict: invalid, saying both.

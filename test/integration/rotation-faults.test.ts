@@ -14,6 +14,7 @@ import { loadConfig } from '../../lib/config/load.js';
 import { reconcile } from '../../lib/ecr/reconcile.js';
 import type { Fault } from '../../sandbox/faults.js';
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
+import { guardrailPolicy } from '../support/guardrail.js';
 import { context } from '../support/lambda.js';
 import { type SandboxDeps, sandboxDeps } from './support/sandbox-deps.js';
 
@@ -155,4 +156,40 @@ describe('rotation fault matrix', () => {
     expect(await rotateNow()).toMatchObject({ succeeded: true });
     assertInvariants();
   });
+});
+
+describe('a guardrail on the secret that refuses the rotation for good (its resource policy)', () => {
+  it.each([
+    'secretsmanager:PutSecretValue',
+    'secretsmanager:TagResource',
+    'secretsmanager:UpdateSecretVersionStage',
+  ])(
+    'denying %s: the rotation fails naming the Deny, AWSCURRENT is unchanged and logs in, and no token is left active outside the secret',
+    async (action) => {
+      await boot();
+      const before = currentToken();
+      sandbox.secrets.find(SECRET).resourcePolicy = guardrailPolicy(action);
+      const outcome = await rotateNow();
+      sandbox.secrets.find(SECRET).resourcePolicy = undefined;
+      expect(outcome).toMatchObject({ succeeded: false });
+      expect(JSON.stringify(outcome)).toContain(
+        `not authorized to perform: ${action} on resource: ${secret().arn} with an explicit deny in a resource-based policy`,
+      );
+      expect(currentToken()).toBe(before);
+      expect(user().pats.find((p) => p.token === before && !p.deleted)?.is_active).toBe(true);
+      // A token the rotation minted is either withdrawn or held by the secret (AWSPENDING, for AWS
+      // to take up once the guardrail lets it): never active and nowhere to be found.
+      const stored = new Set(
+        secret().versions.map((v) => {
+          try {
+            return (JSON.parse(v.value ?? '{}') as { accessToken?: string }).accessToken;
+          } catch {
+            return undefined;
+          }
+        }),
+      );
+      for (const token of keeperTokens().filter((p) => p.is_active))
+        expect(stored.has(token.token)).toBe(true);
+    },
+  );
 });

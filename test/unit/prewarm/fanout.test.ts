@@ -408,4 +408,11 @@ describe('the steps’ payloads', () => {
     const { outcomes: _p, ...fromLines } = parseReportEvent(event);
     expect(fromPacked).toEqual(fromLines);
   });
+
+  it("the night's discovery, with the repositories it could not read, reaches the report step", () => {
+    const discovered = { images: ['redis:7'], unreadable: ['docker-hub/library/postgres'] };
+    const outcomes = [{ result: line('b', 'warmed') }, { result: line('d', 'warmed') }];
+    const event = JSON.parse(JSON.stringify({ ...nightPayload({ ...plan, discovered }), outcomes }));
+    expect(parseReportEvent(event).discovered).toEqual(discovered);
+  });
 });

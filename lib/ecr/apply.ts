@@ -288,7 +288,6 @@ export async function applyPlan(
         errorName: (error as Error).name ?? 'Error',
       };
       report.failures.push(failure);
-      report.failed ??= failure;
       if (!ofRepository || error instanceof DeadlineError) stopped = true;
     }
   };
@@ -300,6 +299,7 @@ export async function applyPlan(
     } else for (const change of changes) await run(change);
     if (stopped) break;
   }
+  if (report.failures[0]) report.failed = report.failures[0];
   report.notAttempted = plan.changes
     .filter((c) => !started.has(c))
     .map((c) => ({ target: c.target, kind: c.kind }));

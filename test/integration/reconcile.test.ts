@@ -373,14 +373,18 @@ function readSeedWith(edit: (text: string) => string): string {
   return edit(readFileSync('keeper.config.yaml', 'utf8'));
 }
 
-describe('a repository deleted while reconcile runs', () => {
-  const config = () =>
-    parseConfig(`
+/** A config with one Docker Hub rule under `prefix`, keeping the last 3 images. */
+const oneRule = (prefix: string) =>
+  parseConfig(`
 rules:
-  - { prefix: team-c, upstream: docker-hub, credentialSecret: ecr-pullthroughcache/docker-hub, template: { lifecycle: { keepLast: 3 } } }
+  - { prefix: ${prefix}, upstream: docker-hub, credentialSecret: ecr-pullthroughcache/docker-hub, template: { lifecycle: { keepLast: 3 } } }
 `);
+
+describe('a repository deleted while reconcile runs', () => {
+  const config = () => oneRule('team-c');
+  const names = ['team-c/one', 'team-c/two', 'team-c/three'];
   const seed = () => {
-    for (const name of ['team-c/one', 'team-c/two', 'team-c/three'])
+    for (const name of names)
       if (!sandbox.ecr.repositories.has(name))
         sandbox.ecr.createRepository(name, { createdByRule: 'team-c' });
   };
@@ -417,20 +421,14 @@ rules:
 
   it('a back-fill change throttled past the SDK’s retries is made again after the others: the apply is whole', async () => {
     seed();
-    for (const name of ['team-c/one', 'team-c/two', 'team-c/three'])
-      sandbox.ecr.repositories.get(name)!.lifecyclePolicy = undefined;
+    for (const name of names) sandbox.ecr.repositories.get(name)!.lifecyclePolicy = undefined;
     sandbox.faults.add({ match: 'ecr:PutLifecyclePolicy', awsError: 'ThrottlingException', times: 1 });
     const applied = await reconcile(createAwsClients({ ...sandbox.clientOptions, maxAttempts: 1 }), config());
     expect(applied.result.failures).toEqual([]);
     expect(applied.result.ok).toBe(true);
-    expect(
-      ['team-c/one', 'team-c/two', 'team-c/three'].filter(
-        (n) => sandbox.ecr.repositories.get(n)!.lifecyclePolicy === undefined,
-      ),
-    ).toEqual([]);
+    expect(names.filter((n) => sandbox.ecr.repositories.get(n)!.lifecyclePolicy === undefined)).toEqual([]);
     // As the next test expects them: without their policy.
-    for (const name of ['team-c/one', 'team-c/two', 'team-c/three'])
-      sandbox.ecr.repositories.get(name)!.lifecyclePolicy = undefined;
+    for (const name of names) sandbox.ecr.repositories.get(name)!.lifecyclePolicy = undefined;
   });
 
   it('between the plan and its change: the rest is applied, and the report says it was gone', async () => {
@@ -453,11 +451,7 @@ rules:
 });
 
 describe("a repository whose own policy refuses the keeper (a guardrail's explicit Deny)", () => {
-  const config = () =>
-    parseConfig(`
-rules:
-  - { prefix: team-d, upstream: docker-hub, credentialSecret: ecr-pullthroughcache/docker-hub, template: { lifecycle: { keepLast: 3 } } }
-`);
+  const config = () => oneRule('team-d');
   // The guarded repository first, in every order the plan could take them.
   const names = ['team-d/alpha', 'team-d/bravo', 'team-d/charlie', 'team-d/delta'];
   const guarded = 'team-d/alpha';

@@ -52,6 +52,7 @@ export async function runReconcile(
     })),
     problems: report.plan.problems,
     unmanaged: report.plan.unmanaged,
+    ...(report.plan.excluded.length ? { excluded: report.plan.excluded } : {}),
     applied: report.result.applied.length,
     ...(report.result.gone.length ? { gone: report.result.gone.map((c) => c.target) } : {}),
     failed: report.result.failed,

@@ -7,3 +7,18 @@ export function secretNameOf(nameOrArn: string): string {
   const m = SECRET_ARN.exec(nameOrArn);
   return m ? m[1]!.replace(/-[A-Za-z0-9]{6}$/, '') : nameOrArn;
 }
+
+/**
+ * Whether `text` matches any of `patterns`, where `*` stands for any characters (none included),
+ * as ECR reads its tag filters. Used for tag filters and for repository names.
+ */
+export function matchesWildcard(patterns: readonly string[], text: string): boolean {
+  return patterns.some((pattern) =>
+    new RegExp(
+      `^${pattern
+        .split('*')
+        .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*')}$`,
+    ).test(text),
+  );
+}

@@ -345,6 +345,22 @@ const reconcile = z.strictObject({
     .pipe(apiString('ecr.RegisterPullTimeUpdateExclusion.principalArn'))
     .optional()
     .describe("Role to register as pull-time update exclusion (the prewarm function's role)."),
+  excludeRepositories: z
+    .array(
+      z
+        .string()
+        .min(1)
+        .max(256)
+        .regex(
+          /^[a-z0-9._/*-]+$/,
+          'must be a repository name, lowercase letters, digits, . _ - and /, with * for any characters',
+        ),
+    )
+    .max(100)
+    .default([])
+    .describe(
+      "Existing cache repositories reconcile leaves as they are: not read, no lifecycle or access back-fill (for example ones a guardrail in their own policy keeps for another team). Names, with * for any characters, / included (docker-hub/team-d/*). Repositories ECR creates still get their rule's template.",
+    ),
 });
 
 const access = z
@@ -372,7 +388,7 @@ export const configSchema = z
     $schema: z.string().optional(),
     rules: z.array(rule).min(1).max(50, 'ECR allows at most 50 pull-through cache rules per registry'),
     access: access.optional(),
-    reconcile: reconcile.default({ prune: false, backfillLifecycle: true }),
+    reconcile: reconcile.default({ prune: false, backfillLifecycle: true, excludeRepositories: [] }),
     prewarm: prewarm.default({
       platforms: ['linux/amd64'],
       concurrency: 16,
@@ -529,6 +545,7 @@ function crossFieldProblems(config: RawConfig): Problem[] {
   });
 
   problems.push(...keepLastProblems(config, routing));
+  problems.push(...excludeProblems(config));
 
   const rot = config.credential.rotation;
   if (rot.mode === 'managed' && !rot.adminSecret) {
@@ -549,6 +566,29 @@ function crossFieldProblems(config: RawConfig): Problem[] {
       `must not be under "${CREDENTIAL_SECRET_PREFIX}": ECR's service role can read every secret there`,
     ]);
   }
+  return problems;
+}
+
+/**
+ * An exclusion that can match no repository under a rule's prefix is a typo: it would leave the
+ * repository it meant to protect in the back-fill. A ROOT rule's repositories are never back-filled.
+ */
+function excludeProblems(config: RawConfig): Problem[] {
+  const prefixes = config.rules.map((r) => r.prefix).filter((p) => p !== 'ROOT');
+  const problems: Problem[] = [];
+  config.reconcile.excludeRepositories.forEach((pattern, i) => {
+    // The part before the first * must lead into <prefix>/…, or (with a *) be the start of it.
+    const literal = pattern.split('*')[0]!;
+    const under = (prefix: string) =>
+      literal === pattern
+        ? literal.startsWith(`${prefix}/`) && literal.length > prefix.length + 1
+        : literal.startsWith(`${prefix}/`) || `${prefix}/`.startsWith(literal);
+    if (prefixes.some(under)) return;
+    problems.push([
+      ['reconcile', 'excludeRepositories', i],
+      `"${pattern}" matches no repository under a rule's prefix (${prefixes.map((p) => `${p}/`).join(', ') || 'none but ROOT, whose repositories reconcile never back-fills'})`,
+    ]);
+  });
   return problems;
 }
 

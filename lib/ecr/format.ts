@@ -6,7 +6,7 @@
  * repositories that share one change are grouped; a summary line counts what changes.
  */
 import { describeGrantees, statementChanges } from '../config/access.js';
-import { type Change, type ChangeKind, isLeftAccess, type Plan } from './plan.js';
+import { type Change, type ChangeKind, isLeftAccess, nameList, type Plan } from './plan.js';
 import type { ReconcileReport } from './reconcile.js';
 
 export interface PlanSummary {
@@ -214,6 +214,10 @@ export function formatReconcile({ plan, result }: ReconcileReport): string {
   lines.push(...formatPlan(plan));
   for (const p of plan.problems) lines.push(`! ${p.target}: ${p.message}`);
   for (const u of plan.unmanaged) lines.push(`? ${u} exists but is not declared${unmanagedHint(u)}`);
+  if (plan.excluded.length)
+    lines.push(
+      `= ${plan.excluded.length === 1 ? '1 repository' : `${plan.excluded.length} repositories`} left as ${plan.excluded.length === 1 ? 'it is' : 'they are'} (reconcile.excludeRepositories): ${nameList(plan.excluded)}`,
+    );
   if (plan.changes.length)
     lines.push(`Plan: ${summary.add} to add, ${summary.change} to change, ${summary.destroy} to destroy.`);
   if (result.dryRun) {
@@ -234,6 +238,15 @@ export function formatReconcile({ plan, result }: ReconcileReport): string {
     if (result.failures.length > shown)
       lines.push(
         `FAILED: ${result.failures.length - shown} more (the JSON report lists them all, in result.failures)`,
+      );
+    // A guardrail fails the same way every night until one side gives way.
+    if (
+      result.failures.some(
+        (f) => f.target.startsWith('repository ') && /explicit deny in a resource-based policy/.test(f.error),
+      )
+    )
+      lines.push(
+        "A repository's own policy refuses the keeper: exempt the reconcile role there, or leave the repository to its owners with reconcile.excludeRepositories.",
       );
     if (result.failed) {
       if (result.notAttempted.length)

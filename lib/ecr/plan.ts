@@ -92,6 +92,8 @@ export interface Plan {
    * registry-policy statements an earlier `access:` left (taken back by an emptied `access:`).
    */
   unmanaged: string[];
+  /** Existing repositories `reconcile.excludeRepositories` leaves as they are (not read, not changed). */
+  excluded: string[];
   /** Counts of what was compared, for the report. */
   checked: { rules: number; templates: number; repositories: number };
 }
@@ -339,14 +341,19 @@ export function unreadableProblems(unreadable: UnreadableRepository[] = []): Pla
   const byPrefix = new Map<string, UnreadableRepository[]>();
   for (const repo of unreadable) byPrefix.set(repo.prefix, [...(byPrefix.get(repo.prefix) ?? []), repo]);
   return [...byPrefix].map(([prefix, repos]) => {
-    const names = repos.map((r) => r.name);
-    const listed =
-      names.length > 5 ? `${names.slice(0, 5).join(', ')}, … (${names.length - 5} more)` : names.join(', ');
+    const one = repos.length === 1;
     return {
       target: `repositories under ${prefix}/`,
-      message: `${repos.length} could not be read: ${listed}: left as ${repos.length === 1 ? 'it is' : 'they are'}; ${repos[0]!.error}`,
+      message: `${repos.length} could not be read: ${nameList(repos.map((r) => r.name))}: left as ${one ? 'it is' : 'they are'}; ${repos[0]!.error}; exempt the keeper's role in ${one ? "the repository's policy, or list it" : "the repositories' policies, or list them"} under reconcile.excludeRepositories`,
     };
   });
+}
+
+/** Names for a report line: the first `shown`, and how many more. */
+export function nameList(names: string[], shown = 5): string {
+  return names.length > shown
+    ? `${names.slice(0, shown).join(', ')}, … (${names.length - shown} more)`
+    : names.join(', ');
 }
 
 export function planReconcile(config: KeeperConfig, actual: ActualState, options: PlanOptions = {}): Plan {
@@ -425,6 +432,7 @@ export function planReconcile(config: KeeperConfig, actual: ActualState, options
     changes,
     problems,
     unmanaged,
+    excluded: actual.excluded ?? [],
     checked: {
       rules: config.rules.length,
       templates: declaredTemplates.size,

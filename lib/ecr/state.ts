@@ -20,6 +20,7 @@ import {
 } from '@aws-sdk/client-ecr';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { KeeperConfig } from '../config/load.js';
+import { matchesWildcard } from '../config/names.js';
 import {
   type CredentialSecret,
   CredentialSecretError,
@@ -93,6 +94,8 @@ export interface ActualState {
    * guardrail's Deny in the repository's own policy): left out of `repositories`, and of the plan.
    */
   unreadable?: UnreadableRepository[];
+  /** Repositories under a managed prefix that `reconcile.excludeRepositories` leaves alone: not read. */
+  excluded?: string[];
   secrets: Map<string, SecretState>;
   exclusions: string[];
   /** The registry and its policy, when the config has `access:`. */
@@ -215,6 +218,7 @@ export async function readActualState(
 
   const repositories = new Map<string, CacheRepository[]>();
   const unreadable: UnreadableRepository[] = [];
+  const excluded: string[] = [];
   const lifecyclePrefixes = new Set(
     options.includeRepositories
       ? config.rules.filter((r) => r.template?.lifecyclePolicy).map((r) => r.prefix)
@@ -230,7 +234,11 @@ export async function readActualState(
     for await (const page of paginateDescribeRepositories({ client: ecr, pageSize: PAGE }, {})) {
       for (const repo of page.repositories ?? []) {
         const prefix = prefixOf(repo.repositoryName!, managed);
-        if (prefix) all.push({ name: repo.repositoryName!, arn: repo.repositoryArn!, prefix });
+        if (!prefix) continue;
+        // Left to their owners: not even read, so a guardrail refusing reads stops nothing.
+        if (matchesWildcard(config.reconcile.excludeRepositories, repo.repositoryName!))
+          excluded.push(repo.repositoryName!);
+        else all.push({ name: repo.repositoryName!, arn: repo.repositoryArn!, prefix });
       }
     }
     // Deleted since the listing: there is nothing left to bring in line. Refused for this
@@ -282,6 +290,7 @@ export async function readActualState(
     templates,
     repositories,
     unreadable,
+    excluded,
     secrets,
     exclusions,
     ...(registry ? { registry } : {}),

@@ -374,11 +374,11 @@ function readSeedWith(edit: (text: string) => string): string {
 }
 
 /** A config with one Docker Hub rule under `prefix`, keeping the last 3 images. */
-const oneRule = (prefix: string) =>
+const oneRule = (prefix: string, more = '') =>
   parseConfig(`
 rules:
   - { prefix: ${prefix}, upstream: docker-hub, credentialSecret: ecr-pullthroughcache/docker-hub, template: { lifecycle: { keepLast: 3 } } }
-`);
+${more}`);
 
 describe('a repository deleted while reconcile runs', () => {
   const config = () => oneRule('team-c');
@@ -494,6 +494,29 @@ describe("a repository whose own policy refuses the keeper (a guardrail's explic
       // The next run has the one change left, and fails the same way until the guardrail lets it.
       const again = await reconcile(once(), config(), { exclusionPrincipalArns: [exclusion] });
       expect(again.plan.changes.map((c) => c.target)).toEqual([`repository ${guarded}`]);
+    } finally {
+      sandbox.ecr.repositories.get(guarded)!.repositoryPolicy = undefined;
+    }
+  });
+
+  it('left to its owners by reconcile.excludeRepositories: not read, not changed, and the night succeeds', async () => {
+    guard(['ecr:Describe*', 'ecr:Get*', 'ecr:PutLifecyclePolicy', 'ecr:SetRepositoryPolicy']);
+    try {
+      const excluding = oneRule('team-d', `reconcile: { excludeRepositories: ["${guarded}"] }`);
+      // As the stack's reconcile role, its own policy allowing all of it: the guardrail alone refuses.
+      const handler = createReconcileHandler(sandboxDeps(sandbox, excluding).as('reconcile'));
+      const report = await handler({ dryRun: false }, context);
+      expect(report.plan.problems).toEqual([]);
+      expect(report.plan.excluded).toEqual([guarded]);
+      expect(report.result).toMatchObject({ ok: true, failures: [] });
+      expect(lifecycled()).toEqual(names.filter((n) => n !== guarded));
+      expect(sandbox.ecr.repositories.get(guarded)!.lifecyclePolicy).toBeUndefined();
+      expect(formatReconcile(report)).toContain(
+        `= 1 repository left as it is (reconcile.excludeRepositories): ${guarded}`,
+      );
+      // The next night has nothing to do.
+      const again = await reconcile(once(), excluding, { dryRun: true });
+      expect(again.plan.changes).toEqual([]);
     } finally {
       sandbox.ecr.repositories.get(guarded)!.repositoryPolicy = undefined;
     }

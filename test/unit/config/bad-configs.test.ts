@@ -527,6 +527,24 @@ const CASES: Array<[string, string, string, RegExp]> = [
     'reconcile.pullTimeExclusionRoleArn',
     /must be an IAM role ARN/,
   ],
+  [
+    'a repository exclusion with capitals',
+    config({ reconcile: { excludeRepositories: ['docker-hub/Team-D/*'] } }),
+    'reconcile.excludeRepositories[0]',
+    /must be a repository name/,
+  ],
+  [
+    'a repository exclusion under no rule',
+    config({ reconcile: { excludeRepositories: ['dockerhub/team-d/*'] } }),
+    'reconcile.excludeRepositories[0]',
+    /"dockerhub\/team-d\/\*" matches no repository under a rule's prefix \(docker-hub\/\)/,
+  ],
+  [
+    'a repository exclusion naming the prefix itself',
+    config({ reconcile: { excludeRepositories: ['docker-hub'] } }),
+    'reconcile.excludeRepositories[0]',
+    /matches no repository under a rule's prefix/,
+  ],
   // The file itself.
   ['an unknown top-level key', config({ prewarms: {} }), '(top level)', /unknown key "prewarms"/],
   ['a YAML syntax error', 'rules: [\n  - prefix: x', 'line 2, column 3', /YAML/],

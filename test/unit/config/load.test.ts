@@ -78,11 +78,24 @@ prewarm:
     expect(config.prewarm.concurrency).toBe(16);
     expect(config.prewarm.mode).toBe('full');
     expect(config.metrics.namespace).toBe('EcrCacheKeeper');
-    expect(config.reconcile).toEqual({ prune: false, backfillLifecycle: true });
+    expect(config.reconcile).toEqual({ prune: false, backfillLifecycle: true, excludeRepositories: [] });
     const [node, python, grafana] = config.prewarm.images;
     expect(node).toMatchObject({ repository: 'library/node', tag: 'latest', rulePrefix: 'docker-hub' });
     expect(cacheRepositoryName(python!)).toBe('docker-hub/library/python');
     expect(grafana).toMatchObject({ repository: 'grafana/grafana', tag: '11', platforms: ['linux/arm64'] });
+  });
+
+  it('accepts repository exclusions that can match under a rule prefix, wildcards anywhere', () => {
+    const config = parseConfig(`${base}
+reconcile:
+  excludeRepositories: [docker-hub/team-d/*, "*/redis", docker-hub/library/node, "docker-*"]
+`);
+    expect(config.reconcile.excludeRepositories).toEqual([
+      'docker-hub/team-d/*',
+      '*/redis',
+      'docker-hub/library/node',
+      'docker-*',
+    ]);
   });
 
   it('accepts an ECR Public rule with no secret and an ECR rule with a role', () => {

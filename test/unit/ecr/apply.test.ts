@@ -28,6 +28,7 @@ const plan = (...changes: Change[]): Plan => ({
   changes,
   problems: [],
   unmanaged: [],
+  excluded: [],
   checked: { rules: 0, templates: 0, repositories: 0 },
 });
 const createRule: Change = {

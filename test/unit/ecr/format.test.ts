@@ -186,6 +186,7 @@ describe('failures of an apply', () => {
     changes: [],
     problems: [],
     unmanaged: [],
+    excluded: [],
     checked: { rules: 0, templates: 0, repositories: 0 },
   };
   const failure = (n: number) => ({
@@ -213,5 +214,63 @@ describe('failures of an apply', () => {
       result: { ...dryRun, dryRun: false, ok: false, failures, failed: failures[0] },
     });
     expect(text.split('\n').filter((l) => l.startsWith('FAILED'))).toEqual(lines);
+  });
+});
+
+describe('repositories left to their owners', () => {
+  const emptyPlan = {
+    changes: [],
+    problems: [],
+    unmanaged: [],
+    excluded: [],
+    checked: { rules: 1, templates: 1, repositories: 3 },
+  };
+  it.each([
+    [[], []],
+    [
+      ['docker-hub/team-d/alpha'],
+      ['= 1 repository left as it is (reconcile.excludeRepositories): docker-hub/team-d/alpha'],
+    ],
+    [
+      ['r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7'],
+      ['= 7 repositories left as they are (reconcile.excludeRepositories): r1, r2, r3, r4, r5, … (2 more)'],
+    ],
+  ])('excluded %j: %j', (excluded, lines) => {
+    const text = formatReconcile({ plan: { ...emptyPlan, excluded }, result: dryRun });
+    expect(text.split('\n').filter((l) => l.startsWith('='))).toEqual(lines);
+  });
+
+  const denied = (target: string, error: string) => ({
+    target,
+    kind: 'put-lifecycle-policy' as const,
+    errorName: 'AccessDeniedException',
+    error,
+  });
+  const hint = "A repository's own policy refuses the keeper";
+  it.each([
+    [
+      'an explicit Deny in the repository policy',
+      denied('repository docker-hub/r', '… with an explicit deny in a resource-based policy'),
+      true,
+    ],
+    [
+      "the identity's own policy",
+      denied(
+        'repository docker-hub/r',
+        '… because no identity-based policy allows the ecr:PutLifecyclePolicy action',
+      ),
+      false,
+    ],
+    [
+      'a template, not a repository',
+      denied('template docker-hub', '… with an explicit deny in a resource-based policy'),
+      false,
+    ],
+  ])('a failure by %s: the way out named: %s', (_, failure, shown) => {
+    const text = formatReconcile({
+      plan: emptyPlan,
+      result: { ...dryRun, dryRun: false, ok: false, failures: [failure], failed: failure },
+    });
+    expect(text.includes(hint)).toBe(shown);
   });
 });

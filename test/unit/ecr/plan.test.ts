@@ -375,6 +375,10 @@ describe('repositories whose policies could not be read', () => {
     prefix,
     error: `AccessDeniedException: User: r is not authorized to perform: ecr:GetLifecyclePolicy on resource: ${name} with an explicit deny in a resource-based policy`,
   });
+  const ONE =
+    "; exempt the keeper's role in the repository's policy, or list it under reconcile.excludeRepositories";
+  const MANY =
+    "; exempt the keeper's role in the repositories' policies, or list them under reconcile.excludeRepositories";
   it.each([
     ['none', [], []],
     [
@@ -383,7 +387,7 @@ describe('repositories whose policies could not be read', () => {
       [
         {
           target: 'repositories under docker-hub/',
-          message: `1 could not be read: docker-hub/a: left as it is; ${refused('docker-hub/a').error}`,
+          message: `1 could not be read: docker-hub/a: left as it is; ${refused('docker-hub/a').error}${ONE}`,
         },
       ],
     ],
@@ -393,11 +397,11 @@ describe('repositories whose policies could not be read', () => {
       [
         {
           target: 'repositories under docker-hub/',
-          message: `7 could not be read: docker-hub/a, docker-hub/b, docker-hub/c, docker-hub/d, docker-hub/e, … (2 more): left as they are; ${refused('docker-hub/a').error}`,
+          message: `7 could not be read: docker-hub/a, docker-hub/b, docker-hub/c, docker-hub/d, docker-hub/e, … (2 more): left as they are; ${refused('docker-hub/a').error}${MANY}`,
         },
         {
           target: 'repositories under quay/',
-          message: `1 could not be read: quay/x: left as it is; ${refused('quay/x').error}`,
+          message: `1 could not be read: quay/x: left as it is; ${refused('quay/x').error}${ONE}`,
         },
       ],
     ],

@@ -81,6 +81,28 @@ describe('readActualState', () => {
     expect(ecrMock.commandCalls(GetLifecyclePolicyCommand)).toHaveLength(2);
   });
 
+  it('leaves the repositories reconcile.excludeRepositories names unread, and lists them', async () => {
+    ecrMock.on(DescribeRepositoriesCommand).resolves({
+      repositories: [
+        { repositoryName: 'docker-hub/library/node', repositoryArn: 'arn:1' },
+        { repositoryName: 'docker-hub/team-d/alpha', repositoryArn: 'arn:2' },
+        { repositoryName: 'docker-hub/team-d/bravo/x', repositoryArn: 'arn:3' },
+      ],
+    });
+    ecrMock.on(GetLifecyclePolicyCommand).rejects(new LifecyclePolicyNotFoundException(meta));
+    const excluding = parseConfig(`
+rules:
+  - { prefix: docker-hub, upstream: docker-hub, credentialSecret: ecr-pullthroughcache/docker-hub, template: { lifecycle: { keepLast: 6 } } }
+reconcile: { excludeRepositories: [docker-hub/team-d/*] }
+`);
+    const state = await readActualState(clients, excluding, { includeRepositories: true });
+    expect(state.repositories.get('docker-hub')?.map((r) => r.name)).toEqual(['docker-hub/library/node']);
+    expect(state.excluded).toEqual(['docker-hub/team-d/alpha', 'docker-hub/team-d/bravo/x']);
+    expect(
+      ecrMock.commandCalls(GetLifecyclePolicyCommand).map((c) => c.args[0].input.repositoryName),
+    ).toEqual(['docker-hub/library/node']);
+  });
+
   it('lets other lifecycle errors through instead of treating them as "no policy"', async () => {
     ecrMock
       .on(DescribeRepositoriesCommand)

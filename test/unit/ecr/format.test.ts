@@ -181,14 +181,16 @@ describe('lifecycleDiff and planSummary', () => {
   });
 });
 
+/** A plan with nothing in it: the report lines under test come from the result or `excluded`. */
+const emptyPlan = {
+  changes: [],
+  problems: [],
+  unmanaged: [],
+  excluded: [],
+  checked: { rules: 0, templates: 0, repositories: 0 },
+};
+
 describe('failures of an apply', () => {
-  const emptyPlan = {
-    changes: [],
-    problems: [],
-    unmanaged: [],
-    excluded: [],
-    checked: { rules: 0, templates: 0, repositories: 0 },
-  };
   const failure = (n: number) => ({
     target: `repository docker-hub/r${n}`,
     kind: 'put-lifecycle-policy' as const,
@@ -218,13 +220,6 @@ describe('failures of an apply', () => {
 });
 
 describe('repositories left to their owners', () => {
-  const emptyPlan = {
-    changes: [],
-    problems: [],
-    unmanaged: [],
-    excluded: [],
-    checked: { rules: 1, templates: 1, repositories: 3 },
-  };
   it.each([
     [[], []],
     [

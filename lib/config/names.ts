@@ -9,16 +9,19 @@ export function secretNameOf(nameOrArn: string): string {
 }
 
 /**
- * Whether `text` matches any of `patterns`, where `*` stands for any characters (none included),
- * as ECR reads its tag filters. Used for tag filters and for repository names.
+ * A test of whether a text matches any of `patterns`, where `*` stands for any characters (none
+ * included), as ECR reads its tag filters. Used for tag filters and for repository names; compiled
+ * once, for walks over thousands of repositories.
  */
-export function matchesWildcard(patterns: readonly string[], text: string): boolean {
-  return patterns.some((pattern) =>
-    new RegExp(
-      `^${pattern
-        .split('*')
-        .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-        .join('.*')}$`,
-    ).test(text),
+export function wildcardMatcher(patterns: readonly string[]): (text: string) => boolean {
+  const compiled = patterns.map(
+    (pattern) =>
+      new RegExp(
+        `^${pattern
+          .split('*')
+          .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+          .join('.*')}$`,
+      ),
   );
+  return (text) => compiled.some((re) => re.test(text));
 }

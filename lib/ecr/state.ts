@@ -20,7 +20,7 @@ import {
 } from '@aws-sdk/client-ecr';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { KeeperConfig } from '../config/load.js';
-import { matchesWildcard } from '../config/names.js';
+import { wildcardMatcher } from '../config/names.js';
 import {
   type CredentialSecret,
   CredentialSecretError,
@@ -231,13 +231,13 @@ export async function readActualState(
   const managed = [...new Set([...lifecyclePrefixes, ...accessPrefixes])].filter((p) => p !== 'ROOT');
   if (managed.length > 0) {
     const all: Array<{ name: string; arn: string; prefix: string }> = [];
+    const isExcluded = wildcardMatcher(config.reconcile.excludeRepositories);
     for await (const page of paginateDescribeRepositories({ client: ecr, pageSize: PAGE }, {})) {
       for (const repo of page.repositories ?? []) {
         const prefix = prefixOf(repo.repositoryName!, managed);
         if (!prefix) continue;
         // Left to their owners: not even read, so a guardrail refusing reads stops nothing.
-        if (matchesWildcard(config.reconcile.excludeRepositories, repo.repositoryName!))
-          excluded.push(repo.repositoryName!);
+        if (isExcluded(repo.repositoryName!)) excluded.push(repo.repositoryName!);
         else all.push({ name: repo.repositoryName!, arn: repo.repositoryArn!, prefix });
       }
     }

@@ -3,7 +3,7 @@
  * upstream answered, the quota gate's state, the time left and the settings. run.ts gathers the
  * facts and carries the decisions out; the unit tests read these as tables.
  */
-import { matchesWildcard } from '../config/names.js';
+import { wildcardMatcher } from '../config/names.js';
 import type { RegistryError, RegistryErrorKind } from '../registry/errors.js';
 import { isIndex } from '../registry/media-types.js';
 import type { FailureCause, PrewarmStep } from './report.js';
@@ -334,7 +334,7 @@ export function tagIsImmutable(
   tag: string,
 ): boolean {
   const mode = template?.imageTagMutability ?? 'MUTABLE';
-  const excluded = matchesWildcard(template?.imageTagMutabilityExclusionFilters ?? [], tag);
+  const excluded = wildcardMatcher(template?.imageTagMutabilityExclusionFilters ?? [])(tag);
   if (mode === 'IMMUTABLE') return true;
   if (mode === 'IMMUTABLE_WITH_EXCLUSION') return !excluded;
   if (mode === 'MUTABLE_WITH_EXCLUSION') return excluded;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { matchesWildcard } from '../../../lib/config/names.js';
+import { wildcardMatcher } from '../../../lib/config/names.js';
 
-describe('matchesWildcard: * for any characters, / included; the rest as written', () => {
+describe('wildcardMatcher: * for any characters, / included; the rest as written', () => {
   it.each([
     [['docker-hub/team-d/*'], 'docker-hub/team-d/alpha', true],
     [['docker-hub/team-d/*'], 'docker-hub/team-d/a/b', true],
@@ -20,6 +20,6 @@ describe('matchesWildcard: * for any characters, / included; the rest as written
     [['v*-alpine', 'latest'], 'v22', false],
     [[], 'docker-hub/x', false],
   ])('%j and %s: %s', (patterns, text, expected) => {
-    expect(matchesWildcard(patterns, text)).toBe(expected);
+    expect(wildcardMatcher(patterns)(text)).toBe(expected);
   });
 });

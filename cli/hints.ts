@@ -30,6 +30,12 @@ export function hintFor(error: unknown): string | undefined {
     return `access denied${action} by the resource's own policy (an explicit Deny in the repository's or registry's policy): exempt this identity there; granting it the action changes nothing`;
   if (/with an explicit deny in an identity-based policy/.test(text))
     return `access denied${action} by an explicit Deny in this identity's own policies: remove or narrow that statement; granting the action changes nothing`;
+  if (/(with an explicit deny in a|because no) (service|resource) control polic/.test(text))
+    return `access denied${action} by an AWS Organizations policy (a service or resource control policy): only the organization's administrators can change it; granting the identity the action changes nothing (docs/operations.md, "First deploy", lists the actions the keeper's roles use, for them to allow)`;
+  if (/(with an explicit deny in a|because no) session polic/.test(text))
+    return `access denied${action} by this session's policy: the credentials were issued with a session policy (an assumed role's, or an IAM Identity Center permission set's) that does not allow it; use credentials whose session allows the command's actions (docs/operations.md, "The permissions each command needs")`;
+  if (/(with an explicit deny in a|because no) VPC endpoint polic/.test(text))
+    return `access denied${action} by a VPC endpoint's policy: the interface endpoint this call went through (the service's endpoint in the VPC) must allow it as well as the identity's own policies`;
   if (/because no permissions boundary allows|with an explicit deny in a permissions boundary/.test(text))
     return `access denied${action} by this identity's permissions boundary: the boundary must allow it as well as the identity's own policies (docs/operations.md, "First deploy", lists what the keeper's roles need)`;
   if (names.some((n) => /^AccessDenied/.test(n)) || denied)

@@ -54,6 +54,46 @@ describe('hints under errors', () => {
       /^access denied for cloudwatch:PutMetricData by this identity's permissions boundary: the boundary must allow it/,
     ],
     [
+      "an organization's service control policy denying",
+      named(
+        'AccessDeniedException',
+        'User: arn:aws:sts::1:assumed-role/r/s is not authorized to perform: ecr:CreatePullThroughCacheRule on resource: * with an explicit deny in a service control policy',
+      ),
+      /^access denied for ecr:CreatePullThroughCacheRule by an AWS Organizations policy \(a service or resource control policy\): only the organization's administrators can change it/,
+    ],
+    [
+      'no service control policy allowing',
+      named(
+        'AccessDeniedException',
+        'User: arn:aws:sts::1:assumed-role/r/s is not authorized to perform: ecr:DescribeImages on resource: arn:aws:ecr:us-east-1:1:repository/x because no service control policy allows the ecr:DescribeImages action',
+      ),
+      /^access denied for ecr:DescribeImages by an AWS Organizations policy/,
+    ],
+    [
+      "an organization's resource control policy denying",
+      named(
+        'AccessDeniedException',
+        'User: arn:aws:sts::1:assumed-role/r/s is not authorized to perform: secretsmanager:GetSecretValue on resource: arn:aws:secretsmanager:us-east-1:1:secret:ecr-pullthroughcache/docker-hub-AbCdEf with an explicit deny in a resource control policy',
+      ),
+      /^access denied for secretsmanager:GetSecretValue by an AWS Organizations policy/,
+    ],
+    [
+      "the session's policy denying (a role assumed with a session policy, or an SSO permission set)",
+      named(
+        'AccessDeniedException',
+        'User: arn:aws:sts::1:assumed-role/r/s is not authorized to perform: ecr:PutLifecyclePolicy on resource: arn:aws:ecr:us-east-1:1:repository/x because no session policy allows the ecr:PutLifecyclePolicy action',
+      ),
+      /^access denied for ecr:PutLifecyclePolicy by this session's policy: the credentials were issued with a session policy/,
+    ],
+    [
+      'a VPC endpoint policy denying',
+      named(
+        'AccessDeniedException',
+        'User: arn:aws:sts::1:assumed-role/r/s is not authorized to perform: ecr:BatchGetImage on resource: arn:aws:ecr:us-east-1:1:repository/x with an explicit deny in a VPC endpoint policy',
+      ),
+      /^access denied for ecr:BatchGetImage by a VPC endpoint's policy: the interface endpoint this call went through/,
+    ],
+    [
       'a wrapped denial',
       new KeeperError('reconcile failed', { cause: named('AccessDeniedException', 'denied') }),
       /access denied/,

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { DeadlineError, describeJsonError } from '../runtime/errors.js';
+import { redactText } from '../runtime/redact.js';
 import { retry } from '../runtime/retry.js';
 import { basicValue, type Challenge, parseChallenge, type RegistryCredentials } from './auth.js';
 import { isRetryableRegistryError, RegistryError } from './errors.js';
@@ -307,20 +308,25 @@ export class RegistryClient {
       if (cached && cached.expiresAt > Date.now()) headers.authorization = `Bearer ${cached.value}`;
       else if (this.basicAccepted) headers.authorization = this.basicHeader();
       let res = await this.raw(method, path, headers);
+      // The first answer's body, read to free the connection: the error's words if it stays the answer.
+      let refusal: string | undefined;
       if (res.status === 401) {
-        await res.arrayBuffer().catch(() => undefined);
+        refusal = await res.text().catch(() => '');
         const challenge = parseChallenge(res.headers.get('www-authenticate'));
         if (challenge?.scheme === 'bearer') {
           const token = await this.renewToken(challenge, scope, cached?.value);
           res = await this.raw(method, path, { ...extra, authorization: `Bearer ${token}` });
+          refusal = undefined;
         } else if (challenge?.scheme === 'basic' && this.options.credentials && !headers.authorization) {
           headers.authorization = this.basicHeader();
           res = await this.raw(method, path, { ...extra, authorization: headers.authorization });
+          refusal = undefined;
           if (res.status !== 401) this.basicAccepted = true;
         }
       }
       if (!res.ok) {
-        const error = this.errorFor(res, `${method} ${path}`, await res.text().catch(() => ''));
+        const body = refusal ?? (await res.text().catch(() => ''));
+        const error = this.errorFor(res, `${method} ${path}`, body);
         // A 401 to Basic credentials is the credentials themselves being refused.
         if (res.status === 401 && (this.basicAccepted || headers.authorization?.startsWith('Basic ')))
           error.details.credentialsRejected = true;
@@ -428,8 +434,11 @@ export class RegistryClient {
     const status = res.status;
     const retryAfter = Number(res.headers.get('retry-after'));
     let code: string | undefined;
+    let said: string | undefined;
     try {
-      code = JSON.parse(body)?.errors?.[0]?.code;
+      const first = JSON.parse(body)?.errors?.[0];
+      code = typeof first?.code === 'string' ? first.code : undefined;
+      said = typeof first?.message === 'string' ? first.message : undefined;
     } catch {
       // not a registry error body
     }
@@ -442,8 +451,14 @@ export class RegistryClient {
     what = code ? `${what} [${code}]` : what;
     if (status === 413 || status === 431)
       return new RegistryError('protocol', `${what}: request too large (HTTP ${status})`, details);
+    // A refusal's own words say who may not do what, and which policy said so (ECR answers with
+    // IAM's message): the fix depends on them. Redacted, and cut, as registries write what they like.
     if (status === 401 || status === 403)
-      return new RegistryError('auth', `${what}: access denied (HTTP ${status})`, details);
+      return new RegistryError(
+        'auth',
+        `${what}: access denied (HTTP ${status})${said ? `: ${redactText(said.length > 500 ? `${said.slice(0, 500)}…` : said)}` : ''}`,
+        details,
+      );
     if (status === 404) return new RegistryError('not-found', `${what}: not found`, details);
     if (status === 429)
       return new RegistryError(

@@ -17,6 +17,7 @@ import { sleep } from '../../lib/runtime/retry.js';
 import { type AlarmState, alarmStateAfter } from '../../sandbox/aws/cloudwatch.js';
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
 import { captureIo } from '../support/cli-io.js';
+import { guardrailPolicy } from '../support/guardrail.js';
 import { lambdaContext } from '../support/lambda.js';
 import { deployedAlarms } from './support/deployed-alarms.js';
 import { type SandboxDeps, sandboxDeps } from './support/sandbox-deps.js';
@@ -783,6 +784,34 @@ describe('an image the cache archived', () => {
     expect(report.counts.failed).toBe(0);
     expect(sandbox.hub.pulls.length).toBe(pullsBefore);
   });
+});
+
+describe("a repository whose own policy refuses the pre-warm role (a guardrail's explicit Deny)", () => {
+  it.each([
+    ['its pulls', ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'], 'pull-manifest', 'ecr:BatchGetImage'],
+    ['its reads', ['ecr:DescribeImages'], 'cache-lookup', 'ecr:DescribeImages'],
+  ])(
+    'refusing %s: that image fails in AWS words naming the action and the policy, the others are unaffected, nothing spent',
+    async (_name, actions, step, action) => {
+      const config = loadConfig('keeper.config.yaml');
+      expect((await warm(config)).counts.failed).toBe(0);
+      sandbox.ecr.repositories.get('docker-hub/library/redis')!.repositoryPolicy = guardrailPolicy(actions);
+      // It moved upstream, and ECR's 24 hours are past: the night would pull it.
+      sandbox.hub.release('library/redis', '7');
+      sandbox.clock.advanceHours(25);
+      const pullsBefore = sandbox.hub.pulls.length;
+      const report = await warm(config);
+      expect(report.counts).toMatchObject({ failed: 1, warmed: 0 });
+      const redis = report.images.find((i) => i.image === 'redis:7')!;
+      expect(redis).toMatchObject({ status: 'failed', step, upstreamPulls: 0 });
+      expect(redis.reason).toMatch(
+        new RegExp(
+          `not authorized to perform: ${action} on resource: arn:aws:ecr:us-east-1:123456789012:repository/docker-hub/library/redis with an explicit deny in a resource-based policy`,
+        ),
+      );
+      expect(sandbox.hub.pulls.length).toBe(pullsBefore);
+    },
+  );
 });
 
 describe('a template with immutable tags', () => {

@@ -168,6 +168,8 @@ export async function runCli(argv: string[], io: CliIo = stdio, setup: CliSetup 
           `  pre-warm: ${config.prewarm.images.length} images on ${config.prewarm.platforms.join(', ')}`,
         );
         if (config.access) io.out(`  access: ${describeAccess(config.access)} may pull through the cache`);
+        if (config.reconcile.excludeRepositories.length)
+          io.out(`  reconcile leaves alone: ${config.reconcile.excludeRepositories.join(', ')}`);
       }
       return 0;
     }

@@ -47,6 +47,20 @@ describe('cache-keeper', () => {
     const run = captureIo();
     expect(await runCli(['validate', '--config', config], run.io)).toBe(0);
     expect(run.out).toContain('  access: 222222222222, organization o-abc123def4 may pull through the cache');
+    expect(run.out).not.toContain('reconcile leaves alone');
+  });
+
+  it('validate names the repositories reconcile leaves alone', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keeper-validate-'));
+    const config = join(dir, 'keeper.config.yaml');
+    writeFileSync(
+      config,
+      'rules:\n  - prefix: quay\n    upstream: quay\n    template: {}\n' +
+        'reconcile:\n  excludeRepositories: [quay/team-d/*, quay/x]\n',
+    );
+    const run = captureIo();
+    expect(await runCli(['validate', '--config', config], run.io)).toBe(0);
+    expect(run.out).toContain('  reconcile leaves alone: quay/team-d/*, quay/x');
   });
 
   it('validate of a broken config fails with every problem and its path', async () => {

@@ -111,6 +111,16 @@ export const SERVICE_LINKED_ROLES = {
   pullThroughCache: {
     service: 'pullthroughcache.ecr.amazonaws.com',
     name: 'AWSServiceRoleForECRPullThroughCache',
+    // What its managed policy grants that the sandbox weighs: reading the credential secrets.
+    policy: {
+      Statement: [
+        {
+          Effect: 'Allow',
+          Action: 'secretsmanager:GetSecretValue',
+          Resource: 'arn:aws:secretsmanager:*:*:secret:ecr-pullthroughcache/*',
+        },
+      ],
+    } as PolicyDocument,
   },
   templates: { service: 'ecr.amazonaws.com', name: 'AWSServiceRoleForECRTemplate' },
 } as const;

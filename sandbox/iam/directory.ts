@@ -141,6 +141,34 @@ export class IamDirectory {
     return principal !== undefined && this.refusal(principal, request, resourcePolicies) === undefined;
   }
 
+  /**
+   * Why IAM refuses a request an AWS service makes as its service-linked role in this account
+   * (ECR reading a credential secret), in AWS's wording; undefined when it allows it. The role's
+   * own policy is AWS's managed one; the resource's policy is weighed as for anyone (a service-linked
+   * role is exempt from an organization's SCPs, not from a resource's own policy).
+   */
+  serviceRoleRefusal(
+    role: { service: string; name: string; policy: PolicyDocument },
+    request: AuthorizationRequest,
+    resourcePolicies: PolicyDocument[] = [],
+  ): string | undefined {
+    if (!this.enforce) return undefined;
+    const arn = `arn:${this.partition}:iam::${this.account}:role/aws-service-role/${role.service}/${role.name}`;
+    const principal: Principal = {
+      name: role.name,
+      accessKeyId: '',
+      secretAccessKey: '',
+      arn,
+      callerArn: `arn:${this.partition}:sts::${this.account}:assumed-role/${role.name}/${role.service}`,
+      policies: [role.policy],
+      account: this.account,
+    };
+    const refusal = this.refusal(principal, request, resourcePolicies);
+    return refusal
+      ? `User: ${principal.callerArn} is not authorized to perform: ${request.action} on resource: ${request.resource} ${refusal}`
+      : undefined;
+  }
+
   /** Why IAM refuses the request (AWS's wording), or undefined when it allows it. */
   refusalFor(accessKeyId: string, request: AuthorizationRequest, resourcePolicies: PolicyDocument[] = []) {
     const principal = this.byKey.get(accessKeyId);

@@ -16,7 +16,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AuthToken, EcrState, Repository, Rule } from '../aws/ecr.js';
+import {
+  type AuthToken,
+  type EcrState,
+  policyDocument,
+  type Repository,
+  type Rule,
+  SERVICE_LINKED_ROLES,
+} from '../aws/ecr.js';
 import type { SecretsManagerSandbox } from '../aws/secrets.js';
 import type { SandboxClock } from '../clock.js';
 import { sendJson } from '../http.js';
@@ -131,6 +138,9 @@ export class EcrRegistry {
       );
     let credentials: { username: string; password: string } | undefined;
     if (rule.credentialArn) {
+      // ECR reads it as its pull-through service-linked role: the secret's own policy may refuse it.
+      const refusal = this.serviceRoleReadRefusal(rule.credentialArn);
+      if (refusal) throw new UpstreamFailure('UpstreamAccessDenied', 403, 'DENIED', refusal);
       let value: string | undefined;
       try {
         value = this.secrets.currentValue(rule.credentialArn);
@@ -171,6 +181,22 @@ export class EcrRegistry {
       this.clients.set(key, client);
     }
     return client;
+  }
+
+  /** Why the secret's own policy refuses ECR's reading of it, in AWS's words; undefined when it does not. */
+  private serviceRoleReadRefusal(secretArn: string): string | undefined {
+    let secret: ReturnType<SecretsManagerSandbox['findAny']>;
+    try {
+      secret = this.secrets.findAny(secretArn);
+    } catch {
+      return undefined; // missing: said below
+    }
+    if (secret.resourcePolicy === undefined) return undefined;
+    return this.ecr.iam?.serviceRoleRefusal(
+      SERVICE_LINKED_ROLES.pullThroughCache,
+      { action: 'secretsmanager:GetSecretValue', resource: secret.arn },
+      [policyDocument(secret.resourcePolicy)],
+    );
   }
 
   private asFailure(error: unknown): UpstreamFailure {

@@ -24,7 +24,7 @@ import { type AlarmState, alarmStateAfter } from '../../sandbox/aws/cloudwatch.j
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
 import type { SeedOptions } from '../../sandbox/seed.js';
 import { captureIo } from '../support/cli-io.js';
-import { guardrailPolicy } from '../support/guardrail.js';
+import { guardrailPolicy, PLATFORM_ADMIN } from '../support/guardrail.js';
 import { context } from '../support/lambda.js';
 import { deployedAlarms } from './support/deployed-alarms.js';
 import { type SandboxDeps, sandboxDeps } from './support/sandbox-deps.js';
@@ -655,8 +655,11 @@ describe('the daily check changes nothing and bounds its failed logins', () => {
 
   it('a secret this function may not read (a policy denies it) is no verdict on the token: ECR is asked, and the check says why it knows no more', async () => {
     await boot();
-    // A guardrail on the secret (its resource policy) refuses the check's role its value.
-    sandbox.secrets.find(SECRET).resourcePolicy = guardrailPolicy('secretsmanager:GetSecretValue');
+    // A guardrail on the secret (its resource policy) refuses the check's role its value; it exempts
+    // AWS's service roles, as one must for ECR to keep reading the secret.
+    sandbox.secrets.find(SECRET).resourcePolicy = guardrailPolicy('secretsmanager:GetSecretValue', {
+      exemptServiceRoles: true,
+    });
     const validationsBefore = sandbox.ecr.calls.get('ValidatePullThroughCacheRule') ?? 0;
     const denied = await check();
     expect(denied).toMatchObject({ state: 'unverified', upstreamLogin: 'skipped', problems: [] });
@@ -685,7 +688,9 @@ describe('the daily check changes nothing and bounds its failed logins', () => {
 
   it('a secret this function may not even describe, which ECR takes: not "missing", but no verdict', async () => {
     await boot();
-    sandbox.secrets.find(SECRET).resourcePolicy = guardrailPolicy('secretsmanager:*');
+    sandbox.secrets.find(SECRET).resourcePolicy = guardrailPolicy('secretsmanager:*', {
+      exemptServiceRoles: true,
+    });
     const denied = await check();
     sandbox.secrets.find(SECRET).resourcePolicy = undefined;
     expect(denied).toMatchObject({ state: 'unverified', problems: [] });
@@ -693,6 +698,54 @@ describe('the daily check changes nothing and bounds its failed logins', () => {
       /does not exist, or this role may not describe it \(AccessDeniedException\).*; ECR validates the rule docker-hub with it: this function may not read the secret/,
     );
   });
+
+  it.each([
+    ['everyone but the platform admin', guardrailPolicy('secretsmanager:GetSecretValue'), 'skipped'],
+    [
+      'everyone but the platform admin and the check',
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Deny',
+            Principal: '*',
+            Action: 'secretsmanager:GetSecretValue',
+            Condition: {
+              StringNotLike: {
+                'aws:PrincipalArn': [PLATFORM_ADMIN, 'arn:aws:iam::*:role/ecr-cache-keeper-*'],
+              },
+            },
+          },
+        ],
+      }),
+      'ok',
+    ],
+  ])(
+    "a guardrail on the secret that forgets ECR's service-linked role (denying %s) is a verdict: the cache cannot use the token, and the check says ECR's words",
+    async (_name, policy, upstreamLogin) => {
+      await boot();
+      sandbox.secrets.find(SECRET).resourcePolicy = policy;
+      try {
+        const result = await check();
+        expect(result).toMatchObject({ state: 'invalid', upstreamLogin, valid: false });
+        expect(result.ecrValidation).toEqual([
+          {
+            prefix: 'docker-hub',
+            isValid: false,
+            failure: expect.stringMatching(
+              /AWSServiceRoleForECRPullThroughCache\/.* is not authorized to perform: secretsmanager:GetSecretValue on resource: .*ecr-pullthroughcache\/docker-hub-\w{6} with an explicit deny in a resource-based policy/,
+            ),
+          },
+        ]);
+        expect(result.problems.join('\n')).toMatch(/AWSServiceRoleForECRPullThroughCache/);
+        expect(sandbox.cloudwatch.latest('EcrCacheKeeper', 'CredentialValid', { SecretName: SECRET })).toBe(
+          0,
+        );
+      } finally {
+        sandbox.secrets.find(SECRET).resourcePolicy = undefined;
+      }
+    },
+  );
 
   it('reports the admin credential’s health (metric and alarm) in managed mode', async () => {
     await boot();

@@ -404,6 +404,51 @@ describe("a secret's own policy on the API calls that name it", () => {
   });
 });
 
+describe('ECR reading the credential secret, as its pull-through service-linked role', () => {
+  const SERVICE_ROLE_READ =
+    /AWSServiceRoleForECRPullThroughCache\/.* is not authorized to perform: secretsmanager:GetSecretValue on resource: arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache\/docker-hub-\w{6} with an explicit deny in a resource-based policy/;
+  const pull = async (repository: string) => {
+    const auth = (await aws.ecr.send(new GetAuthorizationTokenCommand({}))).authorizationData![0]!;
+    return new RegistryClient({
+      baseUrl: auth.proxyEndpoint!,
+      credentials: { basic: auth.authorizationToken! },
+      attempts: 1,
+    }).getManifest(repository, '1.36');
+  };
+  it("is refused by a guardrail on the secret that forgets ECR's service role: validation fails, and so does a first pull, saying why", async () => {
+    await aws.ecr
+      .send(
+        new CreatePullThroughCacheRuleCommand({
+          ecrRepositoryPrefix: 'guarded-hub',
+          upstreamRegistryUrl: 'registry-1.docker.io',
+          credentialArn: sandbox.seeded!.secretArn,
+        }),
+      )
+      .catch(() => undefined);
+    const secret = sandbox.secrets.find(sandbox.seeded!.secretArn);
+    secret.resourcePolicy = guardrailPolicy('secretsmanager:GetSecretValue');
+    try {
+      const refused = await aws.ecr.send(
+        new ValidatePullThroughCacheRuleCommand({ ecrRepositoryPrefix: 'guarded-hub' }),
+      );
+      expect(refused.isValid).toBe(false);
+      expect(refused.failure).toMatch(SERVICE_ROLE_READ);
+      await expect(pull('guarded-hub/library/busybox')).rejects.toMatchObject({
+        message: expect.stringMatching(SERVICE_ROLE_READ),
+      });
+      // A guardrail that exempts AWS's service roles lets ECR read it, as before.
+      secret.resourcePolicy = guardrailPolicy('secretsmanager:GetSecretValue', { exemptServiceRoles: true });
+      const valid = await aws.ecr.send(
+        new ValidatePullThroughCacheRuleCommand({ ecrRepositoryPrefix: 'guarded-hub' }),
+      );
+      expect(valid).toMatchObject({ isValid: true });
+      await pull('guarded-hub/library/busybox');
+    } finally {
+      secret.resourcePolicy = undefined;
+    }
+  });
+});
+
 describe('misuse gets the AWS error classes', () => {
   const cases: Array<[string, () => Promise<unknown>, new (...args: never[]) => Error]> = [
     [

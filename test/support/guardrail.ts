@@ -5,7 +5,14 @@
  */
 export const PLATFORM_ADMIN = 'arn:aws:iam::123456789012:role/platform-admin';
 
-export const guardrailPolicy = (actions: string | string[]): string =>
+/**
+ * `exemptServiceRoles`: AWS's service-linked roles are exempt too, as a guardrail on a credential
+ * secret must write it (ECR reads the secret as its pull-through service-linked role).
+ */
+export const guardrailPolicy = (
+  actions: string | string[],
+  options: { exemptServiceRoles?: boolean } = {},
+): string =>
   JSON.stringify({
     Version: '2012-10-17',
     Statement: [
@@ -14,7 +21,16 @@ export const guardrailPolicy = (actions: string | string[]): string =>
         Effect: 'Deny',
         Principal: '*',
         Action: actions,
-        Condition: { StringNotLike: { 'aws:PrincipalArn': PLATFORM_ADMIN } },
+        Condition: {
+          StringNotLike: {
+            'aws:PrincipalArn': options.exemptServiceRoles
+              ? [PLATFORM_ADMIN, SERVICE_LINKED_ROLES]
+              : PLATFORM_ADMIN,
+          },
+        },
       },
     ],
   });
+
+/** Every service-linked role of the account, by the path AWS gives them. */
+export const SERVICE_LINKED_ROLES = 'arn:aws:iam::*:role/aws-service-role/*';

@@ -440,7 +440,10 @@ export class RegistryClient {
       code = typeof first?.code === 'string' ? first.code : undefined;
       said = typeof first?.message === 'string' ? first.message : undefined;
     } catch {
-      // not a registry error body
+      // Not a registry error body; S3 (where ECR keeps layers) answers in XML.
+      const xml = (tag: string) => new RegExp(`<${tag}>([^<]{1,1000})</${tag}>`).exec(body)?.[1];
+      code = xml('Code');
+      said = xml('Message');
     }
     const details = {
       status,

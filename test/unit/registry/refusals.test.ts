@@ -28,6 +28,12 @@ describe('a refused request', () => {
       JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] }),
       /\[UNAUTHORIZED\]: access denied \(HTTP 401\): authentication required$/,
     ],
+    [
+      "S3's refusal of a layer download (ECR's storage, behind a VPC endpoint's policy), in its XML",
+      403,
+      '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message><RequestId>R</RequestId></Error>',
+      /\[AccessDenied\]: access denied \(HTTP 403\): Access Denied$/,
+    ],
     ['a body that says nothing', 403, '{}', /: access denied \(HTTP 403\)$/],
     ['a body that is not JSON', 403, '<html>Forbidden</html>', /: access denied \(HTTP 403\)$/],
     [

@@ -36,31 +36,24 @@ describe('cache-keeper', () => {
     expect(run.out).toContain('    template lifecycle rule 2: tagged imageCountMoreThan 6 expire');
   });
 
-  it('validate says who access: lets pull through the cache', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'keeper-validate-'));
-    const config = join(dir, 'keeper.config.yaml');
-    writeFileSync(
-      config,
-      'rules:\n  - prefix: quay\n    upstream: quay\n    template: {}\n' +
-        "access:\n  accounts: ['222222222222']\n  organizationId: o-abc123def4\n",
-    );
+  /** What `validate` prints for a one-rule Quay config with `more` added (it must validate). */
+  const validated = async (more: string) => {
+    const config = join(mkdtempSync(join(tmpdir(), 'keeper-validate-')), 'keeper.config.yaml');
+    writeFileSync(config, `rules:\n  - prefix: quay\n    upstream: quay\n    template: {}\n${more}`);
     const run = captureIo();
     expect(await runCli(['validate', '--config', config], run.io)).toBe(0);
-    expect(run.out).toContain('  access: 222222222222, organization o-abc123def4 may pull through the cache');
-    expect(run.out).not.toContain('reconcile leaves alone');
+    return run.out;
+  };
+
+  it('validate says who access: lets pull through the cache', async () => {
+    const out = await validated("access:\n  accounts: ['222222222222']\n  organizationId: o-abc123def4\n");
+    expect(out).toContain('  access: 222222222222, organization o-abc123def4 may pull through the cache');
+    expect(out).not.toContain('reconcile leaves alone');
   });
 
   it('validate names the repositories reconcile leaves alone', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'keeper-validate-'));
-    const config = join(dir, 'keeper.config.yaml');
-    writeFileSync(
-      config,
-      'rules:\n  - prefix: quay\n    upstream: quay\n    template: {}\n' +
-        'reconcile:\n  excludeRepositories: [quay/team-d/*, quay/x]\n',
-    );
-    const run = captureIo();
-    expect(await runCli(['validate', '--config', config], run.io)).toBe(0);
-    expect(run.out).toContain('  reconcile leaves alone: quay/team-d/*, quay/x');
+    const out = await validated('reconcile:\n  excludeRepositories: [quay/team-d/*, quay/x]\n');
+    expect(out).toContain('  reconcile leaves alone: quay/team-d/*, quay/x');
   });
 
   it('validate of a broken config fails with every problem and its path', async () => {

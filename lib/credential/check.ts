@@ -246,7 +246,12 @@ async function checkSecret(
     // A refusal by ECR while Docker Hub was unreachable from here too is no verdict on the token.
     const noVerdict = validation.transient || login.outcome === 'unreachable';
     if (!validation.isValid)
-      (noVerdict ? check.unverified : check.problems).push(describeValidation(validation));
+      (noVerdict ? check.unverified : check.problems).push(
+        // ECR refusing a token Docker Hub just took is most often ECR's own side: do not rotate first.
+        login.outcome === 'ok' && !noVerdict && !validation.errorName
+          ? `${describeValidation(validation)} (Docker Hub takes this token from here: look first at ECR's own reading of the secret, which a policy on the secret must allow to ECR's service-linked role AWSServiceRoleForECRPullThroughCache, and at the rule, before rotating the token)`
+          : describeValidation(validation),
+      );
   }
 
   const unfinished = unfinishedRotation(secret);

@@ -738,6 +738,10 @@ describe('the daily check changes nothing and bounds its failed logins', () => {
           },
         ]);
         expect(result.problems.join('\n')).toMatch(/AWSServiceRoleForECRPullThroughCache/);
+        // Where Docker Hub took the token from here, the check says to look at ECR's side before rotating it.
+        expect(result.problems.join('\n').includes('Docker Hub takes this token from here')).toBe(
+          upstreamLogin === 'ok',
+        );
         expect(sandbox.cloudwatch.latest('EcrCacheKeeper', 'CredentialValid', { SecretName: SECRET })).toBe(
           0,
         );

@@ -53,6 +53,9 @@ export async function runReconcile(
     problems: report.plan.problems,
     unmanaged: report.plan.unmanaged,
     ...(report.plan.excluded.length ? { excluded: report.plan.excluded } : {}),
+    ...(report.plan.unmatchedExclusions.length
+      ? { unmatchedExclusions: report.plan.unmatchedExclusions }
+      : {}),
     applied: report.result.applied.length,
     ...(report.result.gone.length ? { gone: report.result.gone.map((c) => c.target) } : {}),
     failed: report.result.failed,

@@ -218,6 +218,8 @@ export function formatReconcile({ plan, result }: ReconcileReport): string {
     lines.push(
       `= ${plan.excluded.length === 1 ? '1 repository' : `${plan.excluded.length} repositories`} left as ${plan.excluded.length === 1 ? 'it is' : 'they are'} (reconcile.excludeRepositories): ${nameList(plan.excluded)}`,
     );
+  for (const pattern of plan.unmatchedExclusions)
+    lines.push(`? reconcile.excludeRepositories: ${pattern} matches no cache repository now (a typo?)`);
   if (plan.changes.length)
     lines.push(`Plan: ${summary.add} to add, ${summary.change} to change, ${summary.destroy} to destroy.`);
   if (result.dryRun) {

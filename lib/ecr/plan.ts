@@ -24,6 +24,7 @@ import {
   withKeeperStatements,
 } from '../config/access.js';
 import type { DesiredRule, DesiredTemplate, KeeperConfig } from '../config/load.js';
+import { wildcardMatcher } from '../config/names.js';
 import type { ActualState, UnreadableRepository } from './state.js';
 
 export interface FieldDiff {
@@ -94,6 +95,8 @@ export interface Plan {
   unmanaged: string[];
   /** Existing repositories `reconcile.excludeRepositories` leaves as they are (not read, not changed). */
   excluded: string[];
+  /** Patterns of `reconcile.excludeRepositories` no cache repository matches now (a typo, or one yet to come). */
+  unmatchedExclusions: string[];
   /** Counts of what was compared, for the report. */
   checked: { rules: number; templates: number; repositories: number };
 }
@@ -349,6 +352,18 @@ export function unreadableProblems(unreadable: UnreadableRepository[] = []): Pla
   });
 }
 
+/**
+ * Pure: the exclusion patterns that match none of the repositories listed under the managed
+ * prefixes. Nothing when nothing was listed (no back-fill, no access): then no pattern was tried.
+ */
+export function unmatchedExclusions(
+  patterns: string[],
+  actual: Pick<ActualState, 'repositories' | 'excluded'>,
+): string[] {
+  if (actual.repositories.size === 0) return [];
+  return patterns.filter((pattern) => !(actual.excluded ?? []).some(wildcardMatcher([pattern])));
+}
+
 /** Names for a report line: the first `shown`, and how many more. */
 export function nameList(names: string[], shown = 5): string {
   return names.length > shown
@@ -433,6 +448,7 @@ export function planReconcile(config: KeeperConfig, actual: ActualState, options
     problems,
     unmanaged,
     excluded: actual.excluded ?? [],
+    unmatchedExclusions: unmatchedExclusions(config.reconcile.excludeRepositories, actual),
     checked: {
       rules: config.rules.length,
       templates: declaredTemplates.size,

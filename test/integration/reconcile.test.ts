@@ -508,6 +508,7 @@ describe("a repository whose own policy refuses the keeper (a guardrail's explic
       const report = await handler({ dryRun: false }, context);
       expect(report.plan.problems).toEqual([]);
       expect(report.plan.excluded).toEqual([guarded]);
+      expect(report.plan.unmatchedExclusions).toEqual([]);
       expect(report.result).toMatchObject({ ok: true, failures: [] });
       expect(lifecycled()).toEqual(names.filter((n) => n !== guarded));
       expect(sandbox.ecr.repositories.get(guarded)!.lifecyclePolicy).toBeUndefined();

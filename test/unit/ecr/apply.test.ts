@@ -29,6 +29,7 @@ const plan = (...changes: Change[]): Plan => ({
   problems: [],
   unmanaged: [],
   excluded: [],
+  unmatchedExclusions: [],
   checked: { rules: 0, templates: 0, repositories: 0 },
 });
 const createRule: Change = {

@@ -187,6 +187,7 @@ const emptyPlan = {
   problems: [],
   unmanaged: [],
   excluded: [],
+  unmatchedExclusions: [],
   checked: { rules: 0, templates: 0, repositories: 0 },
 };
 
@@ -220,6 +221,16 @@ describe('failures of an apply', () => {
 });
 
 describe('repositories left to their owners', () => {
+  it('a pattern that matches nothing now: said, as a question', () => {
+    const text = formatReconcile({
+      plan: { ...emptyPlan, unmatchedExclusions: ['docker-hub/libary/redis'] },
+      result: dryRun,
+    });
+    expect(text.split('\n')).toContain(
+      '? reconcile.excludeRepositories: docker-hub/libary/redis matches no cache repository now (a typo?)',
+    );
+  });
+
   it.each([
     [[], []],
     [

@@ -2,7 +2,13 @@ import type { PullThroughCacheRule, RepositoryCreationTemplate } from '@aws-sdk/
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../lib/config/load.js';
 import { CredentialSecretError } from '../../../lib/credential/secret.js';
-import { canonicalJson, planReconcile, templateInput, unreadableProblems } from '../../../lib/ecr/plan.js';
+import {
+  canonicalJson,
+  planReconcile,
+  templateInput,
+  unmatchedExclusions,
+  unreadableProblems,
+} from '../../../lib/ecr/plan.js';
 import type { ActualState } from '../../../lib/ecr/state.js';
 import { credentialSecretState, SECRET_ARN } from '../../support/ecr-state.js';
 
@@ -421,5 +427,28 @@ describe('repositories whose policies could not be read', () => {
     );
     expect(plan.changes.map((c) => c.target)).toEqual(['repository docker-hub/b']);
     expect(plan.problems.map((p) => p.target)).toEqual(['repositories under docker-hub/']);
+  });
+});
+
+describe('exclusion patterns no cache repository matches', () => {
+  const listed = new Map([['docker-hub', [{ name: 'docker-hub/library/node', arn: 'a' }]]]);
+  it.each<[string, string[], Partial<ActualState>, string[]]>([
+    ['none given', [], { repositories: listed, excluded: [] }, []],
+    [
+      'each matching one',
+      ['docker-hub/team-d/*', 'docker-hub/library/redis'],
+      { repositories: listed, excluded: ['docker-hub/team-d/a', 'docker-hub/library/redis'] },
+      [],
+    ],
+    [
+      'a typo',
+      ['docker-hub/libary/redis', 'docker-hub/team-d/*'],
+      { repositories: listed, excluded: ['docker-hub/team-d/a'] },
+      ['docker-hub/libary/redis'],
+    ],
+    // Nothing listed (no back-fill, no access): no pattern was tried, so none is said to miss.
+    ['nothing listed', ['docker-hub/libary/redis'], { repositories: new Map(), excluded: [] }, []],
+  ])('%s', (_name, patterns, state, unmatched) => {
+    expect(unmatchedExclusions(patterns, actual(state))).toEqual(unmatched);
   });
 });

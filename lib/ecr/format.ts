@@ -214,9 +214,10 @@ export function formatReconcile({ plan, result }: ReconcileReport): string {
   lines.push(...formatPlan(plan));
   for (const p of plan.problems) lines.push(`! ${p.target}: ${p.message}`);
   for (const u of plan.unmanaged) lines.push(`? ${u} exists but is not declared${unmanagedHint(u)}`);
-  if (plan.excluded.length)
+  const excluded = plan.excluded.length;
+  if (excluded)
     lines.push(
-      `= ${plan.excluded.length === 1 ? '1 repository' : `${plan.excluded.length} repositories`} left as ${plan.excluded.length === 1 ? 'it is' : 'they are'} (reconcile.excludeRepositories): ${nameList(plan.excluded)}`,
+      `= ${excluded === 1 ? '1 repository' : `${excluded} repositories`} left as ${excluded === 1 ? 'it is' : 'they are'} (reconcile.excludeRepositories): ${nameList(plan.excluded)}`,
     );
   for (const pattern of plan.unmatchedExclusions)
     lines.push(`? reconcile.excludeRepositories: ${pattern} matches no cache repository now (a typo?)`);

@@ -28,10 +28,16 @@ const clients = {
   secrets: new SecretsManagerClient({ region: 'us-east-1' }),
 };
 const meta = { $metadata: {}, message: 'm' };
-const config = parseConfig(`
+const RULES = `
 rules:
   - { prefix: docker-hub, upstream: docker-hub, credentialSecret: ecr-pullthroughcache/docker-hub, template: { lifecycle: { keepLast: 6 } } }
-`);
+`;
+const config = parseConfig(RULES);
+/** DescribeRepositories listing these names, their ARNs arn:1, arn:2, … in order. */
+const listing = (...names: string[]) =>
+  ecrMock.on(DescribeRepositoriesCommand).resolves({
+    repositories: names.map((repositoryName, i) => ({ repositoryName, repositoryArn: `arn:${i + 1}` })),
+  });
 
 beforeEach(() => {
   ecrMock.reset();
@@ -60,13 +66,7 @@ describe('readActualState', () => {
   });
 
   it('reads the repositories under managed prefixes and their lifecycle policies, absent ones included', async () => {
-    ecrMock.on(DescribeRepositoriesCommand).resolves({
-      repositories: [
-        { repositoryName: 'docker-hub/library/node', repositoryArn: 'arn:1' },
-        { repositoryName: 'docker-hub/library/redis', repositoryArn: 'arn:2' },
-        { repositoryName: 'team/app', repositoryArn: 'arn:3' },
-      ],
-    });
+    listing('docker-hub/library/node', 'docker-hub/library/redis', 'team/app');
     ecrMock
       .on(GetLifecyclePolicyCommand, { repositoryName: 'docker-hub/library/node' })
       .resolves({ lifecyclePolicyText: '{"rules":[]}' });
@@ -82,19 +82,9 @@ describe('readActualState', () => {
   });
 
   it('leaves the repositories reconcile.excludeRepositories names unread, and lists them', async () => {
-    ecrMock.on(DescribeRepositoriesCommand).resolves({
-      repositories: [
-        { repositoryName: 'docker-hub/library/node', repositoryArn: 'arn:1' },
-        { repositoryName: 'docker-hub/team-d/alpha', repositoryArn: 'arn:2' },
-        { repositoryName: 'docker-hub/team-d/bravo/x', repositoryArn: 'arn:3' },
-      ],
-    });
+    listing('docker-hub/library/node', 'docker-hub/team-d/alpha', 'docker-hub/team-d/bravo/x');
     ecrMock.on(GetLifecyclePolicyCommand).rejects(new LifecyclePolicyNotFoundException(meta));
-    const excluding = parseConfig(`
-rules:
-  - { prefix: docker-hub, upstream: docker-hub, credentialSecret: ecr-pullthroughcache/docker-hub, template: { lifecycle: { keepLast: 6 } } }
-reconcile: { excludeRepositories: [docker-hub/team-d/*] }
-`);
+    const excluding = parseConfig(`${RULES}reconcile: { excludeRepositories: [docker-hub/team-d/*] }\n`);
     const state = await readActualState(clients, excluding, { includeRepositories: true });
     expect(state.repositories.get('docker-hub')?.map((r) => r.name)).toEqual(['docker-hub/library/node']);
     expect(state.excluded).toEqual(['docker-hub/team-d/alpha', 'docker-hub/team-d/bravo/x']);
